@@ -1,0 +1,44 @@
+// Hashes and MACs on Web Crypto (`crypto.subtle`). MD5 is the one exception: Web Crypto does not
+// offer it on Node, and Alibaba's Content-MD5 requires it, so it comes from @noble/hashes.
+import { md5 } from "@noble/hashes/legacy.js";
+import { type Bytes, hex, utf8 } from "./encoding.ts";
+
+export type HmacAlgorithm = "SHA-1" | "SHA-256";
+
+export async function sha256(data: Bytes): Promise<Bytes> {
+  return new Uint8Array(await crypto.subtle.digest("SHA-256", data));
+}
+
+export async function sha256Hex(data: Bytes | string): Promise<string> {
+  return hex(await sha256(typeof data === "string" ? utf8(data) : data));
+}
+
+export function md5Bytes(data: Bytes): Bytes {
+  return md5(data) as Bytes;
+}
+
+// Imported HMAC keys are cached per (algorithm, secret): key import dominates the cost of signing
+// small requests, and a process signs with the same few secrets all day. Bounded so a stream of
+// distinct secrets (e.g. `nightshift sign` over a large file) cannot grow it without limit.
+const KEY_CACHE_LIMIT = 256;
+const keyCache = new Map<string, Promise<CryptoKey>>();
+
+function hmacKey(algorithm: HmacAlgorithm, secret: Bytes | string): Promise<CryptoKey> {
+  const raw = typeof secret === "string" ? utf8(secret) : secret;
+  if (typeof secret !== "string") {
+    return crypto.subtle.importKey("raw", raw, { name: "HMAC", hash: algorithm }, false, ["sign"]);
+  }
+  const cacheKey = `${algorithm}\u0000${secret}`;
+  let key = keyCache.get(cacheKey);
+  if (!key) {
+    if (keyCache.size >= KEY_CACHE_LIMIT) keyCache.delete(keyCache.keys().next().value!);
+    key = crypto.subtle.importKey("raw", raw, { name: "HMAC", hash: algorithm }, false, ["sign"]);
+    keyCache.set(cacheKey, key);
+  }
+  return key;
+}
+
+export async function hmac(algorithm: HmacAlgorithm, secret: Bytes | string, data: Bytes | string): Promise<Bytes> {
+  const key = await hmacKey(algorithm, secret);
+  return new Uint8Array(await crypto.subtle.sign("HMAC", key, typeof data === "string" ? utf8(data) : data));
+}

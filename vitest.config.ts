@@ -1,0 +1,34 @@
+import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+
+// Two projects, one suite:
+//   *.test.ts          runtime-neutral: runs on Node AND inside workerd
+//   *.node.test.ts     Node host only (processes, sockets, vendor SDK oracles)
+//   *.workers.test.ts  Workers host only (bindings, the scheduled handler)
+const sources = ["functions/**", "shared/**", "test/**"];
+const under = (pattern: string) => sources.map((dir) => `${dir}/${pattern}`);
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: "node",
+          environment: "node",
+          include: under("*.test.ts"),
+          exclude: under("*.workers.test.ts"),
+          testTimeout: 30_000,
+        },
+      },
+      {
+        plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" } })],
+        test: {
+          name: "workers",
+          include: under("*.test.ts"),
+          exclude: under("*.node.test.ts"),
+          testTimeout: 30_000,
+        },
+      },
+    ],
+  },
+});
