@@ -1,0 +1,100 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, configSecrets, loadConfig } from "./config.ts";
+
+const huawei = {
+  NIGHTSHIFT_ACCOUNT_PROD_HW_VENDOR: "huawei",
+  NIGHTSHIFT_ACCOUNT_PROD_HW_ACCESS_KEY_ID: "HWAKEXAMPLE",
+  NIGHTSHIFT_ACCOUNT_PROD_HW_SECRET_ACCESS_KEY: "hw-secret-value-123456",
+  NIGHTSHIFT_ACCOUNT_PROD_HW_REGION: "cn-north-4",
+  NIGHTSHIFT_ACCOUNT_PROD_HW_PROJECT_ID: "0123456789abcdef0123456789abcdef",
+};
+
+function issuesOf(env: Record<string, unknown>) {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.issues;
+    throw error;
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("loadConfig", () => {
+  it("has working defaults with nothing set", () => {
+    expect(loadConfig({})).toEqual({ logLevel: "info", port: 8787, host: "127.0.0.1", tickSeconds: 60, accounts: [] });
+  });
+
+  it("reads settings and accounts, naming accounts by their variable prefix", () => {
+    const config = loadConfig({
+      ...huawei,
+      PORT: "9000",
+      HOST: "0.0.0.0",
+      LOG_LEVEL: "debug",
+      NIGHTSHIFT_ACCOUNT_ALI_VENDOR: "alibaba",
+      NIGHTSHIFT_ACCOUNT_ALI_ACCESS_KEY_ID: "LTAIEXAMPLE",
+      NIGHTSHIFT_ACCOUNT_ALI_SECRET_ACCESS_KEY: "ali-secret-value",
+      NIGHTSHIFT_ACCOUNT_ALI_SECURITY_TOKEN: "sts-token-value",
+      NIGHTSHIFT_ACCOUNT_ALI_REGION: "cn-hangzhou",
+      NIGHTSHIFT_ACCOUNT_ALI_ENDPOINT: "https://asapi.example.internal",
+      UNRELATED: "ignored",
+    });
+    expect(config).toMatchObject({ port: 9000, host: "0.0.0.0", logLevel: "debug" });
+    expect(config.accounts).toEqual([
+      {
+        id: "ali",
+        vendor: "alibaba",
+        accessKeyId: "LTAIEXAMPLE",
+        secretAccessKey: "ali-secret-value",
+        securityToken: "sts-token-value",
+        region: "cn-hangzhou",
+        endpoint: "https://asapi.example.internal",
+      },
+      {
+        id: "prod-hw",
+        vendor: "huawei",
+        accessKeyId: "HWAKEXAMPLE",
+        secretAccessKey: "hw-secret-value-123456",
+        region: "cn-north-4",
+        projectId: "0123456789abcdef0123456789abcdef",
+      },
+    ]);
+    expect(configSecrets(config)).toEqual(["ali-secret-value", "sts-token-value", "hw-secret-value-123456"]);
+  });
+
+  it("names every bad variable and what is expected, in one report", () => {
+    const issues = issuesOf({
+      PORT: "eighty",
+      LOG_LEVEL: "loud",
+      NIGHTSHIFT_ADMIN_TOKEN: "short",
+      NIGHTSHIFT_ACCOUNT_X_VENDOR: "aws",
+      NIGHTSHIFT_ACCOUNT_X_REGOIN: "cn-north-4",
+    });
+    const byVariable = Object.fromEntries(issues.map((i) => [i.variable, i.message]));
+    expect(byVariable.PORT).toMatch(/whole number/);
+    expect(byVariable.LOG_LEVEL).toMatch(/debug, info, warn, error/);
+    expect(byVariable.NIGHTSHIFT_ADMIN_TOKEN).toMatch(/at least 24/);
+    expect(byVariable.NIGHTSHIFT_ACCOUNT_X_REGOIN).toMatch(/not a known account setting/);
+    expect(byVariable.NIGHTSHIFT_ACCOUNT_X_VENDOR).toMatch(/huawei, autopilot, alibaba, baidu/);
+    expect(byVariable.NIGHTSHIFT_ACCOUNT_X_ACCESS_KEY_ID).toMatch(/required/);
+    expect(byVariable.NIGHTSHIFT_ACCOUNT_X_SECRET_ACCESS_KEY).toMatch(/required/);
+  });
+
+  it("requires a project id for Huawei accounts and never echoes a secret", () => {
+    const { NIGHTSHIFT_ACCOUNT_PROD_HW_PROJECT_ID: _, ...noProject } = huawei;
+    const issues = issuesOf({ ...noProject, NIGHTSHIFT_ACCOUNT_PROD_HW_ENDPOINT: "ftp://x" });
+    expect(issues.map((i) => i.variable).sort()).toEqual([
+      "NIGHTSHIFT_ACCOUNT_PROD_HW_ENDPOINT",
+    ]);
+    const again = issuesOf(noProject);
+    expect(again).toEqual([{ variable: "NIGHTSHIFT_ACCOUNT_PROD_HW_PROJECT_ID", message: "is required for huawei accounts" }]);
+    const error = (() => {
+      try {
+        loadConfig({ ...huawei, PORT: "0" });
+      } catch (e) {
+        return e as Error;
+      }
+    })();
+    expect(error?.message).toContain("PORT: must be between 1 and 65535");
+    expect(error?.message).not.toContain("hw-secret-value-123456");
+  });
+});

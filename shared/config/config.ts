@@ -1,0 +1,179 @@
+// Configuration comes from the environment only: process.env on Node, bindings and secrets on
+// Workers. Cloud credentials are never read from files in schedules/. Every problem is reported
+// with the variable's name and what is expected, all at once, and never with a secret's value.
+import { z } from "zod";
+import { LOG_LEVELS } from "../log/logger.ts";
+
+export const VENDORS = ["huawei", "autopilot", "alibaba", "baidu"] as const;
+export type AccountVendor = (typeof VENDORS)[number];
+
+export interface Account {
+  /** Lower-case id used by schedules, e.g. NIGHTSHIFT_ACCOUNT_PROD_HW_* → "prod-hw". */
+  id: string;
+  vendor: AccountVendor;
+  accessKeyId: string;
+  secretAccessKey: string;
+  securityToken?: string;
+  region: string;
+  /** Huawei CCE and Autopilot address every API by project id. */
+  projectId?: string;
+  /** Overrides the public endpoint (private clouds, ASAPI gateways, the sandbox). */
+  endpoint?: string;
+}
+
+export interface Config {
+  logLevel: (typeof LOG_LEVELS)[number];
+  port: number;
+  host: string;
+  tickSeconds: number;
+  adminToken?: string;
+  accounts: Account[];
+}
+
+export interface ConfigIssue {
+  variable: string;
+  message: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly issues: ConfigIssue[]) {
+    super(`invalid configuration:\n${issues.map((i) => `  ${i.variable}: ${i.message}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+const ACCOUNT_PREFIX = "NIGHTSHIFT_ACCOUNT_";
+
+// Account settings, by variable suffix. Longest suffixes first so NAME_ACCESS_KEY_ID is not read
+// as an account called NAME_ACCESS_KEY with a field ID.
+const ACCOUNT_FIELDS = {
+  SECRET_ACCESS_KEY: "secretAccessKey",
+  ACCESS_KEY_ID: "accessKeyId",
+  SECURITY_TOKEN: "securityToken",
+  PROJECT_ID: "projectId",
+  ENDPOINT: "endpoint",
+  VENDOR: "vendor",
+  REGION: "region",
+} as const;
+const ACCOUNT_SUFFIXES = Object.keys(ACCOUNT_FIELDS).sort((a, b) => b.length - a.length) as Array<
+  keyof typeof ACCOUNT_FIELDS
+>;
+
+const nonEmpty = (what: string) => z.string().trim().min(1, `must not be empty; set it to ${what}`);
+
+const accountSchema = z.object({
+  vendor: z.enum(VENDORS, { message: `must be one of ${VENDORS.join(", ")}` }),
+  accessKeyId: nonEmpty("the account's access key id"),
+  secretAccessKey: nonEmpty("the account's secret access key (use a secret, not a plain variable)"),
+  securityToken: z.string().min(1).optional(),
+  region: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]*[a-z0-9]$/, "must be a region id such as cn-north-4, cn-hangzhou or bj"),
+  projectId: z.string().regex(/^[0-9a-zA-Z-]{8,64}$/, "must be the project id (32 hex characters in Huawei Cloud)").optional(),
+  endpoint: z.url({ protocol: /^https?$/, message: "must be an http(s) URL such as https://cce.cn-north-4.myhuaweicloud.com" }).optional(),
+});
+
+const integer = (min: number, max: number, example: string) =>
+  z
+    .string()
+    .regex(/^\d+$/, `must be a whole number, e.g. ${example}`)
+    .transform(Number)
+    .refine((n) => n >= min && n <= max, `must be between ${min} and ${max}`);
+
+const settingsSchema = z.object({
+  LOG_LEVEL: z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(", ")}` }).default("info"),
+  PORT: integer(1, 65535, "8787").default(8787),
+  HOST: z.string().min(1, "must be an interface address such as 127.0.0.1 or 0.0.0.0").default("127.0.0.1"),
+  NIGHTSHIFT_TICK_SECONDS: integer(1, 3600, "60").default(60),
+  NIGHTSHIFT_ADMIN_TOKEN: z
+    .string()
+    .min(24, "must be at least 24 characters; generate one with `openssl rand -hex 24`")
+    .optional(),
+});
+
+export type Environment = Record<string, unknown>;
+
+/** Reads and validates the configuration; throws ConfigError listing every problem found. */
+export function loadConfig(env: Environment): Config {
+  const issues: ConfigIssue[] = [];
+  const strings: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) {
+    if (typeof value === "string" && value !== "") strings[name] = value;
+  }
+
+  const settings = settingsSchema.safeParse(strings);
+  if (!settings.success) {
+    for (const issue of settings.error.issues) issues.push({ variable: String(issue.path[0]), message: issue.message });
+  }
+
+  const accounts = loadAccounts(strings, issues);
+  if (issues.length > 0 || !settings.success) throw new ConfigError(issues);
+  const { LOG_LEVEL, PORT, HOST, NIGHTSHIFT_TICK_SECONDS, NIGHTSHIFT_ADMIN_TOKEN } = settings.data;
+  return {
+    logLevel: LOG_LEVEL,
+    port: PORT,
+    host: HOST,
+    tickSeconds: NIGHTSHIFT_TICK_SECONDS,
+    ...(NIGHTSHIFT_ADMIN_TOKEN ? { adminToken: NIGHTSHIFT_ADMIN_TOKEN } : {}),
+    accounts,
+  };
+}
+
+function loadAccounts(env: Record<string, string>, issues: ConfigIssue[]): Account[] {
+  const raw = new Map<string, Record<string, string>>();
+  for (const [variable, value] of Object.entries(env)) {
+    if (!variable.startsWith(ACCOUNT_PREFIX)) continue;
+    const rest = variable.slice(ACCOUNT_PREFIX.length);
+    const suffix = ACCOUNT_SUFFIXES.find((s) => rest.endsWith(`_${s}`) && rest.length > s.length + 1);
+    if (!suffix) {
+      issues.push({
+        variable,
+        message: `is not a known account setting; use ${ACCOUNT_PREFIX}<NAME>_<${Object.keys(ACCOUNT_FIELDS).join("|")}>`,
+      });
+      continue;
+    }
+    const name = rest.slice(0, -(suffix.length + 1));
+    if (!/^[A-Z0-9]+(_[A-Z0-9]+)*$/.test(name)) {
+      issues.push({ variable, message: "the account name must be upper-case letters, digits and single underscores" });
+      continue;
+    }
+    const fields = raw.get(name) ?? {};
+    fields[ACCOUNT_FIELDS[suffix]] = value;
+    raw.set(name, fields);
+  }
+
+  const accounts: Account[] = [];
+  for (const [name, fields] of [...raw].sort(([a], [b]) => a.localeCompare(b))) {
+    const variableFor = (field: string) => {
+      const suffix = Object.entries(ACCOUNT_FIELDS).find(([, f]) => f === field)?.[0] ?? field;
+      return `${ACCOUNT_PREFIX}${name}_${suffix}`;
+    };
+    const parsed = accountSchema.safeParse(fields);
+    if (!parsed.success) {
+      for (const issue of parsed.error.issues) {
+        const field = String(issue.path[0]);
+        const message = fields[field] === undefined ? "is required for every account" : issue.message;
+        issues.push({ variable: variableFor(field), message });
+      }
+      continue;
+    }
+    const account = parsed.data;
+    if ((account.vendor === "huawei" || account.vendor === "autopilot") && !account.projectId) {
+      issues.push({ variable: variableFor("projectId"), message: `is required for ${account.vendor} accounts` });
+      continue;
+    }
+    accounts.push({ id: name.toLowerCase().replaceAll("_", "-"), ...withoutUndefined(account) });
+  }
+  return accounts;
+}
+
+function withoutUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
+
+/** Every secret value in the configuration, for the logger to mask wherever it appears. */
+export function configSecrets(config: Config): string[] {
+  const secrets = config.accounts.flatMap((a) => [a.secretAccessKey, a.securityToken ?? ""]);
+  if (config.adminToken) secrets.push(config.adminToken);
+  return secrets.filter((s) => s !== "");
+}

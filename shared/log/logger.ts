@@ -1,0 +1,61 @@
+// Structured JSON logging: one object per line, every field passed through the redactor.
+import { createRedactor, type Redactor } from "./redact.ts";
+
+export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+export type LogFields = Record<string, unknown>;
+
+export interface Logger {
+  debug(message: string, fields?: LogFields): void;
+  info(message: string, fields?: LogFields): void;
+  warn(message: string, fields?: LogFields): void;
+  error(message: string, fields?: LogFields): void;
+  /** A logger that adds `fields` to every line (e.g. the operation or target being worked on). */
+  child(fields: LogFields): Logger;
+}
+
+export interface LoggerOptions {
+  level?: LogLevel;
+  /** Where lines go; defaults to console.log, which both Workers and Node collect. */
+  write?: (line: string) => void;
+  now?: () => Date;
+  /** Secret values from the configuration, masked wherever they appear. */
+  secrets?: readonly string[];
+  fields?: LogFields;
+}
+
+export function createLogger(options: LoggerOptions = {}): Logger {
+  const redactor = createRedactor(options.secrets);
+  const minimum = LOG_LEVELS.indexOf(options.level ?? "info");
+  const write = options.write ?? ((line: string) => console.log(line));
+  const now = options.now ?? (() => new Date());
+  return build(options.fields ?? {}, { redactor, minimum, write, now });
+}
+
+interface Sink {
+  redactor: Redactor;
+  minimum: number;
+  write: (line: string) => void;
+  now: () => Date;
+}
+
+function build(base: LogFields, sink: Sink): Logger {
+  const emit = (level: LogLevel, message: string, fields?: LogFields) => {
+    if (LOG_LEVELS.indexOf(level) < sink.minimum) return;
+    const record = sink.redactor.value({ ...base, ...fields }) as LogFields;
+    let line: string;
+    try {
+      line = JSON.stringify({ time: sink.now().toISOString(), level, msg: sink.redactor.string(message), ...record });
+    } catch {
+      line = JSON.stringify({ time: sink.now().toISOString(), level, msg: sink.redactor.string(message) });
+    }
+    sink.write(line);
+  };
+  return {
+    debug: (message, fields) => emit("debug", message, fields),
+    info: (message, fields) => emit("info", message, fields),
+    warn: (message, fields) => emit("warn", message, fields),
+    error: (message, fields) => emit("error", message, fields),
+    child: (fields) => build({ ...base, ...fields }, sink),
+  };
+}
