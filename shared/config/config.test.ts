@@ -89,12 +89,12 @@ describe("loadConfig", () => {
     expect(again).toEqual([{ variable: "NIGHTSHIFT_ACCOUNT_PROD_HW_PROJECT_ID", message: "is required for huawei accounts" }]);
     const error = (() => {
       try {
-        loadConfig({ ...huawei, PORT: "0" });
+        loadConfig({ ...huawei, PORT: "70000" });
       } catch (e) {
         return e as Error;
       }
     })();
-    expect(error?.message).toContain("PORT: must be between 1 and 65535");
+    expect(error?.message).toContain("PORT: must be between 0 and 65535");
     expect(error?.message).not.toContain("hw-secret-value-123456");
   });
 });

@@ -36,9 +36,11 @@ export interface ConfigIssue {
 }
 
 export class ConfigError extends Error {
-  constructor(readonly issues: ConfigIssue[]) {
+  readonly issues: ConfigIssue[];
+  constructor(issues: ConfigIssue[]) {
     super(`invalid configuration:\n${issues.map((i) => `  ${i.variable}: ${i.message}`).join("\n")}`);
     this.name = "ConfigError";
+    this.issues = issues;
   }
 }
 
@@ -82,7 +84,7 @@ const integer = (min: number, max: number, example: string) =>
 
 const settingsSchema = z.object({
   LOG_LEVEL: z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(", ")}` }).default("info"),
-  PORT: integer(1, 65535, "8787").default(8787),
+  PORT: integer(0, 65535, "8787 (0 picks a free port)").default(8787),
   HOST: z.string().min(1, "must be an interface address such as 127.0.0.1 or 0.0.0.0").default("127.0.0.1"),
   NIGHTSHIFT_TICK_SECONDS: integer(1, 3600, "60").default(60),
   NIGHTSHIFT_ADMIN_TOKEN: z

@@ -99,11 +99,10 @@ export function rawQueryPairs(url: URL): Array<[string, string]> {
 
 /** A problem with the caller's input, naming the field so the message can say what to fix. */
 export class SignerInputError extends Error {
-  constructor(
-    readonly field: string,
-    message: string,
-  ) {
+  readonly field: string;
+  constructor(field: string, message: string) {
     super(message);
     this.name = "SignerInputError";
+    this.field = field;
   }
 }

@@ -1,0 +1,47 @@
+// The HTTP surface, one Hono app for both hosts: Workers calls `app.fetch` from its `fetch`
+// handler, Node serves it through @hono/node-server.
+import { Hono } from "hono";
+import packageJson from "../package.json" with { type: "json" };
+import type { ConfigIssue } from "../shared/config/config.ts";
+import type { Logger } from "../shared/log/logger.ts";
+import { errorBody, errorResponse } from "./errors.ts";
+
+export type HostName = "workers" | "node";
+
+export interface AppDeps {
+  host: HostName;
+  log: Logger;
+  now: () => Date;
+}
+
+export const VERSION = packageJson.version;
+
+export function createApp(deps: AppDeps): Hono {
+  const app = new Hono();
+
+  app.get("/healthz", (c) =>
+    c.json({ status: "ok", service: "nightshift", version: VERSION, host: deps.host, time: deps.now().toISOString() }),
+  );
+
+  app.notFound((c) => errorResponse(c, 404, "not_found", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`));
+  app.onError((error, c) => {
+    // The caller gets a reference, the log gets the (redacted) detail; never a stack in a response.
+    deps.log.error("unhandled error", { error, method: c.req.method, path: new URL(c.req.url).pathname });
+    return errorResponse(c, 500, "internal", "internal error; see the service log");
+  });
+  return app;
+}
+
+/** What a host answers while its configuration is invalid: the variable names, never their values. */
+export function misconfiguredApp(issues: ConfigIssue[]): Hono {
+  const app = new Hono();
+  app.all("*", (c) =>
+    c.json(
+      errorBody("configuration_invalid", "nightshift is not configured correctly; fix these settings and redeploy", {
+        issues,
+      }),
+      503,
+    ),
+  );
+  return app;
+}
