@@ -1,5 +1,10 @@
 // The Worker entry inside workerd: the same exports Cloudflare calls in production.
-import { createExecutionContext, createScheduledController, env, waitOnExecutionContext } from "cloudflare:test";
+import {
+  createExecutionContext,
+  createScheduledController,
+  env,
+  waitOnExecutionContext,
+} from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import worker from "./worker.workers.ts";
 
@@ -7,9 +12,9 @@ afterEach(() => vi.restoreAllMocks());
 
 const call = async (request: Request, bindings: Record<string, unknown>) => {
   const ctx = createExecutionContext();
-  const response = await worker.fetch(request as never, bindings, ctx);
+  const response = await worker.fetch(request, bindings, ctx as never);
   await waitOnExecutionContext(ctx);
-  return response as unknown as Response;
+  return response;
 };
 
 describe("Worker fetch", () => {
@@ -49,11 +54,16 @@ describe("Worker scheduled", () => {
   it("runs one tick at the cron event's scheduled time and logs it", async () => {
     const lines: string[] = [];
     vi.spyOn(console, "log").mockImplementation((line: string) => void lines.push(line));
-    const controller = createScheduledController({ scheduledTime: new Date("2026-11-22T22:00:00Z"), cron: "* * * * *" });
+    const controller = createScheduledController({
+      scheduledTime: new Date("2026-11-22T22:00:00Z"),
+      cron: "* * * * *",
+    });
     const ctx = createExecutionContext();
     await worker.scheduled(controller as never, { ...env }, ctx as never);
     await waitOnExecutionContext(ctx);
     const ticks = lines.map((l) => JSON.parse(l)).filter((r) => r.msg === "tick");
-    expect(ticks).toEqual([expect.objectContaining({ at: "2026-11-22T22:00:00.000Z", trigger: "cron", host: "workers" })]);
+    expect(ticks).toEqual([
+      expect.objectContaining({ at: "2026-11-22T22:00:00.000Z", trigger: "cron", host: "workers" }),
+    ]);
   });
 });

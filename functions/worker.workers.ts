@@ -1,5 +1,5 @@
 // Cloudflare Workers host: `fetch` serves the Hono app, `scheduled` runs one tick per cron event.
-import type { ExecutionContext, ExportedHandler, ScheduledController } from "@cloudflare/workers-types";
+import type { ExecutionContext, ScheduledController } from "@cloudflare/workers-types";
 import { type Config, ConfigError, configSecrets, loadConfig } from "../shared/config/config.ts";
 import { createLogger, type Logger } from "../shared/log/logger.ts";
 import { createApp, misconfiguredApp } from "./app.ts";
@@ -22,7 +22,11 @@ function runtimeFor(env: WorkerEnv): Runtime {
   let runtime: Runtime;
   try {
     const config = loadConfig(env);
-    const log = createLogger({ level: config.logLevel, secrets: configSecrets(config), fields: { host: "workers" } });
+    const log = createLogger({
+      level: config.logLevel,
+      secrets: configSecrets(config),
+      fields: { host: "workers" },
+    });
     const app = createApp({ host: "workers", log, now: () => new Date() });
     runtime = { config, log, fetch: (request) => app.fetch(request, env) };
   } catch (error) {
@@ -37,12 +41,13 @@ function runtimeFor(env: WorkerEnv): Runtime {
 }
 
 export default {
-  async fetch(request, env) {
-    return runtimeFor(env).fetch(request as unknown as Request) as never;
+  async fetch(request: Request, env: WorkerEnv, _ctx?: ExecutionContext): Promise<Response> {
+    return runtimeFor(env).fetch(request);
   },
-  async scheduled(controller: ScheduledController, env: WorkerEnv, ctx: ExecutionContext) {
+  async scheduled(controller: ScheduledController, env: WorkerEnv, ctx: ExecutionContext): Promise<void> {
     const runtime = runtimeFor(env);
-    if (!runtime.config) throw new Error("nightshift is not configured correctly; see the log for the settings to fix");
+    if (!runtime.config)
+      throw new Error("nightshift is not configured correctly; see the log for the settings to fix");
     ctx.waitUntil(runTick({ now: new Date(controller.scheduledTime), trigger: "cron", log: runtime.log }));
   },
-} satisfies ExportedHandler<WorkerEnv>;
+};

@@ -21,7 +21,13 @@ function issuesOf(env: Record<string, unknown>) {
 
 describe("loadConfig", () => {
   it("has working defaults with nothing set", () => {
-    expect(loadConfig({})).toEqual({ logLevel: "info", port: 8787, host: "127.0.0.1", tickSeconds: 60, accounts: [] });
+    expect(loadConfig({})).toEqual({
+      logLevel: "info",
+      port: 8787,
+      host: "127.0.0.1",
+      tickSeconds: 60,
+      accounts: [],
+    });
   });
 
   it("reads settings and accounts, naming accounts by their variable prefix", () => {
@@ -82,11 +88,11 @@ describe("loadConfig", () => {
   it("requires a project id for Huawei accounts and never echoes a secret", () => {
     const { NIGHTSHIFT_ACCOUNT_PROD_HW_PROJECT_ID: _, ...noProject } = huawei;
     const issues = issuesOf({ ...noProject, NIGHTSHIFT_ACCOUNT_PROD_HW_ENDPOINT: "ftp://x" });
-    expect(issues.map((i) => i.variable).sort()).toEqual([
-      "NIGHTSHIFT_ACCOUNT_PROD_HW_ENDPOINT",
-    ]);
+    expect(issues.map((i) => i.variable).sort()).toEqual(["NIGHTSHIFT_ACCOUNT_PROD_HW_ENDPOINT"]);
     const again = issuesOf(noProject);
-    expect(again).toEqual([{ variable: "NIGHTSHIFT_ACCOUNT_PROD_HW_PROJECT_ID", message: "is required for huawei accounts" }]);
+    expect(again).toEqual([
+      { variable: "NIGHTSHIFT_ACCOUNT_PROD_HW_PROJECT_ID", message: "is required for huawei accounts" },
+    ]);
     const error = (() => {
       try {
         loadConfig({ ...huawei, PORT: "70000" });

@@ -71,8 +71,16 @@ const accountSchema = z.object({
   region: z
     .string()
     .regex(/^[a-z0-9][a-z0-9-]*[a-z0-9]$/, "must be a region id such as cn-north-4, cn-hangzhou or bj"),
-  projectId: z.string().regex(/^[0-9a-zA-Z-]{8,64}$/, "must be the project id (32 hex characters in Huawei Cloud)").optional(),
-  endpoint: z.url({ protocol: /^https?$/, message: "must be an http(s) URL such as https://cce.cn-north-4.myhuaweicloud.com" }).optional(),
+  projectId: z
+    .string()
+    .regex(/^[0-9a-zA-Z-]{8,64}$/, "must be the project id (32 hex characters in Huawei Cloud)")
+    .optional(),
+  endpoint: z
+    .url({
+      protocol: /^https?$/,
+      message: "must be an http(s) URL such as https://cce.cn-north-4.myhuaweicloud.com",
+    })
+    .optional(),
 });
 
 const integer = (min: number, max: number, example: string) =>
@@ -105,7 +113,8 @@ export function loadConfig(env: Environment): Config {
 
   const settings = settingsSchema.safeParse(strings);
   if (!settings.success) {
-    for (const issue of settings.error.issues) issues.push({ variable: String(issue.path[0]), message: issue.message });
+    for (const issue of settings.error.issues)
+      issues.push({ variable: String(issue.path[0]), message: issue.message });
   }
 
   const accounts = loadAccounts(strings, issues);
@@ -136,7 +145,10 @@ function loadAccounts(env: Record<string, string>, issues: ConfigIssue[]): Accou
     }
     const name = rest.slice(0, -(suffix.length + 1));
     if (!/^[A-Z0-9]+(_[A-Z0-9]+)*$/.test(name)) {
-      issues.push({ variable, message: "the account name must be upper-case letters, digits and single underscores" });
+      issues.push({
+        variable,
+        message: "the account name must be upper-case letters, digits and single underscores",
+      });
       continue;
     }
     const fields = raw.get(name) ?? {};
@@ -161,7 +173,10 @@ function loadAccounts(env: Record<string, string>, issues: ConfigIssue[]): Accou
     }
     const account = parsed.data;
     if ((account.vendor === "huawei" || account.vendor === "autopilot") && !account.projectId) {
-      issues.push({ variable: variableFor("projectId"), message: `is required for ${account.vendor} accounts` });
+      issues.push({
+        variable: variableFor("projectId"),
+        message: `is required for ${account.vendor} accounts`,
+      });
       continue;
     }
     accounts.push({ id: name.toLowerCase().replaceAll("_", "-"), ...withoutUndefined(account) });

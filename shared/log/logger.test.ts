@@ -72,7 +72,15 @@ describe("logger redaction", () => {
     log.debug("hidden");
     log.child({ target: "huawei/prod/c1" }).info("tick", { at: new Date("2026-11-22T07:59:00Z"), n: 3 });
     expect(records()).toEqual([
-      { time: "2026-11-22T08:00:00.000Z", level: "info", msg: "tick", host: "node", target: "huawei/prod/c1", at: "2026-11-22T07:59:00.000Z", n: 3 },
+      {
+        time: "2026-11-22T08:00:00.000Z",
+        level: "info",
+        msg: "tick",
+        host: "node",
+        target: "huawei/prod/c1",
+        at: "2026-11-22T07:59:00.000Z",
+        n: 3,
+      },
     ]);
   });
 
@@ -81,15 +89,26 @@ describe("logger redaction", () => {
     const loop: Record<string, unknown> = { name: "loop" };
     loop.self = loop;
     log.error("odd values", { loop, bytes: new Uint8Array(4), big: 10n });
-    expect(records()[0]).toMatchObject({ loop: { name: "loop", self: "[Circular]" }, bytes: "[4 bytes]", big: "10" });
+    expect(records()[0]).toMatchObject({
+      loop: { name: "loop", self: "[Circular]" },
+      bytes: "[4 bytes]",
+      big: "10",
+    });
   });
 });
 
 describe("isSecretName", () => {
-  it.each(["secretAccessKey", "X-Security-Token", "x-acs-security-token", "password", "client-key-data", "Authorization", "webhook-signature", "tokens", "privateKey"])(
-    "%s is secret",
-    (name) => expect(isSecretName(name)).toBe(true),
-  );
+  it.each([
+    "secretAccessKey",
+    "X-Security-Token",
+    "x-acs-security-token",
+    "password",
+    "client-key-data",
+    "Authorization",
+    "webhook-signature",
+    "tokens",
+    "privateKey",
+  ])("%s is secret", (name) => expect(isSecretName(name)).toBe(true));
   it.each(["accessKeyId", "signedHeaders", "region", "clusterId", "tokenExpiresAt"])("%s is not", (name) =>
     expect(isSecretName(name)).toBe(false),
   );

@@ -45,7 +45,12 @@ function build(base: LogFields, sink: Sink): Logger {
     const record = sink.redactor.value({ ...base, ...fields }) as LogFields;
     let line: string;
     try {
-      line = JSON.stringify({ time: sink.now().toISOString(), level, msg: sink.redactor.string(message), ...record });
+      line = JSON.stringify({
+        time: sink.now().toISOString(),
+        level,
+        msg: sink.redactor.string(message),
+        ...record,
+      });
     } catch {
       line = JSON.stringify({ time: sink.now().toISOString(), level, msg: sink.redactor.string(message) });
     }

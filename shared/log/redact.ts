@@ -84,7 +84,8 @@ export function createRedactor(knownSecrets: readonly string[] = []) {
     for (const [key, item] of Object.entries(value)) {
       // A secret-named field loses its value; a secret-named object (e.g. `credentials`) is walked,
       // so its harmless parts (the access key id) stay readable and its secret parts are caught by name.
-      const hide = isSecretName(key) && item !== undefined && item !== null && item !== "" && typeof item !== "object";
+      const hide =
+        isSecretName(key) && item !== undefined && item !== null && item !== "" && typeof item !== "object";
       out[key] = hide ? REDACTED : redactValue(item, seen, depth + 1);
     }
     return out;

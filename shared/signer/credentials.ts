@@ -25,7 +25,9 @@ export function checkAuthorization(header: string | null | undefined, expected: 
   if (scheme !== "basic") return false;
   let decoded: string;
   try {
-    decoded = new TextDecoder("utf-8", { fatal: true }).decode(Uint8Array.from(atob(value), (c) => c.charCodeAt(0)));
+    decoded = new TextDecoder("utf-8", { fatal: true }).decode(
+      Uint8Array.from(atob(value), (c) => c.charCodeAt(0)),
+    );
   } catch {
     return false;
   }
@@ -40,6 +42,7 @@ export function checkAuthorization(header: string | null | undefined, expected: 
 /** Constant-time membership: compares against every candidate, whatever matched first. */
 export function matchesAny(value: string, candidates: readonly string[]): boolean {
   let matched = false;
-  for (const candidate of candidates) if (candidate !== "" && timingSafeEqual(value, candidate)) matched = true;
+  for (const candidate of candidates)
+    if (candidate !== "" && timingSafeEqual(value, candidate)) matched = true;
   return matched;
 }

@@ -20,7 +20,10 @@ describe("webhookSignature", () => {
 });
 
 describe("verifyWebhook", () => {
-  const deliver = async (secrets: string[], overrides: Partial<{ id: string; now: Date; body: string }> = {}) => {
+  const deliver = async (
+    secrets: string[],
+    overrides: Partial<{ id: string; now: Date; body: string }> = {},
+  ) => {
     const headers = await signWebhook(secrets, {
       id: overrides.id ?? "msg_1",
       body: overrides.body ?? body,
@@ -36,8 +39,15 @@ describe("verifyWebhook", () => {
 
   it("verifies the reference vectors at their own time", async () => {
     for (const v of vectors.vectors) {
-      const headers = { "webhook-id": v.id, "webhook-timestamp": String(v.timestamp), "webhook-signature": v.signature };
-      const result = await verifyWebhook({ headers, body: v.body }, { secrets: [secret], now: new Date(v.timestamp * 1000) });
+      const headers = {
+        "webhook-id": v.id,
+        "webhook-timestamp": String(v.timestamp),
+        "webhook-signature": v.signature,
+      };
+      const result = await verifyWebhook(
+        { headers, body: v.body },
+        { secrets: [secret], now: new Date(v.timestamp * 1000) },
+      );
       expect(result.ok).toBe(true);
     }
   });
@@ -45,28 +55,49 @@ describe("verifyWebhook", () => {
   it("rejects a forged signature, a wrong secret and a tampered body", async () => {
     const genuine = await deliver([secret]);
     const forged = { ...genuine, headers: { ...genuine.headers, "webhook-signature": "v1,AAAA" } };
-    expect(await verifyWebhook(forged, { secrets: [secret], now })).toMatchObject({ ok: false, reason: "bad-signature" });
-    expect(await verifyWebhook(genuine, { secrets: [newSecret], now })).toMatchObject({ reason: "bad-signature" });
+    expect(await verifyWebhook(forged, { secrets: [secret], now })).toMatchObject({
+      ok: false,
+      reason: "bad-signature",
+    });
+    expect(await verifyWebhook(genuine, { secrets: [newSecret], now })).toMatchObject({
+      reason: "bad-signature",
+    });
     const tampered = { ...genuine, body: body.replace("HighCPU", "LowCPU") };
-    expect(await verifyWebhook(tampered, { secrets: [secret], now })).toMatchObject({ reason: "bad-signature" });
-    const wrongVersion = { ...genuine, headers: { ...genuine.headers, "webhook-signature": genuine.headers["webhook-signature"].replace("v1,", "v2,") } };
-    expect(await verifyWebhook(wrongVersion, { secrets: [secret], now })).toMatchObject({ reason: "bad-signature" });
+    expect(await verifyWebhook(tampered, { secrets: [secret], now })).toMatchObject({
+      reason: "bad-signature",
+    });
+    const wrongVersion = {
+      ...genuine,
+      headers: {
+        ...genuine.headers,
+        "webhook-signature": genuine.headers["webhook-signature"].replace("v1,", "v2,"),
+      },
+    };
+    expect(await verifyWebhook(wrongVersion, { secrets: [secret], now })).toMatchObject({
+      reason: "bad-signature",
+    });
   });
 
   it("enforces the 5-minute tolerance in both directions, to the second", async () => {
     const at = (seconds: number) => new Date(now.getTime() + seconds * 1000);
     const delivery = await deliver([secret]);
     expect((await verifyWebhook(delivery, { secrets: [secret], now: at(300) })).ok).toBe(true);
-    expect(await verifyWebhook(delivery, { secrets: [secret], now: at(301) })).toMatchObject({ reason: "expired" });
+    expect(await verifyWebhook(delivery, { secrets: [secret], now: at(301) })).toMatchObject({
+      reason: "expired",
+    });
     expect((await verifyWebhook(delivery, { secrets: [secret], now: at(-300) })).ok).toBe(true);
-    expect(await verifyWebhook(delivery, { secrets: [secret], now: at(-301) })).toMatchObject({ reason: "future" });
+    expect(await verifyWebhook(delivery, { secrets: [secret], now: at(-301) })).toMatchObject({
+      reason: "future",
+    });
   });
 
   it("rejects a replayed delivery but accepts a new id", async () => {
     const replayGuard = memoryReplayGuard();
     const delivery = await deliver([secret]);
     expect((await verifyWebhook(delivery, { secrets: [secret], now, replayGuard })).ok).toBe(true);
-    expect(await verifyWebhook(delivery, { secrets: [secret], now, replayGuard })).toMatchObject({ reason: "replayed" });
+    expect(await verifyWebhook(delivery, { secrets: [secret], now, replayGuard })).toMatchObject({
+      reason: "replayed",
+    });
     const next = await deliver([secret], { id: "msg_2" });
     expect((await verifyWebhook(next, { secrets: [secret], now, replayGuard })).ok).toBe(true);
   });
@@ -93,15 +124,23 @@ describe("verifyWebhook", () => {
   });
 
   it("names what is missing or malformed", async () => {
-    expect(await verifyWebhook({ headers: {}, body }, { secrets: [secret], now })).toMatchObject({ reason: "missing-headers" });
+    expect(await verifyWebhook({ headers: {}, body }, { secrets: [secret], now })).toMatchObject({
+      reason: "missing-headers",
+    });
     const delivery = await deliver([secret]);
-    const badTs = { ...delivery, headers: { ...delivery.headers, "webhook-timestamp": "2026-01-01T00:00:00Z" } };
+    const badTs = {
+      ...delivery,
+      headers: { ...delivery.headers, "webhook-timestamp": "2026-01-01T00:00:00Z" },
+    };
     expect(await verifyWebhook(badTs, { secrets: [secret], now })).toMatchObject({ reason: "bad-timestamp" });
   });
 
   it("reads headers from a Fetch Headers object too", async () => {
     const delivery = await deliver([secret]);
-    const result = await verifyWebhook({ headers: new Headers(delivery.headers), body }, { secrets: [secret], now });
+    const result = await verifyWebhook(
+      { headers: new Headers(delivery.headers), body },
+      { secrets: [secret], now },
+    );
     expect(result.ok).toBe(true);
   });
 });

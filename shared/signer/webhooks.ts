@@ -3,7 +3,7 @@
 // sender rotate its secret; the receiver accepts a delivery when any signature matches any secret.
 import { timingSafeEqual } from "./compare.ts";
 import { hmac } from "./digest.ts";
-import { base64, type Bytes, fromBase64, toBytes, utf8 } from "./encoding.ts";
+import { type Bytes, base64, fromBase64, toBytes, utf8 } from "./encoding.ts";
 
 export const WEBHOOK_TOLERANCE_SECONDS = 5 * 60;
 const SECRET_PREFIX = "whsec_";
@@ -22,7 +22,9 @@ export function webhookSecretKey(secret: string): Bytes {
     if (key.length === 0) throw new Error("empty");
     return key;
   } catch {
-    throw new Error("a webhook secret must be `whsec_` followed by base64 (e.g. whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw)");
+    throw new Error(
+      "a webhook secret must be `whsec_` followed by base64 (e.g. whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw)",
+    );
   }
 }
 
@@ -35,7 +37,12 @@ export function signedContent(id: string, timestamp: string, body: string | Uint
   return content;
 }
 
-export async function webhookSignature(secret: string, id: string, timestamp: string, body: string | Uint8Array) {
+export async function webhookSignature(
+  secret: string,
+  id: string,
+  timestamp: string,
+  body: string | Uint8Array,
+) {
   return `v1,${base64(await hmac("SHA-256", webhookSecretKey(secret), signedContent(id, timestamp, body)))}`;
 }
 
@@ -47,8 +54,14 @@ export async function signWebhook(
   const timestamp = String(Math.floor(delivery.now.getTime() / 1000));
   const all = typeof secrets === "string" ? [secrets] : secrets;
   if (all.length === 0) throw new Error("signWebhook needs at least one secret");
-  const signatures = await Promise.all(all.map((s) => webhookSignature(s, delivery.id, timestamp, delivery.body)));
-  return { "webhook-id": delivery.id, "webhook-timestamp": timestamp, "webhook-signature": signatures.join(" ") };
+  const signatures = await Promise.all(
+    all.map((s) => webhookSignature(s, delivery.id, timestamp, delivery.body)),
+  );
+  return {
+    "webhook-id": delivery.id,
+    "webhook-timestamp": timestamp,
+    "webhook-signature": signatures.join(" "),
+  };
 }
 
 /** Remembers delivery ids so a captured, correctly signed delivery cannot be replayed. */
@@ -70,7 +83,13 @@ export function memoryReplayGuard(): ReplayGuard {
   };
 }
 
-export type WebhookRejection = "missing-headers" | "bad-timestamp" | "expired" | "future" | "bad-signature" | "replayed";
+export type WebhookRejection =
+  | "missing-headers"
+  | "bad-timestamp"
+  | "expired"
+  | "future"
+  | "bad-signature"
+  | "replayed";
 
 export type WebhookVerification =
   | { ok: true; id: string; timestamp: Date }
@@ -93,7 +112,10 @@ export async function verifyWebhook(
   const timestamp = get("webhook-timestamp");
   const signatureHeader = get("webhook-signature");
   if (!id || !timestamp || !signatureHeader) {
-    return reject("missing-headers", "webhook-id, webhook-timestamp and webhook-signature headers are all required");
+    return reject(
+      "missing-headers",
+      "webhook-id, webhook-timestamp and webhook-signature headers are all required",
+    );
   }
   if (!/^\d{1,12}$/.test(timestamp)) {
     return reject("bad-timestamp", "webhook-timestamp must be Unix time in whole seconds");
@@ -101,7 +123,8 @@ export async function verifyWebhook(
   const tolerance = options.toleranceSeconds ?? WEBHOOK_TOLERANCE_SECONDS;
   const sentAt = Number(timestamp);
   const nowSeconds = Math.floor(options.now.getTime() / 1000);
-  if (sentAt < nowSeconds - tolerance) return reject("expired", `webhook-timestamp is more than ${tolerance}s old`);
+  if (sentAt < nowSeconds - tolerance)
+    return reject("expired", `webhook-timestamp is more than ${tolerance}s old`);
   if (sentAt > nowSeconds + tolerance) {
     return reject("future", `webhook-timestamp is more than ${tolerance}s in the future`);
   }
