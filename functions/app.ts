@@ -20,10 +20,18 @@ export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
 
   app.get("/healthz", (c) =>
-    c.json({ status: "ok", service: "nightshift", version: VERSION, host: deps.host, time: deps.now().toISOString() }),
+    c.json({
+      status: "ok",
+      service: "nightshift",
+      version: VERSION,
+      host: deps.host,
+      time: deps.now().toISOString(),
+    }),
   );
 
-  app.notFound((c) => errorResponse(c, 404, "not_found", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`));
+  app.notFound((c) =>
+    errorResponse(c, 404, "not_found", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`),
+  );
   app.onError((error, c) => {
     // The caller gets a reference, the log gets the (redacted) detail; never a stack in a response.
     deps.log.error("unhandled error", { error, method: c.req.method, path: new URL(c.req.url).pathname });
@@ -37,9 +45,13 @@ export function misconfiguredApp(issues: ConfigIssue[]): Hono {
   const app = new Hono();
   app.all("*", (c) =>
     c.json(
-      errorBody("configuration_invalid", "nightshift is not configured correctly; fix these settings and redeploy", {
-        issues,
-      }),
+      errorBody(
+        "configuration_invalid",
+        "nightshift is not configured correctly; fix these settings and redeploy",
+        {
+          issues,
+        },
+      ),
       503,
     ),
   );

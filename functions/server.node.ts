@@ -1,6 +1,7 @@
 // Node host: the Hono app over @hono/node-server, an in-process ticker, graceful shutdown.
-import { serve } from "@hono/node-server";
+
 import type { AddressInfo } from "node:net";
+import { serve } from "@hono/node-server";
 import type { Config } from "../shared/config/config.ts";
 import type { Logger } from "../shared/log/logger.ts";
 import { createApp } from "./app.ts";
@@ -47,8 +48,13 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       // Idle keep-alive connections would hold close() open; in-flight requests still finish.
       if ("closeIdleConnections" in server) server.closeIdleConnections();
-      const forced = new Promise<"timeout">((resolve) => setTimeout(resolve, SHUTDOWN_GRACE_MS, "timeout").unref());
-      const outcome = await Promise.race([Promise.all([closed, currentTick]).then(() => "clean" as const), forced]);
+      const forced = new Promise<"timeout">((resolve) =>
+        setTimeout(resolve, SHUTDOWN_GRACE_MS, "timeout").unref(),
+      );
+      const outcome = await Promise.race([
+        Promise.all([closed, currentTick]).then(() => "clean" as const),
+        forced,
+      ]);
       if (outcome === "timeout" && "closeAllConnections" in server) server.closeAllConnections();
       log.info("nightshift stopped", { outcome });
     },

@@ -38,7 +38,11 @@ function hmacKey(algorithm: HmacAlgorithm, secret: Bytes | string): Promise<Cryp
   return key;
 }
 
-export async function hmac(algorithm: HmacAlgorithm, secret: Bytes | string, data: Bytes | string): Promise<Bytes> {
+export async function hmac(
+  algorithm: HmacAlgorithm,
+  secret: Bytes | string,
+  data: Bytes | string,
+): Promise<Bytes> {
   const key = await hmacKey(algorithm, secret);
   return new Uint8Array(await crypto.subtle.sign("HMAC", key, typeof data === "string" ? utf8(data) : data));
 }

@@ -1,0 +1,107 @@
+#!/usr/bin/env node
+// `nightshift <verb>`: the command line on Node. Thin: parse arguments, call the verb, map the
+// outcome to an exit status (0 ok, 1 failure, 2 bad input or usage).
+import packageJson from "../package.json" with { type: "json" };
+
+// Each verb loads only what it needs, so `nightshift sign` does not pay for the server.
+const VERSION = packageJson.version;
+
+const USAGE = `nightshift ${VERSION}: sleep/wake, node-pool resize and certificate renewal for managed Kubernetes
+
+Usage: nightshift <command>
+
+Commands:
+  start      run the service on Node: HTTP on HOST:PORT (default 127.0.0.1:8787) and the scheduler tick
+  sign       sign cloud API requests read as JSON (or JSON Lines) on stdin; print headers,
+             canonical request and string to sign, one JSON line per request
+  version    print the version
+  help       print this help
+
+Configuration comes from environment variables; see README.md.`;
+
+const MINIMUM_NODE = [22, 18];
+
+async function main(argv: string[]): Promise<number> {
+  const [major = 0, minor = 0] = process.versions.node.split(".").map(Number);
+  if (major < MINIMUM_NODE[0]! || (major === MINIMUM_NODE[0] && minor < MINIMUM_NODE[1]!)) {
+    process.stderr.write(
+      `nightshift needs Node.js >= ${MINIMUM_NODE.join(".")} (this is ${process.version}); run it through npm ` +
+        "(npm start, npx nightshift), which uses the Node 22 the project installs, or upgrade Node.\n",
+    );
+    return 1;
+  }
+  const [verb] = argv;
+  switch (verb) {
+    case "start":
+      return start();
+    case "sign":
+      return sign();
+    case "version":
+    case "--version":
+      process.stdout.write(`${VERSION}\n`);
+      return 0;
+    case undefined:
+    case "help":
+    case "--help":
+    case "-h":
+      process.stdout.write(`${USAGE}\n`);
+      return verb === undefined ? 2 : 0;
+    default:
+      process.stderr.write(`nightshift: unknown command "${verb}"\n\n${USAGE}\n`);
+      return 2;
+  }
+}
+
+async function start(): Promise<number> {
+  const { ConfigError, configSecrets, loadConfig } = await import("../shared/config/config.ts");
+  const { createLogger } = await import("../shared/log/logger.ts");
+  const { startServer } = await import("./server.node.ts");
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig(process.env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`nightshift: cannot start, the configuration is invalid:\n`);
+    for (const issue of error.issues) process.stderr.write(`  ${issue.variable}: ${issue.message}\n`);
+    return 1;
+  }
+  const log = createLogger({
+    level: config.logLevel,
+    secrets: configSecrets(config),
+    fields: { host: "node" },
+  });
+  const server = await startServer(config, log);
+  await new Promise<void>((resolve) => {
+    const shutdown = (signal: string) => {
+      log.info("shutting down", { signal });
+      server.stop().then(resolve, resolve);
+    };
+    process.once("SIGTERM", () => shutdown("SIGTERM"));
+    process.once("SIGINT", () => shutdown("SIGINT"));
+  });
+  return 0;
+}
+
+async function sign(): Promise<number> {
+  const { signLines } = await import("./sign.ts");
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  const result = await signLines(Buffer.concat(chunks).toString("utf8"), {
+    now: () => new Date(),
+    nonce: () => crypto.randomUUID(),
+    write: (line) => process.stdout.write(`${line}\n`),
+  });
+  for (const message of result.errors) process.stderr.write(`nightshift sign: ${message}\n`);
+  return result.errors.length > 0 ? 2 : 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    // Last resort: a message, never a stack trace (which could carry request data).
+    process.stderr.write(`nightshift: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,85 @@
+// `npm run bench`: throughput and latency figures with ratios, printed as a table. Benchmarks
+// live here, not in timed unit tests, because shared machines make timings flaky.
+//
+// Each suite file exports a `signingBench` ({vendor, requests, ours, sdk}); the runner times both
+// sides on the same requests, alternating rounds so drift on a busy machine hits both equally.
+import { signingBench as alibaba } from "./signing.alibaba.ts";
+import { signingBench as baidu } from "./signing.baidu.ts";
+import { signingBench as huawei } from "./signing.huawei.ts";
+import { startWorkerdSigner } from "./workerd.ts";
+
+interface SigningBench<T> {
+  vendor: string;
+  requests: T[];
+  ours: (input: T) => Promise<unknown>;
+  sdk: (input: T) => unknown;
+}
+
+const ROUND_MS = Number(process.env.BENCH_ROUND_MS ?? 400);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+
+async function opsPerSecond<T>(requests: T[], fn: (input: T) => unknown, ms: number): Promise<number> {
+  let done = 0;
+  const start = performance.now();
+  let elapsed = 0;
+  while (elapsed < ms) {
+    for (const request of requests) await fn(request);
+    done += requests.length;
+    elapsed = performance.now() - start;
+  }
+  return (done / elapsed) * 1000;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+async function benchSigning<T>(
+  suite: SigningBench<T>,
+  workerd: Awaited<ReturnType<typeof startWorkerdSigner>>,
+) {
+  // Warm up both (JIT, key caches) before measuring.
+  await opsPerSecond(suite.requests, suite.ours, 200);
+  await opsPerSecond(suite.requests, suite.sdk, 200);
+  const ours: number[] = [];
+  const sdk: number[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    ours.push(await opsPerSecond(suite.requests, suite.ours, ROUND_MS));
+    sdk.push(await opsPerSecond(suite.requests, suite.sdk, ROUND_MS));
+  }
+  const inWorkerd: number[] = [];
+  for (let round = 0; round < ROUNDS; round++)
+    inWorkerd.push(await workerd.opsPerSecond(suite.requests, ROUND_MS));
+  return { vendor: suite.vendor, ours: median(ours), sdk: median(sdk), workerd: median(inWorkerd) };
+}
+
+const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
+
+async function main() {
+  console.log(`nightshift benchmarks: Node ${process.version}, ${ROUNDS} rounds of ${ROUND_MS} ms, median\n`);
+  console.log("Signing throughput: requests signed per second, the same 200 requests for every column.");
+  console.log("The vendor SDKs run on Node only (node:crypto); nightshift runs on Web Crypto on both hosts.");
+  const header = ["vendor", "SDK (Node)", "ours (Node)", "ratio", "ours (workerd)", "ratio"];
+  console.log(header.map((h, i) => (i === 0 ? h.padEnd(10) : h.padStart(16))).join(""));
+  const suites = [huawei, alibaba, baidu] as SigningBench<unknown>[];
+  const workerd = await startWorkerdSigner();
+  try {
+    for (const suite of suites) {
+      const r = await benchSigning(suite, workerd);
+      const cells = [
+        fmt(r.sdk),
+        fmt(r.ours),
+        `${(r.ours / r.sdk).toFixed(2)}x`,
+        fmt(r.workerd),
+        `${(r.workerd / r.sdk).toFixed(2)}x`,
+      ];
+      console.log(r.vendor.padEnd(10) + cells.map((c) => c.padStart(16)).join(""));
+    }
+  } finally {
+    await workerd.dispose();
+  }
+  console.log("\nratio = ours / SDK; goal: 1.00x or more.");
+}
+
+await main();
