@@ -37,6 +37,7 @@ import {
   SignerInputError,
   setDefaultHeader,
   setHeader,
+  type VerifyResult,
 } from "./request.ts";
 
 /** The ACK API version every call in the seed uses. */
@@ -348,10 +349,6 @@ export function asapiHeaders(options: AsapiHeaderOptions): Record<string, string
 // ---------------------------------------------------------------------------------------------
 // Verify (the sandbox cloud checks every incoming request with this)
 
-export type AlibabaVerifyResult =
-  | { ok: true; accessKeyId: string }
-  | { ok: false; reason: "missing" | "malformed" | "unknown-key" | "expired" | "mismatch"; detail: string };
-
 export interface AlibabaVerifyOptions {
   now: Date;
   /** Allowed |now − Date|; the vendor's 15 minutes unless given. */
@@ -361,10 +358,7 @@ export interface AlibabaVerifyOptions {
 const AUTHORIZATION = /^acs ([^\s:]+):([A-Za-z0-9+/]{27}=)$/;
 const RFC1123_GMT = /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/;
 
-const fail = (
-  reason: Exclude<AlibabaVerifyResult, { ok: true }>["reason"],
-  detail: string,
-): AlibabaVerifyResult => ({
+const fail = (reason: Exclude<VerifyResult, { ok: true }>["reason"], detail: string): VerifyResult => ({
   ok: false,
   reason,
   detail,
@@ -380,7 +374,7 @@ export async function verifyAlibaba(
   request: RequestToSign,
   lookupSecret: (accessKeyId: string) => string | undefined,
   options: AlibabaVerifyOptions,
-): Promise<AlibabaVerifyResult> {
+): Promise<VerifyResult> {
   const headers = request.headers ?? {};
   const authorization = headerValue(headers, "authorization");
   if (authorization === undefined || authorization.trim() === "") {

@@ -24,6 +24,7 @@ import {
   SignerInputError,
   setDefaultHeader,
   setHeader,
+  type VerifyResult,
 } from "./request.ts";
 
 export const BCE_AUTH_VERSION = "bce-auth-v1";
@@ -57,10 +58,6 @@ export interface BaiduVerifyOptions {
   /** How far the auth timestamp may lie in the future of `now`; default 1800. */
   maxSkewSeconds?: number;
 }
-
-export type BaiduVerifyResult =
-  | { ok: true; accessKeyId: string }
-  | { ok: false; reason: "missing" | "malformed" | "unknown-key" | "expired" | "mismatch"; detail: string };
 
 // ---------------------------------------------------------------------------------------------
 // Named steps
@@ -328,7 +325,7 @@ export async function verifyBaidu(
   request: RequestToSign,
   lookupSecret: (accessKeyId: string) => string | undefined,
   options: BaiduVerifyOptions,
-): Promise<BaiduVerifyResult> {
+): Promise<VerifyResult> {
   const headers = request.headers ?? {};
   const header = headerValue(headers, "authorization");
   if (header === undefined || header.trim() === "") {

@@ -20,6 +20,7 @@ import {
   rawQueryPairs,
   type SignedRequest,
   SignerInputError,
+  type VerifyResult,
 } from "./request.ts";
 
 export const HUAWEI_ALGORITHM = "SDK-HMAC-SHA256";
@@ -43,10 +44,6 @@ export interface HuaweiVerifyOptions {
   /** Largest accepted distance between X-Sdk-Date and `now`, either way. Default 900 (15 minutes). */
   maxSkewSeconds?: number;
 }
-
-export type HuaweiVerifyResult =
-  | { ok: true; accessKeyId: string }
-  | { ok: false; reason: "missing" | "malformed" | "unknown-key" | "expired" | "mismatch"; detail: string };
 
 export interface HuaweiSignedRequest extends SignedRequest {
   signature: string;
@@ -426,7 +423,7 @@ export async function verifyHuawei(
   request: RequestToSign,
   lookupSecret: (accessKeyId: string) => string | undefined,
   options: HuaweiVerifyOptions,
-): Promise<HuaweiVerifyResult> {
+): Promise<VerifyResult> {
   const headers = request.headers ?? {};
   const authorization = headerValue(headers, "authorization");
   if (authorization === undefined || authorization.trim() === "") {

@@ -25,6 +25,11 @@ export interface SignedRequest {
   stringToSign: string;
 }
 
+/** What a cloud's gateway concludes about a received request's signature (the sandboxes use it). */
+export type VerifyResult =
+  | { ok: true; accessKeyId: string }
+  | { ok: false; reason: "missing" | "malformed" | "unknown-key" | "expired" | "mismatch"; detail: string };
+
 /** A header lookup that ignores case, as HTTP does, over a plain record. */
 export function headerValue(headers: Record<string, string>, name: string): string | undefined {
   const wanted = name.toLowerCase();
