@@ -4,6 +4,8 @@ import { Hono } from "hono";
 import packageJson from "../package.json" with { type: "json" };
 import type { ConfigIssue } from "../shared/config/config.ts";
 import type { Logger } from "../shared/log/logger.ts";
+import type { Inventory } from "../shared/providers/inventory.ts";
+import { adminApi } from "./api.ts";
 import { errorBody, errorResponse } from "./errors.ts";
 
 export type HostName = "workers" | "node";
@@ -12,6 +14,8 @@ export interface AppDeps {
   host: HostName;
   log: Logger;
   now: () => Date;
+  adminToken?: string;
+  inventory: () => Promise<Inventory>;
 }
 
 export const VERSION = packageJson.version;
@@ -27,6 +31,11 @@ export function createApp(deps: AppDeps): Hono {
       host: deps.host,
       time: deps.now().toISOString(),
     }),
+  );
+
+  app.route(
+    "/api",
+    adminApi({ inventory: deps.inventory, ...(deps.adminToken ? { adminToken: deps.adminToken } : {}) }),
   );
 
   app.notFound((c) =>

@@ -62,6 +62,81 @@ describe("nightshift start", () => {
   });
 });
 
+describe("nightshift start with no cloud account (the embedded default)", () => {
+  it("runs against the sandbox clouds and lists every cluster through GET /api/targets", {
+    timeout: 60_000,
+  }, async () => {
+    const token = "test-admin-token-0123456789abcdef";
+    const child = run(["start"], { env: { PORT: "0", NIGHTSHIFT_ADMIN_TOKEN: token } });
+    const url = await new Promise<string>((resolve) => {
+      createInterface({ input: child.stdout! }).on("line", (line) => {
+        const record = JSON.parse(line) as Record<string, unknown>;
+        if (record.msg === "nightshift started") resolve(record.url as string);
+      });
+    });
+    try {
+      expect((await fetch(`${url}/api/targets`)).status).toBe(401);
+      const response = await fetch(`${url}/api/targets`, { headers: { Authorization: `Bearer ${token}` } });
+      expect(response.status).toBe(200);
+      const { targets, errors } = (await response.json()) as {
+        targets: Array<Record<string, any>>;
+        errors: unknown[];
+      };
+      expect(errors).toEqual([]);
+      expect(new Set(targets.map((t) => t.provider))).toEqual(
+        new Set(["huawei", "autopilot", "alibaba", "baidu"]),
+      );
+      expect(targets.length).toBeGreaterThanOrEqual(12);
+      for (const target of targets) {
+        expect(target).toMatchObject({
+          targetId: `${target.account}/${target.id}`,
+          account: expect.stringMatching(/^sandbox-/),
+          region: expect.any(String),
+          phase: expect.stringMatching(/^(running|hibernating|hibernated|waking|busy|failed)$/),
+          nodePools: expect.any(Array),
+        });
+      }
+      for (const provider of ["huawei", "alibaba", "baidu"]) {
+        const pools = targets.filter((t) => t.provider === provider).flatMap((t) => t.nodePools);
+        expect(pools.length, provider).toBeGreaterThan(0);
+        for (const pool of pools) {
+          expect(pool).toMatchObject({
+            id: expect.any(String),
+            desired: expect.any(Number),
+            ready: expect.any(Number),
+          });
+        }
+      }
+      expect(targets.filter((t) => t.provider === "autopilot").every((t) => t.nodePools.length === 0)).toBe(
+        true,
+      );
+    } finally {
+      child.kill("SIGTERM");
+      await once(child, "exit");
+    }
+  });
+
+  it("makes an admin token when none is configured and prints it once, outside the log", {
+    timeout: 60_000,
+  }, async () => {
+    const child = run(["start"], { env: { PORT: "0" } });
+    let stderr = "";
+    child.stderr!.on("data", (d) => (stderr += d));
+    const logLines: string[] = [];
+    await new Promise<void>((resolve) => {
+      createInterface({ input: child.stdout! }).on("line", (line) => {
+        logLines.push(line);
+        if (line.includes("nightshift started")) resolve();
+      });
+    });
+    child.kill("SIGTERM");
+    await once(child, "exit");
+    const token = /admin token is ([0-9a-f]{48})/.exec(stderr)?.[1];
+    expect(token).toBeDefined();
+    expect(logLines.join("\n")).not.toContain(token!);
+  });
+});
+
 describe("nightshift CLI", () => {
   it("rejects an unknown command with the usage and status 2", async () => {
     const { code, stderr } = await finished(run(["frobnicate"]));

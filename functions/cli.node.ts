@@ -12,6 +12,8 @@ Usage: nightshift <command>
 
 Commands:
   start      run the service on Node: HTTP on HOST:PORT (default 127.0.0.1:8787) and the scheduler tick
+  sandbox    run the simulated clouds (Huawei CCE, CCE Autopilot, Alibaba ACK, Baidu CCE); the first
+             line printed is JSON naming their endpoints and credentials (--help for options)
   sign       sign cloud API requests read as JSON (or JSON Lines) on stdin; print headers,
              canonical request and string to sign, one JSON line per request
   version    print the version
@@ -36,6 +38,8 @@ async function main(argv: string[]): Promise<number> {
       return start();
     case "sign":
       return sign();
+    case "sandbox":
+      return sandbox(argv.slice(1));
     case "version":
     case "--version":
       process.stdout.write(`${VERSION}\n`);
@@ -65,12 +69,24 @@ async function start(): Promise<number> {
     for (const issue of error.issues) process.stderr.write(`  ${issue.variable}: ${issue.message}\n`);
     return 1;
   }
+  // The admin API needs a token; when none is configured, make one for this run and say so once,
+  // on stderr and outside the (redacting) log.
+  let adminToken = config.adminToken;
+  if (!adminToken) {
+    adminToken = Array.from(crypto.getRandomValues(new Uint8Array(24)), (b) =>
+      b.toString(16).padStart(2, "0"),
+    ).join("");
+    process.stderr.write(
+      `nightshift: NIGHTSHIFT_ADMIN_TOKEN is not set; this run's admin token is ${adminToken}\n` +
+        `  e.g. curl -H "Authorization: Bearer ${adminToken}" http://${config.host}:${config.port}/api/targets\n`,
+    );
+  }
   const log = createLogger({
     level: config.logLevel,
-    secrets: configSecrets(config),
+    secrets: [...configSecrets(config), adminToken],
     fields: { host: "node" },
   });
-  const server = await startServer(config, log);
+  const server = await startServer(config, log, { adminToken });
   await new Promise<void>((resolve) => {
     const shutdown = (signal: string) => {
       log.info("shutting down", { signal });
@@ -80,6 +96,25 @@ async function start(): Promise<number> {
     process.once("SIGINT", () => shutdown("SIGINT"));
   });
   return 0;
+}
+
+async function sandbox(args: string[]): Promise<number> {
+  const { runSandbox, SANDBOX_USAGE, UsageError } = await import("./sandbox.node.ts");
+  if (args.includes("--help") || args.includes("-h")) {
+    process.stdout.write(`${SANDBOX_USAGE}\n`);
+    return 0;
+  }
+  try {
+    return await runSandbox(args, { stdout: (line) => process.stdout.write(`${line}\n`) });
+  } catch (error) {
+    // parseArgs reports unknown options with a TypeError carrying ERR_PARSE_ARGS_* codes.
+    const code = (error as { code?: string }).code ?? "";
+    if (error instanceof UsageError || code.startsWith("ERR_PARSE_ARGS")) {
+      process.stderr.write(`nightshift sandbox: ${(error as Error).message}\n\n${SANDBOX_USAGE}\n`);
+      return 2;
+    }
+    throw error;
+  }
 }
 
 async function sign(): Promise<number> {

@@ -1,22 +1,63 @@
-// Node host: the Hono app over @hono/node-server, an in-process ticker, graceful shutdown.
-
+// Node host: the Hono app over @hono/node-server, an in-process ticker, graceful shutdown. With no
+// cloud account configured it runs the sandbox clouds in-process and points the providers at them
+// (the embedded default a newcomer sees before entering any credentials).
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
-import type { Config } from "../shared/config/config.ts";
+import type { Account, Config } from "../shared/config/config.ts";
+import { createHttpClient } from "../shared/http/client.ts";
+import { createNodeTransport, loadExtraCa } from "../shared/http/transport.node.ts";
 import type { Logger } from "../shared/log/logger.ts";
+import { listInventory } from "../shared/providers/inventory.ts";
+import { createProvider } from "../shared/providers/registry.ts";
+import { sandboxAccounts } from "../shared/sandbox/accounts.ts";
+import { type RunningSandbox, startSandbox } from "../shared/sandbox/server.node.ts";
 import { createApp } from "./app.ts";
 import { runTick } from "./tick.ts";
 
 export interface RunningServer {
   url: string;
+  /** Present when no account was configured and the service runs against the built-in sandbox. */
+  sandbox?: RunningSandbox;
   /** Stops the ticker, lets the current tick and in-flight requests finish, closes the listener. */
   stop(): Promise<void>;
 }
 
 const SHUTDOWN_GRACE_MS = 10_000;
 
-export async function startServer(config: Config, log: Logger): Promise<RunningServer> {
-  const app = createApp({ host: "node", log, now: () => new Date() });
+export async function startServer(
+  config: Config,
+  log: Logger,
+  options: { adminToken?: string; env?: Record<string, string | undefined> } = {},
+): Promise<RunningServer> {
+  let accounts: Account[] = config.accounts;
+  let sandbox: RunningSandbox | undefined;
+  if (accounts.length === 0) {
+    sandbox = await startSandbox({ basePort: 0, speed: 1 });
+    accounts = sandboxAccounts(sandbox.description);
+    log.info("no cloud account configured: running against the built-in sandbox clouds", {
+      sandbox: Object.fromEntries(
+        Object.entries(sandbox.description).map(([cloud, info]) => [cloud, info.endpoint]),
+      ),
+      accounts: accounts.length,
+    });
+  }
+
+  const extraCaPem = await loadExtraCa(options.env ?? process.env);
+  const transport = createNodeTransport(extraCaPem ? { extraCaPem } : {});
+  const http = createHttpClient({ fetch: transport.fetch });
+  // Against the sandbox, its clock is the clouds' time (it may run faster than the real one).
+  const cloudNow = sandbox ? () => sandbox.sandbox.clock.now() : () => new Date();
+  const providers = accounts.map((account) =>
+    createProvider(account, { http, now: cloudNow, nonce: () => crypto.randomUUID() }),
+  );
+  const adminToken = options.adminToken ?? config.adminToken;
+  const app = createApp({
+    host: "node",
+    log,
+    now: () => new Date(),
+    ...(adminToken ? { adminToken } : {}),
+    inventory: () => listInventory(providers),
+  });
 
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
@@ -37,10 +78,11 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   tick();
   const timer = setInterval(tick, config.tickSeconds * 1000);
 
-  log.info("nightshift started", { url, tickSeconds: config.tickSeconds, accounts: config.accounts.length });
+  log.info("nightshift started", { url, tickSeconds: config.tickSeconds, accounts: accounts.length });
 
   return {
     url,
+    ...(sandbox ? { sandbox } : {}),
     async stop() {
       if (stopping) return;
       stopping = true;
@@ -56,6 +98,8 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
         forced,
       ]);
       if (outcome === "timeout" && "closeAllConnections" in server) server.closeAllConnections();
+      await transport.close();
+      await sandbox?.stop();
       log.info("nightshift stopped", { outcome });
     },
   };

@@ -1,7 +1,11 @@
 // Cloudflare Workers host: `fetch` serves the Hono app, `scheduled` runs one tick per cron event.
 import type { ExecutionContext, ScheduledController } from "@cloudflare/workers-types";
 import { type Config, ConfigError, configSecrets, loadConfig } from "../shared/config/config.ts";
+import { createHttpClient } from "../shared/http/client.ts";
+import { platformFetch } from "../shared/http/transport.ts";
 import { createLogger, type Logger } from "../shared/log/logger.ts";
+import { listInventory } from "../shared/providers/inventory.ts";
+import { createProvider } from "../shared/providers/registry.ts";
 import { createApp, misconfiguredApp } from "./app.ts";
 import { runTick } from "./tick.ts";
 
@@ -27,7 +31,17 @@ function runtimeFor(env: WorkerEnv): Runtime {
       secrets: configSecrets(config),
       fields: { host: "workers" },
     });
-    const app = createApp({ host: "workers", log, now: () => new Date() });
+    const http = createHttpClient({ fetch: platformFetch() });
+    const providers = config.accounts.map((account) =>
+      createProvider(account, { http, now: () => new Date(), nonce: () => crypto.randomUUID() }),
+    );
+    const app = createApp({
+      host: "workers",
+      log,
+      now: () => new Date(),
+      ...(config.adminToken ? { adminToken: config.adminToken } : {}),
+      inventory: () => listInventory(providers),
+    });
     runtime = { config, log, fetch: (request) => app.fetch(request, env) };
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;

@@ -19,6 +19,10 @@ export interface Account {
   projectId?: string;
   /** Overrides the public endpoint (private clouds, ASAPI gateways, the sandbox). */
   endpoint?: string;
+  /** Alibaba through an Apsara Stack ASAPI gateway ("/roa"), Baidu's long form ("/api/cce/service/v2"). */
+  pathPrefix?: string;
+  /** Alibaba Apsara Stack: the organization (department) id the ASAPI gateway expects. */
+  organizationId?: string;
 }
 
 export interface Config {
@@ -52,6 +56,8 @@ const ACCOUNT_FIELDS = {
   SECRET_ACCESS_KEY: "secretAccessKey",
   ACCESS_KEY_ID: "accessKeyId",
   SECURITY_TOKEN: "securityToken",
+  ORGANIZATION_ID: "organizationId",
+  PATH_PREFIX: "pathPrefix",
   PROJECT_ID: "projectId",
   ENDPOINT: "endpoint",
   VENDOR: "vendor",
@@ -81,6 +87,14 @@ const accountSchema = z.object({
       message: "must be an http(s) URL such as https://cce.cn-north-4.myhuaweicloud.com",
     })
     .optional(),
+  pathPrefix: z
+    .string()
+    .regex(
+      /^(\/[A-Za-z0-9._~-]+)+$/,
+      'must be a path prefix such as /roa or /api/cce/service/v2 (no trailing "/")',
+    )
+    .optional(),
+  organizationId: nonEmpty("the Apsara Stack organization id").optional(),
 });
 
 const integer = (min: number, max: number, example: string) =>

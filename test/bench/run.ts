@@ -3,6 +3,8 @@
 //
 // Each suite file exports a `signingBench` ({vendor, requests, ours, sdk}); the runner times both
 // sides on the same requests, alternating rounds so drift on a busy machine hits both equally.
+
+import { benchClients } from "./clients.ts";
 import { signingBench as alibaba } from "./signing.alibaba.ts";
 import { signingBench as baidu } from "./signing.baidu.ts";
 import { signingBench as huawei } from "./signing.huawei.ts";
@@ -80,6 +82,23 @@ async function main() {
     await workerd.dispose();
   }
   console.log("\nratio = ours / SDK; goal: 1.00x or more.");
+
+  const concurrency = 50;
+  console.log(
+    `\nProvider clients against the sandbox clouds (separate process), concurrency ${concurrency}, signed requests`,
+  );
+  const header2 = ["vendor", "operation", "calls/s", "p50 ms", "p99 ms", "errors", "peak RSS MB"];
+  console.log(header2.map((h, i) => (i < 2 ? h.padEnd(16) : h.padStart(12))).join(""));
+  for (const r of await benchClients({ concurrency, ms: ROUND_MS * ROUNDS })) {
+    const cells = [
+      fmt(r.callsPerSecond),
+      r.p50.toFixed(1),
+      r.p99.toFixed(1),
+      String(r.errors),
+      r.peakRssMb.toFixed(0),
+    ];
+    console.log(r.vendor.padEnd(16) + r.operation.padEnd(16) + cells.map((c) => c.padStart(12)).join(""));
+  }
 }
 
 await main();

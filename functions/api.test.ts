@@ -1,0 +1,64 @@
+import { describe, expect, it } from "vitest";
+import { createLogger } from "../shared/log/logger.ts";
+import type { Inventory } from "../shared/providers/inventory.ts";
+import { createApp } from "./app.ts";
+
+const token = "t0ken-0123456789abcdef0123456789";
+const inventory: Inventory = {
+  targets: [
+    {
+      targetId: "prod-hw/c1",
+      provider: "huawei",
+      account: "prod-hw",
+      region: "cn-north-4",
+      id: "c1",
+      name: "qa",
+      phase: "running",
+      vendorPhase: "Available",
+      tags: { env: "qa" },
+      nodePools: [{ id: "p1", name: "pool", desired: 3, ready: 3, phase: "stable", vendorPhase: "Active" }],
+    },
+  ],
+  errors: [
+    { provider: "baidu", account: "bd", kind: "auth", message: "baidu.listClusters: signature refused" },
+  ],
+};
+
+function app(adminToken?: string) {
+  return createApp({
+    host: "node",
+    log: createLogger({ write: () => {} }),
+    now: () => new Date("2026-11-22T00:00:00Z"),
+    inventory: async () => inventory,
+    ...(adminToken ? { adminToken } : {}),
+  });
+}
+
+describe("GET /api/targets", () => {
+  it("needs the admin token", async () => {
+    const missing = await app(token).request("/api/targets");
+    expect(missing.status).toBe(401);
+    expect(missing.headers.get("WWW-Authenticate")).toContain("Bearer");
+    expect(await missing.json()).toMatchObject({ error: { code: "unauthorized" } });
+    const wrong = await app(token).request("/api/targets", {
+      headers: { Authorization: `Bearer ${token}x` },
+    });
+    expect(wrong.status).toBe(401);
+  });
+
+  it("lists the targets, and the accounts that failed beside them", async () => {
+    const response = await app(token).request("/api/targets", {
+      headers: { Authorization: `Bearer ${token}` },
+    });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual(inventory);
+  });
+
+  it("is disabled, saying how to enable it, when no token is configured", async () => {
+    const response = await app().request("/api/targets", { headers: { Authorization: `Bearer ${token}` } });
+    expect(response.status).toBe(503);
+    expect(await response.json()).toMatchObject({
+      error: { code: "admin_disabled", message: expect.stringContaining("NIGHTSHIFT_ADMIN_TOKEN") },
+    });
+  });
+});

@@ -1,0 +1,35 @@
+// The admin API (`/api/*`): bearer-token protected, JSON in and out, the shared error shape.
+import { Hono } from "hono";
+import type { Inventory } from "../shared/providers/inventory.ts";
+import { checkAuthorization } from "../shared/signer/credentials.ts";
+import { errorResponse } from "./errors.ts";
+
+export interface AdminApiDeps {
+  /** Unset: the admin API answers 503 until NIGHTSHIFT_ADMIN_TOKEN is configured. */
+  adminToken?: string;
+  inventory: () => Promise<Inventory>;
+}
+
+export function adminApi(deps: AdminApiDeps): Hono {
+  const api = new Hono();
+
+  api.use("*", async (c, next) => {
+    if (!deps.adminToken) {
+      return errorResponse(
+        c,
+        503,
+        "admin_disabled",
+        "the admin API is disabled: set NIGHTSHIFT_ADMIN_TOKEN to enable it",
+      );
+    }
+    if (!checkAuthorization(c.req.header("authorization"), { kind: "bearer", tokens: [deps.adminToken] })) {
+      c.header("WWW-Authenticate", 'Bearer realm="nightshift"');
+      return errorResponse(c, 401, "unauthorized", "send the admin token as `Authorization: Bearer <token>`");
+    }
+    await next();
+  });
+
+  api.get("/targets", async (c) => c.json(await deps.inventory()));
+
+  return api;
+}

@@ -1,0 +1,74 @@
+// The fleet as the operator sees it: every cluster of every account, with its node pools. One
+// account's failure is reported beside the others' results, never instead of them.
+import { type Cluster, type NodePool, type Provider, ProviderError, type ProviderKind } from "./port.ts";
+
+export interface Target extends Cluster {
+  /** `account/clusterId`: unique across the fleet, used in the API and the ledger. */
+  targetId: string;
+  nodePools: NodePool[];
+}
+
+export interface InventoryError {
+  provider: ProviderKind;
+  account: string;
+  clusterId?: string;
+  kind: string;
+  message: string;
+}
+
+export interface Inventory {
+  targets: Target[];
+  errors: InventoryError[];
+}
+
+async function mapLimited<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await fn(items[index]!);
+    }
+  });
+  await Promise.all(workers);
+  return results;
+}
+
+function describeError(error: unknown): { kind: string; message: string } {
+  if (error instanceof ProviderError) return { kind: error.kind, message: error.message };
+  return { kind: "internal", message: error instanceof Error ? error.message : String(error) };
+}
+
+export async function listInventory(
+  providers: Provider[],
+  options: { concurrency?: number } = {},
+): Promise<Inventory> {
+  const errors: InventoryError[] = [];
+  const perAccount = await mapLimited(providers, options.concurrency ?? 4, async (provider) => {
+    let clusters: Cluster[];
+    try {
+      clusters = await provider.listClusters();
+    } catch (error) {
+      errors.push({ provider: provider.kind, account: provider.account, ...describeError(error) });
+      return [];
+    }
+    return mapLimited(clusters, options.concurrency ?? 4, async (cluster): Promise<Target> => {
+      let nodePools: NodePool[] = [];
+      if (provider.capabilities.nodePools) {
+        try {
+          nodePools = await provider.listNodePools(cluster.id);
+        } catch (error) {
+          errors.push({
+            provider: provider.kind,
+            account: provider.account,
+            clusterId: cluster.id,
+            ...describeError(error),
+          });
+        }
+      }
+      return { ...cluster, targetId: `${cluster.account}/${cluster.id}`, nodePools };
+    });
+  });
+  const targets = perAccount.flat().sort((a, b) => a.targetId.localeCompare(b.targetId));
+  return { targets, errors };
+}

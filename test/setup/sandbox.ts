@@ -1,0 +1,55 @@
+// For tests: a fresh, isolated sandbox from the factory the global setup runs. Works on Node and
+// inside workerd alike (plain fetch over loopback).
+import { inject } from "vitest";
+
+export interface SandboxAccountInfo {
+  name: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  region: string;
+  projectId?: string;
+  organizationId?: string;
+}
+
+export interface TestSandbox {
+  id: string;
+  huawei: { endpoint: string; inspection: string; accounts: SandboxAccountInfo[]; [key: string]: unknown };
+  autopilot: { endpoint: string; inspection: string; accounts: SandboxAccountInfo[]; [key: string]: unknown };
+  alibaba: { endpoint: string; inspection: string; accounts: SandboxAccountInfo[]; [key: string]: unknown };
+  baidu: { endpoint: string; inspection: string; accounts: SandboxAccountInfo[]; [key: string]: unknown };
+  /** Calls the inspection API of one cloud: GET state/requests/clock, POST reset/seed/clock, PUT faults/throttle. */
+  inspect(
+    cloud: "huawei" | "autopilot" | "alibaba" | "baidu",
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<any>;
+  stop(): Promise<void>;
+}
+
+export async function newSandbox(
+  options: { speed?: number; seed?: number; start?: string; ratePerSecond?: number } = {},
+): Promise<TestSandbox> {
+  const factory = inject("sandboxFactory");
+  const response = await fetch(`${factory}/sandboxes`, { method: "POST", body: JSON.stringify(options) });
+  if (response.status !== 201)
+    throw new Error(`sandbox factory: ${response.status} ${await response.text()}`);
+  const description = (await response.json()) as Omit<TestSandbox, "inspect" | "stop">;
+  return {
+    ...description,
+    async inspect(cloud, method, path, body) {
+      const r = await fetch(`${description[cloud].inspection}/${path}`, {
+        method,
+        ...(body !== undefined
+          ? { body: JSON.stringify(body), headers: { "content-type": "application/json" } }
+          : {}),
+      });
+      const text = await r.text();
+      if (!r.ok) throw new Error(`sandbox ${cloud} ${method} ${path}: ${r.status} ${text}`);
+      return JSON.parse(text);
+    },
+    async stop() {
+      await fetch(`${factory}/sandboxes/${description.id}`, { method: "DELETE" });
+    },
+  };
+}
