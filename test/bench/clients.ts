@@ -3,6 +3,7 @@
 // process's memory while it runs.
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
 import { createHttpClient } from "../../shared/http/client.ts";
 import { createNodeTransport } from "../../shared/http/transport.node.ts";
 import type { Provider } from "../../shared/providers/port.ts";
@@ -102,4 +103,12 @@ export async function benchClients(options: { concurrency: number; ms: number })
     await sandbox.stop();
   }
   return results;
+}
+
+// Run on its own (`node test/bench/clients.ts <concurrency> <ms>`) so the memory figure is the
+// client stack's alone, not the other benchmarks' (wrangler, the vendor SDKs).
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const [concurrency = "50", ms = "2000"] = process.argv.slice(2);
+  const results = await benchClients({ concurrency: Number(concurrency), ms: Number(ms) });
+  process.stdout.write(`${JSON.stringify(results)}\n`);
 }

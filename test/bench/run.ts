@@ -4,7 +4,8 @@
 // Each suite file exports a `signingBench` ({vendor, requests, ours, sdk}); the runner times both
 // sides on the same requests, alternating rounds so drift on a busy machine hits both equally.
 
-import { benchClients } from "./clients.ts";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import { signingBench as alibaba } from "./signing.alibaba.ts";
 import { signingBench as baidu } from "./signing.baidu.ts";
 import { signingBench as huawei } from "./signing.huawei.ts";
@@ -89,7 +90,21 @@ async function main() {
   );
   const header2 = ["vendor", "operation", "calls/s", "p50 ms", "p99 ms", "errors", "peak RSS MB"];
   console.log(header2.map((h, i) => (i < 2 ? h.padEnd(16) : h.padStart(12))).join(""));
-  for (const r of await benchClients({ concurrency, ms: ROUND_MS * ROUNDS })) {
+  const { stdout } = await promisify(execFile)(process.execPath, [
+    new URL("./clients.ts", import.meta.url).pathname,
+    String(concurrency),
+    String(ROUND_MS * ROUNDS),
+  ]);
+  const clientResults = JSON.parse(stdout.trim().split("\n").at(-1)!) as Array<{
+    vendor: string;
+    operation: string;
+    callsPerSecond: number;
+    p50: number;
+    p99: number;
+    errors: number;
+    peakRssMb: number;
+  }>;
+  for (const r of clientResults) {
     const cells = [
       fmt(r.callsPerSecond),
       r.p50.toFixed(1),
