@@ -10,7 +10,7 @@ describe("nightshift sandbox", () => {
   it("prints the clouds' endpoints and credentials first, serves them, and stops on SIGTERM", {
     timeout: 60_000,
   }, async () => {
-    const child = spawn(process.execPath, [CLI, "sandbox", "--port", "0", "--speed", "0"], {
+    const child = spawn(process.execPath, [CLI, "sandbox", "--port", "0", "--hour", "10"], {
       stdio: ["ignore", "pipe", "pipe"],
     });
     const lines: string[] = [];
@@ -38,6 +38,8 @@ describe("nightshift sandbox", () => {
     }
     const state = await fetch(`${description.huawei.inspection}/state`);
     expect(state.status).toBe(200);
+    const clock = await (await fetch(`${description.huawei.inspection}/clock`)).json();
+    expect(clock.speed).toBe(360); // an hour in 10 seconds
 
     child.kill("SIGTERM");
     const [code] = (await once(child, "exit")) as [number];
