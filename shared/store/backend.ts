@@ -1,0 +1,90 @@
+// The persistence port every backend implements: a versioned record store with compare-and-set,
+// atomic counters, and an append-only ledger. Everything the product needs (idempotency claims,
+// leases with fencing tokens, durable operations, snapshots, per-target state, secret slots) is
+// built once on top of these primitives, in store.ts, so every backend behaves the same and one
+// contract suite proves it.
+//
+// Only strongly consistent backends may implement this: a claim is a compare-and-set, and an
+// eventually consistent store (Workers KV) would let two invocations both "win" the same claim.
+
+/** A record as stored: the value is JSON text; versions start at 1 and grow by 1 on every write. */
+export interface VersionedRecord {
+  value: string;
+  version: number;
+  /** Epoch ms after which the record counts as absent (and may be swept); null = never. */
+  expiresAt: number | null;
+}
+
+export interface PutCondition {
+  /**
+   * null: succeed only if the record is absent or expired (an expired record is overwritten and
+   * its version keeps counting up). A number: succeed only if the live record has that version.
+   */
+  expectedVersion: number | null;
+}
+
+export type PutResult = { ok: true; version: number } | { ok: false; current: VersionedRecord | undefined };
+
+export interface LedgerEntryInput {
+  /** When it happened (taken from the caller's clock, never the backend's). */
+  at: Date;
+  operationId: string;
+  target: string;
+  /** What happened, e.g. "sleep.scale-down", "resize.applied", "renew.failed". */
+  kind: string;
+  /** JSON-serialisable detail (before/after, cloud job ids, error). */
+  detail: Record<string, unknown>;
+}
+
+export interface LedgerEntry extends LedgerEntryInput {
+  /** Assigned by the backend; strictly increasing in append order. */
+  seq: number;
+}
+
+export interface LedgerQuery {
+  target?: string;
+  operationId?: string;
+  /** Inclusive lower bound on `at`. */
+  from?: Date;
+  /** Exclusive upper bound on `at`. */
+  to?: Date;
+  /** Only entries with seq greater than this (paging). */
+  afterSeq?: number;
+  /** Default 100, at most 1000. */
+  limit?: number;
+}
+
+export interface StoreBackend {
+  /** e.g. "memory", "sqlite", "d1", "redis" */
+  readonly kind: string;
+
+  get(namespace: string, key: string, now: Date): Promise<VersionedRecord | undefined>;
+  put(
+    namespace: string,
+    key: string,
+    record: { value: string; expiresAt: number | null },
+    condition: PutCondition,
+    now: Date,
+  ): Promise<PutResult>;
+  /** Deletes the live record if it has `expectedVersion`; true when deleted. */
+  delete(namespace: string, key: string, expectedVersion: number, now: Date): Promise<boolean>;
+  /** Live records of a namespace whose key starts with `prefix`, in key order. */
+  list(
+    namespace: string,
+    options: { prefix?: string; limit?: number },
+    now: Date,
+  ): Promise<Array<VersionedRecord & { key: string }>>;
+
+  /** Atomically adds 1 to a named counter (created at 0) and returns the new value. Never expires. */
+  increment(counter: string): Promise<number>;
+
+  append(entry: LedgerEntryInput): Promise<LedgerEntry>;
+  query(query: LedgerQuery): Promise<LedgerEntry[]>;
+
+  /** Removes expired records; returns how many. The ledger is never swept. */
+  sweep(now: Date): Promise<number>;
+  close(): Promise<void>;
+}
+
+export const LEDGER_DEFAULT_LIMIT = 100;
+export const LEDGER_MAX_LIMIT = 1000;

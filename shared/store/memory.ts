@@ -1,0 +1,88 @@
+// In-process backend: for tests and for a single short-lived process. Same semantics as the
+// durable backends, proven by the same contract suite.
+import {
+  LEDGER_DEFAULT_LIMIT,
+  LEDGER_MAX_LIMIT,
+  type LedgerEntry,
+  type StoreBackend,
+  type VersionedRecord,
+} from "./backend.ts";
+
+export function memoryBackend(): StoreBackend {
+  const records = new Map<string, VersionedRecord>();
+  const counters = new Map<string, number>();
+  const ledger: LedgerEntry[] = [];
+  const id = (namespace: string, key: string) => `${namespace}\u0000${key}`;
+  const live = (record: VersionedRecord | undefined, now: Date) =>
+    record && (record.expiresAt === null || record.expiresAt > now.getTime()) ? record : undefined;
+
+  return {
+    kind: "memory",
+    async get(namespace, key, now) {
+      const record = live(records.get(id(namespace, key)), now);
+      return record ? { ...record } : undefined;
+    },
+    async put(namespace, key, record, condition, now) {
+      const stored = records.get(id(namespace, key));
+      const current = live(stored, now);
+      const matches =
+        condition.expectedVersion === null ? current === undefined : current?.version === condition.expectedVersion;
+      if (!matches) return { ok: false, current: current ? { ...current } : undefined };
+      const version = (stored?.version ?? 0) + 1;
+      records.set(id(namespace, key), { value: record.value, expiresAt: record.expiresAt, version });
+      return { ok: true, version };
+    },
+    async delete(namespace, key, expectedVersion, now) {
+      const current = live(records.get(id(namespace, key)), now);
+      if (current?.version !== expectedVersion) return false;
+      records.delete(id(namespace, key));
+      return true;
+    },
+    async list(namespace, options, now) {
+      const prefix = `${namespace}\u0000${options.prefix ?? ""}`;
+      const out: Array<VersionedRecord & { key: string }> = [];
+      for (const [compound, record] of records) {
+        if (compound.startsWith(prefix) && live(record, now)) {
+          out.push({ key: compound.slice(namespace.length + 1), ...record });
+        }
+      }
+      out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+      return options.limit === undefined ? out : out.slice(0, options.limit);
+    },
+    async increment(counter) {
+      const next = (counters.get(counter) ?? 0) + 1;
+      counters.set(counter, next);
+      return next;
+    },
+    async append(entry) {
+      const stored: LedgerEntry = { ...entry, detail: structuredClone(entry.detail), seq: ledger.length + 1 };
+      ledger.push(stored);
+      return { ...stored };
+    },
+    async query(q) {
+      const limit = Math.min(q.limit ?? LEDGER_DEFAULT_LIMIT, LEDGER_MAX_LIMIT);
+      return ledger
+        .filter(
+          (e) =>
+            (q.target === undefined || e.target === q.target) &&
+            (q.operationId === undefined || e.operationId === q.operationId) &&
+            (q.from === undefined || e.at.getTime() >= q.from.getTime()) &&
+            (q.to === undefined || e.at.getTime() < q.to.getTime()) &&
+            (q.afterSeq === undefined || e.seq > q.afterSeq),
+        )
+        .slice(0, limit)
+        .map((e) => ({ ...e, at: new Date(e.at), detail: structuredClone(e.detail) }));
+    },
+    async sweep(now) {
+      let removed = 0;
+      for (const [key, record] of records) {
+        if (record.expiresAt !== null && record.expiresAt <= now.getTime()) {
+          records.delete(key);
+          removed++;
+        }
+      }
+      return removed;
+    },
+    async close() {},
+  };
+}

@@ -1,0 +1,430 @@
+// The state and idempotency store every function shares, built once on the StoreBackend port:
+//   idempotency  an event handled twice acts once (claim → complete | release, with a payload fingerprint)
+//   leases       one holder per target at a time, with fencing tokens that only ever grow
+//   operations   durable multi-step operations that keep the cloud's job ids, so a retry resumes
+//   snapshots    what a sleep changed, kept until the wake restores it
+//   targets      per-target state: last transition, cooldown, backoff, snooze
+//   secrets      an opaque slot for encrypted kubeconfigs
+//   ledger       the append-only record of every action
+// Time is always an argument; nothing here reads a clock.
+import { hex, utf8 } from "../signer/encoding.ts";
+import type { LedgerEntry, LedgerEntryInput, LedgerQuery, StoreBackend, VersionedRecord } from "./backend.ts";
+import { LEDGER_MAX_LIMIT } from "./backend.ts";
+
+const NS = {
+  idempotency: "idem",
+  lease: "lease",
+  operation: "op",
+  snapshot: "snap",
+  target: "target",
+  secret: "secret",
+} as const;
+
+/** Compare-and-set loops give up after this many lost races (each loss means someone else progressed). */
+const MAX_CAS_ATTEMPTS = 8;
+
+export class StoreConflictError extends Error {
+  constructor(what: string) {
+    super(`${what}: too many concurrent writers; try again`);
+    this.name = "StoreConflictError";
+  }
+}
+
+/** SHA-256 hex over the parts, each length-prefixed so ("ab","c") and ("a","bc") differ. */
+export async function fingerprint(parts: readonly string[]): Promise<string> {
+  const joined = parts.map((p) => `${utf8(p).length}:${p}`).join("|");
+  return hex(new Uint8Array(await crypto.subtle.digest("SHA-256", utf8(joined))));
+}
+
+function parse<T>(record: VersionedRecord): T {
+  return JSON.parse(record.value) as T;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Idempotency records: absent → IN_PROGRESS (leased) → COMPLETED, or released back to absent.
+// An IN_PROGRESS record whose lease ran out may be claimed again (the holder crashed); the claim
+// token is the record's version, so the old holder's complete/release is refused afterwards.
+
+export type IdempotencyStatus = "IN_PROGRESS" | "COMPLETED";
+
+interface IdempotencyValue {
+  status: IdempotencyStatus;
+  fingerprint: string;
+  /** Epoch ms; only while IN_PROGRESS. */
+  leaseUntil?: number;
+  /** JSON text stored by complete(). */
+  result?: string;
+  createdAt: number;
+}
+
+export type ClaimOutcome =
+  | { outcome: "claimed"; token: number; takenOver: boolean }
+  | { outcome: "in-progress"; leaseUntil: Date }
+  | { outcome: "completed"; result: string }
+  | { outcome: "mismatch" };
+
+export interface Idempotency {
+  /**
+   * `leaseMs`: how long the claimer may work before others may take over (chosen by the caller,
+   * independent of any invocation's lifetime). `ttlMs`: how long the key is remembered at all.
+   */
+  claim(key: string, o: { fingerprint: string; leaseMs: number; ttlMs: number; now: Date }): Promise<ClaimOutcome>;
+  /** Stores the result; false when the claim was lost (lease expired and taken over). */
+  complete(key: string, o: { token: number; result: string; ttlMs: number; now: Date }): Promise<boolean>;
+  /** Gives the key back after a failure so a retry can run; false when the claim was lost. */
+  release(key: string, o: { token: number; now: Date }): Promise<boolean>;
+  /**
+   * Extends the lease of a long-running claim. Returns the claim's NEW token (extending is a write,
+   * and tokens are record versions), or undefined when the claim was lost.
+   */
+  extend(key: string, o: { token: number; leaseMs: number; now: Date }): Promise<number | undefined>;
+}
+
+function positive(name: string, value: number): void {
+  if (!Number.isFinite(value) || value <= 0) throw new RangeError(`${name} must be a positive number of milliseconds`);
+}
+
+function idempotency(backend: StoreBackend): Idempotency {
+  const ns = NS.idempotency;
+  const write = (key: string, value: IdempotencyValue, expiresAt: number, expectedVersion: number | null, now: Date) =>
+    backend.put(ns, key, { value: JSON.stringify(value), expiresAt }, { expectedVersion }, now);
+
+  async function mine(key: string, token: number, now: Date) {
+    const record = await backend.get(ns, key, now);
+    if (!record || record.version !== token) return undefined;
+    const value = parse<IdempotencyValue>(record);
+    return value.status === "IN_PROGRESS" ? { record, value } : undefined;
+  }
+
+  return {
+    async claim(key, { fingerprint: print, leaseMs, ttlMs, now }) {
+      positive("leaseMs", leaseMs);
+      positive("ttlMs", ttlMs);
+      const t = now.getTime();
+      for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
+        const record = await backend.get(ns, key, now);
+        const fresh: IdempotencyValue = { status: "IN_PROGRESS", fingerprint: print, leaseUntil: t + leaseMs, createdAt: t };
+        if (!record) {
+          const put = await write(key, fresh, t + Math.max(ttlMs, leaseMs), null, now);
+          if (put.ok) return { outcome: "claimed", token: put.version, takenOver: false };
+          continue;
+        }
+        const value = parse<IdempotencyValue>(record);
+        if (value.fingerprint !== print) return { outcome: "mismatch" };
+        if (value.status === "COMPLETED") return { outcome: "completed", result: value.result ?? "null" };
+        if ((value.leaseUntil ?? 0) > t) return { outcome: "in-progress", leaseUntil: new Date(value.leaseUntil ?? t) };
+        const put = await write(key, { ...fresh, createdAt: value.createdAt }, t + Math.max(ttlMs, leaseMs), record.version, now);
+        if (put.ok) return { outcome: "claimed", token: put.version, takenOver: true };
+      }
+      throw new StoreConflictError(`idempotency claim of "${key}"`);
+    },
+
+    async complete(key, { token, result, ttlMs, now }) {
+      positive("ttlMs", ttlMs);
+      const held = await mine(key, token, now);
+      if (!held) return false;
+      const value: IdempotencyValue = { status: "COMPLETED", fingerprint: held.value.fingerprint, result, createdAt: held.value.createdAt };
+      return (await write(key, value, now.getTime() + ttlMs, token, now)).ok;
+    },
+
+    async release(key, { token, now }) {
+      const held = await mine(key, token, now);
+      return held ? backend.delete(ns, key, token, now) : false;
+    },
+
+    async extend(key, { token, leaseMs, now }) {
+      positive("leaseMs", leaseMs);
+      const held = await mine(key, token, now);
+      if (!held) return undefined;
+      const leaseUntil = now.getTime() + leaseMs;
+      const expiresAt = Math.max(held.record.expiresAt ?? leaseUntil, leaseUntil);
+      const put = await write(key, { ...held.value, leaseUntil }, expiresAt, token, now);
+      return put.ok ? put.version : undefined;
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Leases: one holder per name (a target) at a time. Every acquisition draws a new fencing token
+// from a counter that never resets, so a holder whose lease expired and was taken over can be
+// told apart from the current one by any resource that compares tokens.
+
+export interface LeaseGrant {
+  acquired: true;
+  token: number;
+  expiresAt: Date;
+}
+
+export interface LeaseRefusal {
+  acquired: false;
+  holder: string;
+  expiresAt: Date;
+}
+
+interface LeaseValue {
+  holder: string;
+  token: number;
+}
+
+export interface Leases {
+  acquire(name: string, o: { holder: string; ttlMs: number; now: Date }): Promise<LeaseGrant | LeaseRefusal>;
+  renew(name: string, o: { token: number; ttlMs: number; now: Date }): Promise<boolean>;
+  release(name: string, o: { token: number; now: Date }): Promise<boolean>;
+  /** True while `token` is the live lease's token: the check a fenced write makes first. */
+  isCurrent(name: string, token: number, now: Date): Promise<boolean>;
+}
+
+function leases(backend: StoreBackend): Leases {
+  const ns = NS.lease;
+  const current = async (name: string, now: Date) => {
+    const record = await backend.get(ns, name, now);
+    return record ? { record, value: parse<LeaseValue>(record) } : undefined;
+  };
+  return {
+    async acquire(name, { holder, ttlMs, now }) {
+      positive("ttlMs", ttlMs);
+      for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
+        const held = await current(name, now);
+        if (held) return { acquired: false, holder: held.value.holder, expiresAt: new Date(held.record.expiresAt ?? 0) };
+        const token = await backend.increment(`fence:${name}`);
+        const expiresAt = now.getTime() + ttlMs;
+        const put = await backend.put(ns, name, { value: JSON.stringify({ holder, token }), expiresAt }, { expectedVersion: null }, now);
+        if (put.ok) return { acquired: true, token, expiresAt: new Date(expiresAt) };
+      }
+      throw new StoreConflictError(`lease "${name}"`);
+    },
+    async renew(name, { token, ttlMs, now }) {
+      positive("ttlMs", ttlMs);
+      const held = await current(name, now);
+      if (!held || held.value.token !== token) return false;
+      const put = await backend.put(
+        ns,
+        name,
+        { value: held.record.value, expiresAt: now.getTime() + ttlMs },
+        { expectedVersion: held.record.version },
+        now,
+      );
+      return put.ok;
+    },
+    async release(name, { token, now }) {
+      const held = await current(name, now);
+      if (!held || held.value.token !== token) return false;
+      return backend.delete(ns, name, held.record.version, now);
+    },
+    async isCurrent(name, token, now) {
+      return (await current(name, now))?.value.token === token;
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Durable operations: created once per (schedule, target, slot) or event, advanced step by step
+// across invocations with compare-and-set, so two workers never both apply the same step.
+
+export type OperationStatus = "pending" | "running" | "waiting" | "succeeded" | "failed" | "cancelled";
+export const FINISHED: readonly OperationStatus[] = ["succeeded", "failed", "cancelled"];
+
+export interface Operation {
+  id: string;
+  target: string;
+  /** e.g. "sleep", "wake", "resize", "renew". */
+  kind: string;
+  status: OperationStatus;
+  /** The step to run next (or being waited on), named by the job. */
+  step: string;
+  /** The job's memory: cloud job / task ids to poll, what was changed, inputs. JSON only. */
+  data: Record<string, unknown>;
+  attempts: number;
+  nextAttemptAt?: string;
+  error?: { kind: string; message: string };
+  createdAt: string;
+  updatedAt: string;
+  version: number;
+}
+
+export type NewOperation = Omit<Operation, "status" | "attempts" | "createdAt" | "updatedAt" | "version"> &
+  Partial<Pick<Operation, "status" | "attempts">>;
+
+export type OperationChanges = Partial<Pick<Operation, "status" | "step" | "data" | "attempts" | "nextAttemptAt" | "error">> & {
+  /** Set to clear an optional field. */
+  clear?: Array<"nextAttemptAt" | "error">;
+};
+
+export interface Operations {
+  /** Idempotent: a second create with the same id returns the existing operation, unchanged. */
+  create(op: NewOperation, o: { now: Date; ttlMs?: number }): Promise<{ created: boolean; operation: Operation }>;
+  get(id: string, now: Date): Promise<Operation | undefined>;
+  /** Compare-and-set on the version the caller read. */
+  update(
+    id: string,
+    expectedVersion: number,
+    changes: OperationChanges,
+    o: { now: Date; ttlMs?: number },
+  ): Promise<{ ok: true; operation: Operation } | { ok: false; current: Operation | undefined }>;
+  list(filter: { status?: readonly OperationStatus[]; target?: string; dueBy?: Date; limit?: number }, now: Date): Promise<Operation[]>;
+}
+
+/** Finished operations are kept this long by default, then swept (the ledger keeps the history). */
+export const FINISHED_OPERATION_TTL_MS = 30 * 24 * 3600 * 1000;
+
+function operations(backend: StoreBackend): Operations {
+  const ns = NS.operation;
+  const read = (record: VersionedRecord): Operation => ({ ...parse<Omit<Operation, "version">>(record), version: record.version });
+  const store = (op: Omit<Operation, "version">) => JSON.stringify(op);
+  const expiry = (op: Pick<Operation, "status">, now: Date, ttlMs?: number) =>
+    FINISHED.includes(op.status) ? now.getTime() + (ttlMs ?? FINISHED_OPERATION_TTL_MS) : null;
+
+  return {
+    async create(input, { now, ttlMs }) {
+      const op: Omit<Operation, "version"> = {
+        ...input,
+        status: input.status ?? "pending",
+        attempts: input.attempts ?? 0,
+        createdAt: now.toISOString(),
+        updatedAt: now.toISOString(),
+      };
+      for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
+        const put = await backend.put(ns, op.id, { value: store(op), expiresAt: expiry(op, now, ttlMs) }, { expectedVersion: null }, now);
+        if (put.ok) return { created: true, operation: { ...op, version: put.version } };
+        if (put.current) return { created: false, operation: read(put.current) };
+      }
+      throw new StoreConflictError(`operation "${op.id}"`);
+    },
+    async get(id, now) {
+      const record = await backend.get(ns, id, now);
+      return record ? read(record) : undefined;
+    },
+    async update(id, expectedVersion, changes, { now, ttlMs }) {
+      const record = await backend.get(ns, id, now);
+      if (!record || record.version !== expectedVersion) return { ok: false, current: record ? read(record) : undefined };
+      const { clear, ...patch } = changes;
+      const { version: _, ...rest } = read(record);
+      const next: Omit<Operation, "version"> = { ...rest, ...patch, updatedAt: now.toISOString() };
+      for (const field of clear ?? []) delete next[field];
+      const put = await backend.put(ns, id, { value: store(next), expiresAt: expiry(next, now, ttlMs) }, { expectedVersion }, now);
+      if (!put.ok) return { ok: false, current: put.current ? read(put.current) : undefined };
+      return { ok: true, operation: { ...next, version: put.version } };
+    },
+    async list(filter, now) {
+      const all = (await backend.list(ns, {}, now)).map(read);
+      const due = filter.dueBy?.getTime();
+      const matching = all.filter(
+        (op) =>
+          (!filter.status || filter.status.includes(op.status)) &&
+          (!filter.target || op.target === filter.target) &&
+          (due === undefined || !op.nextAttemptAt || Date.parse(op.nextAttemptAt) <= due),
+      );
+      matching.sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.id < b.id ? -1 : 1));
+      return filter.limit === undefined ? matching : matching.slice(0, filter.limit);
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Snapshots (what a sleep changed) and per-target state. Both are versioned documents per target.
+
+export interface Snapshot {
+  operationId: string;
+  takenAt: string;
+  /** e.g. { pools: { "<poolId>": { desired: 3, autoscaling: {...} } } } */
+  data: Record<string, unknown>;
+}
+
+export interface TargetState {
+  lastTransition?: { to: "asleep" | "awake"; at: string; slot?: string; operationId?: string; by: "schedule" | "manual" | "enforce" };
+  cooldownUntil?: string;
+  backoff?: { failures: number; nextAttemptAt: string; lastError?: string };
+  snoozeUntil?: string;
+  updatedAt?: string;
+}
+
+export interface Versioned<T> {
+  value: T;
+  version: number;
+}
+
+export interface Documents<T> {
+  get(key: string, now: Date): Promise<Versioned<T> | undefined>;
+  /** expectedVersion null: only if absent. Returns the new version, or undefined on a lost race. */
+  put(key: string, value: T, expectedVersion: number | null, now: Date): Promise<number | undefined>;
+  delete(key: string, expectedVersion: number, now: Date): Promise<boolean>;
+  list(now: Date, prefix?: string): Promise<Array<Versioned<T> & { key: string }>>;
+}
+
+function documents<T>(backend: StoreBackend, ns: string): Documents<T> {
+  return {
+    async get(key, now) {
+      const record = await backend.get(ns, key, now);
+      return record ? { value: parse<T>(record), version: record.version } : undefined;
+    },
+    async put(key, value, expectedVersion, now) {
+      const put = await backend.put(ns, key, { value: JSON.stringify(value), expiresAt: null }, { expectedVersion }, now);
+      return put.ok ? put.version : undefined;
+    },
+    delete: (key, expectedVersion, now) => backend.delete(ns, key, expectedVersion, now),
+    async list(now, prefix) {
+      const records = await backend.list(ns, prefix === undefined ? {} : { prefix }, now);
+      return records.map((r) => ({ key: r.key, value: parse<T>(r), version: r.version }));
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Secret slots: ciphertext only; encryption and decryption live with certificate renewal.
+
+export interface SecretSlot {
+  /** base64 ciphertext (with its IV / key id, as the encryptor defines). */
+  ciphertext: string;
+  /** Non-secret metadata: what it is, when it expires (e.g. the certificate's notAfter). */
+  meta: Record<string, string>;
+  storedAt: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+export interface Ledger {
+  append(entry: LedgerEntryInput): Promise<LedgerEntry>;
+  query(query: LedgerQuery): Promise<LedgerEntry[]>;
+}
+
+export interface Store {
+  readonly backend: string;
+  idempotency: Idempotency;
+  leases: Leases;
+  operations: Operations;
+  snapshots: Documents<Snapshot>;
+  targets: Documents<TargetState>;
+  secrets: Documents<SecretSlot>;
+  ledger: Ledger;
+  /** Removes expired idempotency keys, leases and finished operations. */
+  sweep(now: Date): Promise<number>;
+  close(): Promise<void>;
+}
+
+export function createStore(backend: StoreBackend): Store {
+  return {
+    backend: backend.kind,
+    idempotency: idempotency(backend),
+    leases: leases(backend),
+    operations: operations(backend),
+    snapshots: documents<Snapshot>(backend, NS.snapshot),
+    targets: documents<TargetState>(backend, NS.target),
+    secrets: documents<SecretSlot>(backend, NS.secret),
+    ledger: {
+      append(entry) {
+        if (!entry.operationId || !entry.target || !entry.kind) {
+          throw new TypeError("a ledger entry needs operationId, target and kind");
+        }
+        return backend.append(entry);
+      },
+      query(query) {
+        if (query.limit !== undefined && (query.limit < 1 || query.limit > LEDGER_MAX_LIMIT)) {
+          throw new RangeError(`ledger query limit must be between 1 and ${LEDGER_MAX_LIMIT}`);
+        }
+        return backend.query(query);
+      },
+    },
+    sweep: (now) => backend.sweep(now),
+    close: () => backend.close(),
+  };
+}

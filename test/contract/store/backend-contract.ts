@@ -1,0 +1,122 @@
+// The contract every StoreBackend must meet, as a reusable vitest suite: call
+// `backendContract("sqlite", () => makeFreshBackend())` from a test file per backend.
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { StoreBackend } from "../../../shared/store/backend.ts";
+
+const T0 = new Date("2026-11-22T20:00:00Z");
+const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
+
+export function backendContract(name: string, make: () => Promise<StoreBackend>, options: { raceSize?: number } = {}) {
+  describe(`StoreBackend contract: ${name}`, () => {
+    let backend: StoreBackend;
+    beforeEach(async () => {
+      backend = await make();
+    });
+    afterEach(async () => {
+      await backend.close();
+    });
+
+    it("inserts only when absent, then updates only at the expected version", async () => {
+      expect(await backend.get("ns", "k", T0)).toBeUndefined();
+      expect(await backend.put("ns", "k", { value: '{"a":1}', expiresAt: null }, { expectedVersion: null }, T0)).toEqual({
+        ok: true,
+        version: 1,
+      });
+      const again = await backend.put("ns", "k", { value: '{"a":2}', expiresAt: null }, { expectedVersion: null }, T0);
+      expect(again).toEqual({ ok: false, current: { value: '{"a":1}', version: 1, expiresAt: null } });
+      const stale = await backend.put("ns", "k", { value: '{"a":3}', expiresAt: null }, { expectedVersion: 7 }, T0);
+      expect(stale.ok).toBe(false);
+      expect(await backend.put("ns", "k", { value: '{"a":4}', expiresAt: null }, { expectedVersion: 1 }, T0)).toEqual({
+        ok: true,
+        version: 2,
+      });
+      expect(await backend.get("ns", "k", T0)).toEqual({ value: '{"a":4}', version: 2, expiresAt: null });
+    });
+
+    it("keeps namespaces and keys apart, including keys that look alike", async () => {
+      await backend.put("a", "x:1", { value: "1", expiresAt: null }, { expectedVersion: null }, T0);
+      await backend.put("b", "x:1", { value: "2", expiresAt: null }, { expectedVersion: null }, T0);
+      await backend.put("a", "x:10", { value: "3", expiresAt: null }, { expectedVersion: null }, T0);
+      expect((await backend.get("a", "x:1", T0))?.value).toBe("1");
+      expect((await backend.get("b", "x:1", T0))?.value).toBe("2");
+      expect((await backend.list("a", { prefix: "x:1" }, T0)).map((r) => r.key)).toEqual(["x:1", "x:10"]);
+      expect((await backend.list("a", { prefix: "x:10" }, T0)).map((r) => r.key)).toEqual(["x:10"]);
+      expect((await backend.list("b", {}, T0)).map((r) => [r.key, r.value])).toEqual([["x:1", "2"]]);
+    });
+
+    it("treats an expired record as absent, overwrites it with a higher version, and sweeps it", async () => {
+      await backend.put("ns", "k", { value: "old", expiresAt: at(60).getTime() }, { expectedVersion: null }, T0);
+      expect((await backend.get("ns", "k", at(59)))?.value).toBe("old");
+      expect(await backend.get("ns", "k", at(60))).toBeUndefined();
+      expect(await backend.list("ns", {}, at(60))).toEqual([]);
+      const stale = await backend.put("ns", "k", { value: "x", expiresAt: null }, { expectedVersion: 1 }, at(61));
+      expect(stale.ok).toBe(false);
+      const over = await backend.put("ns", "k", { value: "new", expiresAt: null }, { expectedVersion: null }, at(61));
+      expect(over).toEqual({ ok: true, version: 2 });
+
+      await backend.put("ns", "gone", { value: "g", expiresAt: at(10).getTime() }, { expectedVersion: null }, T0);
+      await backend.put("ns", "kept", { value: "k", expiresAt: at(1000).getTime() }, { expectedVersion: null }, T0);
+      expect(await backend.sweep(at(100))).toBe(1);
+      expect((await backend.list("ns", {}, at(100))).map((r) => r.key)).toEqual(["k", "kept"]);
+    });
+
+    it("deletes only at the expected version", async () => {
+      await backend.put("ns", "k", { value: "v", expiresAt: null }, { expectedVersion: null }, T0);
+      expect(await backend.delete("ns", "k", 2, T0)).toBe(false);
+      expect(await backend.delete("ns", "k", 1, T0)).toBe(true);
+      expect(await backend.get("ns", "k", T0)).toBeUndefined();
+      expect(await backend.delete("ns", "k", 1, T0)).toBe(false);
+    });
+
+    it("stores values byte for byte, unicode included", async () => {
+      const value = JSON.stringify({ name: "测试集群 ✓", quote: "'\"\\", nul: "a\u0000b" });
+      await backend.put("ns", "键/with spaces", { value, expiresAt: null }, { expectedVersion: null }, T0);
+      expect((await backend.get("ns", "键/with spaces", T0))?.value).toBe(value);
+    });
+
+    it("counts up atomically, per counter", async () => {
+      const size = options.raceSize ?? 200;
+      const values = await Promise.all(Array.from({ length: size }, () => backend.increment("fence:a")));
+      expect(new Set(values).size).toBe(size);
+      expect(Math.max(...values)).toBe(size);
+      expect(await backend.increment("fence:b")).toBe(1);
+    });
+
+    it("lets exactly one of many concurrent inserts win", async () => {
+      const size = options.raceSize ?? 1000;
+      const results = await Promise.all(
+        Array.from({ length: size }, (_, i) =>
+          backend.put("race", "key", { value: String(i), expiresAt: null }, { expectedVersion: null }, T0),
+        ),
+      );
+      expect(results.filter((r) => r.ok)).toHaveLength(1);
+    });
+
+    it("appends to the ledger in order and queries by target, operation, time and page", async () => {
+      const entries = [
+        { at: at(0), operationId: "op1", target: "hw/c1", kind: "sleep.started", detail: { pools: { p1: 3 } } },
+        { at: at(10), operationId: "op1", target: "hw/c1", kind: "sleep.scaled", detail: {} },
+        { at: at(20), operationId: "op2", target: "ali/c2", kind: "wake.started", detail: { note: "夜间" } },
+        { at: at(30), operationId: "op1", target: "hw/c1", kind: "sleep.done", detail: {} },
+      ];
+      const seqs: number[] = [];
+      for (const entry of entries) seqs.push((await backend.append(entry)).seq);
+      expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+      expect(new Set(seqs).size).toBe(4);
+
+      const byTarget = await backend.query({ target: "hw/c1" });
+      expect(byTarget.map((e) => e.kind)).toEqual(["sleep.started", "sleep.scaled", "sleep.done"]);
+      expect(byTarget[0]).toEqual({ ...entries[0], seq: seqs[0] });
+      expect((await backend.query({ operationId: "op2" }))[0]?.detail).toEqual({ note: "夜间" });
+      expect((await backend.query({ from: at(10), to: at(30) })).map((e) => e.kind)).toEqual([
+        "sleep.scaled",
+        "wake.started",
+      ]);
+      const page1 = await backend.query({ limit: 2 });
+      const page2 = await backend.query({ limit: 2, afterSeq: page1.at(-1)!.seq });
+      expect([...page1, ...page2].map((e) => e.kind)).toEqual(entries.map((e) => e.kind));
+      expect(await backend.sweep(at(10_000))).toBe(0);
+      expect(await backend.query({})).toHaveLength(4);
+    });
+  });
+}

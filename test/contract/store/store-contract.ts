@@ -1,0 +1,228 @@
+// The store's promises, as one suite run against every backend: call
+// `storeContract("sqlite", () => makeFreshBackend())` from each backend's test file.
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { StoreBackend } from "../../../shared/store/backend.ts";
+import { createStore, fingerprint, type Store } from "../../../shared/store/store.ts";
+
+const T0 = new Date("2026-11-22T20:00:00Z");
+const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
+const MINUTE = 60_000;
+const DAY = 24 * 60 * MINUTE;
+
+export function storeContract(name: string, make: () => Promise<StoreBackend>, options: { raceSize?: number } = {}) {
+  const raceSize = options.raceSize ?? 1000;
+
+  describe(`store contract: ${name}`, () => {
+    let store: Store;
+    beforeEach(async () => {
+      store = createStore(await make());
+    });
+    afterEach(async () => {
+      await store.close();
+    });
+
+    describe("idempotency", () => {
+      const claim = (key: string, print: string, now: Date, leaseMs = MINUTE) =>
+        store.idempotency.claim(key, { fingerprint: print, leaseMs, ttlMs: DAY, now });
+
+      it("claims once; a second caller sees it in progress, a different payload is a mismatch", async () => {
+        const first = await claim("evt-1", "fp-a", T0);
+        expect(first).toEqual({ outcome: "claimed", token: expect.any(Number), takenOver: false });
+        expect(await claim("evt-1", "fp-a", at(1))).toEqual({ outcome: "in-progress", leaseUntil: at(60) });
+        expect(await claim("evt-1", "fp-b", at(1))).toEqual({ outcome: "mismatch" });
+      });
+
+      it("replays the stored result once completed, until the key's time to live ends", async () => {
+        const first = await claim("evt-2", "fp", T0);
+        if (first.outcome !== "claimed") throw new Error("expected a claim");
+        expect(await store.idempotency.complete("evt-2", { token: first.token, result: '{"status":202}', ttlMs: DAY, now: at(5) })).toBe(true);
+        expect(await claim("evt-2", "fp", at(6))).toEqual({ outcome: "completed", result: '{"status":202}' });
+        expect(await claim("evt-2", "other", at(6))).toEqual({ outcome: "mismatch" });
+        // After the TTL the key is forgotten and the event would be handled anew.
+        expect((await claim("evt-2", "fp", new Date(at(5).getTime() + DAY))).outcome).toBe("claimed");
+      });
+
+      it("releases on failure so a retry can run, and refuses a wrong token", async () => {
+        const first = await claim("evt-3", "fp", T0);
+        if (first.outcome !== "claimed") throw new Error("expected a claim");
+        expect(await store.idempotency.release("evt-3", { token: first.token + 100, now: at(1) })).toBe(false);
+        expect(await store.idempotency.release("evt-3", { token: first.token, now: at(1) })).toBe(true);
+        expect((await claim("evt-3", "fp", at(2))).outcome).toBe("claimed");
+      });
+
+      it("lets a crashed holder's expired lease be taken over, and refuses the old holder afterwards", async () => {
+        const crashed = await claim("evt-4", "fp", T0, 30_000);
+        if (crashed.outcome !== "claimed") throw new Error("expected a claim");
+        expect((await claim("evt-4", "fp", at(29))).outcome).toBe("in-progress");
+        const takeover = await claim("evt-4", "fp", at(30), 30_000);
+        expect(takeover).toMatchObject({ outcome: "claimed", takenOver: true });
+        if (takeover.outcome !== "claimed") throw new Error("expected a takeover");
+        expect(takeover.token).toBeGreaterThan(crashed.token);
+        expect(await store.idempotency.complete("evt-4", { token: crashed.token, result: "1", ttlMs: DAY, now: at(31) })).toBe(false);
+        expect(await store.idempotency.release("evt-4", { token: crashed.token, now: at(31) })).toBe(false);
+        expect(await store.idempotency.complete("evt-4", { token: takeover.token, result: "2", ttlMs: DAY, now: at(32) })).toBe(true);
+        expect(await claim("evt-4", "fp", at(33))).toEqual({ outcome: "completed", result: "2" });
+      });
+
+      it("extends a lease with a new token, after which the old token is refused", async () => {
+        const first = await claim("evt-5", "fp", T0, 10_000);
+        if (first.outcome !== "claimed") throw new Error("expected a claim");
+        const token = await store.idempotency.extend("evt-5", { token: first.token, leaseMs: 60_000, now: at(9) });
+        expect(token).toBeGreaterThan(first.token);
+        expect(await claim("evt-5", "fp", at(30))).toEqual({ outcome: "in-progress", leaseUntil: at(69) });
+        expect(await store.idempotency.complete("evt-5", { token: first.token, result: "x", ttlMs: DAY, now: at(31) })).toBe(false);
+        expect(await store.idempotency.complete("evt-5", { token: token!, result: "x", ttlMs: DAY, now: at(31) })).toBe(true);
+      });
+
+      it(`gives exactly one winner among ${raceSize} concurrent claims of one key`, async () => {
+        const outcomes = await Promise.all(Array.from({ length: raceSize }, () => claim("hot", "fp", T0)));
+        expect(outcomes.filter((o) => o.outcome === "claimed")).toHaveLength(1);
+        expect(outcomes.filter((o) => o.outcome === "in-progress")).toHaveLength(raceSize - 1);
+      });
+
+      it("fingerprints are stable, order-sensitive and unambiguous", async () => {
+        expect(await fingerprint(["POST", "/x", "{}"])).toBe(await fingerprint(["POST", "/x", "{}"]));
+        expect(await fingerprint(["ab", "c"])).not.toBe(await fingerprint(["a", "bc"]));
+        expect(await fingerprint(["a", "b"])).not.toBe(await fingerprint(["b", "a"]));
+      });
+    });
+
+    describe("leases with fencing tokens", () => {
+      it("has one holder at a time; after expiry the next holder gets a larger token and the old one is refused", async () => {
+        const a = await store.leases.acquire("hw/c1", { holder: "worker-a", ttlMs: MINUTE, now: T0 });
+        expect(a).toMatchObject({ acquired: true, expiresAt: at(60) });
+        if (!a.acquired) throw new Error("expected a lease");
+        expect(await store.leases.acquire("hw/c1", { holder: "worker-b", ttlMs: MINUTE, now: at(30) })).toEqual({
+          acquired: false,
+          holder: "worker-a",
+          expiresAt: at(60),
+        });
+        expect(await store.leases.isCurrent("hw/c1", a.token, at(30))).toBe(true);
+        const b = await store.leases.acquire("hw/c1", { holder: "worker-b", ttlMs: MINUTE, now: at(60) });
+        if (!b.acquired) throw new Error("expected the expired lease to be taken over");
+        expect(b.token).toBeGreaterThan(a.token);
+        expect(await store.leases.isCurrent("hw/c1", a.token, at(61))).toBe(false);
+        expect(await store.leases.renew("hw/c1", { token: a.token, ttlMs: MINUTE, now: at(61) })).toBe(false);
+        expect(await store.leases.release("hw/c1", { token: a.token, now: at(61) })).toBe(false);
+        expect(await store.leases.renew("hw/c1", { token: b.token, ttlMs: MINUTE, now: at(100) })).toBe(true);
+        expect(await store.leases.isCurrent("hw/c1", b.token, at(150))).toBe(true);
+        expect(await store.leases.release("hw/c1", { token: b.token, now: at(150) })).toBe(true);
+        const c = await store.leases.acquire("hw/c1", { holder: "worker-a", ttlMs: MINUTE, now: at(151) });
+        if (!c.acquired) throw new Error("expected a lease after release");
+        expect(c.token).toBeGreaterThan(b.token);
+      });
+
+      it("keeps targets independent", async () => {
+        const one = await store.leases.acquire("t1", { holder: "w", ttlMs: MINUTE, now: T0 });
+        const two = await store.leases.acquire("t2", { holder: "w", ttlMs: MINUTE, now: T0 });
+        expect(one.acquired && two.acquired).toBe(true);
+      });
+
+      it(`grants one of ${Math.min(raceSize, 200)} concurrent acquisitions`, async () => {
+        const size = Math.min(raceSize, 200);
+        const results = await Promise.all(
+          Array.from({ length: size }, (_, i) => store.leases.acquire("hot", { holder: `w${i}`, ttlMs: MINUTE, now: T0 })),
+        );
+        expect(results.filter((r) => r.acquired)).toHaveLength(1);
+      });
+    });
+
+    describe("durable operations", () => {
+      const base = { id: "sleep:weeknights:hw/c1:2026-11-22T22:00", target: "hw/c1", kind: "sleep", step: "snapshot", data: {} };
+
+      it("creates once per id and returns the existing operation on a repeat", async () => {
+        const first = await store.operations.create(base, { now: T0 });
+        expect(first).toMatchObject({ created: true, operation: { status: "pending", attempts: 0, version: 1 } });
+        const again = await store.operations.create({ ...base, step: "other" }, { now: at(5) });
+        expect(again.created).toBe(false);
+        expect(again.operation).toEqual(first.operation);
+      });
+
+      it("advances with compare-and-set and keeps the cloud's job ids for resuming", async () => {
+        const { operation } = await store.operations.create(base, { now: T0 });
+        const issued = await store.operations.update(
+          operation.id,
+          operation.version,
+          { status: "waiting", step: "await-hibernation", data: { jobId: "job-42", pools: { p1: 3 } }, nextAttemptAt: at(30).toISOString() },
+          { now: at(1) },
+        );
+        expect(issued.ok).toBe(true);
+        const stale = await store.operations.update(operation.id, operation.version, { step: "duplicate" }, { now: at(2) });
+        expect(stale).toMatchObject({ ok: false, current: { step: "await-hibernation", data: { jobId: "job-42" } } });
+        const resumed = await store.operations.get(operation.id, at(3));
+        expect(resumed?.data).toEqual({ jobId: "job-42", pools: { p1: 3 } });
+        const done = await store.operations.update(operation.id, resumed!.version, { status: "succeeded", clear: ["nextAttemptAt"] }, { now: at(4) });
+        expect(done.ok && done.operation.nextAttemptAt).toBe(undefined);
+      });
+
+      it("lists by status, target and due time, oldest first", async () => {
+        await store.operations.create({ ...base, id: "a", target: "t1" }, { now: T0 });
+        await store.operations.create({ ...base, id: "b", target: "t2", status: "waiting" }, { now: at(1) });
+        const c = await store.operations.create({ ...base, id: "c", target: "t1", status: "waiting" }, { now: at(2) });
+        await store.operations.update("c", c.operation.version, { nextAttemptAt: at(100).toISOString() }, { now: at(2) });
+        const ids = async (filter: Parameters<Store["operations"]["list"]>[0]) =>
+          (await store.operations.list(filter, at(3))).map((o) => o.id);
+        expect(await ids({})).toEqual(["a", "b", "c"]);
+        expect(await ids({ target: "t1" })).toEqual(["a", "c"]);
+        expect(await ids({ status: ["waiting"] })).toEqual(["b", "c"]);
+        expect(await ids({ status: ["waiting"], dueBy: at(50) })).toEqual(["b"]);
+        expect(await ids({ limit: 1 })).toEqual(["a"]);
+      });
+
+      it("forgets finished operations after their time to live, never unfinished ones", async () => {
+        const { operation } = await store.operations.create(base, { now: T0 });
+        await store.operations.update(operation.id, operation.version, { status: "succeeded" }, { now: T0, ttlMs: 60_000 });
+        await store.operations.create({ ...base, id: "still-running", status: "running" }, { now: T0 });
+        expect(await store.operations.get(operation.id, at(59))).toBeDefined();
+        expect(await store.operations.get(operation.id, at(60))).toBeUndefined();
+        expect(await store.sweep(at(60))).toBeGreaterThanOrEqual(1);
+        expect(await store.operations.get("still-running", new Date(T0.getTime() + 365 * DAY))).toBeDefined();
+      });
+    });
+
+    describe("snapshots, target state and secret slots", () => {
+      it("keeps a snapshot until it is deleted at the version read", async () => {
+        const snapshot = { operationId: "op1", takenAt: T0.toISOString(), data: { pools: { p1: { desired: 3 } } } };
+        expect(await store.snapshots.put("hw/c1", snapshot, null, T0)).toBe(1);
+        expect(await store.snapshots.put("hw/c1", snapshot, null, T0)).toBeUndefined();
+        expect(await store.snapshots.get("hw/c1", new Date(T0.getTime() + 3650 * DAY))).toEqual({ value: snapshot, version: 1 });
+        expect(await store.snapshots.delete("hw/c1", 2, T0)).toBe(false);
+        expect(await store.snapshots.delete("hw/c1", 1, T0)).toBe(true);
+        expect(await store.snapshots.get("hw/c1", T0)).toBeUndefined();
+      });
+
+      it("updates per-target state with compare-and-set and lists it", async () => {
+        const state = { lastTransition: { to: "asleep" as const, at: T0.toISOString(), by: "schedule" as const }, snoozeUntil: at(3600).toISOString() };
+        const v1 = await store.targets.put("ali/c9", state, null, T0);
+        expect(await store.targets.put("ali/c9", {}, 99, T0)).toBeUndefined();
+        expect(await store.targets.put("ali/c9", { ...state, cooldownUntil: at(600).toISOString() }, v1!, T0)).toBe(2);
+        await store.targets.put("hw/c1", {}, null, T0);
+        expect((await store.targets.list(T0)).map((t) => t.key)).toEqual(["ali/c9", "hw/c1"]);
+        expect((await store.targets.get("ali/c9", T0))?.value.cooldownUntil).toBe(at(600).toISOString());
+      });
+
+      it("holds a secret slot's ciphertext as given", async () => {
+        const slot = { ciphertext: "AAECAwQ=", meta: { notAfter: at(86400).toISOString() }, storedAt: T0.toISOString() };
+        await store.secrets.put("kubeconfig:hw/c1", slot, null, T0);
+        expect((await store.secrets.get("kubeconfig:hw/c1", T0))?.value).toEqual(slot);
+      });
+    });
+
+    describe("ledger", () => {
+      it("appends and queries through the store, refusing incomplete entries", async () => {
+        await store.ledger.append({ at: T0, operationId: "op1", target: "hw/c1", kind: "sleep.started", detail: { n: 1 } });
+        expect((await store.ledger.query({ target: "hw/c1" }))[0]).toMatchObject({ kind: "sleep.started", detail: { n: 1 } });
+        expect(() => store.ledger.append({ at: T0, operationId: "", target: "t", kind: "k", detail: {} })).toThrow(/operationId/);
+        expect(() => store.ledger.query({ limit: 5000 })).toThrow(/between 1 and 1000/);
+      });
+    });
+
+    it("sweeps expired idempotency keys and leases, keeping the rest", async () => {
+      await store.idempotency.claim("short", { fingerprint: "f", leaseMs: 1000, ttlMs: 1000, now: T0 });
+      await store.leases.acquire("lease", { holder: "w", ttlMs: 1000, now: T0 });
+      await store.snapshots.put("keep", { operationId: "o", takenAt: T0.toISOString(), data: {} }, null, T0);
+      expect(await store.sweep(at(2))).toBe(2);
+      expect(await store.snapshots.get("keep", at(2))).toBeDefined();
+    });
+  });
+}
