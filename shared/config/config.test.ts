@@ -23,10 +23,24 @@ describe("loadConfig", () => {
   it("has working defaults with nothing set", () => {
     expect(loadConfig({})).toEqual({
       logLevel: "info",
+      store: { kind: "sqlite", path: ".nightshift/state.db" },
       port: 8787,
       host: "127.0.0.1",
       tickSeconds: 60,
       accounts: [],
+    });
+  });
+
+  it("selects the store: a SQLite file by default, Redis for several replicas, or memory", () => {
+    expect(loadConfig({ NIGHTSHIFT_STORE: "redis://10.0.0.5:6379/2" }).store).toEqual({
+      kind: "redis",
+      url: "redis://10.0.0.5:6379/2",
+      prefix: "nightshift",
+    });
+    expect(loadConfig({ NIGHTSHIFT_STORE: "memory" }).store).toEqual({ kind: "memory" });
+    expect(loadConfig({ NIGHTSHIFT_STORE: "sqlite:/var/lib/nightshift/state.db" }).store).toEqual({
+      kind: "sqlite",
+      path: "/var/lib/nightshift/state.db",
     });
   });
 
@@ -74,11 +88,13 @@ describe("loadConfig", () => {
       NIGHTSHIFT_ADMIN_TOKEN: "short",
       NIGHTSHIFT_ACCOUNT_X_VENDOR: "aws",
       NIGHTSHIFT_ACCOUNT_X_REGOIN: "cn-north-4",
+      NIGHTSHIFT_STORE: "postgres://db",
     });
     const byVariable = Object.fromEntries(issues.map((i) => [i.variable, i.message]));
     expect(byVariable.PORT).toMatch(/whole number/);
     expect(byVariable.LOG_LEVEL).toMatch(/debug, info, warn, error/);
     expect(byVariable.NIGHTSHIFT_ADMIN_TOKEN).toMatch(/at least 24/);
+    expect(byVariable.NIGHTSHIFT_STORE).toMatch(/memory, sqlite:<file path> or redis:/);
     expect(byVariable.NIGHTSHIFT_ACCOUNT_X_REGOIN).toMatch(/not a known account setting/);
     expect(byVariable.NIGHTSHIFT_ACCOUNT_X_VENDOR).toMatch(/huawei, autopilot, alibaba, baidu/);
     expect(byVariable.NIGHTSHIFT_ACCOUNT_X_ACCESS_KEY_ID).toMatch(/required/);

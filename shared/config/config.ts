@@ -25,8 +25,15 @@ export interface Account {
   organizationId?: string;
 }
 
+/** Where the Node host keeps state. Workers always use the D1 binding `DB`. */
+export type StoreConfig =
+  | { kind: "memory" }
+  | { kind: "sqlite"; path: string }
+  | { kind: "redis"; url: string; prefix: string };
+
 export interface Config {
   logLevel: (typeof LOG_LEVELS)[number];
+  store: StoreConfig;
   port: number;
   host: string;
   tickSeconds: number;
@@ -109,6 +116,17 @@ const settingsSchema = z.object({
   PORT: integer(0, 65535, "8787 (0 picks a free port)").default(8787),
   HOST: z.string().min(1, "must be an interface address such as 127.0.0.1 or 0.0.0.0").default("127.0.0.1"),
   NIGHTSHIFT_TICK_SECONDS: integer(1, 3600, "60").default(60),
+  NIGHTSHIFT_STORE: z
+    .string()
+    .regex(
+      /^(memory|sqlite:.+|rediss?:\/\/.+)$/,
+      "must be memory, sqlite:<file path> or redis://host:port[/db] (rediss:// for TLS)",
+    )
+    .default("sqlite:.nightshift/state.db"),
+  NIGHTSHIFT_STORE_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9:_-]{1,64}$/, "must be 1-64 letters, digits, ':', '_' or '-'")
+    .default("nightshift"),
   NIGHTSHIFT_ADMIN_TOKEN: z
     .string()
     .min(24, "must be at least 24 characters; generate one with `openssl rand -hex 24`")
@@ -133,15 +151,30 @@ export function loadConfig(env: Environment): Config {
 
   const accounts = loadAccounts(strings, issues);
   if (issues.length > 0 || !settings.success) throw new ConfigError(issues);
-  const { LOG_LEVEL, PORT, HOST, NIGHTSHIFT_TICK_SECONDS, NIGHTSHIFT_ADMIN_TOKEN } = settings.data;
+  const {
+    LOG_LEVEL,
+    PORT,
+    HOST,
+    NIGHTSHIFT_TICK_SECONDS,
+    NIGHTSHIFT_ADMIN_TOKEN,
+    NIGHTSHIFT_STORE,
+    NIGHTSHIFT_STORE_PREFIX,
+  } = settings.data;
   return {
     logLevel: LOG_LEVEL,
+    store: parseStore(NIGHTSHIFT_STORE, NIGHTSHIFT_STORE_PREFIX),
     port: PORT,
     host: HOST,
     tickSeconds: NIGHTSHIFT_TICK_SECONDS,
     ...(NIGHTSHIFT_ADMIN_TOKEN ? { adminToken: NIGHTSHIFT_ADMIN_TOKEN } : {}),
     accounts,
   };
+}
+
+function parseStore(spec: string, prefix: string): StoreConfig {
+  if (spec === "memory") return { kind: "memory" };
+  if (spec.startsWith("sqlite:")) return { kind: "sqlite", path: spec.slice("sqlite:".length) };
+  return { kind: "redis", url: spec, prefix };
 }
 
 function loadAccounts(env: Record<string, string>, issues: ConfigIssue[]): Account[] {
