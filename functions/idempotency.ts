@@ -230,7 +230,10 @@ export function idempotency(options: IdempotencyOptions): MiddlewareHandler {
         return;
       }
       const body = new Uint8Array(await response.arrayBuffer());
-      c.res = new Response(body.length === 0 || NULL_BODY_STATUSES.has(response.status) ? null : body, response);
+      c.res = new Response(
+        body.length === 0 || NULL_BODY_STATUSES.has(response.status) ? null : body,
+        response,
+      );
       stored = {
         status: response.status,
         headers: [...response.headers].filter(([name]) => replayHeaders.includes(name)),
@@ -242,8 +245,15 @@ export function idempotency(options: IdempotencyOptions): MiddlewareHandler {
     }
 
     try {
-      const completed = await store.complete(storeKey, { token, result: JSON.stringify(stored), ttlMs, now: now() });
-      if (!completed) log?.warn("idempotency claim lost before completion: the handler outlived leaseMs", { leaseMs });
+      const completed = await store.complete(storeKey, {
+        token,
+        result: JSON.stringify(stored),
+        ttlMs,
+        now: now(),
+      });
+      if (!completed) {
+        log?.warn("idempotency claim lost before completion: the handler outlived leaseMs", { leaseMs });
+      }
     } catch (error) {
       // The work is done: answer it. The key stays claimed until its lease ends, then a retry reruns.
       log?.error("idempotency completion failed", { error });

@@ -1,0 +1,133 @@
+// The D1 backend inside workerd, against the local D1 of the `DB` binding (wrangler.toml). Each
+// test file gets its own database, but tests in this file share it: every test starts from
+// emptied tables.
+
+import { applyD1Migrations, env, reset } from "cloudflare:test";
+import type { D1Database } from "@cloudflare/workers-types";
+import { describe, expect, it } from "vitest";
+import { backendContract } from "../../test/contract/store/backend-contract.ts";
+import { d1Backend, migrateD1 } from "./d1.workers.ts";
+import { MIGRATIONS, SCHEMA_VERSION } from "./sql.ts";
+
+const DB = (env as unknown as { DB: D1Database }).DB;
+const T0 = new Date("2026-11-22T20:00:00Z");
+const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
+
+async function emptied(): Promise<D1Database> {
+  await migrateD1(DB);
+  await DB.batch([
+    DB.prepare("DELETE FROM records"),
+    DB.prepare("DELETE FROM counters"),
+    DB.prepare("DELETE FROM ledger"),
+  ]);
+  return DB;
+}
+
+const rows = async (sql: string) => (await DB.prepare(sql).all()).results;
+
+backendContract("d1", async () => d1Backend(await emptied()));
+
+describe("D1 schema migrations", () => {
+  it("applies the schema at first use and records it where wrangler looks too", async () => {
+    await reset();
+    const backend = d1Backend(DB);
+    expect(await backend.increment("c")).toBe(1);
+    expect(await rows("SELECT version, name FROM schema_version")).toEqual(
+      MIGRATIONS.map((m) => ({ version: m.version, name: m.name })),
+    );
+    expect(await rows("SELECT name FROM d1_migrations ORDER BY id")).toEqual(
+      MIGRATIONS.map((m) => ({ name: m.file })),
+    );
+    // wrangler's apply (here its test twin) then finds nothing left to do, and the data stays.
+    await applyD1Migrations(
+      DB,
+      MIGRATIONS.map((m) => ({ name: m.file, queries: [...m.statements] })),
+    );
+    expect(await rows("SELECT name FROM d1_migrations ORDER BY id")).toEqual(
+      MIGRATIONS.map((m) => ({ name: m.file })),
+    );
+    expect(await backend.increment("c")).toBe(2);
+  });
+
+  it("sees a database migrated by wrangler as current", async () => {
+    await reset();
+    await applyD1Migrations(
+      DB,
+      MIGRATIONS.map((m) => ({ name: m.file, queries: [...m.statements] })),
+    );
+    expect(await migrateD1(DB)).toBe(SCHEMA_VERSION);
+    expect(await rows("SELECT version FROM schema_version")).toEqual([{ version: 1 }]);
+    expect(await rows("SELECT name FROM d1_migrations")).toEqual([{ name: "0001_initial.sql" }]);
+    const backend = d1Backend(DB);
+    expect(
+      await backend.put("ns", "k", { value: "v", expiresAt: null }, { expectedVersion: null }, T0),
+    ).toEqual({
+      ok: true,
+      version: 1,
+    });
+  });
+
+  it("recreates the schema when the tables vanish under a warm isolate, and retries the call", async () => {
+    const backend = d1Backend(await emptied());
+    await backend.put("ns", "k", { value: "v", expiresAt: null }, { expectedVersion: null }, T0);
+    await reset();
+    await expect(rows("SELECT key FROM records")).rejects.toThrow(/no such table/);
+    expect(await backend.get("ns", "k", T0)).toBeUndefined();
+    expect(
+      await backend.put("ns", "k", { value: "w", expiresAt: null }, { expectedVersion: null }, T0),
+    ).toEqual({
+      ok: true,
+      version: 1,
+    });
+  });
+
+  it("refuses a database written by a newer schema", async () => {
+    await emptied();
+    await DB.prepare("INSERT INTO schema_version (version, name) VALUES (?1, 'future')")
+      .bind(SCHEMA_VERSION + 1)
+      .run();
+    try {
+      await expect(migrateD1(DB)).rejects.toThrow(
+        /schema version 2 is newer than this nightshift knows \(1\)/,
+      );
+    } finally {
+      await DB.prepare("DELETE FROM schema_version WHERE name = 'future'").run();
+    }
+  });
+});
+
+describe("D1 backend", () => {
+  it("sweeps in bounded batches until every expired record is gone, and no live one", async () => {
+    const backend = d1Backend(await emptied(), { sweepBatch: 2 });
+    for (let i = 0; i < 5; i++) {
+      await backend.put(
+        "ns",
+        `old${i}`,
+        { value: "x", expiresAt: at(i).getTime() },
+        { expectedVersion: null },
+        T0,
+      );
+    }
+    await backend.put(
+      "ns",
+      "live",
+      { value: "x", expiresAt: at(3600).getTime() },
+      { expectedVersion: null },
+      T0,
+    );
+    await backend.put("ns", "forever", { value: "x", expiresAt: null }, { expectedVersion: null }, T0);
+    expect(await backend.sweep(at(10))).toBe(5);
+    expect(await backend.sweep(at(10))).toBe(0);
+    expect((await backend.list("ns", {}, T0)).map((r) => r.key)).toEqual(["forever", "live"]);
+  });
+
+  it("stores timestamps and versions as integers", async () => {
+    const backend = d1Backend(await emptied());
+    await backend.put("ns", "k", { value: "v", expiresAt: at(60).getTime() }, { expectedVersion: null }, T0);
+    await backend.append({ at: T0, operationId: "op", target: "t", kind: "k", detail: {} });
+    expect(await rows("SELECT typeof(version) AS v, typeof(expires_at) AS e FROM records")).toEqual([
+      { v: "integer", e: "integer" },
+    ]);
+    expect(await rows("SELECT typeof(at) AS a FROM ledger")).toEqual([{ a: "integer" }]);
+  });
+});

@@ -1,0 +1,230 @@
+// The SQLite file backend: the shared contract on a fresh file per test, then what only a file
+// shared by several processes can show (races between processes, migrations at open, reopening).
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, describe, expect, it } from "vitest";
+import { backendContract } from "../../test/contract/store/backend-contract.ts";
+import { MIGRATIONS, SCHEMA_VERSION } from "./sql.ts";
+import { loadSqlite, sqliteBackend } from "./sqlite.node.ts";
+
+const { DatabaseSync } = await loadSqlite();
+
+const T0 = new Date("2026-11-22T20:00:00Z");
+const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
+
+const dirs: string[] = [];
+const freshFile = () => {
+  const dir = mkdtempSync(join(tmpdir(), "nightshift-sqlite-"));
+  dirs.push(dir);
+  return join(dir, "store.db");
+};
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+backendContract("sqlite", () => sqliteBackend(freshFile()));
+
+const child = fileURLToPath(new URL("../../test/contract/store/sqlite-race.child.ts", import.meta.url));
+
+/** Starts `processes` children on `file`, releases them together once all are open, returns their JSON. */
+async function race(file: string, mode: string, processes: number, count: number): Promise<unknown[]> {
+  const runs = Array.from({ length: processes }, (_, id) => {
+    const proc = spawn(process.execPath, [child, file, mode, String(count), `p${id}`], {
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    proc.stderr.on("data", (chunk) => {
+      stderr += chunk;
+    });
+    const ready = new Promise<void>((resolve, reject) => {
+      proc.stdout.on("data", (chunk) => {
+        stdout += chunk;
+        if (stdout.startsWith("ready\n")) resolve();
+      });
+      proc.on("exit", () => reject(new Error(`child ${id} exited before ready: ${stderr}`)));
+    });
+    const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      proc.on("close", (code) => resolve({ code, stdout, stderr }));
+    });
+    return { proc, ready, done };
+  });
+  await Promise.all(runs.map((r) => r.ready));
+  for (const run of runs) run.proc.stdin.end("go\n");
+  const results = await Promise.all(runs.map((r) => r.done));
+  return results.map(({ code, stdout, stderr }) => {
+    // No stack trace, and no ExperimentalWarning either: the backend filters node:sqlite's.
+    expect({ code, stderr }).toEqual({ code: 0, stderr: "" });
+    return JSON.parse(stdout.slice("ready\n".length));
+  });
+}
+
+describe("SQLite file shared by several processes", () => {
+  it("lets exactly one of 4 processes x 250 concurrent claims win, on a file they all create at once", async () => {
+    const file = freshFile();
+    const outcomes = (await race(file, "claim", 4, 250)) as Array<{ won: number; first: number }>;
+    expect(outcomes.reduce((sum, o) => sum + o.won, 0)).toBe(1);
+    const winner = outcomes.findIndex((o) => o.won === 1);
+    const backend = await sqliteBackend(file);
+    try {
+      expect(await backend.get("race", "key", T0)).toEqual({
+        value: JSON.stringify({ id: `p${winner}`, i: outcomes[winner]?.first }),
+        version: 1,
+        expiresAt: null,
+      });
+    } finally {
+      await backend.close();
+    }
+  });
+
+  it("hands out every counter value exactly once across 4 processes x 250 increments", async () => {
+    const outcomes = (await race(freshFile(), "increment", 4, 250)) as Array<{ values: number[] }>;
+    const values = outcomes.flatMap((o) => o.values).sort((a, b) => a - b);
+    expect(values).toEqual(Array.from({ length: 1000 }, (_, i) => i + 1));
+    // Within one process, later calls get later values.
+    for (const o of outcomes) expect(o.values).toEqual([...o.values].sort((a, b) => a - b));
+  });
+
+  it("gives ledger entries appended by 4 processes distinct, per-process increasing seqs", async () => {
+    const file = freshFile();
+    const outcomes = (await race(file, "append", 4, 100)) as Array<{ seqs: number[] }>;
+    const seqs = outcomes.flatMap((o) => o.seqs);
+    expect(new Set(seqs).size).toBe(400);
+    for (const o of outcomes) expect(o.seqs).toEqual([...o.seqs].sort((a, b) => a - b));
+    const backend = await sqliteBackend(file);
+    try {
+      expect(await backend.query({ limit: 1000 })).toHaveLength(400);
+    } finally {
+      await backend.close();
+    }
+  });
+});
+
+describe("SQLite file", () => {
+  it("keeps records, versions, counters and the ledger across close and reopen, in WAL mode", async () => {
+    const file = freshFile();
+    const first = await sqliteBackend(file);
+    await first.put("ns", "k", { value: "1", expiresAt: null }, { expectedVersion: null }, T0);
+    await first.increment("c");
+    await first.append({ at: T0, operationId: "op", target: "t", kind: "k", detail: { n: 1 } });
+    await first.close();
+    await first.close(); // a second close is harmless
+
+    const second = await sqliteBackend(file);
+    try {
+      expect(
+        await second.put("ns", "k", { value: "2", expiresAt: null }, { expectedVersion: 1 }, T0),
+      ).toEqual({
+        ok: true,
+        version: 2,
+      });
+      expect(await second.increment("c")).toBe(2);
+      expect(
+        (await second.append({ at: T0, operationId: "op", target: "t", kind: "k", detail: {} })).seq,
+      ).toBe(2);
+    } finally {
+      await second.close();
+    }
+    const raw = new DatabaseSync(file);
+    try {
+      expect(raw.prepare("PRAGMA journal_mode").get()).toEqual({ journal_mode: "wal" });
+      expect(raw.prepare("SELECT version, name FROM schema_version").all()).toEqual(
+        MIGRATIONS.map((m) => ({ version: m.version, name: m.name })),
+      );
+    } finally {
+      raw.close();
+    }
+  });
+
+  it("opens a file whose schema was applied from the migration files, as wrangler would", async () => {
+    const file = freshFile();
+    const raw = new DatabaseSync(file);
+    for (const m of MIGRATIONS) {
+      raw.exec(readFileSync(fileURLToPath(new URL(`./migrations/${m.file}`, import.meta.url)), "utf8"));
+    }
+    raw.close();
+    const backend = await sqliteBackend(file);
+    try {
+      expect(
+        await backend.put("ns", "k", { value: "v", expiresAt: 5 }, { expectedVersion: null }, T0),
+      ).toEqual({
+        ok: true,
+        version: 1,
+      });
+      expect(await backend.sweep(T0)).toBe(1);
+    } finally {
+      await backend.close();
+    }
+  });
+
+  it("refuses a file written by a newer schema, and leaves it untouched", async () => {
+    const file = freshFile();
+    await (await sqliteBackend(file)).close();
+    const raw = new DatabaseSync(file);
+    raw.exec(`INSERT INTO schema_version (version, name) VALUES (${SCHEMA_VERSION + 1}, 'future')`);
+    raw.close();
+    await expect(sqliteBackend(file)).rejects.toThrow(
+      /schema version 2 is newer than this nightshift knows \(1\)/,
+    );
+  });
+
+  it("sweeps in bounded batches until every expired record is gone, and no live one", async () => {
+    const backend = await sqliteBackend(freshFile(), { sweepBatch: 2 });
+    try {
+      for (let i = 0; i < 5; i++) {
+        await backend.put(
+          "ns",
+          `old${i}`,
+          { value: "x", expiresAt: at(i).getTime() },
+          { expectedVersion: null },
+          T0,
+        );
+      }
+      await backend.put(
+        "ns",
+        "live",
+        { value: "x", expiresAt: at(3600).getTime() },
+        { expectedVersion: null },
+        T0,
+      );
+      await backend.put("ns", "forever", { value: "x", expiresAt: null }, { expectedVersion: null }, T0);
+      expect(await backend.sweep(at(10))).toBe(5);
+      expect(await backend.sweep(at(10))).toBe(0);
+      expect((await backend.list("ns", {}, T0)).map((r) => r.key)).toEqual(["forever", "live"]);
+    } finally {
+      await backend.close();
+    }
+  });
+
+  it("lists by prefix beyond ASCII, bounded by limit, in key order", async () => {
+    const backend = await sqliteBackend(freshFile());
+    try {
+      for (const key of ["集群/a", "集群/b", "集群0", "集", "z", "\u{10ffff}", "\u{10ffff}x"]) {
+        await backend.put("ns", key, { value: key, expiresAt: null }, { expectedVersion: null }, T0);
+      }
+      expect((await backend.list("ns", { prefix: "集群/" }, T0)).map((r) => r.key)).toEqual([
+        "集群/a",
+        "集群/b",
+      ]);
+      expect((await backend.list("ns", { prefix: "集" }, T0)).map((r) => r.key)).toEqual([
+        "集",
+        "集群/a",
+        "集群/b",
+        "集群0",
+      ]);
+      expect((await backend.list("ns", { prefix: "\u{10ffff}" }, T0)).map((r) => r.key)).toEqual([
+        "\u{10ffff}",
+        "\u{10ffff}x",
+      ]);
+      expect((await backend.list("ns", { prefix: "集", limit: 2 }, T0)).map((r) => r.key)).toEqual([
+        "集",
+        "集群/a",
+      ]);
+    } finally {
+      await backend.close();
+    }
+  });
+});

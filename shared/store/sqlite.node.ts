@@ -1,0 +1,174 @@
+// The embedded default on Node: the store in one SQLite file, shared safely by several processes on
+// the same machine (not by replicas on different machines: use Redis for that).
+//
+// Why node:sqlite rather than better-sqlite3: it ships with Node 22 (nothing to compile, no native
+// addon to match to the Node ABI, no prebuilt binary to download, which this project's machines
+// cannot do anyway), and its synchronous API suits statements that take microseconds. It is still
+// flagged experimental in Node 22 and prints an ExperimentalWarning when first loaded; that one
+// warning, and only it, is filtered while the module loads so it does not pollute CLI output.
+//
+// Concurrency: WAL mode (readers never block the writer) and a busy timeout, so a process that
+// finds the write lock taken waits for it instead of failing. Every compare-and-set is ONE
+// statement (INSERT ... ON CONFLICT DO UPDATE ... WHERE expires_at <= now, UPDATE ... WHERE
+// version = ?, both with RETURNING), so it is atomic across connections and processes on its own.
+// `put` wraps it with the read of the current record in a BEGIN IMMEDIATE transaction, so a failed
+// put reports the record that made it fail, as memory.ts and D1 do. The synchronous API means a
+// waiting statement blocks this process's event loop for up to the busy timeout: fine for a short
+// write lock, and the reason sweeps run in bounded batches.
+//
+// Expired records count as absent (every read filters on expires_at > now) and stay in the table
+// until `sweep` deletes them, SWEEP_BATCH rows per statement. A claim over an expired row updates
+// that row in place, which is how its version keeps counting up from the old row's; once swept, a
+// key starts again at version 1, as in memory.ts.
+//
+// Schema: the migrations in sql.ts, applied when the file is opened, inside one BEGIN IMMEDIATE
+// transaction (so processes opening a new file at once apply them exactly once), recorded in
+// `schema_version`. The ledger is `seq INTEGER PRIMARY KEY AUTOINCREMENT` (a seq is never reused)
+// with indexes on target, operation_id and at. Timestamps are integer epoch ms. synchronous stays
+// at SQLite's default FULL: a claim acknowledged must survive a power cut, or an action could run
+// twice.
+import type { DatabaseSync, SQLInputValue, StatementSync } from "node:sqlite";
+import type { LedgerEntry, PutResult, StoreBackend } from "./backend.ts";
+import {
+  appendParams,
+  ledgerEntryFromRow,
+  ledgerQuery,
+  listedFromRow,
+  listQuery,
+  pendingMigrations,
+  putParams,
+  recordFromRow,
+  SQL,
+  SWEEP_BATCH,
+} from "./sql.ts";
+
+export interface SqliteBackendOptions {
+  /** How long a statement waits for another process's write lock before failing. Default 5000. */
+  busyTimeoutMs?: number;
+  /** Rows deleted per sweep statement. Default SWEEP_BATCH. */
+  sweepBatch?: number;
+}
+
+let sqliteModule: Promise<typeof import("node:sqlite")> | undefined;
+
+/** node:sqlite, loaded without its ExperimentalWarning (also for tests that inspect a store file). */
+export function loadSqlite(): Promise<typeof import("node:sqlite")> {
+  sqliteModule ??= (async () => {
+    const emitWarning = process.emitWarning;
+    // Node emits the warning synchronously while the builtin loads; anything else passes through.
+    process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
+      const message = typeof warning === "string" ? warning : warning.message;
+      const type = typeof rest[0] === "string" ? rest[0] : (rest[0] as { type?: string } | undefined)?.type;
+      if (type === "ExperimentalWarning" && message.startsWith("SQLite is an experimental feature")) return;
+      return (emitWarning as (...args: unknown[]) => void).call(process, warning, ...rest);
+    }) as typeof process.emitWarning;
+    try {
+      return await import("node:sqlite");
+    } finally {
+      process.emitWarning = emitWarning;
+    }
+  })();
+  return sqliteModule;
+}
+
+/** Opens (creating if needed) the store file at `path` and brings its schema up to date. */
+export async function sqliteBackend(path: string, options: SqliteBackendOptions = {}): Promise<StoreBackend> {
+  const { DatabaseSync } = await loadSqlite();
+  const db = new DatabaseSync(path);
+  try {
+    // The busy timeout first: switching to WAL itself needs a lock another opener may hold.
+    db.exec(`PRAGMA busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5000))}`);
+    db.exec("PRAGMA journal_mode = WAL");
+    transaction(db, () => {
+      db.exec(SQL.schemaVersionTable);
+      const current = Number(db.prepare(SQL.schemaVersion).get()?.version ?? 0);
+      for (const migration of pendingMigrations(current)) {
+        for (const statement of migration.statements) db.exec(statement);
+      }
+    });
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+  return openedBackend(db, options.sweepBatch ?? SWEEP_BATCH);
+}
+
+/** BEGIN IMMEDIATE takes the write lock up front, so the busy timeout applies to it, not mid-way. */
+function transaction<T>(db: DatabaseSync, body: () => T): T {
+  db.exec("BEGIN IMMEDIATE");
+  try {
+    const result = body();
+    db.exec("COMMIT");
+    return result;
+  } catch (error) {
+    if (db.isTransaction) db.exec("ROLLBACK");
+    throw error;
+  }
+}
+
+function openedBackend(db: DatabaseSync, sweepBatch: number): StoreBackend {
+  const prepared = new Map<string, StatementSync>();
+  // Ledger queries vary with the filters given: at most 32 shapes, each prepared once.
+  const statement = (sql: string) => {
+    let found = prepared.get(sql);
+    if (!found) {
+      found = db.prepare(sql);
+      prepared.set(sql, found);
+    }
+    return found;
+  };
+  let open = true;
+
+  return {
+    kind: "sqlite",
+    async get(namespace, key, now) {
+      const row = statement(SQL.get).get(namespace, key, now.getTime());
+      return row ? recordFromRow(row) : undefined;
+    },
+    async put(namespace, key, record, condition, now): Promise<PutResult> {
+      const params = putParams(namespace, key, record, now, condition.expectedVersion);
+      const write = condition.expectedVersion === null ? SQL.insertIfAbsent : SQL.updateAtVersion;
+      return transaction(db, () => {
+        const written = statement(write).get(...params);
+        if (written) return { ok: true, version: Number(written.version) };
+        const current = statement(SQL.get).get(namespace, key, now.getTime());
+        return { ok: false, current: current ? recordFromRow(current) : undefined };
+      });
+    },
+    async delete(namespace, key, expectedVersion, now) {
+      return statement(SQL.deleteAtVersion).run(namespace, key, now.getTime(), expectedVersion).changes > 0;
+    },
+    async list(namespace, options, now) {
+      const { sql, params } = listQuery(namespace, options, now);
+      return statement(sql)
+        .all(...params)
+        .map(listedFromRow);
+    },
+    async increment(counter) {
+      return Number(statement(SQL.increment).get(counter)?.value);
+    },
+    async append(entry): Promise<LedgerEntry> {
+      const row = statement(SQL.append).get(...appendParams(entry));
+      return { ...entry, detail: structuredClone(entry.detail), seq: Number(row?.seq) };
+    },
+    async query(q) {
+      const { sql, params } = ledgerQuery(q);
+      return statement(sql)
+        .all(...(params as SQLInputValue[]))
+        .map(ledgerEntryFromRow);
+    },
+    async sweep(now) {
+      let removed = 0;
+      for (;;) {
+        const changes = Number(statement(SQL.sweepBatch).run(now.getTime(), sweepBatch).changes);
+        removed += changes;
+        if (changes < sweepBatch) return removed;
+      }
+    },
+    async close() {
+      if (!open) return;
+      open = false;
+      db.close();
+    },
+  };
+}
