@@ -26,7 +26,9 @@ export function memoryBackend(): StoreBackend {
       const stored = records.get(id(namespace, key));
       const current = live(stored, now);
       const matches =
-        condition.expectedVersion === null ? current === undefined : current?.version === condition.expectedVersion;
+        condition.expectedVersion === null
+          ? current === undefined
+          : current?.version === condition.expectedVersion;
       if (!matches) return { ok: false, current: current ? { ...current } : undefined };
       const version = (stored?.version ?? 0) + 1;
       records.set(id(namespace, key), { value: record.value, expiresAt: record.expiresAt, version });

@@ -68,7 +68,10 @@ export interface Idempotency {
    * `leaseMs`: how long the claimer may work before others may take over (chosen by the caller,
    * independent of any invocation's lifetime). `ttlMs`: how long the key is remembered at all.
    */
-  claim(key: string, o: { fingerprint: string; leaseMs: number; ttlMs: number; now: Date }): Promise<ClaimOutcome>;
+  claim(
+    key: string,
+    o: { fingerprint: string; leaseMs: number; ttlMs: number; now: Date },
+  ): Promise<ClaimOutcome>;
   /** Stores the result; false when the claim was lost (lease expired and taken over). */
   complete(key: string, o: { token: number; result: string; ttlMs: number; now: Date }): Promise<boolean>;
   /** Gives the key back after a failure so a retry can run; false when the claim was lost. */
@@ -81,13 +84,19 @@ export interface Idempotency {
 }
 
 function positive(name: string, value: number): void {
-  if (!Number.isFinite(value) || value <= 0) throw new RangeError(`${name} must be a positive number of milliseconds`);
+  if (!Number.isFinite(value) || value <= 0)
+    throw new RangeError(`${name} must be a positive number of milliseconds`);
 }
 
 function idempotency(backend: StoreBackend): Idempotency {
   const ns = NS.idempotency;
-  const write = (key: string, value: IdempotencyValue, expiresAt: number, expectedVersion: number | null, now: Date) =>
-    backend.put(ns, key, { value: JSON.stringify(value), expiresAt }, { expectedVersion }, now);
+  const write = (
+    key: string,
+    value: IdempotencyValue,
+    expiresAt: number,
+    expectedVersion: number | null,
+    now: Date,
+  ) => backend.put(ns, key, { value: JSON.stringify(value), expiresAt }, { expectedVersion }, now);
 
   async function mine(key: string, token: number, now: Date) {
     const record = await backend.get(ns, key, now);
@@ -103,7 +112,12 @@ function idempotency(backend: StoreBackend): Idempotency {
       const t = now.getTime();
       for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
         const record = await backend.get(ns, key, now);
-        const fresh: IdempotencyValue = { status: "IN_PROGRESS", fingerprint: print, leaseUntil: t + leaseMs, createdAt: t };
+        const fresh: IdempotencyValue = {
+          status: "IN_PROGRESS",
+          fingerprint: print,
+          leaseUntil: t + leaseMs,
+          createdAt: t,
+        };
         if (!record) {
           const put = await write(key, fresh, t + Math.max(ttlMs, leaseMs), null, now);
           if (put.ok) return { outcome: "claimed", token: put.version, takenOver: false };
@@ -112,8 +126,15 @@ function idempotency(backend: StoreBackend): Idempotency {
         const value = parse<IdempotencyValue>(record);
         if (value.fingerprint !== print) return { outcome: "mismatch" };
         if (value.status === "COMPLETED") return { outcome: "completed", result: value.result ?? "null" };
-        if ((value.leaseUntil ?? 0) > t) return { outcome: "in-progress", leaseUntil: new Date(value.leaseUntil ?? t) };
-        const put = await write(key, { ...fresh, createdAt: value.createdAt }, t + Math.max(ttlMs, leaseMs), record.version, now);
+        if ((value.leaseUntil ?? 0) > t)
+          return { outcome: "in-progress", leaseUntil: new Date(value.leaseUntil ?? t) };
+        const put = await write(
+          key,
+          { ...fresh, createdAt: value.createdAt },
+          t + Math.max(ttlMs, leaseMs),
+          record.version,
+          now,
+        );
         if (put.ok) return { outcome: "claimed", token: put.version, takenOver: true };
       }
       throw new StoreConflictError(`idempotency claim of "${key}"`);
@@ -123,7 +144,12 @@ function idempotency(backend: StoreBackend): Idempotency {
       positive("ttlMs", ttlMs);
       const held = await mine(key, token, now);
       if (!held) return false;
-      const value: IdempotencyValue = { status: "COMPLETED", fingerprint: held.value.fingerprint, result, createdAt: held.value.createdAt };
+      const value: IdempotencyValue = {
+        status: "COMPLETED",
+        fingerprint: held.value.fingerprint,
+        result,
+        createdAt: held.value.createdAt,
+      };
       return (await write(key, value, now.getTime() + ttlMs, token, now)).ok;
     },
 
@@ -185,10 +211,21 @@ function leases(backend: StoreBackend): Leases {
       positive("ttlMs", ttlMs);
       for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
         const held = await current(name, now);
-        if (held) return { acquired: false, holder: held.value.holder, expiresAt: new Date(held.record.expiresAt ?? 0) };
+        if (held)
+          return {
+            acquired: false,
+            holder: held.value.holder,
+            expiresAt: new Date(held.record.expiresAt ?? 0),
+          };
         const token = await backend.increment(`fence:${name}`);
         const expiresAt = now.getTime() + ttlMs;
-        const put = await backend.put(ns, name, { value: JSON.stringify({ holder, token }), expiresAt }, { expectedVersion: null }, now);
+        const put = await backend.put(
+          ns,
+          name,
+          { value: JSON.stringify({ holder, token }), expiresAt },
+          { expectedVersion: null },
+          now,
+        );
         if (put.ok) return { acquired: true, token, expiresAt: new Date(expiresAt) };
       }
       throw new StoreConflictError(`lease "${name}"`);
@@ -245,14 +282,19 @@ export interface Operation {
 export type NewOperation = Omit<Operation, "status" | "attempts" | "createdAt" | "updatedAt" | "version"> &
   Partial<Pick<Operation, "status" | "attempts">>;
 
-export type OperationChanges = Partial<Pick<Operation, "status" | "step" | "data" | "attempts" | "nextAttemptAt" | "error">> & {
+export type OperationChanges = Partial<
+  Pick<Operation, "status" | "step" | "data" | "attempts" | "nextAttemptAt" | "error">
+> & {
   /** Set to clear an optional field. */
   clear?: Array<"nextAttemptAt" | "error">;
 };
 
 export interface Operations {
   /** Idempotent: a second create with the same id returns the existing operation, unchanged. */
-  create(op: NewOperation, o: { now: Date; ttlMs?: number }): Promise<{ created: boolean; operation: Operation }>;
+  create(
+    op: NewOperation,
+    o: { now: Date; ttlMs?: number },
+  ): Promise<{ created: boolean; operation: Operation }>;
   get(id: string, now: Date): Promise<Operation | undefined>;
   /** Compare-and-set on the version the caller read. */
   update(
@@ -261,7 +303,10 @@ export interface Operations {
     changes: OperationChanges,
     o: { now: Date; ttlMs?: number },
   ): Promise<{ ok: true; operation: Operation } | { ok: false; current: Operation | undefined }>;
-  list(filter: { status?: readonly OperationStatus[]; target?: string; dueBy?: Date; limit?: number }, now: Date): Promise<Operation[]>;
+  list(
+    filter: { status?: readonly OperationStatus[]; target?: string; dueBy?: Date; limit?: number },
+    now: Date,
+  ): Promise<Operation[]>;
 }
 
 /** Finished operations are kept this long by default, then swept (the ledger keeps the history). */
@@ -269,7 +314,10 @@ export const FINISHED_OPERATION_TTL_MS = 30 * 24 * 3600 * 1000;
 
 function operations(backend: StoreBackend): Operations {
   const ns = NS.operation;
-  const read = (record: VersionedRecord): Operation => ({ ...parse<Omit<Operation, "version">>(record), version: record.version });
+  const read = (record: VersionedRecord): Operation => ({
+    ...parse<Omit<Operation, "version">>(record),
+    version: record.version,
+  });
   const store = (op: Omit<Operation, "version">) => JSON.stringify(op);
   const expiry = (op: Pick<Operation, "status">, now: Date, ttlMs?: number) =>
     FINISHED.includes(op.status) ? now.getTime() + (ttlMs ?? FINISHED_OPERATION_TTL_MS) : null;
@@ -284,7 +332,13 @@ function operations(backend: StoreBackend): Operations {
         updatedAt: now.toISOString(),
       };
       for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
-        const put = await backend.put(ns, op.id, { value: store(op), expiresAt: expiry(op, now, ttlMs) }, { expectedVersion: null }, now);
+        const put = await backend.put(
+          ns,
+          op.id,
+          { value: store(op), expiresAt: expiry(op, now, ttlMs) },
+          { expectedVersion: null },
+          now,
+        );
         if (put.ok) return { created: true, operation: { ...op, version: put.version } };
         if (put.current) return { created: false, operation: read(put.current) };
       }
@@ -296,12 +350,19 @@ function operations(backend: StoreBackend): Operations {
     },
     async update(id, expectedVersion, changes, { now, ttlMs }) {
       const record = await backend.get(ns, id, now);
-      if (!record || record.version !== expectedVersion) return { ok: false, current: record ? read(record) : undefined };
+      if (!record || record.version !== expectedVersion)
+        return { ok: false, current: record ? read(record) : undefined };
       const { clear, ...patch } = changes;
       const { version: _, ...rest } = read(record);
       const next: Omit<Operation, "version"> = { ...rest, ...patch, updatedAt: now.toISOString() };
       for (const field of clear ?? []) delete next[field];
-      const put = await backend.put(ns, id, { value: store(next), expiresAt: expiry(next, now, ttlMs) }, { expectedVersion }, now);
+      const put = await backend.put(
+        ns,
+        id,
+        { value: store(next), expiresAt: expiry(next, now, ttlMs) },
+        { expectedVersion },
+        now,
+      );
       if (!put.ok) return { ok: false, current: put.current ? read(put.current) : undefined };
       return { ok: true, operation: { ...next, version: put.version } };
     },
@@ -314,7 +375,9 @@ function operations(backend: StoreBackend): Operations {
           (!filter.target || op.target === filter.target) &&
           (due === undefined || !op.nextAttemptAt || Date.parse(op.nextAttemptAt) <= due),
       );
-      matching.sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.id < b.id ? -1 : 1));
+      matching.sort((a, b) =>
+        a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.id < b.id ? -1 : 1,
+      );
       return filter.limit === undefined ? matching : matching.slice(0, filter.limit);
     },
   };
@@ -331,7 +394,13 @@ export interface Snapshot {
 }
 
 export interface TargetState {
-  lastTransition?: { to: "asleep" | "awake"; at: string; slot?: string; operationId?: string; by: "schedule" | "manual" | "enforce" };
+  lastTransition?: {
+    to: "asleep" | "awake";
+    at: string;
+    slot?: string;
+    operationId?: string;
+    by: "schedule" | "manual" | "enforce";
+  };
   cooldownUntil?: string;
   backoff?: { failures: number; nextAttemptAt: string; lastError?: string };
   snoozeUntil?: string;
@@ -358,7 +427,13 @@ function documents<T>(backend: StoreBackend, ns: string): Documents<T> {
       return record ? { value: parse<T>(record), version: record.version } : undefined;
     },
     async put(key, value, expectedVersion, now) {
-      const put = await backend.put(ns, key, { value: JSON.stringify(value), expiresAt: null }, { expectedVersion }, now);
+      const put = await backend.put(
+        ns,
+        key,
+        { value: JSON.stringify(value), expiresAt: null },
+        { expectedVersion },
+        now,
+      );
       return put.ok ? put.version : undefined;
     },
     delete: (key, expectedVersion, now) => backend.delete(ns, key, expectedVersion, now),

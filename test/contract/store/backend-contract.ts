@@ -6,7 +6,11 @@ import type { StoreBackend } from "../../../shared/store/backend.ts";
 const T0 = new Date("2026-11-22T20:00:00Z");
 const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
 
-export function backendContract(name: string, make: () => Promise<StoreBackend>, options: { raceSize?: number } = {}) {
+export function backendContract(
+  name: string,
+  make: () => Promise<StoreBackend>,
+  options: { raceSize?: number } = {},
+) {
   describe(`StoreBackend contract: ${name}`, () => {
     let backend: StoreBackend;
     beforeEach(async () => {
@@ -18,15 +22,31 @@ export function backendContract(name: string, make: () => Promise<StoreBackend>,
 
     it("inserts only when absent, then updates only at the expected version", async () => {
       expect(await backend.get("ns", "k", T0)).toBeUndefined();
-      expect(await backend.put("ns", "k", { value: '{"a":1}', expiresAt: null }, { expectedVersion: null }, T0)).toEqual({
+      expect(
+        await backend.put("ns", "k", { value: '{"a":1}', expiresAt: null }, { expectedVersion: null }, T0),
+      ).toEqual({
         ok: true,
         version: 1,
       });
-      const again = await backend.put("ns", "k", { value: '{"a":2}', expiresAt: null }, { expectedVersion: null }, T0);
+      const again = await backend.put(
+        "ns",
+        "k",
+        { value: '{"a":2}', expiresAt: null },
+        { expectedVersion: null },
+        T0,
+      );
       expect(again).toEqual({ ok: false, current: { value: '{"a":1}', version: 1, expiresAt: null } });
-      const stale = await backend.put("ns", "k", { value: '{"a":3}', expiresAt: null }, { expectedVersion: 7 }, T0);
+      const stale = await backend.put(
+        "ns",
+        "k",
+        { value: '{"a":3}', expiresAt: null },
+        { expectedVersion: 7 },
+        T0,
+      );
       expect(stale.ok).toBe(false);
-      expect(await backend.put("ns", "k", { value: '{"a":4}', expiresAt: null }, { expectedVersion: 1 }, T0)).toEqual({
+      expect(
+        await backend.put("ns", "k", { value: '{"a":4}', expiresAt: null }, { expectedVersion: 1 }, T0),
+      ).toEqual({
         ok: true,
         version: 2,
       });
@@ -45,17 +65,47 @@ export function backendContract(name: string, make: () => Promise<StoreBackend>,
     });
 
     it("treats an expired record as absent, overwrites it with a higher version, and sweeps it", async () => {
-      await backend.put("ns", "k", { value: "old", expiresAt: at(60).getTime() }, { expectedVersion: null }, T0);
+      await backend.put(
+        "ns",
+        "k",
+        { value: "old", expiresAt: at(60).getTime() },
+        { expectedVersion: null },
+        T0,
+      );
       expect((await backend.get("ns", "k", at(59)))?.value).toBe("old");
       expect(await backend.get("ns", "k", at(60))).toBeUndefined();
       expect(await backend.list("ns", {}, at(60))).toEqual([]);
-      const stale = await backend.put("ns", "k", { value: "x", expiresAt: null }, { expectedVersion: 1 }, at(61));
+      const stale = await backend.put(
+        "ns",
+        "k",
+        { value: "x", expiresAt: null },
+        { expectedVersion: 1 },
+        at(61),
+      );
       expect(stale.ok).toBe(false);
-      const over = await backend.put("ns", "k", { value: "new", expiresAt: null }, { expectedVersion: null }, at(61));
+      const over = await backend.put(
+        "ns",
+        "k",
+        { value: "new", expiresAt: null },
+        { expectedVersion: null },
+        at(61),
+      );
       expect(over).toEqual({ ok: true, version: 2 });
 
-      await backend.put("ns", "gone", { value: "g", expiresAt: at(10).getTime() }, { expectedVersion: null }, T0);
-      await backend.put("ns", "kept", { value: "k", expiresAt: at(1000).getTime() }, { expectedVersion: null }, T0);
+      await backend.put(
+        "ns",
+        "gone",
+        { value: "g", expiresAt: at(10).getTime() },
+        { expectedVersion: null },
+        T0,
+      );
+      await backend.put(
+        "ns",
+        "kept",
+        { value: "k", expiresAt: at(1000).getTime() },
+        { expectedVersion: null },
+        T0,
+      );
       expect(await backend.sweep(at(100))).toBe(1);
       expect((await backend.list("ns", {}, at(100))).map((r) => r.key)).toEqual(["k", "kept"]);
     });
@@ -94,7 +144,13 @@ export function backendContract(name: string, make: () => Promise<StoreBackend>,
 
     it("appends to the ledger in order and queries by target, operation, time and page", async () => {
       const entries = [
-        { at: at(0), operationId: "op1", target: "hw/c1", kind: "sleep.started", detail: { pools: { p1: 3 } } },
+        {
+          at: at(0),
+          operationId: "op1",
+          target: "hw/c1",
+          kind: "sleep.started",
+          detail: { pools: { p1: 3 } },
+        },
         { at: at(10), operationId: "op1", target: "hw/c1", kind: "sleep.scaled", detail: {} },
         { at: at(20), operationId: "op2", target: "ali/c2", kind: "wake.started", detail: { note: "夜间" } },
         { at: at(30), operationId: "op1", target: "hw/c1", kind: "sleep.done", detail: {} },

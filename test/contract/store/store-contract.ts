@@ -9,7 +9,11 @@ const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
 
-export function storeContract(name: string, make: () => Promise<StoreBackend>, options: { raceSize?: number } = {}) {
+export function storeContract(
+  name: string,
+  make: () => Promise<StoreBackend>,
+  options: { raceSize?: number } = {},
+) {
   const raceSize = options.raceSize ?? 1000;
 
   describe(`store contract: ${name}`, () => {
@@ -35,7 +39,14 @@ export function storeContract(name: string, make: () => Promise<StoreBackend>, o
       it("replays the stored result once completed, until the key's time to live ends", async () => {
         const first = await claim("evt-2", "fp", T0);
         if (first.outcome !== "claimed") throw new Error("expected a claim");
-        expect(await store.idempotency.complete("evt-2", { token: first.token, result: '{"status":202}', ttlMs: DAY, now: at(5) })).toBe(true);
+        expect(
+          await store.idempotency.complete("evt-2", {
+            token: first.token,
+            result: '{"status":202}',
+            ttlMs: DAY,
+            now: at(5),
+          }),
+        ).toBe(true);
         expect(await claim("evt-2", "fp", at(6))).toEqual({ outcome: "completed", result: '{"status":202}' });
         expect(await claim("evt-2", "other", at(6))).toEqual({ outcome: "mismatch" });
         // After the TTL the key is forgotten and the event would be handled anew.
@@ -45,7 +56,9 @@ export function storeContract(name: string, make: () => Promise<StoreBackend>, o
       it("releases on failure so a retry can run, and refuses a wrong token", async () => {
         const first = await claim("evt-3", "fp", T0);
         if (first.outcome !== "claimed") throw new Error("expected a claim");
-        expect(await store.idempotency.release("evt-3", { token: first.token + 100, now: at(1) })).toBe(false);
+        expect(await store.idempotency.release("evt-3", { token: first.token + 100, now: at(1) })).toBe(
+          false,
+        );
         expect(await store.idempotency.release("evt-3", { token: first.token, now: at(1) })).toBe(true);
         expect((await claim("evt-3", "fp", at(2))).outcome).toBe("claimed");
       });
@@ -58,20 +71,47 @@ export function storeContract(name: string, make: () => Promise<StoreBackend>, o
         expect(takeover).toMatchObject({ outcome: "claimed", takenOver: true });
         if (takeover.outcome !== "claimed") throw new Error("expected a takeover");
         expect(takeover.token).toBeGreaterThan(crashed.token);
-        expect(await store.idempotency.complete("evt-4", { token: crashed.token, result: "1", ttlMs: DAY, now: at(31) })).toBe(false);
+        expect(
+          await store.idempotency.complete("evt-4", {
+            token: crashed.token,
+            result: "1",
+            ttlMs: DAY,
+            now: at(31),
+          }),
+        ).toBe(false);
         expect(await store.idempotency.release("evt-4", { token: crashed.token, now: at(31) })).toBe(false);
-        expect(await store.idempotency.complete("evt-4", { token: takeover.token, result: "2", ttlMs: DAY, now: at(32) })).toBe(true);
+        expect(
+          await store.idempotency.complete("evt-4", {
+            token: takeover.token,
+            result: "2",
+            ttlMs: DAY,
+            now: at(32),
+          }),
+        ).toBe(true);
         expect(await claim("evt-4", "fp", at(33))).toEqual({ outcome: "completed", result: "2" });
       });
 
       it("extends a lease with a new token, after which the old token is refused", async () => {
         const first = await claim("evt-5", "fp", T0, 10_000);
         if (first.outcome !== "claimed") throw new Error("expected a claim");
-        const token = await store.idempotency.extend("evt-5", { token: first.token, leaseMs: 60_000, now: at(9) });
+        const token = await store.idempotency.extend("evt-5", {
+          token: first.token,
+          leaseMs: 60_000,
+          now: at(9),
+        });
         expect(token).toBeGreaterThan(first.token);
         expect(await claim("evt-5", "fp", at(30))).toEqual({ outcome: "in-progress", leaseUntil: at(69) });
-        expect(await store.idempotency.complete("evt-5", { token: first.token, result: "x", ttlMs: DAY, now: at(31) })).toBe(false);
-        expect(await store.idempotency.complete("evt-5", { token: token!, result: "x", ttlMs: DAY, now: at(31) })).toBe(true);
+        expect(
+          await store.idempotency.complete("evt-5", {
+            token: first.token,
+            result: "x",
+            ttlMs: DAY,
+            now: at(31),
+          }),
+        ).toBe(false);
+        expect(
+          await store.idempotency.complete("evt-5", { token: token!, result: "x", ttlMs: DAY, now: at(31) }),
+        ).toBe(true);
       });
 
       it(`gives exactly one winner among ${raceSize} concurrent claims of one key`, async () => {
@@ -92,7 +132,9 @@ export function storeContract(name: string, make: () => Promise<StoreBackend>, o
         const a = await store.leases.acquire("hw/c1", { holder: "worker-a", ttlMs: MINUTE, now: T0 });
         expect(a).toMatchObject({ acquired: true, expiresAt: at(60) });
         if (!a.acquired) throw new Error("expected a lease");
-        expect(await store.leases.acquire("hw/c1", { holder: "worker-b", ttlMs: MINUTE, now: at(30) })).toEqual({
+        expect(
+          await store.leases.acquire("hw/c1", { holder: "worker-b", ttlMs: MINUTE, now: at(30) }),
+        ).toEqual({
           acquired: false,
           holder: "worker-a",
           expiresAt: at(60),
@@ -121,18 +163,29 @@ export function storeContract(name: string, make: () => Promise<StoreBackend>, o
       it(`grants one of ${Math.min(raceSize, 200)} concurrent acquisitions`, async () => {
         const size = Math.min(raceSize, 200);
         const results = await Promise.all(
-          Array.from({ length: size }, (_, i) => store.leases.acquire("hot", { holder: `w${i}`, ttlMs: MINUTE, now: T0 })),
+          Array.from({ length: size }, (_, i) =>
+            store.leases.acquire("hot", { holder: `w${i}`, ttlMs: MINUTE, now: T0 }),
+          ),
         );
         expect(results.filter((r) => r.acquired)).toHaveLength(1);
       });
     });
 
     describe("durable operations", () => {
-      const base = { id: "sleep:weeknights:hw/c1:2026-11-22T22:00", target: "hw/c1", kind: "sleep", step: "snapshot", data: {} };
+      const base = {
+        id: "sleep:weeknights:hw/c1:2026-11-22T22:00",
+        target: "hw/c1",
+        kind: "sleep",
+        step: "snapshot",
+        data: {},
+      };
 
       it("creates once per id and returns the existing operation on a repeat", async () => {
         const first = await store.operations.create(base, { now: T0 });
-        expect(first).toMatchObject({ created: true, operation: { status: "pending", attempts: 0, version: 1 } });
+        expect(first).toMatchObject({
+          created: true,
+          operation: { status: "pending", attempts: 0, version: 1 },
+        });
         const again = await store.operations.create({ ...base, step: "other" }, { now: at(5) });
         expect(again.created).toBe(false);
         expect(again.operation).toEqual(first.operation);
@@ -143,23 +196,49 @@ export function storeContract(name: string, make: () => Promise<StoreBackend>, o
         const issued = await store.operations.update(
           operation.id,
           operation.version,
-          { status: "waiting", step: "await-hibernation", data: { jobId: "job-42", pools: { p1: 3 } }, nextAttemptAt: at(30).toISOString() },
+          {
+            status: "waiting",
+            step: "await-hibernation",
+            data: { jobId: "job-42", pools: { p1: 3 } },
+            nextAttemptAt: at(30).toISOString(),
+          },
           { now: at(1) },
         );
         expect(issued.ok).toBe(true);
-        const stale = await store.operations.update(operation.id, operation.version, { step: "duplicate" }, { now: at(2) });
-        expect(stale).toMatchObject({ ok: false, current: { step: "await-hibernation", data: { jobId: "job-42" } } });
+        const stale = await store.operations.update(
+          operation.id,
+          operation.version,
+          { step: "duplicate" },
+          { now: at(2) },
+        );
+        expect(stale).toMatchObject({
+          ok: false,
+          current: { step: "await-hibernation", data: { jobId: "job-42" } },
+        });
         const resumed = await store.operations.get(operation.id, at(3));
         expect(resumed?.data).toEqual({ jobId: "job-42", pools: { p1: 3 } });
-        const done = await store.operations.update(operation.id, resumed!.version, { status: "succeeded", clear: ["nextAttemptAt"] }, { now: at(4) });
+        const done = await store.operations.update(
+          operation.id,
+          resumed!.version,
+          { status: "succeeded", clear: ["nextAttemptAt"] },
+          { now: at(4) },
+        );
         expect(done.ok && done.operation.nextAttemptAt).toBe(undefined);
       });
 
       it("lists by status, target and due time, oldest first", async () => {
         await store.operations.create({ ...base, id: "a", target: "t1" }, { now: T0 });
         await store.operations.create({ ...base, id: "b", target: "t2", status: "waiting" }, { now: at(1) });
-        const c = await store.operations.create({ ...base, id: "c", target: "t1", status: "waiting" }, { now: at(2) });
-        await store.operations.update("c", c.operation.version, { nextAttemptAt: at(100).toISOString() }, { now: at(2) });
+        const c = await store.operations.create(
+          { ...base, id: "c", target: "t1", status: "waiting" },
+          { now: at(2) },
+        );
+        await store.operations.update(
+          "c",
+          c.operation.version,
+          { nextAttemptAt: at(100).toISOString() },
+          { now: at(2) },
+        );
         const ids = async (filter: Parameters<Store["operations"]["list"]>[0]) =>
           (await store.operations.list(filter, at(3))).map((o) => o.id);
         expect(await ids({})).toEqual(["a", "b", "c"]);
@@ -171,7 +250,12 @@ export function storeContract(name: string, make: () => Promise<StoreBackend>, o
 
       it("forgets finished operations after their time to live, never unfinished ones", async () => {
         const { operation } = await store.operations.create(base, { now: T0 });
-        await store.operations.update(operation.id, operation.version, { status: "succeeded" }, { now: T0, ttlMs: 60_000 });
+        await store.operations.update(
+          operation.id,
+          operation.version,
+          { status: "succeeded" },
+          { now: T0, ttlMs: 60_000 },
+        );
         await store.operations.create({ ...base, id: "still-running", status: "running" }, { now: T0 });
         expect(await store.operations.get(operation.id, at(59))).toBeDefined();
         expect(await store.operations.get(operation.id, at(60))).toBeUndefined();
@@ -182,27 +266,43 @@ export function storeContract(name: string, make: () => Promise<StoreBackend>, o
 
     describe("snapshots, target state and secret slots", () => {
       it("keeps a snapshot until it is deleted at the version read", async () => {
-        const snapshot = { operationId: "op1", takenAt: T0.toISOString(), data: { pools: { p1: { desired: 3 } } } };
+        const snapshot = {
+          operationId: "op1",
+          takenAt: T0.toISOString(),
+          data: { pools: { p1: { desired: 3 } } },
+        };
         expect(await store.snapshots.put("hw/c1", snapshot, null, T0)).toBe(1);
         expect(await store.snapshots.put("hw/c1", snapshot, null, T0)).toBeUndefined();
-        expect(await store.snapshots.get("hw/c1", new Date(T0.getTime() + 3650 * DAY))).toEqual({ value: snapshot, version: 1 });
+        expect(await store.snapshots.get("hw/c1", new Date(T0.getTime() + 3650 * DAY))).toEqual({
+          value: snapshot,
+          version: 1,
+        });
         expect(await store.snapshots.delete("hw/c1", 2, T0)).toBe(false);
         expect(await store.snapshots.delete("hw/c1", 1, T0)).toBe(true);
         expect(await store.snapshots.get("hw/c1", T0)).toBeUndefined();
       });
 
       it("updates per-target state with compare-and-set and lists it", async () => {
-        const state = { lastTransition: { to: "asleep" as const, at: T0.toISOString(), by: "schedule" as const }, snoozeUntil: at(3600).toISOString() };
+        const state = {
+          lastTransition: { to: "asleep" as const, at: T0.toISOString(), by: "schedule" as const },
+          snoozeUntil: at(3600).toISOString(),
+        };
         const v1 = await store.targets.put("ali/c9", state, null, T0);
         expect(await store.targets.put("ali/c9", {}, 99, T0)).toBeUndefined();
-        expect(await store.targets.put("ali/c9", { ...state, cooldownUntil: at(600).toISOString() }, v1!, T0)).toBe(2);
+        expect(
+          await store.targets.put("ali/c9", { ...state, cooldownUntil: at(600).toISOString() }, v1!, T0),
+        ).toBe(2);
         await store.targets.put("hw/c1", {}, null, T0);
         expect((await store.targets.list(T0)).map((t) => t.key)).toEqual(["ali/c9", "hw/c1"]);
         expect((await store.targets.get("ali/c9", T0))?.value.cooldownUntil).toBe(at(600).toISOString());
       });
 
       it("holds a secret slot's ciphertext as given", async () => {
-        const slot = { ciphertext: "AAECAwQ=", meta: { notAfter: at(86400).toISOString() }, storedAt: T0.toISOString() };
+        const slot = {
+          ciphertext: "AAECAwQ=",
+          meta: { notAfter: at(86400).toISOString() },
+          storedAt: T0.toISOString(),
+        };
         await store.secrets.put("kubeconfig:hw/c1", slot, null, T0);
         expect((await store.secrets.get("kubeconfig:hw/c1", T0))?.value).toEqual(slot);
       });
@@ -210,9 +310,20 @@ export function storeContract(name: string, make: () => Promise<StoreBackend>, o
 
     describe("ledger", () => {
       it("appends and queries through the store, refusing incomplete entries", async () => {
-        await store.ledger.append({ at: T0, operationId: "op1", target: "hw/c1", kind: "sleep.started", detail: { n: 1 } });
-        expect((await store.ledger.query({ target: "hw/c1" }))[0]).toMatchObject({ kind: "sleep.started", detail: { n: 1 } });
-        expect(() => store.ledger.append({ at: T0, operationId: "", target: "t", kind: "k", detail: {} })).toThrow(/operationId/);
+        await store.ledger.append({
+          at: T0,
+          operationId: "op1",
+          target: "hw/c1",
+          kind: "sleep.started",
+          detail: { n: 1 },
+        });
+        expect((await store.ledger.query({ target: "hw/c1" }))[0]).toMatchObject({
+          kind: "sleep.started",
+          detail: { n: 1 },
+        });
+        expect(() =>
+          store.ledger.append({ at: T0, operationId: "", target: "t", kind: "k", detail: {} }),
+        ).toThrow(/operationId/);
         expect(() => store.ledger.query({ limit: 5000 })).toThrow(/between 1 and 1000/);
       });
     });
