@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { createLogger } from "../shared/log/logger.ts";
 import type { Inventory } from "../shared/providers/inventory.ts";
+import { memoryBackend } from "../shared/store/memory.ts";
+import { createStore } from "../shared/store/store.ts";
 import { createApp } from "./app.ts";
 
 const token = "t0ken-0123456789abcdef0123456789";
@@ -30,6 +32,7 @@ function app(adminToken?: string) {
     log: createLogger({ write: () => {} }),
     now: () => new Date("2026-11-22T00:00:00Z"),
     inventory: async () => inventory,
+    store: createStore(memoryBackend()),
     ...(adminToken ? { adminToken } : {}),
   });
 }

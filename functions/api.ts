@@ -1,13 +1,19 @@
 // The admin API (`/api/*`): bearer-token protected, JSON in and out, the shared error shape.
 import { Hono } from "hono";
+import type { Logger } from "../shared/log/logger.ts";
 import type { Inventory } from "../shared/providers/inventory.ts";
 import { checkAuthorization } from "../shared/signer/credentials.ts";
+import type { Idempotency } from "../shared/store/store.ts";
 import { errorResponse } from "./errors.ts";
+import { idempotency } from "./idempotency.ts";
 
 export interface AdminApiDeps {
   /** Unset: the admin API answers 503 until NIGHTSHIFT_ADMIN_TOKEN is configured. */
   adminToken?: string;
   inventory: () => Promise<Inventory>;
+  idempotency: Idempotency;
+  now: () => Date;
+  log: Logger;
 }
 
 export function adminApi(deps: AdminApiDeps): Hono {
@@ -28,6 +34,19 @@ export function adminApi(deps: AdminApiDeps): Hono {
     }
     await next();
   });
+
+  // After authentication, so a refused request is never stored. One admin token, one caller:
+  // the key space is the admin API's own.
+  api.use(
+    "*",
+    idempotency({
+      store: deps.idempotency,
+      now: deps.now,
+      required: false,
+      scope: () => "admin",
+      log: deps.log,
+    }),
+  );
 
   api.get("/targets", async (c) => c.json(await deps.inventory()));
 

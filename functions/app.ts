@@ -5,6 +5,7 @@ import packageJson from "../package.json" with { type: "json" };
 import type { ConfigIssue } from "../shared/config/config.ts";
 import type { Logger } from "../shared/log/logger.ts";
 import type { Inventory } from "../shared/providers/inventory.ts";
+import type { Store } from "../shared/store/store.ts";
 import { adminApi } from "./api.ts";
 import { errorBody, errorResponse } from "./errors.ts";
 
@@ -16,6 +17,7 @@ export interface AppDeps {
   now: () => Date;
   adminToken?: string;
   inventory: () => Promise<Inventory>;
+  store: Store;
 }
 
 export const VERSION = packageJson.version;
@@ -29,13 +31,20 @@ export function createApp(deps: AppDeps): Hono {
       service: "nightshift",
       version: VERSION,
       host: deps.host,
+      store: deps.store.backend,
       time: deps.now().toISOString(),
     }),
   );
 
   app.route(
     "/api",
-    adminApi({ inventory: deps.inventory, ...(deps.adminToken ? { adminToken: deps.adminToken } : {}) }),
+    adminApi({
+      inventory: deps.inventory,
+      idempotency: deps.store.idempotency,
+      now: deps.now,
+      log: deps.log,
+      ...(deps.adminToken ? { adminToken: deps.adminToken } : {}),
+    }),
   );
 
   app.notFound((c) =>

@@ -1,14 +1,20 @@
 // The CLI as a user runs it: a real process, real signals, real stdin/stdout.
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { describe, expect, it } from "vitest";
 
 const CLI = new URL("./cli.node.ts", import.meta.url).pathname;
 
+// Each process gets its own state file: the default store, in a place of its own.
+const stateFile = () => `sqlite:${mkdtempSync(join(tmpdir(), "nightshift-cli-"))}/state.db`;
+
 function run(args: string[], options: { env?: Record<string, string>; stdin?: string } = {}) {
   const child = spawn(process.execPath, [CLI, ...args], {
-    env: { PATH: process.env.PATH ?? "", ...options.env },
+    env: { PATH: process.env.PATH ?? "", NIGHTSHIFT_STORE: stateFile(), ...options.env },
     stdio: ["pipe", "pipe", "pipe"],
   });
   child.stdin.end(options.stdin ?? "");
@@ -38,7 +44,12 @@ describe("nightshift start", () => {
     const url = await started;
     const response = await fetch(`${url}/healthz`);
     expect(response.status).toBe(200);
-    expect(await response.json()).toMatchObject({ status: "ok", service: "nightshift", host: "node" });
+    expect(await response.json()).toMatchObject({
+      status: "ok",
+      service: "nightshift",
+      host: "node",
+      store: "sqlite",
+    });
     const missing = await fetch(`${url}/nope`);
     expect(missing.status).toBe(404);
     expect(await missing.json()).toMatchObject({ error: { code: "not_found" } });

@@ -11,6 +11,7 @@ import { listInventory } from "../shared/providers/inventory.ts";
 import { createProvider } from "../shared/providers/registry.ts";
 import { sandboxAccounts } from "../shared/sandbox/accounts.ts";
 import { type RunningSandbox, startSandbox } from "../shared/sandbox/server.node.ts";
+import { describeStore, openStore } from "../shared/store/open.node.ts";
 import { createApp } from "./app.ts";
 import { runTick } from "./tick.ts";
 
@@ -43,6 +44,7 @@ export async function startServer(
   }
 
   const extraCaPem = await loadExtraCa(options.env ?? process.env);
+  const store = await openStore(config.store);
   const transport = createNodeTransport(extraCaPem ? { extraCaPem } : {});
   const http = createHttpClient({ fetch: transport.fetch });
   // Against the sandbox, its clock is the clouds' time (it may run faster than the real one).
@@ -57,6 +59,7 @@ export async function startServer(
     now: () => new Date(),
     ...(adminToken ? { adminToken } : {}),
     inventory: () => listInventory(providers),
+    store,
   });
 
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
@@ -72,13 +75,22 @@ export async function startServer(
   const tick = () => {
     if (stopping) return;
     currentTick = currentTick
-      .then(() => runTick({ now: new Date(), trigger: "ticker", log }))
+      .then(async () => {
+        const now = new Date();
+        await runTick({ now, trigger: "ticker", log });
+        await store.sweep(now);
+      })
       .catch((error: unknown) => log.error("tick failed", { error }));
   };
   tick();
   const timer = setInterval(tick, config.tickSeconds * 1000);
 
-  log.info("nightshift started", { url, tickSeconds: config.tickSeconds, accounts: accounts.length });
+  log.info("nightshift started", {
+    url,
+    tickSeconds: config.tickSeconds,
+    accounts: accounts.length,
+    store: describeStore(config.store),
+  });
 
   return {
     url,
@@ -99,6 +111,7 @@ export async function startServer(
       ]);
       if (outcome === "timeout" && "closeAllConnections" in server) server.closeAllConnections();
       await transport.close();
+      await store.close();
       await sandbox?.stop();
       log.info("nightshift stopped", { outcome });
     },

@@ -1,18 +1,27 @@
 // Cloudflare Workers host: `fetch` serves the Hono app, `scheduled` runs one tick per cron event.
-import type { ExecutionContext, ScheduledController } from "@cloudflare/workers-types";
+import type { D1Database, ExecutionContext, ScheduledController } from "@cloudflare/workers-types";
 import { type Config, ConfigError, configSecrets, loadConfig } from "../shared/config/config.ts";
 import { createHttpClient } from "../shared/http/client.ts";
 import { platformFetch } from "../shared/http/transport.ts";
 import { createLogger, type Logger } from "../shared/log/logger.ts";
 import { listInventory } from "../shared/providers/inventory.ts";
 import { createProvider } from "../shared/providers/registry.ts";
+import { d1Backend } from "../shared/store/d1.workers.ts";
+import { createStore, type Store } from "../shared/store/store.ts";
 import { createApp, misconfiguredApp } from "./app.ts";
 import { runTick } from "./tick.ts";
 
 export type WorkerEnv = Record<string, unknown>;
 
+function isD1(binding: unknown): binding is D1Database {
+  return (
+    typeof binding === "object" && binding !== null && typeof (binding as D1Database).prepare === "function"
+  );
+}
+
 interface Runtime {
   config?: Config;
+  store?: Store;
   log: Logger;
   fetch: (request: Request) => Response | Promise<Response>;
 }
@@ -35,14 +44,24 @@ function runtimeFor(env: WorkerEnv): Runtime {
     const providers = config.accounts.map((account) =>
       createProvider(account, { http, now: () => new Date(), nonce: () => crypto.randomUUID() }),
     );
+    if (!isD1(env.DB)) {
+      throw new ConfigError([
+        {
+          variable: "DB",
+          message: 'the D1 binding is missing; declare [[d1_databases]] binding = "DB" in wrangler.toml',
+        },
+      ]);
+    }
+    const store = createStore(d1Backend(env.DB));
     const app = createApp({
       host: "workers",
       log,
       now: () => new Date(),
       ...(config.adminToken ? { adminToken: config.adminToken } : {}),
       inventory: () => listInventory(providers),
+      store,
     });
-    runtime = { config, log, fetch: (request) => app.fetch(request, env) };
+    runtime = { config, store, log, fetch: (request) => app.fetch(request, env) };
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     const log = createLogger({ fields: { host: "workers" } });
@@ -62,6 +81,12 @@ export default {
     const runtime = runtimeFor(env);
     if (!runtime.config)
       throw new Error("nightshift is not configured correctly; see the log for the settings to fix");
-    ctx.waitUntil(runTick({ now: new Date(controller.scheduledTime), trigger: "cron", log: runtime.log }));
+    const now = new Date(controller.scheduledTime);
+    ctx.waitUntil(
+      (async () => {
+        await runTick({ now, trigger: "cron", log: runtime.log });
+        await runtime.store?.sweep(now);
+      })(),
+    );
   },
 };

@@ -6,6 +6,7 @@ import { applyD1Migrations, env, reset } from "cloudflare:test";
 import type { D1Database } from "@cloudflare/workers-types";
 import { describe, expect, it } from "vitest";
 import { backendContract } from "../../test/contract/store/backend-contract.ts";
+import { storeContract } from "../../test/contract/store/store-contract.ts";
 import { d1Backend, migrateD1 } from "./d1.workers.ts";
 import { MIGRATIONS, SCHEMA_VERSION } from "./sql.ts";
 
@@ -26,6 +27,7 @@ async function emptied(): Promise<D1Database> {
 const rows = async (sql: string) => (await DB.prepare(sql).all()).results;
 
 backendContract("d1", async () => d1Backend(await emptied()));
+storeContract("d1", async () => d1Backend(await emptied()));
 
 describe("D1 schema migrations", () => {
   it("applies the schema at first use and records it where wrangler looks too", async () => {

@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { backendContract } from "../../test/contract/store/backend-contract.ts";
+import { storeContract } from "../../test/contract/store/store-contract.ts";
 import { MIGRATIONS, SCHEMA_VERSION } from "./sql.ts";
 import { loadSqlite, sqliteBackend } from "./sqlite.node.ts";
 
@@ -26,6 +27,7 @@ afterAll(() => {
 });
 
 backendContract("sqlite", () => sqliteBackend(freshFile()));
+storeContract("sqlite", () => sqliteBackend(freshFile()));
 
 const child = fileURLToPath(new URL("../../test/contract/store/sqlite-race.child.ts", import.meta.url));
 

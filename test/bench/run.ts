@@ -9,6 +9,7 @@ import { promisify } from "node:util";
 import { signingBench as alibaba } from "./signing.alibaba.ts";
 import { signingBench as baidu } from "./signing.baidu.ts";
 import { signingBench as huawei } from "./signing.huawei.ts";
+import { benchStore } from "./store.ts";
 import { startWorkerdSigner } from "./workerd.ts";
 
 interface SigningBench<T> {
@@ -113,6 +114,16 @@ async function main() {
       r.peakRssMb.toFixed(0),
     ];
     console.log(r.vendor.padEnd(16) + r.operation.padEnd(16) + cells.map((c) => c.padStart(12)).join(""));
+  }
+
+  console.log("\nStore: idempotency claims of fresh keys, 16 concurrent callers");
+  console.log(
+    `${"backend".padEnd(22)}${"claims/s".padStart(12)}${"p50 ms".padStart(10)}${"p99 ms".padStart(10)}`,
+  );
+  for (const r of await benchStore(5000)) {
+    console.log(
+      `${r.backend.padEnd(22)}${fmt(r.claimsPerSecond).padStart(12)}${r.p50.toFixed(2).padStart(10)}${r.p99.toFixed(2).padStart(10)}`,
+    );
   }
 }
 

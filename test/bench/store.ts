@@ -1,0 +1,124 @@
+// Store benchmark: idempotency claims per second and p99 claim latency, per backend. Each claim
+// is a fresh key (the common case: a new event), from 16 concurrent callers.
+import { spawn } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { unstable_startWorker } from "wrangler";
+import type { StoreBackend } from "../../shared/store/backend.ts";
+import { memoryBackend } from "../../shared/store/memory.ts";
+import { redisBackend } from "../../shared/store/redis.node.ts";
+import { sqliteBackend } from "../../shared/store/sqlite.node.ts";
+import { createStore } from "../../shared/store/store.ts";
+
+export interface ClaimFigures {
+  backend: string;
+  claimsPerSecond: number;
+  p50: number;
+  p99: number;
+}
+
+const CONCURRENCY = 16;
+const NOW = new Date("2026-11-22T20:00:00Z");
+
+function summarise(backend: string, ms: number, latencies: number[]): ClaimFigures {
+  const sorted = [...latencies].sort((a, b) => a - b);
+  const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
+  return { backend, claimsPerSecond: (latencies.length / ms) * 1000, p50: at(0.5), p99: at(0.99) };
+}
+
+async function claims(backend: StoreBackend, count: number): Promise<ClaimFigures> {
+  const store = createStore(backend);
+  const latencies: number[] = [];
+  let next = 0;
+  const run = async (n: number, record: boolean) => {
+    next = 0;
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        while (next < n) {
+          const i = next++;
+          const t = performance.now();
+          await store.idempotency.claim(`bench:${record}:${i}`, {
+            fingerprint: "f",
+            leaseMs: 60_000,
+            ttlMs: 3_600_000,
+            now: NOW,
+          });
+          if (record) latencies.push(performance.now() - t);
+        }
+      }),
+    );
+  };
+  await run(Math.min(200, count), false); // warm up
+  const started = performance.now();
+  await run(count, true);
+  const ms = performance.now() - started;
+  await store.close();
+  return summarise(backend.kind, ms, latencies);
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function withRedis<T>(use: (url: string) => Promise<T>): Promise<T> {
+  const port = await freePort();
+  const child = spawn("redis-server", ["--port", String(port), "--save", "", "--appendonly", "no"], {
+    stdio: "ignore",
+  });
+  try {
+    for (let i = 0; i < 50; i++) {
+      try {
+        return await use(`redis://127.0.0.1:${port}`);
+      } catch (error) {
+        if (i === 49 || !String(error).includes("ECONNREFUSED")) throw error;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    throw new Error("redis-server did not start");
+  } finally {
+    child.kill("SIGTERM");
+  }
+}
+
+async function d1Claims(count: number): Promise<ClaimFigures> {
+  const worker = await unstable_startWorker({
+    config: new URL("../../wrangler.toml", import.meta.url).pathname,
+    entrypoint: new URL("./store.worker.ts", import.meta.url).pathname,
+    dev: {
+      server: { hostname: "127.0.0.1", port: 0 },
+      inspector: false,
+      watch: false,
+      logLevel: "none",
+      persist: false,
+    },
+  });
+  try {
+    await worker.ready;
+    await worker.fetch(`http://bench/?count=200&concurrency=${CONCURRENCY}&run=warm`);
+    const started = performance.now();
+    const response = await worker.fetch(
+      `http://bench/?count=${count}&concurrency=${CONCURRENCY}&run=measure`,
+    );
+    const { latencies } = (await response.json()) as { latencies: number[] };
+    return summarise("d1 (workerd, local)", performance.now() - started, latencies);
+  } finally {
+    await worker.dispose();
+  }
+}
+
+export async function benchStore(count: number): Promise<ClaimFigures[]> {
+  const dir = mkdtempSync(join(tmpdir(), "nightshift-bench-"));
+  return [
+    await claims(memoryBackend(), count),
+    await claims(await sqliteBackend(join(dir, "state.db")), count),
+    await withRedis(async (url) => claims(await redisBackend({ url, prefix: "bench:" }), count)),
+    await d1Claims(count),
+  ];
+}
