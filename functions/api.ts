@@ -1,9 +1,14 @@
 // The admin API (`/api/*`): bearer-token protected, JSON in and out, the shared error shape.
+// Writes honour `Idempotency-Key`.
 import { Hono } from "hono";
+import { z } from "zod";
 import type { Logger } from "../shared/log/logger.ts";
-import type { Inventory } from "../shared/providers/inventory.ts";
+import type { Inventory, Target } from "../shared/providers/inventory.ts";
+import { calendarsFor } from "../shared/schedule/engine.ts";
+import { compileSelector, nextTransition, planTransitions } from "../shared/schedule/plan.ts";
+import type { Calendar, Schedule } from "../shared/schedule/types.ts";
 import { checkAuthorization } from "../shared/signer/credentials.ts";
-import type { Idempotency } from "../shared/store/store.ts";
+import { FINISHED, type OperationStatus, type Store } from "../shared/store/store.ts";
 import { errorResponse } from "./errors.ts";
 import { idempotency } from "./idempotency.ts";
 
@@ -11,13 +16,39 @@ export interface AdminApiDeps {
   /** Unset: the admin API answers 503 until NIGHTSHIFT_ADMIN_TOKEN is configured. */
   adminToken?: string;
   inventory: () => Promise<Inventory>;
-  idempotency: Idempotency;
+  store: Store;
+  schedules: readonly Schedule[];
+  calendars: ReadonlyMap<string, Calendar>;
   now: () => Date;
   log: Logger;
 }
 
+const DAY_MS = 24 * 3600 * 1000;
+const MAX_PLAN_WINDOW_MS = 31 * DAY_MS;
+const MAX_SNOOZE_MS = 7 * DAY_MS;
+
+const snoozeBody = z
+  .object({
+    until: z.iso
+      .datetime({ offset: true, message: "must be an ISO-8601 time, e.g. 2026-11-22T23:30:00+08:00" })
+      .optional(),
+    minutes: z
+      .number()
+      .int("must be whole minutes")
+      .min(1)
+      .max(MAX_SNOOZE_MS / 60_000)
+      .optional(),
+  })
+  .refine((b) => (b.until === undefined) !== (b.minutes === undefined), {
+    message: 'give either "until" (a time) or "minutes", not both and not neither',
+  });
+
 export function adminApi(deps: AdminApiDeps): Hono {
   const api = new Hono();
+  const schedulesOf = (target: Target) =>
+    deps.schedules.filter(
+      (s) => s.enabled && s.targets.some((selector) => compileSelector(selector)(target)),
+    );
 
   api.use("*", async (c, next) => {
     if (!deps.adminToken) {
@@ -40,7 +71,7 @@ export function adminApi(deps: AdminApiDeps): Hono {
   api.use(
     "*",
     idempotency({
-      store: deps.idempotency,
+      store: deps.store.idempotency,
       now: deps.now,
       required: false,
       scope: () => "admin",
@@ -48,7 +79,124 @@ export function adminApi(deps: AdminApiDeps): Hono {
     }),
   );
 
-  api.get("/targets", async (c) => c.json(await deps.inventory()));
+  api.get("/targets", async (c) => {
+    const now = deps.now();
+    const inventory = await deps.inventory();
+    const states = new Map((await deps.store.targets.list(now)).map((s) => [s.key, s.value]));
+    const targets = inventory.targets.map((target) => {
+      const schedules = schedulesOf(target);
+      const schedule = schedules.length === 1 ? schedules[0] : undefined;
+      const next = schedule
+        ? nextTransition(schedule, calendarsFor(schedule, deps.calendars), now)
+        : undefined;
+      return {
+        ...target,
+        schedules: schedules.map((s) => s.name),
+        state: states.get(target.targetId) ?? null,
+        next: next
+          ? { to: next.to, at: next.at.toISOString(), local: next.local, schedule: next.schedule }
+          : null,
+      };
+    });
+    return c.json({ targets, errors: inventory.errors });
+  });
+
+  api.get("/plan", async (c) => {
+    const now = deps.now();
+    const from = c.req.query("from") ? new Date(c.req.query("from")!) : now;
+    const to = c.req.query("to") ? new Date(c.req.query("to")!) : new Date(from.getTime() + 7 * DAY_MS);
+    if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime())) {
+      return errorResponse(
+        c,
+        400,
+        "invalid_window",
+        "from and to must be ISO-8601 times, e.g. 2026-11-22T00:00:00Z",
+      );
+    }
+    if (to <= from || to.getTime() - from.getTime() > MAX_PLAN_WINDOW_MS) {
+      return errorResponse(c, 400, "invalid_window", "to must be after from, and the window at most 31 days");
+    }
+    const inventory = await deps.inventory();
+    const bySchedule = new Map(
+      deps.schedules.map((s) => [s.name, planTransitions(s, calendarsFor(s, deps.calendars), { from, to })]),
+    );
+    const plan = inventory.targets.flatMap((target) => {
+      const schedules = schedulesOf(target);
+      if (schedules.length !== 1) return [];
+      return (bySchedule.get(schedules[0]!.name) ?? []).map((t) => ({
+        target: target.targetId,
+        provider: target.provider,
+        name: target.name,
+        schedule: t.schedule,
+        to: t.to,
+        at: t.at.toISOString(),
+        local: `${t.local.date} ${t.local.time} ${t.local.timezone}`,
+        cause: t.cause,
+        ...(t.dst ? { dst: t.dst } : {}),
+      }));
+    });
+    plan.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : a.target < b.target ? -1 : 1));
+    return c.json({ from: from.toISOString(), to: to.toISOString(), transitions: plan });
+  });
+
+  api.get("/operations", async (c) => {
+    const status = c.req.query("status")?.split(",") as OperationStatus[] | undefined;
+    const limit = Math.min(Number(c.req.query("limit") ?? 100) || 100, 1000);
+    const target = c.req.query("target");
+    const operations = await deps.store.operations.list(
+      { ...(status ? { status } : {}), ...(target ? { target } : {}), limit },
+      deps.now(),
+    );
+    return c.json({ operations, finished: FINISHED });
+  });
+
+  api.post("/targets/:id{.+}/snooze", async (c) => {
+    const id = decodeURIComponent(c.req.param("id"));
+    let body: unknown;
+    try {
+      body = await c.req.json();
+    } catch {
+      return errorResponse(c, 400, "invalid_json", 'the body must be JSON, e.g. {"minutes": 60}');
+    }
+    const parsed = snoozeBody.safeParse(body);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      return errorResponse(c, 400, "invalid_snooze", issue.message, {
+        field: issue.path.join(".") || "body",
+      });
+    }
+    const now = deps.now();
+    const inventory = await deps.inventory();
+    if (!inventory.targets.some((t) => t.targetId === id)) {
+      return errorResponse(
+        c,
+        404,
+        "unknown_target",
+        `no target "${id}"; GET /api/targets lists them (ids are account/clusterId)`,
+      );
+    }
+    const until = parsed.data.until
+      ? new Date(parsed.data.until)
+      : new Date(now.getTime() + parsed.data.minutes! * 60_000);
+    if (until.getTime() - now.getTime() > MAX_SNOOZE_MS) {
+      return errorResponse(c, 400, "invalid_snooze", "a snooze may last at most 7 days", { field: "until" });
+    }
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const current = await deps.store.targets.get(id, now);
+      const next = { ...current?.value, snoozeUntil: until.toISOString(), updatedAt: now.toISOString() };
+      if ((await deps.store.targets.put(id, next, current?.version ?? null, now)) !== undefined) {
+        await deps.store.ledger.append({
+          at: now,
+          operationId: `snooze@${id}@${now.toISOString()}`,
+          target: id,
+          kind: "target.snoozed",
+          detail: { until: until.toISOString() },
+        });
+        return c.json({ target: id, snoozeUntil: until.toISOString() });
+      }
+    }
+    return errorResponse(c, 409, "conflict", "the target's state changed concurrently; try again");
+  });
 
   return api;
 }

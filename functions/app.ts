@@ -5,6 +5,7 @@ import packageJson from "../package.json" with { type: "json" };
 import type { ConfigIssue } from "../shared/config/config.ts";
 import type { Logger } from "../shared/log/logger.ts";
 import type { Inventory } from "../shared/providers/inventory.ts";
+import type { Calendar, Schedule } from "../shared/schedule/types.ts";
 import type { Store } from "../shared/store/store.ts";
 import { adminApi } from "./api.ts";
 import { errorBody, errorResponse } from "./errors.ts";
@@ -18,6 +19,8 @@ export interface AppDeps {
   adminToken?: string;
   inventory: () => Promise<Inventory>;
   store: Store;
+  schedules: readonly Schedule[];
+  calendars: ReadonlyMap<string, Calendar>;
 }
 
 export const VERSION = packageJson.version;
@@ -40,7 +43,9 @@ export function createApp(deps: AppDeps): Hono {
     "/api",
     adminApi({
       inventory: deps.inventory,
-      idempotency: deps.store.idempotency,
+      store: deps.store,
+      schedules: deps.schedules,
+      calendars: deps.calendars,
       now: deps.now,
       log: deps.log,
       ...(deps.adminToken ? { adminToken: deps.adminToken } : {}),

@@ -14,6 +14,10 @@ Commands:
   start      run the service on Node: HTTP on HOST:PORT (default 127.0.0.1:8787) and the scheduler tick
   sandbox    run the simulated clouds (Huawei CCE, CCE Autopilot, Alibaba ACK, Baidu CCE); the first
              line printed is JSON naming their endpoints and credentials (--help for options)
+  validate   check the schedule files (default dir: schedules); exit 1 with file:line: field: message lines
+  plan       the upcoming transitions per target, in local time and UTC (--from T --to T)
+  tick       run one tick now, or as if at --at T; --dry-run decides without acting
+  bundle-schedules  compile the schedules into the Worker (wrangler deploy runs it)
   sign       sign cloud API requests read as JSON (or JSON Lines) on stdin; print headers,
              canonical request and string to sign, one JSON line per request
   version    print the version
@@ -40,6 +44,25 @@ async function main(argv: string[]): Promise<number> {
       return sign();
     case "sandbox":
       return sandbox(argv.slice(1));
+    case "validate": {
+      const { runValidate } = await import("./validate.node.ts");
+      return runValidate(argv.slice(1), {
+        stdout: (line) => process.stdout.write(`${line}\n`),
+        stderr: (line) => process.stderr.write(`${line}\n`),
+      });
+    }
+    case "plan":
+    case "tick": {
+      const { runPlanOrTick } = await import("./plan-tick.node.ts");
+      return runPlanOrTick(verb, argv.slice(1), {
+        stdout: (line) => process.stdout.write(`${line}\n`),
+        stderr: (line) => process.stderr.write(`${line}\n`),
+      });
+    }
+    case "bundle-schedules": {
+      const { runBundleSchedules } = await import("./bundle-schedules.node.ts");
+      return runBundleSchedules(argv.slice(1), { stdout: (line) => process.stdout.write(`${line}\n`) });
+    }
     case "version":
     case "--version":
       process.stdout.write(`${VERSION}\n`);

@@ -1,17 +1,204 @@
 // One tick of the scheduler: the Workers cron trigger and the Node ticker both call this, with
-// the time of the tick passed in. Schedules are evaluated here, in code, in each schedule's own
-// time zone (the cron trigger itself only knows UTC).
+// the time of the tick passed in. Plan (pure: shared/schedule/engine.ts), then apply: create one
+// durable operation per (schedule, target, slot), remember what was decided per target, and
+// advance the due operations one step each (functions/sleepwake/runner.ts).
 import type { Logger } from "../shared/log/logger.ts";
+import type { Inventory, Target } from "../shared/providers/inventory.ts";
+import type { Provider } from "../shared/providers/port.ts";
+import {
+  type Decision,
+  decideTick,
+  operationFor,
+  stateAfter,
+  type TargetFacts,
+} from "../shared/schedule/engine.ts";
+import type { Calendar, DesiredState, Schedule } from "../shared/schedule/types.ts";
+import type { Store, TargetState } from "../shared/store/store.ts";
+import { type KubernetesAccess, runDueOperations } from "./sleepwake/runner.ts";
 
 export type TickTrigger = "cron" | "ticker" | "cli";
+
+export interface TickDeps {
+  store: Store;
+  log: Logger;
+  schedules: readonly Schedule[];
+  calendars: ReadonlyMap<string, Calendar>;
+  inventory: () => Promise<Inventory>;
+  providerFor: (account: string) => Provider | undefined;
+  /** Node host only: the Kubernetes client for Autopilot workloads mode. */
+  kube?: KubernetesAccess;
+  /** Identifies this process in leases (e.g. host name + pid). */
+  holder: string;
+  /** Operations advanced per tick at most (keeps one invocation short). */
+  operationLimit?: number;
+}
 
 export interface TickReport {
   at: string;
   trigger: TickTrigger;
+  dryRun: boolean;
+  decisions: Array<{
+    target: string;
+    kind: Decision["kind"];
+    to?: DesiredState;
+    schedule?: string;
+    reason?: string;
+    operationId?: string;
+  }>;
+  operations: { created: number; advanced: number };
+  errors: Array<{ target?: string; message: string }>;
 }
 
-export async function runTick(input: { now: Date; trigger: TickTrigger; log: Logger }): Promise<TickReport> {
-  const report: TickReport = { at: input.now.toISOString(), trigger: input.trigger };
-  input.log.info("tick", { ...report });
+/** Observed state for `enforce`: Huawei's phase says it directly; elsewhere, pools at zero. */
+export function observedState(target: Target): DesiredState | undefined {
+  if (target.phase === "hibernated" || target.phase === "hibernating") return "asleep";
+  if (target.provider === "huawei" && target.phase === "running" && target.nodePools.length === 0)
+    return "awake";
+  if (target.nodePools.length > 0) {
+    return target.nodePools.every((p) => p.desired === 0) ? "asleep" : "awake";
+  }
+  return undefined;
+}
+
+function factsOf(target: Target): TargetFacts {
+  const observed = observedState(target);
+  return {
+    targetId: target.targetId,
+    provider: target.provider,
+    account: target.account,
+    region: target.region,
+    id: target.id,
+    name: target.name,
+    tags: target.tags,
+    ...(observed ? { observed } : {}),
+  };
+}
+
+export async function runTick(input: {
+  now: Date;
+  trigger: TickTrigger;
+  deps: TickDeps;
+  dryRun?: boolean;
+}): Promise<TickReport> {
+  const { now, deps } = input;
+  const dryRun = input.dryRun ?? false;
+  const report: TickReport = {
+    at: now.toISOString(),
+    trigger: input.trigger,
+    dryRun,
+    decisions: [],
+    operations: { created: 0, advanced: 0 },
+    errors: [],
+  };
+
+  const inventory = await deps.inventory();
+  for (const error of inventory.errors) {
+    report.errors.push({
+      message: `${error.account}${error.clusterId ? `/${error.clusterId}` : ""}: ${error.message}`,
+    });
+  }
+  const targets = new Map(inventory.targets.map((t) => [t.targetId, t]));
+  const states = new Map((await deps.store.targets.list(now)).map((s) => [s.key, s] as const));
+  const decisions = decideTick({
+    now,
+    schedules: deps.schedules,
+    calendars: deps.calendars,
+    targets: inventory.targets.map(factsOf),
+    states: new Map([...states].map(([key, s]) => [key, s.value])),
+  });
+
+  for (const decision of decisions) {
+    report.decisions.push({
+      target: decision.targetId,
+      kind: decision.kind,
+      ...(decision.transition ? { to: decision.transition.to } : {}),
+      ...(decision.schedule ? { schedule: decision.schedule } : {}),
+      ...(decision.kind !== "act" ? { reason: decision.reason } : { operationId: decision.operationId }),
+    });
+    if (dryRun) continue;
+    try {
+      await apply(
+        decision,
+        deps,
+        targets.get(decision.targetId)!,
+        states.get(decision.targetId),
+        now,
+        report,
+      );
+    } catch (error) {
+      // One target's trouble never stops the others.
+      report.errors.push({
+        target: decision.targetId,
+        message: error instanceof Error ? error.message : String(error),
+      });
+      deps.log.error("tick: applying a decision failed", { target: decision.targetId, error });
+    }
+  }
+
+  if (!dryRun) {
+    const advanced = await runDueOperations({
+      store: deps.store,
+      providers: deps.providerFor,
+      ...(deps.kube ? { kube: deps.kube } : {}),
+      now,
+      log: deps.log,
+      limit: deps.operationLimit ?? 50,
+      holder: deps.holder,
+    });
+    report.operations.advanced = advanced.advanced;
+  }
+  deps.log.info("tick", {
+    at: report.at,
+    trigger: report.trigger,
+    dryRun,
+    acted: report.decisions.filter((d) => d.kind === "act").length,
+    deferred: report.decisions.filter((d) => d.kind === "defer").length,
+    advanced: report.operations.advanced,
+    errors: report.errors.length,
+  });
   return report;
+}
+
+async function apply(
+  decision: Decision,
+  deps: TickDeps,
+  target: Target,
+  stored: { value: TargetState; version: number } | undefined,
+  now: Date,
+  report: TickReport,
+): Promise<void> {
+  if (decision.kind === "act") {
+    const schedule = deps.schedules.find((s) => s.name === decision.schedule)!;
+    const { created } = await deps.store.operations.create(
+      operationFor(decision, schedule, factsOf(target)),
+      { now },
+    );
+    if (created) {
+      report.operations.created++;
+      await deps.store.ledger.append({
+        at: now,
+        operationId: decision.operationId,
+        target: decision.targetId,
+        kind: `${decision.transition.to === "asleep" ? "sleep" : "wake"}.scheduled`,
+        detail: {
+          schedule: decision.schedule,
+          slot: decision.transition.slot,
+          plannedAt: decision.transition.at.toISOString(),
+          local: decision.transition.local,
+          enforce: decision.enforce,
+        },
+      });
+    }
+  }
+  if (decision.kind === "skip" && decision.reason === "missed-sleep") {
+    await deps.store.ledger.append({
+      at: now,
+      operationId: `${decision.transition!.slot}@${decision.targetId}`,
+      target: decision.targetId,
+      kind: "sleep.missed",
+      detail: { schedule: decision.schedule, slot: decision.transition!.slot, reason: decision.detail },
+    });
+  }
+  const next = stateAfter(decision, stored?.value, now);
+  if (next) await deps.store.targets.put(decision.targetId, next, stored?.version ?? null, now);
 }

@@ -1,15 +1,19 @@
 // Cloudflare Workers host: `fetch` serves the Hono app, `scheduled` runs one tick per cron event.
+// State lives in D1 (binding DB); the schedules are compiled in (functions/schedules.bundle.ts).
 import type { D1Database, ExecutionContext, ScheduledController } from "@cloudflare/workers-types";
 import { type Config, ConfigError, configSecrets, loadConfig } from "../shared/config/config.ts";
 import { createHttpClient } from "../shared/http/client.ts";
 import { platformFetch } from "../shared/http/transport.ts";
 import { createLogger, type Logger } from "../shared/log/logger.ts";
-import { listInventory } from "../shared/providers/inventory.ts";
+import { cachedInventory, listInventory } from "../shared/providers/inventory.ts";
 import { createProvider } from "../shared/providers/registry.ts";
+import { loadScheduleSources } from "../shared/schedule/load.ts";
+import { formatScheduleFileError } from "../shared/schedule/schedule-file.ts";
 import { d1Backend } from "../shared/store/d1.workers.ts";
-import { createStore, type Store } from "../shared/store/store.ts";
+import { createStore } from "../shared/store/store.ts";
 import { createApp, misconfiguredApp } from "./app.ts";
-import { runTick } from "./tick.ts";
+import { CALENDAR_FILES, SCHEDULE_DIR, SCHEDULE_FILES } from "./schedules.bundle.ts";
+import { runTick, type TickDeps } from "./tick.ts";
 
 export type WorkerEnv = Record<string, unknown>;
 
@@ -21,7 +25,7 @@ function isD1(binding: unknown): binding is D1Database {
 
 interface Runtime {
   config?: Config;
-  store?: Store;
+  tickDeps?: TickDeps;
   log: Logger;
   fetch: (request: Request) => Response | Promise<Response>;
 }
@@ -40,10 +44,6 @@ function runtimeFor(env: WorkerEnv): Runtime {
       secrets: configSecrets(config),
       fields: { host: "workers" },
     });
-    const http = createHttpClient({ fetch: platformFetch() });
-    const providers = config.accounts.map((account) =>
-      createProvider(account, { http, now: () => new Date(), nonce: () => crypto.randomUUID() }),
-    );
     if (!isD1(env.DB)) {
       throw new ConfigError([
         {
@@ -52,16 +52,49 @@ function runtimeFor(env: WorkerEnv): Runtime {
         },
       ]);
     }
+    const loaded = loadScheduleSources({
+      dir: SCHEDULE_DIR,
+      schedules: SCHEDULE_FILES,
+      calendarFile: (path) => CALENDAR_FILES[path],
+    });
+    if ("errors" in loaded) {
+      throw new ConfigError(
+        loaded.errors.map((e) => ({ variable: "schedules", message: formatScheduleFileError(e) })),
+      );
+    }
     const store = createStore(d1Backend(env.DB));
+    const http = createHttpClient({ fetch: platformFetch() });
+    const byAccount = new Map(
+      config.accounts.map((account) => [
+        account.id,
+        createProvider(account, { http, now: () => new Date(), nonce: () => crypto.randomUUID() }),
+      ]),
+    );
+    const inventory = cachedInventory(() => listInventory([...byAccount.values()]), {
+      maxAgeMs: 5 * 60 * 1000,
+      now: () => new Date(),
+    });
     const app = createApp({
       host: "workers",
       log,
       now: () => new Date(),
       ...(config.adminToken ? { adminToken: config.adminToken } : {}),
-      inventory: () => listInventory(providers),
+      inventory: () => inventory.get(),
       store,
+      schedules: loaded.schedules,
+      calendars: loaded.calendars,
     });
-    runtime = { config, store, log, fetch: (request) => app.fetch(request, env) };
+    const tickDeps: TickDeps = {
+      store,
+      log,
+      schedules: loaded.schedules,
+      calendars: loaded.calendars,
+      inventory: () => inventory.get(),
+      providerFor: (account) => byAccount.get(account),
+      // No Kubernetes access on Workers: Autopilot workloads mode runs on the Node host.
+      holder: `worker:${crypto.randomUUID()}`,
+    };
+    runtime = { config, tickDeps, log, fetch: (request) => app.fetch(request, env) };
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     const log = createLogger({ fields: { host: "workers" } });
@@ -79,13 +112,14 @@ export default {
   },
   async scheduled(controller: ScheduledController, env: WorkerEnv, ctx: ExecutionContext): Promise<void> {
     const runtime = runtimeFor(env);
-    if (!runtime.config)
+    if (!runtime.tickDeps)
       throw new Error("nightshift is not configured correctly; see the log for the settings to fix");
+    const deps = runtime.tickDeps;
     const now = new Date(controller.scheduledTime);
     ctx.waitUntil(
       (async () => {
-        await runTick({ now, trigger: "cron", log: runtime.log });
-        await runtime.store?.sweep(now);
+        await runTick({ now, trigger: "cron", deps });
+        await deps.store.sweep(now);
       })(),
     );
   },

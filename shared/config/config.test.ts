@@ -24,9 +24,12 @@ describe("loadConfig", () => {
     expect(loadConfig({})).toEqual({
       logLevel: "info",
       store: { kind: "sqlite", path: ".nightshift/state.db" },
+      schedulesDir: "schedules",
+      sandboxSpeed: 600,
       port: 8787,
       host: "127.0.0.1",
       tickSeconds: 60,
+      tickSecondsSet: false,
       accounts: [],
     });
   });

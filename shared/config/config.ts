@@ -34,9 +34,15 @@ export type StoreConfig =
 export interface Config {
   logLevel: (typeof LOG_LEVELS)[number];
   store: StoreConfig;
+  /** Where the schedule files are (Node host). */
+  schedulesDir: string;
+  /** The embedded sandbox's speed (simulated seconds per real second) when no account is configured. */
+  sandboxSpeed: number;
   port: number;
   host: string;
   tickSeconds: number;
+  /** Whether NIGHTSHIFT_TICK_SECONDS was set (the embedded sandbox ticks faster by default). */
+  tickSecondsSet: boolean;
   adminToken?: string;
   accounts: Account[];
 }
@@ -123,6 +129,12 @@ const settingsSchema = z.object({
       "must be memory, sqlite:<file path> or redis://host:port[/db] (rediss:// for TLS)",
     )
     .default("sqlite:.nightshift/state.db"),
+  NIGHTSHIFT_SCHEDULES_DIR: z.string().min(1).default("schedules"),
+  NIGHTSHIFT_SANDBOX_SPEED: z
+    .string()
+    .regex(/^\d+(\.\d+)?$/, "must be a number of simulated seconds per real second, e.g. 600")
+    .transform(Number)
+    .default(600),
   NIGHTSHIFT_STORE_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9:_-]{1,64}$/, "must be 1-64 letters, digits, ':', '_' or '-'")
@@ -163,9 +175,12 @@ export function loadConfig(env: Environment): Config {
   return {
     logLevel: LOG_LEVEL,
     store: parseStore(NIGHTSHIFT_STORE, NIGHTSHIFT_STORE_PREFIX),
+    schedulesDir: settings.data.NIGHTSHIFT_SCHEDULES_DIR,
+    sandboxSpeed: settings.data.NIGHTSHIFT_SANDBOX_SPEED,
     port: PORT,
     host: HOST,
     tickSeconds: NIGHTSHIFT_TICK_SECONDS,
+    tickSecondsSet: strings.NIGHTSHIFT_TICK_SECONDS !== undefined,
     ...(NIGHTSHIFT_ADMIN_TOKEN ? { adminToken: NIGHTSHIFT_ADMIN_TOKEN } : {}),
     accounts,
   };

@@ -72,3 +72,32 @@ export async function listInventory(
   const targets = perAccount.flat().sort((a, b) => a.targetId.localeCompare(b.targetId));
   return { targets, errors };
 }
+
+/**
+ * The inventory, listed again only when older than `maxAgeMs`: listing every cluster every
+ * minute would spend the accounts' API rate on nothing. `invalidate()` forces the next call to
+ * list (e.g. after an operation changed a cluster).
+ */
+export function cachedInventory(
+  list: () => Promise<Inventory>,
+  options: { maxAgeMs: number; now: () => Date },
+) {
+  let cached: { at: number; value: Promise<Inventory> } | undefined;
+  return {
+    get(): Promise<Inventory> {
+      const now = options.now().getTime();
+      if (!cached || now - cached.at >= options.maxAgeMs || now < cached.at) {
+        const value = list();
+        cached = { at: now, value };
+        // A failed listing is not cached: the next call tries again.
+        value.catch(() => {
+          if (cached?.value === value) cached = undefined;
+        });
+      }
+      return cached.value;
+    },
+    invalidate() {
+      cached = undefined;
+    },
+  };
+}

@@ -1,0 +1,176 @@
+// `nightshift plan` and `nightshift tick`, on the same runtime the service uses (so with no
+// account configured, against the built-in sandbox).
+import { parseArgs } from "node:util";
+import { ConfigError, configSecrets, loadConfig } from "../shared/config/config.ts";
+import { createLogger } from "../shared/log/logger.ts";
+import { calendarsFor } from "../shared/schedule/engine.ts";
+import { compileSelector, planTransitions } from "../shared/schedule/plan.ts";
+import { createNodeRuntime, ScheduleLoadError } from "./runtime.node.ts";
+import { runTick } from "./tick.ts";
+
+interface Out {
+  stdout: (line: string) => void;
+  stderr: (line: string) => void;
+}
+
+const DAY_MS = 24 * 3600 * 1000;
+
+export const PLAN_USAGE = `Usage: nightshift plan [--from T] [--to T] [--json]
+       nightshift tick [--at T] [--dry-run]
+
+  T is an ISO-8601 time, e.g. 2026-11-23T20:00:00+08:00. plan shows the window [from, to]
+  (default: the next 7 days); tick runs one tick as if at T (default: now).`;
+
+function instant(name: string, value: string | undefined): Date | undefined {
+  if (value === undefined) return undefined;
+  const parsed = new Date(value);
+  if (Number.isNaN(parsed.getTime()))
+    throw new UsageError(`--${name} must be an ISO-8601 time, e.g. 2026-11-23T20:00:00+08:00`);
+  return parsed;
+}
+
+class UsageError extends Error {}
+
+export async function runPlanOrTick(
+  verb: "plan" | "tick",
+  args: readonly string[],
+  out: Out,
+): Promise<number> {
+  let values: { from?: string; to?: string; at?: string; json?: boolean; "dry-run"?: boolean };
+  try {
+    values = parseArgs({
+      args: [...args],
+      options: {
+        from: { type: "string" },
+        to: { type: "string" },
+        at: { type: "string" },
+        json: { type: "boolean" },
+        "dry-run": { type: "boolean" },
+      },
+      strict: true,
+    }).values;
+  } catch (error) {
+    out.stderr(`nightshift ${verb}: ${(error as Error).message}\n\n${PLAN_USAGE}`);
+    return 2;
+  }
+
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig(process.env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    for (const issue of error.issues) out.stderr(`${issue.variable}: ${issue.message}`);
+    return 1;
+  }
+  // Log lines go to stderr: stdout is the plan or the tick report.
+  const log = createLogger({
+    level: verb === "tick" ? config.logLevel : "warn",
+    secrets: configSecrets(config),
+    write: (line) => process.stderr.write(`${line}\n`),
+  });
+
+  let at: Date | undefined;
+  let from: Date | undefined;
+  let to: Date | undefined;
+  try {
+    at = instant("at", values.at);
+    from = instant("from", values.from);
+    to = instant("to", values.to);
+  } catch (error) {
+    out.stderr(`nightshift ${verb}: ${(error as Error).message}`);
+    return 2;
+  }
+
+  let runtime: Awaited<ReturnType<typeof createNodeRuntime>>;
+  try {
+    // The built-in sandbox, when used, starts at the requested time and holds still.
+    runtime = await createNodeRuntime({ ...config, sandboxSpeed: 0 }, log, {
+      ...((at ?? from) ? { sandboxStart: (at ?? from)! } : {}),
+    });
+  } catch (error) {
+    if (error instanceof ScheduleLoadError) {
+      for (const line of error.lines) out.stdout(line);
+      return 1;
+    }
+    throw error;
+  }
+
+  try {
+    if (verb === "tick") {
+      const report = await runTick({
+        now: at ?? runtime.cloudNow(),
+        trigger: "cli",
+        deps: runtime.tickDeps,
+        dryRun: values["dry-run"] ?? false,
+      });
+      out.stdout(JSON.stringify(report, null, 2));
+      return report.errors.length > 0 ? 1 : 0;
+    }
+
+    const start = from ?? runtime.cloudNow();
+    const end = to ?? new Date(start.getTime() + 7 * DAY_MS);
+    if (end <= start) {
+      out.stderr("nightshift plan: --to must be after --from");
+      return 2;
+    }
+    const inventory = await runtime.inventory.get();
+    const rows: Array<{
+      target: string;
+      name: string;
+      schedule: string;
+      action: string;
+      local: string;
+      utc: string;
+    }> = [];
+    for (const schedule of runtime.schedules.filter((s) => s.enabled)) {
+      const matches = schedule.targets.map((selector) => compileSelector(selector));
+      const targets = inventory.targets.filter((t) => matches.some((m) => m(t)));
+      if (targets.length === 0) continue;
+      for (const t of planTransitions(schedule, calendarsFor(schedule, runtime.calendars), {
+        from: start,
+        to: end,
+      })) {
+        for (const target of targets) {
+          rows.push({
+            target: target.targetId,
+            name: target.name,
+            schedule: schedule.name,
+            action: t.to === "asleep" ? "sleep" : "wake",
+            local: `${t.local.date} ${t.local.time} ${t.local.timezone}${t.dst ? ` (${t.dst} by DST)` : ""}${t.cause !== "rule" ? ` [${t.cause}]` : ""}`,
+            utc: t.at.toISOString(),
+          });
+        }
+      }
+    }
+    rows.sort((a, b) => (a.utc < b.utc ? -1 : a.utc > b.utc ? 1 : a.target < b.target ? -1 : 1));
+    if (values.json) {
+      out.stdout(
+        JSON.stringify({ from: start.toISOString(), to: end.toISOString(), transitions: rows }, null, 2),
+      );
+      return 0;
+    }
+    out.stdout(`Transitions from ${start.toISOString()} to ${end.toISOString()} (${rows.length})`);
+    const width = (key: keyof (typeof rows)[number]) =>
+      Math.max(key.length, ...rows.map((r) => r[key].length));
+    const columns: Array<keyof (typeof rows)[number]> = [
+      "utc",
+      "local",
+      "action",
+      "schedule",
+      "name",
+      "target",
+    ];
+    const widths = columns.map(width);
+    out.stdout(columns.map((c, i) => c.toUpperCase().padEnd(widths[i]!)).join("  "));
+    for (const row of rows)
+      out.stdout(
+        columns
+          .map((c, i) => row[c].padEnd(widths[i]!))
+          .join("  ")
+          .trimEnd(),
+      );
+    return 0;
+  } finally {
+    await runtime.close();
+  }
+}

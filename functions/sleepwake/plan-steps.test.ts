@@ -1,0 +1,84 @@
+import { describe, expect, it } from "vitest";
+import type { ProviderKind } from "../../shared/providers/port.ts";
+import type { SleepMode } from "../../shared/schedule/types.ts";
+import { FIRST_STEP, planSteps, stepAfter } from "./plan-steps.ts";
+
+const steps = (provider: ProviderKind, mode: SleepMode, direction: "sleep" | "wake") => {
+  const plan = planSteps(provider, mode, direction);
+  if (!plan.ok) throw new Error(plan.reason);
+  return plan.steps;
+};
+
+describe("plan steps", () => {
+  it("Huawei full: pools down before hibernating; awake before restoring the pools", () => {
+    expect(steps("huawei", "full", "sleep")).toEqual([
+      "check-cluster",
+      "snapshot",
+      "scale-pools-down",
+      "await-pools",
+      "hibernate",
+      "await-hibernation",
+      "done",
+    ]);
+    expect(steps("huawei", "full", "wake")).toEqual([
+      "check-cluster",
+      "awake",
+      "await-running",
+      "restore-pools",
+      "await-pools",
+      "restore-autoscaling",
+      "drop-snapshot",
+      "done",
+    ]);
+  });
+
+  it("Huawei control-plane and nodes each do one half", () => {
+    const all = [...steps("huawei", "control-plane", "sleep"), ...steps("huawei", "control-plane", "wake")];
+    expect(all.filter((s) => s.includes("pool"))).toEqual([]);
+    const nodes = [...steps("huawei", "nodes", "sleep"), ...steps("huawei", "nodes", "wake")];
+    expect(nodes).not.toContain("hibernate");
+    expect(nodes).not.toContain("awake");
+  });
+
+  it("Alibaba and Baidu full mode is the node half", () => {
+    for (const provider of ["alibaba", "baidu"] as const) {
+      expect(steps(provider, "full", "sleep")).toEqual(steps(provider, "nodes", "sleep"));
+      expect(steps(provider, "full", "wake")).toEqual(steps(provider, "nodes", "wake"));
+      expect(steps(provider, "full", "sleep")).not.toContain("hibernate");
+    }
+  });
+
+  it("Autopilot sleeps workloads only", () => {
+    expect(steps("autopilot", "workloads", "sleep")).toContain("scale-workloads-down");
+    expect(steps("autopilot", "workloads", "wake")).toContain("restore-workloads");
+    for (const mode of ["full", "control-plane", "nodes"] as const) {
+      expect(planSteps("autopilot", mode, "sleep")).toEqual({
+        ok: false,
+        reason: expect.stringContaining('use mode "workloads"'),
+      });
+    }
+  });
+
+  it("every plan starts at check-cluster and ends at done", () => {
+    const providers: ProviderKind[] = ["huawei", "autopilot", "alibaba", "baidu"];
+    const modes: SleepMode[] = ["full", "control-plane", "nodes", "workloads"];
+    for (const provider of providers) {
+      for (const mode of modes) {
+        for (const direction of ["sleep", "wake"] as const) {
+          const plan = planSteps(provider, mode, direction);
+          if (!plan.ok) continue;
+          expect(plan.steps[0]).toBe(FIRST_STEP);
+          expect(plan.steps.at(-1)).toBe("done");
+          expect(new Set(plan.steps).size).toBe(plan.steps.length);
+        }
+      }
+    }
+  });
+
+  it("stepAfter walks the plan", () => {
+    const plan = steps("huawei", "control-plane", "sleep");
+    expect(stepAfter(plan, "check-cluster")).toBe("hibernate");
+    expect(stepAfter(plan, "await-hibernation")).toBe("done");
+    expect(stepAfter(plan, "restore-pools")).toBe("done");
+  });
+});

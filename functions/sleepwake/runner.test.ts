@@ -1,0 +1,487 @@
+// The runner and the step machine against a scripted in-memory provider (the sandbox nights are in
+// test/contract/sleepwake.test.ts): back-off, permanent failures, leases, lost races, deadlines,
+// failure isolation, the snapshot never overwritten, and the clear refusals.
+import { beforeEach, describe, expect, it } from "vitest";
+import { createLogger } from "../../shared/log/logger.ts";
+import {
+  type Cluster,
+  type ClusterPhase,
+  type NodePool,
+  type Provider,
+  ProviderError,
+  type ProviderKind,
+} from "../../shared/providers/port.ts";
+import { memoryBackend } from "../../shared/store/memory.ts";
+import { createStore, type Operation, type Store } from "../../shared/store/store.ts";
+import { backoffSeconds, type RunDueOptions, runDueOperations } from "./runner.ts";
+
+const T0 = new Date("2026-03-02T20:00:00Z");
+const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
+
+interface FakeCloud {
+  provider: Provider;
+  phase: ClusterPhase;
+  pools: Map<string, NodePool>;
+  calls: string[];
+  /** Errors thrown by the next calls of a method, in order. */
+  failNext: Map<string, Error[]>;
+  /** Runs before each call (to simulate another worker, say). */
+  onCall?: (method: string) => Promise<void>;
+}
+
+function fakeCloud(kind: ProviderKind = "huawei", sizes: Record<string, number> = { a: 2, b: 1 }): FakeCloud {
+  const cloud: FakeCloud = {
+    phase: "running",
+    pools: new Map(
+      Object.entries(sizes).map(([id, size]) => [
+        id,
+        { id, name: `pool-${id}`, desired: size, ready: size, phase: "stable", vendorPhase: "" },
+      ]),
+    ),
+    calls: [],
+    failNext: new Map(),
+    provider: undefined as unknown as Provider,
+  };
+  const call = async <T>(method: string, body: () => T): Promise<T> => {
+    await cloud.onCall?.(method);
+    cloud.calls.push(method);
+    const error = cloud.failNext.get(method)?.shift();
+    if (error) throw error;
+    return body();
+  };
+  const cluster = (id: string): Cluster => ({
+    provider: kind,
+    account: "acct",
+    region: "r1",
+    id,
+    name: `cluster-${id}`,
+    phase: cloud.phase,
+    vendorPhase: cloud.phase === "busy" ? "Upgrading" : cloud.phase,
+    tags: {},
+  });
+  const pool = (id: string) => {
+    const found = cloud.pools.get(id);
+    if (!found)
+      throw new ProviderError({ kind: "not-found", provider: kind, api: "getNodePool", message: id });
+    return { ...found };
+  };
+  cloud.provider = {
+    kind,
+    account: "acct",
+    region: "r1",
+    capabilities: { hibernate: true, nodePools: true, shrinkRemovesNodes: false, kubeconfigValidity: "days" },
+    listClusters: () => call("listClusters", () => [cluster("c1")]),
+    getCluster: (id) => call("getCluster", () => cluster(id)),
+    hibernate: (id) =>
+      call("hibernate", () => {
+        cloud.phase = "hibernated";
+        return { kind: "cluster-phase", clusterId: id, until: "hibernated" };
+      }),
+    awake: (id) =>
+      call("awake", () => {
+        cloud.phase = "running";
+        return { kind: "cluster-phase", clusterId: id, until: "running" };
+      }),
+    listNodePools: () => call("listNodePools", () => [...cloud.pools.values()].map((p) => ({ ...p }))),
+    getNodePool: (_c, id) => call("getNodePool", () => pool(id)),
+    resizeNodePool: (clusterId, poolId, request) =>
+      call("resizeNodePool", () => {
+        const p = cloud.pools.get(poolId)!;
+        p.desired = request.desired;
+        p.ready = request.desired;
+        return { kind: "pool-size", clusterId, poolId, desired: request.desired };
+      }),
+    setNodePoolAutoscaling: (_clusterId, poolId, bounds) =>
+      call("setNodePoolAutoscaling", () => {
+        cloud.pools.get(poolId)!.autoscaling = { ...bounds };
+        return { kind: "immediate" };
+      }),
+    listNodes: () => call("listNodes", () => []),
+    issueKubeconfig: () =>
+      call("issueKubeconfig", () => {
+        throw new Error("not in this test");
+      }),
+    getJob: (id) => call("getJob", () => ({ id, phase: "succeeded", vendorPhase: "Success" })),
+  };
+  return cloud;
+}
+
+const serverError = (retryAfterSeconds?: number) =>
+  new ProviderError({
+    kind: "server",
+    provider: "huawei",
+    api: "huawei.getCluster",
+    message: "500 CCE.01500001: internal error",
+    ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}),
+  });
+
+let store: Store;
+let lines: string[];
+let opCounter = 0;
+
+beforeEach(() => {
+  store = createStore(memoryBackend());
+  lines = [];
+});
+
+const log = () => createLogger({ level: "debug", write: (line) => lines.push(line), now: () => T0 });
+
+async function createOp(
+  fields: Partial<Record<string, unknown>> & { id?: string; kind?: string } = {},
+  now = T0,
+): Promise<Operation> {
+  const { id = `op-${++opCounter}`, kind, ...data } = fields;
+  const direction = (data.direction as string | undefined) ?? kind ?? "sleep";
+  const account = (data.account as string | undefined) ?? "acct";
+  const clusterId = (data.clusterId as string | undefined) ?? "c1";
+  const { operation } = await store.operations.create(
+    {
+      id,
+      target: `${account}/${clusterId}`,
+      kind: kind ?? direction,
+      step: "start",
+      data: {
+        direction,
+        mode: "nodes",
+        provider: "huawei",
+        account,
+        clusterId,
+        schedule: "qa-nights",
+        slot: "qa-nights:asleep:2026-03-02T20:00",
+        releaseNodes: false,
+        namespaces: [],
+        ...data,
+      },
+    },
+    { now },
+  );
+  return operation;
+}
+
+function run(cloud: FakeCloud | Record<string, FakeCloud>, now: Date, extra: Partial<RunDueOptions> = {}) {
+  const byAccount = "provider" in cloud ? { acct: cloud as FakeCloud } : (cloud as Record<string, FakeCloud>);
+  return runDueOperations({
+    store,
+    providers: (account) => byAccount[account]?.provider,
+    now,
+    log: log(),
+    holder: "worker-1",
+    ...extra,
+  });
+}
+
+const get = async (id: string, now = T0) => (await store.operations.get(id, now))!;
+
+describe("back-off", () => {
+  it("waits 30 s, doubling, at most 30 min", () => {
+    expect([1, 2, 3, 4, 5, 6, 7, 8, 20].map(backoffSeconds)).toEqual([
+      30, 60, 120, 240, 480, 960, 1800, 1800, 1800,
+    ]);
+  });
+
+  it("retries a transient error later, counting attempts, and clears the error once a step succeeds", async () => {
+    const cloud = fakeCloud();
+    cloud.failNext.set("getCluster", [serverError(), serverError(), serverError()]);
+    const op = await createOp();
+    const retries: Array<[string | undefined, number]> = [];
+    let now = T0;
+    for (let i = 0; i < 3; i++) {
+      const report = await run(cloud, now);
+      expect(report.operations[0]).toMatchObject({
+        ran: i === 0 ? "start" : "check-cluster",
+        status: "waiting",
+      });
+      const current = await get(op.id, now);
+      retries.push([current.nextAttemptAt, current.attempts]);
+      expect(current.error).toEqual({ kind: "server", message: expect.stringContaining("CCE.01500001") });
+      // Not due before its time: nothing runs.
+      expect((await run(cloud, new Date(Date.parse(current.nextAttemptAt!) - 1000))).advanced).toBe(0);
+      now = new Date(current.nextAttemptAt!);
+    }
+    expect(retries).toEqual([
+      [at(30).toISOString(), 1],
+      [at(30 + 60).toISOString(), 2],
+      [at(30 + 60 + 120).toISOString(), 3],
+    ]);
+    await run(cloud, now);
+    const recovered = await get(op.id, now);
+    expect(recovered).toMatchObject({ status: "running", step: "snapshot", attempts: 3 });
+    expect(recovered.error).toBeUndefined();
+    expect(recovered.nextAttemptAt).toBeUndefined();
+    expect((recovered.data.progress as { failures?: number }).failures).toBeUndefined();
+    expect(lines.some((l) => l.includes("retrying later"))).toBe(true);
+  });
+
+  it("honours a Retry-After longer than the back-off", async () => {
+    const cloud = fakeCloud();
+    cloud.failNext.set("getCluster", [serverError(300)]);
+    const op = await createOp();
+    await run(cloud, T0);
+    expect((await get(op.id)).nextAttemptAt).toBe(at(300).toISOString());
+  });
+
+  it("fails a permanent error at once, with a ledger entry and an outcome event", async () => {
+    const cloud = fakeCloud();
+    cloud.failNext.set("getCluster", [
+      new ProviderError({
+        kind: "auth",
+        provider: "huawei",
+        api: "huawei.getCluster",
+        message: "401 APIGW.0301",
+      }),
+    ]);
+    const op = await createOp();
+    const report = await run(cloud, T0);
+    const failed = await get(op.id);
+    expect(failed).toMatchObject({ status: "failed", error: { kind: "auth" }, attempts: 1 });
+    const ledger = await store.ledger.query({ operationId: op.id });
+    expect(ledger.map((e) => e.kind)).toEqual(["sleep.failed"]);
+    expect(ledger[0]!.detail).toMatchObject({ step: "check-cluster", error: { kind: "auth" } });
+    expect(report.events).toEqual([
+      expect.objectContaining({
+        detailType: "nightshift.sleep",
+        detail: expect.objectContaining({ outcome: "failed", operationId: op.id, error: expect.anything() }),
+      }),
+    ]);
+  });
+
+  it("gives up on transient errors 6 h after the operation was created", async () => {
+    const cloud = fakeCloud();
+    const op = await createOp();
+    cloud.failNext.set(
+      "getCluster",
+      Array.from({ length: 50 }, () => serverError()),
+    );
+    let now = T0;
+    for (let i = 0; i < 50; i++) {
+      await run(cloud, now);
+      const current = await get(op.id, now);
+      if (current.status === "failed") break;
+      now = new Date(current.nextAttemptAt!);
+    }
+    const failed = await get(op.id, now);
+    expect(failed.status).toBe("failed");
+    expect(failed.error?.message).toContain("giving up 6 h after the operation was created");
+    expect(now.getTime() - T0.getTime()).toBeLessThanOrEqual(6 * 3600 * 1000);
+  });
+});
+
+describe("unstable clusters", () => {
+  it("are polled, not failed, until 6 h after the operation was created", async () => {
+    const cloud = fakeCloud();
+    cloud.phase = "busy";
+    const op = await createOp();
+    await run(cloud, T0);
+    expect(await get(op.id)).toMatchObject({ status: "waiting", nextAttemptAt: at(30).toISOString() });
+    await run(cloud, at(3 * 3600));
+    expect((await get(op.id, at(3 * 3600))).status).toBe("waiting");
+    await run(cloud, at(6 * 3600));
+    const failed = await get(op.id, at(6 * 3600));
+    expect(failed.status).toBe("failed");
+    expect(failed.error).toEqual({ kind: "deadline", message: expect.stringContaining("(it is Upgrading)") });
+    expect(cloud.calls).not.toContain("resizeNodePool");
+  });
+});
+
+describe("leases, races, isolation", () => {
+  it("skips a target whose lease another worker holds, leaving its operation as it was", async () => {
+    const cloud = fakeCloud();
+    const op = await createOp();
+    await store.leases.acquire(op.target, { holder: "worker-2", ttlMs: 120_000, now: T0 });
+    const report = await run(cloud, T0);
+    expect(report.skipped).toEqual([{ operationId: op.id, target: op.target, reason: "lease-held" }]);
+    expect(await get(op.id)).toEqual(op);
+    expect(cloud.calls).toEqual([]);
+  });
+
+  it("takes the lease for 2 minutes and gives it back", async () => {
+    const cloud = fakeCloud();
+    const op = await createOp();
+    let seen: boolean | undefined;
+    cloud.onCall = async () => {
+      const probe = await store.leases.acquire(op.target, { holder: "probe", ttlMs: 1000, now: at(119) });
+      seen = probe.acquired;
+    };
+    await run(cloud, T0);
+    expect(seen).toBe(false); // held during the step, still within its 2 minutes
+    expect((await store.leases.acquire(op.target, { holder: "next", ttlMs: 1000, now: T0 })).acquired).toBe(
+      true,
+    );
+  });
+
+  it("drops its result when another worker advanced the operation meanwhile (lost race)", async () => {
+    const cloud = fakeCloud();
+    const op = await createOp();
+    cloud.onCall = async (method) => {
+      if (method !== "getCluster") return;
+      const current = await get(op.id);
+      await store.operations.update(
+        op.id,
+        current.version,
+        { step: "snapshot", status: "running" },
+        { now: T0 },
+      );
+    };
+    const report = await run(cloud, T0);
+    expect(report.skipped).toEqual([{ operationId: op.id, target: op.target, reason: "lost-race" }]);
+    expect(report.advanced).toBe(0);
+    expect((await get(op.id)).step).toBe("snapshot"); // the other worker's write stands
+    expect(await store.ledger.query({ operationId: op.id })).toEqual([]);
+  });
+
+  it("one target's failure never stops the others", async () => {
+    const broken = fakeCloud();
+    broken.failNext.set("getCluster", [new TypeError("boom")]);
+    const healthy = fakeCloud();
+    const a = await createOp({ account: "broken" });
+    const b = await createOp({ account: "healthy" });
+    const c = await createOp({ account: "missing" });
+    await run({ broken, healthy }, T0);
+    expect(await get(a.id)).toMatchObject({ status: "failed", error: { kind: "internal", message: "boom" } });
+    expect(await get(b.id)).toMatchObject({ status: "running", step: "snapshot" });
+    expect((await get(c.id)).error?.message).toContain('no cloud account "missing": it is not configured');
+  });
+
+  it("advances only the oldest unfinished operation of a target (a wake never overtakes its sleep)", async () => {
+    const cloud = fakeCloud();
+    const sleep = await createOp({ id: "sleep-1" });
+    const wake = await createOp({ id: "wake-1", direction: "wake" }, at(1));
+    await run(cloud, at(2));
+    expect((await get(sleep.id, at(2))).step).toBe("snapshot");
+    expect(await get(wake.id, at(2))).toEqual(wake);
+  });
+
+  it("advances at most `limit` operations per run", async () => {
+    const clouds = { x: fakeCloud(), y: fakeCloud(), z: fakeCloud() };
+    for (const account of Object.keys(clouds)) await createOp({ account });
+    const report = await run(clouds, T0, { limit: 2 });
+    expect(report).toMatchObject({ due: 3, advanced: 2 });
+  });
+
+  it("leaves other jobs' operations alone", async () => {
+    const cloud = fakeCloud();
+    await store.operations.create(
+      { id: "resize-1", target: "acct/c1", kind: "resize", step: "start", data: {} },
+      { now: T0 },
+    );
+    const report = await run(cloud, T0);
+    expect(report.due).toBe(0);
+  });
+});
+
+describe("a whole night on the fake cloud", () => {
+  async function night(cloud: FakeCloud, id: string, start: Date): Promise<{ op: Operation; now: Date }> {
+    let now = start;
+    for (let i = 0; i < 100; i++) {
+      await run(cloud, now);
+      const op = await get(id, now);
+      if (["succeeded", "failed"].includes(op.status)) return { op, now };
+      now = new Date(Math.max(now.getTime() + 1000, Date.parse(op.nextAttemptAt ?? now.toISOString())));
+    }
+    throw new Error("did not finish");
+  }
+
+  it("never overwrites an existing snapshot: a second sleep keeps the first one's sizes", async () => {
+    const cloud = fakeCloud("huawei", { a: 3, b: 2 });
+    const first = await createOp({ id: "sleep-1" });
+    await night(cloud, first.id, T0);
+    expect([...cloud.pools.values()].map((p) => p.desired)).toEqual([0, 0]);
+    // The wake never came (it failed); a pool was added meanwhile; the next night sleeps again.
+    cloud.pools.set("c", { id: "c", name: "pool-c", desired: 4, ready: 4, phase: "stable", vendorPhase: "" });
+    const second = await createOp({ id: "sleep-2" }, at(86_400));
+    const { op } = await night(cloud, second.id, at(86_400));
+    expect(op.status).toBe("succeeded");
+    const snapshot = await store.snapshots.get("acct/c1", at(86_400));
+    expect(snapshot?.value.operationId).toBe("sleep-1");
+    expect(snapshot?.value.data).toEqual({
+      pools: [
+        { id: "a", name: "pool-a", desired: 3 },
+        { id: "b", name: "pool-b", desired: 2 },
+        { id: "c", name: "pool-c", desired: 4 },
+      ],
+    });
+    const wake = await createOp({ id: "wake-1", direction: "wake" }, at(2 * 86_400));
+    await night(cloud, wake.id, at(2 * 86_400));
+    expect([...cloud.pools.values()].map((p) => p.desired)).toEqual([3, 2, 4]);
+    expect(await store.snapshots.get("acct/c1", at(2 * 86_400))).toBeUndefined();
+  });
+
+  it("a wake with no snapshot wakes nothing it does not know about and says so", async () => {
+    const cloud = fakeCloud();
+    const wake = await createOp({ id: "wake-1", direction: "wake" });
+    const { op } = await night(cloud, wake.id, T0);
+    expect(op.status).toBe("succeeded");
+    const kinds = (await store.ledger.query({ operationId: wake.id })).map((e) => e.kind);
+    expect(kinds).toEqual(["wake.skipped"]);
+    const [entry] = await store.ledger.query({ operationId: wake.id });
+    expect(entry?.detail.reason).toContain("no snapshot was found for this target");
+    expect(cloud.calls.filter((c) => c === "resizeNodePool")).toEqual([]);
+  });
+
+  it("turns the autoscaler off before the resize and back on after the restore", async () => {
+    const cloud = fakeCloud("baidu", { a: 3 });
+    cloud.pools.get("a")!.autoscaling = { enabled: true, min: 2, max: 5 };
+    const sleep = await createOp({ id: "sleep-1", provider: "baidu" });
+    await night(cloud, sleep.id, T0);
+    expect(cloud.pools.get("a")).toMatchObject({
+      desired: 0,
+      autoscaling: { enabled: false, min: 2, max: 5 },
+    });
+    const wake = await createOp({ id: "wake-1", provider: "baidu", direction: "wake" }, at(3600));
+    await night(cloud, wake.id, at(3600));
+    expect(cloud.pools.get("a")).toMatchObject({
+      desired: 3,
+      autoscaling: { enabled: true, min: 2, max: 5 },
+    });
+    const changes = cloud.calls.filter((c) => c === "resizeNodePool" || c === "setNodePoolAutoscaling");
+    expect(changes).toEqual([
+      "setNodePoolAutoscaling",
+      "resizeNodePool",
+      "resizeNodePool",
+      "setNodePoolAutoscaling",
+    ]);
+  });
+});
+
+describe("clear refusals", () => {
+  it("workloads mode on the Workers host (no Kubernetes access) fails saying where it runs", async () => {
+    const cloud = fakeCloud("autopilot");
+    const op = await createOp({ provider: "autopilot", mode: "workloads", namespaces: ["shop"] });
+    await run(cloud, T0);
+    const failed = await get(op.id);
+    expect(failed).toMatchObject({ status: "failed", error: { kind: "unsupported" } });
+    expect(failed.error?.message).toContain("workloads mode runs on the Node host");
+    expect(cloud.calls).toEqual([]);
+  });
+
+  it.each([
+    ["autopilot", "full", 'mode "full" does not exist for CCE Autopilot'],
+    ["alibaba", "control-plane", 'use mode "nodes"'],
+    ["baidu", "workloads", 'mode "workloads" is for CCE Autopilot clusters only'],
+  ] as const)("%s in mode %s fails: %s", async (provider, mode, message) => {
+    const cloud = fakeCloud(provider);
+    const op = await createOp({ provider, mode, releaseNodes: true });
+    await run(cloud, T0);
+    const failed = await get(op.id);
+    expect(failed).toMatchObject({ status: "failed", error: { kind: "unsupported" } });
+    expect(failed.error?.message).toContain(message);
+  });
+
+  it("an operation whose data is unreadable fails naming the field", async () => {
+    const cloud = fakeCloud();
+    const op = await createOp({ clusterId: "c1", mode: "sideways" });
+    await run(cloud, T0);
+    const failed = await get(op.id);
+    expect(failed.status).toBe("failed");
+    expect(failed.error?.message).toContain("data.mode");
+  });
+
+  it("an account of another cloud than the operation's fails", async () => {
+    const cloud = fakeCloud("baidu");
+    const op = await createOp({ provider: "huawei" });
+    await run(cloud, T0);
+    expect((await get(op.id)).error?.message).toContain(
+      "is a baidu account, but the operation is for huawei",
+    );
+  });
+});

@@ -1,0 +1,259 @@
+// Advances the due sleep/wake operations by one step each, as every tick does. Per operation:
+// take the target's lease, re-read the operation, run one step, write the result with
+// compare-and-set on the version read (a lost race means another worker advanced it: its result
+// stands and ours is dropped), append the ledger entries, release the lease. One target's failure
+// never stops the others. Transient cloud errors are retried with an exponential back-off (30 s
+// doubling to 30 min, no jitter: each operation is its own schedule), permanent ones fail the
+// operation with the error.
+import type { Logger } from "../../shared/log/logger.ts";
+import { type Provider, ProviderError } from "../../shared/providers/port.ts";
+import {
+  FINISHED,
+  type Operation,
+  type OperationChanges,
+  type Store,
+  StoreConflictError,
+} from "../../shared/store/store.ts";
+import { readProgress } from "./operation-data.ts";
+import { deadlineOf } from "./step-context.ts";
+import {
+  advance,
+  currentStep,
+  failOperation,
+  type KubernetesAccess,
+  type SleepWakeEvent,
+  type StepResult,
+} from "./steps.ts";
+
+export type { KubernetesAccess, SleepWakeEvent } from "./steps.ts";
+
+export const SLEEP_WAKE_KINDS: readonly string[] = ["sleep", "wake"];
+export const LEASE_TTL_MS = 2 * 60 * 1000;
+export const BACKOFF_BASE_SECONDS = 30;
+export const BACKOFF_MAX_SECONDS = 30 * 60;
+const ACTIVE = ["pending", "running", "waiting"] as const;
+const DEFAULT_CONCURRENCY = 8;
+
+/** The wait before retry number `failures` (1-based): 30 s, 60 s, 120 s, ... at most 30 min. */
+export function backoffSeconds(failures: number): number {
+  return Math.min(BACKOFF_BASE_SECONDS * 2 ** Math.max(0, failures - 1), BACKOFF_MAX_SECONDS);
+}
+
+export interface RunDueOptions {
+  store: Store;
+  /** The provider of an account id (as in the operation's data.account); undefined when none is configured. */
+  providers: (account: string) => Provider | undefined;
+  /** The Node host's Kubernetes access (Autopilot workloads); absent on Workers. */
+  kube?: KubernetesAccess;
+  now: Date;
+  log: Logger;
+  /** At most this many operations advanced in this run. */
+  limit?: number;
+  /** Who holds the leases (host and process), for people reading them. */
+  holder: string;
+  /** Operations advanced at the same time (distinct targets). Default 8. */
+  concurrency?: number;
+  /** Receives each finished operation's outcome event (EventBridge, webhooks). Failures are logged only. */
+  emit?: (event: SleepWakeEvent) => Promise<void> | void;
+}
+
+export interface AdvancedOperation {
+  operationId: string;
+  target: string;
+  /** The step that ran, and where the operation stands now. */
+  ran: string;
+  step: string;
+  status: Operation["status"];
+  error?: { kind: string; message: string };
+}
+
+export interface RunReport {
+  /** Operations that were due (the oldest unfinished one per target). */
+  due: number;
+  /** How many were advanced by a step (listed in `operations`). */
+  advanced: number;
+  operations: AdvancedOperation[];
+  skipped: Array<{ operationId: string; target: string; reason: "lease-held" | "lost-race" | "not-due" }>;
+  /** Store or programming errors: the operation was left as it was. */
+  errors: Array<{ operationId: string; target: string; message: string }>;
+  events: SleepWakeEvent[];
+}
+
+export async function runDueOperations(options: RunDueOptions): Promise<RunReport> {
+  const { store, now, log } = options;
+  const report: RunReport = { due: 0, advanced: 0, operations: [], skipped: [], errors: [], events: [] };
+  const active = (await store.operations.list({ status: ACTIVE }, now)).filter((op) =>
+    SLEEP_WAKE_KINDS.includes(op.kind),
+  );
+  // Oldest first (the store lists by creation), and only the oldest per target: a wake never
+  // overtakes the sleep before it.
+  const first = new Map<string, Operation>();
+  for (const op of active) if (!first.has(op.target)) first.set(op.target, op);
+  const due = [...first.values()].filter(
+    (op) => op.nextAttemptAt === undefined || Date.parse(op.nextAttemptAt) <= now.getTime(),
+  );
+  report.due = due.length;
+  const batch = options.limit === undefined ? due : due.slice(0, options.limit);
+
+  let next = 0;
+  const worker = async () => {
+    while (next < batch.length) {
+      const op = batch[next++]!;
+      try {
+        await runOne(op, options, report);
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        report.errors.push({ operationId: op.id, target: op.target, message });
+        log.error("sleep/wake operation could not be advanced", {
+          operation: op.id,
+          target: op.target,
+          error: message,
+        });
+      }
+    }
+  };
+  const workers = Math.max(1, Math.min(options.concurrency ?? DEFAULT_CONCURRENCY, batch.length));
+  await Promise.all(Array.from({ length: workers }, worker));
+  return report;
+}
+
+async function runOne(listed: Operation, options: RunDueOptions, report: RunReport): Promise<void> {
+  const { store, now, holder } = options;
+  const log = options.log.child({ operation: listed.id, target: listed.target });
+  const lease = await store.leases.acquire(listed.target, { holder, ttlMs: LEASE_TTL_MS, now });
+  if (!lease.acquired) {
+    report.skipped.push({ operationId: listed.id, target: listed.target, reason: "lease-held" });
+    return;
+  }
+  try {
+    // Re-read under the lease: another worker may have advanced it since the list.
+    const op = await store.operations.get(listed.id, now);
+    if (
+      !op ||
+      FINISHED.includes(op.status) ||
+      (op.nextAttemptAt !== undefined && Date.parse(op.nextAttemptAt) > now.getTime())
+    ) {
+      report.skipped.push({ operationId: listed.id, target: listed.target, reason: "not-due" });
+      return;
+    }
+    const { result, failed } = await step(op, options);
+    const written = await store.operations.update(op.id, op.version, changes(op, result, failed), { now });
+    if (!written.ok) {
+      log.warn("sleep/wake step lost a race: another worker advanced the operation; its result stands");
+      report.skipped.push({ operationId: op.id, target: op.target, reason: "lost-race" });
+      return;
+    }
+    for (const entry of result.ledger) await store.ledger.append(entry);
+    report.advanced++;
+    report.operations.push({
+      operationId: op.id,
+      target: op.target,
+      ran: op.step,
+      step: written.operation.step,
+      status: written.operation.status,
+      ...(result.error ? { error: result.error } : {}),
+    });
+    const fields = { ran: op.step, step: result.step, status: result.status, next: result.nextAttemptAt };
+    if (result.status === "failed")
+      log.error("sleep/wake operation failed", { ...fields, error: result.error });
+    else if (failed) log.warn("sleep/wake step failed; retrying later", { ...fields, error: result.error });
+    else log.info("sleep/wake step", fields);
+    if (result.event) {
+      report.events.push(result.event);
+      try {
+        await options.emit?.(result.event);
+      } catch (error) {
+        log.error("sleep/wake outcome event could not be sent", {
+          error: error instanceof Error ? error.message : String(error),
+        });
+      }
+    }
+  } finally {
+    await store.leases.release(listed.target, { token: lease.token, now }).catch((error: unknown) =>
+      log.warn("lease release failed; it expires by itself", {
+        error: error instanceof Error ? error.message : String(error),
+      }),
+    );
+  }
+}
+
+/** One step, or the retry / failure its error calls for. `failed`: the step threw. */
+async function step(op: Operation, options: RunDueOptions): Promise<{ result: StepResult; failed: boolean }> {
+  const { now } = options;
+  const account = typeof op.data.account === "string" ? op.data.account : "";
+  let provider: Provider | undefined;
+  let why = "it is not configured (NIGHTSHIFT_ACCOUNT_<NAME>_* variables)";
+  try {
+    provider = options.providers(account);
+  } catch (error) {
+    why = error instanceof Error ? error.message : String(error);
+  }
+  if (!provider) {
+    return {
+      result: failOperation(op, now, { kind: "invalid", message: `no cloud account "${account}": ${why}` }),
+      failed: true,
+    };
+  }
+  try {
+    const result = await advance(op, {
+      store: options.store,
+      provider,
+      ...(options.kube ? { kube: options.kube } : {}),
+      now,
+    });
+    return { result: succeeded(result), failed: false };
+  } catch (error) {
+    return { result: retryOrFail(op, error, now), failed: true };
+  }
+}
+
+/** A step that ran clears the failure count its predecessors built up. */
+function succeeded(result: StepResult): StepResult {
+  const progress = readProgress(result.data);
+  if (progress.failures === undefined) return result;
+  delete progress.failures;
+  return { ...result, data: { ...result.data, progress } };
+}
+
+function retryOrFail(op: Operation, error: unknown, now: Date): StepResult {
+  const kind = error instanceof ProviderError ? error.kind : "internal";
+  const message = error instanceof Error ? error.message : String(error);
+  const transient = error instanceof ProviderError ? error.transient : error instanceof StoreConflictError;
+  const progress = readProgress(op.data);
+  const failures = (progress.failures ?? 0) + 1;
+  if (!transient) return failOperation(op, now, { kind, message });
+  let delayMs = backoffSeconds(failures) * 1000;
+  if (error instanceof ProviderError && error.retryAfterSeconds !== undefined) {
+    delayMs = Math.max(delayMs, error.retryAfterSeconds * 1000);
+  }
+  const retryAt = new Date(now.getTime() + delayMs);
+  if (retryAt.getTime() > deadlineOf(op).getTime()) {
+    return failOperation(op, now, {
+      kind,
+      message: `${message} (still failing after ${failures} attempts; giving up 6 h after the operation was created)`,
+    });
+  }
+  return {
+    status: "waiting",
+    step: currentStep(op),
+    data: { ...op.data, progress: { ...progress, failures } },
+    nextAttemptAt: retryAt,
+    error: { kind, message },
+    ledger: [],
+  };
+}
+
+function changes(op: Operation, result: StepResult, failed: boolean): OperationChanges {
+  const clear: Array<"nextAttemptAt" | "error"> = [];
+  if (!result.nextAttemptAt) clear.push("nextAttemptAt");
+  if (!result.error) clear.push("error");
+  return {
+    status: result.status,
+    step: result.step,
+    data: result.data,
+    attempts: failed ? op.attempts + 1 : op.attempts,
+    ...(result.nextAttemptAt ? { nextAttemptAt: result.nextAttemptAt.toISOString() } : {}),
+    ...(result.error ? { error: result.error } : {}),
+    clear,
+  };
+}

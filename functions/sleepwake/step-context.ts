@@ -1,0 +1,242 @@
+// What every sleep/wake step works with, and the few ways a step ends: move on, wait and poll
+// again, finish, or fail. Steps only RETURN the changes (status, step, data, ledger entries, the
+// outcome event); the runner writes them with compare-and-set.
+import type { KubernetesClient } from "../../shared/providers/kubernetes.node.ts";
+import type { Kubeconfig, Provider } from "../../shared/providers/port.ts";
+import type { LedgerEntryInput } from "../../shared/store/backend.ts";
+import type { Operation, Store } from "../../shared/store/store.ts";
+import type { Conflict, Progress, SleepWakeInput } from "./operation-data.ts";
+import { type StepName, stepAfter } from "./plan-steps.ts";
+
+/** How often a waiting step polls the cloud again. */
+export const POLL_SECONDS = 30;
+/** A cluster that stays unstable (or a step that keeps failing) this long after the operation was created fails it. */
+export const DEADLINE_MS = 6 * 3600 * 1000;
+
+/**
+ * The cluster's Kubernetes API for the Autopilot workloads mode (Node host only: see
+ * kubernetes-access.node.ts). `issue` mints a kubeconfig when none is held or it is about to expire.
+ */
+export interface KubernetesAccess {
+  client(target: string, issue: () => Promise<Kubeconfig>, now: Date): Promise<KubernetesClient>;
+  /** Drops what is held for the target (after the API server refused its certificate). */
+  forget(target: string): Promise<void>;
+}
+
+export interface StepDeps {
+  store: Store;
+  provider: Provider;
+  /** Absent on the Workers host: workloads mode then fails with an explanation. */
+  kube?: KubernetesAccess;
+  now: Date;
+}
+
+export type SleepWakeOutcome = "succeeded" | "skipped" | "failed";
+
+/** One per finished operation; routed to EventBridge / signed webhooks when configured. */
+export interface SleepWakeEvent {
+  detailType: "nightshift.sleep" | "nightshift.wake";
+  detail: {
+    operationId: string;
+    target: string;
+    provider: string;
+    account: string;
+    clusterId: string;
+    mode: string;
+    schedule: string;
+    slot: string;
+    requested: "sleep" | "wake";
+    outcome: SleepWakeOutcome;
+    /** What was done, e.g. ["scale-pool batch 2→0", "hibernate"]. */
+    taken: string[];
+    /** The sizes before a sleep (the snapshot) or restored by a wake. */
+    before?: unknown;
+    conflicts: Conflict[];
+    reason?: string;
+    error?: { kind: string; message: string };
+  };
+}
+
+export interface StepResult {
+  status: "running" | "waiting" | "succeeded" | "failed";
+  step: string;
+  data: Record<string, unknown>;
+  /** When to run again (waiting, or a retry); absent: as soon as possible. */
+  nextAttemptAt?: Date;
+  error?: { kind: string; message: string };
+  ledger: LedgerEntryInput[];
+  event?: SleepWakeEvent;
+}
+
+export interface StepContext {
+  op: Operation;
+  input: SleepWakeInput;
+  plan: readonly StepName[];
+  step: StepName;
+  progress: Progress;
+  deps: StepDeps;
+  now: Date;
+}
+
+/** What recording an outcome needs (no cloud, no store): failures found outside a step use it too. */
+export type RecordContext = Pick<StepContext, "op" | "input" | "step" | "progress" | "now">;
+
+export function ledgerEntry(
+  ctx: RecordContext,
+  kind: string,
+  detail: Record<string, unknown>,
+): LedgerEntryInput {
+  return {
+    at: ctx.now,
+    operationId: ctx.op.id,
+    target: ctx.op.target,
+    kind: `${ctx.input.direction}.${kind}`,
+    detail: { step: ctx.step, clusterId: ctx.input.clusterId, ...detail },
+  };
+}
+
+/** The op's data with the progress, after noting the actions of `ledger` as taken. */
+function data(ctx: RecordContext, ledger: LedgerEntryInput[]): Record<string, unknown> {
+  const actions = ledger.map((e) => e.detail.action).filter((a): a is string => typeof a === "string");
+  if (actions.length > 0) ctx.progress.taken = [...(ctx.progress.taken ?? []), ...actions];
+  const { waitingFor: _, ...progress } = ctx.progress;
+  return { ...ctx.op.data, progress };
+}
+
+function event(
+  ctx: RecordContext,
+  outcome: SleepWakeOutcome,
+  extra: { reason?: string; error?: { kind: string; message: string } } = {},
+): SleepWakeEvent {
+  const { input, op } = ctx;
+  return {
+    detailType: input.direction === "sleep" ? "nightshift.sleep" : "nightshift.wake",
+    detail: {
+      operationId: op.id,
+      target: op.target,
+      provider: input.provider,
+      account: input.account,
+      clusterId: input.clusterId,
+      mode: input.mode,
+      schedule: input.schedule,
+      slot: input.slot,
+      requested: input.direction,
+      outcome,
+      taken: ctx.progress.taken ?? [],
+      ...(ctx.progress.snapshot ? { before: ctx.progress.snapshot.content } : {}),
+      conflicts: ctx.progress.conflicts ?? [],
+      ...extra,
+    },
+  };
+}
+
+export function finish(ctx: StepContext, ledger: LedgerEntryInput[] = [], skipped?: string): StepResult {
+  const outcome: SleepWakeOutcome = skipped ? "skipped" : "succeeded";
+  if (skipped) ctx.progress.skipped = skipped;
+  const done = data(ctx, ledger);
+  const entries = [
+    ...ledger,
+    ledgerEntry(ctx, outcome, {
+      ...(skipped ? { reason: skipped } : {}),
+      conflicts: ctx.progress.conflicts ?? [],
+      taken: ctx.progress.taken ?? [],
+    }),
+  ];
+  return {
+    status: "succeeded",
+    step: "done",
+    data: done,
+    ledger: entries,
+    event: event(ctx, outcome, skipped ? { reason: skipped } : {}),
+  };
+}
+
+/** Goes on with `step` at the next invocation (or finishes, when it is "done"). */
+export function moveTo(ctx: StepContext, step: StepName, ledger: LedgerEntryInput[] = []): StepResult {
+  if (step === "done") return finish(ctx, ledger);
+  if (step !== ctx.step) {
+    delete ctx.progress.handled;
+    delete ctx.progress.reauthenticated;
+  }
+  return { status: "running", step, data: data(ctx, ledger), ledger };
+}
+
+export const moveOn = (ctx: StepContext, ledger: LedgerEntryInput[] = []) =>
+  moveTo(ctx, stepAfter(ctx.plan, ctx.step), ledger);
+
+/** Stays on this step and stops here for this invocation (one cloud call made, more to do). */
+export function stay(ctx: StepContext, ledger: LedgerEntryInput[]): StepResult {
+  return { status: "running", step: ctx.step, data: data(ctx, ledger), ledger };
+}
+
+export function fail(
+  ctx: RecordContext,
+  error: { kind: string; message: string },
+  ledger: LedgerEntryInput[] = [],
+): StepResult {
+  const failed = data(ctx, ledger);
+  const entries = [...ledger, ledgerEntry(ctx, "failed", { error, taken: ctx.progress.taken ?? [] })];
+  return {
+    status: "failed",
+    step: ctx.step,
+    data: failed,
+    error,
+    ledger: entries,
+    event: event(ctx, "failed", { error }),
+  };
+}
+
+export function deadlineOf(op: Operation): Date {
+  return new Date(Date.parse(op.createdAt) + DEADLINE_MS);
+}
+
+/** Polls again later; past the deadline, fails naming what never happened. */
+export function wait(
+  ctx: StepContext,
+  waitingFor: string,
+  ledger: LedgerEntryInput[] = [],
+  seconds = POLL_SECONDS,
+): StepResult {
+  if (ctx.now.getTime() >= deadlineOf(ctx.op).getTime()) {
+    return fail(
+      ctx,
+      {
+        kind: "deadline",
+        message: `gave up waiting for ${waitingFor}: still not so 6 h after the operation was created (${ctx.op.createdAt})`,
+      },
+      ledger,
+    );
+  }
+  return {
+    status: "waiting",
+    step: ctx.step,
+    data: { ...data(ctx, ledger), progress: { ...ctx.progress, waitingFor } },
+    nextAttemptAt: new Date(ctx.now.getTime() + seconds * 1000),
+    ledger,
+  };
+}
+
+export function recordConflict(ctx: StepContext, conflict: Conflict) {
+  ctx.progress.conflicts = [...(ctx.progress.conflicts ?? []), conflict];
+  return ledgerEntry(ctx, "conflict", {
+    action: `conflict ${conflict.resource} ${conflict.name}`,
+    resource: conflict.resource,
+    id: conflict.id,
+    name: conflict.name,
+    reason: conflict.reason,
+    before: { left: conflict.expected, snapshot: conflict.restore },
+    after: conflict.found === undefined ? { gone: true } : { found: conflict.found },
+  });
+}
+
+export function handled(ctx: StepContext): Set<string> {
+  return new Set(ctx.progress.handled ?? []);
+}
+
+export function markHandled(ctx: StepContext, id: string): void {
+  ctx.progress.handled = [...(ctx.progress.handled ?? []), id];
+}
+
+export function conflicted(ctx: StepContext, id: string): boolean {
+  return (ctx.progress.conflicts ?? []).some((c) => c.id === id);
+}

@@ -1,0 +1,254 @@
+// The sleep/wake step machine. `advance` runs ONE step of one operation: at most one
+// cloud-changing call (hibernate, awake, one pool or workload resize, one autoscaler change) or one
+// poll, and returns what to store: status, the next step, the data to resume from, ledger entries
+// and, when the operation ends, its outcome event. It never waits for the cloud: a step that has
+// to wait returns "waiting" with the time to poll again. Provider errors are thrown to the
+// runner, which retries transient ones with a back-off and fails the operation on the others.
+//
+// Steps per provider and mode: plan-steps.ts. Pools: pool-steps.ts. Autopilot workloads:
+// workload-steps.ts. The snapshot: snapshot.ts.
+import type { Cluster } from "../../shared/providers/port.ts";
+import type { Operation } from "../../shared/store/store.ts";
+import { readInput, readProgress } from "./operation-data.ts";
+import { FIRST_STEP, isStepName, planSteps, type StepName, stepAfter } from "./plan-steps.ts";
+import {
+  awaitPools,
+  restoreAutoscaling,
+  restorePools,
+  scalePoolsDown,
+  snapshotPoolsStep,
+} from "./pool-steps.ts";
+import { dropSnapshot, loadSnapshot } from "./snapshot.ts";
+import {
+  fail,
+  finish,
+  ledgerEntry,
+  moveOn,
+  moveTo,
+  type StepContext,
+  type StepDeps,
+  type StepResult,
+  wait,
+} from "./step-context.ts";
+import {
+  awaitWorkloads,
+  restoreWorkloads,
+  scaleWorkloadsDown,
+  snapshotWorkloadsStep,
+  WORKLOADS_NEED_NODE,
+} from "./workload-steps.ts";
+
+export type { KubernetesAccess, SleepWakeEvent, StepDeps, StepResult } from "./step-context.ts";
+
+/** The step an operation is at; the engine creates them at "start", the first step of every plan. */
+export function currentStep(op: Pick<Operation, "step">): string {
+  return op.step === "" || op.step === "start" ? FIRST_STEP : op.step;
+}
+
+export async function advance(op: Operation, deps: StepDeps): Promise<StepResult> {
+  const read = readInput(op.data);
+  if (!read.ok) return invalidOperation(op, deps.now, read.message);
+  const input = read.input;
+  const plan = planSteps(input.provider, input.mode, input.direction);
+  const requested = currentStep(op);
+  const ctx: StepContext = {
+    op,
+    input,
+    plan: plan.ok ? plan.steps : [],
+    step: isStepName(requested) ? requested : FIRST_STEP,
+    progress: readProgress(op.data),
+    deps,
+    now: deps.now,
+  };
+  if (!plan.ok) return fail(ctx, { kind: "unsupported", message: plan.reason });
+  if (op.kind !== input.direction) {
+    return fail(ctx, {
+      kind: "invalid",
+      message: `operation kind "${op.kind}" disagrees with data.direction "${input.direction}"; it must be recreated`,
+    });
+  }
+  if (deps.provider.kind !== input.provider) {
+    return fail(ctx, {
+      kind: "invalid",
+      message: `account ${input.account} is a ${deps.provider.kind} account, but the operation is for ${input.provider}`,
+    });
+  }
+  if (!plan.steps.includes(requested as StepName)) {
+    return fail(ctx, {
+      kind: "invalid",
+      message: `step "${op.step}" is not one of a ${input.provider} ${input.mode} ${input.direction} (${plan.steps.join(", ")})`,
+    });
+  }
+  return run(ctx);
+}
+
+function run(ctx: StepContext): Promise<StepResult> | StepResult {
+  switch (ctx.step) {
+    case "check-cluster":
+      return checkCluster(ctx);
+    case "snapshot":
+      return ctx.input.mode === "workloads" ? snapshotWorkloadsStep(ctx) : snapshotPoolsStep(ctx);
+    case "scale-pools-down":
+      return scalePoolsDown(ctx);
+    case "await-pools":
+      return awaitPools(ctx);
+    case "hibernate":
+      return hibernate(ctx);
+    case "await-hibernation":
+      return awaitHibernation(ctx);
+    case "awake":
+      return awake(ctx);
+    case "await-running":
+      return awaitRunning(ctx);
+    case "restore-pools":
+      return restorePools(ctx);
+    case "restore-autoscaling":
+      return restoreAutoscaling(ctx);
+    case "scale-workloads-down":
+      return scaleWorkloadsDown(ctx);
+    case "restore-workloads":
+      return restoreWorkloads(ctx);
+    case "await-workloads":
+      return awaitWorkloads(ctx);
+    case "drop-snapshot":
+      return dropSnapshot(ctx);
+    case "done":
+      return finish(ctx);
+  }
+}
+
+const unstable = (cluster: Cluster) =>
+  `cluster ${cluster.name} to become stable (it is ${cluster.vendorPhase})`;
+
+/** Input checks that need no cloud call, then the cluster's phase decides where to start. */
+async function checkCluster(ctx: StepContext): Promise<StepResult> {
+  const { input, plan } = ctx;
+  if (input.mode === "workloads") {
+    if (!ctx.deps.kube) return fail(ctx, { kind: "unsupported", message: WORKLOADS_NEED_NODE });
+    if (input.namespaces.length === 0) {
+      return fail(ctx, {
+        kind: "invalid",
+        message: `schedule "${input.schedule}" uses mode workloads but names no namespaces; list them under \`namespaces:\``,
+      });
+    }
+  }
+  if (input.provider === "alibaba" && input.direction === "sleep" && !input.releaseNodes) {
+    return fail(ctx, {
+      kind: "invalid",
+      message:
+        `Alibaba ACK has no hibernate API: sleeping cluster ${input.clusterId} means removing its pools' nodes, ` +
+        `which releases their instances. Schedule "${input.schedule}" does not allow that; set ` +
+        "`releaseNodes: true` in the schedule to let nightshift release them at night (they are " +
+        "created again by the remembered counts on wake). Nothing was changed.",
+    });
+  }
+
+  const cluster = await ctx.deps.provider.getCluster(input.clusterId);
+  const hibernates = plan.includes("hibernate") || plan.includes("awake");
+
+  if (input.direction === "sleep") {
+    if (input.provider === "huawei" && cluster.phase === "hibernated") {
+      const reason = hibernates
+        ? `cluster ${cluster.name} is already hibernated`
+        : `cluster ${cluster.name} is hibernated: its node pools cannot be changed until it is woken`;
+      return finish(ctx, [], reason);
+    }
+    if (cluster.phase === "hibernating") return wait(ctx, `cluster ${cluster.name} to finish hibernating`);
+    if (cluster.phase !== "running") return wait(ctx, unstable(cluster));
+    return moveOn(ctx);
+  }
+
+  if (plan.includes("drop-snapshot")) await loadSnapshot(ctx);
+  if (hibernates) {
+    if (cluster.phase === "hibernated") return moveTo(ctx, "awake");
+    if (cluster.phase === "waking") return moveTo(ctx, "await-running");
+    if (cluster.phase === "running") return moveTo(ctx, stepAfter(plan, "await-running"));
+    return wait(ctx, unstable(cluster));
+  }
+  if (cluster.phase === "hibernated") {
+    return wait(
+      ctx,
+      `cluster ${cluster.name} to be woken (it is hibernated; mode ${input.mode} does not wake it)`,
+    );
+  }
+  if (cluster.phase !== "running") return wait(ctx, unstable(cluster));
+  return moveOn(ctx);
+}
+
+async function hibernate(ctx: StepContext): Promise<StepResult> {
+  const completion = await ctx.deps.provider.hibernate(ctx.input.clusterId);
+  ctx.progress.completions = { cluster: completion };
+  return moveOn(ctx, [
+    ledgerEntry(ctx, "hibernate", {
+      action: "hibernate",
+      before: { phase: "running" },
+      after: { phase: "hibernated" },
+      completion,
+    }),
+  ]);
+}
+
+async function awaitHibernation(ctx: StepContext): Promise<StepResult> {
+  const cluster = await ctx.deps.provider.getCluster(ctx.input.clusterId);
+  if (cluster.phase === "hibernated") {
+    delete ctx.progress.completions;
+    return moveOn(ctx);
+  }
+  if (cluster.phase === "hibernating") return wait(ctx, `cluster ${cluster.name} to hibernate`);
+  // The request did not take (refused, or woken meanwhile): issue it again once the cluster allows.
+  if (cluster.phase === "running") return moveTo(ctx, "hibernate");
+  return wait(ctx, unstable(cluster));
+}
+
+async function awake(ctx: StepContext): Promise<StepResult> {
+  const completion = await ctx.deps.provider.awake(ctx.input.clusterId);
+  ctx.progress.completions = { cluster: completion };
+  return moveOn(ctx, [
+    ledgerEntry(ctx, "awake", {
+      action: "awake",
+      before: { phase: "hibernated" },
+      after: { phase: "running" },
+      completion,
+    }),
+  ]);
+}
+
+async function awaitRunning(ctx: StepContext): Promise<StepResult> {
+  const cluster = await ctx.deps.provider.getCluster(ctx.input.clusterId);
+  if (cluster.phase === "running") {
+    delete ctx.progress.completions;
+    return moveOn(ctx);
+  }
+  if (cluster.phase === "waking") return wait(ctx, `cluster ${cluster.name} to wake`);
+  if (cluster.phase === "hibernated") return moveTo(ctx, "awake");
+  return wait(ctx, unstable(cluster));
+}
+
+/** The data itself is unreadable: fail without touching anything, naming the field. */
+function invalidOperation(op: Operation, now: Date, message: string): StepResult {
+  const error = { kind: "invalid", message };
+  return {
+    status: "failed",
+    step: op.step,
+    data: op.data,
+    error,
+    ledger: [
+      { at: now, operationId: op.id, target: op.target, kind: `${op.kind}.failed`, detail: { error } },
+    ],
+  };
+}
+
+/**
+ * The operation ends in failure because of `error` (a permanent cloud error, or a transient one
+ * past the deadline): the same ledger entry and outcome event as a failing step.
+ */
+export function failOperation(
+  op: Operation,
+  now: Date,
+  error: { kind: string; message: string },
+): StepResult {
+  const read = readInput(op.data);
+  if (!read.ok) return invalidOperation(op, now, `${error.message}; and ${read.message}`);
+  const step = isStepName(op.step) ? op.step : FIRST_STEP;
+  return fail({ op, input: read.input, step, progress: readProgress(op.data), now }, error);
+}

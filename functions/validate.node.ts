@@ -1,0 +1,92 @@
+// `nightshift validate [dir]`: checks the schedules directory (default: schedules) the way the
+// service loads it. Valid: one summary line per schedule on stdout, exit 0. Invalid: one
+// `file:line: field: message` line per problem on stdout and nothing else there, exit 1. A missing
+// directory or bad arguments: a message on stderr, exit 2.
+import { formatDays } from "../shared/schedule/days.ts";
+import { loadSchedules, ScheduleDirectoryError } from "../shared/schedule/load.node.ts";
+import { formatScheduleFileError } from "../shared/schedule/schedule-file.ts";
+import type { Schedule, TargetSelector } from "../shared/schedule/types.ts";
+
+export const VALIDATE_USAGE = `Usage: nightshift validate [dir]
+
+Checks every schedule file (*.yaml, *.yml) directly in dir (default: schedules) and the calendar
+files they name. Prints one line per schedule, or one "file:line: field: message" line per problem
+and exits 1.`;
+
+export interface ValidateOutput {
+  stdout: (line: string) => void;
+  stderr: (line: string) => void;
+}
+
+export async function runValidate(args: readonly string[], out: ValidateOutput): Promise<number> {
+  if (args.includes("--help") || args.includes("-h")) {
+    out.stdout(VALIDATE_USAGE);
+    return 0;
+  }
+  const option = args.find((arg) => arg.startsWith("-"));
+  if (option !== undefined || args.length > 1) {
+    out.stderr(
+      `nightshift validate: ${option !== undefined ? `unknown option ${option}` : "give one directory"}\n\n${VALIDATE_USAGE}`,
+    );
+    return 2;
+  }
+  const dir = args[0] ?? "schedules";
+  let loaded: Awaited<ReturnType<typeof loadSchedules>>;
+  try {
+    loaded = await loadSchedules(dir);
+  } catch (error) {
+    if (!(error instanceof ScheduleDirectoryError)) throw error;
+    out.stderr(`nightshift validate: ${error.message}`);
+    return 2;
+  }
+  if ("errors" in loaded) {
+    for (const error of loaded.errors) out.stdout(formatScheduleFileError(error));
+    const files = new Set(loaded.errors.map((error) => error.file)).size;
+    out.stderr(
+      `nightshift validate: ${plural(loaded.errors.length, "problem")} in ${plural(files, "file")}; nothing was loaded`,
+    );
+    return 1;
+  }
+  if (loaded.schedules.length === 0)
+    out.stderr(`nightshift validate: no schedule files (*.yaml, *.yml) in ${dir}`);
+  for (const schedule of loaded.schedules) out.stdout(summary(schedule));
+  return 0;
+}
+
+/** One line: what the schedule does, to whom, and where it is declared. */
+export function summary(schedule: Schedule): string {
+  const parts = [
+    `${schedule.name}${schedule.enabled ? "" : " (disabled)"}: ${schedule.timezone}, ${schedule.mode}` +
+      (schedule.enforce ? ", enforced" : ""),
+    schedule.rules
+      .map((rule) => `${rule.to === "asleep" ? "sleep" : "wake"} ${formatDays(rule.days)} ${rule.at}`)
+      .join(", "),
+    `targets ${schedule.targets.map(selector).join(" | ")}`,
+  ];
+  if (schedule.calendars.length > 0)
+    parts.push(
+      `calendars ${schedule.calendars.map((ref) => ref.builtin ?? ref.file).join(", ")} (holidays ${schedule.holidays})`,
+    );
+  if (schedule.exceptions.length > 0)
+    parts.push(
+      `exceptions ${schedule.exceptions.map((e) => `${e.state} ${e.from}${e.to === e.from ? "" : `..${e.to}`}`).join(", ")}`,
+    );
+  if (schedule.namespaces.length > 0) parts.push(`namespaces ${schedule.namespaces.join(",")}`);
+  if (schedule.releaseNodes) parts.push("releases nodes");
+  if (schedule.notice) parts.push(`notice ${schedule.notice.minutesBefore} min before`);
+  return `${parts.join("; ")} (${schedule.source})`;
+}
+
+function selector(target: TargetSelector): string {
+  const fields: string[] = [];
+  for (const key of ["accounts", "regions", "clusterIds", "names", "providers"] as const) {
+    const values = target[key];
+    if (values) fields.push(`${key}=${values.join(",")}`);
+  }
+  if (target.tags) for (const [key, value] of Object.entries(target.tags)) fields.push(`tag ${key}=${value}`);
+  return fields.join(" ");
+}
+
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? "" : "s"}`;
+}

@@ -1,0 +1,363 @@
+// Outcome events to AWS EventBridge: one event per action (success or failure), `Source:
+// "nightshift"`, sent with PutEvents in batches of at most 10 entries and 256 KB.
+//
+// When something is sent again (at most MAX_RETRIES times, full-jitter backoff between rounds):
+//
+//   per-entry ErrorCode in RETRYABLE_ERROR_CODES   only that entry, matched by its index in Entries
+//   other per-entry ErrorCode (InvalidArgument,     never: sending it again gives the same answer
+//     MalformedDetail, AccessDenied...)
+//   whole call: throttled, 5xx, no response         every entry of that call
+//   whole call: other 4xx (bad signature, no bus)   never
+//
+// Each round re-batches the entries still to send, so the retries of several batches share calls.
+// A call that failed without an answer may have been accepted: EventBridge delivers at least once
+// anyway, so consumers dedupe on `detail.operationId` + `detail.outcome`.
+//
+// The client is built with `maxAttempts: 1` so these retries (with the injected sleep and random)
+// are the only ones; a client passed in with SDK retries on would multiply the attempts.
+import {
+  EventBridgeClient,
+  PutEventsCommand,
+  type PutEventsCommandOutput,
+  type PutEventsRequestEntry,
+} from "@aws-sdk/client-eventbridge";
+import { ConfigError } from "../config/config.ts";
+import { backoffDelay } from "../http/client.ts";
+import type { Logger } from "../log/logger.ts";
+
+export const EVENT_SOURCE = "nightshift";
+/** PutEvents takes at most 10 entries per call. */
+export const MAX_ENTRIES_PER_CALL = 10;
+/** One entry, and all entries of one call together, as EventBridge counts them (see entrySize). */
+export const MAX_ENTRY_BYTES = 256 * 1024;
+export const MAX_RETRIES = 3;
+export const EVENTBRIDGE_RETRY = { baseDelayMs: 200, maxDelayMs: 5_000 };
+
+/**
+ * Error codes that mean "not now" rather than "never": throttling and EventBridge's own failures.
+ * Used both for per-entry ErrorCode and for the name of an error thrown by a whole call.
+ */
+export const RETRYABLE_ERROR_CODES: ReadonlySet<string> = new Set([
+  "ThrottlingException",
+  "Throttling",
+  "TooManyRequestsException",
+  "InternalFailure",
+  "InternalException",
+  "InternalError",
+  "InternalServerError",
+  "ServiceUnavailable",
+  "ServiceUnavailableException",
+  "RequestTimeout",
+  "RequestTimeoutException",
+  "TimeoutError",
+]);
+
+export type OutcomeKind = "succeeded" | "failed" | "skipped" | "conflict";
+
+export interface OutcomeDetail {
+  /** The target's id, e.g. "huawei:prod-hw:cn-north-4:<cluster id>". */
+  target: string;
+  /** What the schedule or rule asked for, e.g. "sleep". */
+  requested: string;
+  /** What was actually done, e.g. "sleep", "none" (skipped) or "scale-nodes". */
+  taken: string;
+  /** Metadata only (pool sizes, phases), JSON-serializable; never key material. */
+  before?: unknown;
+  after?: unknown;
+  operationId: string;
+  outcome: OutcomeKind;
+  error?: { code: string; message: string };
+}
+
+export interface OutcomeEvent {
+  /** e.g. "nightshift.sleep", "nightshift.wake", "nightshift.resize", "nightshift.renew". */
+  detailType: string;
+  time: Date;
+  detail: OutcomeDetail;
+}
+
+export interface FailedEvent {
+  event: OutcomeEvent;
+  errorCode: string;
+  errorMessage: string;
+}
+
+export interface PublishResult {
+  sent: number;
+  failed: FailedEvent[];
+}
+
+export interface EventPublisher {
+  publish(events: readonly OutcomeEvent[]): Promise<PublishResult>;
+}
+
+/** The one call the publisher makes; an `EventBridgeClient` is one, a test may pass a fake. */
+export interface PutEventsSender {
+  send(command: PutEventsCommand): Promise<PutEventsCommandOutput>;
+}
+
+export interface EventBridgePublisherOptions {
+  client: PutEventsSender;
+  /** Omitted: the account's default bus. */
+  eventBusName?: string;
+  sleep: (ms: number) => Promise<void>;
+  random: () => number;
+  log?: Logger;
+}
+
+/** An entry's size as EventBridge counts it: Time 14 bytes, then UTF-8 bytes of the strings. */
+export function entrySize(entry: PutEventsRequestEntry): number {
+  const bytes = (s: string | undefined) => (s === undefined ? 0 : new TextEncoder().encode(s).length);
+  let size = entry.Time ? 14 : 0;
+  size += bytes(entry.Source) + bytes(entry.DetailType) + bytes(entry.Detail);
+  for (const resource of entry.Resources ?? []) size += bytes(resource);
+  return size;
+}
+
+interface Pending {
+  index: number;
+  entry: PutEventsRequestEntry;
+  size: number;
+}
+
+interface Failure {
+  code: string;
+  message: string;
+  retryable: boolean;
+}
+
+export function createEventBridgePublisher(options: EventBridgePublisherOptions): EventPublisher {
+  const { client, eventBusName, sleep, random, log } = options;
+
+  return {
+    async publish(events) {
+      const failures = new Map<number, Failure>();
+      let sent = 0;
+      let pending: Pending[] = [];
+      events.forEach((event, index) => {
+        const built = toEntry(event, eventBusName);
+        if ("code" in built) failures.set(index, built);
+        else pending.push({ index, entry: built, size: entrySize(built) });
+      });
+
+      for (let round = 0; pending.length > 0; round++) {
+        const again: Pending[] = [];
+        for (const batch of batches(pending)) {
+          const outcomes = await putBatch(client, batch);
+          batch.forEach((item, i) => {
+            const failure = outcomes[i];
+            if (!failure) {
+              sent++;
+              failures.delete(item.index);
+              return;
+            }
+            failures.set(item.index, failure);
+            if (failure.retryable) again.push(item);
+          });
+        }
+        if (again.length === 0 || round === MAX_RETRIES) break;
+        const delayMs = backoffDelay(EVENTBRIDGE_RETRY, round, random);
+        log?.warn("eventbridge: retrying failed entries", {
+          entries: again.length,
+          retry: round + 1,
+          delayMs: Math.round(delayMs),
+          codes: [...new Set(again.map((p) => failures.get(p.index)?.code))],
+        });
+        await sleep(delayMs);
+        pending = again;
+      }
+
+      const failed = [...failures.entries()]
+        .sort(([a], [b]) => a - b)
+        .map(([index, f]) => ({ event: events[index]!, errorCode: f.code, errorMessage: f.message }));
+      if (failed.length > 0) {
+        log?.error("eventbridge: events not delivered", {
+          failed: failed.length,
+          sent,
+          codes: [...new Set(failed.map((f) => f.errorCode))],
+        });
+      }
+      return { sent, failed };
+    },
+  };
+}
+
+function toEntry(event: OutcomeEvent, eventBusName: string | undefined): PutEventsRequestEntry | Failure {
+  if (!event.detailType) {
+    return { code: "InvalidEvent", message: "detailType must not be empty", retryable: false };
+  }
+  if (!(event.time instanceof Date) || Number.isNaN(event.time.getTime())) {
+    return { code: "InvalidEvent", message: "time must be a valid Date", retryable: false };
+  }
+  let detail: string;
+  try {
+    detail = JSON.stringify(event.detail);
+  } catch (error) {
+    const why = error instanceof Error ? error.message : String(error);
+    return { code: "InvalidEvent", message: `detail is not JSON-serializable: ${why}`, retryable: false };
+  }
+  const entry: PutEventsRequestEntry = {
+    Source: EVENT_SOURCE,
+    DetailType: event.detailType,
+    Detail: detail,
+    Time: event.time,
+  };
+  if (eventBusName) entry.EventBusName = eventBusName;
+  const size = entrySize(entry);
+  if (size > MAX_ENTRY_BYTES) {
+    return {
+      code: "EntryTooLarge",
+      message:
+        `the event is ${size} bytes; EventBridge accepts at most ${MAX_ENTRY_BYTES} (256 KB) per entry: ` +
+        "keep before/after to metadata and shorten error messages",
+      retryable: false,
+    };
+  }
+  return entry;
+}
+
+/** Consecutive runs of at most 10 entries whose sizes add up to at most 256 KB. */
+function batches(items: readonly Pending[]): Pending[][] {
+  const out: Pending[][] = [];
+  let current: Pending[] = [];
+  let bytes = 0;
+  for (const item of items) {
+    if (current.length === MAX_ENTRIES_PER_CALL || bytes + item.size > MAX_ENTRY_BYTES) {
+      out.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(item);
+    bytes += item.size;
+  }
+  if (current.length > 0) out.push(current);
+  return out;
+}
+
+/** One PutEvents call: a failure per entry (by position), or undefined where it was accepted. */
+async function putBatch(
+  client: PutEventsSender,
+  batch: readonly Pending[],
+): Promise<(Failure | undefined)[]> {
+  let output: PutEventsCommandOutput;
+  try {
+    output = await client.send(new PutEventsCommand({ Entries: batch.map((p) => p.entry) }));
+  } catch (error) {
+    const failure = callFailure(error);
+    return batch.map(() => failure);
+  }
+  const results = output.Entries ?? [];
+  return batch.map((_, i) => {
+    const result = results[i];
+    if (!result) {
+      // EventBridge answers every entry in order; a missing answer leaves its fate unknown.
+      return {
+        code: "MissingResult",
+        message: "PutEvents returned no result for this entry",
+        retryable: true,
+      };
+    }
+    if (!result.ErrorCode) return undefined;
+    return {
+      code: result.ErrorCode,
+      message: result.ErrorMessage ?? result.ErrorCode,
+      retryable: RETRYABLE_ERROR_CODES.has(result.ErrorCode),
+    };
+  });
+}
+
+/** Classifies an error thrown by a whole PutEvents call. */
+function callFailure(error: unknown): Failure {
+  const e = (typeof error === "object" && error !== null ? error : {}) as {
+    name?: unknown;
+    code?: unknown;
+    message?: unknown;
+    $retryable?: unknown;
+    $metadata?: { httpStatusCode?: unknown };
+  };
+  const status = typeof e.$metadata?.httpStatusCode === "number" ? e.$metadata.httpStatusCode : undefined;
+  const name = typeof e.name === "string" && e.name !== "Error" ? e.name : undefined;
+  const code = (typeof e.code === "string" ? e.code : undefined) ?? name ?? "NetworkError";
+  const message = typeof e.message === "string" && e.message ? e.message : String(error);
+  if (status === undefined) {
+    // No HTTP answer: refused, reset, DNS, timeout. Sending again is the only way to deliver.
+    return { code, message, retryable: true };
+  }
+  const retryable =
+    RETRYABLE_ERROR_CODES.has(code) ||
+    e.$retryable !== undefined ||
+    status === 429 ||
+    (status >= 500 && status !== 501 && status !== 505);
+  return { code, message: `${message} (HTTP ${status})`, retryable };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Configuration from the environment
+
+export const EVENTBRIDGE_ENV = {
+  region: "NIGHTSHIFT_EVENTBRIDGE_REGION",
+  accessKeyId: "NIGHTSHIFT_EVENTBRIDGE_ACCESS_KEY_ID",
+  secretAccessKey: "NIGHTSHIFT_EVENTBRIDGE_SECRET_ACCESS_KEY",
+  bus: "NIGHTSHIFT_EVENTBRIDGE_BUS",
+  endpoint: "NIGHTSHIFT_EVENTBRIDGE_ENDPOINT",
+} as const;
+
+export interface EventBridgeSettings {
+  client: EventBridgeClient;
+  eventBusName?: string;
+}
+
+/**
+ * The EventBridge client configured by NIGHTSHIFT_EVENTBRIDGE_* (Workers bindings or process.env),
+ * or undefined when none of them is set. REGION, ACCESS_KEY_ID and SECRET_ACCESS_KEY go together;
+ * BUS (name or ARN) and ENDPOINT (a VPC endpoint, or a local one in tests) are optional.
+ */
+export function eventBridgeFromEnv(env: Readonly<Record<string, unknown>>): EventBridgeSettings | undefined {
+  const read = (name: string) => {
+    const value = env[name];
+    return typeof value === "string" && value.trim() !== "" ? value.trim() : undefined;
+  };
+  const region = read(EVENTBRIDGE_ENV.region);
+  const accessKeyId = read(EVENTBRIDGE_ENV.accessKeyId);
+  const secretAccessKey = read(EVENTBRIDGE_ENV.secretAccessKey);
+  const bus = read(EVENTBRIDGE_ENV.bus);
+  const endpoint = read(EVENTBRIDGE_ENV.endpoint);
+  if (!region && !accessKeyId && !secretAccessKey && !bus && !endpoint) return undefined;
+
+  const issues: { variable: string; message: string }[] = [];
+  const together =
+    "REGION, ACCESS_KEY_ID and SECRET_ACCESS_KEY go together; unset all NIGHTSHIFT_EVENTBRIDGE_* to turn events off";
+  if (!region) issues.push({ variable: EVENTBRIDGE_ENV.region, message: `is not set (${together})` });
+  else if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(region)) {
+    issues.push({ variable: EVENTBRIDGE_ENV.region, message: "must be an AWS region such as eu-central-1" });
+  }
+  if (!accessKeyId)
+    issues.push({ variable: EVENTBRIDGE_ENV.accessKeyId, message: `is not set (${together})` });
+  if (!secretAccessKey) {
+    issues.push({ variable: EVENTBRIDGE_ENV.secretAccessKey, message: `is not set (${together})` });
+  }
+  if (endpoint && !isHttpUrl(endpoint)) {
+    issues.push({
+      variable: EVENTBRIDGE_ENV.endpoint,
+      message: "must be an http(s) URL such as https://vpce-0abc.events.eu-central-1.vpce.amazonaws.com",
+    });
+  }
+  if (issues.length > 0 || !region || !accessKeyId || !secretAccessKey) throw new ConfigError(issues);
+
+  const client = new EventBridgeClient({
+    region,
+    credentials: { accessKeyId, secretAccessKey },
+    ...(endpoint ? { endpoint } : {}),
+    maxAttempts: 1,
+  });
+  return bus ? { client, eventBusName: bus } : { client };
+}
+
+function isHttpUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return url.protocol === "https:" || url.protocol === "http:";
+  } catch {
+    return false;
+  }
+}

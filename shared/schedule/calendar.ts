@@ -1,0 +1,420 @@
+// Calendars of public holidays and make-up working days: the builtin mainland-China calendar,
+// custom calendar files (format: schedules/calendars/README.md), and several combined into one.
+//
+// The planner asks dayKind() for every target of every schedule on every tick, so each calendar is
+// a precomputed Map from local date to entry and a lookup is one Map.get.
+//
+// Combining (combineCalendars), for each date:
+//   1. a make-up working day declared `overridesHolidays: true` (custom files only) wins over all;
+//   2. otherwise a holiday in any calendar wins (a company shutdown beats a national make-up day);
+//   3. otherwise a make-up working day in any calendar;
+//   4. otherwise the day is normal.
+// Among entries of equal rank, the first calendar in the list names the day.
+
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from "yaml";
+import { z } from "zod";
+import {
+  CN_MAINLAND_HOLIDAYS,
+  CN_MAINLAND_MAKEUP_WORKDAYS,
+  CN_MAINLAND_SOURCE,
+} from "./calendars/cn-mainland.ts";
+import type { Calendar, DayKind, LocalDate } from "./types.ts";
+
+export interface CalendarEntry {
+  kind: Exclude<DayKind, "normal">;
+  /** What describe() says: the holiday's name, or what the make-up working day makes up for. */
+  name: string;
+  /** A make-up working day that beats holidays of other calendars when combined. */
+  overridesHolidays: boolean;
+}
+
+/** A calendar backed by a precomputed table: every date not in it is "normal". */
+export class TableCalendar implements Calendar {
+  readonly name: string;
+  readonly coverage: { from: number; to: number };
+  readonly entries: ReadonlyMap<LocalDate, CalendarEntry>;
+
+  constructor(
+    name: string,
+    coverage: { from: number; to: number },
+    entries: ReadonlyMap<LocalDate, CalendarEntry>,
+  ) {
+    this.name = name;
+    this.coverage = coverage;
+    this.entries = entries;
+  }
+
+  dayKind(date: LocalDate): DayKind {
+    return this.entries.get(date)?.kind ?? "normal";
+  }
+
+  describe(date: LocalDate): string | undefined {
+    return this.entries.get(date)?.name;
+  }
+}
+
+// ---- builtin calendars ----------------------------------------------------------------------
+
+export const BUILTIN_CALENDARS: readonly string[] = ["cn-mainland"];
+
+function cnMainland(): TableCalendar {
+  const entries = new Map<LocalDate, CalendarEntry>();
+  for (const [date, name, chineseName] of CN_MAINLAND_HOLIDAYS) {
+    entries.set(date, { kind: "holiday", name: `${name} (${chineseName})`, overridesHolidays: false });
+  }
+  for (const [date, holiday, chineseName] of CN_MAINLAND_MAKEUP_WORKDAYS) {
+    const name = `make-up working day for ${holiday} (${chineseName}调休上班)`;
+    entries.set(date, { kind: "makeup-workday", name, overridesHolidays: false });
+  }
+  return new TableCalendar("cn-mainland", { ...CN_MAINLAND_SOURCE.years }, entries);
+}
+
+const builtins = new Map<string, TableCalendar>();
+
+/** A calendar shipped with nightshift, built once per process. */
+export function builtinCalendar(name: string): TableCalendar {
+  let calendar = builtins.get(name);
+  if (calendar === undefined) {
+    if (name !== "cn-mainland") {
+      throw new Error(
+        `unknown builtin calendar "${name}"; the builtin calendars are: ${BUILTIN_CALENDARS.join(", ")} ` +
+          "(for your own days, write a calendar file: see schedules/calendars/README.md)",
+      );
+    }
+    calendar = cnMainland();
+    builtins.set(name, calendar);
+  }
+  return calendar;
+}
+
+// ---- combining --------------------------------------------------------------------------------
+
+function entryIn(calendar: Calendar, date: LocalDate): CalendarEntry | undefined {
+  if (calendar instanceof TableCalendar) return calendar.entries.get(date);
+  const kind = calendar.dayKind(date);
+  if (kind === "normal") return undefined;
+  return { kind, name: calendar.describe(date) ?? calendar.name, overridesHolidays: false };
+}
+
+function resolve(calendars: readonly Calendar[], date: LocalDate): CalendarEntry | undefined {
+  let holiday: CalendarEntry | undefined;
+  let makeup: CalendarEntry | undefined;
+  for (const calendar of calendars) {
+    const entry = entryIn(calendar, date);
+    if (entry === undefined) continue;
+    if (entry.kind === "makeup-workday" && entry.overridesHolidays) return entry;
+    if (entry.kind === "holiday") holiday ??= entry;
+    else makeup ??= entry;
+  }
+  return holiday ?? makeup;
+}
+
+/** Several calendars as one, by the precedence at the top of this file. Coverage is their union. */
+export function combineCalendars(calendars: readonly Calendar[]): Calendar {
+  const [only] = calendars;
+  if (calendars.length === 1 && only !== undefined) return only;
+  const name = calendars.length === 0 ? "none" : calendars.map((calendar) => calendar.name).join(" + ");
+  // No calendars cover no year: an empty range.
+  const coverage =
+    calendars.length === 0
+      ? { from: 0, to: -1 }
+      : {
+          from: Math.min(...calendars.map((calendar) => calendar.coverage.from)),
+          to: Math.max(...calendars.map((calendar) => calendar.coverage.to)),
+        };
+  const tables = calendars.filter((calendar) => calendar instanceof TableCalendar);
+  if (tables.length === calendars.length) {
+    const entries = new Map<LocalDate, CalendarEntry>();
+    for (const table of tables) {
+      for (const date of table.entries.keys()) {
+        if (entries.has(date)) continue;
+        const entry = resolve(calendars, date);
+        if (entry !== undefined) entries.set(date, entry);
+      }
+    }
+    return new TableCalendar(name, coverage, entries);
+  }
+  // Some other Calendar implementation (no table to merge): resolve on each call.
+  return {
+    name,
+    coverage,
+    dayKind: (date) => resolve(calendars, date)?.kind ?? "normal",
+    describe: (date) => resolve(calendars, date)?.name,
+  };
+}
+
+// ---- dates ------------------------------------------------------------------------------------
+
+const DAY_MS = 86_400_000;
+const DATE_PATTERN = /^(\d{4})-(\d{2})-(\d{2})$/;
+const MAX_RANGE_DAYS = 366;
+
+/** Days since 1970-01-01 for a real "YYYY-MM-DD" date in 1900-2999, else undefined. */
+function dayNumber(date: string): number | undefined {
+  const match = DATE_PATTERN.exec(date);
+  if (!match) return undefined;
+  const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
+  if (year < 1900 || year > 2999) return undefined;
+  const ms = Date.UTC(year, month - 1, day);
+  const back = new Date(ms);
+  if (back.getUTCMonth() !== month - 1 || back.getUTCDate() !== day) return undefined;
+  return ms / DAY_MS;
+}
+
+function dateOf(day: number): LocalDate {
+  return new Date(day * DAY_MS).toISOString().slice(0, 10);
+}
+
+// ---- custom calendar files --------------------------------------------------------------------
+
+export interface CalendarFileIssue {
+  source: string;
+  line: number;
+  column: number;
+  /** Where in the file: "holidays[1].to"; "" for the file as a whole. */
+  field: string;
+  message: string;
+}
+
+export class CalendarFileError extends Error {
+  readonly issues: readonly CalendarFileIssue[];
+  constructor(issues: readonly CalendarFileIssue[]) {
+    const lines = issues.map(
+      (i) => `  ${i.source}:${i.line}:${i.column}: ${i.field ? `${i.field}: ` : ""}${i.message}`,
+    );
+    super(`invalid calendar file ${issues[0]?.source ?? ""}:\n${lines.join("\n")}`);
+    this.name = "CalendarFileError";
+    this.issues = issues;
+  }
+}
+
+const EXAMPLE_DAY = "e.g. `- date: 2026-12-24` with `name: Company shutdown`";
+
+const dateField = z
+  .string({
+    error: "must be a date written YYYY-MM-DD, e.g. 2026-12-24 (quote it if YAML reads it otherwise)",
+  })
+  .refine((value) => DATE_PATTERN.test(value), {
+    error: "must be a date written YYYY-MM-DD, e.g. 2026-12-24",
+  })
+  .refine((value) => !DATE_PATTERN.test(value) || dayNumber(value) !== undefined, {
+    error: "is not a real date between 1900 and 2999: check the month and the day",
+  });
+
+const nameField = z
+  .string({
+    error: (issue) =>
+      issue.input === undefined
+        ? "is required: say what the day is, e.g. `name: Company shutdown`"
+        : "must be text",
+  })
+  .trim()
+  .min(1, { error: "must not be empty: say what the day is, e.g. `name: Company shutdown`" });
+
+const dayFields = {
+  date: dateField.optional(),
+  from: dateField.optional(),
+  to: dateField.optional(),
+  name: nameField,
+};
+const holidayEntry = z.strictObject(dayFields, { error: `each holiday is a mapping, ${EXAMPLE_DAY}` });
+const workdayEntry = z.strictObject(
+  {
+    ...dayFields,
+    overridesHolidays: z.boolean({ error: "must be true or false" }).optional(),
+  },
+  { error: `each make-up working day is a mapping, ${EXAMPLE_DAY}` },
+);
+
+const calendarFile = z.strictObject(
+  {
+    name: nameField.optional(),
+    description: z.string({ error: "must be text" }).optional(),
+    holidays: z.array(holidayEntry, { error: `must be a list of days, ${EXAMPLE_DAY}` }).optional(),
+    workdays: z.array(workdayEntry, { error: `must be a list of days, ${EXAMPLE_DAY}` }).optional(),
+  },
+  { error: "a calendar file is a YAML mapping with `name:`, `holidays:` and/or `workdays:`" },
+);
+
+type CalendarFile = z.infer<typeof calendarFile>;
+type Path = readonly (string | number)[];
+
+const ALLOWED_KEYS = {
+  top: Object.keys(calendarFile.shape),
+  holidays: Object.keys(holidayEntry.shape),
+  workdays: Object.keys(workdayEntry.shape),
+};
+
+function fieldName(path: Path): string {
+  return path
+    .map((part, i) => (typeof part === "number" ? `[${part}]` : i === 0 ? part : `.${part}`))
+    .join("");
+}
+
+function rangeStart(node: unknown): number | undefined {
+  return (node as YamlNode | null | undefined)?.range?.[0];
+}
+
+/** The offset of the node at `path` (or, with `key`, of that key in the mapping at `path`). */
+function offsetOf(root: unknown, path: Path, key?: string): number {
+  let node = root;
+  let offset = rangeStart(root) ?? 0;
+  for (const part of path) {
+    if (isMap(node)) {
+      const pair = node.items.find((item) => isScalar(item.key) && item.key.value === part);
+      if (pair === undefined) break;
+      offset = rangeStart(pair.value) ?? rangeStart(pair.key) ?? offset;
+      node = pair.value;
+    } else if (isSeq(node) && typeof part === "number" && node.items[part] !== undefined) {
+      node = node.items[part];
+      offset = rangeStart(node) ?? offset;
+    } else {
+      break;
+    }
+  }
+  if (key !== undefined && isMap(node)) {
+    const pair = node.items.find((item) => isScalar(item.key) && item.key.value === key);
+    offset = rangeStart(pair?.key) ?? offset;
+  }
+  return offset;
+}
+
+interface Declared {
+  kind: Exclude<DayKind, "normal">;
+  field: string;
+  line: number;
+}
+
+/**
+ * Parses a custom calendar file. `source` names it in messages and, unless the file has a `name:`,
+ * is the calendar's name. Throws CalendarFileError listing every problem with its line and field.
+ */
+export function parseCalendarFile(text: string, source: string): TableCalendar {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  const issues: CalendarFileIssue[] = [];
+  const at = (offset: number, field: string, message: string) => {
+    const { line, col } = lineCounter.linePos(offset);
+    issues.push({ source, line, column: col, field, message });
+  };
+  const fail = (): never => {
+    issues.sort((a, b) => a.line - b.line || a.column - b.column);
+    throw new CalendarFileError(issues);
+  };
+
+  for (const error of doc.errors) at(error.pos[0], "", `YAML syntax: ${error.message.split("\n")[0]}`);
+  if (issues.length > 0) fail();
+
+  const parsed = calendarFile.safeParse(doc.toJS());
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const path = issue.path.filter((part) => typeof part !== "symbol");
+      if (issue.code === "unrecognized_keys") {
+        const allowed =
+          path.length === 0
+            ? ALLOWED_KEYS.top
+            : path[0] === "holidays"
+              ? ALLOWED_KEYS.holidays
+              : ALLOWED_KEYS.workdays;
+        for (const key of issue.keys) {
+          at(
+            offsetOf(doc.contents, path, key),
+            fieldName([...path, key]),
+            `unknown field; the fields here are: ${allowed.join(", ")}`,
+          );
+        }
+      } else {
+        at(offsetOf(doc.contents, path), fieldName(path), issue.message);
+      }
+    }
+    fail();
+  }
+  const file = parsed.data as CalendarFile;
+
+  const entries = new Map<LocalDate, CalendarEntry>();
+  const declared = new Map<LocalDate, Declared>();
+  const lists = [
+    ["holidays", "holiday", file.holidays ?? []],
+    ["workdays", "makeup-workday", file.workdays ?? []],
+  ] as const;
+  for (const [list, kind, days] of lists) {
+    days.forEach((day, index) => {
+      const path = [list, index] as const;
+      const field = fieldName(path);
+      const entryOffset = offsetOf(doc.contents, path);
+      const range = dayRange(day, (part, message) =>
+        at(
+          part === undefined ? entryOffset : offsetOf(doc.contents, [...path, part]),
+          part ? `${field}.${part}` : field,
+          message,
+        ),
+      );
+      if (range === undefined) return;
+      const line = lineCounter.linePos(entryOffset).line;
+      const overridesHolidays = "overridesHolidays" in day && day.overridesHolidays === true;
+      for (let n = range.first; n <= range.last; n++) {
+        const date = dateOf(n);
+        const earlier = declared.get(date);
+        if (earlier !== undefined) {
+          const what = earlier.kind === "holiday" ? "a holiday" : "a make-up working day";
+          at(
+            entryOffset,
+            field,
+            `${date} is already ${what} at line ${earlier.line} (${earlier.field}); declare each date once per calendar`,
+          );
+          break;
+        }
+        declared.set(date, { kind, field, line });
+        entries.set(date, { kind, name: day.name, overridesHolidays });
+      }
+    });
+  }
+  if (issues.length === 0 && entries.size === 0) {
+    at(rangeStart(doc.contents) ?? 0, "", "declares no days: add `holidays:` and/or `workdays:` entries");
+  }
+  if (issues.length > 0) fail();
+
+  const years = [...entries.keys()].map((date) => Number(date.slice(0, 4)));
+  return new TableCalendar(
+    file.name ?? source,
+    { from: Math.min(...years), to: Math.max(...years) },
+    entries,
+  );
+}
+
+/** One day (`date:`) or an inclusive range (`from:` + `to:`) as day numbers; reports what is wrong. */
+function dayRange(
+  day: { date?: string | undefined; from?: string | undefined; to?: string | undefined },
+  report: (part: "from" | "to" | undefined, message: string) => void,
+): { first: number; last: number } | undefined {
+  if (day.date !== undefined) {
+    if (day.from !== undefined || day.to !== undefined) {
+      report(undefined, "give either `date:` (one day) or `from:` and `to:` (a range), not both");
+      return undefined;
+    }
+    const n = dayNumber(day.date) ?? 0;
+    return { first: n, last: n };
+  }
+  if (day.from === undefined && day.to === undefined) {
+    report(undefined, "needs `date:` (one day) or `from:` and `to:` (an inclusive range)");
+    return undefined;
+  }
+  if (day.from === undefined || day.to === undefined) {
+    report(
+      day.from === undefined ? "to" : "from",
+      "a range needs both `from:` and `to:` (for one day, write `date:`)",
+    );
+    return undefined;
+  }
+  const first = dayNumber(day.from) ?? 0;
+  const last = dayNumber(day.to) ?? 0;
+  if (last < first) {
+    report("to", `ends before it starts (from: ${day.from}); swap \`from:\` and \`to:\``);
+    return undefined;
+  }
+  if (last - first + 1 > MAX_RANGE_DAYS) {
+    report("to", `the range spans ${last - first + 1} days, more than ${MAX_RANGE_DAYS}: check the years`);
+    return undefined;
+  }
+  return { first, last };
+}

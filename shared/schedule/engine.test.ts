@@ -1,0 +1,193 @@
+// The tick's decisions, exactly: transition-based memory, enforce, catch-up asymmetry, first
+// sight, dwell, snooze, kill switch. Asia/Shanghai is UTC+8 all year.
+import { describe, expect, it } from "vitest";
+import type { TargetState } from "../store/store.ts";
+import { type Decision, decideTick, stateAfter, type TargetFacts } from "./engine.ts";
+import type { Schedule } from "./types.ts";
+
+const weekdays = ["mon", "tue", "wed", "thu", "fri"] as const;
+const schedule = (overrides: Partial<Schedule> = {}): Schedule => ({
+  name: "qa-weeknights",
+  source: "schedules/qa.yaml",
+  enabled: true,
+  timezone: "Asia/Shanghai",
+  mode: "full",
+  enforce: false,
+  targets: [{ tags: { env: "qa" } }],
+  rules: [
+    { to: "asleep", days: weekdays, at: "20:00" },
+    { to: "awake", days: weekdays, at: "08:00" },
+  ],
+  calendars: [],
+  holidays: "ignore",
+  makeupDayAs: "mon",
+  exceptions: [],
+  graceMinutes: 60,
+  minDwellMinutes: 30,
+  releaseNodes: false,
+  namespaces: [],
+  ...overrides,
+});
+
+const target = (overrides: Partial<TargetFacts> = {}): TargetFacts => ({
+  targetId: "prod-hw/c1",
+  provider: "huawei",
+  account: "prod-hw",
+  region: "cn-north-4",
+  id: "c1",
+  name: "qa-1",
+  tags: { env: "qa" },
+  ...overrides,
+});
+
+// Monday 2026-11-23 in Shanghai.
+const local = (time: string, day = "2026-11-23") => new Date(`${day}T${time}:00+08:00`);
+const SLEEP_MON = "qa-weeknights:asleep:2026-11-23T20:00";
+const WAKE_MON = "qa-weeknights:awake:2026-11-23T08:00";
+
+function decide(
+  now: Date,
+  state?: TargetState,
+  s: Schedule = schedule(),
+  t: TargetFacts = target(),
+): Decision[] {
+  return decideTick({
+    now,
+    schedules: [s],
+    calendars: new Map(),
+    targets: [t],
+    states: new Map(state ? [[t.targetId, state]] : []),
+  });
+}
+
+const handled = (slot: string, to: "asleep" | "awake", at: Date): TargetState => ({
+  lastTransition: { to, at: at.toISOString(), slot, by: "schedule" },
+});
+
+describe("decideTick", () => {
+  it("acts once on a due transition and remembers its slot", () => {
+    const before = handled(WAKE_MON, "awake", local("08:00"));
+    const [decision] = decide(local("20:01"), before);
+    expect(decision).toMatchObject({
+      kind: "act",
+      schedule: "qa-weeknights",
+      operationId: `${SLEEP_MON}@prod-hw/c1`,
+      transition: { to: "asleep", slot: SLEEP_MON, at: local("20:00") },
+    });
+    const after = stateAfter(decision!, before, local("20:01"))!;
+    expect(after.lastTransition).toMatchObject({
+      to: "asleep",
+      slot: SLEEP_MON,
+      operationId: `${SLEEP_MON}@prod-hw/c1`,
+    });
+    expect(decide(local("20:02"), after)[0]).toMatchObject({ kind: "skip", reason: "already-handled" });
+  });
+
+  it("respects a manual wake at night: the handled sleep slot is not repeated", () => {
+    const asleep = handled(SLEEP_MON, "asleep", local("20:00"));
+    expect(decide(local("22:00"), asleep, schedule(), target({ observed: "awake" }))[0]).toMatchObject({
+      kind: "skip",
+      reason: "already-handled",
+    });
+  });
+
+  it("with enforce, converges instead: an observed awake cluster is put back to sleep", () => {
+    const asleep = handled(SLEEP_MON, "asleep", local("20:00"));
+    const [decision] = decide(
+      local("22:00"),
+      asleep,
+      schedule({ enforce: true }),
+      target({ observed: "awake" }),
+    );
+    expect(decision).toMatchObject({
+      kind: "act",
+      enforce: true,
+      operationId: `${SLEEP_MON}@prod-hw/c1#enforce`,
+    });
+    expect(
+      decide(local("22:00"), asleep, schedule({ enforce: true }), target({ observed: "asleep" }))[0],
+    ).toMatchObject({
+      kind: "skip",
+    });
+  });
+
+  it("always catches up a missed wake, however late", () => {
+    const asleep = handled("qa-weeknights:asleep:2026-11-20T20:00", "asleep", local("20:00", "2026-11-20"));
+    expect(decide(local("13:00"), asleep)[0]).toMatchObject({
+      kind: "act",
+      transition: { to: "awake", slot: WAKE_MON },
+    });
+  });
+
+  it("carries out a missed sleep only inside the grace window", () => {
+    const awake = handled(WAKE_MON, "awake", local("08:00"));
+    expect(decide(local("20:59"), awake)[0]).toMatchObject({ kind: "act" });
+    expect(decide(local("21:00"), awake)[0]).toMatchObject({ kind: "act" });
+    const late = decide(local("21:01"), awake)[0]!;
+    expect(late).toMatchObject({ kind: "skip", reason: "missed-sleep" });
+    // The skip is remembered, so it is not reconsidered every tick.
+    expect(stateAfter(late, awake, local("21:01"))?.lastTransition?.slot).toBe(SLEEP_MON);
+  });
+
+  it("never acts on first sight (first deploy, or a new cluster)", () => {
+    const [decision] = decide(local("20:05"));
+    expect(decision).toMatchObject({ kind: "skip", reason: "first-sight" });
+    expect(stateAfter(decision!, undefined, local("20:05"))?.lastTransition).toMatchObject({
+      slot: SLEEP_MON,
+      to: "asleep",
+    });
+  });
+
+  it("keeps the minimum dwell between a sleep and the next wake", () => {
+    const s = schedule({
+      rules: [
+        { to: "asleep", days: weekdays, at: "20:00" },
+        { to: "awake", days: weekdays, at: "20:10" },
+      ],
+    });
+    const asleep = handled(SLEEP_MON, "asleep", local("20:00"));
+    expect(decide(local("20:11"), asleep, s)[0]).toMatchObject({
+      kind: "defer",
+      reason: "dwell",
+      until: local("20:30"),
+    });
+    expect(decide(local("20:30"), asleep, s)[0]).toMatchObject({ kind: "act", transition: { to: "awake" } });
+  });
+
+  it("holds a sleep while the target is snoozed, and counts grace from the snooze's end", () => {
+    const snoozed: TargetState = {
+      ...handled(WAKE_MON, "awake", local("08:00")),
+      snoozeUntil: local("21:30").toISOString(),
+    };
+    expect(decide(local("20:05"), snoozed)[0]).toMatchObject({
+      kind: "defer",
+      reason: "snoozed",
+      until: local("21:30"),
+    });
+    expect(decide(local("21:45"), snoozed)[0]).toMatchObject({ kind: "act", transition: { to: "asleep" } });
+    expect(decide(local("22:31"), snoozed)[0]).toMatchObject({ kind: "skip", reason: "missed-sleep" });
+  });
+
+  it("does nothing for a disabled schedule (the kill switch) or an unmatched target", () => {
+    const awake = handled(WAKE_MON, "awake", local("08:00"));
+    expect(decide(local("20:05"), awake, schedule({ enabled: false }))).toEqual([]);
+    expect(decide(local("20:05"), awake, schedule(), target({ tags: { env: "prod" } }))).toEqual([]);
+  });
+
+  it("refuses to guess when two enabled schedules match one target", () => {
+    const decisions = decideTick({
+      now: local("20:05"),
+      schedules: [schedule(), schedule({ name: "other" })],
+      calendars: new Map(),
+      targets: [target()],
+      states: new Map(),
+    });
+    expect(decisions).toEqual([
+      expect.objectContaining({
+        kind: "skip",
+        reason: "several-schedules",
+        detail: expect.stringContaining("qa-weeknights, other"),
+      }),
+    ]);
+  });
+});

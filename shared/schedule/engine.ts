@@ -1,0 +1,225 @@
+// The tick's decisions, pure: given the schedules, the targets, what the store remembers of each
+// target, and `now`, decide which targets get a sleep or wake operation now, which are deferred,
+// and which are skipped — and why. No I/O; the tick applies the decisions.
+//
+// Transition-based: a target acts once per planned transition (its slot). If a human woke a
+// cluster at 22:00 after the 20:00 sleep, the 20:00 slot is already handled and nothing happens
+// until the next transition. `enforce` converges instead: whenever the observed state differs from
+// the schedule's, it acts again.
+//
+// Missed runs: the latest transition at or before `now` decides. A wake is always carried out,
+// however late (a cluster left asleep is an outage). A sleep is carried out only within the
+// schedule's grace window; later it is skipped and recorded. A target seen for the first time
+// (first deploy, or a new cluster) is only recorded: nightshift never acts on first sight.
+import type { Operation, TargetState } from "../store/store.ts";
+import { compileSelector, planTransitions } from "./plan.ts";
+import type { Calendar, DesiredState, PlannedTransition, Schedule } from "./types.ts";
+
+/** What the engine needs to know about a target (from the inventory). */
+export interface TargetFacts {
+  targetId: string;
+  provider: "huawei" | "autopilot" | "alibaba" | "baidu";
+  account: string;
+  region: string;
+  id: string;
+  name: string;
+  tags: Record<string, string>;
+  /** What the cloud shows now, when known: for `enforce`. */
+  observed?: DesiredState;
+}
+
+export type SkipReason =
+  | "first-sight" // recorded as the baseline, no action
+  | "missed-sleep" // the sleep is older than the grace window
+  | "already-handled" // transition-based: this slot was acted on (or deliberately skipped) before
+  | "several-schedules"; // the target matches more than one enabled schedule
+
+export type DeferReason = "snoozed" | "dwell";
+
+export type Decision =
+  | {
+      kind: "act";
+      targetId: string;
+      schedule: string;
+      transition: PlannedTransition;
+      operationId: string;
+      enforce: boolean;
+    }
+  | {
+      kind: "defer";
+      targetId: string;
+      schedule: string;
+      transition: PlannedTransition;
+      reason: DeferReason;
+      until: Date;
+    }
+  | {
+      kind: "skip";
+      targetId: string;
+      schedule?: string;
+      transition?: PlannedTransition;
+      reason: SkipReason;
+      detail?: string;
+    };
+
+export interface TickInput {
+  now: Date;
+  schedules: readonly Schedule[];
+  /** Calendars by reference name (builtin name or file path). */
+  calendars: ReadonlyMap<string, Calendar>;
+  targets: readonly TargetFacts[];
+  states: ReadonlyMap<string, TargetState>;
+  /** How far back to look for the latest transition (catch-up after an outage). Default 7 days. */
+  lookbackMs?: number;
+}
+
+const DEFAULT_LOOKBACK_MS = 7 * 24 * 3600 * 1000;
+const MINUTE = 60_000;
+
+export function operationIdFor(transition: PlannedTransition, targetId: string, enforce = false): string {
+  return `${transition.slot}@${targetId}${enforce ? "#enforce" : ""}`;
+}
+
+export function calendarsFor(schedule: Schedule, calendars: ReadonlyMap<string, Calendar>): Calendar[] {
+  return schedule.calendars.flatMap((ref) => {
+    const calendar = calendars.get(ref.builtin ?? ref.file ?? "");
+    return calendar ? [calendar] : [];
+  });
+}
+
+/** The latest planned transition at or before `now`, within the lookback. */
+function latestTransition(schedule: Schedule, calendars: Calendar[], now: Date, lookbackMs: number) {
+  const planned = planTransitions(schedule, calendars, {
+    from: new Date(now.getTime() - lookbackMs),
+    to: now,
+  });
+  return planned.at(-1);
+}
+
+export function decideTick(input: TickInput): Decision[] {
+  const lookback = input.lookbackMs ?? DEFAULT_LOOKBACK_MS;
+  const enabled = input.schedules.filter((s) => s.enabled);
+  // Plan once per schedule, then match targets: the per-target work is a predicate and a lookup.
+  const perSchedule = enabled.map((schedule) => ({
+    schedule,
+    matches: schedule.targets.map((selector) => compileSelector(selector)),
+    latest: latestTransition(schedule, calendarsFor(schedule, input.calendars), input.now, lookback),
+  }));
+
+  const decisions: Decision[] = [];
+  for (const target of input.targets) {
+    const owners = perSchedule.filter((s) => s.matches.some((match) => match(target)));
+    if (owners.length === 0) continue;
+    if (owners.length > 1) {
+      decisions.push({
+        kind: "skip",
+        targetId: target.targetId,
+        reason: "several-schedules",
+        detail: `matched by ${owners.map((o) => o.schedule.name).join(", ")}; make the selectors exclusive`,
+      });
+      continue;
+    }
+    const { schedule, latest } = owners[0]!;
+    if (!latest) continue;
+    decisions.push(decideTarget(target, schedule, latest, input.states.get(target.targetId), input.now));
+  }
+  return decisions;
+}
+
+function decideTarget(
+  target: TargetFacts,
+  schedule: Schedule,
+  transition: PlannedTransition,
+  state: TargetState | undefined,
+  now: Date,
+): Decision {
+  const base = { targetId: target.targetId, schedule: schedule.name, transition };
+  if (!state?.lastTransition) return { kind: "skip", ...base, reason: "first-sight" };
+
+  const handled = state.lastTransition.slot === transition.slot;
+  if (handled) {
+    if (schedule.enforce && target.observed !== undefined && target.observed !== transition.to) {
+      return {
+        kind: "act",
+        ...base,
+        operationId: operationIdFor(transition, target.targetId, true),
+        enforce: true,
+      };
+    }
+    return { kind: "skip", ...base, reason: "already-handled" };
+  }
+
+  // Deferrals: a snooze holds sleeps (never wakes); the dwell holds both directions.
+  const snoozeUntil = state.snoozeUntil ? new Date(state.snoozeUntil) : undefined;
+  if (transition.to === "asleep" && snoozeUntil && snoozeUntil > now) {
+    return { kind: "defer", ...base, reason: "snoozed", until: snoozeUntil };
+  }
+  const dwellUntil = new Date(Date.parse(state.lastTransition.at) + schedule.minDwellMinutes * MINUTE);
+  if (dwellUntil > now && state.lastTransition.to !== transition.to) {
+    return { kind: "defer", ...base, reason: "dwell", until: dwellUntil };
+  }
+
+  if (transition.to === "asleep") {
+    // Lateness counts from when the sleep could first have happened (after a snooze or dwell).
+    const startable = Math.max(transition.at.getTime(), snoozeUntil?.getTime() ?? 0, dwellUntil.getTime());
+    if (now.getTime() - startable > schedule.graceMinutes * MINUTE) {
+      return {
+        kind: "skip",
+        ...base,
+        reason: "missed-sleep",
+        detail: `the ${transition.local.time} sleep is more than ${schedule.graceMinutes} min late`,
+      };
+    }
+  }
+  return { kind: "act", ...base, operationId: operationIdFor(transition, target.targetId), enforce: false };
+}
+
+/** The target state to store after a decision (transition-based memory), or undefined for none. */
+export function stateAfter(
+  decision: Decision,
+  state: TargetState | undefined,
+  now: Date,
+): TargetState | undefined {
+  if (decision.kind === "defer" || !decision.transition) return undefined;
+  if (decision.kind === "skip" && decision.reason !== "first-sight" && decision.reason !== "missed-sleep") {
+    return undefined;
+  }
+  const t = decision.transition;
+  return {
+    ...state,
+    lastTransition: {
+      to: t.to,
+      at: t.at.toISOString(),
+      slot: t.slot,
+      ...(decision.kind === "act" ? { operationId: decision.operationId } : {}),
+      by: decision.kind === "act" && decision.enforce ? "enforce" : "schedule",
+    },
+    updatedAt: now.toISOString(),
+  };
+}
+
+/** Operation fields the tick stores for an `act` decision. */
+export function operationFor(
+  decision: Extract<Decision, { kind: "act" }>,
+  schedule: Schedule,
+  target: TargetFacts,
+): Pick<Operation, "id" | "target" | "kind" | "step" | "data"> {
+  const direction = decision.transition.to === "asleep" ? "sleep" : "wake";
+  return {
+    id: decision.operationId,
+    target: target.targetId,
+    kind: direction,
+    step: "start",
+    data: {
+      direction,
+      mode: schedule.mode,
+      provider: target.provider,
+      account: target.account,
+      clusterId: target.id,
+      schedule: schedule.name,
+      slot: decision.transition.slot,
+      releaseNodes: schedule.releaseNodes,
+      namespaces: [...schedule.namespaces],
+    },
+  };
+}

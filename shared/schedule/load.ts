@@ -1,0 +1,92 @@
+// Schedule files (already read) → every schedule and the calendars they name, or every problem
+// found. Runtime-neutral: the Node host reads the schedules directory (load.node.ts); the Worker
+// runs with the same files bundled at deploy time (functions/schedules.bundle.ts).
+import { BUILTIN_CALENDARS, builtinCalendar, CalendarFileError, parseCalendarFile } from "./calendar.ts";
+import {
+  duplicateNameMessage,
+  type LocatedSchedule,
+  parseScheduleDocuments,
+  type ScheduleFileError,
+} from "./schedule-file.ts";
+import type { Calendar, Schedule } from "./types.ts";
+
+export type LoadedSchedules =
+  | {
+      schedules: Schedule[];
+      /** Every calendar a schedule names, by reference (builtin name or file path as written). */
+      calendars: Map<string, Calendar>;
+    }
+  | { errors: ScheduleFileError[] };
+
+export interface ScheduleSources {
+  /** The directory the paths are relative to, for messages ("schedules"). */
+  dir: string;
+  /** Schedule files directly in the directory, by file name, in name order. */
+  schedules: ReadonlyArray<{ name: string; text: string }>;
+  /** Calendar files by their path relative to the directory (as schedules reference them). */
+  calendarFile: (path: string) => string | undefined;
+}
+
+const join = (dir: string, path: string) => `${dir.replace(/\/+$/, "")}/${path}`;
+
+export function loadScheduleSources(sources: ScheduleSources): LoadedSchedules {
+  const { dir } = sources;
+  const errors: ScheduleFileError[] = [];
+  const located: LocatedSchedule[] = [];
+  for (const file of sources.schedules) {
+    const source = join(dir, file.name);
+    const result = parseScheduleDocuments(file.text, source, {
+      builtinCalendars: BUILTIN_CALENDARS,
+      checkCalendarFile: (path) =>
+        sources.calendarFile(path) !== undefined
+          ? undefined
+          : `${join(dir, path)} does not exist; the path is relative to ${dir}/ (format: ${join(dir, "calendars/README.md")})`,
+    });
+    if ("errors" in result) errors.push(...result.errors);
+    else located.push(...result.schedules);
+  }
+
+  const firstByName = new Map<string, LocatedSchedule>();
+  for (const entry of located) {
+    const earlier = firstByName.get(entry.schedule.name);
+    if (earlier)
+      errors.push({
+        file: entry.schedule.source,
+        ...entry.name,
+        field: "name",
+        message: duplicateNameMessage(entry.schedule.name, `${earlier.schedule.source}:${earlier.name.line}`),
+      });
+    else firstByName.set(entry.schedule.name, entry);
+  }
+
+  const calendars = new Map<string, Calendar>();
+  for (const { schedule } of located) {
+    for (const ref of schedule.calendars) {
+      const key = ref.builtin ?? ref.file!;
+      if (calendars.has(key)) continue;
+      if (ref.builtin !== undefined) {
+        calendars.set(key, builtinCalendar(ref.builtin));
+        continue;
+      }
+      const text = sources.calendarFile(key);
+      if (text === undefined) continue; // already reported at the schedule's line
+      try {
+        calendars.set(key, parseCalendarFile(text, join(dir, key)));
+      } catch (error) {
+        if (!(error instanceof CalendarFileError)) throw error;
+        errors.push(
+          ...error.issues.map((issue) => ({
+            file: issue.source,
+            line: issue.line,
+            column: issue.column,
+            field: issue.field,
+            message: issue.message,
+          })),
+        );
+      }
+    }
+  }
+
+  if (errors.length > 0) return { errors };
+  return { schedules: located.map((entry) => entry.schedule), calendars };
+}

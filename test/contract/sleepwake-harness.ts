@@ -1,0 +1,175 @@
+// For the sleep/wake contract tests: a sandbox with its clock standing still, providers for every
+// sandbox account signing with the sandbox clock, an in-memory store, and a loop that runs
+// whole nights: { runDueOperations; the clock and `now` forward 60 s } until the operation ends.
+
+import { type RunDueOptions, type RunReport, runDueOperations } from "../../functions/sleepwake/runner.ts";
+import type { KubernetesAccess, SleepWakeEvent } from "../../functions/sleepwake/steps.ts";
+import type { Account } from "../../shared/config/config.ts";
+import { createHttpClient } from "../../shared/http/client.ts";
+import { createLogger } from "../../shared/log/logger.ts";
+import type { Provider } from "../../shared/providers/port.ts";
+import { createProvider } from "../../shared/providers/registry.ts";
+import { sandboxAccounts } from "../../shared/sandbox/accounts.ts";
+import type { CloudName } from "../../shared/sandbox/cloud.ts";
+import type { LedgerEntry } from "../../shared/store/backend.ts";
+import { memoryBackend } from "../../shared/store/memory.ts";
+import { createStore, FINISHED, type Operation, type Store } from "../../shared/store/store.ts";
+import { newSandbox, type TestSandbox } from "../setup/sandbox.ts";
+
+export const TICK_SECONDS = 60;
+
+export interface SleepWakeInputFields {
+  direction: "sleep" | "wake";
+  mode: "full" | "control-plane" | "nodes" | "workloads";
+  provider: CloudName;
+  account: string;
+  clusterId: string;
+  releaseNodes?: boolean;
+  namespaces?: string[];
+}
+
+export interface NightHarness {
+  sb: TestSandbox;
+  store: Store;
+  now(): Date;
+  accounts: Account[];
+  /** The sandbox account whose name is `name` on `cloud` (e.g. "platform-dev-cn-north-4"). */
+  account(cloud: CloudName, name: string): Account;
+  provider(accountId: string): Provider;
+  advanceClock(seconds: number): Promise<void>;
+  createOperation(fields: SleepWakeInputFields): Promise<Operation>;
+  /** One runner pass at the current sandbox time. */
+  tick(extra?: Partial<RunDueOptions>): Promise<RunReport>;
+  /** Ticks and moves the clock until the operation is finished; throws after `maxTicks`. */
+  runUntilFinished(id: string, maxTicks?: number): Promise<Operation>;
+  /** Ticks until the operation is about to run `step` (and returns it, unmodified). */
+  runUntilStep(id: string, step: string, maxTicks?: number): Promise<Operation>;
+  events: SleepWakeEvent[];
+  ledger(operationId: string): Promise<LedgerEntry[]>;
+  stop(): Promise<void>;
+}
+
+export async function startNightHarness(options: {
+  seed: number;
+  start?: string;
+  kube?: KubernetesAccess;
+  /** Attempts per call in the HTTP layer (1: every fault reaches the runner). Default 4. */
+  httpAttempts?: number;
+}): Promise<NightHarness> {
+  const sb = await newSandbox({
+    speed: 0,
+    seed: options.seed,
+    ...(options.start ? { start: options.start } : {}),
+  });
+  let simNow = new Date((await sb.inspect("huawei", "GET", "clock")).now);
+  const accounts = sandboxAccounts({
+    huawei: sb.huawei,
+    autopilot: sb.autopilot,
+    alibaba: sb.alibaba,
+    baidu: sb.baidu,
+  });
+  // Retries inside one call are instant (Retry-After included): the night's clock is the sandbox's.
+  const http = createHttpClient({
+    fetch: (input, init) => globalThis.fetch(input, init),
+    retry: { attempts: options.httpAttempts ?? 4, baseDelayMs: 1, maxDelayMs: 2 },
+    sleep: async () => {},
+  });
+  const providers = new Map(
+    accounts.map((a) => [
+      a.id,
+      createProvider(a, { http, now: () => simNow, nonce: () => crypto.randomUUID() }),
+    ]),
+  );
+  const store = createStore(memoryBackend());
+  const log = createLogger({ level: "error", write: () => {}, now: () => simNow });
+  const events: SleepWakeEvent[] = [];
+  let counter = 0;
+
+  const harness: NightHarness = {
+    sb,
+    store,
+    now: () => simNow,
+    accounts,
+    account(cloud, name) {
+      const found = accounts.find((a) => a.vendor === cloud && a.id === `sandbox-${cloud}-${name}`);
+      if (!found)
+        throw new Error(`no sandbox ${cloud} account ${name}: ${accounts.map((a) => a.id).join(", ")}`);
+      return found;
+    },
+    provider(accountId) {
+      const found = providers.get(accountId);
+      if (!found) throw new Error(`no provider for ${accountId}`);
+      return found;
+    },
+    async advanceClock(seconds) {
+      simNow = new Date((await sb.inspect("huawei", "POST", "clock", { advanceSeconds: seconds })).now);
+    },
+    async createOperation(fields) {
+      const id = `${fields.direction}-${fields.clusterId}-${++counter}`;
+      const { operation } = await store.operations.create(
+        {
+          id,
+          target: `${fields.account}/${fields.clusterId}`,
+          kind: fields.direction,
+          step: "start",
+          data: {
+            schedule: "test-schedule",
+            slot: `test-schedule:${fields.direction}:${counter}`,
+            releaseNodes: false,
+            namespaces: [],
+            ...fields,
+          },
+        },
+        { now: simNow },
+      );
+      return operation;
+    },
+    tick: (extra = {}) =>
+      runDueOperations({
+        store,
+        providers: (account) => providers.get(account),
+        ...(options.kube ? { kube: options.kube } : {}),
+        now: simNow,
+        log,
+        holder: "test-worker",
+        emit: (event) => {
+          events.push(event);
+        },
+        ...extra,
+      }),
+    async runUntilFinished(id, maxTicks = 400) {
+      for (let i = 0; i < maxTicks; i++) {
+        await harness.tick();
+        const op = await store.operations.get(id, simNow);
+        if (op && FINISHED.includes(op.status)) return op;
+        await harness.advanceClock(TICK_SECONDS);
+      }
+      const op = await store.operations.get(id, simNow);
+      throw new Error(`operation ${id} did not finish in ${maxTicks} ticks: ${JSON.stringify(op)}`);
+    },
+    async runUntilStep(id, step, maxTicks = 200) {
+      for (let i = 0; i < maxTicks; i++) {
+        const op = await store.operations.get(id, simNow);
+        if (!op || FINISHED.includes(op.status)) throw new Error(`operation ${id} ended before step ${step}`);
+        const due = op.nextAttemptAt === undefined || Date.parse(op.nextAttemptAt) <= simNow.getTime();
+        if (op.step === step && due) return op;
+        if (due) await harness.tick();
+        else await harness.advanceClock(TICK_SECONDS);
+      }
+      throw new Error(`operation ${id} never reached step ${step}`);
+    },
+    events,
+    ledger: (operationId) => store.ledger.query({ operationId, limit: 1000 }),
+    stop: () => sb.stop(),
+  };
+  return harness;
+}
+
+/** What must come back after a wake: each pool's size and autoscaler, by name. */
+export function poolShape(
+  pools: Array<{ name: string; desired: number; ready: number; autoscaling?: unknown }>,
+) {
+  return Object.fromEntries(
+    pools.map((p) => [p.name, { desired: p.desired, ready: p.ready, autoscaling: p.autoscaling ?? null }]),
+  );
+}
