@@ -12,7 +12,7 @@
 // schedule's grace window; later it is skipped and recorded. A target seen for the first time
 // (first deploy, or a new cluster) is only recorded: nightshift never acts on first sight.
 import type { Operation, TargetState } from "../store/store.ts";
-import { compileSelector, planTransitions } from "./plan.ts";
+import { compileScheduleIndex, planTransitions } from "./plan.ts";
 import type { Calendar, DesiredState, PlannedTransition, Schedule } from "./types.ts";
 
 /** What the engine needs to know about a target (from the inventory). */
@@ -102,13 +102,14 @@ export function decideTick(input: TickInput): Decision[] {
   // Plan once per schedule, then match targets: the per-target work is a predicate and a lookup.
   const perSchedule = enabled.map((schedule) => ({
     schedule,
-    matches: schedule.targets.map((selector) => compileSelector(selector)),
     latest: latestTransition(schedule, calendarsFor(schedule, input.calendars), input.now, lookback),
   }));
+  // One index over every selector: a target only runs the few selectors that could match it.
+  const select = compileScheduleIndex(enabled);
 
   const decisions: Decision[] = [];
   for (const target of input.targets) {
-    const owners = perSchedule.filter((s) => s.matches.some((match) => match(target)));
+    const owners = select(target).map((index) => perSchedule[index]!);
     if (owners.length === 0) continue;
     if (owners.length > 1) {
       decisions.push({

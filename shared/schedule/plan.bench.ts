@@ -11,7 +11,7 @@ const TICK = new Date("2026-10-08T23:30:00Z");
 const WEEK_MS = 7 * 86_400_000;
 
 /** A holiday calendar shaped like the mainland-China one: a Golden Week and a make-up Saturday. */
-function benchCalendar(): Calendar {
+export function benchCalendar(): Calendar {
   const days = new Map<string, DayKind>();
   for (let day = 1; day <= 8; day++) days.set(`2026-10-0${day}`, "holiday");
   days.set("2026-09-27", "makeup-workday");
@@ -24,7 +24,7 @@ function benchCalendar(): Calendar {
   };
 }
 
-function benchSchedule(i: number): Schedule {
+export function benchSchedule(i: number): Schedule {
   const hour = (n: number) => String(n).padStart(2, "0");
   return {
     name: `team-${i}`,
@@ -52,7 +52,7 @@ function benchSchedule(i: number): Schedule {
   };
 }
 
-function benchTarget(i: number, schedules: number): SelectableTarget {
+export function benchTarget(i: number, schedules: number): SelectableTarget {
   return {
     provider: PROVIDERS[i % PROVIDERS.length]!,
     account: `acct-${i % 20}`,

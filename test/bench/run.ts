@@ -6,6 +6,7 @@
 
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
+import { benchDecideTick } from "./planning.ts";
 import { signingBench as alibaba } from "./signing.alibaba.ts";
 import { signingBench as baidu } from "./signing.baidu.ts";
 import { signingBench as huawei } from "./signing.huawei.ts";
@@ -115,6 +116,12 @@ async function main() {
     ];
     console.log(r.vendor.padEnd(16) + r.operation.padEnd(16) + cells.map((c) => c.padStart(12)).join(""));
   }
+
+  const planning = benchDecideTick(10_000, 50);
+  console.log(
+    `\nPlanning one tick (decideTick): 10,000 targets x 50 schedules: ${planning.medianMs.toFixed(1)} ms median, ` +
+      `${planning.decisions} decisions (goal: under 50 ms; ${(planning.medianMs / 50).toFixed(2)} of the budget)`,
+  );
 
   console.log("\nStore: idempotency claims of fresh keys, 16 concurrent callers");
   console.log(
