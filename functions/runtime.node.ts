@@ -4,6 +4,7 @@
 // share it, so the CLI sees exactly what the service sees.
 import { hostname } from "node:os";
 import type { Account, Config } from "../shared/config/config.ts";
+import { createEventBridgePublisher, eventBridgeFromEnv } from "../shared/events/eventbridge.ts";
 import { createHttpClient } from "../shared/http/client.ts";
 import { createNodeTransport, loadExtraCa } from "../shared/http/transport.node.ts";
 import type { Logger } from "../shared/log/logger.ts";
@@ -90,6 +91,16 @@ export async function createNodeRuntime(
     now: cloudNow,
   });
   const kube = createKubernetesAccess();
+  const eventBridge = eventBridgeFromEnv(options.env ?? process.env);
+  const events = eventBridge
+    ? createEventBridgePublisher({
+        client: eventBridge.client,
+        ...(eventBridge.eventBusName ? { eventBusName: eventBridge.eventBusName } : {}),
+        sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+        random: Math.random,
+        log,
+      })
+    : undefined;
 
   return {
     accounts,
@@ -108,6 +119,7 @@ export async function createNodeRuntime(
       inventory: () => inventory.get(),
       providerFor: (account) => byAccount.get(account),
       kube,
+      ...(events ? { events } : {}),
       holder: `${hostname()}:${process.pid}`,
     },
     async close() {

@@ -2,6 +2,7 @@
 // the time of the tick passed in. Plan (pure: shared/schedule/engine.ts), then apply: create one
 // durable operation per (schedule, target, slot), remember what was decided per target, and
 // advance the due operations one step each (functions/sleepwake/runner.ts).
+import type { EventPublisher, OutcomeEvent } from "../shared/events/eventbridge.ts";
 import type { Logger } from "../shared/log/logger.ts";
 import type { Inventory, Target } from "../shared/providers/inventory.ts";
 import type { Provider } from "../shared/providers/port.ts";
@@ -14,7 +15,7 @@ import {
 } from "../shared/schedule/engine.ts";
 import type { Calendar, DesiredState, Schedule } from "../shared/schedule/types.ts";
 import type { Store, TargetState } from "../shared/store/store.ts";
-import { type KubernetesAccess, runDueOperations } from "./sleepwake/runner.ts";
+import { type KubernetesAccess, runDueOperations, type SleepWakeEvent } from "./sleepwake/runner.ts";
 
 export type TickTrigger = "cron" | "ticker" | "cli";
 
@@ -31,6 +32,8 @@ export interface TickDeps {
   holder: string;
   /** Operations advanced per tick at most (keeps one invocation short). */
   operationLimit?: number;
+  /** Where outcome events go (EventBridge), when configured. */
+  events?: EventPublisher;
 }
 
 export interface TickReport {
@@ -46,6 +49,7 @@ export interface TickReport {
     operationId?: string;
   }>;
   operations: { created: number; advanced: number };
+  events: { sent: number; failed: number };
   errors: Array<{ target?: string; message: string }>;
 }
 
@@ -88,6 +92,7 @@ export async function runTick(input: {
     dryRun,
     decisions: [],
     operations: { created: 0, advanced: 0 },
+    events: { sent: 0, failed: 0 },
     errors: [],
   };
 
@@ -136,7 +141,11 @@ export async function runTick(input: {
   }
 
   if (!dryRun) {
+    const finished: SleepWakeEvent[] = [];
     const advanced = await runDueOperations({
+      emit: (event) => {
+        finished.push(event);
+      },
       store: deps.store,
       providers: deps.providerFor,
       ...(deps.kube ? { kube: deps.kube } : {}),
@@ -146,6 +155,23 @@ export async function runTick(input: {
       holder: deps.holder,
     });
     report.operations.advanced = advanced.advanced;
+    if (deps.events && finished.length > 0) {
+      // Events are a copy of the ledger for other systems: a failure is logged, never fatal.
+      try {
+        const published = await deps.events.publish(finished.map((event) => outcomeEvent(event, now)));
+        report.events = { sent: published.sent, failed: published.failed.length };
+        for (const failure of published.failed) {
+          deps.log.warn("event not delivered", {
+            operationId: failure.event.detail.operationId,
+            code: failure.errorCode,
+            message: failure.errorMessage,
+          });
+        }
+      } catch (error) {
+        report.events.failed = finished.length;
+        deps.log.error("publishing events failed", { error });
+      }
+    }
   }
   deps.log.info("tick", {
     at: report.at,
@@ -201,4 +227,23 @@ async function apply(
   }
   const next = stateAfter(decision, stored?.value, now);
   if (next) await deps.store.targets.put(decision.targetId, next, stored?.version ?? null, now);
+}
+
+/** A finished sleep/wake as the EventBridge event other systems route on. */
+export function outcomeEvent(event: SleepWakeEvent, now: Date): OutcomeEvent {
+  const d = event.detail;
+  return {
+    detailType: event.detailType,
+    time: now,
+    detail: {
+      target: d.target,
+      requested: d.requested,
+      taken: d.taken.length > 0 ? d.taken.join(", ") : "none",
+      ...(d.before !== undefined ? { before: d.before } : {}),
+      ...(d.conflicts.length > 0 ? { after: { conflicts: d.conflicts } } : {}),
+      operationId: d.operationId,
+      outcome: d.conflicts.length > 0 && d.outcome === "succeeded" ? "conflict" : d.outcome,
+      ...(d.error ? { error: { code: d.error.kind, message: d.error.message } } : {}),
+    },
+  };
 }

@@ -2,6 +2,7 @@
 // State lives in D1 (binding DB); the schedules are compiled in (functions/schedules.bundle.ts).
 import type { D1Database, ExecutionContext, ScheduledController } from "@cloudflare/workers-types";
 import { type Config, ConfigError, configSecrets, loadConfig } from "../shared/config/config.ts";
+import { createEventBridgePublisher, eventBridgeFromEnv } from "../shared/events/eventbridge.ts";
 import { createHttpClient } from "../shared/http/client.ts";
 import { platformFetch } from "../shared/http/transport.ts";
 import { createLogger, type Logger } from "../shared/log/logger.ts";
@@ -84,6 +85,7 @@ function runtimeFor(env: WorkerEnv): Runtime {
       schedules: loaded.schedules,
       calendars: loaded.calendars,
     });
+    const eventBridge = eventBridgeFromEnv(env);
     const tickDeps: TickDeps = {
       store,
       log,
@@ -91,6 +93,17 @@ function runtimeFor(env: WorkerEnv): Runtime {
       calendars: loaded.calendars,
       inventory: () => inventory.get(),
       providerFor: (account) => byAccount.get(account),
+      ...(eventBridge
+        ? {
+            events: createEventBridgePublisher({
+              client: eventBridge.client,
+              ...(eventBridge.eventBusName ? { eventBusName: eventBridge.eventBusName } : {}),
+              sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+              random: Math.random,
+              log,
+            }),
+          }
+        : {}),
       // No Kubernetes access on Workers: Autopilot workloads mode runs on the Node host.
       holder: `worker:${crypto.randomUUID()}`,
     };

@@ -1,0 +1,59 @@
+import { describe, expect, it } from "vitest";
+import type { SleepWakeEvent } from "./sleepwake/runner.ts";
+import { outcomeEvent } from "./tick.ts";
+
+const finished = (overrides: Partial<SleepWakeEvent["detail"]> = {}): SleepWakeEvent => ({
+  detailType: "nightshift.wake",
+  detail: {
+    operationId: "qa:awake:2026-11-24T08:00@hw/c1",
+    target: "hw/c1",
+    provider: "huawei",
+    account: "hw",
+    clusterId: "c1",
+    mode: "full",
+    schedule: "qa",
+    slot: "qa:awake:2026-11-24T08:00",
+    requested: "wake",
+    outcome: "succeeded",
+    taken: ["awake", "restore-pool p1 0→3"],
+    before: { pools: { p1: 3 } },
+    conflicts: [],
+    ...overrides,
+  },
+});
+
+describe("outcomeEvent", () => {
+  const now = new Date("2026-11-24T00:05:00Z");
+
+  it("carries the target, requested and taken action, before, and the operation id", () => {
+    expect(outcomeEvent(finished(), now)).toEqual({
+      detailType: "nightshift.wake",
+      time: now,
+      detail: {
+        target: "hw/c1",
+        requested: "wake",
+        taken: "awake, restore-pool p1 0→3",
+        before: { pools: { p1: 3 } },
+        operationId: "qa:awake:2026-11-24T08:00@hw/c1",
+        outcome: "succeeded",
+      },
+    });
+  });
+
+  it("reports a wake that left a human's change in place as a conflict, and failures with their error", () => {
+    const conflict = { pool: "p1", expected: 0, found: 5 } as never;
+    expect(outcomeEvent(finished({ conflicts: [conflict] }), now).detail).toMatchObject({
+      outcome: "conflict",
+      after: { conflicts: [conflict] },
+    });
+    const failed = outcomeEvent(
+      finished({ outcome: "failed", taken: [], error: { kind: "auth", message: "signature refused" } }),
+      now,
+    );
+    expect(failed.detail).toMatchObject({
+      outcome: "failed",
+      taken: "none",
+      error: { code: "auth", message: "signature refused" },
+    });
+  });
+});
