@@ -7,6 +7,7 @@ import type { Logger } from "../shared/log/logger.ts";
 import type { Inventory } from "../shared/providers/inventory.ts";
 import type { Calendar, Schedule } from "../shared/schedule/types.ts";
 import type { Store } from "../shared/store/store.ts";
+import { actionRoutes } from "./actions.ts";
 import { adminApi } from "./api.ts";
 import { errorBody, errorResponse } from "./errors.ts";
 
@@ -21,6 +22,8 @@ export interface AppDeps {
   store: Store;
   schedules: readonly Schedule[];
   calendars: ReadonlyMap<string, Calendar>;
+  /** Signs the snooze/postpone links of pre-action notices; the route is off without it. */
+  linkSecret?: string;
 }
 
 export const VERSION = packageJson.version;
@@ -49,6 +52,15 @@ export function createApp(deps: AppDeps): Hono {
       now: deps.now,
       log: deps.log,
       ...(deps.adminToken ? { adminToken: deps.adminToken } : {}),
+    }),
+  );
+
+  app.route(
+    "/actions",
+    actionRoutes({
+      store: deps.store,
+      now: deps.now,
+      ...(deps.linkSecret ? { linkSecret: deps.linkSecret } : {}),
     }),
   );
 

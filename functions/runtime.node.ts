@@ -120,6 +120,7 @@ export async function createNodeRuntime(
       providerFor: (account) => byAccount.get(account),
       kube,
       ...(events ? { events } : {}),
+      notices: { settings: config.notices, fetch: (url, init) => transport.fetch(url, init) },
       holder: `${hostname()}:${process.pid}`,
     },
     async close() {

@@ -37,6 +37,7 @@ export async function startServer(
     store: runtime.store,
     schedules: runtime.schedules,
     calendars: runtime.calendars,
+    ...(config.notices.linkSecret ? { linkSecret: config.notices.linkSecret } : {}),
   });
 
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {

@@ -3,6 +3,7 @@
 // durable operation per (schedule, target, slot), remember what was decided per target, and
 // advance the due operations one step each (functions/sleepwake/runner.ts).
 import type { EventPublisher, OutcomeEvent } from "../shared/events/eventbridge.ts";
+import type { NoticeFetch } from "../shared/events/notices.ts";
 import type { Logger } from "../shared/log/logger.ts";
 import type { Inventory, Target } from "../shared/providers/inventory.ts";
 import type { Provider } from "../shared/providers/port.ts";
@@ -15,6 +16,7 @@ import {
 } from "../shared/schedule/engine.ts";
 import type { Calendar, DesiredState, Schedule } from "../shared/schedule/types.ts";
 import type { Store, TargetState } from "../shared/store/store.ts";
+import { type NoticeSettings, sendDueNotices } from "./notices.ts";
 import { type KubernetesAccess, runDueOperations, type SleepWakeEvent } from "./sleepwake/runner.ts";
 
 export type TickTrigger = "cron" | "ticker" | "cli";
@@ -34,6 +36,8 @@ export interface TickDeps {
   operationLimit?: number;
   /** Where outcome events go (EventBridge), when configured. */
   events?: EventPublisher;
+  /** Pre-action notices: how to sign and send them. */
+  notices?: { settings: NoticeSettings; fetch: NoticeFetch };
 }
 
 export interface TickReport {
@@ -137,6 +141,29 @@ export async function runTick(input: {
         message: error instanceof Error ? error.message : String(error),
       });
       deps.log.error("tick: applying a decision failed", { target: decision.targetId, error });
+    }
+  }
+
+  if (!dryRun && deps.notices) {
+    try {
+      await sendDueNotices(
+        {
+          store: deps.store,
+          log: deps.log,
+          schedules: deps.schedules,
+          calendars: deps.calendars,
+          targets: inventory.targets,
+          settings: deps.notices.settings,
+          fetch: deps.notices.fetch,
+          sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+          random: Math.random,
+        },
+        now,
+      );
+    } catch (error) {
+      report.errors.push({
+        message: `pre-action notices: ${error instanceof Error ? error.message : String(error)}`,
+      });
     }
   }
 

@@ -84,6 +84,7 @@ function runtimeFor(env: WorkerEnv): Runtime {
       store,
       schedules: loaded.schedules,
       calendars: loaded.calendars,
+      ...(config.notices.linkSecret ? { linkSecret: config.notices.linkSecret } : {}),
     });
     const eventBridge = eventBridgeFromEnv(env);
     const tickDeps: TickDeps = {
@@ -104,6 +105,7 @@ function runtimeFor(env: WorkerEnv): Runtime {
             }),
           }
         : {}),
+      notices: { settings: config.notices, fetch: (url, init) => fetch(url, init) },
       // No Kubernetes access on Workers: Autopilot workloads mode runs on the Node host.
       holder: `worker:${crypto.randomUUID()}`,
     };

@@ -30,6 +30,7 @@ describe("loadConfig", () => {
       host: "127.0.0.1",
       tickSeconds: 60,
       tickSecondsSet: false,
+      notices: { secrets: [] },
       accounts: [],
     });
   });

@@ -44,6 +44,8 @@ export interface Config {
   /** Whether NIGHTSHIFT_TICK_SECONDS was set (the embedded sandbox ticks faster by default). */
   tickSecondsSet: boolean;
   adminToken?: string;
+  /** Pre-action notices: the Standard Webhooks secrets, the link secret, the public address. */
+  notices: { secrets: string[]; linkSecret?: string; publicUrl?: string };
   accounts: Account[];
 }
 
@@ -139,6 +141,23 @@ const settingsSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9:_-]{1,64}$/, "must be 1-64 letters, digits, ':', '_' or '-'")
     .default("nightshift"),
+  NIGHTSHIFT_NOTICE_SECRETS: z
+    .string()
+    .regex(
+      /^whsec_[A-Za-z0-9+/=]+(,whsec_[A-Za-z0-9+/=]+)*$/,
+      "must be one or more Standard Webhooks secrets, comma-separated: whsec_<base64>[,whsec_<base64>]",
+    )
+    .optional(),
+  NIGHTSHIFT_LINK_SECRET: z
+    .string()
+    .min(32, "must be at least 32 characters; generate one with `openssl rand -hex 32`")
+    .optional(),
+  NIGHTSHIFT_PUBLIC_URL: z
+    .url({
+      protocol: /^https?$/,
+      message: "must be the service's public http(s) address, e.g. https://nightshift.example.com",
+    })
+    .optional(),
   NIGHTSHIFT_ADMIN_TOKEN: z
     .string()
     .min(24, "must be at least 24 characters; generate one with `openssl rand -hex 24`")
@@ -182,6 +201,13 @@ export function loadConfig(env: Environment): Config {
     tickSeconds: NIGHTSHIFT_TICK_SECONDS,
     tickSecondsSet: strings.NIGHTSHIFT_TICK_SECONDS !== undefined,
     ...(NIGHTSHIFT_ADMIN_TOKEN ? { adminToken: NIGHTSHIFT_ADMIN_TOKEN } : {}),
+    notices: {
+      secrets: settings.data.NIGHTSHIFT_NOTICE_SECRETS?.split(",") ?? [],
+      ...(settings.data.NIGHTSHIFT_LINK_SECRET ? { linkSecret: settings.data.NIGHTSHIFT_LINK_SECRET } : {}),
+      ...(settings.data.NIGHTSHIFT_PUBLIC_URL
+        ? { publicUrl: settings.data.NIGHTSHIFT_PUBLIC_URL.replace(/\/+$/, "") }
+        : {}),
+    },
     accounts,
   };
 }
@@ -254,5 +280,7 @@ function withoutUndefined<T extends object>(value: T): T {
 export function configSecrets(config: Config): string[] {
   const secrets = config.accounts.flatMap((a) => [a.secretAccessKey, a.securityToken ?? ""]);
   if (config.adminToken) secrets.push(config.adminToken);
+  secrets.push(...config.notices.secrets);
+  if (config.notices.linkSecret) secrets.push(config.notices.linkSecret);
   return secrets.filter((s) => s !== "");
 }

@@ -1,0 +1,48 @@
+// `GET /actions/{token}`: the snooze / postpone links of a pre-action notice. The signed token is
+// the authorisation (the notice went to the team's channel); it names one target and one hold.
+// Opening a link twice, or a mail scanner opening it first, does no harm: the hold is an
+// absolute time (the planned sleep plus the hold), applied as "at least until".
+import { Hono } from "hono";
+import { verifyActionLink } from "../shared/events/links.ts";
+import type { Store } from "../shared/store/store.ts";
+import { errorResponse } from "./errors.ts";
+
+export function actionRoutes(deps: { store: Store; linkSecret?: string; now: () => Date }): Hono {
+  const routes = new Hono();
+  routes.get("/:token", async (c) => {
+    if (!deps.linkSecret) {
+      return errorResponse(
+        c,
+        404,
+        "actions_disabled",
+        "action links are not enabled: NIGHTSHIFT_LINK_SECRET is not set",
+      );
+    }
+    const now = deps.now();
+    const verdict = await verifyActionLink(c.req.param("token"), deps.linkSecret, now);
+    if (!verdict.ok) {
+      const status = verdict.reason === "expired" ? 410 : 403;
+      return errorResponse(c, status, `link_${verdict.reason.replace("-", "_")}`, verdict.message);
+    }
+    const until = verdict.expiresAt;
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const current = await deps.store.targets.get(verdict.target, now);
+      const held = current?.value.snoozeUntil ? new Date(current.value.snoozeUntil) : undefined;
+      if (held && held >= until)
+        return c.json({ target: verdict.target, action: verdict.action, snoozeUntil: held.toISOString() });
+      const next = { ...current?.value, snoozeUntil: until.toISOString(), updatedAt: now.toISOString() };
+      if ((await deps.store.targets.put(verdict.target, next, current?.version ?? null, now)) !== undefined) {
+        await deps.store.ledger.append({
+          at: now,
+          operationId: `${verdict.slot ?? "link"}@${verdict.target}`,
+          target: verdict.target,
+          kind: `target.${verdict.action}`,
+          detail: { until: until.toISOString(), via: "notice link" },
+        });
+        return c.json({ target: verdict.target, action: verdict.action, snoozeUntil: until.toISOString() });
+      }
+    }
+    return errorResponse(c, 409, "conflict", "the target's state changed concurrently; open the link again");
+  });
+  return routes;
+}

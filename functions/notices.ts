@@ -1,0 +1,139 @@
+// The optional pre-action notice: `notice.minutesBefore` ahead of a planned sleep, each target of
+// the schedule gets one Standard-Webhooks-signed POST (once per slot, across ticks and replicas,
+// through an idempotency claim), carrying signed, expiring links to snooze or postpone it.
+import { type ActionLinkAction, createActionLink } from "../shared/events/links.ts";
+import { type NoticeFetch, sendNotice } from "../shared/events/notices.ts";
+import type { Logger } from "../shared/log/logger.ts";
+import type { Target } from "../shared/providers/inventory.ts";
+import { calendarsFor } from "../shared/schedule/engine.ts";
+import { compileScheduleIndex, nextTransition } from "../shared/schedule/plan.ts";
+import type { Calendar, Schedule } from "../shared/schedule/types.ts";
+import type { Store } from "../shared/store/store.ts";
+
+/** How long past the planned sleep each link holds it off. */
+export const LINK_HOLDS: Record<ActionLinkAction, number> = { snooze: 60, postpone: 180 };
+
+export interface NoticeSettings {
+  /** `whsec_...` secrets signing the notices (two during a rotation). */
+  secrets: readonly string[];
+  /** Signs the action links; links are left out without it. */
+  linkSecret?: string;
+  /** Where the links point (the service's public address). */
+  publicUrl?: string;
+}
+
+export interface NoticeDeps {
+  store: Store;
+  log: Logger;
+  schedules: readonly Schedule[];
+  calendars: ReadonlyMap<string, Calendar>;
+  targets: readonly Target[];
+  settings?: NoticeSettings;
+  fetch: NoticeFetch;
+  sleep: (ms: number) => Promise<void>;
+  random: () => number;
+}
+
+const DAY_MS = 24 * 3600 * 1000;
+
+export async function sendDueNotices(deps: NoticeDeps, now: Date): Promise<{ sent: number; failed: number }> {
+  const result = { sent: 0, failed: 0 };
+  const withNotice = deps.schedules.filter((s) => s.enabled && s.notice);
+  if (withNotice.length === 0) return result;
+  if (!deps.settings || deps.settings.secrets.length === 0) {
+    deps.log.warn(
+      "schedules ask for pre-action notices but NIGHTSHIFT_NOTICE_SECRETS is not set; no notice is sent",
+      {
+        schedules: withNotice.map((s) => s.name),
+      },
+    );
+    return result;
+  }
+  const settings = deps.settings;
+  const select = compileScheduleIndex(deps.schedules.filter((s) => s.enabled));
+  const enabled = deps.schedules.filter((s) => s.enabled);
+
+  for (const schedule of withNotice) {
+    const notice = schedule.notice!;
+    const next = nextTransition(schedule, calendarsFor(schedule, deps.calendars), now);
+    if (!next || next.to !== "asleep") continue;
+    if (next.at.getTime() - now.getTime() > notice.minutesBefore * 60_000) continue;
+    // Only the schedule's own targets: a target matched by two schedules is not acted on at all.
+    const targets = deps.targets.filter((t) => {
+      const owners = select(t);
+      return owners.length === 1 && enabled[owners[0]!] === schedule;
+    });
+    for (const target of targets) {
+      const key = `notice:${next.slot}@${target.targetId}`;
+      const claim = await deps.store.idempotency.claim(key, {
+        fingerprint: "notice",
+        leaseMs: 5 * 60_000,
+        ttlMs: 2 * DAY_MS,
+        now,
+      });
+      if (claim.outcome !== "claimed") continue;
+      const links: Record<string, string> = {};
+      if (settings.linkSecret && settings.publicUrl) {
+        for (const action of ["snooze", "postpone"] as const) {
+          links[action] = await createActionLink({
+            baseUrl: settings.publicUrl,
+            action,
+            target: target.targetId,
+            minutes: LINK_HOLDS[action],
+            // A link holds the sleep until its own expiry: the planned time plus the hold.
+            expiresAt: new Date(next.at.getTime() + LINK_HOLDS[action] * 60_000),
+            secret: settings.linkSecret,
+            slot: next.slot,
+          });
+        }
+      }
+      const outcome = await sendNotice({
+        url: notice.webhookUrl,
+        secrets: settings.secrets,
+        id: key,
+        body: {
+          type: "nightshift.notice",
+          action: "sleep",
+          target: target.targetId,
+          cluster: target.name,
+          provider: target.provider,
+          schedule: schedule.name,
+          at: next.at.toISOString(),
+          local: `${next.local.date} ${next.local.time} ${next.local.timezone}`,
+          links,
+        },
+        now: () => now,
+        fetch: deps.fetch,
+        sleep: deps.sleep,
+        random: deps.random,
+        log: deps.log,
+      });
+      if (outcome.delivered) {
+        result.sent++;
+        await deps.store.idempotency.complete(key, {
+          token: claim.token,
+          result: "sent",
+          ttlMs: 2 * DAY_MS,
+          now,
+        });
+        await deps.store.ledger.append({
+          at: now,
+          operationId: key,
+          target: target.targetId,
+          kind: "sleep.notice",
+          detail: { schedule: schedule.name, sleepAt: next.at.toISOString() },
+        });
+      } else {
+        result.failed++;
+        // Released, so the next tick tries again while the sleep is still ahead.
+        await deps.store.idempotency.release(key, { token: claim.token, now });
+        deps.log.warn("pre-action notice not delivered", {
+          target: target.targetId,
+          schedule: schedule.name,
+          error: outcome.error,
+        });
+      }
+    }
+  }
+  return result;
+}
