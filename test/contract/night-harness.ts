@@ -1,0 +1,146 @@
+// For the scheduled-night contract test: a sandbox whose clock stands still until the test moves
+// it, providers for every sandbox account signing with that clock, and the tick's dependencies
+// over a given store and schedules — so `runTick` runs exactly as the Worker's cron handler runs
+// it, with the night's time supplied by the test.
+import { runTick, type TickDeps, type TickReport } from "../../functions/tick.ts";
+import type { Account } from "../../shared/config/config.ts";
+import { createHttpClient } from "../../shared/http/client.ts";
+import { createLogger } from "../../shared/log/logger.ts";
+import { listInventory } from "../../shared/providers/inventory.ts";
+import type { Provider } from "../../shared/providers/port.ts";
+import { createProvider } from "../../shared/providers/registry.ts";
+import { sandboxAccounts } from "../../shared/sandbox/accounts.ts";
+import type { CloudName } from "../../shared/sandbox/cloud.ts";
+import type { Schedule } from "../../shared/schedule/types.ts";
+import type { Store } from "../../shared/store/store.ts";
+import { newSandbox, type TestSandbox } from "../setup/sandbox.ts";
+
+export const CLOUDS: readonly CloudName[] = ["huawei", "autopilot", "alibaba", "baidu"];
+
+export interface ClusterRef {
+  cloud: CloudName;
+  /** The sandbox account's name on its cloud, e.g. "platform-dev-cn-north-4". */
+  accountName: string;
+  /** The cluster's name; its id is minted by the sandbox seed. */
+  cluster: string;
+}
+
+export interface ResolvedCluster extends ClusterRef {
+  account: string;
+  clusterId: string;
+  targetId: string;
+  provider: Provider;
+}
+
+export interface ScheduledNight {
+  sb: TestSandbox;
+  /** The sandbox time, as the clouds see it. */
+  now(): Date;
+  accounts: Account[];
+  resolve(ref: ClusterRef): Promise<ResolvedCluster>;
+  /** Moves the sandbox clock (every cloud shares it) and `now` forward. */
+  advance(seconds: number): Promise<void>;
+  /** Fault rates on every cloud at once. */
+  faults(rates: { serverError: number; throttle: number }): Promise<void>;
+  /** The tick's dependencies, as the Worker builds them, over the test's store and schedules. */
+  tickDeps(store: Store, schedules: readonly Schedule[]): TickDeps;
+  /** One cron tick at the sandbox time. */
+  tick(deps: TickDeps): Promise<TickReport>;
+  /** Every log line the ticks wrote, parsed. */
+  logs: Array<Record<string, unknown>>;
+  stop(): Promise<void>;
+}
+
+export async function startScheduledNight(options: {
+  seed: number;
+  start: string;
+  /**
+   * Attempts per call when listing the inventory and inspecting clusters. With 15% faulty answers,
+   * 6 keeps a lost listing (a target missing from a tick) below 1e-5 per call.
+   */
+  httpAttempts?: number;
+  /**
+   * Attempts per call in the sleep/wake steps. 1 lets every fault reach the runner, which backs
+   * off and retries on a later tick.
+   */
+  stepHttpAttempts?: number;
+}): Promise<ScheduledNight> {
+  const sb = await newSandbox({ speed: 0, seed: options.seed, start: options.start });
+  let simNow = new Date((await sb.inspect("huawei", "GET", "clock")).now);
+  const accounts = sandboxAccounts({
+    huawei: sb.huawei,
+    autopilot: sb.autopilot,
+    alibaba: sb.alibaba,
+    baidu: sb.baidu,
+  });
+  // Retries inside one call are instant (Retry-After included): the night's clock is the sandbox's.
+  const providersWith = (attempts: number) => {
+    const http = createHttpClient({
+      fetch: (input, init) => globalThis.fetch(input, init),
+      retry: { attempts, baseDelayMs: 1, maxDelayMs: 2 },
+      sleep: async () => {},
+    });
+    return new Map(
+      accounts.map((a) => [
+        a.id,
+        createProvider(a, { http, now: () => simNow, nonce: () => crypto.randomUUID() }),
+      ]),
+    );
+  };
+  const providers = providersWith(options.httpAttempts ?? 6);
+  const stepProviders = providersWith(options.stepHttpAttempts ?? 1);
+  const logs: Array<Record<string, unknown>> = [];
+  const log = createLogger({
+    level: "info",
+    write: (line) => void logs.push(JSON.parse(line) as Record<string, unknown>),
+    now: () => simNow,
+    fields: { host: "workers" },
+  });
+
+  return {
+    sb,
+    now: () => simNow,
+    accounts,
+    async resolve(ref) {
+      const account = accounts.find(
+        (a) => a.vendor === ref.cloud && a.id === `sandbox-${ref.cloud}-${ref.accountName}`,
+      );
+      if (!account) {
+        throw new Error(
+          `no sandbox ${ref.cloud} account ${ref.accountName}: ${accounts.map((a) => a.id).join(", ")}`,
+        );
+      }
+      const provider = providers.get(account.id)!;
+      const cluster = (await provider.listClusters()).find((c) => c.name === ref.cluster);
+      if (!cluster) throw new Error(`no ${ref.cloud} cluster ${ref.cluster} in ${account.id}`);
+      return {
+        ...ref,
+        account: account.id,
+        clusterId: cluster.id,
+        targetId: `${account.id}/${cluster.id}`,
+        provider,
+      };
+    },
+    async advance(seconds) {
+      simNow = new Date((await sb.inspect("huawei", "POST", "clock", { advanceSeconds: seconds })).now);
+    },
+    async faults(rates) {
+      for (const cloud of CLOUDS) await sb.inspect(cloud, "PUT", "faults", rates);
+    },
+    tickDeps(store, schedules) {
+      return {
+        store,
+        log,
+        schedules,
+        calendars: new Map(),
+        // Listed afresh every tick: the night's decisions see the clouds as they are.
+        inventory: () => listInventory([...providers.values()]),
+        providerFor: (account) => stepProviders.get(account),
+        holder: "worker:night-test",
+      };
+    },
+    tick: (deps) => runTick({ now: simNow, trigger: "cron", deps }),
+    logs,
+    stop: () => sb.stop(),
+  };
+}

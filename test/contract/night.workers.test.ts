@@ -1,0 +1,308 @@
+// Contract: a whole scheduled night inside the Workers runtime. The real local D1 holds the state;
+// the cron tick (`runTick`, what the Worker's `scheduled` handler calls) runs every 10 simulated
+// minutes from Monday 19:40 to Tuesday past 08:00 (Asia/Shanghai) against the sandbox clouds, with
+// 10% server errors and 5% throttling on every cloud. One schedule per provider and mode. What the
+// CLOUDS say is checked: asleep before 08:00, and after the wake every pool as it was before.
+import {
+  createExecutionContext,
+  createScheduledController,
+  env,
+  waitOnExecutionContext,
+} from "cloudflare:test";
+import type { D1Database } from "@cloudflare/workers-types";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import type { TickReport } from "../../functions/tick.ts";
+import worker from "../../functions/worker.workers.ts";
+import type { Schedule, SleepMode, Weekday } from "../../shared/schedule/types.ts";
+import { d1Backend, migrateD1 } from "../../shared/store/d1.workers.ts";
+import { createStore, FINISHED, type Operation, type Store } from "../../shared/store/store.ts";
+import {
+  type ClusterRef,
+  type ResolvedCluster,
+  type ScheduledNight,
+  startScheduledNight,
+} from "./night-harness.ts";
+import { poolShape } from "./sleepwake-harness.ts";
+
+const DB = (env as unknown as { DB: D1Database }).DB;
+const TICK_SECONDS = 600;
+const MAX_TICKS = 120; // 20 simulated hours: the night takes about 80
+const START = "2026-03-02T11:40:00Z"; // Monday 19:40 in Shanghai
+const SLEEP_AT = "2026-03-02T12:00:00.000Z"; // Monday 20:00
+const WAKE_AT = "2026-03-03T00:00:00.000Z"; // Tuesday 08:00
+const WEEKDAYS: Weekday[] = ["mon", "tue", "wed", "thu", "fri"];
+
+interface Subject extends ClusterRef {
+  schedule: string;
+  mode: SleepMode;
+  releaseNodes?: boolean;
+}
+
+const SUBJECTS: Subject[] = [
+  {
+    schedule: "huawei-full",
+    mode: "full",
+    cloud: "huawei",
+    accountName: "platform-dev-cn-north-4",
+    cluster: "dev-core",
+  },
+  {
+    schedule: "huawei-control-plane",
+    mode: "control-plane",
+    cloud: "huawei",
+    accountName: "platform-dev-ap-southeast-1",
+    cluster: "sg-dev",
+  },
+  {
+    schedule: "huawei-nodes",
+    mode: "nodes",
+    cloud: "huawei",
+    accountName: "qa-team-cn-north-4",
+    cluster: "qa-e2e",
+  },
+  {
+    schedule: "alibaba-nodes",
+    mode: "nodes",
+    releaseNodes: true,
+    cloud: "alibaba",
+    accountName: "ack-dev",
+    cluster: "dev-web",
+  },
+  { schedule: "baidu-nodes", mode: "nodes", cloud: "baidu", accountName: "acme-gz", cluster: "data-dev" },
+];
+
+function scheduleFor(subject: Subject, cluster: ResolvedCluster): Schedule {
+  return {
+    name: subject.schedule,
+    source: "test/contract/night.workers.test.ts",
+    enabled: true,
+    timezone: "Asia/Shanghai",
+    mode: subject.mode,
+    enforce: false,
+    targets: [{ accounts: [cluster.account], clusterIds: [cluster.clusterId] }],
+    rules: [
+      { to: "asleep", days: WEEKDAYS, at: "20:00" },
+      { to: "awake", days: WEEKDAYS, at: "08:00" },
+    ],
+    calendars: [],
+    holidays: "ignore",
+    makeupDayAs: "mon",
+    exceptions: [],
+    graceMinutes: 30,
+    minDwellMinutes: 60,
+    releaseNodes: subject.releaseNodes ?? false,
+    namespaces: [],
+  };
+}
+
+/** The store over this file's D1, emptied: the file's tests share the database. */
+async function emptiedStore(): Promise<Store> {
+  await migrateD1(DB);
+  await DB.batch([
+    DB.prepare("DELETE FROM records"),
+    DB.prepare("DELETE FROM counters"),
+    DB.prepare("DELETE FROM ledger"),
+  ]);
+  return createStore(d1Backend(DB));
+}
+
+const shapeOf = async (c: ResolvedCluster) => poolShape(await c.provider.listNodePools(c.clusterId));
+
+describe("a scheduled night in the Workers runtime, every provider and mode, through faults", () => {
+  let night: ScheduledNight;
+  let store: Store;
+  const clusters = new Map<string, ResolvedCluster>();
+  const before = new Map<string, ReturnType<typeof poolShape>>();
+  const asleep = new Map<string, { vendorPhase: string; pools: ReturnType<typeof poolShape> }>();
+  const reports: TickReport[] = [];
+  let operations: Operation[] = [];
+
+  beforeAll(async () => {
+    store = await emptiedStore();
+    night = await startScheduledNight({ seed: 51, start: START });
+    for (const subject of SUBJECTS) {
+      const cluster = await night.resolve(subject);
+      clusters.set(subject.schedule, cluster);
+      before.set(subject.schedule, await shapeOf(cluster));
+    }
+    const deps = night.tickDeps(
+      store,
+      SUBJECTS.map((s) => scheduleFor(s, clusters.get(s.schedule)!)),
+    );
+    await night.faults({ serverError: 0.1, throttle: 0.05 });
+
+    const finished = (ops: Operation[]) => ops.length > 0 && ops.every((op) => FINISHED.includes(op.status));
+    const wakes = async () =>
+      (await store.operations.list({}, night.now())).filter((op) => op.kind === "wake");
+    for (let i = 0; i < MAX_TICKS; i++) {
+      reports.push(await night.tick(deps));
+      if (night.now().toISOString() >= WAKE_AT && finished(await wakes())) break;
+      if (night.now().getTime() + TICK_SECONDS * 1000 > Date.parse(WAKE_AT) && asleep.size === 0) {
+        // The last tick before 08:00: the clouds as the night left them.
+        for (const [name, cluster] of clusters) {
+          asleep.set(name, {
+            vendorPhase: (await cluster.provider.getCluster(cluster.clusterId)).vendorPhase,
+            pools: await shapeOf(cluster),
+          });
+        }
+      }
+      await night.advance(TICK_SECONDS);
+    }
+    await night.faults({ serverError: 0, throttle: 0 });
+    operations = await store.operations.list({}, night.now());
+  }, 60_000);
+
+  afterAll(async () => {
+    await night?.stop();
+  });
+
+  const opsOf = (kind: "sleep" | "wake") => operations.filter((op) => op.kind === kind);
+  const ticksAt = (iso: string) => reports.filter((r) => r.at === iso);
+
+  it("records baselines on the first tick and acts on nothing", () => {
+    const first = reports[0]!;
+    expect(first.at).toBe(new Date(START).toISOString());
+    const ours = first.decisions.filter((d) => [...clusters.values()].some((c) => c.targetId === d.target));
+    expect(ours).toHaveLength(SUBJECTS.length);
+    for (const decision of ours) expect(decision).toMatchObject({ kind: "skip", reason: "first-sight" });
+    expect(first.operations).toEqual({ created: 0, advanced: 0 });
+  });
+
+  it("creates one sleep per target at 20:00 and one wake per target at 08:00, nothing else", () => {
+    expect(ticksAt(SLEEP_AT)[0]?.operations.created).toBe(SUBJECTS.length);
+    expect(ticksAt(WAKE_AT)[0]?.operations.created).toBe(SUBJECTS.length);
+    const created = reports.filter((r) => r.operations.created > 0).map((r) => r.at);
+    expect(created).toEqual([SLEEP_AT, WAKE_AT]);
+    expect(operations).toHaveLength(2 * SUBJECTS.length);
+    for (const subject of SUBJECTS) {
+      const { targetId } = clusters.get(subject.schedule)!;
+      const mine = operations.filter((op) => op.target === targetId);
+      expect(mine.map((op) => [op.kind, op.id, op.createdAt])).toEqual([
+        ["sleep", `${subject.schedule}:asleep:2026-03-02T20:00@${targetId}`, SLEEP_AT],
+        ["wake", `${subject.schedule}:awake:2026-03-03T08:00@${targetId}`, WAKE_AT],
+      ]);
+    }
+  });
+
+  it("finishes every sleep before 08:00 and every wake after it, through the faults", async () => {
+    for (const op of operations) expect(op, op.id).toMatchObject({ status: "succeeded" });
+    // The steps' calls are not retried by the HTTP layer: the runner backed off and tried again.
+    expect(operations.reduce((sum, op) => sum + op.attempts, 0)).toBeGreaterThan(0);
+    expect(Math.max(...opsOf("sleep").map((op) => Date.parse(op.updatedAt)))).toBeLessThan(
+      Date.parse(WAKE_AT),
+    );
+    for (const cloud of ["huawei", "alibaba", "baidu"] as const) {
+      const requests = (await night.sb.inspect(cloud, "GET", "requests")).requests as Array<{
+        fault?: string;
+      }>;
+      expect(requests.filter((r) => r.fault).length, cloud).toBeGreaterThan(0);
+    }
+    expect(reports.at(-1)!.at >= WAKE_AT).toBe(true);
+  });
+
+  it("leaves each cloud asleep in its mode through the night", () => {
+    const sizes = (pools: ReturnType<typeof poolShape>) =>
+      Object.fromEntries(Object.entries(pools).map(([name, p]) => [name, [p.desired, p.ready]]));
+    const zero = (name: string) =>
+      Object.fromEntries(Object.keys(before.get(name)!).map((pool) => [pool, [0, 0]]));
+    const state = (name: string) => ({
+      vendorPhase: asleep.get(name)?.vendorPhase,
+      pools: sizes(asleep.get(name)!.pools),
+    });
+    expect(state("huawei-full")).toEqual({ vendorPhase: "Hibernation", pools: zero("huawei-full") });
+    // Control-plane mode keeps the nodes running, autoscalers included.
+    expect(asleep.get("huawei-control-plane")).toEqual({
+      vendorPhase: "Hibernation",
+      pools: before.get("huawei-control-plane"),
+    });
+    expect(state("huawei-nodes")).toEqual({ vendorPhase: "Available", pools: zero("huawei-nodes") });
+    expect(state("alibaba-nodes").pools).toEqual(zero("alibaba-nodes"));
+    expect(state("baidu-nodes").pools).toEqual(zero("baidu-nodes"));
+    // No autoscaler may bring a sleeping pool back up.
+    for (const name of ["huawei-full", "huawei-nodes", "alibaba-nodes"]) {
+      for (const pool of Object.values(asleep.get(name)!.pools)) {
+        expect((pool.autoscaling as { enabled?: boolean } | null)?.enabled ?? false).toBe(false);
+      }
+    }
+  });
+
+  it("restores every pool's size and autoscaling after the wake, and the control planes", async () => {
+    for (const [name, cluster] of clusters) {
+      expect(await shapeOf(cluster), name).toEqual(before.get(name));
+      expect((await cluster.provider.getCluster(cluster.clusterId)).vendorPhase, name).not.toBe(
+        "Hibernation",
+      );
+    }
+    const huawei = clusters.get("huawei-full")!;
+    expect((await huawei.provider.getCluster(huawei.clusterId)).vendorPhase).toBe("Available");
+  });
+
+  it("writes the scheduled and step entries to the D1 ledger, each cloud action once", async () => {
+    const kinds = async (op: Operation) =>
+      (await store.ledger.query({ operationId: op.id, limit: 1000 })).map((e) => e.kind);
+    const count = (list: string[], kind: string) => list.filter((k) => k === kind).length;
+    for (const subject of SUBJECTS) {
+      const { targetId } = clusters.get(subject.schedule)!;
+      const sleep = opsOf("sleep").find((op) => op.target === targetId)!;
+      const wake = opsOf("wake").find((op) => op.target === targetId)!;
+      const slept = await kinds(sleep);
+      const woke = await kinds(wake);
+      expect([slept[0], slept.at(-1)], subject.schedule).toEqual(["sleep.scheduled", "sleep.succeeded"]);
+      expect([woke[0], woke.at(-1)], subject.schedule).toEqual(["wake.scheduled", "wake.succeeded"]);
+      const hibernates = subject.mode === "full" || subject.mode === "control-plane";
+      expect(count(slept, "sleep.hibernate"), subject.schedule).toBe(hibernates ? 1 : 0);
+      expect(count(woke, "wake.awake"), subject.schedule).toBe(hibernates ? 1 : 0);
+      const shrunk = Object.values(before.get(subject.schedule)!).filter((p) => p.desired > 0).length;
+      const scales = subject.mode === "control-plane" ? 0 : shrunk;
+      expect(count(slept, "sleep.scale-pool"), subject.schedule).toBe(scales);
+      expect(count(woke, "wake.restore-pool"), subject.schedule).toBe(scales);
+      expect(count(woke, "wake.conflict"), subject.schedule).toBe(0);
+      // The tick remembers the handled transition per target.
+      const state = await store.targets.get(targetId, night.now());
+      expect(state?.value.lastTransition).toMatchObject({
+        to: "awake",
+        operationId: wake.id,
+        by: "schedule",
+      });
+    }
+  });
+
+  it("logs one cron tick line per tick", () => {
+    const ticks = night.logs.filter((l) => l.msg === "tick");
+    expect(ticks).toHaveLength(reports.length);
+    expect(ticks.every((l) => l.trigger === "cron" && l.host === "workers")).toBe(true);
+  });
+});
+
+describe("the Worker's scheduled export", () => {
+  it("ticks through the same runTick and D1 store (no accounts configured: it logs the tick)", async () => {
+    await emptiedStore();
+    const lines: string[] = [];
+    const spy = vi.spyOn(console, "log").mockImplementation((line: string) => void lines.push(line));
+    try {
+      const controller = createScheduledController({
+        scheduledTime: new Date(SLEEP_AT),
+        cron: "* * * * *",
+      });
+      const ctx = createExecutionContext();
+      await worker.scheduled(controller as never, { ...env }, ctx as never);
+      await waitOnExecutionContext(ctx);
+    } finally {
+      spy.mockRestore();
+    }
+    const ticks = lines.map((l) => JSON.parse(l)).filter((r) => r.msg === "tick");
+    expect(ticks).toEqual([
+      expect.objectContaining({
+        at: SLEEP_AT,
+        trigger: "cron",
+        host: "workers",
+        dryRun: false,
+        acted: 0,
+        advanced: 0,
+        errors: 0,
+      }),
+    ]);
+    // The handler's store is the D1 binding: nothing was scheduled, so nothing was written.
+    expect((await DB.prepare("SELECT COUNT(*) AS n FROM ledger").first<{ n: number }>())?.n).toBe(0);
+  });
+});
