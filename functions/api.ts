@@ -26,6 +26,33 @@ export interface AdminApiDeps {
 const DAY_MS = 24 * 3600 * 1000;
 const MAX_PLAN_WINDOW_MS = 31 * DAY_MS;
 const MAX_SNOOZE_MS = 7 * DAY_MS;
+const MAX_OPERATIONS_LIMIT = 1000;
+const OPERATION_STATUSES: readonly OperationStatus[] = [
+  "pending",
+  "running",
+  "waiting",
+  "succeeded",
+  "failed",
+  "cancelled",
+];
+
+const ISO_INSTANT = /^(\d{4})-(\d{2})-(\d{2})T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2})$/i;
+
+/**
+ * An ISO-8601 instant that carries its offset ("Z" or ±HH:MM), seconds optional. Anything else is
+ * undefined: `new Date()` alone would read "2026-11-23T20:00" in the host's own time zone and
+ * accept "12" as 2001-12-01.
+ */
+export function parseInstant(text: string): Date | undefined {
+  const match = ISO_INSTANT.exec(text);
+  if (!match) return undefined;
+  const instant = new Date(text);
+  if (Number.isNaN(instant.getTime())) return undefined;
+  // Date rolls 2026-02-30 over into March; refuse calendar dates that do not exist.
+  const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
+  const date = new Date(Date.UTC(year, month - 1, day));
+  return date.getUTCMonth() === month - 1 && date.getUTCDate() === day ? instant : undefined;
+}
 
 const snoozeBody = z
   .object({
@@ -33,10 +60,10 @@ const snoozeBody = z
       .datetime({ offset: true, message: "must be an ISO-8601 time, e.g. 2026-11-22T23:30:00+08:00" })
       .optional(),
     minutes: z
-      .number()
+      .number({ message: "must be a number of minutes, e.g. 60" })
       .int("must be whole minutes")
-      .min(1)
-      .max(MAX_SNOOZE_MS / 60_000)
+      .min(1, "must be at least 1 minute")
+      .max(MAX_SNOOZE_MS / 60_000, `a snooze may last at most 7 days (${MAX_SNOOZE_MS / 60_000} minutes)`)
       .optional(),
   })
   .refine((b) => (b.until === undefined) !== (b.minutes === undefined), {
@@ -103,14 +130,17 @@ export function adminApi(deps: AdminApiDeps): Hono {
 
   api.get("/plan", async (c) => {
     const now = deps.now();
-    const from = c.req.query("from") ? new Date(c.req.query("from")!) : now;
-    const to = c.req.query("to") ? new Date(c.req.query("to")!) : new Date(from.getTime() + 7 * DAY_MS);
-    if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime())) {
+    const fromText = c.req.query("from");
+    const toText = c.req.query("to");
+    const from = fromText === undefined ? now : parseInstant(fromText);
+    const to = toText === undefined ? from && new Date(from.getTime() + 7 * DAY_MS) : parseInstant(toText);
+    if (!from || !to) {
       return errorResponse(
         c,
         400,
         "invalid_window",
-        "from and to must be ISO-8601 times, e.g. 2026-11-22T00:00:00Z",
+        "from and to must be ISO-8601 times with an offset, e.g. 2026-11-22T00:00:00Z or 2026-11-22T08:00:00+08:00",
+        { field: from ? "to" : "from" },
       );
     }
     if (to <= from || to.getTime() - from.getTime() > MAX_PLAN_WINDOW_MS) {
@@ -140,18 +170,42 @@ export function adminApi(deps: AdminApiDeps): Hono {
   });
 
   api.get("/operations", async (c) => {
-    const status = c.req.query("status")?.split(",") as OperationStatus[] | undefined;
-    const limit = Math.min(Number(c.req.query("limit") ?? 100) || 100, 1000);
+    const status = c.req.query("status")?.split(",");
+    const unknown = status?.find((s) => !OPERATION_STATUSES.includes(s as OperationStatus));
+    if (unknown !== undefined) {
+      return errorResponse(
+        c,
+        400,
+        "invalid_status",
+        `unknown status "${unknown}"; give one or more of ${OPERATION_STATUSES.join(", ")}, comma-separated`,
+        { field: "status" },
+      );
+    }
+    const limitText = c.req.query("limit") ?? "100";
+    const limit = /^\d+$/.test(limitText) ? Number(limitText) : Number.NaN;
+    if (!(limit >= 1 && limit <= MAX_OPERATIONS_LIMIT)) {
+      return errorResponse(
+        c,
+        400,
+        "invalid_limit",
+        `limit must be a whole number from 1 to ${MAX_OPERATIONS_LIMIT}`,
+        { field: "limit" },
+      );
+    }
     const target = c.req.query("target");
-    const operations = await deps.store.operations.list(
-      { ...(status ? { status } : {}), ...(target ? { target } : {}), limit },
+    const matching = await deps.store.operations.list(
+      { ...(status ? { status: status as OperationStatus[] } : {}), ...(target ? { target } : {}) },
       deps.now(),
     );
-    return c.json({ operations, finished: FINISHED });
+    // The most recent `limit`, oldest first: finished operations are kept for 30 days, and the
+    // first hundred of those would hide tonight's.
+    return c.json({ operations: matching.slice(-limit), finished: FINISHED });
   });
 
   api.post("/targets/:id{.+}/snooze", async (c) => {
-    const id = decodeURIComponent(c.req.param("id"));
+    // Already percent-decoded by the router (acc%2Fc1 is acc/c1): decoding again would turn a
+    // literal "%2F" into "/" and throw on a stray "%".
+    const id = c.req.param("id");
     let body: unknown;
     try {
       body = await c.req.json();
@@ -180,6 +234,15 @@ export function adminApi(deps: AdminApiDeps): Hono {
       : new Date(now.getTime() + parsed.data.minutes! * 60_000);
     if (until.getTime() - now.getTime() > MAX_SNOOZE_MS) {
       return errorResponse(c, 400, "invalid_snooze", "a snooze may last at most 7 days", { field: "until" });
+    }
+    if (until <= now) {
+      return errorResponse(
+        c,
+        400,
+        "invalid_snooze",
+        `until must be in the future (it is now ${now.toISOString()})`,
+        { field: "until" },
+      );
     }
     for (let attempt = 0; attempt < 5; attempt++) {
       const current = await deps.store.targets.get(id, now);

@@ -4,7 +4,9 @@ import { parseArgs } from "node:util";
 import { ConfigError, configSecrets, loadConfig } from "../shared/config/config.ts";
 import { createLogger } from "../shared/log/logger.ts";
 import { calendarsFor } from "../shared/schedule/engine.ts";
+import { ScheduleDirectoryError } from "../shared/schedule/load.node.ts";
 import { compileSelector, planTransitions } from "../shared/schedule/plan.ts";
+import { parseInstant } from "./api.ts";
 import { createNodeRuntime, ScheduleLoadError } from "./runtime.node.ts";
 import { runTick } from "./tick.ts";
 
@@ -18,14 +20,17 @@ const DAY_MS = 24 * 3600 * 1000;
 export const PLAN_USAGE = `Usage: nightshift plan [--from T] [--to T] [--json]
        nightshift tick [--at T] [--dry-run]
 
-  T is an ISO-8601 time, e.g. 2026-11-23T20:00:00+08:00. plan shows the window [from, to]
-  (default: the next 7 days); tick runs one tick as if at T (default: now).`;
+  T is an ISO-8601 time with an offset, e.g. 2026-11-23T20:00:00+08:00 or 2026-11-23T12:00Z.
+  plan shows the transitions after --from up to --to (default: the next 7 days); tick runs one
+  tick as if at T (default: now).`;
 
 function instant(name: string, value: string | undefined): Date | undefined {
   if (value === undefined) return undefined;
-  const parsed = new Date(value);
-  if (Number.isNaN(parsed.getTime()))
-    throw new UsageError(`--${name} must be an ISO-8601 time, e.g. 2026-11-23T20:00:00+08:00`);
+  const parsed = parseInstant(value);
+  if (!parsed)
+    throw new UsageError(
+      `--${name} must be an ISO-8601 time with an offset, e.g. 2026-11-23T20:00:00+08:00 or 2026-11-23T12:00:00Z (got "${value}")`,
+    );
   return parsed;
 }
 
@@ -90,6 +95,10 @@ export async function runPlanOrTick(
   } catch (error) {
     if (error instanceof ScheduleLoadError) {
       for (const line of error.lines) out.stdout(line);
+      return 1;
+    }
+    if (error instanceof ScheduleDirectoryError) {
+      out.stderr(`NIGHTSHIFT_SCHEDULES_DIR: ${error.message}`);
       return 1;
     }
     throw error;
@@ -161,7 +170,12 @@ export async function runPlanOrTick(
       "target",
     ];
     const widths = columns.map(width);
-    out.stdout(columns.map((c, i) => c.toUpperCase().padEnd(widths[i]!)).join("  "));
+    out.stdout(
+      columns
+        .map((c, i) => c.toUpperCase().padEnd(widths[i]!))
+        .join("  ")
+        .trimEnd(),
+    );
     for (const row of rows)
       out.stdout(
         columns

@@ -18,8 +18,13 @@ export interface RunningServer {
 }
 
 const SHUTDOWN_GRACE_MS = 10_000;
-/** Against the sped-up sandbox a real minute is hours of cloud time: tick every 2 s instead. */
-const EMBEDDED_TICK_SECONDS = 2;
+/**
+ * Against the sped-up sandbox a real minute is hours of cloud time: tick every 10 cloud minutes
+ * instead, well inside a schedule's grace window (at speed 600, once a real second).
+ */
+const EMBEDDED_TICK_CLOUD_SECONDS = 600;
+const embeddedTickSeconds = (speed: number) =>
+  Math.min(60, Math.max(0.25, EMBEDDED_TICK_CLOUD_SECONDS / Math.max(speed, 1)));
 
 export async function startServer(
   config: Config,
@@ -63,7 +68,9 @@ export async function startServer(
   tick();
   const tickSeconds =
     options.tickSeconds ??
-    (runtime.sandbox && !config.tickSecondsSet ? EMBEDDED_TICK_SECONDS : config.tickSeconds);
+    (runtime.sandbox && !config.tickSecondsSet
+      ? embeddedTickSeconds(config.sandboxSpeed)
+      : config.tickSeconds);
   const timer = setInterval(tick, tickSeconds * 1000);
 
   log.info("nightshift started", {

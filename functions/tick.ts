@@ -34,6 +34,8 @@ export interface TickDeps {
   holder: string;
   /** Operations advanced per tick at most (keeps one invocation short). */
   operationLimit?: number;
+  /** Operations advanced at once (default: the runner's, 8). */
+  operationConcurrency?: number;
   /** Where outcome events go (EventBridge), when configured. */
   events?: EventPublisher;
   /** Pre-action notices: how to sign and send them. */
@@ -179,6 +181,7 @@ export async function runTick(input: {
       now,
       log: deps.log,
       limit: deps.operationLimit ?? 50,
+      ...(deps.operationConcurrency ? { concurrency: deps.operationConcurrency } : {}),
       holder: deps.holder,
     });
     report.operations.advanced = advanced.advanced;

@@ -1,0 +1,380 @@
+// Bench: one scheduled night for a large Huawei fleet, driven tick by tick through `runTick`
+// against an in-process sandbox, measuring how close the sleep phase comes to what the clouds
+// allow.
+//
+// TIME MODEL (virtual time). The sandbox clock stands still (speed 0) and moves only here. The
+// ticker fires every TICK_SECONDS of simulated time; a tick does not overlap the previous one (the
+// next starts at the first tick boundary after it ended). Inside a tick, time passes only while
+// requests wait for their rate slot: the HTTP client's per-account limiter (`ratePerSecond`, burst
+// 1) reads the simulated clock and sleeps on a virtual timer. When every request in progress is
+// parked on such a timer (no fetch in flight, no event-loop activity), the clock jumps to the
+// earliest timer — just as real time would pass while a real tick waits on its rate limits.
+// HTTP exchanges themselves take no simulated time. The sandbox's throttle is configured with the
+// same rate and counts against the simulated clock (its `realNow` is the simulated time), so a
+// request over the budget is answered 429 exactly as the gateway would; `throttled` counts those
+// (expected 0: the client paces itself).
+//
+// The fleet: `clusters` Huawei clusters over `accounts` accounts (one project each), 1-2 pools of
+// 1-3 nodes, seeded deterministically. One schedule (mode full) selects all: asleep at T, awake at
+// T+8h (the wake phase is driven only when asked: `wake: true`). The inventory is cached for 5 simulated minutes, as the Worker and Node hosts do.
+//
+// LOWER BOUND of the sleep phase = max(
+//   duration: the slowest cluster's fixed cloud work (pools down: NODE_DELETE_SECONDS + one
+//     NODE_STAGGER_SECONDS per further node of its largest pool; then HIBERNATE_SECONDS),
+//   rate: the most loaded account's requests in the sleep phase (from the sandbox request log, so
+//     the calls this implementation makes, polls and inventory included) / ratePerSecond).
+// ratio = measured / lower bound; measured runs from T to the end of the tick that saw the last
+// sleep operation succeed.
+import { runTick, type TickDeps } from "../../functions/tick.ts";
+import { createHttpClient, type HttpClient } from "../../shared/http/client.ts";
+import { createLogger } from "../../shared/log/logger.ts";
+import { cachedInventory, listInventory } from "../../shared/providers/inventory.ts";
+import { createProvider } from "../../shared/providers/registry.ts";
+import { sandboxAccounts } from "../../shared/sandbox/accounts.ts";
+import { seededRandom } from "../../shared/sandbox/clock.ts";
+import type { CloudName } from "../../shared/sandbox/cloud.ts";
+import type { FleetSpec } from "../../shared/sandbox/huawei/fleet.ts";
+import {
+  HIBERNATE_SECONDS,
+  NODE_DELETE_SECONDS,
+  NODE_STAGGER_SECONDS,
+} from "../../shared/sandbox/huawei/machine.ts";
+import { startSandbox } from "../../shared/sandbox/server.node.ts";
+import type { Schedule } from "../../shared/schedule/types.ts";
+import { memoryBackend } from "../../shared/store/memory.ts";
+import { createStore, type Operation } from "../../shared/store/store.ts";
+
+const TICK_SECONDS = 10;
+const INVENTORY_MAX_AGE_MS = 5 * 60 * 1000;
+/** Monday 20:00 in Shanghai: the sleep. The wake is 8 h later. */
+const SLEEP_AT = Date.parse("2026-03-02T12:00:00Z");
+const WAKE_AT = SLEEP_AT + 8 * 3600 * 1000;
+/** The first tick comes this early, so the inventory is listed before the night starts. */
+const LEAD_MS = 60 * 1000;
+/** A phase taking longer than this (simulated) means something is stuck: stop with an error. */
+const PHASE_LIMIT_MS = 3 * 3600 * 1000;
+const ACTIVE = ["pending", "running", "waiting"] as const;
+
+export interface NightBenchResult {
+  clusters: number;
+  accounts: number;
+  simulatedMinutes: number;
+  lowerBoundMinutes: number;
+  ratio: number;
+  apiCallsPerCluster: number;
+  realSeconds: number;
+  /** Which term of the lower bound was larger. */
+  boundBy: "duration" | "rate";
+  /** Requests the sandbox answered 429 (the client's pacing should keep this at 0). */
+  throttled: number;
+  /** Sleep and wake operations that did not succeed (expected 0). */
+  failed: number;
+  /** With `wake`: the wake phase, from T+8h to the last wake succeeding (simulated). */
+  wakeMinutes?: number;
+}
+
+interface Seeded {
+  fleet: FleetSpec;
+  /** The slowest cluster's fixed sleep work in seconds. */
+  longestSleepSeconds: number;
+}
+
+function seedFleet(clusters: number, accounts: number, random: () => number): Seeded {
+  const pick = (min: number, max: number) => min + Math.floor(random() * (max - min + 1));
+  const hex = () => Array.from({ length: 32 }, () => Math.floor(random() * 16).toString(16)).join("");
+  const accountSpecs = Array.from({ length: accounts }, (_, i) => ({
+    name: `bench-${String(i).padStart(3, "0")}`,
+    accessKeyId: `BENCHAK${String(i).padStart(6, "0")}`,
+    secretAccessKey: `bench-secret-${i}-${hex()}`,
+    projects: [{ region: "cn-north-4", projectId: hex() }],
+  }));
+  let longestSleepSeconds = 0;
+  const clusterSpecs = Array.from({ length: clusters }, (_, i) => {
+    const pools = Array.from({ length: pick(1, 2) }, (_, j) => ({
+      name: `pool-${j}`,
+      size: pick(1, 3),
+    }));
+    const largest = Math.max(...pools.map((p) => p.size));
+    longestSleepSeconds = Math.max(
+      longestSleepSeconds,
+      NODE_DELETE_SECONDS + (largest - 1) * NODE_STAGGER_SECONDS + HIBERNATE_SECONDS,
+    );
+    return {
+      projectId: accountSpecs[i % accounts]!.projects[0]!.projectId,
+      name: `night-${String(i).padStart(5, "0")}`,
+      tags: { bench: "night" },
+      nodePools: pools,
+    };
+  });
+  return { fleet: { accounts: accountSpecs, clusters: clusterSpecs }, longestSleepSeconds };
+}
+
+function schedule(): Schedule {
+  return {
+    name: "bench-night",
+    source: "test/bench/night.ts",
+    enabled: true,
+    timezone: "Asia/Shanghai",
+    mode: "full",
+    enforce: false,
+    targets: [{ providers: ["huawei"], tags: { bench: "night" } }],
+    rules: [
+      { to: "asleep", days: ["mon"], at: "20:00" },
+      { to: "awake", days: ["tue"], at: "04:00" },
+    ],
+    calendars: [],
+    holidays: "ignore",
+    makeupDayAs: "mon",
+    exceptions: [],
+    graceMinutes: 30,
+    minDwellMinutes: 60,
+    releaseNodes: false,
+    namespaces: [],
+  };
+}
+
+/** Simulated time that moves only when told, and timers on it. */
+function virtualTime(start: number, onAdvance: (ms: number) => void) {
+  let now = start;
+  const timers: Array<{ at: number; fire: () => void }> = [];
+  let activity = 0;
+  let fetching = 0;
+  let sending = 0;
+  return {
+    now: () => now,
+    touch: () => void activity++,
+    get activity() {
+      return activity;
+    },
+    /** Moves the clock forward to `at` (never back), firing the timers due by then. */
+    advanceTo(at: number) {
+      const target = Math.ceil(at);
+      if (target > now) {
+        onAdvance(target - now);
+        now = target;
+      }
+      const due = timers.filter((t) => t.at <= now);
+      for (const t of due) timers.splice(timers.indexOf(t), 1);
+      for (const t of due) t.fire();
+    },
+    sleep(ms: number): Promise<void> {
+      activity++;
+      if (!(ms > 0)) return Promise.resolve();
+      return new Promise((resolve) => timers.push({ at: now + ms, fire: resolve }));
+    },
+    get nextTimer(): number | undefined {
+      return timers.length === 0 ? undefined : Math.min(...timers.map((t) => t.at));
+    },
+    get parked() {
+      return timers.length;
+    },
+    fetchStarted: () => {
+      activity++;
+      fetching++;
+    },
+    fetchEnded: () => {
+      activity++;
+      fetching--;
+    },
+    sendStarted: () => {
+      activity++;
+      sending++;
+    },
+    sendEnded: () => {
+      activity++;
+      sending--;
+    },
+    /** Nothing in progress but requests parked on timers. */
+    get idle() {
+      return fetching === 0 && timers.length > 0 && sending === timers.length;
+    },
+  };
+}
+
+const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** Runs `work`, letting simulated time pass whenever everything is waiting on it. */
+async function withVirtualTime<T>(time: ReturnType<typeof virtualTime>, work: Promise<T>): Promise<T> {
+  let settled = false;
+  const watched = work.finally(() => {
+    settled = true;
+  });
+  watched.catch(() => {});
+  while (!settled) {
+    const seen = time.activity;
+    // A few event-loop turns with no activity: crypto and I/O callbacks have had their chance.
+    await turn();
+    await turn();
+    await turn();
+    if (settled) break;
+    if (time.activity !== seen || !time.idle) continue;
+    time.advanceTo(time.nextTimer!);
+  }
+  return watched;
+}
+
+export async function benchNight(options: {
+  clusters: number;
+  accounts: number;
+  ratePerSecond: number;
+  /** Also drive the wake at T+8h until every wake finished (doubles the real time). Default false. */
+  wake?: boolean;
+}): Promise<NightBenchResult> {
+  const { clusters, accounts, ratePerSecond } = options;
+  if (!(Number.isInteger(clusters) && clusters >= 1))
+    throw new Error(`benchNight: clusters must be an integer >= 1, got ${clusters}`);
+  if (!(Number.isInteger(accounts) && accounts >= 1 && accounts <= clusters))
+    throw new Error(`benchNight: accounts must be an integer in [1, clusters], got ${accounts}`);
+  if (!(ratePerSecond > 0 && Number.isFinite(ratePerSecond)))
+    throw new Error(`benchNight: ratePerSecond must be a positive number, got ${ratePerSecond}`);
+  const realStart = performance.now();
+
+  let clockOf: ((ms: number) => void) | undefined;
+  const time = virtualTime(SLEEP_AT - LEAD_MS, (ms) => clockOf?.(ms));
+  const running = await startSandbox({
+    speed: 0,
+    seed: 5,
+    start: new Date(time.now()),
+    realNow: () => time.now(),
+  });
+  clockOf = (ms) => running.sandbox.clock.advance(ms);
+  try {
+    const endpoint = running.sandbox.urlOf("huawei");
+    const seeded = seedFleet(clusters, accounts, seededRandom(clusters * 7919 + accounts));
+    await inspect(endpoint, "POST", "seed", seeded.fleet);
+    await inspect(endpoint, "PUT", "throttle", { ratePerSecond });
+
+    const base = createHttpClient({
+      fetch: async (input, init) => {
+        time.fetchStarted();
+        try {
+          const response = await globalThis.fetch(input, init);
+          // Read fully inside the count, so "no fetch in flight" means no I/O pending.
+          const body = await response.arrayBuffer();
+          return new Response(body.byteLength > 0 ? body : null, {
+            status: response.status,
+            headers: response.headers,
+          });
+        } finally {
+          time.fetchEnded();
+        }
+      },
+      ratePerSecond,
+      burst: 1,
+      now: () => new Date(time.now()),
+      sleep: (ms) => time.sleep(ms),
+      random: seededRandom(17),
+    });
+    const http: HttpClient = {
+      async send(request, send) {
+        time.sendStarted();
+        try {
+          return await base.send(request, send);
+        } finally {
+          time.sendEnded();
+        }
+      },
+    };
+    const huaweiAccounts = sandboxAccounts({
+      huawei: { endpoint, accounts: running.sandbox.clouds.huawei.accounts() },
+    } as unknown as Record<CloudName, Record<string, unknown>>);
+    const providers = new Map(
+      huaweiAccounts.map((a) => [
+        a.id,
+        createProvider(a, { http, now: () => new Date(time.now()), nonce: () => crypto.randomUUID() }),
+      ]),
+    );
+    const inventory = cachedInventory(() => listInventory([...providers.values()]), {
+      maxAgeMs: INVENTORY_MAX_AGE_MS,
+      now: () => new Date(time.now()),
+    });
+    const store = createStore(memoryBackend());
+    const deps: TickDeps = {
+      store,
+      log: createLogger({ level: "error", write: () => {}, now: () => new Date(time.now()) }),
+      schedules: [schedule()],
+      calendars: new Map(),
+      inventory: () => inventory.get(),
+      providerFor: (account) => providers.get(account),
+      holder: "bench:night",
+      operationLimit: clusters,
+    };
+
+    // Requests per account key and 429s, read from the sandbox log as the night goes.
+    const log = running.sandbox.log;
+    let seenSeq = 0;
+    let throttled = 0;
+    const requests: Array<{ at: number; key: string }> = [];
+    const drainLog = () => {
+      for (const entry of log.since(seenSeq, "huawei")) {
+        seenSeq = entry.seq;
+        if (entry.status === 429) throttled++;
+        requests.push({ at: Date.parse(entry.time), key: entry.accessKeyId ?? "" });
+      }
+    };
+
+    /** Ticks from `from` until `kind` operations for every cluster have finished; their end time. */
+    const runPhase = async (from: number, kind: "sleep" | "wake"): Promise<number> => {
+      let tickAt = from;
+      for (;;) {
+        time.advanceTo(tickAt);
+        await withVirtualTime(time, runTick({ now: new Date(tickAt), trigger: "ticker", deps }));
+        drainLog();
+        const ops = (await store.operations.list({}, new Date(time.now()))).filter((o) => o.kind === kind);
+        const active = ops.filter((o) => (ACTIVE as readonly string[]).includes(o.status));
+        if (tickAt >= SLEEP_AT && ops.length === clusters && active.length === 0) return time.now();
+        if (time.now() - from > PHASE_LIMIT_MS) {
+          throw new Error(
+            `benchNight: the ${kind} phase did not finish in ${PHASE_LIMIT_MS / 3_600_000} simulated hours ` +
+              `(${ops.length} of ${clusters} operations created, ${active.length} still active)`,
+          );
+        }
+        // No overlap: the next tick is the first boundary after this one ended.
+        const step = TICK_SECONDS * 1000;
+        tickAt += step * Math.max(1, Math.ceil((time.now() - tickAt) / step));
+      }
+    };
+
+    const sleptAt = await runPhase(SLEEP_AT - LEAD_MS, "sleep");
+    const sleepRequests = requests.filter((r) => r.at >= SLEEP_AT && r.at <= sleptAt);
+    const perKey = new Map<string, number>();
+    for (const r of sleepRequests) perKey.set(r.key, (perKey.get(r.key) ?? 0) + 1);
+    const busiest = Math.max(0, ...perKey.values());
+
+    const wokeAt = options.wake ? await runPhase(WAKE_AT - LEAD_MS, "wake") : undefined;
+    const all: Operation[] = await store.operations.list({}, new Date(time.now()));
+
+    const measured = sleptAt - SLEEP_AT;
+    const durationBound = seeded.longestSleepSeconds * 1000;
+    const rateBound = (busiest / ratePerSecond) * 1000;
+    const lowerBound = Math.max(durationBound, rateBound);
+    return {
+      clusters,
+      accounts,
+      simulatedMinutes: round(measured / 60_000),
+      lowerBoundMinutes: round(lowerBound / 60_000),
+      ratio: round(measured / lowerBound),
+      apiCallsPerCluster: round(sleepRequests.length / clusters),
+      realSeconds: round((performance.now() - realStart) / 1000),
+      boundBy: rateBound > durationBound ? "rate" : "duration",
+      throttled,
+      failed: all.filter((o) => o.status !== "succeeded").length,
+      ...(wokeAt !== undefined ? { wakeMinutes: round((wokeAt - WAKE_AT) / 60_000) } : {}),
+    };
+  } finally {
+    await running.stop();
+  }
+}
+
+const round = (n: number) => Math.round(n * 100) / 100;
+
+async function inspect(endpoint: string, method: string, path: string, body: unknown): Promise<void> {
+  const response = await fetch(`${endpoint}/_sandbox/${path}`, {
+    method,
+    body: JSON.stringify(body),
+    headers: { "content-type": "application/json" },
+  });
+  if (!response.ok) {
+    throw new Error(`benchNight: sandbox ${method} ${path}: ${response.status} ${await response.text()}`);
+  }
+}
