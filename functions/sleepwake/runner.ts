@@ -93,7 +93,8 @@ export async function runDueOperations(options: RunDueOptions): Promise<RunRepor
     (op) => op.nextAttemptAt === undefined || Date.parse(op.nextAttemptAt) <= now.getTime(),
   );
   report.due = due.length;
-  const batch = options.limit === undefined ? due : due.slice(0, options.limit);
+  const interleaved = interleaveByAccount(due);
+  const batch = options.limit === undefined ? interleaved : interleaved.slice(0, options.limit);
 
   let next = 0;
   const worker = async () => {
@@ -115,6 +116,26 @@ export async function runDueOperations(options: RunDueOptions): Promise<RunRepor
   const workers = Math.max(1, Math.min(options.concurrency ?? DEFAULT_CONCURRENCY, batch.length));
   await Promise.all(Array.from({ length: workers }, worker));
   return report;
+}
+
+/**
+ * Round-robin over accounts, keeping each account's own order: every account has its own API rate
+ * limit, so taking operations in creation order (grouped by account) would leave the workers queued
+ * behind one account's limit while the other accounts sit idle.
+ */
+export function interleaveByAccount(operations: readonly Operation[]): Operation[] {
+  const queues = new Map<string, Operation[]>();
+  for (const op of operations) {
+    const account = typeof op.data.account === "string" ? op.data.account : "";
+    const queue = queues.get(account) ?? [];
+    queue.push(op);
+    queues.set(account, queue);
+  }
+  const out: Operation[] = [];
+  for (let round = 0; out.length < operations.length; round++) {
+    for (const queue of queues.values()) if (round < queue.length) out.push(queue[round]!);
+  }
+  return out;
 }
 
 async function runOne(listed: Operation, options: RunDueOptions, report: RunReport): Promise<void> {

@@ -1,0 +1,25 @@
+import { describe, expect, it } from "vitest";
+import type { Operation } from "../../shared/store/store.ts";
+import { interleaveByAccount } from "./runner.ts";
+
+const op = (id: string, account: string) =>
+  ({
+    id,
+    target: `${account}/${id}`,
+    kind: "sleep",
+    status: "pending",
+    step: "start",
+    data: { account },
+    attempts: 0,
+    createdAt: "",
+    updatedAt: "",
+    version: 1,
+  }) as Operation;
+
+describe("interleaveByAccount", () => {
+  it("takes accounts in turn, keeping each account's own order, and loses nothing", () => {
+    const ops = [op("a1", "a"), op("a2", "a"), op("a3", "a"), op("b1", "b"), op("c1", "c"), op("c2", "c")];
+    expect(interleaveByAccount(ops).map((o) => o.id)).toEqual(["a1", "b1", "c1", "a2", "c2", "a3"]);
+    expect(interleaveByAccount([])).toEqual([]);
+  });
+});
