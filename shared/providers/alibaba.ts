@@ -45,6 +45,7 @@ import {
   type NodePool,
   type NodePoolAutoscaling,
   type Provider,
+  type ProviderAccount,
   type ProviderCapabilities,
   ProviderError,
   type ProviderErrorKind,
@@ -69,16 +70,8 @@ export interface AlibabaAsapiOptions {
 }
 
 export interface AlibabaProviderOptions {
-  account: {
-    id: string;
-    accessKeyId: string;
-    secretAccessKey: string;
-    securityToken?: string;
-    region: string;
-    projectId?: string;
-    /** Default `https://cs.<region>.aliyuncs.com`; required for ASAPI. */
-    endpoint?: string;
-  };
+  /** The endpoint defaults to `https://cs.<region>.aliyuncs.com`; required for ASAPI. */
+  account: ProviderAccount;
   http: HttpClient;
   now: () => Date;
   /** `x-acs-signature-nonce` for each attempt; default crypto.randomUUID. */

@@ -28,21 +28,14 @@ import {
   type Job,
   type Kubeconfig,
   type Provider,
+  type ProviderAccount,
   type ProviderCapabilities,
   ProviderError,
   type ProviderErrorKind,
 } from "./port.ts";
 
-export interface AutopilotAccount {
-  id: string;
-  accessKeyId: string;
-  secretAccessKey: string;
-  securityToken?: string;
-  region: string;
-  projectId?: string;
-  /** Defaults to `https://cce.{region}.myhuaweicloud.com` (Autopilot shares the CCE host). */
-  endpoint?: string;
-}
+/** The endpoint defaults to `https://cce.{region}.myhuaweicloud.com` (Autopilot shares the CCE host). */
+export type AutopilotAccount = ProviderAccount;
 
 export interface AutopilotProviderOptions {
   account: AutopilotAccount;

@@ -50,6 +50,7 @@ import {
   type NodePool,
   type NodePoolAutoscaling,
   type Provider,
+  type ProviderAccount,
   type ProviderCapabilities,
   ProviderError,
   type ProviderErrorKind,
@@ -69,16 +70,8 @@ export const BAIDU_CAPABILITIES: ProviderCapabilities = {
 };
 
 export interface BaiduProviderOptions {
-  account: {
-    id: string;
-    accessKeyId: string;
-    secretAccessKey: string;
-    securityToken?: string;
-    region: string;
-    projectId?: string;
-    /** Default `https://cce.{region}.baidubce.com`. */
-    endpoint?: string;
-  };
+  /** The endpoint defaults to `https://cce.{region}.baidubce.com`. */
+  account: ProviderAccount;
   http: HttpClient;
   now: () => Date;
   /** Unused: bce-auth-v1 has no nonce. Accepted so every provider takes the same options. */

@@ -39,6 +39,7 @@ import {
   type NodePool,
   type NodePoolAutoscaling,
   type Provider,
+  type ProviderAccount,
   type ProviderCapabilities,
   ProviderError,
   type ProviderErrorKind,
@@ -47,17 +48,8 @@ import {
 
 export { parseHuaweiTime } from "./huawei.schemas.ts";
 
-export interface HuaweiAccount {
-  id: string;
-  accessKeyId: string;
-  secretAccessKey: string;
-  securityToken?: string;
-  region: string;
-  /** Required: every CCE path names the project (one per region). */
-  projectId?: string;
-  /** Default `https://cce.{region}.myhuaweicloud.com`. */
-  endpoint?: string;
-}
+/** `projectId` is required; the endpoint defaults to `https://cce.{region}.myhuaweicloud.com`. */
+export type HuaweiAccount = ProviderAccount;
 
 export interface HuaweiProviderOptions {
   account: HuaweiAccount;

@@ -89,6 +89,19 @@ export interface ResizeRequest {
   allowNodeRelease?: boolean;
 }
 
+/** The account a client signs with (a configured Account fits it). */
+export interface ProviderAccount {
+  id: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  securityToken?: string;
+  region: string;
+  /** Huawei CCE and Autopilot: every path names the project (one per region). */
+  projectId?: string;
+  /** Overrides the vendor's public regional endpoint (each client documents its default). */
+  endpoint?: string;
+}
+
 export interface ProviderCapabilities {
   hibernate: boolean;
   nodePools: boolean;
