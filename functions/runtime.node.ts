@@ -89,6 +89,7 @@ export async function createNodeRuntime(
   const inventory = cachedInventory(() => listInventory(providers), {
     maxAgeMs: INVENTORY_MAX_AGE_MS,
     now: cloudNow,
+    refreshInBackground: true,
   });
   const kube = createKubernetesAccess();
   const eventBridge = eventBridgeFromEnv(options.env ?? process.env);
@@ -122,6 +123,7 @@ export async function createNodeRuntime(
       ...(events ? { events } : {}),
       notices: { settings: config.notices, fetch: (url, init) => transport.fetch(url, init) },
       holder: `${hostname()}:${process.pid}`,
+      clock: cloudNow,
     },
     async close() {
       await kube.close();

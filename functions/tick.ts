@@ -32,10 +32,14 @@ export interface TickDeps {
   kube?: KubernetesAccess;
   /** Identifies this process in leases (e.g. host name + pid). */
   holder: string;
-  /** Operations advanced per tick at most (keeps one invocation short). */
+  /** Operations advanced per tick at most. Default: every due one. */
   operationLimit?: number;
-  /** Operations advanced at once (default: the runner's, 8). */
+  /** Steps run per tick at most (Workers: keeps an invocation under its subrequest limit). Default: no limit. */
+  stepLimit?: number;
+  /** Operations advanced at once (default: the runner's, 16). */
   operationConcurrency?: number;
+  /** The time as a tick goes on (operations chain steps within a tick); default: the tick's time throughout. */
+  clock?: () => Date;
   /** Where outcome events go (EventBridge), when configured. */
   events?: EventPublisher;
   /** Pre-action notices: how to sign and send them. */
@@ -81,6 +85,9 @@ function factsOf(target: Target): TargetFacts {
     name: target.name,
     tags: target.tags,
     ...(observed ? { observed } : {}),
+    ...(target.nodePools.length > 0
+      ? { largestPool: Math.max(...target.nodePools.map((p) => p.desired)) }
+      : {}),
   };
 }
 
@@ -180,8 +187,10 @@ export async function runTick(input: {
       ...(deps.kube ? { kube: deps.kube } : {}),
       now,
       log: deps.log,
-      limit: deps.operationLimit ?? 50,
+      ...(deps.operationLimit !== undefined ? { limit: deps.operationLimit } : {}),
+      ...(deps.stepLimit !== undefined ? { stepLimit: deps.stepLimit } : {}),
       ...(deps.operationConcurrency ? { concurrency: deps.operationConcurrency } : {}),
+      ...(deps.clock ? { clock: deps.clock } : {}),
       holder: deps.holder,
     });
     report.operations.advanced = advanced.advanced;

@@ -33,6 +33,12 @@ interface Runtime {
 
 // Bindings are fixed for the life of an isolate, so the parsed configuration is kept per env object.
 const runtimes = new WeakMap<object, Runtime>();
+/**
+ * Sleep/wake steps one cron invocation runs at most. A step makes at most 3 requests, and Workers
+ * limits the subrequests of one invocation (1,000 on the paid plan by default): what is left over
+ * runs in the next minute's invocation.
+ */
+const WORKER_STEPS_PER_TICK = 250;
 
 function runtimeFor(env: WorkerEnv): Runtime {
   const cached = runtimes.get(env);
@@ -108,6 +114,8 @@ function runtimeFor(env: WorkerEnv): Runtime {
       notices: { settings: config.notices, fetch: (url, init) => fetch(url, init) },
       // No Kubernetes access on Workers: Autopilot workloads mode runs on the Node host.
       holder: `worker:${crypto.randomUUID()}`,
+      clock: () => new Date(),
+      stepLimit: WORKER_STEPS_PER_TICK,
     };
     runtime = { config, tickDeps, log, fetch: (request) => app.fetch(request, env) };
   } catch (error) {

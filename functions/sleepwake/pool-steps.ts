@@ -18,6 +18,7 @@ import {
   ledgerEntry,
   markHandled,
   moveOn,
+  moveOnAndPoll,
   recordConflict,
   type StepContext,
   type StepResult,
@@ -63,8 +64,9 @@ function awaitSize(ctx: StepContext, poolId: string, desired: number): void {
   ctx.progress.completions = { ...ctx.progress.completions, [poolId]: completion };
 }
 
+/** After one pool's change: the next pool, or the wait for them all. */
 const next = (ctx: StepContext, left: number, ledger: LedgerEntryInput[]) =>
-  left > 0 ? stay(ctx, ledger) : moveOn(ctx, ledger);
+  left > 0 ? stay(ctx, ledger) : moveOnAndPoll(ctx, ledger);
 
 export async function snapshotPoolsStep(ctx: StepContext): Promise<StepResult> {
   const pools = await ctx.deps.provider.listNodePools(ctx.input.clusterId);
@@ -263,7 +265,8 @@ export async function restoreAutoscaling(ctx: StepContext): Promise<StepResult> 
     const bounds = snap.autoscaling!;
     await ctx.deps.provider.setNodePoolAutoscaling(ctx.input.clusterId, pool.id, bounds);
     markHandled(ctx, snap.id);
-    return next(ctx, remaining(ctx, pools, wanted).length, [
+    const left = remaining(ctx, pools, wanted).length;
+    return (left > 0 ? stay : moveOn)(ctx, [
       ledgerEntry(ctx, "restore-autoscaling", {
         action: `autoscaler-on ${pool.name} ${bounds.min}-${bounds.max}`,
         pool: pool.id,

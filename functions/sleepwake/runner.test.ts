@@ -70,7 +70,9 @@ function fakeCloud(kind: ProviderKind = "huawei", sizes: Record<string, number> 
     account: "acct",
     region: "r1",
     capabilities: { hibernate: true, nodePools: true, shrinkRemovesNodes: false, kubeconfigValidity: "days" },
-    listClusters: () => call("listClusters", () => [cluster("c1")]),
+    // Steps read a cluster's phase from the account's listing (shared-reads.ts): a failing phase
+    // read is injected on listClusters.
+    listClusters: () => call("listClusters", () => [cluster("c1"), cluster("c2")]),
     getCluster: (id) => call("getCluster", () => cluster(id)),
     hibernate: (id) =>
       call("hibernate", () => {
@@ -158,6 +160,7 @@ async function createOp(
   return operation;
 }
 
+/** One step per operation per run: most tests here look at one step at a time (chaining: below). */
 function run(cloud: FakeCloud | Record<string, FakeCloud>, now: Date, extra: Partial<RunDueOptions> = {}) {
   const byAccount = "provider" in cloud ? { acct: cloud as FakeCloud } : (cloud as Record<string, FakeCloud>);
   return runDueOperations({
@@ -166,6 +169,7 @@ function run(cloud: FakeCloud | Record<string, FakeCloud>, now: Date, extra: Par
     now,
     log: log(),
     holder: "worker-1",
+    stepsPerOperation: 1,
     ...extra,
   });
 }
@@ -181,7 +185,7 @@ describe("back-off", () => {
 
   it("retries a transient error later, counting attempts, and clears the error once a step succeeds", async () => {
     const cloud = fakeCloud();
-    cloud.failNext.set("getCluster", [serverError(), serverError(), serverError()]);
+    cloud.failNext.set("listClusters", [serverError(), serverError(), serverError()]);
     const op = await createOp();
     const retries: Array<[string | undefined, number]> = [];
     let now = T0;
@@ -214,7 +218,7 @@ describe("back-off", () => {
 
   it("honours a Retry-After longer than the back-off", async () => {
     const cloud = fakeCloud();
-    cloud.failNext.set("getCluster", [serverError(300)]);
+    cloud.failNext.set("listClusters", [serverError(300)]);
     const op = await createOp();
     await run(cloud, T0);
     expect((await get(op.id)).nextAttemptAt).toBe(at(300).toISOString());
@@ -222,7 +226,7 @@ describe("back-off", () => {
 
   it("fails a permanent error at once, with a ledger entry and an outcome event", async () => {
     const cloud = fakeCloud();
-    cloud.failNext.set("getCluster", [
+    cloud.failNext.set("listClusters", [
       new ProviderError({
         kind: "auth",
         provider: "huawei",
@@ -249,7 +253,7 @@ describe("back-off", () => {
     const cloud = fakeCloud();
     const op = await createOp();
     cloud.failNext.set(
-      "getCluster",
+      "listClusters",
       Array.from({ length: 50 }, () => serverError()),
     );
     let now = T0;
@@ -272,7 +276,7 @@ describe("unstable clusters", () => {
     cloud.phase = "busy";
     const op = await createOp();
     await run(cloud, T0);
-    expect(await get(op.id)).toMatchObject({ status: "waiting", nextAttemptAt: at(30).toISOString() });
+    expect(await get(op.id)).toMatchObject({ status: "waiting", nextAttemptAt: at(60).toISOString() });
     await run(cloud, at(3 * 3600));
     expect((await get(op.id, at(3 * 3600))).status).toBe("waiting");
     await run(cloud, at(6 * 3600));
@@ -313,7 +317,7 @@ describe("leases, races, isolation", () => {
     const cloud = fakeCloud();
     const op = await createOp();
     cloud.onCall = async (method) => {
-      if (method !== "getCluster") return;
+      if (method !== "listClusters") return;
       const current = await get(op.id);
       await store.operations.update(
         op.id,
@@ -331,7 +335,7 @@ describe("leases, races, isolation", () => {
 
   it("one target's failure never stops the others", async () => {
     const broken = fakeCloud();
-    broken.failNext.set("getCluster", [new TypeError("boom")]);
+    broken.failNext.set("listClusters", [new TypeError("boom")]);
     const healthy = fakeCloud();
     const a = await createOp({ account: "broken" });
     const b = await createOp({ account: "healthy" });
@@ -366,6 +370,82 @@ describe("leases, races, isolation", () => {
     );
     const report = await run(cloud, T0);
     expect(report.due).toBe(0);
+  });
+});
+
+describe("steps chained in one run", () => {
+  const chained = (clouds: Record<string, FakeCloud>, extra: Partial<RunDueOptions> = {}) =>
+    runDueOperations({
+      store,
+      providers: (account) => clouds[account]?.provider,
+      now: T0,
+      log: log(),
+      holder: "worker-1",
+      ...extra,
+    });
+
+  it("runs an operation's steps back to back until it has to wait, writing each one", async () => {
+    const cloud = fakeCloud("huawei", { a: 2, b: 1 });
+    const op = await createOp();
+    const report = await chained({ acct: cloud });
+    expect(report.operations.map((o) => `${o.ran} → ${o.step}`)).toEqual([
+      "start → snapshot",
+      "snapshot → scale-pools-down",
+      "scale-pools-down → scale-pools-down",
+      "scale-pools-down → await-pools",
+    ]);
+    // Each step was written on its own (a crash repeats at most one), and the first poll waits a minute.
+    expect(await get(op.id)).toMatchObject({
+      status: "waiting",
+      step: "await-pools",
+      version: op.version + 4,
+      nextAttemptAt: at(60).toISOString(),
+    });
+    expect((await store.ledger.query({ operationId: op.id })).map((e) => e.kind)).toEqual([
+      "sleep.snapshot",
+      "sleep.scale-pool",
+      "sleep.scale-pool",
+    ]);
+    // One phase read from the listing, one pool listing; the pools it listed answer the reads
+    // before each resize, so the only other calls are the resizes.
+    expect(cloud.calls).toEqual(["listClusters", "listNodePools", "resizeNodePool", "resizeNodePool"]);
+  });
+
+  it("runs at most stepsPerOperation steps of one operation", async () => {
+    const clouds = { x: fakeCloud(), y: fakeCloud() };
+    const ops = [await createOp({ account: "x" }), await createOp({ account: "y" })];
+    const report = await chained(clouds, { stepsPerOperation: 2 });
+    expect(report.advanced).toBe(4);
+    for (const op of ops) expect((await get(op.id)).step).toBe("scale-pools-down");
+  });
+
+  it("takes no operation and ends every chain once stepLimit steps ran", async () => {
+    const clouds = { x: fakeCloud(), y: fakeCloud(), z: fakeCloud() };
+    for (const account of Object.keys(clouds)) await createOp({ account });
+    const report = await chained(clouds, { stepLimit: 3, concurrency: 1 });
+    expect(report).toMatchObject({ due: 3, advanced: 3 });
+    expect(report.operations.map((o) => o.operationId)).toEqual(
+      Array(3).fill(report.operations[0]!.operationId),
+    );
+    expect(clouds.z.calls).toEqual([]);
+  });
+
+  it("stops going on once half the lease is spent, and dates each step by the clock", async () => {
+    const cloud = fakeCloud();
+    const op = await createOp();
+    let reads = 0;
+    // The lease is taken at T0; the first step starts 70 s later (a slow run): no second step.
+    const report = await chained({ acct: cloud }, { clock: () => (reads++ === 0 ? T0 : at(70)) });
+    expect(report.advanced).toBe(1);
+    expect(await get(op.id, at(70))).toMatchObject({ step: "snapshot", updatedAt: at(70).toISOString() });
+  });
+
+  it("reads the phases of one account's clusters from one listing", async () => {
+    const cloud = fakeCloud();
+    await createOp({ clusterId: "c1" });
+    await createOp({ clusterId: "c2" });
+    await chained({ acct: cloud }, { stepsPerOperation: 1, concurrency: 1 });
+    expect(cloud.calls).toEqual(["listClusters"]);
   });
 });
 

@@ -1,10 +1,11 @@
-// Advances the due sleep/wake operations by one step each, as every tick does. Per operation:
-// take the target's lease, re-read the operation, run one step, write the result with
-// compare-and-set on the version read (a lost race means another worker advanced it: its result
-// stands and ours is dropped), append the ledger entries, release the lease. One target's failure
-// never stops the others. Transient cloud errors are retried with an exponential back-off (30 s
-// doubling to 30 min, no jitter: each operation is its own schedule), permanent ones fail the
-// operation with the error.
+// Advances the due sleep/wake operations, as every tick does. Per operation: take the target's
+// lease, re-read the operation, run one step, write the result with compare-and-set on the version
+// read (a lost race means another worker advanced it: its result stands and ours is dropped),
+// append the ledger entries; while the operation can go on at once (no wait for the cloud), run its
+// next step the same way, then release the lease. Every step is written before the next one runs,
+// so a crash anywhere repeats at most the step in progress. One target's failure never stops the
+// others. Transient cloud errors are retried with an exponential back-off (30 s doubling to 30 min,
+// no jitter: each operation is its own schedule), permanent ones fail the operation with the error.
 import type { Logger } from "../../shared/log/logger.ts";
 import { type Provider, ProviderError } from "../../shared/providers/port.ts";
 import {
@@ -15,6 +16,7 @@ import {
   StoreConflictError,
 } from "../../shared/store/store.ts";
 import { readProgress } from "./operation-data.ts";
+import { createSharedReads, type SharedReads } from "./shared-reads.ts";
 import { deadlineOf } from "./step-context.ts";
 import {
   advance,
@@ -32,7 +34,9 @@ export const LEASE_TTL_MS = 2 * 60 * 1000;
 export const BACKOFF_BASE_SECONDS = 30;
 export const BACKOFF_MAX_SECONDS = 30 * 60;
 const ACTIVE = ["pending", "running", "waiting"] as const;
-const DEFAULT_CONCURRENCY = 8;
+const DEFAULT_CONCURRENCY = 16;
+/** Steps one operation may run back to back in one call (a sleep has about 6 that need no wait). */
+export const DEFAULT_STEPS_PER_OPERATION = 12;
 
 /** The wait before retry number `failures` (1-based): 30 s, 60 s, 120 s, ... at most 30 min. */
 export function backoffSeconds(failures: number): number {
@@ -45,14 +49,24 @@ export interface RunDueOptions {
   providers: (account: string) => Provider | undefined;
   /** The Node host's Kubernetes access (Autopilot workloads); absent on Workers. */
   kube?: KubernetesAccess;
+  /** The time of the run: which operations are due, and the first step of each. */
   now: Date;
+  /** The time as the run goes on (steps chained after the first read it). Default: \`now\` throughout. */
+  clock?: () => Date;
   log: Logger;
   /** At most this many operations advanced in this run. */
   limit?: number;
+  /**
+   * At most this many steps in this run, all operations together (a step makes at most 3
+   * requests): once reached, no operation is taken and no chain goes on. Default: no limit.
+   */
+  stepLimit?: number;
   /** Who holds the leases (host and process), for people reading them. */
   holder: string;
-  /** Operations advanced at the same time (distinct targets). Default 8. */
+  /** Operations advanced at the same time (distinct targets). Default 16. */
   concurrency?: number;
+  /** Steps one operation may run back to back while it needs no wait. Default 12; 1 = one step per run. */
+  stepsPerOperation?: number;
   /** Receives each finished operation's outcome event (EventBridge, webhooks). Failures are logged only. */
   emit?: (event: SleepWakeEvent) => Promise<void> | void;
 }
@@ -70,7 +84,7 @@ export interface AdvancedOperation {
 export interface RunReport {
   /** Operations that were due (the oldest unfinished one per target). */
   due: number;
-  /** How many were advanced by a step (listed in `operations`). */
+  /** Steps run (listed in `operations`: an operation that went on at once appears once per step). */
   advanced: number;
   operations: AdvancedOperation[];
   skipped: Array<{ operationId: string; target: string; reason: "lease-held" | "lost-race" | "not-due" }>;
@@ -96,12 +110,13 @@ export async function runDueOperations(options: RunDueOptions): Promise<RunRepor
   const interleaved = interleaveByAccount(due);
   const batch = options.limit === undefined ? interleaved : interleaved.slice(0, options.limit);
 
+  const reads = createSharedReads(options.clock ?? (() => now));
   let next = 0;
   const worker = async () => {
-    while (next < batch.length) {
+    while (next < batch.length && !stepsSpent(options, report)) {
       const op = batch[next++]!;
       try {
-        await runOne(op, options, report);
+        await runOne(op, options, report, reads);
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
         report.errors.push({ operationId: op.id, target: op.target, message });
@@ -119,9 +134,11 @@ export async function runDueOperations(options: RunDueOptions): Promise<RunRepor
 }
 
 /**
- * Round-robin over accounts, keeping each account's own order: every account has its own API rate
- * limit, so taking operations in creation order (grouped by account) would leave the workers queued
- * behind one account's limit while the other accounts sit idle.
+ * The order a run takes due operations in. Every account has its own API rate limit, so they are
+ * taken round-robin over accounts (in creation order, the workers would queue behind one account's
+ * limit while the others sit idle). Within an account, the largest work first (the biggest node
+ * pool when planned: it takes longest to drain or fill), so the night ends sooner: the classic
+ * longest-job-first rule for finishing a set of jobs that share one resource.
  */
 export function interleaveByAccount(operations: readonly Operation[]): Operation[] {
   const queues = new Map<string, Operation[]>();
@@ -131,6 +148,8 @@ export function interleaveByAccount(operations: readonly Operation[]): Operation
     queue.push(op);
     queues.set(account, queue);
   }
+  // Array.prototype.sort is stable: equal work keeps creation order.
+  for (const queue of queues.values()) queue.sort((a, b) => workOf(b) - workOf(a));
   const out: Operation[] = [];
   for (let round = 0; out.length < operations.length; round++) {
     for (const queue of queues.values()) if (round < queue.length) out.push(queue[round]!);
@@ -138,59 +157,57 @@ export function interleaveByAccount(operations: readonly Operation[]): Operation
   return out;
 }
 
-async function runOne(listed: Operation, options: RunDueOptions, report: RunReport): Promise<void> {
-  const { store, now, holder } = options;
+const stepsSpent = (options: RunDueOptions, report: RunReport) =>
+  options.stepLimit !== undefined && report.advanced >= options.stepLimit;
+
+const workOf = (op: Operation) => (typeof op.data.largestPool === "number" ? op.data.largestPool : 0);
+
+async function runOne(
+  listed: Operation,
+  options: RunDueOptions,
+  report: RunReport,
+  reads: SharedReads,
+): Promise<void> {
+  const { store, holder } = options;
+  const clock = options.clock ?? (() => options.now);
   const log = options.log.child({ operation: listed.id, target: listed.target });
-  const lease = await store.leases.acquire(listed.target, { holder, ttlMs: LEASE_TTL_MS, now });
+  const started = clock();
+  const lease = await store.leases.acquire(listed.target, { holder, ttlMs: LEASE_TTL_MS, now: started });
   if (!lease.acquired) {
     report.skipped.push({ operationId: listed.id, target: listed.target, reason: "lease-held" });
     return;
   }
   try {
     // Re-read under the lease: another worker may have advanced it since the list.
-    const op = await store.operations.get(listed.id, now);
+    let op = await store.operations.get(listed.id, started);
     if (
       !op ||
       FINISHED.includes(op.status) ||
-      (op.nextAttemptAt !== undefined && Date.parse(op.nextAttemptAt) > now.getTime())
+      (op.nextAttemptAt !== undefined && Date.parse(op.nextAttemptAt) > started.getTime())
     ) {
       report.skipped.push({ operationId: listed.id, target: listed.target, reason: "not-due" });
       return;
     }
-    const { result, failed } = await step(op, options);
-    const written = await store.operations.update(op.id, op.version, changes(op, result, failed), { now });
-    if (!written.ok) {
-      log.warn("sleep/wake step lost a race: another worker advanced the operation; its result stands");
-      report.skipped.push({ operationId: op.id, target: op.target, reason: "lost-race" });
-      return;
-    }
-    for (const entry of result.ledger) await store.ledger.append(entry);
-    report.advanced++;
-    report.operations.push({
-      operationId: op.id,
-      target: op.target,
-      ran: op.step,
-      step: written.operation.step,
-      status: written.operation.status,
-      ...(result.error ? { error: result.error } : {}),
-    });
-    const fields = { ran: op.step, step: result.step, status: result.status, next: result.nextAttemptAt };
-    if (result.status === "failed")
-      log.error("sleep/wake operation failed", { ...fields, error: result.error });
-    else if (failed) log.warn("sleep/wake step failed; retrying later", { ...fields, error: result.error });
-    else log.info("sleep/wake step", fields);
-    if (result.event) {
-      report.events.push(result.event);
-      try {
-        await options.emit?.(result.event);
-      } catch (error) {
-        log.error("sleep/wake outcome event could not be sent", {
-          error: error instanceof Error ? error.message : String(error),
-        });
+    const maxSteps = options.stepsPerOperation ?? DEFAULT_STEPS_PER_OPERATION;
+    const provider = providerOf(op, options, reads);
+    for (let steps = 1; ; steps++) {
+      const now = clock();
+      const { result, failed } = await step(op, provider, { ...options, now });
+      const written = await store.operations.update(op.id, op.version, changes(op, result, failed), { now });
+      if (!written.ok) {
+        log.warn("sleep/wake step lost a race: another worker advanced the operation; its result stands");
+        report.skipped.push({ operationId: op.id, target: op.target, reason: "lost-race" });
+        return;
       }
+      await record(op, result, failed, written.operation, options, report, log);
+      op = written.operation;
+      const goesOn = op.status === "running" && op.nextAttemptAt === undefined;
+      // Half the lease is kept in hand: a slow step never runs on a lease about to lapse.
+      const leaseLeft = clock().getTime() - started.getTime() < LEASE_TTL_MS / 2;
+      if (!goesOn || steps >= maxSteps || !leaseLeft || stepsSpent(options, report)) return;
     }
   } finally {
-    await store.leases.release(listed.target, { token: lease.token, now }).catch((error: unknown) =>
+    await store.leases.release(listed.target, { token: lease.token, now: clock() }).catch((error: unknown) =>
       log.warn("lease release failed; it expires by itself", {
         error: error instanceof Error ? error.message : String(error),
       }),
@@ -198,27 +215,77 @@ async function runOne(listed: Operation, options: RunDueOptions, report: RunRepo
   }
 }
 
-/** One step, or the retry / failure its error calls for. `failed`: the step threw. */
-async function step(op: Operation, options: RunDueOptions): Promise<{ result: StepResult; failed: boolean }> {
-  const { now } = options;
-  const account = typeof op.data.account === "string" ? op.data.account : "";
-  let provider: Provider | undefined;
-  let why = "it is not configured (NIGHTSHIFT_ACCOUNT_<NAME>_* variables)";
-  try {
-    provider = options.providers(account);
-  } catch (error) {
-    why = error instanceof Error ? error.message : String(error);
+/** A step's result is written: its ledger entries, the report, the log line and its outcome event. */
+async function record(
+  op: Operation,
+  result: StepResult,
+  failed: boolean,
+  written: Operation,
+  options: RunDueOptions,
+  report: RunReport,
+  log: Logger,
+): Promise<void> {
+  for (const entry of result.ledger) await options.store.ledger.append(entry);
+  report.advanced++;
+  report.operations.push({
+    operationId: op.id,
+    target: op.target,
+    ran: op.step,
+    step: written.step,
+    status: written.status,
+    ...(result.error ? { error: result.error } : {}),
+  });
+  const fields = { ran: op.step, step: result.step, status: result.status, next: result.nextAttemptAt };
+  if (result.status === "failed")
+    log.error("sleep/wake operation failed", { ...fields, error: result.error });
+  else if (failed) log.warn("sleep/wake step failed; retrying later", { ...fields, error: result.error });
+  else log.info("sleep/wake step", fields);
+  if (result.event) {
+    report.events.push(result.event);
+    try {
+      await options.emit?.(result.event);
+    } catch (error) {
+      log.error("sleep/wake outcome event could not be sent", {
+        error: error instanceof Error ? error.message : String(error),
+      });
+    }
   }
-  if (!provider) {
+}
+
+/** The operation's account's provider (with this run's shared reads), or why there is none. */
+function providerOf(
+  op: Operation,
+  options: RunDueOptions,
+  reads: SharedReads,
+): { provider: Provider } | { missing: string } {
+  const account = typeof op.data.account === "string" ? op.data.account : "";
+  try {
+    const provider = options.providers(account);
+    if (provider) return { provider: reads.forOperation(provider) };
     return {
-      result: failOperation(op, now, { kind: "invalid", message: `no cloud account "${account}": ${why}` }),
-      failed: true,
+      missing: `no cloud account "${account}": it is not configured (NIGHTSHIFT_ACCOUNT_<NAME>_* variables)`,
     };
+  } catch (error) {
+    return {
+      missing: `no cloud account "${account}": ${error instanceof Error ? error.message : String(error)}`,
+    };
+  }
+}
+
+/** One step, or the retry / failure its error calls for. `failed`: the step threw. */
+async function step(
+  op: Operation,
+  found: ReturnType<typeof providerOf>,
+  options: RunDueOptions,
+): Promise<{ result: StepResult; failed: boolean }> {
+  const { now } = options;
+  if ("missing" in found) {
+    return { result: failOperation(op, now, { kind: "invalid", message: found.missing }), failed: true };
   }
   try {
     const result = await advance(op, {
       store: options.store,
-      provider,
+      provider: found.provider,
       ...(options.kube ? { kube: options.kube } : {}),
       now,
     });

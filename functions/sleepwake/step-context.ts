@@ -8,8 +8,20 @@ import type { Operation, Store } from "../../shared/store/store.ts";
 import type { Conflict, Progress, SleepWakeInput } from "./operation-data.ts";
 import { type StepName, stepAfter } from "./plan-steps.ts";
 
-/** How often a waiting step polls the cloud again. */
-export const POLL_SECONDS = 30;
+/** How often a waiting step polls the cloud again (each poll is a request against the account's rate). */
+export const POLL_SECONDS = 15;
+/**
+ * How often a wait for a cluster's phase polls again: more often, because one listing per account
+ * answers the phase polls of all its clusters (functions/sleepwake/shared-reads.ts).
+ */
+export const PHASE_POLL_SECONDS = 10;
+/** How often a cluster in an unstable phase (upgrading, scaling, frozen, error) is looked at again. */
+export const UNSTABLE_POLL_SECONDS = 60;
+/**
+ * The first poll after issuing a change. Removing or adding machines and hibernating or waking a
+ * control plane take minutes: a look within the first minute would spend a request to learn nothing.
+ */
+export const FIRST_POLL_SECONDS = 60;
 /** A cluster that stays unstable (or a step that keeps failing) this long after the operation was created fails it. */
 export const DEADLINE_MS = 6 * 3600 * 1000;
 
@@ -163,6 +175,21 @@ export function moveTo(ctx: StepContext, step: StepName, ledger: LedgerEntryInpu
 
 export const moveOn = (ctx: StepContext, ledger: LedgerEntryInput[] = []) =>
   moveTo(ctx, stepAfter(ctx.plan, ctx.step), ledger);
+
+/**
+ * Moves on after issuing the change the next step waits for: that step's first poll comes
+ * FIRST_POLL_SECONDS later rather than straight away (within the same run it could only find the
+ * change just accepted, and would spend a request of the account's rate budget to learn it).
+ */
+export function moveOnAndPoll(ctx: StepContext, ledger: LedgerEntryInput[]): StepResult {
+  const moved = moveOn(ctx, ledger);
+  if (moved.status !== "running") return moved;
+  return {
+    ...moved,
+    status: "waiting",
+    nextAttemptAt: new Date(ctx.now.getTime() + FIRST_POLL_SECONDS * 1000),
+  };
+}
 
 /** Stays on this step and stops here for this invocation (one cloud call made, more to do). */
 export function stay(ctx: StepContext, ledger: LedgerEntryInput[]): StepResult {

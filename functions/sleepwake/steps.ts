@@ -24,10 +24,13 @@ import {
   finish,
   ledgerEntry,
   moveOn,
+  moveOnAndPoll,
   moveTo,
+  PHASE_POLL_SECONDS,
   type StepContext,
   type StepDeps,
   type StepResult,
+  UNSTABLE_POLL_SECONDS,
   wait,
 } from "./step-context.ts";
 import {
@@ -154,7 +157,7 @@ async function checkCluster(ctx: StepContext): Promise<StepResult> {
       return finish(ctx, [], reason);
     }
     if (cluster.phase === "hibernating") return wait(ctx, `cluster ${cluster.name} to finish hibernating`);
-    if (cluster.phase !== "running") return wait(ctx, unstable(cluster));
+    if (cluster.phase !== "running") return wait(ctx, unstable(cluster), [], UNSTABLE_POLL_SECONDS);
     return moveOn(ctx);
   }
 
@@ -163,7 +166,7 @@ async function checkCluster(ctx: StepContext): Promise<StepResult> {
     if (cluster.phase === "hibernated") return moveTo(ctx, "awake");
     if (cluster.phase === "waking") return moveTo(ctx, "await-running");
     if (cluster.phase === "running") return moveTo(ctx, stepAfter(plan, "await-running"));
-    return wait(ctx, unstable(cluster));
+    return wait(ctx, unstable(cluster), [], UNSTABLE_POLL_SECONDS);
   }
   if (cluster.phase === "hibernated") {
     return wait(
@@ -171,14 +174,14 @@ async function checkCluster(ctx: StepContext): Promise<StepResult> {
       `cluster ${cluster.name} to be woken (it is hibernated; mode ${input.mode} does not wake it)`,
     );
   }
-  if (cluster.phase !== "running") return wait(ctx, unstable(cluster));
+  if (cluster.phase !== "running") return wait(ctx, unstable(cluster), [], UNSTABLE_POLL_SECONDS);
   return moveOn(ctx);
 }
 
 async function hibernate(ctx: StepContext): Promise<StepResult> {
   const completion = await ctx.deps.provider.hibernate(ctx.input.clusterId);
   ctx.progress.completions = { cluster: completion };
-  return moveOn(ctx, [
+  return moveOnAndPoll(ctx, [
     ledgerEntry(ctx, "hibernate", {
       action: "hibernate",
       before: { phase: "running" },
@@ -194,16 +197,17 @@ async function awaitHibernation(ctx: StepContext): Promise<StepResult> {
     delete ctx.progress.completions;
     return moveOn(ctx);
   }
-  if (cluster.phase === "hibernating") return wait(ctx, `cluster ${cluster.name} to hibernate`);
+  if (cluster.phase === "hibernating")
+    return wait(ctx, `cluster ${cluster.name} to hibernate`, [], PHASE_POLL_SECONDS);
   // The request did not take (refused, or woken meanwhile): issue it again once the cluster allows.
   if (cluster.phase === "running") return moveTo(ctx, "hibernate");
-  return wait(ctx, unstable(cluster));
+  return wait(ctx, unstable(cluster), [], UNSTABLE_POLL_SECONDS);
 }
 
 async function awake(ctx: StepContext): Promise<StepResult> {
   const completion = await ctx.deps.provider.awake(ctx.input.clusterId);
   ctx.progress.completions = { cluster: completion };
-  return moveOn(ctx, [
+  return moveOnAndPoll(ctx, [
     ledgerEntry(ctx, "awake", {
       action: "awake",
       before: { phase: "hibernated" },
@@ -219,9 +223,9 @@ async function awaitRunning(ctx: StepContext): Promise<StepResult> {
     delete ctx.progress.completions;
     return moveOn(ctx);
   }
-  if (cluster.phase === "waking") return wait(ctx, `cluster ${cluster.name} to wake`);
+  if (cluster.phase === "waking") return wait(ctx, `cluster ${cluster.name} to wake`, [], PHASE_POLL_SECONDS);
   if (cluster.phase === "hibernated") return moveTo(ctx, "awake");
-  return wait(ctx, unstable(cluster));
+  return wait(ctx, unstable(cluster), [], UNSTABLE_POLL_SECONDS);
 }
 
 /** The data itself is unreadable: fail without touching anything, naming the field. */

@@ -77,22 +77,51 @@ export async function listInventory(
  * The inventory, listed again only when older than `maxAgeMs`: listing every cluster every
  * minute would spend the accounts' API rate on nothing. `invalidate()` forces the next call to
  * list (e.g. after an operation changed a cluster).
+ *
+ * With `refreshInBackground`, a stale inventory is still answered while the new listing runs (the
+ * next call gets the new one): listing a large fleet takes many rate-limited requests, and a tick
+ * should not hold every operation back meanwhile. Only for hosts whose process outlives the call
+ * (Node); a Worker invocation may be cut off before a background listing ends.
  */
 export function cachedInventory(
   list: () => Promise<Inventory>,
-  options: { maxAgeMs: number; now: () => Date },
+  options: { maxAgeMs: number; now: () => Date; refreshInBackground?: boolean },
 ) {
   let cached: { at: number; value: Promise<Inventory> } | undefined;
+  let refreshing: Promise<Inventory> | undefined;
+  const start = (now: number) => {
+    const value = list();
+    const entry = { at: now, value };
+    // A failed listing is not cached: the next call tries again.
+    value.catch(() => {
+      if (cached === entry) cached = undefined;
+    });
+    return { entry, value };
+  };
   return {
     get(): Promise<Inventory> {
       const now = options.now().getTime();
-      if (!cached || now - cached.at >= options.maxAgeMs || now < cached.at) {
-        const value = list();
-        cached = { at: now, value };
-        // A failed listing is not cached: the next call tries again.
-        value.catch(() => {
-          if (cached?.value === value) cached = undefined;
-        });
+      const stale = !cached || now - cached.at >= options.maxAgeMs || now < cached.at;
+      if (!stale) return cached!.value;
+      if (!options.refreshInBackground || !cached) {
+        cached = start(now).entry;
+        return cached.value;
+      }
+      if (!refreshing) {
+        const { entry, value } = start(now);
+        const previous = cached;
+        refreshing = value;
+        value.then(
+          () => {
+            if (cached === previous) cached = entry;
+          },
+          () => {},
+        );
+        value
+          .finally(() => {
+            refreshing = undefined;
+          })
+          .catch(() => {});
       }
       return cached.value;
     },

@@ -26,6 +26,11 @@ export interface TargetFacts {
   tags: Record<string, string>;
   /** What the cloud shows now, when known: for `enforce`. */
   observed?: DesiredState;
+  /**
+   * The largest node pool's size when planned, when known: a larger pool takes longer to drain or
+   * fill, so the runner starts its operation before smaller ones of the same account.
+   */
+  largestPool?: number;
 }
 
 export type SkipReason =
@@ -221,6 +226,7 @@ export function operationFor(
       slot: decision.transition.slot,
       releaseNodes: schedule.releaseNodes,
       namespaces: [...schedule.namespaces],
+      ...(target.largestPool !== undefined ? { largestPool: target.largestPool } : {}),
     },
   };
 }

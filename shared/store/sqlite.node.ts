@@ -77,8 +77,9 @@ export async function sqliteBackend(path: string, options: SqliteBackendOptions 
   const db = new DatabaseSync(path);
   try {
     // The busy timeout first: switching to WAL itself needs a lock another opener may hold.
-    db.exec(`PRAGMA busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5000))}`);
-    db.exec("PRAGMA journal_mode = WAL");
+    const busyTimeoutMs = Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5000));
+    db.exec(`PRAGMA busy_timeout = ${busyTimeoutMs}`);
+    await switchToWal(db, busyTimeoutMs);
     transaction(db, () => {
       db.exec(SQL.schemaVersionTable);
       const current = Number(db.prepare(SQL.schemaVersion).get()?.version ?? 0);
@@ -91,6 +92,25 @@ export async function sqliteBackend(path: string, options: SqliteBackendOptions 
     throw error;
   }
   return openedBackend(db, options.sweepBatch ?? SWEEP_BATCH);
+}
+
+/**
+ * SQLite may answer "database is locked" to the switch to WAL at once, without waiting out the
+ * busy timeout (several processes opening a new file together): try again until the timeout.
+ */
+async function switchToWal(db: DatabaseSync, busyTimeoutMs: number): Promise<void> {
+  const giveUpAt = Date.now() + busyTimeoutMs;
+  for (;;) {
+    try {
+      db.exec("PRAGMA journal_mode = WAL");
+      return;
+    } catch (error) {
+      const busy =
+        (error as { errcode?: number }).errcode === 5 || (error as { errcode?: number }).errcode === 6;
+      if (!busy || Date.now() >= giveUpAt) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 10 + Math.random() * 40));
+    }
+  }
 }
 
 /** BEGIN IMMEDIATE takes the write lock up front, so the busy timeout applies to it, not mid-way. */

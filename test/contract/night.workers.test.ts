@@ -135,10 +135,8 @@ describe("a scheduled night in the Workers runtime, every provider and mode, thr
     const wakes = async () =>
       (await store.operations.list({}, night.now())).filter((op) => op.kind === "wake");
     for (let i = 0; i < MAX_TICKS; i++) {
-      reports.push(await night.tick(deps));
-      if (night.now().toISOString() >= WAKE_AT && finished(await wakes())) break;
-      if (night.now().getTime() + TICK_SECONDS * 1000 > Date.parse(WAKE_AT) && asleep.size === 0) {
-        // The last tick before 08:00: the clouds as the night left them.
+      if (night.now().toISOString() >= WAKE_AT && asleep.size === 0) {
+        // Before the 08:00 tick (which wakes them at once): the clouds as the night left them.
         for (const [name, cluster] of clusters) {
           asleep.set(name, {
             vendorPhase: (await cluster.provider.getCluster(cluster.clusterId)).vendorPhase,
@@ -146,6 +144,8 @@ describe("a scheduled night in the Workers runtime, every provider and mode, thr
           });
         }
       }
+      reports.push(await night.tick(deps));
+      if (night.now().toISOString() >= WAKE_AT && finished(await wakes())) break;
       await night.advance(TICK_SECONDS);
     }
     await night.faults({ serverError: 0, throttle: 0 });

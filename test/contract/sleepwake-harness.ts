@@ -153,7 +153,8 @@ export async function startNightHarness(options: {
         if (!op || FINISHED.includes(op.status)) throw new Error(`operation ${id} ended before step ${step}`);
         const due = op.nextAttemptAt === undefined || Date.parse(op.nextAttemptAt) <= simNow.getTime();
         if (op.step === step && due) return op;
-        if (due) await harness.tick();
+        // One step per tick, so the operation can be caught at `step`.
+        if (due) await harness.tick({ stepsPerOperation: 1 });
         else await harness.advanceClock(TICK_SECONDS);
       }
       throw new Error(`operation ${id} never reached step ${step}`);

@@ -364,7 +364,7 @@ describe("a step repeated after a crash (the cloud call made, the store write lo
     let op = await night.runUntilStep(sleep.id, "scale-pools-down");
     // Turn the autoscalers off first, so the next run is a resize.
     while ((await provider.listNodePools(clusterId)).some((p) => p.autoscaling?.enabled)) {
-      await night.tick();
+      await night.tick({ stepsPerOperation: 1 });
       op = (await night.store.operations.get(sleep.id, night.now()))!;
     }
     const deps = { store: night.store, provider, now: night.now() };

@@ -1,0 +1,104 @@
+// Reads that the steps of one runner call share, so a night spends each account's API rate budget
+// on changes rather than on asking the same question many times:
+// - cluster phases: one listClusters per account answers the getCluster of every operation of
+//   that account in the run, for CLUSTER_LIST_MAX_AGE_MS (a fleet's hibernation polls then cost
+//   one request per account instead of one per cluster);
+// - node pools: the steps one operation chains in the run reuse the pools it already read, until
+//   it changes that pool.
+// A read never answers for a cluster or pool changed after it was made (a change goes through the
+// same wrapper), so a step never mistakes the state before its own change for the state after it.
+import type { Cluster, NodePool, Provider } from "../../shared/providers/port.ts";
+
+/** How long one listing answers for the phases of an account's clusters. */
+export const CLUSTER_LIST_MAX_AGE_MS = 5_000;
+
+interface Listing {
+  at: number;
+  clusters: Promise<Map<string, Cluster>>;
+}
+
+interface AccountReads {
+  listing?: Listing;
+  /** When a change to each cluster was last issued (a listing older than that says nothing of it). */
+  changedAt: Map<string, number>;
+}
+
+export interface SharedReads {
+  /** The provider an operation's steps use in this run: `provider` with the shared reads. */
+  forOperation(provider: Provider): Provider;
+}
+
+export function createSharedReads(clock: () => Date): SharedReads {
+  const accounts = new Map<Provider, AccountReads>();
+  const readsOf = (provider: Provider) => {
+    let reads = accounts.get(provider);
+    if (!reads) {
+      reads = { changedAt: new Map() };
+      accounts.set(provider, reads);
+    }
+    return reads;
+  };
+
+  const clusterPhase = async (provider: Provider, clusterId: string): Promise<Cluster> => {
+    const reads = readsOf(provider);
+    const now = clock().getTime();
+    const changed = reads.changedAt.get(clusterId) ?? Number.NEGATIVE_INFINITY;
+    let listing = reads.listing;
+    if (!listing || now - listing.at > CLUSTER_LIST_MAX_AGE_MS || listing.at <= changed) {
+      const clusters = provider.listClusters().then((list) => new Map(list.map((c) => [c.id, c])));
+      listing = { at: now, clusters };
+      reads.listing = listing;
+      // A failed listing is not kept: the next read asks again (and this one reports the error).
+      clusters.catch(() => {
+        if (reads.listing === listing) delete reads.listing;
+      });
+    }
+    const found = (await listing.clusters).get(clusterId);
+    // Not listed (created since, or a listing that pages): ask for it alone.
+    return found ?? provider.getCluster(clusterId);
+  };
+
+  return {
+    forOperation(provider) {
+      const reads = readsOf(provider);
+      const pools = new Map<string, NodePool>();
+      const poolKey = (clusterId: string, poolId: string) => `${clusterId}/${poolId}`;
+      const changing = <T>(clusterId: string, poolId: string | undefined, call: () => Promise<T>) => {
+        reads.changedAt.set(clusterId, clock().getTime());
+        if (poolId === undefined) {
+          for (const key of [...pools.keys()]) if (key.startsWith(`${clusterId}/`)) pools.delete(key);
+        } else pools.delete(poolKey(clusterId, poolId));
+        return call();
+      };
+      return {
+        kind: provider.kind,
+        account: provider.account,
+        region: provider.region,
+        capabilities: provider.capabilities,
+        listClusters: () => provider.listClusters(),
+        listNodes: (clusterId, poolId) => provider.listNodes(clusterId, poolId),
+        issueKubeconfig: (clusterId, validity) => provider.issueKubeconfig(clusterId, validity),
+        getJob: (jobId) => provider.getJob(jobId),
+        getCluster: (clusterId) => clusterPhase(provider, clusterId),
+        async listNodePools(clusterId) {
+          const listed = await provider.listNodePools(clusterId);
+          for (const pool of listed) pools.set(poolKey(clusterId, pool.id), pool);
+          return listed;
+        },
+        async getNodePool(clusterId, poolId) {
+          const known = pools.get(poolKey(clusterId, poolId));
+          if (known) return known;
+          const pool = await provider.getNodePool(clusterId, poolId);
+          pools.set(poolKey(clusterId, poolId), pool);
+          return pool;
+        },
+        hibernate: (clusterId) => changing(clusterId, undefined, () => provider.hibernate(clusterId)),
+        awake: (clusterId) => changing(clusterId, undefined, () => provider.awake(clusterId)),
+        resizeNodePool: (clusterId, poolId, request) =>
+          changing(clusterId, poolId, () => provider.resizeNodePool(clusterId, poolId, request)),
+        setNodePoolAutoscaling: (clusterId, poolId, bounds) =>
+          changing(clusterId, poolId, () => provider.setNodePoolAutoscaling(clusterId, poolId, bounds)),
+      };
+    },
+  };
+}
