@@ -114,7 +114,6 @@ function runtimeFor(env: WorkerEnv): Runtime {
       notices: { settings: config.notices, fetch: (url, init) => fetch(url, init) },
       // No Kubernetes access on Workers: Autopilot workloads mode runs on the Node host.
       holder: `worker:${crypto.randomUUID()}`,
-      clock: () => new Date(),
       stepLimit: WORKER_STEPS_PER_TICK,
     };
     runtime = { config, tickDeps, log, fetch: (request) => app.fetch(request, env) };
@@ -137,8 +136,15 @@ export default {
     const runtime = runtimeFor(env);
     if (!runtime.tickDeps)
       throw new Error("nightshift is not configured correctly; see the log for the settings to fix");
-    const deps = runtime.tickDeps;
     const now = new Date(controller.scheduledTime);
+    // The tick's time as it runs: the cron's scheduled time plus the time this invocation has run
+    // (the same as the real clock, up to the cron's start delay), so every step of the tick agrees
+    // with the time the tick was planned at.
+    const started = Date.now();
+    const deps: TickDeps = {
+      ...runtime.tickDeps,
+      clock: () => new Date(controller.scheduledTime + (Date.now() - started)),
+    };
     ctx.waitUntil(
       (async () => {
         await runTick({ now, trigger: "cron", deps });

@@ -19,6 +19,8 @@ export interface SandboxContext {
   faults: FaultControl;
   /** Real time in ms, for delays that must pass in real time (slow answers, throttle windows). */
   realNow: () => number;
+  /** The time request signatures are judged by (their age): see SandboxOptions.signaturesBy. */
+  signatureNow: () => Date;
   /** The base URL a listener got once the server started (e.g. for kubeconfig `server:` fields). */
   urlOf(listener: string): string;
 }

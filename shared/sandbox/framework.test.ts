@@ -55,6 +55,7 @@ function harness(random: () => number = seededRandom(7)) {
     throttle,
     faults,
     realNow,
+    signatureNow: () => clock.now(),
     urlOf: () => "http://sandbox",
   } satisfies SandboxContext;
   const log = createRequestLog();

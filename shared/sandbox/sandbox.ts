@@ -27,6 +27,13 @@ export interface SandboxOptions {
   /** Requests per second per access key before the gateway answers 429 (default: unlimited). */
   ratePerSecond?: number;
   realNow?: () => number;
+  /**
+   * Which clock judges a request signature's age. "sandbox" (the default): the simulated clock,
+   * so clients sign with the sandbox's time (GET /_sandbox/clock). "real": real time, for a
+   * client that can only sign with the real clock (a Worker in workerd) while the test moves the
+   * simulated clock. Everything else still runs on the simulated clock.
+   */
+  signaturesBy?: "sandbox" | "real";
 }
 
 export interface Sandbox {
@@ -54,6 +61,7 @@ export async function createSandbox(options: SandboxOptions = {}): Promise<Sandb
     realNow,
   });
   const seed = options.seed ?? 1;
+  const signatureNow = options.signaturesBy === "real" ? () => new Date(realNow()) : () => clock.now();
   const ca = await createSandboxCa({ now: clock.now(), random: seededRandom(seed) });
   const urls = new Map<string, string>();
   const urlOf = (listener: string) => {
@@ -73,6 +81,7 @@ export async function createSandbox(options: SandboxOptions = {}): Promise<Sandb
       throttle: createThrottle({ ratePerSecond: options.ratePerSecond ?? Number.POSITIVE_INFINITY, realNow }),
       faults: createFaultControl(),
       realNow,
+      signatureNow,
       urlOf,
     };
     contexts[name] = ctx;

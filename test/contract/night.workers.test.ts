@@ -3,6 +3,8 @@
 // minutes from Monday 19:40 to Tuesday past 08:00 (Asia/Shanghai) against the sandbox clouds, with
 // 10% server errors and 5% throttling on every cloud. One schedule per provider and mode. What the
 // CLOUDS say is checked: asleep before 08:00, and after the wake every pool as it was before.
+// Then the Worker's real `scheduled` export, configured with an account through its environment
+// and the bundled example schedules, sleeps and wakes that account's cluster over D1.
 import {
   createExecutionContext,
   createScheduledController,
@@ -13,9 +15,12 @@ import type { D1Database } from "@cloudflare/workers-types";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { TickReport } from "../../functions/tick.ts";
 import worker from "../../functions/worker.workers.ts";
+import { createHttpClient } from "../../shared/http/client.ts";
+import { createProvider } from "../../shared/providers/registry.ts";
 import type { Schedule, SleepMode, Weekday } from "../../shared/schedule/types.ts";
 import { d1Backend, migrateD1 } from "../../shared/store/d1.workers.ts";
 import { createStore, FINISHED, type Operation, type Store } from "../../shared/store/store.ts";
+import { newSandbox } from "../setup/sandbox.ts";
 import {
   type ClusterRef,
   type ResolvedCluster,
@@ -305,4 +310,87 @@ describe("the Worker's scheduled export", () => {
     // The handler's store is the D1 binding: nothing was scheduled, so nothing was written.
     expect((await DB.prepare("SELECT COUNT(*) AS n FROM ledger").first<{ n: number }>())?.n).toBe(0);
   });
+
+  it("with an account configured: the bundled example schedule sleeps and wakes its cluster", async () => {
+    const store = await emptiedStore();
+    // The Worker signs with the real clock, as it must against real clouds; this sandbox's clock
+    // is simulated (moved by the test), so it judges signature age by real time.
+    const sb = await newSandbox({ speed: 0, seed: 8, start: START, signaturesBy: "real" });
+    const lines: string[] = [];
+    const spy = vi.spyOn(console, "log").mockImplementation((line: string) => void lines.push(line));
+    try {
+      const account = sb.huawei.accounts.find((a) => a.name === "qa-team-cn-north-4")!;
+      const prefix = "NIGHTSHIFT_ACCOUNT_SANDBOX_HUAWEI_QA_TEAM_CN_NORTH_4_";
+      const workerEnv = {
+        ...env,
+        [`${prefix}VENDOR`]: "huawei",
+        [`${prefix}ACCESS_KEY_ID`]: account.accessKeyId,
+        [`${prefix}SECRET_ACCESS_KEY`]: account.secretAccessKey,
+        [`${prefix}REGION`]: account.region,
+        [`${prefix}PROJECT_ID`]: account.projectId!,
+        [`${prefix}ENDPOINT`]: sb.huawei.endpoint,
+      };
+      const provider = createProvider(
+        {
+          id: "sandbox-huawei-qa-team-cn-north-4",
+          vendor: "huawei",
+          accessKeyId: account.accessKeyId,
+          secretAccessKey: account.secretAccessKey,
+          region: account.region,
+          projectId: account.projectId!,
+          endpoint: sb.huawei.endpoint,
+        },
+        {
+          http: createHttpClient({ fetch: (i, init) => fetch(i, init) }),
+          now: () => new Date(),
+          nonce: () => crypto.randomUUID(),
+        },
+      );
+      // qa-weeknights (schedules/huawei-qa-weeknights.yaml) selects env=qa in this account: qa-e2e.
+      const cluster = (await provider.listClusters()).find((c) => c.name === "qa-e2e")!;
+      const targetId = `sandbox-huawei-qa-team-cn-north-4/${cluster.id}`;
+      const before = poolShape(await provider.listNodePools(cluster.id));
+
+      let simNow = new Date((await sb.inspect("huawei", "GET", "clock")).now);
+      let asleepPhase: string | undefined;
+      const opsOf = async () =>
+        (await store.operations.list({}, simNow)).filter((o) => o.target === targetId);
+      for (let i = 0; i < MAX_TICKS; i++) {
+        if (simNow.toISOString() >= WAKE_AT && asleepPhase === undefined)
+          asleepPhase = (await provider.getCluster(cluster.id)).vendorPhase;
+        const controller = createScheduledController({ scheduledTime: simNow, cron: "* * * * *" });
+        const ctx = createExecutionContext();
+        await worker.scheduled(controller as never, workerEnv, ctx as never);
+        await waitOnExecutionContext(ctx);
+        const ops = await opsOf();
+        if (ops.length === 2 && ops.every((o) => FINISHED.includes(o.status))) break;
+        simNow = new Date(
+          (await sb.inspect("huawei", "POST", "clock", { advanceSeconds: TICK_SECONDS })).now,
+        );
+      }
+
+      const ops = await opsOf();
+      expect(ops.map((o) => [o.kind, o.id, o.status])).toEqual([
+        ["sleep", `qa-weeknights:asleep:2026-03-02T20:00@${targetId}`, "succeeded"],
+        ["wake", `qa-weeknights:awake:2026-03-03T08:00@${targetId}`, "succeeded"],
+      ]);
+      expect(asleepPhase).toBe("Hibernation");
+      expect(poolShape(await provider.listNodePools(cluster.id))).toEqual(before);
+      expect((await provider.getCluster(cluster.id)).vendorPhase).toBe("Available");
+      const kinds = (await store.ledger.query({ target: targetId, limit: 1000 })).map((e) => e.kind);
+      expect(kinds.filter((k) => k === "sleep.hibernate" || k === "wake.awake")).toEqual([
+        "sleep.hibernate",
+        "wake.awake",
+      ]);
+      // Every request the Worker signed with the real clock was accepted.
+      const requests = (await sb.inspect("huawei", "GET", "requests")).requests as Array<{ status: number }>;
+      expect(requests.length).toBeGreaterThan(0);
+      expect(requests.filter((r) => r.status === 401 || r.status === 403)).toEqual([]);
+      const ticks = lines.map((l) => JSON.parse(l)).filter((r) => r.msg === "tick");
+      expect(ticks.every((t) => t.trigger === "cron" && t.host === "workers" && t.errors === 0)).toBe(true);
+    } finally {
+      spy.mockRestore();
+      await sb.stop();
+    }
+  }, 60_000);
 });

@@ -24,6 +24,7 @@ async function handle(method: string, path: string, body: string): Promise<[numb
       seed: options.seed ?? 1,
       ...(options.start ? { start: new Date(options.start) } : {}),
       ...(options.ratePerSecond ? { ratePerSecond: options.ratePerSecond } : {}),
+      ...(options.signaturesBy ? { signaturesBy: options.signaturesBy } : {}),
     });
     const id = String(++counter);
     running.set(id, started);

@@ -28,7 +28,13 @@ export interface TestSandbox {
 }
 
 export async function newSandbox(
-  options: { speed?: number; seed?: number; start?: string; ratePerSecond?: number } = {},
+  options: {
+    speed?: number;
+    seed?: number;
+    start?: string;
+    ratePerSecond?: number;
+    signaturesBy?: "sandbox" | "real";
+  } = {},
 ): Promise<TestSandbox> {
   const factory = inject("sandboxFactory");
   const response = await fetch(`${factory}/sandboxes`, { method: "POST", body: JSON.stringify(options) });

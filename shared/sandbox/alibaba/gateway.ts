@@ -111,7 +111,7 @@ export function gateway(ctx: SandboxContext, current: () => AckState): Middlewar
     c.req.raw.headers.forEach((value, name) => {
       headers[name] = value;
     });
-    const now = ctx.clock.now();
+    const now = ctx.signatureNow();
     const verdict = await verifyAlibaba(
       { method: c.req.method, url: c.req.url, headers, body },
       (id) => state.accounts.find((a) => a.accessKeyId === id)?.secretAccessKey,

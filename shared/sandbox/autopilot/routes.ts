@@ -189,7 +189,7 @@ export function autopilotRoutes(ctx: SandboxContext, holder: StateHolder): Hono 
     c.req.raw.headers.forEach((value, name) => {
       headers[name] = value;
     });
-    const now = ctx.clock.now();
+    const now = ctx.signatureNow();
     const verdict = await verifyHuawei(
       { method: c.req.method, url: c.req.url, headers, body },
       (accessKeyId) => findAccountByKey(state, accessKeyId)?.secretAccessKey,

@@ -46,6 +46,7 @@ export async function inProcessAutopilot(seed = 1): Promise<InProcessAutopilot> 
     throttle: createThrottle({ ratePerSecond: Number.POSITIVE_INFINITY, realNow: () => 0 }),
     faults: createFaultControl(),
     realNow: () => TEST_START.getTime(),
+    signatureNow: () => clock.now(),
     urlOf: (listener) => {
       if (listener === KUBERNETES_LISTENER) return TEST_KUBERNETES_URL;
       throw new Error(`no listener ${listener}`);

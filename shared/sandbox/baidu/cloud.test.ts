@@ -48,6 +48,7 @@ beforeEach(async () => {
   const realNow = () => real++;
   ctx = {
     clock: createSimClock({ start: START, speed: 0, realNow }),
+    signatureNow: () => ctx.clock.now(),
     random: seededRandom(5),
     ca: await createSandboxCa({ now: START, random: seededRandom(1) }),
     throttle: createThrottle({ ratePerSecond: Number.POSITIVE_INFINITY, realNow }),

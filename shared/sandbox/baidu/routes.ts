@@ -99,7 +99,7 @@ export function baiduRoutes(ctx: SandboxContext, store: BaiduStore): Hono {
     const verdict = await verifyBaidu(
       { method: c.req.method, url: c.req.url, headers, body },
       (accessKeyId) => accounts.find((a) => a.accessKeyId === accessKeyId)?.secretAccessKey,
-      { now: at },
+      { now: ctx.signatureNow() },
     );
     if (!verdict.ok) {
       const [status, code] = {

@@ -32,6 +32,7 @@ beforeEach(async () => {
   const realNow = () => real;
   ctx = {
     clock: createSimClock({ start: START, speed: 0, realNow }),
+    signatureNow: () => ctx.clock.now(),
     random: seededRandom(11),
     ca: await createSandboxCa({ now: START, random: seededRandom(12) }),
     throttle: createThrottle({ ratePerSecond: Number.POSITIVE_INFINITY, realNow }),

@@ -178,7 +178,7 @@ export function huaweiRoutes(ctx: SandboxContext, holder: StateHolder): Hono {
     const verdict = await verifyHuawei(
       { method: c.req.method, url: c.req.url, headers, body },
       (ak) => accountOf(ak)?.secretAccessKey,
-      { now: ctx.clock.now() },
+      { now: ctx.signatureNow() },
     );
     if (!verdict.ok) return apigErrorResponse("APIG.0301", rid);
     c.set(ACCESS_KEY_VAR, verdict.accessKeyId);
