@@ -39,6 +39,7 @@ import {
   type Cluster,
   type ClusterPhase,
   type Completion,
+  errorsOf,
   type Job,
   type Kubeconfig,
   type Node,
@@ -47,7 +48,6 @@ import {
   type Provider,
   type ProviderAccount,
   type ProviderCapabilities,
-  ProviderError,
   type ProviderErrorKind,
   type ResizeRequest,
 } from "./port.ts";
@@ -380,17 +380,7 @@ export function createAlibabaProvider(options: AlibabaProviderOptions): AlibabaP
     ...(account.securityToken ? { securityToken: account.securityToken } : {}),
   };
 
-  const fail = (api: string, kind: ProviderErrorKind, message: string, extra: Partial<ProviderError> = {}) =>
-    new ProviderError({
-      kind,
-      provider: "alibaba",
-      api,
-      message,
-      ...(extra.status !== undefined ? { status: extra.status } : {}),
-      ...(extra.code !== undefined ? { code: extra.code } : {}),
-      ...(extra.requestId !== undefined ? { requestId: extra.requestId } : {}),
-      ...(extra.retryAfterSeconds !== undefined ? { retryAfterSeconds: extra.retryAfterSeconds } : {}),
-    });
+  const fail = errorsOf("alibaba");
 
   async function exchange(api: string, spec: CallSpec): Promise<ReceivedResponse> {
     const body = spec.body === undefined ? undefined : JSON.stringify(spec.body);
@@ -446,12 +436,11 @@ export function createAlibabaProvider(options: AlibabaProviderOptions): AlibabaP
         error.code === "InvalidTimeStamp.Expired"
           ? " (the request Date is more than 15 minutes away from the cloud's clock: check this host's clock)"
           : "";
-      const retryAfter = retryAfterSeconds(response);
       throw fail(api, kind, `${error.code}: ${error.message}${hint}`, {
         status: response.status,
         code: error.code,
-        ...(error.requestId ? { requestId: error.requestId } : {}),
-        ...(retryAfter !== undefined ? { retryAfterSeconds: retryAfter } : {}),
+        requestId: error.requestId,
+        retryAfterSeconds: retryAfterSeconds(response),
       });
     }
   }

@@ -122,17 +122,15 @@ export function errorFromResponse(api: string, response: ReceivedResponse): Prov
   } catch {
     // Not JSON (a proxy's HTML page, an empty 502): the status says enough.
   }
-  const requestId = response.headers.get("x-request-id") ?? undefined;
-  const retryAfter = retryAfterSeconds(response.headers);
   return new ProviderError({
     kind: errorKind(response.status, code),
     provider: "autopilot",
     api,
     message,
     status: response.status,
-    ...(code ? { code } : {}),
-    ...(requestId ? { requestId } : {}),
-    ...(retryAfter !== undefined ? { retryAfterSeconds: retryAfter } : {}),
+    code,
+    requestId: response.headers.get("x-request-id") ?? undefined,
+    retryAfterSeconds: retryAfterSeconds(response.headers),
   });
 }
 

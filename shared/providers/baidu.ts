@@ -40,22 +40,23 @@ import {
   pageSchema,
   taskSchema,
 } from "./baidu.schemas.ts";
-import {
-  type Cluster,
-  type ClusterPhase,
-  type Completion,
-  type Job,
-  type Kubeconfig,
-  type Node,
-  type NodePool,
-  type NodePoolAutoscaling,
-  type Provider,
-  type ProviderAccount,
-  type ProviderCapabilities,
+import type {
+  Cluster,
+  ClusterPhase,
+  Completion,
+  Job,
+  Kubeconfig,
+  Node,
+  NodePool,
+  NodePoolAutoscaling,
+  Provider,
+  ProviderAccount,
+  ProviderCapabilities,
   ProviderError,
-  type ProviderErrorKind,
-  type ResizeRequest,
+  ProviderErrorKind,
+  ResizeRequest,
 } from "./port.ts";
+import { errorsOf } from "./port.ts";
 
 export const BAIDU_PATH_PREFIXES = ["/v2", "/api/cce/service/v2"] as const;
 export const BAIDU_KUBECONFIG_TYPES = ["vpc", "public", "internal"] as const;
@@ -183,17 +184,7 @@ export function createBaiduProvider(options: BaiduProviderOptions): BaiduProvide
     ...(account.securityToken ? { securityToken: account.securityToken } : {}),
   };
 
-  const fail = (kind: ProviderErrorKind, api: string, message: string, extra: Partial<ProviderError> = {}) =>
-    new ProviderError({
-      kind,
-      provider: "baidu",
-      api,
-      message,
-      ...(extra.status !== undefined ? { status: extra.status } : {}),
-      ...(extra.code !== undefined ? { code: extra.code } : {}),
-      ...(extra.requestId !== undefined ? { requestId: extra.requestId } : {}),
-      ...(extra.retryAfterSeconds !== undefined ? { retryAfterSeconds: extra.retryAfterSeconds } : {}),
-    });
+  const fail = errorsOf("baidu");
 
   const sign = async (request: OutboundRequest): Promise<Record<string, string>> => {
     const signed = await signBaidu(request, credentials, { now: options.now() });
@@ -239,13 +230,12 @@ export function createBaiduProvider(options: BaiduProviderOptions): BaiduProvide
     else if (status >= 500) kind = "server";
     else kind = "invalid";
     const message = `${status}${code ? ` ${code}` : ""}: ${body.message ?? (response.text.slice(0, 200) || "no body")}`;
-    return fail(kind, api, message, {
+    return fail(api, kind, message, {
       status,
-      ...(code !== undefined ? { code } : {}),
-      ...(requestId ? { requestId } : {}),
-      ...(kind === "throttled" && retryAfter !== undefined
-        ? { retryAfterSeconds: Math.ceil(retryAfter / 1000) }
-        : {}),
+      code,
+      requestId,
+      retryAfterSeconds:
+        kind === "throttled" && retryAfter !== undefined ? Math.ceil(retryAfter / 1000) : undefined,
     });
   }
 
@@ -274,8 +264,8 @@ export function createBaiduProvider(options: BaiduProviderOptions): BaiduProvide
       });
     } catch (error) {
       if (error instanceof HttpFailure)
-        throw fail(error.kind, spec.api, error.message.replace(`${spec.api}: `, ""));
-      if (error instanceof SignerInputError) throw fail("invalid", spec.api, `cannot sign: ${error.message}`);
+        throw fail(spec.api, error.kind, error.message.replace(`${spec.api}: `, ""));
+      if (error instanceof SignerInputError) throw fail(spec.api, "invalid", `cannot sign: ${error.message}`);
       throw error;
     }
     if (response.status < 200 || response.status >= 300) throw errorFrom(spec.api, response);
@@ -284,22 +274,19 @@ export function createBaiduProvider(options: BaiduProviderOptions): BaiduProvide
     try {
       json = JSON.parse(response.text);
     } catch {
-      throw fail("malformed-response", spec.api, `the ${response.status} body is not JSON`, {
+      throw fail(spec.api, "malformed-response", `the ${response.status} body is not JSON`, {
         status: response.status,
-        ...(requestId ? { requestId } : {}),
+        requestId,
       });
     }
     const parsed = spec.schema.safeParse(json);
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
       throw fail(
-        "malformed-response",
         spec.api,
+        "malformed-response",
         `response field ${fieldPath(issue.path)}: ${issue.message}`,
-        {
-          status: response.status,
-          ...(requestId ? { requestId } : {}),
-        },
+        { status: response.status, requestId },
       );
     }
     return parsed.data;
@@ -317,7 +304,7 @@ export function createBaiduProvider(options: BaiduProviderOptions): BaiduProvide
   }
 
   const id = (value: string, what: string, api: string) => {
-    if (!/^[A-Za-z0-9._-]+$/.test(value)) throw fail("invalid", api, `${what} "${value}" is not a valid id`);
+    if (!/^[A-Za-z0-9._-]+$/.test(value)) throw fail(api, "invalid", `${what} "${value}" is not a valid id`);
     return value;
   };
   const groupPath = (clusterId: string, poolId: string, api: string) =>
@@ -444,15 +431,15 @@ export function createBaiduProvider(options: BaiduProviderOptions): BaiduProvide
 
     async hibernate() {
       throw fail(
-        "unsupported",
         "baidu.hibernate",
+        "unsupported",
         "Baidu CCE has no hibernate API; scale instance groups to 0 instead",
       );
     },
     async awake() {
       throw fail(
-        "unsupported",
         "baidu.awake",
+        "unsupported",
         "Baidu CCE has no hibernate API; restore instance-group replicas instead",
       );
     },
@@ -484,7 +471,7 @@ export function createBaiduProvider(options: BaiduProviderOptions): BaiduProvide
     async resizeNodePool(clusterId, poolId, request: ResizeRequest) {
       const api = "baidu.resizeNodePool";
       if (!Number.isInteger(request.desired) || request.desired < 0) {
-        throw fail("invalid", api, `desired must be a whole number of 0 or more, got ${request.desired}`);
+        throw fail(api, "invalid", `desired must be a whole number of 0 or more, got ${request.desired}`);
       }
       await call({
         api,
@@ -507,7 +494,7 @@ export function createBaiduProvider(options: BaiduProviderOptions): BaiduProvide
       const api = "baidu.setNodePoolAutoscaling";
       const { min, max, enabled } = bounds;
       if (!Number.isInteger(min) || !Number.isInteger(max) || min < 0 || min > max) {
-        throw fail("invalid", api, `bounds must be whole numbers with 0 <= min <= max, got ${min}..${max}`);
+        throw fail(api, "invalid", `bounds must be whole numbers with 0 <= min <= max, got ${min}..${max}`);
       }
       // GET first: the PUT replaces the whole autoscaler spec, so keep the group's priority.
       const group = await getGroup(clusterId, poolId, api);
@@ -594,8 +581,8 @@ export function createBaiduProvider(options: BaiduProviderOptions): BaiduProvide
       } catch (error) {
         if (error instanceof KubeconfigError) {
           throw fail(
-            "malformed-response",
             api,
+            "malformed-response",
             `response field kubeConfig (YAML) ${error.field}: ${error.message.slice(error.field.length + 2)}`,
           );
         }
@@ -649,7 +636,7 @@ export function createBaiduProvider(options: BaiduProviderOptions): BaiduProvide
     async scaleUpNodePool(clusterId, poolId, upToReplicas) {
       const api = "baidu.scaleUpNodePool";
       if (!Number.isInteger(upToReplicas) || upToReplicas <= 0) {
-        throw fail("invalid", api, `upToReplicas must be a whole number above 0, got ${upToReplicas}`);
+        throw fail(api, "invalid", `upToReplicas must be a whole number above 0, got ${upToReplicas}`);
       }
       const body = await call({
         api,
@@ -664,7 +651,7 @@ export function createBaiduProvider(options: BaiduProviderOptions): BaiduProvide
 
     async scaleDownNodePool(clusterId, poolId, nodeIds) {
       const api = "baidu.scaleDownNodePool";
-      if (nodeIds.length === 0) throw fail("invalid", api, "name at least one node to remove");
+      if (nodeIds.length === 0) throw fail(api, "invalid", "name at least one node to remove");
       const body = await call({
         api,
         method: "PUT",

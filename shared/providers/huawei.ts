@@ -33,6 +33,7 @@ import {
   type Cluster,
   type ClusterPhase,
   type Completion,
+  errorsOf,
   type Job,
   type Kubeconfig,
   type Node,
@@ -141,9 +142,9 @@ export function huaweiError(api: string, response: ReceivedResponse, now: Date):
     api,
     message: `${response.status}${vendor.code ? ` ${vendor.code}` : ""}: ${summary}${vendor.detail ? ` (${vendor.detail})` : ""}`,
     status: response.status,
-    ...(vendor.code ? { code: vendor.code } : {}),
-    ...(requestId ? { requestId } : {}),
-    ...(wait !== undefined ? { retryAfterSeconds: Math.ceil(wait / 1000) } : {}),
+    code: vendor.code,
+    requestId,
+    retryAfterSeconds: wait === undefined ? undefined : Math.ceil(wait / 1000),
   });
 }
 
@@ -180,8 +181,7 @@ export function createHuaweiProvider(options: HuaweiProviderOptions): HuaweiProv
   };
   const id = encodeURIComponent;
 
-  const fail = (api: string, kind: ProviderErrorKind, message: string, extra: { status?: number } = {}) =>
-    new ProviderError({ kind, provider: "huawei", api, message, ...extra });
+  const fail = errorsOf("huawei");
 
   async function sign(request: {
     method: string;
@@ -417,8 +417,8 @@ export function createHuaweiProvider(options: HuaweiProviderOptions): HuaweiProv
           api,
           message: `${error.message.replace(`${api}: `, "")}; the cluster is ${cluster.vendorPhase}`,
           status: 400,
-          ...(error.code ? { code: error.code } : {}),
-          ...(error.requestId ? { requestId: error.requestId } : {}),
+          code: error.code,
+          requestId: error.requestId,
         });
       }
     }

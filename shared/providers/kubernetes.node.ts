@@ -108,7 +108,7 @@ function errorFromStatus(api: string, status: number, text: string, headers: Hea
     api,
     message,
     status,
-    ...(reason ? { code: reason } : {}),
+    code: reason,
     ...(retryAfter && /^\d+$/.test(retryAfter) ? { retryAfterSeconds: Number(retryAfter) } : {}),
   });
 }

@@ -148,6 +148,20 @@ export type ProviderErrorKind =
   | "network"
   | "malformed-response"; // the cloud answered something we cannot read
 
+/** What a ProviderError may say besides its kind and message (each left out when undefined). */
+export interface ProviderErrorDetails {
+  status?: number | undefined;
+  code?: string | undefined;
+  requestId?: string | undefined;
+  retryAfterSeconds?: number | undefined;
+}
+
+/** One provider's error builder: `fail(api, kind, message, details)`. */
+export function errorsOf(provider: ProviderKind) {
+  return (api: string, kind: ProviderErrorKind, message: string, details: ProviderErrorDetails = {}) =>
+    new ProviderError({ kind, provider, api, message, ...details });
+}
+
 /** A failed cloud call, with what a caller needs to decide: retry later, skip, or report. */
 export class ProviderError extends Error {
   readonly kind: ProviderErrorKind;
@@ -159,24 +173,23 @@ export class ProviderError extends Error {
   readonly requestId?: string;
   readonly retryAfterSeconds?: number;
 
-  constructor(init: {
-    kind: ProviderErrorKind;
-    provider: ProviderKind;
-    api: string;
-    message: string;
-    status?: number;
-    code?: string;
-    requestId?: string;
-    retryAfterSeconds?: number;
-  }) {
+  /** The optional details may be passed as undefined (or "" for code and requestId): they are left out. */
+  constructor(
+    init: ProviderErrorDetails & {
+      kind: ProviderErrorKind;
+      provider: ProviderKind;
+      api: string;
+      message: string;
+    },
+  ) {
     super(`${init.api}: ${init.message}`);
     this.name = "ProviderError";
     this.kind = init.kind;
     this.provider = init.provider;
     this.api = init.api;
     if (init.status !== undefined) this.status = init.status;
-    if (init.code !== undefined) this.code = init.code;
-    if (init.requestId !== undefined) this.requestId = init.requestId;
+    if (init.code) this.code = init.code;
+    if (init.requestId) this.requestId = init.requestId;
     if (init.retryAfterSeconds !== undefined) this.retryAfterSeconds = init.retryAfterSeconds;
   }
 
