@@ -20,13 +20,14 @@
 // simulated minutes and listed again in the background, as the Node host does. Ticks read the
 // simulated clock as they go (`clock`), so operations chain their steps within a tick.
 //
-// LOWER BOUND of the sleep phase = max(
-//   duration: the slowest cluster's fixed cloud work (pools down: NODE_DELETE_SECONDS + one
-//     NODE_STAGGER_SECONDS per further node of its largest pool; then HIBERNATE_SECONDS),
-//   rate: the most loaded account's requests in the sleep phase (from the sandbox request log, so
-//     the calls this implementation makes, polls and inventory included) / ratePerSecond).
-// ratio = measured / lower bound; measured runs from T to the end of the tick that saw the last
-// sleep operation succeed.
+// LOWER BOUND of a phase = max(
+//   duration: the slowest cluster's fixed cloud work. Sleep: pools down (NODE_DELETE_SECONDS + one
+//     NODE_STAGGER_SECONDS per further node of its largest pool), then HIBERNATE_SECONDS. Wake:
+//     AWAKE_SECONDS, then pools up (NODE_CREATE_SECONDS + the same stagger);
+//   rate: the most loaded account's requests in the phase (from the sandbox request log, so the
+//     calls this implementation makes, polls and inventory included) / ratePerSecond).
+// ratio = measured / lower bound (never below 1 if the bound is right); measured runs from the
+// phase's time (T, T+8h) to the end of the tick that saw its last operation succeed.
 import { runTick, type TickDeps } from "../../functions/tick.ts";
 import { createHttpClient, type HttpClient } from "../../shared/http/client.ts";
 import { createLogger } from "../../shared/log/logger.ts";
@@ -37,7 +38,9 @@ import { seededRandom } from "../../shared/sandbox/clock.ts";
 import type { CloudName } from "../../shared/sandbox/cloud.ts";
 import type { FleetSpec } from "../../shared/sandbox/huawei/fleet.ts";
 import {
+  AWAKE_SECONDS,
   HIBERNATE_SECONDS,
+  NODE_CREATE_SECONDS,
   NODE_DELETE_SECONDS,
   NODE_STAGGER_SECONDS,
 } from "../../shared/sandbox/huawei/machine.ts";
@@ -57,28 +60,33 @@ const LEAD_MS = 60 * 1000;
 const PHASE_LIMIT_MS = 3 * 3600 * 1000;
 const ACTIVE = ["pending", "running", "waiting"] as const;
 
-export interface NightBenchResult {
-  clusters: number;
-  accounts: number;
+export interface PhaseResult {
+  /** From the phase's time (T, or T+8h) to the end of the tick that saw its last operation succeed. */
   simulatedMinutes: number;
   lowerBoundMinutes: number;
   ratio: number;
-  apiCallsPerCluster: number;
-  realSeconds: number;
   /** Which term of the lower bound was larger. */
   boundBy: "duration" | "rate";
+  apiCallsPerCluster: number;
+}
+
+export interface NightBenchResult {
+  clusters: number;
+  accounts: number;
+  sleep: PhaseResult;
+  /** With `wake`: the morning's phase, measured the same way. */
+  wake?: PhaseResult;
+  realSeconds: number;
   /** Requests the sandbox answered 429 (the client's pacing should keep this at 0). */
   throttled: number;
   /** Sleep and wake operations that did not succeed (expected 0). */
   failed: number;
-  /** With `wake`: the wake phase, from T+8h to the last wake succeeding (simulated). */
-  wakeMinutes?: number;
 }
 
 interface Seeded {
   fleet: FleetSpec;
-  /** The slowest cluster's fixed sleep work in seconds. */
-  longestSleepSeconds: number;
+  /** The slowest cluster's fixed work in seconds, per phase. */
+  longestSeconds: { sleep: number; wake: number };
 }
 
 function seedFleet(clusters: number, accounts: number, random: () => number): Seeded {
@@ -90,17 +98,16 @@ function seedFleet(clusters: number, accounts: number, random: () => number): Se
     secretAccessKey: `bench-secret-${i}-${hex()}`,
     projects: [{ region: "cn-north-4", projectId: hex() }],
   }));
-  let longestSleepSeconds = 0;
+  const longestSeconds = { sleep: 0, wake: 0 };
   const clusterSpecs = Array.from({ length: clusters }, (_, i) => {
     const pools = Array.from({ length: pick(1, 2) }, (_, j) => ({
       name: `pool-${j}`,
       size: pick(1, 3),
     }));
     const largest = Math.max(...pools.map((p) => p.size));
-    longestSleepSeconds = Math.max(
-      longestSleepSeconds,
-      NODE_DELETE_SECONDS + (largest - 1) * NODE_STAGGER_SECONDS + HIBERNATE_SECONDS,
-    );
+    const stagger = (largest - 1) * NODE_STAGGER_SECONDS;
+    longestSeconds.sleep = Math.max(longestSeconds.sleep, NODE_DELETE_SECONDS + stagger + HIBERNATE_SECONDS);
+    longestSeconds.wake = Math.max(longestSeconds.wake, AWAKE_SECONDS + NODE_CREATE_SECONDS + stagger);
     return {
       projectId: accountSpecs[i % accounts]!.projects[0]!.projectId,
       name: `night-${String(i).padStart(5, "0")}`,
@@ -108,7 +115,7 @@ function seedFleet(clusters: number, accounts: number, random: () => number): Se
       nodePools: pools,
     };
   });
-  return { fleet: { accounts: accountSpecs, clusters: clusterSpecs }, longestSleepSeconds };
+  return { fleet: { accounts: accountSpecs, clusters: clusterSpecs }, longestSeconds };
 }
 
 function schedule(): Schedule {
@@ -192,6 +199,10 @@ function virtualTime(start: number, onAdvance: (ms: number) => void) {
     get idle() {
       return fetching === 0 && timers.length > 0 && sending === timers.length;
     },
+    /** Nothing in progress at all, parked requests aside (none may be). */
+    get still() {
+      return fetching === 0 && sending === timers.length;
+    },
   };
 }
 
@@ -226,6 +237,30 @@ async function withVirtualTime<T>(time: ReturnType<typeof virtualTime>, work: Pr
     time.advanceTo(time.nextTimer!);
   }
   return watched;
+}
+
+/**
+ * Moves the clock to `until` between ticks, one timer at a time, letting each request it releases
+ * go out before the next: requests still running from the last tick (the inventory listed in the
+ * background) then leave at their own rate slots, not all at once at `until`.
+ */
+async function passTime(time: ReturnType<typeof virtualTime>, until: number): Promise<void> {
+  for (;;) {
+    const next = time.nextTimer;
+    if (next === undefined || next > until) break;
+    time.advanceTo(next);
+    let quiet = 0;
+    for (;;) {
+      const seen = time.activity;
+      await turn();
+      await turn();
+      await turn();
+      if (time.activity !== seen) quiet = 0;
+      else if (time.still) break;
+      else if (++quiet > STALL_TURNS) throw new Error(`benchNight: stalled (${time.describe()})`);
+    }
+  }
+  time.advanceTo(until);
 }
 
 export async function benchNight(options: {
@@ -337,12 +372,12 @@ export async function benchNight(options: {
     const runPhase = async (from: number, kind: "sleep" | "wake"): Promise<number> => {
       let tickAt = from;
       for (;;) {
-        time.advanceTo(tickAt);
+        await passTime(time, tickAt);
         await withVirtualTime(time, runTick({ now: new Date(tickAt), trigger: "ticker", deps }));
         drainLog();
         const ops = (await store.operations.list({}, new Date(time.now()))).filter((o) => o.kind === kind);
         const active = ops.filter((o) => (ACTIVE as readonly string[]).includes(o.status));
-        if (tickAt >= SLEEP_AT && ops.length === clusters && active.length === 0) return time.now();
+        if (tickAt >= from + LEAD_MS && ops.length === clusters && active.length === 0) return time.now();
         if (time.now() - from > PHASE_LIMIT_MS) {
           throw new Error(
             `benchNight: the ${kind} phase did not finish in ${PHASE_LIMIT_MS / 3_600_000} simulated hours ` +
@@ -355,31 +390,35 @@ export async function benchNight(options: {
       }
     };
 
-    const sleptAt = await runPhase(SLEEP_AT - LEAD_MS, "sleep");
-    const sleepRequests = requests.filter((r) => r.at >= SLEEP_AT && r.at <= sleptAt);
-    const perKey = new Map<string, number>();
-    for (const r of sleepRequests) perKey.set(r.key, (perKey.get(r.key) ?? 0) + 1);
-    const busiest = Math.max(0, ...perKey.values());
+    /** The phase's figures: its measured time against the larger of its two lower bounds. */
+    const phase = (kind: "sleep" | "wake", start: number, end: number): PhaseResult => {
+      const inPhase = requests.filter((r) => r.at >= start && r.at <= end);
+      const perKey = new Map<string, number>();
+      for (const r of inPhase) perKey.set(r.key, (perKey.get(r.key) ?? 0) + 1);
+      const busiest = Math.max(0, ...perKey.values());
+      const durationBound = seeded.longestSeconds[kind] * 1000;
+      const rateBound = (busiest / ratePerSecond) * 1000;
+      const lowerBound = Math.max(durationBound, rateBound);
+      return {
+        simulatedMinutes: round((end - start) / 60_000),
+        lowerBoundMinutes: round(lowerBound / 60_000),
+        ratio: round((end - start) / lowerBound),
+        boundBy: rateBound > durationBound ? "rate" : "duration",
+        apiCallsPerCluster: round(inPhase.length / clusters),
+      };
+    };
 
-    const wokeAt = options.wake ? await runPhase(WAKE_AT - LEAD_MS, "wake") : undefined;
+    const sleep = phase("sleep", SLEEP_AT, await runPhase(SLEEP_AT - LEAD_MS, "sleep"));
+    const wake = options.wake ? phase("wake", WAKE_AT, await runPhase(WAKE_AT - LEAD_MS, "wake")) : undefined;
     const all: Operation[] = await store.operations.list({}, new Date(time.now()));
-
-    const measured = sleptAt - SLEEP_AT;
-    const durationBound = seeded.longestSleepSeconds * 1000;
-    const rateBound = (busiest / ratePerSecond) * 1000;
-    const lowerBound = Math.max(durationBound, rateBound);
     return {
       clusters,
       accounts,
-      simulatedMinutes: round(measured / 60_000),
-      lowerBoundMinutes: round(lowerBound / 60_000),
-      ratio: round(measured / lowerBound),
-      apiCallsPerCluster: round(sleepRequests.length / clusters),
+      sleep,
+      ...(wake ? { wake } : {}),
       realSeconds: round((performance.now() - realStart) / 1000),
-      boundBy: rateBound > durationBound ? "rate" : "duration",
       throttled,
       failed: all.filter((o) => o.status !== "succeeded").length,
-      ...(wokeAt !== undefined ? { wakeMinutes: round((wokeAt - WAKE_AT) / 60_000) } : {}),
     };
   } finally {
     await running.stop();

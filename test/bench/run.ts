@@ -6,7 +6,7 @@
 
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import { benchNight } from "./night.ts";
+import { benchNight, type PhaseResult } from "./night.ts";
 import { benchDecideTick } from "./planning.ts";
 import { signingBench as alibaba } from "./signing.alibaba.ts";
 import { signingBench as baidu } from "./signing.baidu.ts";
@@ -124,12 +124,14 @@ async function main() {
       `${planning.decisions} decisions (goal: under 50 ms; ${(planning.medianMs / 50).toFixed(2)} of the budget)`,
   );
 
-  const night = await benchNight({ clusters: 1000, accounts: 10, ratePerSecond: 10 });
+  const night = await benchNight({ clusters: 1000, accounts: 10, ratePerSecond: 10, wake: true });
+  const phaseLine = (name: string, p: PhaseResult) =>
+    `  ${name}: ${p.simulatedMinutes.toFixed(1)} simulated minutes; lower bound ${p.lowerBoundMinutes.toFixed(1)} ` +
+    `(${p.boundBy}); ratio ${p.ratio.toFixed(2)} (goal: 1.2 or less); ${p.apiCallsPerCluster.toFixed(1)} API calls per cluster`;
   console.log(
-    `\nA night's sleep of ${night.clusters} sandbox clusters (Huawei, full) over ${night.accounts} accounts at 10 requests/s each:\n` +
-      `  ${night.simulatedMinutes.toFixed(1)} simulated minutes; lower bound ${night.lowerBoundMinutes.toFixed(1)} (${night.boundBy}); ` +
-      `ratio ${night.ratio.toFixed(2)} (goal: 1.2 or less); ${night.apiCallsPerCluster.toFixed(1)} API calls per cluster; ` +
-      `${night.failed} failed; ${night.realSeconds.toFixed(0)} s real`,
+    `\nA night of ${night.clusters} sandbox clusters (Huawei, full) over ${night.accounts} accounts at 10 requests/s each:\n` +
+      `${phaseLine("sleep", night.sleep)}\n${phaseLine("wake ", night.wake!)}\n` +
+      `  ${night.failed} failed, ${night.throttled} answered 429; ${night.realSeconds.toFixed(0)} s real`,
   );
 
   console.log("\nStore: idempotency claims of fresh keys, 16 concurrent callers");
