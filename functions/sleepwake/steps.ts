@@ -96,13 +96,13 @@ function run(ctx: StepContext): Promise<StepResult> | StepResult {
     case "await-pools":
       return awaitPools(ctx);
     case "hibernate":
-      return hibernate(ctx);
+      return changeControlPlane(ctx, "hibernate");
     case "await-hibernation":
-      return awaitHibernation(ctx);
+      return awaitControlPlane(ctx, "hibernate");
     case "awake":
-      return awake(ctx);
+      return changeControlPlane(ctx, "awake");
     case "await-running":
-      return awaitRunning(ctx);
+      return awaitControlPlane(ctx, "awake");
     case "restore-pools":
       return restorePools(ctx);
     case "restore-autoscaling":
@@ -178,53 +178,33 @@ async function checkCluster(ctx: StepContext): Promise<StepResult> {
   return moveOn(ctx);
 }
 
-async function hibernate(ctx: StepContext): Promise<StepResult> {
-  const completion = await ctx.deps.provider.hibernate(ctx.input.clusterId);
+/** The control plane's two changes (Huawei CCE): the call, the phases around it, what to wait for. */
+const CONTROL_PLANE = {
+  hibernate: { from: "running", during: "hibernating", to: "hibernated", waitingFor: "hibernate" },
+  awake: { from: "hibernated", during: "waking", to: "running", waitingFor: "wake" },
+} as const;
+type ControlPlaneChange = keyof typeof CONTROL_PLANE;
+
+async function changeControlPlane(ctx: StepContext, change: ControlPlaneChange): Promise<StepResult> {
+  const { from, to } = CONTROL_PLANE[change];
+  const completion = await ctx.deps.provider[change](ctx.input.clusterId);
   ctx.progress.completions = { cluster: completion };
   return moveOnAndPoll(ctx, [
-    ledgerEntry(ctx, "hibernate", {
-      action: "hibernate",
-      before: { phase: "running" },
-      after: { phase: "hibernated" },
-      completion,
-    }),
+    ledgerEntry(ctx, change, { action: change, before: { phase: from }, after: { phase: to }, completion }),
   ]);
 }
 
-async function awaitHibernation(ctx: StepContext): Promise<StepResult> {
+async function awaitControlPlane(ctx: StepContext, change: ControlPlaneChange): Promise<StepResult> {
+  const { from, during, to, waitingFor } = CONTROL_PLANE[change];
   const cluster = await ctx.deps.provider.getCluster(ctx.input.clusterId);
-  if (cluster.phase === "hibernated") {
+  if (cluster.phase === to) {
     delete ctx.progress.completions;
     return moveOn(ctx);
   }
-  if (cluster.phase === "hibernating")
-    return wait(ctx, `cluster ${cluster.name} to hibernate`, [], PHASE_POLL_SECONDS);
-  // The request did not take (refused, or woken meanwhile): issue it again once the cluster allows.
-  if (cluster.phase === "running") return moveTo(ctx, "hibernate");
-  return wait(ctx, unstable(cluster), [], UNSTABLE_POLL_SECONDS);
-}
-
-async function awake(ctx: StepContext): Promise<StepResult> {
-  const completion = await ctx.deps.provider.awake(ctx.input.clusterId);
-  ctx.progress.completions = { cluster: completion };
-  return moveOnAndPoll(ctx, [
-    ledgerEntry(ctx, "awake", {
-      action: "awake",
-      before: { phase: "hibernated" },
-      after: { phase: "running" },
-      completion,
-    }),
-  ]);
-}
-
-async function awaitRunning(ctx: StepContext): Promise<StepResult> {
-  const cluster = await ctx.deps.provider.getCluster(ctx.input.clusterId);
-  if (cluster.phase === "running") {
-    delete ctx.progress.completions;
-    return moveOn(ctx);
-  }
-  if (cluster.phase === "waking") return wait(ctx, `cluster ${cluster.name} to wake`, [], PHASE_POLL_SECONDS);
-  if (cluster.phase === "hibernated") return moveTo(ctx, "awake");
+  if (cluster.phase === during)
+    return wait(ctx, `cluster ${cluster.name} to ${waitingFor}`, [], PHASE_POLL_SECONDS);
+  // The request did not take (refused, or changed back meanwhile): issue it again.
+  if (cluster.phase === from) return moveTo(ctx, change);
   return wait(ctx, unstable(cluster), [], UNSTABLE_POLL_SECONDS);
 }
 

@@ -54,6 +54,9 @@ async function kinds(operationId: string): Promise<string[]> {
 }
 
 const count = (list: string[], kind: string) => list.filter((k) => k === kind).length;
+/** The operation fields of a full-mode sleep or wake of one cluster. */
+const full = (provider: "huawei" | "alibaba", account: string, clusterId: string) =>
+  ({ mode: "full", provider, account, clusterId }) as const;
 
 describe("Huawei CCE whole nights", () => {
   it("full: pools to 0 then hibernate; wake awakes and restores every pool as it was", async () => {
@@ -64,13 +67,7 @@ describe("Huawei CCE whole nights", () => {
     );
     expect(autoscaled.length).toBeGreaterThan(0); // the night covers the autoscaler too
 
-    const sleep = await night.createOperation({
-      direction: "sleep",
-      mode: "full",
-      provider: "huawei",
-      account,
-      clusterId,
-    });
+    const sleep = await night.createOperation({ direction: "sleep", ...full("huawei", account, clusterId) });
     const slept = await night.runUntilFinished(sleep.id);
     expect(slept.status).toBe("succeeded");
     expect((await provider.getCluster(clusterId)).vendorPhase).toBe("Hibernation");
@@ -88,13 +85,7 @@ describe("Huawei CCE whole nights", () => {
     const snapshot = await night.store.snapshots.get(`${account}/${clusterId}`, night.now());
     expect(snapshot?.value.operationId).toBe(sleep.id);
 
-    const wake = await night.createOperation({
-      direction: "wake",
-      mode: "full",
-      provider: "huawei",
-      account,
-      clusterId,
-    });
+    const wake = await night.createOperation({ direction: "wake", ...full("huawei", account, clusterId) });
     const woke = await night.runUntilFinished(wake.id);
     expect(woke.status).toBe("succeeded");
     expect((await provider.getCluster(clusterId)).vendorPhase).toBe("Available");
@@ -151,13 +142,7 @@ describe("Huawei CCE modes and phases", () => {
   it("an already hibernated cluster: the sleep succeeds as a no-op without a cloud change", async () => {
     const { provider, account, clusterId } = await subject({ ...HUAWEI, cluster: "dev-batch" });
     const before = await pools(provider, clusterId);
-    const sleep = await night.createOperation({
-      direction: "sleep",
-      mode: "full",
-      provider: "huawei",
-      account,
-      clusterId,
-    });
+    const sleep = await night.createOperation({ direction: "sleep", ...full("huawei", account, clusterId) });
     const done = await night.runUntilFinished(sleep.id);
     expect(done.status).toBe("succeeded");
     expect(await kinds(sleep.id)).toEqual(["sleep.skipped"]);
@@ -171,13 +156,7 @@ describe("Huawei CCE modes and phases", () => {
     const { provider, account, clusterId } = await subject({ ...HUAWEI, cluster: "staging-web" });
     expect((await provider.getCluster(clusterId)).phase).toBe("busy");
     const before = await pools(provider, clusterId);
-    const sleep = await night.createOperation({
-      direction: "sleep",
-      mode: "full",
-      provider: "huawei",
-      account,
-      clusterId,
-    });
+    const sleep = await night.createOperation({ direction: "sleep", ...full("huawei", account, clusterId) });
     await night.tick();
     const waiting = await night.store.operations.get(sleep.id, night.now());
     expect(waiting).toMatchObject({ status: "waiting", step: "check-cluster" });
@@ -190,13 +169,7 @@ describe("Huawei CCE modes and phases", () => {
     const firstChange = (await night.ledger(sleep.id)).find((e) => e.kind !== "sleep.snapshot")!;
     expect(firstChange.at.getTime() - Date.parse(sleep.createdAt)).toBeGreaterThanOrEqual(25 * 60_000);
 
-    const wake = await night.createOperation({
-      direction: "wake",
-      mode: "full",
-      provider: "huawei",
-      account,
-      clusterId,
-    });
+    const wake = await night.createOperation({ direction: "wake", ...full("huawei", account, clusterId) });
     expect((await night.runUntilFinished(wake.id)).status).toBe("succeeded");
     expect(await pools(provider, clusterId)).toEqual(before);
   });
@@ -222,13 +195,7 @@ describe("Alibaba ACK and Baidu CCE whole nights", () => {
     const { provider, account, clusterId } = await subject(ALIBABA);
     const before = await pools(provider, clusterId);
     const mark = (await night.sb.inspect("alibaba", "GET", "requests")).requests.at(-1)?.seq ?? 0;
-    const sleep = await night.createOperation({
-      direction: "sleep",
-      mode: "full",
-      provider: "alibaba",
-      account,
-      clusterId,
-    });
+    const sleep = await night.createOperation({ direction: "sleep", ...full("alibaba", account, clusterId) });
     const failed = await night.runUntilFinished(sleep.id);
     expect(failed.status).toBe("failed");
     expect(failed.error?.message).toContain("`releaseNodes: true`");
