@@ -52,18 +52,23 @@ export async function startServer(
   const address = server.address() as AddressInfo;
   const url = `http://${address.family === "IPv6" ? `[${address.address}]` : address.address}:${address.port}`;
 
-  // Ticks never overlap: a slow tick delays the next one instead of running beside it.
+  // Ticks never overlap, nor pile up: while one runs, the timer's next firings are skipped (a
+  // slow tick's leftovers are simply due at the next one).
   let currentTick: Promise<unknown> = Promise.resolve();
+  let ticking = false;
   let stopping = false;
   const tick = () => {
-    if (stopping) return;
-    currentTick = currentTick
-      .then(async () => {
-        const now = runtime.cloudNow();
-        await runTick({ now, trigger: "ticker", deps: runtime.tickDeps });
-        await runtime.store.sweep(now);
-      })
-      .catch((error: unknown) => log.error("tick failed", { error }));
+    if (stopping || ticking) return;
+    ticking = true;
+    currentTick = (async () => {
+      const now = runtime.cloudNow();
+      await runTick({ now, trigger: "ticker", deps: runtime.tickDeps });
+      await runtime.store.sweep(now);
+    })()
+      .catch((error: unknown) => log.error("tick failed", { error }))
+      .finally(() => {
+        ticking = false;
+      });
   };
   tick();
   const tickSeconds =

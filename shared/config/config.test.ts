@@ -28,7 +28,7 @@ describe("loadConfig", () => {
       sandboxSpeed: 600,
       port: 8787,
       host: "127.0.0.1",
-      tickSeconds: 60,
+      tickSeconds: 15,
       tickSecondsSet: false,
       notices: { secrets: [] },
       accounts: [],

@@ -123,7 +123,8 @@ const settingsSchema = z.object({
   LOG_LEVEL: z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(", ")}` }).default("info"),
   PORT: integer(0, 65535, "8787 (0 picks a free port)").default(8787),
   HOST: z.string().min(1, "must be an interface address such as 127.0.0.1 or 0.0.0.0").default("127.0.0.1"),
-  NIGHTSHIFT_TICK_SECONDS: integer(1, 3600, "60").default(60),
+  // 15 s: a waiting operation polls every 15 s, and a tick with nothing due costs only store reads.
+  NIGHTSHIFT_TICK_SECONDS: integer(1, 3600, "15").default(15),
   NIGHTSHIFT_STORE: z
     .string()
     .regex(
