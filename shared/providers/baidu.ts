@@ -303,6 +303,25 @@ export function createBaiduProvider(options: BaiduProviderOptions): BaiduProvide
     }
   }
 
+  const pageQuery = (pageNo: number): Array<[string, string]> => [
+    ["pageNo", String(pageNo)],
+    ["pageSize", String(pageSize)],
+  ];
+
+  /** Every item of a `{ page: { totalCount, list } }` listing at `path`, page by page. */
+  const pagedList = <T extends z.ZodType>(api: string, path: string, item: T) =>
+    allPages(async (pageNo) => {
+      const body = await call({
+        api,
+        method: "GET",
+        path,
+        query: pageQuery(pageNo),
+        schema: pageSchema(item),
+        idempotent: true,
+      });
+      return { totalCount: body.page.totalCount, items: body.page.list ?? [] };
+    });
+
   const id = (value: string, what: string, api: string) => {
     if (!/^[A-Za-z0-9._-]+$/.test(value)) throw fail(api, "invalid", `${what} "${value}" is not a valid id`);
     return value;
@@ -406,8 +425,7 @@ export function createBaiduProvider(options: BaiduProviderOptions): BaiduProvide
             ["keyword", ""],
             ["orderBy", "clusterID"],
             ["order", "ASC"],
-            ["pageNo", String(pageNo)],
-            ["pageSize", String(pageSize)],
+            ...pageQuery(pageNo),
           ],
           schema: listClustersSchema,
           idempotent: true,
@@ -447,21 +465,7 @@ export function createBaiduProvider(options: BaiduProviderOptions): BaiduProvide
     async listNodePools(clusterId) {
       const api = "baidu.listNodePools";
       const path = `/cluster/${id(clusterId, "cluster id", api)}/instancegroups`;
-      const groups = await allPages(async (pageNo) => {
-        const body = await call({
-          api,
-          method: "GET",
-          path,
-          query: [
-            ["pageNo", String(pageNo)],
-            ["pageSize", String(pageSize)],
-          ],
-          schema: pageSchema(instanceGroupSchema),
-          idempotent: true,
-        });
-        return { totalCount: body.page.totalCount, items: body.page.list ?? [] };
-      });
-      return groups.map(toNodePool);
+      return (await pagedList(api, path, instanceGroupSchema)).map(toNodePool);
     },
 
     async getNodePool(clusterId, poolId) {
@@ -523,21 +527,7 @@ export function createBaiduProvider(options: BaiduProviderOptions): BaiduProvide
       const api = "baidu.listNodes";
       if (poolId !== undefined) {
         const path = `${groupPath(clusterId, poolId, api)}/instances`;
-        const instances = await allPages(async (pageNo) => {
-          const body = await call({
-            api,
-            method: "GET",
-            path,
-            query: [
-              ["pageNo", String(pageNo)],
-              ["pageSize", String(pageSize)],
-            ],
-            schema: pageSchema(instanceSchema),
-            idempotent: true,
-          });
-          return { totalCount: body.page.totalCount, items: body.page.list ?? [] };
-        });
-        return instances.map(toNode);
+        return (await pagedList(api, path, instanceSchema)).map(toNode);
       }
       const path = `/cluster/${id(clusterId, "cluster id", api)}/instances`;
       const instances = await allPages(async (pageNo) => {
@@ -545,10 +535,7 @@ export function createBaiduProvider(options: BaiduProviderOptions): BaiduProvide
           api,
           method: "GET",
           path,
-          query: [
-            ["pageNo", String(pageNo)],
-            ["pageSize", String(pageSize)],
-          ],
+          query: pageQuery(pageNo),
           schema: clusterInstancesSchema,
           idempotent: true,
         });
