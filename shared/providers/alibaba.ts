@@ -1,5 +1,5 @@
 // Alibaba Cloud ACK client (API 2015-12-15, ROA style), public form or through the Apsara Stack
-// ASAPI gateway (`pathPrefix: "/roa"` plus the ASAPI headers). Digest: specs/alibaba-ack.md.
+// ASAPI gateway (`pathPrefix: "/roa"` plus the ASAPI headers). Digest: docs/vendors/alibaba-ack.md.
 //
 // Vendor quirks handled here (each has a contract test):
 // - ScaleClusterNodePool's `count` is an INCREMENT: resizing to N sends `N - current` from a fresh

@@ -1,4 +1,4 @@
-// Huawei Cloud CCE Autopilot behind the Provider port (digest specs/huawei-cce-autopilot.md).
+// Huawei Cloud CCE Autopilot behind the Provider port (digest docs/vendors/huawei-cce-autopilot.md).
 // Autopilot has clusters, clustercert and jobs under `/autopilot/v3/projects/{project_id}/…`, and
 // NO hibernate/awake and NO node pools or nodes: those methods answer ProviderError "unsupported"
 // without calling the cloud. Sleeping an Autopilot cluster means scaling its workloads to zero

@@ -1,6 +1,6 @@
 // The Huawei Cloud CCE (standard) client behind the Provider port. Every call is signed afresh
 // with SDK-HMAC-SHA256 (X-Project-Id among the signed headers), sent through the shared HTTP layer,
-// and its answer validated (huawei.schemas.ts). Quirks it handles (digest specs/huawei-cce.md):
+// and its answer validated (huawei.schemas.ts). Quirks it handles (digest docs/vendors/huawei-cce.md):
 // - hibernate / awake answer 200 with no body and no job: completion is the cluster phase;
 //   a 400 because the cluster is already (going) there counts as done;
 // - a node-pool PUT replaces the spec, resetting whatever is left out: the client GETs the pool,

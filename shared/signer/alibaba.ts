@@ -1,5 +1,5 @@
 // Alibaba Cloud ROA request signing (ACK, API version 2015-12-15), HMAC-SHA1, as the official
-// ROA signer (`@alicloud/pop-core` ROAClient, Tea roa-util) computes it. Digest: specs/alibaba-ack.md §2.
+// ROA signer (`@alicloud/pop-core` ROAClient, Tea roa-util) computes it. Digest: docs/vendors/alibaba-ack.md §2.
 //
 //   StringToSign = METHOD \n Accept \n Content-MD5 \n Content-Type \n Date \n
 //                  CanonicalizedHeaders (`x-acs-*`, one `name:value\n` line each)

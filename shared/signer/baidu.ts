@@ -1,4 +1,4 @@
-// Baidu AI Cloud request signing, `bce-auth-v1` (digest specs/baidu-cce.md §5), built from named
+// Baidu AI Cloud request signing, `bce-auth-v1` (digest docs/vendors/baidu-cce.md §5), built from named
 // steps that are each exported and tested against per-stage vectors:
 //
 //   authStringPrefix = bce-auth-v1/{ak}/{timestamp}/{expirationSeconds}

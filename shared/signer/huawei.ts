@@ -1,4 +1,4 @@
-// Huawei Cloud APIG AK/SK signing, `SDK-HMAC-SHA256` (digest specs/huawei-cce.md §1.2-1.4, §6.1).
+// Huawei Cloud APIG AK/SK signing, `SDK-HMAC-SHA256` (digest docs/vendors/huawei-cce.md §1.2-1.4, §6.1).
 //
 //   CanonicalRequest = Method \n CanonicalURI \n CanonicalQuery \n CanonicalHeaders \n SignedHeaders \n hex(SHA256(body))
 //   StringToSign     = "SDK-HMAC-SHA256" \n X-Sdk-Date \n hex(SHA256(CanonicalRequest))

@@ -3,98 +3,19 @@
 // test on a fresh key prefix), Redis-specific behaviour (physical expiry, index pruning, prefixes,
 // script cache loss), a differential run against the memory reference, and races between four
 // Node processes that each hold their own connection.
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { createServer } from "node:net";
+import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { createClient } from "redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { backendContract } from "../../test/contract/store/backend-contract.ts";
 import { storeContract } from "../../test/contract/store/store-contract.ts";
+import { freePort, type RedisServer, startRedisServer, stopChild } from "../../test/setup/servers.ts";
 import type { LedgerQuery } from "./backend.ts";
 import { memoryBackend } from "./memory.ts";
 import { redisBackend } from "./redis.node.ts";
 
 const T0 = new Date("2026-11-22T20:00:00Z");
 const at = (ms: number) => new Date(T0.getTime() + ms);
-
-interface RedisServer {
-  url: string;
-  stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const address = probe.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
-async function startRedisServer(): Promise<RedisServer> {
-  const probe = spawnSync("redis-server", ["--version"], { encoding: "utf8" });
-  if (probe.error || probe.status !== 0) {
-    throw new Error(
-      "redis-server is not installed or does not run: the Redis store tests need a real server. " +
-        "Install the Debian package `redis-server` (apt-get install -y redis-server). " +
-        `(${probe.error?.message ?? probe.stderr})`,
-    );
-  }
-  let lastFailure = "";
-  // The probed port can be taken before redis-server binds it; try a few.
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const port = await freePort();
-    const child = spawn(
-      "redis-server",
-      [
-        "--port",
-        String(port),
-        "--bind",
-        "127.0.0.1",
-        "--save",
-        "",
-        "--appendonly",
-        "no",
-        "--protected-mode",
-        "no",
-      ],
-      { stdio: ["ignore", "pipe", "pipe"] },
-    );
-    let output = "";
-    const ready = await new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => resolve(false), 10_000);
-      const onData = (chunk: Buffer) => {
-        output += chunk.toString();
-        if (output.includes("Ready to accept connections")) {
-          clearTimeout(timer);
-          resolve(true);
-        }
-      };
-      child.stdout?.on("data", onData);
-      child.stderr?.on("data", onData);
-      child.once("exit", () => {
-        clearTimeout(timer);
-        resolve(false);
-      });
-    });
-    if (ready) return { url: `redis://127.0.0.1:${port}`, stop: () => stopChild(child) };
-    lastFailure = output;
-    await stopChild(child);
-  }
-  throw new Error(`redis-server did not start:\n${lastFailure}`);
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  child.kill("SIGTERM");
-  const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
-  await exited;
-  clearTimeout(timer);
-}
 
 let server: RedisServer;
 let prefixes = 0;

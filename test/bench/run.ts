@@ -138,11 +138,13 @@ async function main() {
   console.log(
     `${"backend".padEnd(22)}${"claims/s".padStart(12)}${"p50 ms".padStart(10)}${"p99 ms".padStart(10)}`,
   );
-  for (const r of await benchStore(5000)) {
+  const store = await benchStore(5000);
+  for (const r of store.figures) {
     console.log(
       `${r.backend.padEnd(22)}${fmt(r.claimsPerSecond).padStart(12)}${r.p50.toFixed(2).padStart(10)}${r.p99.toFixed(2).padStart(10)}`,
     );
   }
+  for (const line of store.skipped) console.log(line);
 }
 
 await main();

@@ -1,8 +1,6 @@
 // Store benchmark: idempotency claims per second and p99 claim latency, per backend. Each claim
 // is a fresh key (the common case: a new event), from 16 concurrent callers.
-import { spawn } from "node:child_process";
 import { mkdtempSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { unstable_startWorker } from "wrangler";
@@ -11,6 +9,7 @@ import { memoryBackend } from "../../shared/store/memory.ts";
 import { redisBackend } from "../../shared/store/redis.node.ts";
 import { sqliteBackend } from "../../shared/store/sqlite.node.ts";
 import { createStore } from "../../shared/store/store.ts";
+import { installInstructions, isInstalled, REQUIRED_SERVERS, startRedisServer } from "../setup/servers.ts";
 
 export interface ClaimFigures {
   backend: string;
@@ -58,35 +57,6 @@ async function claims(backend: StoreBackend, count: number): Promise<ClaimFigure
   return summarise(backend.kind, ms, latencies);
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function withRedis<T>(use: (url: string) => Promise<T>): Promise<T> {
-  const port = await freePort();
-  const child = spawn("redis-server", ["--port", String(port), "--save", "", "--appendonly", "no"], {
-    stdio: "ignore",
-  });
-  try {
-    for (let i = 0; i < 50; i++) {
-      try {
-        return await use(`redis://127.0.0.1:${port}`);
-      } catch (error) {
-        if (i === 49 || !String(error).includes("ECONNREFUSED")) throw error;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
-    throw new Error("redis-server did not start");
-  } finally {
-    child.kill("SIGTERM");
-  }
-}
-
 async function d1Claims(count: number): Promise<ClaimFigures> {
   const worker = await unstable_startWorker({
     config: new URL("../../wrangler.toml", import.meta.url).pathname,
@@ -113,12 +83,30 @@ async function d1Claims(count: number): Promise<ClaimFigures> {
   }
 }
 
-export async function benchStore(count: number): Promise<ClaimFigures[]> {
+async function redisClaims(count: number): Promise<ClaimFigures> {
+  const redis = await startRedisServer();
+  try {
+    return await claims(await redisBackend({ url: redis.url, prefix: "bench:" }), count);
+  } finally {
+    await redis.stop();
+  }
+}
+
+/** Figures per backend, and the sections skipped because a server they need is not installed. */
+export async function benchStore(count: number): Promise<{ figures: ClaimFigures[]; skipped: string[] }> {
   const dir = mkdtempSync(join(tmpdir(), "nightshift-bench-"));
-  return [
+  const figures = [
     await claims(memoryBackend(), count),
     await claims(await sqliteBackend(join(dir, "state.db")), count),
-    await withRedis(async (url) => claims(await redisBackend({ url, prefix: "bench:" }), count)),
-    await d1Claims(count),
   ];
+  const skipped: string[] = [];
+  if (isInstalled("redis-server")) figures.push(await redisClaims(count));
+  else {
+    const redis = REQUIRED_SERVERS.filter((server) => server.command === "redis-server");
+    skipped.push(
+      `redis: skipped, redis-server is not installed. To measure it, install it:\n${installInstructions(redis)}`,
+    );
+  }
+  figures.push(await d1Claims(count));
+  return { figures, skipped };
 }
