@@ -2,12 +2,22 @@
 // the authorisation (the notice went to the team's channel); it names one target and one hold.
 // Opening a link twice, or a mail scanner opening it first, does no harm: the hold is an
 // absolute time (the planned sleep plus the hold), applied as "at least until".
+// The token is still usable until it expires: it is never logged (the logger masks /actions/...).
 import { Hono } from "hono";
 import { verifyActionLink } from "../shared/events/links.ts";
+import type { Inventory } from "../shared/providers/inventory.ts";
 import type { Store } from "../shared/store/store.ts";
 import { errorResponse } from "./errors.ts";
+import { MAX_LINK_AHEAD_MINUTES } from "./notices.ts";
 
-export function actionRoutes(deps: { store: Store; linkSecret?: string; now: () => Date }): Hono {
+export interface ActionRouteDeps {
+  store: Store;
+  inventory: () => Promise<Inventory>;
+  linkSecret?: string;
+  now: () => Date;
+}
+
+export function actionRoutes(deps: ActionRouteDeps): Hono {
   const routes = new Hono();
   routes.get("/:token", async (c) => {
     if (!deps.linkSecret) {
@@ -25,6 +35,24 @@ export function actionRoutes(deps: { store: Store; linkSecret?: string; now: () 
       return errorResponse(c, status, `link_${verdict.reason.replace("-", "_")}`, verdict.message);
     }
     const until = verdict.expiresAt;
+    // Signed, yet not one nightshift issues (a leaked or misused secret): it could hold a target
+    // for years. The notices' links never reach further than this.
+    if (until.getTime() - now.getTime() > MAX_LINK_AHEAD_MINUTES * 60_000) {
+      return errorResponse(
+        c,
+        400,
+        "link_out_of_range",
+        `the action link holds until ${until.toISOString()}, further ahead than any link nightshift sends (${MAX_LINK_AHEAD_MINUTES} minutes); snooze with POST /api/targets/{id}/snooze instead`,
+      );
+    }
+    if (!(await deps.inventory()).targets.some((t) => t.targetId === verdict.target)) {
+      return errorResponse(
+        c,
+        404,
+        "unknown_target",
+        `the action link is for target "${verdict.target}", which nightshift does not manage (any more)`,
+      );
+    }
     for (let attempt = 0; attempt < 5; attempt++) {
       const current = await deps.store.targets.get(verdict.target, now);
       const held = current?.value.snoozeUntil ? new Date(current.value.snoozeUntil) : undefined;

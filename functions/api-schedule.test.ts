@@ -228,34 +228,62 @@ describe("GET /api/plan", () => {
 
   it("refuses a window it cannot read, or one that is backwards or longer than 31 days", async () => {
     const { json } = setup();
-    const cases: Array<[string, string]> = [
-      ["from=yesterday", "from"],
-      ["from=2026-11-23T00:00:00Z&to=soon", "to"],
+    const cases: Array<[string, string, string]> = [
+      [
+        "from=yesterday",
+        "from",
+        'from must be an ISO-8601 time with an offset, e.g. 2026-11-22T08:00:00+08:00 or 2026-11-22T00:00:00Z (got "yesterday")',
+      ],
+      ["from=2026-11-23T00:00:00Z&to=soon", "to", "to must be an ISO-8601 time with an offset"],
       // No offset: the host's time zone would decide what it means.
-      ["from=2026-11-23T00:00:00", "from"],
-      ["from=2026-02-30T00:00:00Z", "from"],
+      [
+        "from=2026-11-23T00:00:00",
+        "from",
+        "from needs an offset after the time: Z for UTC or ±HH:MM, e.g. 2026-11-23T00:00:00Z or 2026-11-23T00:00:00+08:00",
+      ],
+      ["from=2026-11-23", "from", "from needs a time of day and an offset, e.g. 2026-11-23T00:00:00+08:00"],
+      ["from=2026-02-30T00:00:00Z", "from", "from names a day that does not exist"],
+      ["from=2026-11-23T25:00:00Z", "from", "from has a time of day or offset out of range"],
+      // An unencoded "+" in a query string is a space.
+      [
+        "from=2026-12-06T10:00:00+08:00",
+        "from",
+        'from has a space where its offset\'s "+" belongs (got "2026-12-06T10:00:00 08:00"): in a URL query string "+" means a space, so write it as %2B (e.g. 2026-12-06T10:00:00%2B08:00) or give the time in UTC with Z',
+      ],
+      // The same rule as a snooze's until: 24:00 is refused, saying what to write instead.
+      ["from=2026-11-23T24:00:00Z", "from", "from must not use 24:00; write 00:00 of the next day instead"],
     ];
-    for (const [query, field] of cases) {
+    for (const [query, field, message] of cases) {
       const { status, body } = await json(`/api/plan?${query}`);
       expect(status, query).toBe(400);
       expect(body.error).toEqual({
         code: "invalid_window",
-        message: expect.stringContaining("ISO-8601 times with an offset"),
+        message: expect.stringContaining(message),
         details: { field },
       });
     }
-    for (const query of [
-      "from=2026-11-24T00:00:00Z&to=2026-11-23T00:00:00Z",
-      "from=2026-11-23T00:00:00Z&to=2026-11-23T00:00:00Z",
-      "from=2026-11-01T00:00:00Z&to=2026-12-02T00:00:01Z",
-    ]) {
+    const refused: Array<[string, string]> = [
+      [
+        "from=2026-11-24T00:00:00Z&to=2026-11-23T00:00:00Z",
+        "to (2026-11-23T00:00:00.000Z) must be after from (2026-11-24T00:00:00.000Z)",
+      ],
+      ["from=2026-11-23T00:00:00Z&to=2026-11-23T00:00:00Z", "must be after from"],
+      [
+        "from=2026-11-01T00:00:00Z&to=2026-12-02T00:00:01Z",
+        "the window may span at most 31 days; to may be 2026-12-02T00:00:00.000Z at the latest",
+      ],
+    ];
+    for (const [query, message] of refused) {
       const { status, body } = await json(`/api/plan?${query}`);
       expect(status, query).toBe(400);
       expect(body.error).toMatchObject({
         code: "invalid_window",
-        message: expect.stringContaining("31 days"),
+        message: expect.stringContaining(message),
+        details: { field: "to" },
       });
     }
+    const encoded = await json("/api/plan?from=2026-12-06T10:00:00%2B08:00");
+    expect(encoded.status).toBe(200);
     const longest = await json("/api/plan?from=2026-11-01T00:00:00Z&to=2026-12-02T00:00:00Z");
     expect(longest.status).toBe(200);
   });
@@ -403,13 +431,30 @@ describe("POST /api/targets/{id}/snooze", () => {
     const cases: Array<[unknown, string, string]> = [
       [{ minutes: 30, until: "2026-11-23T22:30:00+08:00" }, "body", "not both and not neither"],
       [{}, "body", "not both and not neither"],
-      [{ minutes: 7 * 24 * 60 + 1 }, "minutes", "at most 7 days"],
-      [{ minutes: 0 }, "minutes", "at least 1 minute"],
-      [{ minutes: 1.5 }, "minutes", "whole minutes"],
-      [{ minutes: "90" }, "minutes", "a number of minutes"],
-      [{ until: "2026-12-01T00:00:00Z" }, "until", "at most 7 days"],
+      [
+        { minutes: 7 * 24 * 60 + 1 },
+        "minutes",
+        "a snooze may last at most 7 days (10080 minutes); got 10081",
+      ],
+      // Beyond the safe integers: the cap is what is wrong, not the wholeness.
+      [{ minutes: 1e21 }, "minutes", "a snooze may last at most 7 days (10080 minutes); got 1e+21"],
+      [{ minutes: 0 }, "minutes", "a snooze must last at least 1 minute; got 0"],
+      [{ minutes: 1.5 }, "minutes", "minutes must be whole minutes, e.g. 2; got 1.5"],
+      [{ minutes: "90" }, "minutes", 'minutes must be a number of minutes, e.g. 90, not a string (got "90")'],
+      [{ minute: 90 }, "minute", 'unknown field "minute"; give "minutes" or "until"'],
+      [
+        { until: "2026-12-01T00:00:00Z" },
+        "until",
+        "a snooze may last at most 7 days (10080 minutes): until may be 2026-11-30T10:00:00.000Z at the latest",
+      ],
       [{ until: "2026-11-23T09:00:00Z" }, "until", "in the future"],
-      [{ until: "tonight" }, "until", "ISO-8601"],
+      [{ until: "tonight" }, "until", "until must be an ISO-8601 time with an offset"],
+      [{ until: 1764000000 }, "until", "until must be a string"],
+      [
+        { until: "2026-11-23T24:00:00+08:00" },
+        "until",
+        "until must not use 24:00; write 00:00 of the next day instead",
+      ],
     ];
     for (const [body, field, message] of cases) {
       const response = await json("/api/targets/prod-hw/c-qa/snooze", { method: "POST", body });
@@ -422,7 +467,34 @@ describe("POST /api/targets/{id}/snooze", () => {
     }
     const notJson = await json("/api/targets/prod-hw/c-qa/snooze", { method: "POST", body: "minutes=90" });
     expect(notJson.status).toBe(400);
-    expect(notJson.body.error).toMatchObject({ code: "invalid_json" });
+    expect(notJson.body.error).toMatchObject({
+      code: "invalid_json",
+      message: expect.stringContaining("the body is not valid JSON"),
+    });
+    const empty = await json("/api/targets/prod-hw/c-qa/snooze", { method: "POST", body: "" });
+    expect(empty.body.error).toMatchObject({
+      code: "invalid_json",
+      message: expect.stringContaining("the body is empty"),
+    });
+    const array = await json("/api/targets/prod-hw/c-qa/snooze", { method: "POST", body: [90] });
+    expect(array.body.error).toMatchObject({
+      code: "invalid_snooze",
+      message: expect.stringContaining("a JSON object"),
+    });
+    // JSON sent as a form or as text: the Content-Type is named as the problem.
+    for (const type of ["text/plain", "application/x-www-form-urlencoded"]) {
+      const wrongType = await json("/api/targets/prod-hw/c-qa/snooze", {
+        method: "POST",
+        body: { minutes: 90 },
+        headers: { "Content-Type": type },
+      });
+      expect(wrongType.status, type).toBe(415);
+      expect(wrongType.body.error).toEqual({
+        code: "unsupported_media_type",
+        message: `the body must be JSON sent with Content-Type: application/json (got "${type}")`,
+        details: { header: "Content-Type" },
+      });
+    }
     // Nothing refused was stored.
     expect(await store.targets.get("prod-hw/c-qa", NOW)).toBeUndefined();
   });

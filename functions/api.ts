@@ -1,7 +1,6 @@
 // The admin API (`/api/*`): bearer-token protected, JSON in and out, the shared error shape.
 // Writes honour `Idempotency-Key`.
 import { Hono } from "hono";
-import { z } from "zod";
 import type { Logger } from "../shared/log/logger.ts";
 import type { Inventory, Target } from "../shared/providers/inventory.ts";
 import { calendarsFor } from "../shared/schedule/engine.ts";
@@ -11,6 +10,8 @@ import { checkAuthorization } from "../shared/signer/credentials.ts";
 import { FINISHED, type OperationStatus, type Store } from "../shared/store/store.ts";
 import { errorResponse } from "./errors.ts";
 import { idempotency } from "./idempotency.ts";
+import { INSTANT_EXAMPLES, readInstant } from "./instant.ts";
+import { readJson } from "./request-body.ts";
 
 export interface AdminApiDeps {
   /** Unset: the admin API answers 503 until NIGHTSHIFT_ADMIN_TOKEN is configured. */
@@ -25,7 +26,7 @@ export interface AdminApiDeps {
 
 const DAY_MS = 24 * 3600 * 1000;
 const MAX_PLAN_WINDOW_MS = 31 * DAY_MS;
-const MAX_SNOOZE_MS = 7 * DAY_MS;
+const MAX_SNOOZE_MINUTES = 7 * 24 * 60;
 const MAX_OPERATIONS_LIMIT = 1000;
 const OPERATION_STATUSES: readonly OperationStatus[] = [
   "pending",
@@ -36,39 +37,59 @@ const OPERATION_STATUSES: readonly OperationStatus[] = [
   "cancelled",
 ];
 
-const ISO_INSTANT = /^(\d{4})-(\d{2})-(\d{2})T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2})$/i;
-
-/**
- * An ISO-8601 instant that carries its offset ("Z" or ±HH:MM), seconds optional. Anything else is
- * undefined: `new Date()` alone would read "2026-11-23T20:00" in the host's own time zone and
- * accept "12" as 2001-12-01.
- */
-export function parseInstant(text: string): Date | undefined {
-  const match = ISO_INSTANT.exec(text);
-  if (!match) return undefined;
-  const instant = new Date(text);
-  if (Number.isNaN(instant.getTime())) return undefined;
-  // Date rolls 2026-02-30 over into March; refuse calendar dates that do not exist.
-  const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
-  const date = new Date(Date.UTC(year, month - 1, day));
-  return date.getUTCMonth() === month - 1 && date.getUTCDate() === day ? instant : undefined;
+/** A snooze body: exactly one of `minutes` (from now) and `until` (a time), at most the cap ahead. */
+function readSnooze(body: unknown, now: Date): { until: Date } | { field: string; message: string } {
+  const example = 'e.g. {"minutes": 90} or {"until": "2026-11-22T23:30:00+08:00"}';
+  if (typeof body !== "object" || body === null || Array.isArray(body)) {
+    return { field: "body", message: `the body must be a JSON object, ${example}` };
+  }
+  const unknown = Object.keys(body).find((key) => key !== "minutes" && key !== "until");
+  if (unknown !== undefined) {
+    return { field: unknown, message: `unknown field "${unknown}"; give "minutes" or "until", ${example}` };
+  }
+  const { minutes, until } = body as { minutes?: unknown; until?: unknown };
+  if ((minutes === undefined) === (until === undefined)) {
+    return {
+      field: "body",
+      message: `give either "until" (a time) or "minutes", not both and not neither, ${example}`,
+    };
+  }
+  const cap = `a snooze may last at most 7 days (${MAX_SNOOZE_MINUTES} minutes)`;
+  if (minutes !== undefined) {
+    if (typeof minutes !== "number") {
+      return {
+        field: "minutes",
+        message: `minutes must be a number of minutes, e.g. 90, not a ${typeof minutes} (got ${JSON.stringify(minutes)})`,
+      };
+    }
+    if (minutes > MAX_SNOOZE_MINUTES) return { field: "minutes", message: `${cap}; got ${minutes}` };
+    if (minutes < 1)
+      return { field: "minutes", message: `a snooze must last at least 1 minute; got ${minutes}` };
+    if (!Number.isInteger(minutes)) {
+      return {
+        field: "minutes",
+        message: `minutes must be whole minutes, e.g. ${Math.ceil(minutes)}; got ${minutes}`,
+      };
+    }
+    return { until: new Date(now.getTime() + minutes * 60_000) };
+  }
+  if (typeof until !== "string") {
+    return {
+      field: "until",
+      message: `until must be a string, ${INSTANT_EXAMPLES} (got ${JSON.stringify(until)})`,
+    };
+  }
+  const reading = readInstant(until);
+  if ("problem" in reading) return { field: "until", message: `until ${reading.problem}` };
+  if (reading.instant <= now) {
+    return { field: "until", message: `until must be in the future (it is now ${now.toISOString()})` };
+  }
+  if (reading.instant.getTime() - now.getTime() > MAX_SNOOZE_MINUTES * 60_000) {
+    const latest = new Date(now.getTime() + MAX_SNOOZE_MINUTES * 60_000).toISOString();
+    return { field: "until", message: `${cap}: until may be ${latest} at the latest; got ${until}` };
+  }
+  return { until: reading.instant };
 }
-
-const snoozeBody = z
-  .object({
-    until: z.iso
-      .datetime({ offset: true, message: "must be an ISO-8601 time, e.g. 2026-11-22T23:30:00+08:00" })
-      .optional(),
-    minutes: z
-      .number({ message: "must be a number of minutes, e.g. 60" })
-      .int("must be whole minutes")
-      .min(1, "must be at least 1 minute")
-      .max(MAX_SNOOZE_MS / 60_000, `a snooze may last at most 7 days (${MAX_SNOOZE_MS / 60_000} minutes)`)
-      .optional(),
-  })
-  .refine((b) => (b.until === undefined) !== (b.minutes === undefined), {
-    message: 'give either "until" (a time) or "minutes", not both and not neither',
-  });
 
 export function adminApi(deps: AdminApiDeps): Hono {
   const api = new Hono();
@@ -132,19 +153,34 @@ export function adminApi(deps: AdminApiDeps): Hono {
     const now = deps.now();
     const fromText = c.req.query("from");
     const toText = c.req.query("to");
-    const from = fromText === undefined ? now : parseInstant(fromText);
-    const to = toText === undefined ? from && new Date(from.getTime() + 7 * DAY_MS) : parseInstant(toText);
-    if (!from || !to) {
+    const fromReading = fromText === undefined ? { instant: now } : readInstant(fromText);
+    if ("problem" in fromReading) {
+      return errorResponse(c, 400, "invalid_window", `from ${fromReading.problem}`, { field: "from" });
+    }
+    const from = fromReading.instant;
+    const toReading =
+      toText === undefined ? { instant: new Date(from.getTime() + 7 * DAY_MS) } : readInstant(toText);
+    if ("problem" in toReading) {
+      return errorResponse(c, 400, "invalid_window", `to ${toReading.problem}`, { field: "to" });
+    }
+    const to = toReading.instant;
+    if (to <= from) {
       return errorResponse(
         c,
         400,
         "invalid_window",
-        "from and to must be ISO-8601 times with an offset, e.g. 2026-11-22T00:00:00Z or 2026-11-22T08:00:00+08:00",
-        { field: from ? "to" : "from" },
+        `to (${to.toISOString()}) must be after from (${from.toISOString()})`,
+        { field: "to" },
       );
     }
-    if (to <= from || to.getTime() - from.getTime() > MAX_PLAN_WINDOW_MS) {
-      return errorResponse(c, 400, "invalid_window", "to must be after from, and the window at most 31 days");
+    if (to.getTime() - from.getTime() > MAX_PLAN_WINDOW_MS) {
+      return errorResponse(
+        c,
+        400,
+        "invalid_window",
+        `the window may span at most 31 days; to may be ${new Date(from.getTime() + MAX_PLAN_WINDOW_MS).toISOString()} at the latest for this from`,
+        { field: "to" },
+      );
     }
     const inventory = await deps.inventory();
     const bySchedule = new Map(
@@ -188,7 +224,7 @@ export function adminApi(deps: AdminApiDeps): Hono {
         c,
         400,
         "invalid_limit",
-        `limit must be a whole number from 1 to ${MAX_OPERATIONS_LIMIT}`,
+        `limit must be a whole number from 1 to ${MAX_OPERATIONS_LIMIT} (got "${limitText}")`,
         { field: "limit" },
       );
     }
@@ -206,20 +242,14 @@ export function adminApi(deps: AdminApiDeps): Hono {
     // Already percent-decoded by the router (acc%2Fc1 is acc/c1): decoding again would turn a
     // literal "%2F" into "/" and throw on a stray "%".
     const id = c.req.param("id");
-    let body: unknown;
-    try {
-      body = await c.req.json();
-    } catch {
-      return errorResponse(c, 400, "invalid_json", 'the body must be JSON, e.g. {"minutes": 60}');
-    }
-    const parsed = snoozeBody.safeParse(body);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0]!;
-      return errorResponse(c, 400, "invalid_snooze", issue.message, {
-        field: issue.path.join(".") || "body",
-      });
-    }
+    const json = await readJson(c, '{"minutes": 90}');
+    if ("refused" in json) return json.refused;
     const now = deps.now();
+    const snooze = readSnooze(json.body, now);
+    if ("message" in snooze) {
+      return errorResponse(c, 400, "invalid_snooze", snooze.message, { field: snooze.field });
+    }
+    const { until } = snooze;
     const inventory = await deps.inventory();
     if (!inventory.targets.some((t) => t.targetId === id)) {
       return errorResponse(
@@ -227,21 +257,6 @@ export function adminApi(deps: AdminApiDeps): Hono {
         404,
         "unknown_target",
         `no target "${id}"; GET /api/targets lists them (ids are account/clusterId)`,
-      );
-    }
-    const until = parsed.data.until
-      ? new Date(parsed.data.until)
-      : new Date(now.getTime() + parsed.data.minutes! * 60_000);
-    if (until.getTime() - now.getTime() > MAX_SNOOZE_MS) {
-      return errorResponse(c, 400, "invalid_snooze", "a snooze may last at most 7 days", { field: "until" });
-    }
-    if (until <= now) {
-      return errorResponse(
-        c,
-        400,
-        "invalid_snooze",
-        `until must be in the future (it is now ${now.toISOString()})`,
-        { field: "until" },
       );
     }
     for (let attempt = 0; attempt < 5; attempt++) {

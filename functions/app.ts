@@ -10,6 +10,7 @@ import type { Store } from "../shared/store/store.ts";
 import { actionRoutes } from "./actions.ts";
 import { adminApi } from "./api.ts";
 import { errorBody, errorResponse } from "./errors.ts";
+import { bodyLimits } from "./request-body.ts";
 
 export type HostName = "workers" | "node";
 
@@ -30,6 +31,8 @@ export const VERSION = packageJson.version;
 
 export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
+  // First: nothing below (authentication, the idempotency fingerprint) reads an oversized body.
+  app.use("*", bodyLimits());
 
   app.get("/healthz", (c) =>
     c.json({
@@ -59,6 +62,7 @@ export function createApp(deps: AppDeps): Hono {
     "/actions",
     actionRoutes({
       store: deps.store,
+      inventory: deps.inventory,
       now: deps.now,
       ...(deps.linkSecret ? { linkSecret: deps.linkSecret } : {}),
     }),

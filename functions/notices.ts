@@ -7,11 +7,17 @@ import type { Logger } from "../shared/log/logger.ts";
 import type { Target } from "../shared/providers/inventory.ts";
 import { calendarsFor } from "../shared/schedule/engine.ts";
 import { compileScheduleIndex, nextTransition } from "../shared/schedule/plan.ts";
+import { MINUTES_PER_DAY } from "../shared/schedule/schedule-schema.ts";
 import type { Calendar, Schedule } from "../shared/schedule/types.ts";
 import type { Store } from "../shared/store/store.ts";
 
 /** How long past the planned sleep each link holds it off. */
 export const LINK_HOLDS: Record<ActionLinkAction, number> = { snooze: 60, postpone: 180 };
+/**
+ * The furthest ahead a link's expiry (the end of its hold) can lie: a notice goes out at most a day
+ * before the sleep (minutesBefore's maximum) and holds past it by at most the longest hold.
+ */
+export const MAX_LINK_AHEAD_MINUTES = MINUTES_PER_DAY + Math.max(...Object.values(LINK_HOLDS));
 
 export interface NoticeSettings {
   /** `whsec_...` secrets signing the notices (two during a rotation). */

@@ -6,7 +6,7 @@ import { createLogger } from "../shared/log/logger.ts";
 import { calendarsFor } from "../shared/schedule/engine.ts";
 import { ScheduleDirectoryError } from "../shared/schedule/load.node.ts";
 import { compileSelector, planTransitions } from "../shared/schedule/plan.ts";
-import { parseInstant } from "./api.ts";
+import { parseInstant } from "./instant.ts";
 import { createNodeRuntime, ScheduleLoadError } from "./runtime.node.ts";
 import { runTick } from "./tick.ts";
 

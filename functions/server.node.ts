@@ -2,11 +2,11 @@
 // cloud account configured it runs the sandbox clouds in-process (sped up) and points the
 // providers at them: the embedded default a newcomer sees before entering any credentials.
 import type { AddressInfo } from "node:net";
-import { serve } from "@hono/node-server";
 import type { Config } from "../shared/config/config.ts";
 import type { Logger } from "../shared/log/logger.ts";
 import { describeStore } from "../shared/store/open.node.ts";
 import { createApp } from "./app.ts";
+import { serveWithJsonErrors } from "./client-error.node.ts";
 import { createNodeRuntime, type NodeRuntime } from "./runtime.node.ts";
 import { runTick } from "./tick.ts";
 
@@ -45,8 +45,10 @@ export async function startServer(
     ...(config.notices.linkSecret ? { linkSecret: config.notices.linkSecret } : {}),
   });
 
-  const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
-    const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
+  const server = await new Promise<ReturnType<typeof serveWithJsonErrors>>((resolve, reject) => {
+    const s = serveWithJsonErrors({ fetch: app.fetch, port: config.port, hostname: config.host }, () =>
+      resolve(s),
+    );
     s.once("error", reject);
   });
   const address = server.address() as AddressInfo;

@@ -140,6 +140,9 @@ export async function verifyActionLink(
   const wire = parseWire(payload);
   if (!wire) return reject("malformed", "the action link's payload is not one this service writes");
   const expiresAt = new Date(wire.e * 1000);
+  if (Number.isNaN(expiresAt.getTime())) {
+    return reject("malformed", "the action link's expiry is not a valid date");
+  }
   if (now.getTime() >= expiresAt.getTime()) {
     return reject("expired", `the action link expired at ${expiresAt.toISOString()}`);
   }

@@ -67,6 +67,18 @@ describe("logger redaction", () => {
     expect(lines[0]).toContain("application/json");
   });
 
+  it("masks the token of an action link wherever its /actions/ path appears", () => {
+    const { log, lines } = capture();
+    const token = "eyJ2IjoxLCJhIjoic25vb3plIn0.Zm9vYmFyYmF6cXV4MDEyMzQ1Njc4OWFiY2RlZmdoaWprbG0";
+    log.error(`fetch https://ns.example.com/actions/${token} failed`, { path: `/actions/${token}?x=1` });
+    expect(lines[0]).not.toContain(token.split(".")[0]);
+    expect(lines[0]).not.toContain(token.split(".")[1]);
+    expect(JSON.parse(lines[0]!)).toMatchObject({
+      msg: "fetch https://ns.example.com/actions/[REDACTED] failed",
+      path: "/actions/[REDACTED]?x=1",
+    });
+  });
+
   it("writes one JSON object per line with time, level and message, and honours the level", () => {
     const { log, records } = capture({ level: "info", fields: { host: "node" } });
     log.debug("hidden");

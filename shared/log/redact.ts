@@ -48,6 +48,8 @@ const VALUE_PATTERNS: Array<[RegExp, string]> = [
   // Standard Webhooks signatures and secrets.
   [/\bv1,[A-Za-z0-9+/=]{20,}/g, `v1,${REDACTED}`],
   [/\bwhsec_[A-Za-z0-9+/=]+/g, `whsec_${REDACTED}`],
+  // Signed action links (GET /actions/<token>): usable by anyone until they expire.
+  [/(\/actions\/)[^\s"'?#]+/g, `$1${REDACTED}`],
 ];
 
 /** A redactor bound to the secret values this process knows (credentials from the environment). */

@@ -17,7 +17,7 @@ const LOCAL_DATE = /^\d{4}-\d{2}-\d{2}$/;
 const ACCOUNT_ID = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/;
 /** A Kubernetes namespace name (a DNS label). */
 const NAMESPACE = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
-const MINUTES_PER_DAY = 1440;
+export const MINUTES_PER_DAY = 1440;
 
 const DAYS_HINT = 'mon … sun, a range like "mon-fri" or "fri-mon", or weekdays, weekends, daily';
 const AT_MESSAGE = 'at must be "HH:MM", e.g. "20:00"';

@@ -1,0 +1,113 @@
+// The Node server's own refusals, in the product's JSON error shape: requests Node's HTTP parser
+// rejects (`clientError`: malformed request line, NUL in the path, oversized headers) and those
+// @hono/node-server cannot turn into a Request (bad Host header, backslash in the path). Without
+// this they are a bare 400/431 with an empty body.
+import { createServer, maxHeaderSize, type Server, type ServerResponse } from "node:http";
+import type { Duplex } from "node:stream";
+import { getRequestListener, RequestError } from "@hono/node-server";
+import { errorBody } from "./errors.ts";
+
+type Fetch = (request: Request) => Response | Promise<Response>;
+
+/**
+ * An HTTP server for `fetch` whose framework-level refusals are JSON errors. `hostname` stands in
+ * for a missing Host header of an HTTP/1.0 request (HTTP/1.1 requires one).
+ */
+export function serveWithJsonErrors(
+  options: { fetch: Fetch; port: number; hostname: string },
+  listening?: () => void,
+): Server {
+  const listener = getRequestListener(options.fetch, {
+    hostname: options.hostname,
+    errorHandler: (error) => requestErrorResponse(error),
+  });
+  // Node's own Host check answers an empty 400; ours answers JSON.
+  const server = createServer({ requireHostHeader: false }, (incoming, outgoing) => {
+    const host = incoming.headers.host;
+    if (host === undefined && incoming.httpVersion === "1.1") {
+      return answer(outgoing, 400, "missing_host", "HTTP/1.1 requests need a Host header");
+    }
+    if (host !== undefined && !URL.canParse(`http://${host}/`)) return answer(outgoing, 400, ...INVALID_HOST);
+    return listener(incoming, outgoing);
+  });
+  server.on("clientError", answerClientError);
+  server.listen(options.port, options.hostname, listening);
+  return server;
+}
+
+const INVALID_HOST = [
+  "invalid_host",
+  "the Host header must be a host name or address with an optional :port, e.g. Host: nightshift.example.com",
+] as const;
+
+/** What @hono/node-server could not make a Request of. */
+function requestErrorResponse(error: unknown): Response {
+  const problem = error instanceof RequestError ? error.message : "";
+  const [code, message] =
+    problem === "Invalid host header"
+      ? INVALID_HOST
+      : problem === "Backslash in request path"
+        ? ["invalid_path", "the request path contains a backslash; use / or percent-encode it as %5C"]
+        : ["invalid_url", "the request target is not a valid URL path; percent-encode reserved characters"];
+  return Response.json(errorBody(code, message), { status: 400, headers: { Connection: "close" } });
+}
+
+function answer(outgoing: ServerResponse, status: number, code: string, message: string): void {
+  const body = JSON.stringify(errorBody(code, message));
+  outgoing
+    .writeHead(status, {
+      "Content-Type": "application/json",
+      "Content-Length": Buffer.byteLength(body),
+      Connection: "close",
+    })
+    .end(body);
+}
+
+const PARSER_PROBLEMS: Record<string, [status: number, code: string, message: string]> = {
+  HPE_HEADER_OVERFLOW: [
+    431,
+    "headers_too_large",
+    `the request headers are larger than this server accepts (${maxHeaderSize / 1024} KiB in all)`,
+  ],
+  HPE_INVALID_METHOD: [
+    400,
+    "malformed_request",
+    "the request line is not `METHOD /path HTTP/1.1` with a known method",
+  ],
+  HPE_INVALID_URL: [
+    400,
+    "invalid_path",
+    "the request path contains a character HTTP does not allow (a control character such as NUL, or a space); percent-encode it",
+  ],
+  HPE_INVALID_HEADER_TOKEN: [
+    400,
+    "malformed_header",
+    "a header name contains a character HTTP does not allow, or a header line has no colon",
+  ],
+  ERR_HTTP_REQUEST_TIMEOUT: [408, "request_timeout", "the request did not arrive in time; send it again"],
+};
+const STATUS_TEXT: Record<number, string> = {
+  400: "Bad Request",
+  408: "Request Timeout",
+  431: "Request Header Fields Too Large",
+};
+
+/** Node's `clientError`: write a whole HTTP/1.1 response ourselves, then close the connection. */
+export function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
+  // A reset connection has no one left to answer; a socket already answered must not get a second one.
+  if (error.code === "ECONNRESET" || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const [status, code, message] = PARSER_PROBLEMS[error.code ?? ""] ?? [
+    400,
+    "malformed_request",
+    "the request is not valid HTTP/1.1",
+  ];
+  const body = JSON.stringify(errorBody(code, message, { parserError: error.code ?? "unknown" }));
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_TEXT[status]}\r\nContent-Type: application/json\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    () => socket.destroy(),
+  );
+}
