@@ -107,10 +107,13 @@ async function start(): Promise<number> {
         `  e.g. curl -H "Authorization: Bearer ${adminToken}" http://${config.host}:${config.port}/api/targets\n`,
     );
   }
+  // A person at a terminal reads short lines; a collector (not a terminal) gets JSON.
+  const format = config.logFormat ?? (process.stdout.isTTY ? "text" : "json");
   const log = createLogger({
     level: config.logLevel,
     secrets: [...configSecrets(config), adminToken],
-    fields: { host: "node" },
+    format,
+    ...(format === "json" ? { fields: { host: "node" } } : {}),
   });
   let server: Awaited<ReturnType<typeof startServer>>;
   try {

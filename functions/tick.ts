@@ -215,7 +215,9 @@ export async function runTick(input: {
       }
     }
   }
-  deps.log.info("tick", {
+  // A tick that did nothing is a debug line: at info, a quiet fleet would flood the log.
+  const quiet = report.decisions.every((d) => d.kind !== "act") && !report.operations.advanced;
+  deps.log[quiet && report.errors.length === 0 ? "debug" : "info"]("tick", {
     at: report.at,
     trigger: report.trigger,
     dryRun,

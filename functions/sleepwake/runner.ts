@@ -252,6 +252,16 @@ async function record(
   else if (failed) log.warn("sleep/wake step failed; retrying later", { ...fields, error: result.error });
   else log.info("sleep/wake step", fields);
   if (result.event) {
+    // The line a person watches for: what was asked (the slot names the local time), what changed.
+    const d = result.event.detail;
+    log.info(`${d.requested} ${d.outcome}`, {
+      slot: d.slot,
+      changed:
+        d.taken.length > 0
+          ? d.taken.join(", ")
+          : `nothing to do, already ${d.requested === "wake" ? "awake" : "asleep"}`,
+      ...(d.error ? { error: d.error.message } : {}),
+    });
     report.events.push(result.event);
     try {
       await options.emit?.(result.event);
