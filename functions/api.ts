@@ -20,7 +20,10 @@ export interface AdminApiDeps {
   store: Store;
   schedules: readonly Schedule[];
   calendars: ReadonlyMap<string, Calendar>;
+  /** The clouds' time: what the schedules and operations are planned by. */
   now: () => Date;
+  /** Real time, for what a caller meets in real time (remembered Idempotency-Keys); default \`now\`. */
+  realNow?: () => Date;
   log: Logger;
 }
 
@@ -120,7 +123,7 @@ export function adminApi(deps: AdminApiDeps): Hono {
     "*",
     idempotency({
       store: deps.store.idempotency,
-      now: deps.now,
+      now: deps.realNow ?? deps.now,
       required: false,
       scope: () => "admin",
       log: deps.log,

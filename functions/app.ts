@@ -17,7 +17,10 @@ export type HostName = "workers" | "node";
 export interface AppDeps {
   host: HostName;
   log: Logger;
+  /** The clouds' time (the sandbox clock in the embedded demo). */
   now: () => Date;
+  /** Real time, for promises a caller meets in real time (Idempotency-Keys); default \`now\`. */
+  realNow?: () => Date;
   adminToken?: string;
   inventory: () => Promise<Inventory>;
   store: Store;
@@ -53,6 +56,7 @@ export function createApp(deps: AppDeps): Hono {
       schedules: deps.schedules,
       calendars: deps.calendars,
       now: deps.now,
+      ...(deps.realNow ? { realNow: deps.realNow } : {}),
       log: deps.log,
       ...(deps.adminToken ? { adminToken: deps.adminToken } : {}),
     }),

@@ -83,14 +83,17 @@ async function start(): Promise<number> {
   const { ConfigError, configSecrets, loadConfig } = await import("../shared/config/config.ts");
   const { createLogger } = await import("../shared/log/logger.ts");
   const { startServer } = await import("./server.node.ts");
-  let config: ReturnType<typeof loadConfig>;
-  try {
-    config = loadConfig(process.env);
-  } catch (error) {
+  const invalid = (error: unknown) => {
     if (!(error instanceof ConfigError)) throw error;
     process.stderr.write(`nightshift: cannot start, the configuration is invalid:\n`);
     for (const issue of error.issues) process.stderr.write(`  ${issue.variable}: ${issue.message}\n`);
     return 1;
+  };
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig(process.env);
+  } catch (error) {
+    return invalid(error);
   }
   // The admin API needs a token; when none is configured, make one for this run and say so once,
   // on stderr and outside the (redacting) log.
@@ -104,12 +107,20 @@ async function start(): Promise<number> {
         `  e.g. curl -H "Authorization: Bearer ${adminToken}" http://${config.host}:${config.port}/api/targets\n`,
     );
   }
+  // A person at a terminal reads short lines; a collector (not a terminal) gets JSON.
+  const format = config.logFormat ?? (process.stdout.isTTY ? "text" : "json");
   const log = createLogger({
     level: config.logLevel,
     secrets: [...configSecrets(config), adminToken],
-    fields: { host: "node" },
+    format,
+    ...(format === "json" ? { fields: { host: "node" } } : {}),
   });
-  const server = await startServer(config, log, { adminToken });
+  let server: Awaited<ReturnType<typeof startServer>>;
+  try {
+    server = await startServer(config, log, { adminToken });
+  } catch (error) {
+    return invalid(error);
+  }
   await new Promise<void>((resolve) => {
     const shutdown = (signal: string) => {
       log.info("shutting down", { signal });

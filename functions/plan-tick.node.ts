@@ -90,7 +90,7 @@ export async function runPlanOrTick(
   try {
     // The built-in sandbox, when used, starts at the requested time and holds still.
     runtime = await createNodeRuntime({ ...config, sandboxSpeed: 0 }, log, {
-      ...((at ?? from) ? { sandboxStart: (at ?? from)! } : {}),
+      sandboxStart: at ?? from ?? new Date(),
     });
   } catch (error) {
     if (error instanceof ScheduleLoadError) {

@@ -2,9 +2,11 @@
 // built-in sandbox when none is configured), the store, one provider per account, the schedules
 // and calendars, the cached inventory, and the tick's dependencies. `start`, `plan` and `tick`
 // share it, so the CLI sees exactly what the service sees.
+import { rm } from "node:fs/promises";
 import { hostname } from "node:os";
-import type { Account, Config } from "../shared/config/config.ts";
-import { createEventBridgePublisher, eventBridgeFromEnv } from "../shared/events/eventbridge.ts";
+import { resolve } from "node:path";
+import type { Account, Config, StoreConfig } from "../shared/config/config.ts";
+import { createEventBridgePublisher, eventBridgeClient } from "../shared/events/eventbridge.ts";
 import { createHttpClient } from "../shared/http/client.ts";
 import { createNodeTransport, loadExtraCa } from "../shared/http/transport.node.ts";
 import type { Logger } from "../shared/log/logger.ts";
@@ -16,8 +18,9 @@ import { type RunningSandbox, startSandbox } from "../shared/sandbox/server.node
 import { loadSchedules } from "../shared/schedule/load.node.ts";
 import { formatScheduleFileError } from "../shared/schedule/schedule-file.ts";
 import type { Calendar, Schedule } from "../shared/schedule/types.ts";
-import { openStore } from "../shared/store/open.node.ts";
+import { describeStore, openStore } from "../shared/store/open.node.ts";
 import type { Store } from "../shared/store/store.ts";
+import { chooseDemoNight } from "./demo-start.ts";
 import { createKubernetesAccess } from "./sleepwake/kubernetes-access.node.ts";
 import type { TickDeps } from "./tick.ts";
 
@@ -40,96 +43,166 @@ export interface NodeRuntime {
   providers: Provider[];
   schedules: Schedule[];
   calendars: Map<string, Calendar>;
-  /** The clouds' time: the sandbox clock when running against it, else the real clock. */
+  /**
+   * The clouds' time: the sandbox clock when running against it (sped up), else the real clock.
+   * Planning, signing and schedule decisions run on it.
+   */
   cloudNow: () => Date;
+  /** Real time: what a person meets in real time (leases, Idempotency-Keys, store expiries). */
+  realNow: () => Date;
   inventory: ReturnType<typeof cachedInventory>;
   tickDeps: TickDeps;
   close(): Promise<void>;
 }
 
+/** The embedded demo's own store, fresh each run like the in-memory sandbox fleet it describes. */
+export const DEMO_STORE_PATH = ".nightshift/demo.db";
+
+export interface NodeRuntimeOptions {
+  env?: Record<string, string | undefined>;
+  /** Where the embedded sandbox's clock starts (default: the demo's night, see chooseDemoNight). */
+  sandboxStart?: Date;
+  /**
+   * The embedded sandbox's store when NIGHTSHIFT_STORE is not set: "fresh-file" (`start`: a fresh
+   * DEMO_STORE_PATH, so the API can be explored) or "memory" (one-shot `plan` and `tick`).
+   */
+  demoStore?: "fresh-file" | "memory";
+}
+
+/**
+ * Everything is checked and opened before the sandbox starts (it keeps the process alive), and
+ * whatever was opened is closed again when a later step fails.
+ */
 export async function createNodeRuntime(
   config: Config,
   log: Logger,
-  options: { env?: Record<string, string | undefined>; sandboxStart?: Date } = {},
+  options: NodeRuntimeOptions = {},
 ): Promise<NodeRuntime> {
   const loaded = await loadSchedules(config.schedulesDir);
   if ("errors" in loaded) throw new ScheduleLoadError(loaded.errors.map(formatScheduleFileError));
-
-  let accounts: Account[] = config.accounts;
-  let sandbox: RunningSandbox | undefined;
-  if (accounts.length === 0) {
-    sandbox = await startSandbox({
-      basePort: 0,
-      speed: config.sandboxSpeed,
-      ...(options.sandboxStart ? { start: options.sandboxStart } : {}),
-    });
-    accounts = sandboxAccounts(sandbox.description);
-    log.info("no cloud account configured: running against the built-in sandbox clouds", {
-      sandbox: Object.fromEntries(
-        Object.entries(sandbox.description).map(([cloud, info]) => [cloud, info.endpoint]),
-      ),
-      speed: config.sandboxSpeed,
-      accounts: accounts.length,
+  if (loaded.schedules.length === 0) {
+    log.warn("no schedules found: nothing will be put to sleep or woken", {
+      dir: resolve(config.schedulesDir),
+      hint: "add a schedule file (*.yaml) there (see schedules/FORMAT.md), or point NIGHTSHIFT_SCHEDULES_DIR at the folder that has them",
     });
   }
-  const running = sandbox;
-  const cloudNow = running ? () => running.sandbox.clock.now() : () => new Date();
-
-  const store = await openStore(config.store);
+  const embedded = config.accounts.length === 0;
   const extraCaPem = await loadExtraCa(options.env ?? process.env);
-  const transport = createNodeTransport(extraCaPem ? { extraCaPem } : {});
-  const http = createHttpClient({ fetch: transport.fetch });
-  const byAccount = new Map(
-    accounts.map((account) => [
-      account.id,
-      createProvider(account, { http, now: cloudNow, nonce: () => crypto.randomUUID() }),
-    ]),
-  );
-  const providers = [...byAccount.values()];
-  const inventory = cachedInventory(() => listInventory(providers), {
-    maxAgeMs: INVENTORY_MAX_AGE_MS,
-    now: cloudNow,
-    refreshInBackground: true,
-  });
-  const kube = createKubernetesAccess();
-  const eventBridge = eventBridgeFromEnv(options.env ?? process.env);
-  const events = eventBridge
-    ? createEventBridgePublisher({
-        client: eventBridge.client,
-        ...(eventBridge.eventBusName ? { eventBusName: eventBridge.eventBusName } : {}),
-        sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-        random: Math.random,
-        log,
-      })
-    : undefined;
+  const realNow = () => new Date();
 
-  return {
-    accounts,
-    ...(sandbox ? { sandbox } : {}),
-    store,
-    providers,
-    schedules: loaded.schedules,
-    calendars: loaded.calendars,
-    cloudNow,
-    inventory,
-    tickDeps: {
+  const closers: Array<() => Promise<void>> = [];
+  const closeAll = async () => {
+    for (const close of closers.reverse()) await close().catch(() => undefined);
+  };
+  try {
+    const storeConfig = embedded && !config.storeSet ? await demoStore(options.demoStore) : config.store;
+    const store = await openStore(storeConfig);
+    closers.push(() => store.close());
+    // The service only: a one-shot `plan` or `tick` reads the store it is pointed at, as asked.
+    if (embedded && config.storeSet && config.store.kind !== "memory" && options.demoStore === "fresh-file") {
+      log.warn("running the embedded sandbox against the configured NIGHTSHIFT_STORE, kept as it is", {
+        store: describeStore(config.store),
+        hint: "the sandbox fleet is fresh each run: earlier runs' operations and states may not match it; unset NIGHTSHIFT_STORE to use a fresh demo store",
+      });
+    }
+    const transport = createNodeTransport(extraCaPem ? { extraCaPem } : {});
+    closers.push(() => transport.close());
+    const kube = createKubernetesAccess();
+    closers.push(() => kube.close());
+
+    let accounts: Account[] = config.accounts;
+    let sandbox: RunningSandbox | undefined;
+    if (embedded) {
+      const night = options.sandboxStart
+        ? undefined
+        : chooseDemoNight({
+            schedules: loaded.schedules,
+            calendars: loaded.calendars,
+            now: realNow(),
+            speed: config.sandboxSpeed,
+          });
+      const start = options.sandboxStart ?? night?.start;
+      sandbox = await startSandbox({ basePort: 0, speed: config.sandboxSpeed, ...(start ? { start } : {}) });
+      closers.push(() => sandbox!.stop());
+      accounts = sandboxAccounts(sandbox.description);
+      log.info("no cloud account configured: running against the built-in sandbox clouds", {
+        sandbox: Object.fromEntries(
+          Object.entries(sandbox.description).map(([cloud, info]) => [cloud, info.endpoint]),
+        ),
+        speed: config.sandboxSpeed,
+        accounts: accounts.length,
+        store: describeStore(storeConfig),
+        ...(night
+          ? {
+              cloudStart: night.start.toISOString(),
+              firstNight: `${night.sleep.schedule}: sleep ${night.sleep.local.weekday} ${night.sleep.local.time}, wake ${night.wake.local.weekday} ${night.wake.local.time} (${night.sleep.local.timezone})`,
+            }
+          : {}),
+      });
+    }
+    const running = sandbox;
+    const cloudNow = running ? () => running.sandbox.clock.now() : realNow;
+
+    const http = createHttpClient({ fetch: transport.fetch });
+    const byAccount = new Map(
+      accounts.map((account) => [
+        account.id,
+        createProvider(account, { http, now: cloudNow, nonce: () => crypto.randomUUID() }),
+      ]),
+    );
+    const providers = [...byAccount.values()];
+    const inventory = cachedInventory(() => listInventory(providers), {
+      maxAgeMs: INVENTORY_MAX_AGE_MS,
+      now: cloudNow,
+      refreshInBackground: true,
+    });
+    const events = config.eventBridge
+      ? (() => {
+          const eventBridge = eventBridgeClient(config.eventBridge);
+          return createEventBridgePublisher({
+            client: eventBridge.client,
+            ...(eventBridge.eventBusName ? { eventBusName: eventBridge.eventBusName } : {}),
+            sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+            random: Math.random,
+            log,
+          });
+        })()
+      : undefined;
+
+    return {
+      accounts,
+      ...(sandbox ? { sandbox } : {}),
       store,
-      log,
+      providers,
       schedules: loaded.schedules,
       calendars: loaded.calendars,
-      inventory: () => inventory.get(),
-      providerFor: (account) => byAccount.get(account),
-      kube,
-      ...(events ? { events } : {}),
-      notices: { settings: config.notices, fetch: (url, init) => transport.fetch(url, init) },
-      holder: `${hostname()}:${process.pid}`,
-      clock: cloudNow,
-    },
-    async close() {
-      await kube.close();
-      await transport.close();
-      await store.close();
-      await sandbox?.stop();
-    },
-  };
+      cloudNow,
+      realNow,
+      inventory,
+      tickDeps: {
+        store,
+        log,
+        schedules: loaded.schedules,
+        calendars: loaded.calendars,
+        inventory: () => inventory.get(),
+        providerFor: (account) => byAccount.get(account),
+        kube,
+        ...(events ? { events } : {}),
+        notices: { settings: config.notices, fetch: (url, init) => transport.fetch(url, init) },
+        holder: `${hostname()}:${process.pid}`,
+        clock: cloudNow,
+        realClock: realNow,
+      },
+      close: closeAll,
+    };
+  } catch (error) {
+    await closeAll();
+    throw error;
+  }
+}
+
+async function demoStore(kind: NodeRuntimeOptions["demoStore"] = "memory"): Promise<StoreConfig> {
+  if (kind === "memory") return { kind: "memory" };
+  await rm(resolve(DEMO_STORE_PATH), { force: true });
+  return { kind: "sqlite", path: DEMO_STORE_PATH };
 }

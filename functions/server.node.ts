@@ -2,11 +2,13 @@
 // cloud account configured it runs the sandbox clouds in-process (sped up) and points the
 // providers at them: the embedded default a newcomer sees before entering any credentials.
 import type { AddressInfo } from "node:net";
-import type { Config } from "../shared/config/config.ts";
+import type { Hono } from "hono";
+import { type Config, ConfigError } from "../shared/config/config.ts";
 import type { Logger } from "../shared/log/logger.ts";
 import { describeStore } from "../shared/store/open.node.ts";
 import { createApp } from "./app.ts";
 import { serveWithJsonErrors } from "./client-error.node.ts";
+import { errorBody } from "./errors.ts";
 import { createNodeRuntime, type NodeRuntime } from "./runtime.node.ts";
 import { runTick } from "./tick.ts";
 
@@ -26,17 +28,65 @@ const EMBEDDED_TICK_CLOUD_SECONDS = 600;
 const embeddedTickSeconds = (speed: number) =>
   Math.min(60, Math.max(0.25, EMBEDDED_TICK_CLOUD_SECONDS / Math.max(speed, 1)));
 
+type Server = ReturnType<typeof serveWithJsonErrors>;
+
+/** Binds HOST:PORT; a port in use or an address not on this machine is a ConfigError naming it. */
+async function listen(
+  config: Config,
+  fetch: Parameters<typeof serveWithJsonErrors>[0]["fetch"],
+): Promise<Server> {
+  try {
+    return await new Promise<Server>((resolve, reject) => {
+      const s = serveWithJsonErrors({ fetch, port: config.port, hostname: config.host }, () => resolve(s));
+      s.once("error", reject);
+    });
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    const where = `${config.host}:${config.port}`;
+    const issue =
+      code === "EADDRINUSE"
+        ? { variable: "PORT", message: `${where} is already in use; set PORT to a free port (0 picks one)` }
+        : code === "EACCES"
+          ? { variable: "PORT", message: `${where} needs privileges; use a port above 1023, e.g. 8787` }
+          : {
+              variable: "HOST",
+              message: `cannot listen on ${where} (${code ?? (error as Error).message}); use an address of this machine such as 127.0.0.1 or 0.0.0.0`,
+            };
+    throw new ConfigError([issue], { cause: error });
+  }
+}
+
 export async function startServer(
   config: Config,
   log: Logger,
   options: { adminToken?: string; env?: Record<string, string | undefined>; tickSeconds?: number } = {},
 ): Promise<RunningServer> {
-  const runtime = await createNodeRuntime(config, log, options.env ? { env: options.env } : {});
+  // The port first: it is the one thing that can still be taken, and nothing else is running yet.
+  let app: Hono | undefined;
+  const server = await listen(config, (request: Request) =>
+    app
+      ? app.fetch(request)
+      : Response.json(errorBody("starting", "nightshift is starting; try again in a few seconds"), {
+          status: 503,
+          headers: { "Retry-After": "1" },
+        }),
+  );
+  let runtime: NodeRuntime;
+  try {
+    runtime = await createNodeRuntime(config, log, {
+      demoStore: "fresh-file",
+      ...(options.env ? { env: options.env } : {}),
+    });
+  } catch (error) {
+    await new Promise((resolve) => server.close(resolve));
+    throw error;
+  }
   const adminToken = options.adminToken ?? config.adminToken;
-  const app = createApp({
+  app = createApp({
     host: "node",
     log,
     now: runtime.cloudNow,
+    realNow: runtime.realNow,
     ...(adminToken ? { adminToken } : {}),
     inventory: () => runtime.inventory.get(),
     store: runtime.store,
@@ -45,12 +95,6 @@ export async function startServer(
     ...(config.notices.linkSecret ? { linkSecret: config.notices.linkSecret } : {}),
   });
 
-  const server = await new Promise<ReturnType<typeof serveWithJsonErrors>>((resolve, reject) => {
-    const s = serveWithJsonErrors({ fetch: app.fetch, port: config.port, hostname: config.host }, () =>
-      resolve(s),
-    );
-    s.once("error", reject);
-  });
   const address = server.address() as AddressInfo;
   const url = `http://${address.family === "IPv6" ? `[${address.address}]` : address.address}:${address.port}`;
 
@@ -65,7 +109,8 @@ export async function startServer(
     currentTick = (async () => {
       const now = runtime.cloudNow();
       await runTick({ now, trigger: "ticker", deps: runtime.tickDeps });
-      await runtime.store.sweep(now);
+      // Store expiries are kept in real time (the cloud clock may run ahead, never behind).
+      await runtime.store.sweep(runtime.realNow());
     })()
       .catch((error: unknown) => log.error("tick failed", { error }))
       .finally(() => {

@@ -40,6 +40,8 @@ export interface TickDeps {
   operationConcurrency?: number;
   /** The time as a tick goes on (operations chain steps within a tick); default: the tick's time throughout. */
   clock?: () => Date;
+  /** Real time, for leases (default: \`clock\`); differs from the clouds' time against the sped-up sandbox. */
+  realClock?: () => Date;
   /** Where outcome events go (EventBridge), when configured. */
   events?: EventPublisher;
   /** Pre-action notices: how to sign and send them. */
@@ -191,6 +193,7 @@ export async function runTick(input: {
       ...(deps.stepLimit !== undefined ? { stepLimit: deps.stepLimit } : {}),
       ...(deps.operationConcurrency ? { concurrency: deps.operationConcurrency } : {}),
       ...(deps.clock ? { clock: deps.clock } : {}),
+      ...(deps.realClock ? { realClock: deps.realClock } : {}),
       holder: deps.holder,
     });
     report.operations.advanced = advanced.advanced;
@@ -212,7 +215,9 @@ export async function runTick(input: {
       }
     }
   }
-  deps.log.info("tick", {
+  // A tick that did nothing is a debug line: at info, a quiet fleet would flood the log.
+  const quiet = report.decisions.every((d) => d.kind !== "act") && !report.operations.advanced;
+  deps.log[quiet && report.errors.length === 0 ? "debug" : "info"]("tick", {
     at: report.at,
     trigger: report.trigger,
     dryRun,

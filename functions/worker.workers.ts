@@ -2,7 +2,7 @@
 // State lives in D1 (binding DB); the schedules are compiled in (functions/schedules.bundle.ts).
 import type { D1Database, ExecutionContext, ScheduledController } from "@cloudflare/workers-types";
 import { type Config, ConfigError, configSecrets, loadConfig } from "../shared/config/config.ts";
-import { createEventBridgePublisher, eventBridgeFromEnv } from "../shared/events/eventbridge.ts";
+import { createEventBridgePublisher, eventBridgeClient } from "../shared/events/eventbridge.ts";
 import { createHttpClient } from "../shared/http/client.ts";
 import { platformFetch } from "../shared/http/transport.ts";
 import { createLogger, type Logger } from "../shared/log/logger.ts";
@@ -92,7 +92,7 @@ function runtimeFor(env: WorkerEnv): Runtime {
       calendars: loaded.calendars,
       ...(config.notices.linkSecret ? { linkSecret: config.notices.linkSecret } : {}),
     });
-    const eventBridge = eventBridgeFromEnv(env);
+    const eventBridge = config.eventBridge ? eventBridgeClient(config.eventBridge) : undefined;
     const tickDeps: TickDeps = {
       store,
       log,

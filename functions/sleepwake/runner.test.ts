@@ -440,6 +440,19 @@ describe("steps chained in one run", () => {
     expect(await get(op.id, at(70))).toMatchObject({ step: "snapshot", updatedAt: at(70).toISOString() });
   });
 
+  it("keeps the lease by real time while the clouds' clock runs ahead (the sped-up sandbox)", async () => {
+    const cloud = fakeCloud();
+    const op = await createOp();
+    let reads = 0;
+    // Each read of the cloud clock is an hour later; in real time no time passes at all.
+    const report = await chained(
+      { acct: cloud },
+      { clock: () => at(3600 * reads++), realClock: () => T0, stepsPerOperation: 3 },
+    );
+    expect(report.advanced).toBe(3);
+    expect((await get(op.id, at(3600 * reads))).step).not.toBe("snapshot");
+  });
+
   it("reads the phases of one account's clusters from one listing", async () => {
     const cloud = fakeCloud();
     await createOp({ clusterId: "c1" });

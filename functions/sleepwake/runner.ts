@@ -53,6 +53,8 @@ export interface RunDueOptions {
   now: Date;
   /** The time as the run goes on (steps chained after the first read it). Default: \`now\` throughout. */
   clock?: () => Date;
+  /** Real time, for the per-target lease (default: \`clock\`); differs from it against the sped-up sandbox. */
+  realClock?: () => Date;
   log: Logger;
   /** At most this many operations advanced in this run. */
   limit?: number;
@@ -171,8 +173,15 @@ async function runOne(
   const { store, holder } = options;
   const clock = options.clock ?? (() => options.now);
   const log = options.log.child({ operation: listed.id, target: listed.target });
+  // The lease is a promise to other workers in real time; the steps run on the clouds' time.
+  const realClock = options.realClock ?? clock;
   const started = clock();
-  const lease = await store.leases.acquire(listed.target, { holder, ttlMs: LEASE_TTL_MS, now: started });
+  const leaseStarted = options.realClock ? options.realClock() : started;
+  const lease = await store.leases.acquire(listed.target, {
+    holder,
+    ttlMs: LEASE_TTL_MS,
+    now: leaseStarted,
+  });
   if (!lease.acquired) {
     report.skipped.push({ operationId: listed.id, target: listed.target, reason: "lease-held" });
     return;
@@ -203,15 +212,17 @@ async function runOne(
       op = written.operation;
       const goesOn = op.status === "running" && op.nextAttemptAt === undefined;
       // Half the lease is kept in hand: a slow step never runs on a lease about to lapse.
-      const leaseLeft = clock().getTime() - started.getTime() < LEASE_TTL_MS / 2;
+      const leaseLeft = realClock().getTime() - leaseStarted.getTime() < LEASE_TTL_MS / 2;
       if (!goesOn || steps >= maxSteps || !leaseLeft || stepsSpent(options, report)) return;
     }
   } finally {
-    await store.leases.release(listed.target, { token: lease.token, now: clock() }).catch((error: unknown) =>
-      log.warn("lease release failed; it expires by itself", {
-        error: error instanceof Error ? error.message : String(error),
-      }),
-    );
+    await store.leases
+      .release(listed.target, { token: lease.token, now: realClock() })
+      .catch((error: unknown) =>
+        log.warn("lease release failed; it expires by itself", {
+          error: error instanceof Error ? error.message : String(error),
+        }),
+      );
   }
 }
 
@@ -241,6 +252,16 @@ async function record(
   else if (failed) log.warn("sleep/wake step failed; retrying later", { ...fields, error: result.error });
   else log.info("sleep/wake step", fields);
   if (result.event) {
+    // The line a person watches for: what was asked (the slot names the local time), what changed.
+    const d = result.event.detail;
+    log.info(`${d.requested} ${d.outcome}`, {
+      slot: d.slot,
+      changed:
+        d.taken.length > 0
+          ? d.taken.join(", ")
+          : `nothing to do, already ${d.requested === "wake" ? "awake" : "asleep"}`,
+      ...(d.error ? { error: d.error.message } : {}),
+    });
     report.events.push(result.event);
     try {
       await options.emit?.(result.event);

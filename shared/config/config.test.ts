@@ -24,6 +24,7 @@ describe("loadConfig", () => {
     expect(loadConfig({})).toEqual({
       logLevel: "info",
       store: { kind: "sqlite", path: ".nightshift/state.db" },
+      storeSet: false,
       schedulesDir: "schedules",
       sandboxSpeed: 600,
       port: 8787,
@@ -46,6 +47,64 @@ describe("loadConfig", () => {
       kind: "sqlite",
       path: "/var/lib/nightshift/state.db",
     });
+  });
+
+  it("checks a Redis URL's host and database, and a SQLite path that names a directory", () => {
+    const issue = (store: string) => {
+      try {
+        loadConfig({ NIGHTSHIFT_STORE: store });
+      } catch (error) {
+        return (error as ConfigError).issues;
+      }
+      return [];
+    };
+    expect(issue("redis://cache.internal:6379/abc")).toEqual([
+      {
+        variable: "NIGHTSHIFT_STORE",
+        message:
+          'the Redis database after the host must be a number, e.g. redis://cache.internal:6379/0 (got "abc")',
+      },
+    ]);
+    expect(issue("redis://:6379")[0]?.message).toMatch(/not a valid Redis URL|names no Redis host/);
+    expect(issue("sqlite:/var/lib/nightshift/")[0]).toMatchObject({
+      variable: "NIGHTSHIFT_STORE",
+      message: expect.stringContaining("e.g. sqlite:/var/lib/nightshift/nightshift.db"),
+    });
+    expect(issue("redis://cache.internal:6379")).toEqual([]);
+    expect(issue("rediss://user:pw@cache.internal:6380/15")).toEqual([]);
+  });
+
+  it("validates the EventBridge settings with the rest and masks their secret", () => {
+    const base = { NIGHTSHIFT_STORE: "memory", LOG_LEVEL: "loud" };
+    try {
+      loadConfig({ ...base, NIGHTSHIFT_EVENTBRIDGE_REGION: "eu-central-1" });
+      expect.unreachable();
+    } catch (error) {
+      expect((error as ConfigError).issues.map((i) => i.variable)).toEqual([
+        "LOG_LEVEL",
+        "NIGHTSHIFT_EVENTBRIDGE_ACCESS_KEY_ID",
+        "NIGHTSHIFT_EVENTBRIDGE_SECRET_ACCESS_KEY",
+      ]);
+    }
+    const config = loadConfig({
+      NIGHTSHIFT_EVENTBRIDGE_REGION: "eu-central-1",
+      NIGHTSHIFT_EVENTBRIDGE_ACCESS_KEY_ID: "AKIAEXAMPLE",
+      NIGHTSHIFT_EVENTBRIDGE_SECRET_ACCESS_KEY: "eventbridge-secret-value",
+      NIGHTSHIFT_EVENTBRIDGE_BUS: "ops",
+    });
+    expect(config.eventBridge).toEqual({
+      region: "eu-central-1",
+      accessKeyId: "AKIAEXAMPLE",
+      secretAccessKey: "eventbridge-secret-value",
+      bus: "ops",
+    });
+    expect(configSecrets(config)).toContain("eventbridge-secret-value");
+  });
+
+  it("takes LOG_FORMAT text or json, and leaves it to the host when unset", () => {
+    expect(loadConfig({ LOG_FORMAT: "json" }).logFormat).toBe("json");
+    expect(loadConfig({}).logFormat).toBeUndefined();
+    expect(() => loadConfig({ LOG_FORMAT: "pretty" })).toThrow("LOG_FORMAT: must be one of text, json");
   });
 
   it("reads settings and accounts, naming accounts by their variable prefix", () => {

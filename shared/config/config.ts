@@ -31,9 +31,27 @@ export type StoreConfig =
   | { kind: "sqlite"; path: string }
   | { kind: "redis"; url: string; prefix: string };
 
+/** Outcome events to AWS EventBridge (NIGHTSHIFT_EVENTBRIDGE_*); absent when none is set. */
+export interface EventBridgeConfig {
+  region: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  /** Name or ARN; omitted: the account's default bus. */
+  bus?: string;
+  /** A VPC endpoint, or a local one in tests. */
+  endpoint?: string;
+}
+
+export const LOG_FORMATS = ["text", "json"] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
+
 export interface Config {
   logLevel: (typeof LOG_LEVELS)[number];
+  /** LOG_FORMAT when set; otherwise the host decides (Node: text on a terminal, else JSON). */
+  logFormat?: LogFormat;
   store: StoreConfig;
+  /** Whether NIGHTSHIFT_STORE was set (the embedded sandbox keeps a fresh store of its own otherwise). */
+  storeSet: boolean;
   /** Where the schedule files are (Node host). */
   schedulesDir: string;
   /** The embedded sandbox's speed (simulated seconds per real second) when no account is configured. */
@@ -47,6 +65,7 @@ export interface Config {
   /** Pre-action notices: the Standard Webhooks secrets, the link secret, the public address. */
   notices: { secrets: string[]; linkSecret?: string; publicUrl?: string };
   accounts: Account[];
+  eventBridge?: EventBridgeConfig;
 }
 
 export interface ConfigIssue {
@@ -56,8 +75,11 @@ export interface ConfigIssue {
 
 export class ConfigError extends Error {
   readonly issues: ConfigIssue[];
-  constructor(issues: ConfigIssue[]) {
-    super(`invalid configuration:\n${issues.map((i) => `  ${i.variable}: ${i.message}`).join("\n")}`);
+  constructor(issues: ConfigIssue[], options?: { cause?: unknown }) {
+    super(
+      `invalid configuration:\n${issues.map((i) => `  ${i.variable}: ${i.message}`).join("\n")}`,
+      options,
+    );
     this.name = "ConfigError";
     this.issues = issues;
   }
@@ -121,6 +143,7 @@ const integer = (min: number, max: number, example: string) =>
 
 const settingsSchema = z.object({
   LOG_LEVEL: z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(", ")}` }).default("info"),
+  LOG_FORMAT: z.enum(LOG_FORMATS, { message: `must be one of ${LOG_FORMATS.join(", ")}` }).optional(),
   PORT: integer(0, 65535, "8787 (0 picks a free port)").default(8787),
   HOST: z.string().min(1, "must be an interface address such as 127.0.0.1 or 0.0.0.0").default("127.0.0.1"),
   // 15 s: a waiting operation polls every 15 s, and a tick with nothing due costs only store reads.
@@ -182,6 +205,8 @@ export function loadConfig(env: Environment): Config {
   }
 
   const accounts = loadAccounts(strings, issues);
+  const eventBridge = loadEventBridge(env, issues);
+  if (settings.success) checkStore(settings.data.NIGHTSHIFT_STORE, issues);
   if (issues.length > 0 || !settings.success) throw new ConfigError(issues);
   const {
     LOG_LEVEL,
@@ -194,7 +219,9 @@ export function loadConfig(env: Environment): Config {
   } = settings.data;
   return {
     logLevel: LOG_LEVEL,
+    ...(settings.data.LOG_FORMAT ? { logFormat: settings.data.LOG_FORMAT } : {}),
     store: parseStore(NIGHTSHIFT_STORE, NIGHTSHIFT_STORE_PREFIX),
+    storeSet: strings.NIGHTSHIFT_STORE !== undefined,
     schedulesDir: settings.data.NIGHTSHIFT_SCHEDULES_DIR,
     sandboxSpeed: settings.data.NIGHTSHIFT_SANDBOX_SPEED,
     port: PORT,
@@ -210,7 +237,101 @@ export function loadConfig(env: Environment): Config {
         : {}),
     },
     accounts,
+    ...(eventBridge ? { eventBridge } : {}),
   };
+}
+
+const STORE_VARIABLE = "NIGHTSHIFT_STORE";
+
+/** What can be known of the store from its spec alone: a Redis URL must parse, its db be a number. */
+function checkStore(spec: string, issues: ConfigIssue[]): void {
+  if (spec.startsWith("sqlite:")) {
+    if (/[/\\]$/.test(spec)) {
+      issues.push({
+        variable: STORE_VARIABLE,
+        message: `names a directory (${spec}); name a file in it, e.g. sqlite:${spec.slice(7)}nightshift.db`,
+      });
+    }
+    return;
+  }
+  if (!/^rediss?:/.test(spec)) return;
+  let url: URL;
+  try {
+    url = new URL(spec);
+  } catch {
+    issues.push({
+      variable: STORE_VARIABLE,
+      message:
+        "is not a valid Redis URL; use redis://[user:password@]host:port[/db], e.g. redis://127.0.0.1:6379/0",
+    });
+    return;
+  }
+  if (!url.hostname) {
+    issues.push({ variable: STORE_VARIABLE, message: "names no Redis host; use redis://host:port[/db]" });
+  } else if (!/^(\/(\d+)?)?$/.test(url.pathname)) {
+    issues.push({
+      variable: STORE_VARIABLE,
+      message: `the Redis database after the host must be a number, e.g. redis://${url.host}/0 (got "${url.pathname.slice(1)}")`,
+    });
+  }
+}
+
+export const EVENTBRIDGE_ENV = {
+  region: "NIGHTSHIFT_EVENTBRIDGE_REGION",
+  accessKeyId: "NIGHTSHIFT_EVENTBRIDGE_ACCESS_KEY_ID",
+  secretAccessKey: "NIGHTSHIFT_EVENTBRIDGE_SECRET_ACCESS_KEY",
+  bus: "NIGHTSHIFT_EVENTBRIDGE_BUS",
+  endpoint: "NIGHTSHIFT_EVENTBRIDGE_ENDPOINT",
+} as const;
+
+/**
+ * NIGHTSHIFT_EVENTBRIDGE_*: REGION, ACCESS_KEY_ID and SECRET_ACCESS_KEY go together; BUS (name or
+ * ARN) and ENDPOINT are optional. Undefined when none is set; problems are added to `issues`.
+ */
+export function loadEventBridge(
+  env: Readonly<Record<string, unknown>>,
+  issues: ConfigIssue[],
+): EventBridgeConfig | undefined {
+  const read = (name: string) => {
+    const value = env[name];
+    return typeof value === "string" && value.trim() !== "" ? value.trim() : undefined;
+  };
+  const region = read(EVENTBRIDGE_ENV.region);
+  const accessKeyId = read(EVENTBRIDGE_ENV.accessKeyId);
+  const secretAccessKey = read(EVENTBRIDGE_ENV.secretAccessKey);
+  const bus = read(EVENTBRIDGE_ENV.bus);
+  const endpoint = read(EVENTBRIDGE_ENV.endpoint);
+  if (!region && !accessKeyId && !secretAccessKey && !bus && !endpoint) return undefined;
+
+  const before = issues.length;
+  const together =
+    "REGION, ACCESS_KEY_ID and SECRET_ACCESS_KEY go together; unset all NIGHTSHIFT_EVENTBRIDGE_* to turn events off";
+  if (!region) issues.push({ variable: EVENTBRIDGE_ENV.region, message: `is not set (${together})` });
+  else if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(region)) {
+    issues.push({ variable: EVENTBRIDGE_ENV.region, message: "must be an AWS region such as eu-central-1" });
+  }
+  if (!accessKeyId)
+    issues.push({ variable: EVENTBRIDGE_ENV.accessKeyId, message: `is not set (${together})` });
+  if (!secretAccessKey) {
+    issues.push({ variable: EVENTBRIDGE_ENV.secretAccessKey, message: `is not set (${together})` });
+  }
+  if (endpoint && !isHttpUrl(endpoint)) {
+    issues.push({
+      variable: EVENTBRIDGE_ENV.endpoint,
+      message: "must be an http(s) URL such as https://vpce-0abc.events.eu-central-1.vpce.amazonaws.com",
+    });
+  }
+  if (issues.length > before || !region || !accessKeyId || !secretAccessKey) return undefined;
+  return { region, accessKeyId, secretAccessKey, ...(bus ? { bus } : {}), ...(endpoint ? { endpoint } : {}) };
+}
+
+function isHttpUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return url.protocol === "https:" || url.protocol === "http:";
+  } catch {
+    return false;
+  }
 }
 
 function parseStore(spec: string, prefix: string): StoreConfig {
@@ -283,5 +404,6 @@ export function configSecrets(config: Config): string[] {
   if (config.adminToken) secrets.push(config.adminToken);
   secrets.push(...config.notices.secrets);
   if (config.notices.linkSecret) secrets.push(config.notices.linkSecret);
+  if (config.eventBridge) secrets.push(config.eventBridge.secretAccessKey);
   return secrets.filter((s) => s !== "");
 }

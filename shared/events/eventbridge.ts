@@ -21,7 +21,7 @@ import {
   type PutEventsCommandOutput,
   type PutEventsRequestEntry,
 } from "@aws-sdk/client-eventbridge";
-import { ConfigError } from "../config/config.ts";
+import { ConfigError, type ConfigIssue, type EventBridgeConfig, loadEventBridge } from "../config/config.ts";
 import { backoffDelay } from "../http/client.ts";
 import type { Logger } from "../log/logger.ts";
 
@@ -294,70 +294,31 @@ function callFailure(error: unknown): Failure {
 // ---------------------------------------------------------------------------------------------
 // Configuration from the environment
 
-export const EVENTBRIDGE_ENV = {
-  region: "NIGHTSHIFT_EVENTBRIDGE_REGION",
-  accessKeyId: "NIGHTSHIFT_EVENTBRIDGE_ACCESS_KEY_ID",
-  secretAccessKey: "NIGHTSHIFT_EVENTBRIDGE_SECRET_ACCESS_KEY",
-  bus: "NIGHTSHIFT_EVENTBRIDGE_BUS",
-  endpoint: "NIGHTSHIFT_EVENTBRIDGE_ENDPOINT",
-} as const;
+export { EVENTBRIDGE_ENV } from "../config/config.ts";
 
 export interface EventBridgeSettings {
   client: EventBridgeClient;
   eventBusName?: string;
 }
 
-/**
- * The EventBridge client configured by NIGHTSHIFT_EVENTBRIDGE_* (Workers bindings or process.env),
- * or undefined when none of them is set. REGION, ACCESS_KEY_ID and SECRET_ACCESS_KEY go together;
- * BUS (name or ARN) and ENDPOINT (a VPC endpoint, or a local one in tests) are optional.
- */
-export function eventBridgeFromEnv(env: Readonly<Record<string, unknown>>): EventBridgeSettings | undefined {
-  const read = (name: string) => {
-    const value = env[name];
-    return typeof value === "string" && value.trim() !== "" ? value.trim() : undefined;
-  };
-  const region = read(EVENTBRIDGE_ENV.region);
-  const accessKeyId = read(EVENTBRIDGE_ENV.accessKeyId);
-  const secretAccessKey = read(EVENTBRIDGE_ENV.secretAccessKey);
-  const bus = read(EVENTBRIDGE_ENV.bus);
-  const endpoint = read(EVENTBRIDGE_ENV.endpoint);
-  if (!region && !accessKeyId && !secretAccessKey && !bus && !endpoint) return undefined;
-
-  const issues: { variable: string; message: string }[] = [];
-  const together =
-    "REGION, ACCESS_KEY_ID and SECRET_ACCESS_KEY go together; unset all NIGHTSHIFT_EVENTBRIDGE_* to turn events off";
-  if (!region) issues.push({ variable: EVENTBRIDGE_ENV.region, message: `is not set (${together})` });
-  else if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(region)) {
-    issues.push({ variable: EVENTBRIDGE_ENV.region, message: "must be an AWS region such as eu-central-1" });
-  }
-  if (!accessKeyId)
-    issues.push({ variable: EVENTBRIDGE_ENV.accessKeyId, message: `is not set (${together})` });
-  if (!secretAccessKey) {
-    issues.push({ variable: EVENTBRIDGE_ENV.secretAccessKey, message: `is not set (${together})` });
-  }
-  if (endpoint && !isHttpUrl(endpoint)) {
-    issues.push({
-      variable: EVENTBRIDGE_ENV.endpoint,
-      message: "must be an http(s) URL such as https://vpce-0abc.events.eu-central-1.vpce.amazonaws.com",
-    });
-  }
-  if (issues.length > 0 || !region || !accessKeyId || !secretAccessKey) throw new ConfigError(issues);
-
+/** The EventBridge client for the validated settings (Config.eventBridge). */
+export function eventBridgeClient(config: EventBridgeConfig): EventBridgeSettings {
   const client = new EventBridgeClient({
-    region,
-    credentials: { accessKeyId, secretAccessKey },
-    ...(endpoint ? { endpoint } : {}),
+    region: config.region,
+    credentials: { accessKeyId: config.accessKeyId, secretAccessKey: config.secretAccessKey },
+    ...(config.endpoint ? { endpoint: config.endpoint } : {}),
     maxAttempts: 1,
   });
-  return bus ? { client, eventBusName: bus } : { client };
+  return config.bus ? { client, eventBusName: config.bus } : { client };
 }
 
-function isHttpUrl(text: string): boolean {
-  try {
-    const url = new URL(text);
-    return url.protocol === "https:" || url.protocol === "http:";
-  } catch {
-    return false;
-  }
+/**
+ * The EventBridge client configured by NIGHTSHIFT_EVENTBRIDGE_* (validated by loadEventBridge, as
+ * loadConfig does), or undefined when none of them is set; throws ConfigError otherwise.
+ */
+export function eventBridgeFromEnv(env: Readonly<Record<string, unknown>>): EventBridgeSettings | undefined {
+  const issues: ConfigIssue[] = [];
+  const config = loadEventBridge(env, issues);
+  if (issues.length > 0) throw new ConfigError(issues);
+  return config ? eventBridgeClient(config) : undefined;
 }

@@ -96,6 +96,25 @@ describe("logger redaction", () => {
     ]);
   });
 
+  it("writes short text lines for a terminal, redacted the same way", () => {
+    const lines: string[] = [];
+    const log = createLogger({
+      format: "text",
+      write: (line) => lines.push(line),
+      now: () => new Date(2026, 2, 16, 22, 0, 5),
+      secrets: ["hunter2-secret"],
+    });
+    log.child({ target: "huawei:qa:cn-north-4:c1" }).info("sleep succeeded", {
+      changed: "scale-pool batch 3→0, hibernate",
+      before: { batch: 3 },
+    });
+    log.warn("token hunter2-secret refused");
+    expect(lines).toEqual([
+      '22:00:05  sleep succeeded  target=huawei:qa:cn-north-4:c1  changed=scale-pool batch 3→0, hibernate  before={"batch":3}',
+      "22:00:05  WARN  token [REDACTED] refused",
+    ]);
+  });
+
   it("survives cycles, bytes and bigints", () => {
     const { log, records } = capture();
     const loop: Record<string, unknown> = { name: "loop" };

@@ -22,6 +22,8 @@ export interface LoggerOptions {
   /** Secret values from the configuration, masked wherever they appear. */
   secrets?: readonly string[];
   fields?: LogFields;
+  /** "json" (default): one object per line; "text": short lines for a person at a terminal. */
+  format?: "json" | "text";
 }
 
 export function createLogger(options: LoggerOptions = {}): Logger {
@@ -29,7 +31,8 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const minimum = LOG_LEVELS.indexOf(options.level ?? "info");
   const write = options.write ?? ((line: string) => console.log(line));
   const now = options.now ?? (() => new Date());
-  return build(options.fields ?? {}, { redactor, minimum, write, now });
+  const format = options.format ?? "json";
+  return build(options.fields ?? {}, { redactor, minimum, write, now, format });
 }
 
 interface Sink {
@@ -37,12 +40,28 @@ interface Sink {
   minimum: number;
   write: (line: string) => void;
   now: () => Date;
+  format: "json" | "text";
+}
+
+/** `14:02:05 warn  message  key=value ...`: the time is local; values that are objects as JSON. */
+function textLine(time: Date, level: LogLevel, message: string, fields: LogFields): string {
+  const clock = time.toTimeString().slice(0, 8);
+  const parts = Object.entries(fields)
+    .filter(([, value]) => value !== undefined)
+    .map(([key, value]) => `${key}=${typeof value === "string" ? value : JSON.stringify(value)}`);
+  return [clock, level === "info" ? "" : level.toUpperCase(), message, ...parts]
+    .filter((part) => part !== "")
+    .join("  ");
 }
 
 function build(base: LogFields, sink: Sink): Logger {
   const emit = (level: LogLevel, message: string, fields?: LogFields) => {
     if (LOG_LEVELS.indexOf(level) < sink.minimum) return;
     const record = sink.redactor.value({ ...base, ...fields }) as LogFields;
+    if (sink.format === "text") {
+      sink.write(textLine(sink.now(), level, sink.redactor.string(message), record));
+      return;
+    }
     let line: string;
     try {
       line = JSON.stringify({

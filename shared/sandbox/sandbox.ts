@@ -62,7 +62,12 @@ export async function createSandbox(options: SandboxOptions = {}): Promise<Sandb
   });
   const seed = options.seed ?? 1;
   const signatureNow = options.signaturesBy === "real" ? () => new Date(realNow()) : () => clock.now();
-  const ca = await createSandboxCa({ now: clock.now(), random: seededRandom(seed) });
+  // The CA is checked against both clocks (clients in real time, the sandbox in its own, which may
+  // start ahead): valid from a day before the earlier of the two.
+  const ca = await createSandboxCa({
+    now: new Date(Math.min(clock.now().getTime(), realNow())),
+    random: seededRandom(seed),
+  });
   const urls = new Map<string, string>();
   const urlOf = (listener: string) => {
     const url = urls.get(listener);
