@@ -215,9 +215,13 @@ export async function runTick(input: {
       }
     }
   }
-  // A tick that did nothing is a debug line: at info, a quiet fleet would flood the log.
-  const quiet = report.decisions.every((d) => d.kind !== "act") && !report.operations.advanced;
-  deps.log[quiet && report.errors.length === 0 ? "debug" : "info"]("tick", {
+  // One line per tick for the machines that read the log (on Workers, one per cron invocation);
+  // a person at a terminal sees only the ticks that did something (the rest at debug).
+  const quiet =
+    report.decisions.every((d) => d.kind !== "act") &&
+    !report.operations.advanced &&
+    report.errors.length === 0;
+  deps.log[quiet && deps.log.format === "text" ? "debug" : "info"]("tick", {
     at: report.at,
     trigger: report.trigger,
     dryRun,

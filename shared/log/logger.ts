@@ -12,6 +12,8 @@ export interface Logger {
   error(message: string, fields?: LogFields): void;
   /** A logger that adds `fields` to every line (e.g. the operation or target being worked on). */
   child(fields: LogFields): Logger;
+  /** "text" when a person reads the lines at a terminal: routine lines can be left out. */
+  readonly format?: "json" | "text";
 }
 
 export interface LoggerOptions {
@@ -81,5 +83,6 @@ function build(base: LogFields, sink: Sink): Logger {
     warn: (message, fields) => emit("warn", message, fields),
     error: (message, fields) => emit("error", message, fields),
     child: (fields) => build({ ...base, ...fields }, sink),
+    format: sink.format,
   };
 }
