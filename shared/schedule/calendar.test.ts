@@ -235,6 +235,31 @@ describe("custom calendar files", () => {
     ]);
   });
 
+  it("reads `replaces:` (the official arrangement of a builtin's years) and refuses a wrong one", () => {
+    const text = (replaces: string) =>
+      `replaces: ${replaces}\nholidays:\n  - date: 2027-01-01\n    name: New Year's Day\n`;
+    const file = parseCalendarFile(text("{ builtin: cn-mainland, years: [2027] }"), "calendars/cn-2027.yaml");
+    expect(file.replaces).toEqual({ builtin: "cn-mainland", years: [2027] });
+    expect(file.coverage).toEqual({ from: 2027, to: 2027 });
+    expect(
+      parseCalendarFile(text("{ builtin: cn-mainland, years: [2027] }").replace("replaces:", "#"), "x")
+        .replaces,
+    ).toBeUndefined();
+    expect(brief(issuesOf(text("{ builtin: cn-hongkong, years: [2027] }")))).toEqual([
+      "1:22 replaces.builtin: must name a builtin calendar: cn-mainland",
+    ]);
+    expect(brief(issuesOf(text("{ builtin: cn-mainland, years: [2027, 2028] }")))).toEqual([
+      "1:49 replaces.years[1]: the file has no holiday in 2028, so it cannot be 2028's arrangement: check the year",
+    ]);
+    expect(brief(issuesOf(text("{ builtin: cn-mainland, years: [] }")))).toEqual([
+      "1:42 replaces.years: must list at least one year, e.g. [2027]",
+    ]);
+    expect(brief(issuesOf(text("{ builtin: cn-mainland, years: 2027, extra: 1 }")))).toEqual([
+      "1:42 replaces.years: must be a list of the years the file gives the official arrangement of, e.g. [2027]",
+      "1:48 replaces.extra: unknown field; the fields here are: builtin, years",
+    ]);
+  });
+
   it("reports YAML syntax errors, the wrong shape, and a file without days", () => {
     expect(brief(issuesOf("holidays:\n  - date: [2026-01-01\n"))).toEqual([
       expect.stringMatching(/^3:1 : YAML syntax: /),
