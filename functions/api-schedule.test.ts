@@ -4,8 +4,9 @@
 import { describe, expect, it } from "vitest";
 import { createLogger } from "../shared/log/logger.ts";
 import type { Inventory, Target } from "../shared/providers/inventory.ts";
+import { builtinCalendar } from "../shared/schedule/calendar.ts";
 import { decideTick, type TargetFacts } from "../shared/schedule/engine.ts";
-import type { Schedule } from "../shared/schedule/types.ts";
+import type { Calendar, Schedule } from "../shared/schedule/types.ts";
 import { memoryBackend } from "../shared/store/memory.ts";
 import { createStore, type OperationStatus, type Store } from "../shared/store/store.ts";
 import { createApp } from "./app.ts";
@@ -109,9 +110,16 @@ interface Answer {
   finished: string[];
   target: string;
   snoozeUntil: string;
+  warnings: Array<Record<string, unknown>>;
 }
 
-function setup(now: () => Date = () => NOW) {
+function setup(
+  now: () => Date = () => NOW,
+  fleet: { schedules: Schedule[]; calendars: Map<string, Calendar> } = {
+    schedules,
+    calendars: new Map(),
+  },
+) {
   const store = createStore(memoryBackend());
   const app = createApp({
     host: "node",
@@ -120,8 +128,7 @@ function setup(now: () => Date = () => NOW) {
     adminToken: TOKEN,
     inventory: async () => inventory,
     store,
-    schedules,
-    calendars: new Map(),
+    ...fleet,
   });
   const request = (
     path: string,
@@ -183,7 +190,40 @@ describe("GET /api/plan", () => {
           cause: "rule",
         },
       ],
+      warnings: [],
     });
+  });
+
+  it("warns when a schedule's calendar runs out of official data, and keeps New Year's Day 2027 a holiday", async () => {
+    const office = schedule({
+      name: "qa-office",
+      targets: [{ accounts: ["prod-hw"], tags: { env: "qa" } }],
+      rules: [{ to: "awake", days: WEEKDAYS, at: "08:30" }],
+      calendars: [{ builtin: "cn-mainland" }],
+      holidays: "asleep",
+    });
+    const { json } = setup(() => new Date("2026-12-06T02:00:00Z"), {
+      schedules: [office],
+      calendars: new Map([["cn-mainland", builtinCalendar("cn-mainland")]]),
+    });
+    const from = encodeURIComponent("2026-12-31T00:00:00+08:00");
+    const to = encodeURIComponent("2027-01-03T00:00:00+08:00");
+    const { status, body } = await json(`/api/plan?from=${from}&to=${to}`);
+    expect(status).toBe(200);
+    expect(body.transitions.map((t) => `${t.to} ${t.local}`)).toEqual([
+      "awake 2026-12-31 08:30 Asia/Shanghai",
+      "asleep 2027-01-01 00:00 Asia/Shanghai",
+    ]);
+    expect(body.warnings).toEqual([
+      expect.objectContaining({
+        schedule: "qa-office",
+        calendar: "cn-mainland",
+        lastCovered: "2026-12-31",
+        firstUncovered: "2027-01-01",
+        provisional: true,
+        message: expect.stringContaining("this plan reaches 2027-01-03; from 2027-01-01 it uses provisional"),
+      }),
+    ]);
   });
 
   it("follows daylight saving: the same local 07:00 is 06:00Z before the change and 05:00Z after", async () => {

@@ -3,6 +3,7 @@
 import { Hono } from "hono";
 import type { Logger } from "../shared/log/logger.ts";
 import type { Inventory, Target } from "../shared/providers/inventory.ts";
+import { coverageWarnings } from "../shared/schedule/coverage.ts";
 import { calendarsFor } from "../shared/schedule/engine.ts";
 import { compileSelector, nextTransition, planTransitions } from "../shared/schedule/plan.ts";
 import type { Calendar, Schedule } from "../shared/schedule/types.ts";
@@ -205,7 +206,14 @@ export function adminApi(deps: AdminApiDeps): Hono {
       }));
     });
     plan.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : a.target < b.target ? -1 : 1));
-    return c.json({ from: from.toISOString(), to: to.toISOString(), transitions: plan });
+    const warnings = coverageWarnings({
+      schedules: deps.schedules,
+      calendars: deps.calendars,
+      from,
+      to,
+      now,
+    });
+    return c.json({ from: from.toISOString(), to: to.toISOString(), transitions: plan, warnings });
   });
 
   api.get("/operations", async (c) => {

@@ -56,9 +56,20 @@ const row = (r: PlanRow) => `${r.action} ${r.local} = ${r.utc}`;
 describe("nightshift plan", () => {
   it("lists each target's transitions in local time and UTC, in time order (--json)", SLOW, async () => {
     const { code, stdout, stderr } = await cli(["plan", ...MONDAY, "--json"]);
-    expect(stderr).toBe("");
+    // 2026-11-23 is within 60 days of the end of cn-mainland's official data (2026-12-31).
+    expect(stderr).toMatch(
+      /^schedules\/baidu-china-holidays\.yaml: warning: schedule "acme-office-days": calendar cn-mainland has official data only up to 2026-12-31 \(38 days from now\);.*\n$/,
+    );
     expect(code).toBe(0);
-    const plan = JSON.parse(stdout) as { from: string; to: string; transitions: PlanRow[] };
+    const plan = JSON.parse(stdout) as {
+      from: string;
+      to: string;
+      transitions: PlanRow[];
+      warnings: Array<{ schedule: string; lastCovered: string }>;
+    };
+    expect(plan.warnings.map((w) => [w.schedule, w.lastCovered])).toEqual([
+      ["acme-office-days", "2026-12-31"],
+    ]);
     expect(plan.from).toBe("2026-11-22T16:00:00.000Z");
     expect(plan.to).toBe("2026-11-23T16:00:00.000Z");
     const rows = plan.transitions;
@@ -114,6 +125,28 @@ describe("nightshift plan", () => {
     expect(baidu).toHaveLength(6);
     expect(autopilot).toHaveLength(4);
   });
+
+  it(
+    "keeps the cn-mainland clusters asleep on New Year's Day 2027 (provisional) and says why",
+    SLOW,
+    async () => {
+      const { code, stdout, stderr } = await cli([
+        "plan",
+        "--from",
+        "2026-12-31T00:00:00+08:00",
+        "--to",
+        "2027-01-03T00:00:00+08:00",
+      ]);
+      expect(code).toBe(0);
+      const baidu = stdout.split("\n").filter((line) => line.includes("acme-office-days"));
+      // 2026-12-31 is company.yaml's year-end shutdown, 2027-01-01 (Fri) a statutory holiday, then
+      // the weekend: the clusters stay asleep (before provisional days, all three woke at 08:30 on 1/1).
+      expect(baidu).toEqual([]);
+      expect(stderr).toContain(
+        'schedules/baidu-china-holidays.yaml: warning: schedule "acme-office-days": calendar cn-mainland has official data only up to 2026-12-31, and this plan reaches 2027-01-03; from 2027-01-01 it uses provisional statutory holidays',
+      );
+    },
+  );
 
   it(
     "keeps the local time across a daylight-saving change and marks exception transitions",

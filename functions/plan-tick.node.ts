@@ -3,6 +3,7 @@
 import { parseArgs } from "node:util";
 import { ConfigError, configSecrets, loadConfig } from "../shared/config/config.ts";
 import { createLogger } from "../shared/log/logger.ts";
+import { coverageWarnings } from "../shared/schedule/coverage.ts";
 import { calendarsFor } from "../shared/schedule/engine.ts";
 import { ScheduleDirectoryError } from "../shared/schedule/load.node.ts";
 import { compileSelector, planTransitions } from "../shared/schedule/plan.ts";
@@ -152,10 +153,17 @@ export async function runPlanOrTick(
       }
     }
     rows.sort((a, b) => (a.utc < b.utc ? -1 : a.utc > b.utc ? 1 : a.target < b.target ? -1 : 1));
+    const warnings = coverageWarnings({
+      schedules: runtime.schedules.filter((s) => s.enabled),
+      calendars: runtime.calendars,
+      from: start,
+      to: end,
+      now: runtime.cloudNow(),
+    });
+    for (const warning of warnings) out.stderr(`${warning.source}: warning: ${warning.message}`);
     if (values.json) {
-      out.stdout(
-        JSON.stringify({ from: start.toISOString(), to: end.toISOString(), transitions: rows }, null, 2),
-      );
+      const json = { from: start.toISOString(), to: end.toISOString(), transitions: rows, warnings };
+      out.stdout(JSON.stringify(json, null, 2));
       return 0;
     }
     out.stdout(`Transitions from ${start.toISOString()} to ${end.toISOString()} (${rows.length})`);

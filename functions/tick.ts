@@ -16,6 +16,7 @@ import {
 } from "../shared/schedule/engine.ts";
 import type { Calendar, DesiredState, Schedule } from "../shared/schedule/types.ts";
 import type { Store, TargetState } from "../shared/store/store.ts";
+import { logCoverageWarnings } from "./coverage-log.ts";
 import { type NoticeSettings, sendDueNotices } from "./notices.ts";
 import { type KubernetesAccess, runDueOperations, type SleepWakeEvent } from "./sleepwake/runner.ts";
 
@@ -117,6 +118,7 @@ export async function runTick(input: {
       message: `${error.account}${error.clusterId ? `/${error.clusterId}` : ""}: ${error.message}`,
     });
   }
+  await logCoverageWarnings(deps, now, dryRun);
   const targets = new Map(inventory.targets.map((t) => [t.targetId, t]));
   const states = new Map((await deps.store.targets.list(now)).map((s) => [s.key, s] as const));
   const decisions = decideTick({

@@ -16,13 +16,20 @@ afterAll(() => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
-async function validate(args: string[]) {
+// More than 60 days before cn-mainland's official data ends (2026-12-31): no coverage warnings.
+const SEPTEMBER = new Date("2026-09-01T00:00:00+08:00");
+
+async function validate(args: string[], now = SEPTEMBER) {
   const stdout: string[] = [];
   const stderr: string[] = [];
-  const code = await runValidate(args, {
-    stdout: (line) => stdout.push(line),
-    stderr: (line) => stderr.push(line),
-  });
+  const code = await runValidate(
+    args,
+    {
+      stdout: (line) => stdout.push(line),
+      stderr: (line) => stderr.push(line),
+    },
+    now,
+  );
   return { code, stdout, stderr };
 }
 
@@ -85,6 +92,18 @@ notice: { minutesBefore: 15, webhookUrl: https://hooks.example.com/n }
     expect(stdout.find((line) => line.startsWith("qa-weeknights:"))).toBe(
       "qa-weeknights: Asia/Shanghai, full; sleep weekdays 20:00, wake weekdays 08:00; targets accounts=sandbox-huawei-qa-team-cn-north-4 tag env=qa; exceptions awake 2026-12-14..2026-12-18 (schedules/huawei-qa-weeknights.yaml)",
     );
+  });
+
+  it("warns on stderr, still exiting 0, when cn-mainland's official data ends within 60 days", async () => {
+    const { code, stdout, stderr } = await validate(["schedules"], new Date("2026-12-06T10:00:00+08:00"));
+    expect(code).toBe(0);
+    expect(stdout).toHaveLength(5);
+    expect(stderr).toEqual([
+      "schedules/baidu-china-holidays.yaml: warning: schedule \"acme-office-days\": calendar cn-mainland has official data only up to 2026-12-31 (25 days from now); from 2027-01-01 it uses provisional statutory holidays computed from the statute (全国年节及纪念日放假办法); 2027's make-up working days (调休) and days off in lieu are unknown. Fix: when the State Council publishes 2027's arrangement, add it as a calendar file with `replaces: { builtin: cn-mainland, years: [2027] }` and list it in this schedule's calendars (see schedules/calendars/README.md), or upgrade nightshift.",
+    ]);
+    // 61 days before the end: not yet.
+    expect((await validate(["schedules"], new Date("2026-10-31T12:00:00+08:00"))).stderr).toEqual([]);
+    expect((await validate(["schedules"], new Date("2026-11-01T12:00:00+08:00"))).stderr).toHaveLength(1);
   });
 
   it("defaults to ./schedules", async () => {

@@ -1,7 +1,9 @@
 // `nightshift validate [dir]`: checks the schedules directory (default: schedules) the way the
 // service loads it. Valid: one summary line per schedule on stdout, exit 0. Invalid: one
 // `file:line: field: message` line per problem on stdout and nothing else there, exit 1. A missing
-// directory or bad arguments: a message on stderr, exit 2.
+// directory or bad arguments: a message on stderr, exit 2. A builtin calendar that runs out within
+// WARN_DAYS_AHEAD of `now`: a `file: warning: message` line on stderr, still exit 0.
+import { coverageWarnings } from "../shared/schedule/coverage.ts";
 import { formatDays } from "../shared/schedule/days.ts";
 import { loadSchedules, ScheduleDirectoryError } from "../shared/schedule/load.node.ts";
 import { formatScheduleFileError } from "../shared/schedule/schedule-file.ts";
@@ -11,14 +13,18 @@ export const VALIDATE_USAGE = `Usage: nightshift validate [dir]
 
 Checks every schedule file (*.yaml, *.yml) directly in dir (default: schedules) and the calendar
 files they name. Prints one line per schedule, or one "file:line: field: message" line per problem
-and exits 1.`;
+and exits 1. Warns (on stderr, exit 0) when a builtin calendar's official data ends within 60 days.`;
 
 export interface ValidateOutput {
   stdout: (line: string) => void;
   stderr: (line: string) => void;
 }
 
-export async function runValidate(args: readonly string[], out: ValidateOutput): Promise<number> {
+export async function runValidate(
+  args: readonly string[],
+  out: ValidateOutput,
+  now: Date = new Date(),
+): Promise<number> {
   if (args.includes("--help") || args.includes("-h")) {
     out.stdout(VALIDATE_USAGE);
     return 0;
@@ -50,6 +56,9 @@ export async function runValidate(args: readonly string[], out: ValidateOutput):
   if (loaded.schedules.length === 0)
     out.stderr(`nightshift validate: no schedule files (*.yaml, *.yml) in ${dir}`);
   for (const schedule of loaded.schedules) out.stdout(summary(schedule));
+  const window = { from: now, to: now, now };
+  for (const warning of coverageWarnings({ ...loaded, ...window }))
+    out.stderr(`${warning.source}: warning: ${warning.message}`);
   return 0;
 }
 

@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { builtinCalendar, combineCalendars, parseCalendarFile } from "./calendar.ts";
+import { cnStatutoryHolidays } from "./cn-statute.ts";
 
 // The example calendars in schedules/calendars/ parse, and mean what their comments and the
 // README say (the runtime-neutral suite cannot read files inside workerd).
@@ -33,5 +34,19 @@ describe(`${DIR}/*.yaml`, () => {
     expect(days.dayKind("2026-10-07")).toBe("makeup-workday");
     expect(days.describe("2026-10-07")).toBe("Q4 release day");
     expect(days.dayKind("2026-10-06")).toBe("holiday");
+  });
+
+  it("the README's 2027 arrangement example replaces cn-mainland's 2027 and keeps every statutory day", () => {
+    const readme = readFileSync(join(DIR, "README.md"), "utf8");
+    const block = /```yaml\n# calendars\/cn-mainland-2027\.yaml[^\n]*\n([\s\S]*?)```/.exec(readme)?.[1];
+    expect(block).toBeDefined();
+    const example = parseCalendarFile(block ?? "", "README.md");
+    expect(example.replaces).toEqual({ builtin: "cn-mainland", years: [2027] });
+    const days = combineCalendars([builtinCalendar("cn-mainland"), example]);
+    for (const [date] of cnStatutoryHolidays(2027)) {
+      expect(days.dayKind(date), date).toBe("holiday");
+      expect(days.describe(date), date).not.toContain("provisional");
+    }
+    expect(days.dayKind("2027-10-09")).toBe("makeup-workday");
   });
 });

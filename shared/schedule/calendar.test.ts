@@ -74,14 +74,31 @@ describe("builtin cn-mainland", () => {
     expect(cn.dayKind("2025-10-18")).toBe("normal");
   });
 
-  it("covers 2004-2026; outside that every day is normal", () => {
+  it("has official data for 2004-2026, provisional statutory holidays to 2100, and nothing outside", () => {
     expect(cn.coverage).toEqual({ from: 2004, to: 2026 });
     expect(CN_MAINLAND_SOURCE.years).toEqual(cn.coverage);
-    for (const date of ["2003-10-01", "2003-01-01", "2027-01-01", "2027-10-01", "2099-10-01"]) {
+    expect(cn.provisional).toEqual({ to: 2100 });
+    for (const date of ["2003-10-01", "2003-01-01", "2101-01-01", "2101-10-01"]) {
       expect(cn.dayKind(date)).toBe("normal");
       expect(cn.describe(date)).toBeUndefined();
     }
     expect(cn.dayKind("2004-10-01")).toBe("holiday");
+    expect(cn.describe("2026-10-01")).toBe("National Day (国庆节)");
+    const note = (year: number) =>
+      `provisional: computed from the statute, the State Council has not published ${year}'s arrangement`;
+    expect(cn.dayKind("2027-01-01")).toBe("holiday");
+    expect(cn.describe("2027-01-01")).toBe(`New Year's Day (元旦, ${note(2027)})`);
+    expect(cn.describe("2027-02-05")).toBe(`Spring Festival (春节, ${note(2027)})`); // New Year's Eve
+    expect(cn.describe("2027-10-03")).toBe(`National Day (国庆节, ${note(2027)})`);
+    expect(cn.dayKind("2027-10-04")).toBe("normal"); // days off in lieu are the arrangement's, unknown
+    expect(cn.describe("2100-10-01")).toBe(`National Day (国庆节, ${note(2100)})`);
+    // Make-up working days are never guessed.
+    for (let year = 2027; year <= 2030; year++) {
+      expect(
+        datesOf(year).filter((date) => cn.dayKind(date) === "makeup-workday"),
+        `${year}`,
+      ).toEqual([]);
+    }
   });
 
   it("has, every covered year, Spring Festival and National Day, and make-up days only on weekends", () => {
@@ -179,7 +196,7 @@ describe("custom calendar files", () => {
       "10:5 workdays[0].name: is required: say what the day is, e.g. `name: Company shutdown`",
       "12:11 workdays[1].name: must not be empty: say what the day is, e.g. `name: Company shutdown`",
       "13:24 workdays[1].overridesHolidays: must be true or false",
-      "14:1 colour: unknown field; the fields here are: name, description, holidays, workdays",
+      "14:1 colour: unknown field; the fields here are: name, description, replaces, holidays, workdays",
     ]);
   });
 
@@ -218,6 +235,31 @@ describe("custom calendar files", () => {
     ]);
   });
 
+  it("reads `replaces:` (the official arrangement of a builtin's years) and refuses a wrong one", () => {
+    const text = (replaces: string) =>
+      `replaces: ${replaces}\nholidays:\n  - date: 2027-01-01\n    name: New Year's Day\n`;
+    const file = parseCalendarFile(text("{ builtin: cn-mainland, years: [2027] }"), "calendars/cn-2027.yaml");
+    expect(file.replaces).toEqual({ builtin: "cn-mainland", years: [2027] });
+    expect(file.coverage).toEqual({ from: 2027, to: 2027 });
+    expect(
+      parseCalendarFile(text("{ builtin: cn-mainland, years: [2027] }").replace("replaces:", "#"), "x")
+        .replaces,
+    ).toBeUndefined();
+    expect(brief(issuesOf(text("{ builtin: cn-hongkong, years: [2027] }")))).toEqual([
+      "1:22 replaces.builtin: must name a builtin calendar: cn-mainland",
+    ]);
+    expect(brief(issuesOf(text("{ builtin: cn-mainland, years: [2027, 2028] }")))).toEqual([
+      "1:49 replaces.years[1]: the file has no holiday in 2028, so it cannot be 2028's arrangement: check the year",
+    ]);
+    expect(brief(issuesOf(text("{ builtin: cn-mainland, years: [] }")))).toEqual([
+      "1:42 replaces.years: must list at least one year, e.g. [2027]",
+    ]);
+    expect(brief(issuesOf(text("{ builtin: cn-mainland, years: 2027, extra: 1 }")))).toEqual([
+      "1:42 replaces.years: must be a list of the years the file gives the official arrangement of, e.g. [2027]",
+      "1:48 replaces.extra: unknown field; the fields here are: builtin, years",
+    ]);
+  });
+
   it("reports YAML syntax errors, the wrong shape, and a file without days", () => {
     expect(brief(issuesOf("holidays:\n  - date: [2026-01-01\n"))).toEqual([
       expect.stringMatching(/^3:1 : YAML syntax: /),
@@ -248,7 +290,7 @@ describe("custom calendar files", () => {
         [
           "invalid calendar file calendars/x.yaml:",
           "  calendars/x.yaml:2:11: holidays[0].date: is not a real date between 1900 and 2999: check the month and the day",
-          "  calendars/x.yaml:4:1: extra: unknown field; the fields here are: name, description, holidays, workdays",
+          "  calendars/x.yaml:4:1: extra: unknown field; the fields here are: name, description, replaces, holidays, workdays",
         ].join("\n"),
       );
     }
@@ -310,7 +352,9 @@ describe("combineCalendars", () => {
   });
 
   it("precomputes tables, covers the union of years, and names the parts", () => {
-    expect(both).toBeInstanceOf(TableCalendar);
+    // cn-mainland computes its provisional years on demand, so with it the days resolve per call.
+    expect(both).not.toBeInstanceOf(TableCalendar);
+    expect(combineCalendars([team, team])).toBeInstanceOf(TableCalendar);
     expect(both.name).toBe("cn-mainland + acme-shutdown");
     expect(both.coverage).toEqual({ from: 2004, to: 2027 });
     expect(both.dayKind("2027-01-01")).toBe("holiday"); // team's shutdown, beyond cn's years

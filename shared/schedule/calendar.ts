@@ -4,7 +4,16 @@
 // The planner asks dayKind() for every target of every schedule on every tick, so each calendar is
 // a precomputed Map from local date to entry and a lookup is one Map.get.
 //
-// Combining (combineCalendars), for each date:
+// The builtin cn-mainland calendar has three kinds of days:
+//   - official: the State Council's published arrangements (holidays and make-up working days), for
+//     the years of `coverage` (calendars/cn-mainland.ts);
+//   - provisional: for later years up to `provisional.to`, only the statutory holidays, computed
+//     from the statute in force (cn-statute.ts) on first use; make-up working days are unknown;
+//   - replaced: a calendar file with `replaces: { builtin: cn-mainland, years: [...] }` listed by the
+//     same schedule (the official arrangement dropped in as a file) takes over those years: the
+//     builtin's days there, official or provisional, are dropped (withReplacements).
+//
+// Combining (combineCalendars, after replacements), for each date:
 //   1. a make-up working day declared `overridesHolidays: true` (custom files only) wins over all;
 //   2. otherwise a holiday in any calendar wins (a company shutdown beats a national make-up day);
 //   3. otherwise a make-up working day in any calendar;
@@ -18,6 +27,7 @@ import {
   CN_MAINLAND_MAKEUP_WORKDAYS,
   CN_MAINLAND_SOURCE,
 } from "./calendars/cn-mainland.ts";
+import { CN_STATUTE_YEARS, cnStatutoryHolidays } from "./cn-statute.ts";
 import type { Calendar, DayKind, LocalDate } from "./types.ts";
 
 export interface CalendarEntry {
@@ -28,28 +38,59 @@ export interface CalendarEntry {
   overridesHolidays: boolean;
 }
 
-/** A calendar backed by a precomputed table: every date not in it is "normal". */
+/** Days computed rather than published: the years after a calendar's coverage, up to `to`. */
+export interface ProvisionalDays {
+  to: number;
+  /** The entries of one year (called once per year, on first use). */
+  daysOf(year: number): ReadonlyMap<LocalDate, CalendarEntry>;
+}
+
+/** A calendar backed by a precomputed table: every date not in it (nor provisional) is "normal". */
 export class TableCalendar implements Calendar {
   readonly name: string;
   readonly coverage: { from: number; to: number };
   readonly entries: ReadonlyMap<LocalDate, CalendarEntry>;
+  readonly provisional?: { to: number };
+  readonly replaces?: { builtin: string; years: readonly number[] };
+  readonly #provisional?: ProvisionalDays;
+  readonly #provisionalYears = new Map<number, ReadonlyMap<LocalDate, CalendarEntry>>();
 
   constructor(
     name: string,
     coverage: { from: number; to: number },
     entries: ReadonlyMap<LocalDate, CalendarEntry>,
+    options: { provisional?: ProvisionalDays; replaces?: { builtin: string; years: readonly number[] } } = {},
   ) {
     this.name = name;
     this.coverage = coverage;
     this.entries = entries;
+    if (options.provisional !== undefined) {
+      this.#provisional = options.provisional;
+      this.provisional = { to: options.provisional.to };
+    }
+    if (options.replaces !== undefined) this.replaces = options.replaces;
+  }
+
+  /** The official entry of `date`, else its provisional one. */
+  entry(date: LocalDate): CalendarEntry | undefined {
+    const official = this.entries.get(date);
+    if (official !== undefined || this.#provisional === undefined) return official;
+    const year = Number(date.slice(0, 4));
+    if (year <= this.coverage.to || year > this.#provisional.to) return undefined;
+    let days = this.#provisionalYears.get(year);
+    if (days === undefined) {
+      days = this.#provisional.daysOf(year);
+      this.#provisionalYears.set(year, days);
+    }
+    return days.get(date);
   }
 
   dayKind(date: LocalDate): DayKind {
-    return this.entries.get(date)?.kind ?? "normal";
+    return this.entry(date)?.kind ?? "normal";
   }
 
   describe(date: LocalDate): string | undefined {
-    return this.entries.get(date)?.name;
+    return this.entry(date)?.name;
   }
 }
 
@@ -66,7 +107,23 @@ function cnMainland(): TableCalendar {
     const name = `make-up working day for ${holiday} (${chineseName}调休上班)`;
     entries.set(date, { kind: "makeup-workday", name, overridesHolidays: false });
   }
-  return new TableCalendar("cn-mainland", { ...CN_MAINLAND_SOURCE.years }, entries);
+  return new TableCalendar("cn-mainland", { ...CN_MAINLAND_SOURCE.years }, entries, {
+    provisional: { to: CN_STATUTE_YEARS.to, daysOf: cnProvisionalDays },
+  });
+}
+
+/** A year's statutory holidays, marked provisional; its make-up working days are unknown. */
+function cnProvisionalDays(year: number): Map<LocalDate, CalendarEntry> {
+  const note = `provisional: computed from the statute, the State Council has not published ${year}'s arrangement`;
+  const entries = new Map<LocalDate, CalendarEntry>();
+  for (const [date, name, chineseName] of cnStatutoryHolidays(year)) {
+    entries.set(date, {
+      kind: "holiday",
+      name: `${name} (${chineseName}, ${note})`,
+      overridesHolidays: false,
+    });
+  }
+  return entries;
 }
 
 const builtins = new Map<string, TableCalendar>();
@@ -90,10 +147,38 @@ export function builtinCalendar(name: string): TableCalendar {
 // ---- combining --------------------------------------------------------------------------------
 
 function entryIn(calendar: Calendar, date: LocalDate): CalendarEntry | undefined {
-  if (calendar instanceof TableCalendar) return calendar.entries.get(date);
+  if (calendar instanceof TableCalendar) return calendar.entry(date);
   const kind = calendar.dayKind(date);
   if (kind === "normal") return undefined;
   return { kind, name: calendar.describe(date) ?? calendar.name, overridesHolidays: false };
+}
+
+/**
+ * A schedule's calendars with the replacements applied: a builtin calendar whose years a calendar
+ * file in the list `replaces` says nothing on those years (the file's days apply there instead).
+ */
+export function withReplacements(calendars: readonly Calendar[]): Calendar[] {
+  const replaced = new Map<string, Set<number>>();
+  for (const { replaces } of calendars) {
+    if (replaces === undefined) continue;
+    const years = replaced.get(replaces.builtin) ?? new Set<number>();
+    for (const year of replaces.years) years.add(year);
+    replaced.set(replaces.builtin, years);
+  }
+  if (replaced.size === 0) return [...calendars];
+  return calendars.map((calendar) => {
+    const years = replaced.get(calendar.name);
+    // Only the builtin itself: a custom file that happens to share its name is not replaced.
+    if (years === undefined || builtins.get(calendar.name) !== calendar) return calendar;
+    const kept = (date: LocalDate) => !years.has(Number(date.slice(0, 4)));
+    return {
+      name: calendar.name,
+      coverage: calendar.coverage,
+      ...(calendar.provisional !== undefined ? { provisional: calendar.provisional } : {}),
+      dayKind: (date) => (kept(date) ? calendar.dayKind(date) : "normal"),
+      describe: (date) => (kept(date) ? calendar.describe(date) : undefined),
+    };
+  });
 }
 
 function resolve(calendars: readonly Calendar[], date: LocalDate): CalendarEntry | undefined {
@@ -110,7 +195,8 @@ function resolve(calendars: readonly Calendar[], date: LocalDate): CalendarEntry
 }
 
 /** Several calendars as one, by the precedence at the top of this file. Coverage is their union. */
-export function combineCalendars(calendars: readonly Calendar[]): Calendar {
+export function combineCalendars(listed: readonly Calendar[]): Calendar {
+  const calendars = withReplacements(listed);
   const [only] = calendars;
   if (calendars.length === 1 && only !== undefined) return only;
   const name = calendars.length === 0 ? "none" : calendars.map((calendar) => calendar.name).join(" + ");
@@ -122,7 +208,10 @@ export function combineCalendars(calendars: readonly Calendar[]): Calendar {
           from: Math.min(...calendars.map((calendar) => calendar.coverage.from)),
           to: Math.max(...calendars.map((calendar) => calendar.coverage.to)),
         };
-  const tables = calendars.filter((calendar) => calendar instanceof TableCalendar);
+  // Tables merge into one table; provisional days are computed per year, so they resolve per call.
+  const tables = calendars.filter(
+    (calendar) => calendar instanceof TableCalendar && calendar.provisional === undefined,
+  ) as TableCalendar[];
   if (tables.length === calendars.length) {
     const entries = new Map<LocalDate, CalendarEntry>();
     for (const table of tables) {
@@ -226,10 +315,27 @@ const workdayEntry = z.strictObject(
   { error: `each make-up working day is a mapping, ${EXAMPLE_DAY}` },
 );
 
+const replacesField = z.strictObject(
+  {
+    builtin: z
+      .string({ error: `must name a builtin calendar: ${BUILTIN_CALENDARS.join(", ")}` })
+      .refine((name) => BUILTIN_CALENDARS.includes(name), {
+        error: `must name a builtin calendar: ${BUILTIN_CALENDARS.join(", ")}`,
+      }),
+    years: z
+      .array(z.int({ error: "each year is a number, e.g. 2027" }).min(1900).max(2999), {
+        error: "must be a list of the years the file gives the official arrangement of, e.g. [2027]",
+      })
+      .min(1, { error: "must list at least one year, e.g. [2027]" }),
+  },
+  { error: "is a mapping, e.g. `replaces: { builtin: cn-mainland, years: [2027] }`" },
+);
+
 const calendarFile = z.strictObject(
   {
     name: nameField.optional(),
     description: z.string({ error: "must be text" }).optional(),
+    replaces: replacesField.optional(),
     holidays: z.array(holidayEntry, { error: `must be a list of days, ${EXAMPLE_DAY}` }).optional(),
     workdays: z.array(workdayEntry, { error: `must be a list of days, ${EXAMPLE_DAY}` }).optional(),
   },
@@ -243,6 +349,7 @@ const ALLOWED_KEYS = {
   top: Object.keys(calendarFile.shape),
   holidays: Object.keys(holidayEntry.shape),
   workdays: Object.keys(workdayEntry.shape),
+  replaces: Object.keys(replacesField.shape),
 };
 
 function fieldName(path: Path): string {
@@ -313,8 +420,8 @@ export function parseCalendarFile(text: string, source: string): TableCalendar {
         const allowed =
           path.length === 0
             ? ALLOWED_KEYS.top
-            : path[0] === "holidays"
-              ? ALLOWED_KEYS.holidays
+            : path[0] === "holidays" || path[0] === "workdays" || path[0] === "replaces"
+              ? ALLOWED_KEYS[path[0]]
               : ALLOWED_KEYS.workdays;
         for (const key of issue.keys) {
           at(
@@ -372,13 +479,31 @@ export function parseCalendarFile(text: string, source: string): TableCalendar {
   if (issues.length === 0 && entries.size === 0) {
     at(rangeStart(doc.contents) ?? 0, "", "declares no days: add `holidays:` and/or `workdays:` entries");
   }
+  // An arrangement without a single holiday in a year it replaces is a mistyped year.
+  file.replaces?.years.forEach((year, index) => {
+    const holidays = [...entries].filter(
+      ([date, entry]) => entry.kind === "holiday" && date.startsWith(`${year}-`),
+    );
+    if (entries.size > 0 && holidays.length === 0) {
+      at(
+        offsetOf(doc.contents, ["replaces", "years", index]),
+        `replaces.years[${index}]`,
+        `the file has no holiday in ${year}, so it cannot be ${year}'s arrangement: check the year`,
+      );
+    }
+  });
   if (issues.length > 0) fail();
 
-  const years = [...entries.keys()].map((date) => Number(date.slice(0, 4)));
+  const years = [...entries.keys(), ...(file.replaces?.years ?? []).map((year) => `${year}`)].map((date) =>
+    Number(date.slice(0, 4)),
+  );
   return new TableCalendar(
     file.name ?? source,
     { from: Math.min(...years), to: Math.max(...years) },
     entries,
+    file.replaces !== undefined
+      ? { replaces: { builtin: file.replaces.builtin, years: file.replaces.years } }
+      : {},
   );
 }
 

@@ -12,6 +12,7 @@
 // schedule's grace window; later it is skipped and recorded. A target seen for the first time
 // (first deploy, or a new cluster) is only recorded: nightshift never acts on first sight.
 import type { Operation, TargetState } from "../store/store.ts";
+import { withReplacements } from "./calendar.ts";
 import { compileScheduleIndex, planTransitions } from "./plan.ts";
 import type { Calendar, DesiredState, PlannedTransition, Schedule } from "./types.ts";
 
@@ -85,11 +86,14 @@ export function operationIdFor(transition: PlannedTransition, targetId: string, 
   return `${transition.slot}@${targetId}${enforce ? "#enforce" : ""}`;
 }
 
+/** The calendars a schedule lists, with calendar files' replacements of builtin years applied. */
 export function calendarsFor(schedule: Schedule, calendars: ReadonlyMap<string, Calendar>): Calendar[] {
-  return schedule.calendars.flatMap((ref) => {
-    const calendar = calendars.get(ref.builtin ?? ref.file ?? "");
-    return calendar ? [calendar] : [];
-  });
+  return withReplacements(
+    schedule.calendars.flatMap((ref) => {
+      const calendar = calendars.get(ref.builtin ?? ref.file ?? "");
+      return calendar ? [calendar] : [];
+    }),
+  );
 }
 
 /** The latest planned transition at or before `now`, within the lookback. */

@@ -100,8 +100,15 @@ export type DayKind = "holiday" | "makeup-workday" | "normal";
 export interface Calendar {
   /** e.g. "cn-mainland" or "calendars/company.yaml" */
   name: string;
-  /** First and last years the data covers; outside them every day is "normal". */
+  /** First and last years of the data (builtins: of the official, published data). */
   coverage: { from: number; to: number };
+  /**
+   * Builtins: after `coverage`, up to the year `to`, the statutory holidays are computed and marked
+   * provisional (make-up working days unknown); after that every day is "normal".
+   */
+  provisional?: { to: number };
+  /** A calendar file that, in `years`, takes the place of the builtin calendar `builtin`. */
+  replaces?: { builtin: string; years: readonly number[] };
   dayKind(date: LocalDate): DayKind;
   /** The holiday's name, when there is one (for plans and notices). */
   describe(date: LocalDate): string | undefined;
