@@ -217,13 +217,8 @@ export async function runTick(input: {
       }
     }
   }
-  // One line per tick for the machines that read the log (on Workers, one per cron invocation);
-  // a person at a terminal sees only the ticks that did something (the rest at debug).
-  const quiet =
-    report.decisions.every((d) => d.kind !== "act") &&
-    !report.operations.advanced &&
-    report.errors.length === 0;
-  deps.log[quiet && deps.log.format === "text" ? "debug" : "info"]("tick", {
+  // One line per tick for the machines that read the log (on Workers, one per cron invocation).
+  deps.log.routine("tick", {
     at: report.at,
     trigger: report.trigger,
     dryRun,

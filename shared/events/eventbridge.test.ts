@@ -81,6 +81,7 @@ function recordingLogger() {
     info: (message, fields) => lines.push({ level: "info", message, fields }),
     warn: (message, fields) => lines.push({ level: "warn", message, fields }),
     error: (message, fields) => lines.push({ level: "error", message, fields }),
+    routine: (message, fields) => lines.push({ level: "info", message, fields }),
     child: () => logger,
   };
   return { logger, lines };

@@ -87,6 +87,7 @@ function recordingLogger() {
     info: write("info"),
     warn: write("warn"),
     error: write("error"),
+    routine: write("info"),
     child: () => logger,
   };
   return { logger, lines };

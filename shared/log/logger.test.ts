@@ -115,6 +115,16 @@ describe("logger redaction", () => {
     ]);
   });
 
+  it("keeps routine lines (every tick, every step) for machines and out of a person's terminal", () => {
+    const json: string[] = [];
+    const text: string[] = [];
+    createLogger({ write: (line) => json.push(line) }).routine("tick", { acted: 0 });
+    createLogger({ format: "text", write: (line) => text.push(line) }).routine("tick", { acted: 0 });
+    createLogger({ format: "text", level: "debug", write: (line) => text.push(line) }).routine("tick");
+    expect(json.map((line) => JSON.parse(line))).toMatchObject([{ level: "info", msg: "tick", acted: 0 }]);
+    expect(text).toEqual([expect.stringMatching(/^\d\d:\d\d:\d\d {2}DEBUG {2}tick$/)]);
+  });
+
   it("survives cycles, bytes and bigints", () => {
     const { log, records } = capture();
     const loop: Record<string, unknown> = { name: "loop" };

@@ -10,10 +10,13 @@ export interface Logger {
   info(message: string, fields?: LogFields): void;
   warn(message: string, fields?: LogFields): void;
   error(message: string, fields?: LogFields): void;
+  /**
+   * A line machines keep and a person at a terminal does not need (every tick, every step): info
+   * in JSON, debug in the text format, where the outcome lines tell the story.
+   */
+  routine(message: string, fields?: LogFields): void;
   /** A logger that adds `fields` to every line (e.g. the operation or target being worked on). */
   child(fields: LogFields): Logger;
-  /** "text" when a person reads the lines at a terminal: routine lines can be left out. */
-  readonly format?: "json" | "text";
 }
 
 export interface LoggerOptions {
@@ -82,7 +85,7 @@ function build(base: LogFields, sink: Sink): Logger {
     info: (message, fields) => emit("info", message, fields),
     warn: (message, fields) => emit("warn", message, fields),
     error: (message, fields) => emit("error", message, fields),
+    routine: (message, fields) => emit(sink.format === "text" ? "debug" : "info", message, fields),
     child: (fields) => build({ ...base, ...fields }, sink),
-    format: sink.format,
   };
 }
