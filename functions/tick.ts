@@ -59,6 +59,8 @@ export interface TickReport {
     to?: DesiredState;
     schedule?: string;
     reason?: string;
+    /** Why, for a skip that says more than its reason (e.g. which schedules conflict). */
+    detail?: string;
     operationId?: string;
   }>;
   operations: { created: number; advanced: number };
@@ -136,6 +138,7 @@ export async function runTick(input: {
       ...(decision.transition ? { to: decision.transition.to } : {}),
       ...(decision.schedule ? { schedule: decision.schedule } : {}),
       ...(decision.kind !== "act" ? { reason: decision.reason } : { operationId: decision.operationId }),
+      ...(decision.kind === "skip" && decision.detail ? { detail: decision.detail } : {}),
     });
     if (dryRun) continue;
     try {
