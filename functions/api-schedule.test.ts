@@ -105,6 +105,7 @@ interface Answer {
   from: string;
   to: string;
   transitions: Array<{ target: string; schedule: string; to: string; at: string; local: string }>;
+  skipped: Array<{ target: string; status: string; schedules: string[]; message: string }>;
   targets: Array<Target & { schedules: string[]; state: unknown; next: unknown }>;
   operations: Array<{ id: string }>;
   finished: string[];
@@ -190,8 +191,42 @@ describe("GET /api/plan", () => {
           cause: "rule",
         },
       ],
+      skipped: [
+        {
+          target: "prod-hw/c-both",
+          provider: "huawei",
+          name: "c-both",
+          status: "several-schedules",
+          schedules: ["both-a", "both-b"],
+          message: "matched by both-a, both-b; make the selectors exclusive (or disable all but one)",
+        },
+      ],
       warnings: [],
     });
+  });
+
+  it("skips a target two enabled schedules match, naming them, as the tick does (ownership.ts)", async () => {
+    const { json } = setup();
+    const { body } = await json("/api/plan?from=2026-11-23T00:00:00Z&to=2026-11-30T00:00:00Z");
+    expect(body.transitions.filter((t) => t.target === "prod-hw/c-both")).toEqual([]);
+    expect(body.skipped).toEqual([
+      expect.objectContaining({ target: "prod-hw/c-both", status: "several-schedules" }),
+    ]);
+    const decisions = decideTick({
+      now: new Date("2026-11-23T13:05:00Z"),
+      schedules,
+      calendars: new Map(),
+      targets: [CONTESTED],
+      states: new Map(),
+    });
+    expect(decisions).toEqual([
+      {
+        kind: "skip",
+        targetId: "prod-hw/c-both",
+        reason: "several-schedules",
+        detail: body.skipped[0]!.message,
+      },
+    ]);
   });
 
   it("warns when a schedule's calendar runs out of official data, and keeps New Year's Day 2027 a holiday", async () => {
@@ -351,6 +386,7 @@ describe("GET /api/targets", () => {
     expect(byId.get("prod-hw/c-qa")).toEqual({
       ...QA,
       schedules: ["qa-weeknights"],
+      ownership: { status: "owned", schedule: "qa-weeknights" },
       state: {
         lastTransition: {
           to: "awake",
@@ -372,7 +408,16 @@ describe("GET /api/targets", () => {
       next: { to: "asleep", at: "2026-11-23T18:00:00.000Z", schedule: "berlin-evenings" },
     });
     expect(byId.get("bd/cce-free")).toMatchObject({ schedules: [], state: null, next: null });
-    expect(byId.get("prod-hw/c-both")).toMatchObject({ schedules: ["both-a", "both-b"], next: null });
+    expect(byId.get("bd/cce-free")).toMatchObject({ ownership: { status: "unmatched" } });
+    expect(byId.get("prod-hw/c-both")).toMatchObject({
+      schedules: ["both-a", "both-b"],
+      ownership: {
+        status: "several-schedules",
+        schedules: ["both-a", "both-b"],
+        message: "matched by both-a, both-b; make the selectors exclusive (or disable all but one)",
+      },
+      next: null,
+    });
   });
 });
 

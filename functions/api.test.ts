@@ -57,7 +57,13 @@ describe("GET /api/targets", () => {
     });
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({
-      targets: inventory.targets.map((t) => ({ ...t, schedules: [], state: null, next: null })),
+      targets: inventory.targets.map((t) => ({
+        ...t,
+        schedules: [],
+        ownership: { status: "unmatched" },
+        state: null,
+        next: null,
+      })),
       errors: inventory.errors,
     });
   });

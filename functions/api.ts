@@ -2,10 +2,17 @@
 // Writes honour `Idempotency-Key`.
 import { Hono } from "hono";
 import type { Logger } from "../shared/log/logger.ts";
-import type { Inventory, Target } from "../shared/providers/inventory.ts";
+import type { Inventory } from "../shared/providers/inventory.ts";
 import { coverageWarnings } from "../shared/schedule/coverage.ts";
 import { calendarsFor } from "../shared/schedule/engine.ts";
-import { compileSelector, nextTransition, planTransitions } from "../shared/schedule/plan.ts";
+import {
+  compileOwnership,
+  type NotOwned,
+  type Ownership,
+  viewOwnership,
+  whyNotOwned,
+} from "../shared/schedule/ownership.ts";
+import { nextTransition, planTransitions } from "../shared/schedule/plan.ts";
 import type { Calendar, Schedule } from "../shared/schedule/types.ts";
 import { checkAuthorization } from "../shared/signer/credentials.ts";
 import { FINISHED, type OperationStatus, type Store } from "../shared/store/store.ts";
@@ -95,12 +102,14 @@ function readSnooze(body: unknown, now: Date): { until: Date } | { field: string
   return { until: reading.instant };
 }
 
+function enabledMatches(ownership: Ownership): readonly Schedule[] {
+  if (ownership.status === "owned") return [ownership.schedule];
+  return ownership.status === "several-schedules" ? ownership.schedules : [];
+}
+
 export function adminApi(deps: AdminApiDeps): Hono {
   const api = new Hono();
-  const schedulesOf = (target: Target) =>
-    deps.schedules.filter(
-      (s) => s.enabled && s.targets.some((selector) => compileSelector(selector)(target)),
-    );
+  const ownershipOf = compileOwnership(deps.schedules);
 
   api.use("*", async (c, next) => {
     if (!deps.adminToken) {
@@ -136,14 +145,16 @@ export function adminApi(deps: AdminApiDeps): Hono {
     const inventory = await deps.inventory();
     const states = new Map((await deps.store.targets.list(now)).map((s) => [s.key, s.value]));
     const targets = inventory.targets.map((target) => {
-      const schedules = schedulesOf(target);
-      const schedule = schedules.length === 1 ? schedules[0] : undefined;
+      const ownership = ownershipOf(target);
+      const schedule = ownership.status === "owned" ? ownership.schedule : undefined;
       const next = schedule
         ? nextTransition(schedule, calendarsFor(schedule, deps.calendars), now)
         : undefined;
       return {
         ...target,
-        schedules: schedules.map((s) => s.name),
+        // The enabled schedules matching it; `ownership` says which one acts, or why none does.
+        schedules: enabledMatches(ownership).map((s) => s.name),
+        ownership: viewOwnership(ownership),
         state: states.get(target.targetId) ?? null,
         next: next
           ? { to: next.to, at: next.at.toISOString(), local: next.local, schedule: next.schedule }
@@ -190,10 +201,16 @@ export function adminApi(deps: AdminApiDeps): Hono {
     const bySchedule = new Map(
       deps.schedules.map((s) => [s.name, planTransitions(s, calendarsFor(s, deps.calendars), { from, to })]),
     );
+    const skipped: Array<{ target: string; provider: string; name: string } & NotOwned> = [];
     const plan = inventory.targets.flatMap((target) => {
-      const schedules = schedulesOf(target);
-      if (schedules.length !== 1) return [];
-      return (bySchedule.get(schedules[0]!.name) ?? []).map((t) => ({
+      const ownership = ownershipOf(target);
+      if (ownership.status !== "owned") {
+        const why = whyNotOwned(ownership);
+        if (why)
+          skipped.push({ target: target.targetId, provider: target.provider, name: target.name, ...why });
+        return [];
+      }
+      return (bySchedule.get(ownership.schedule.name) ?? []).map((t) => ({
         target: target.targetId,
         provider: target.provider,
         name: target.name,
@@ -213,7 +230,7 @@ export function adminApi(deps: AdminApiDeps): Hono {
       to,
       now,
     });
-    return c.json({ from: from.toISOString(), to: to.toISOString(), transitions: plan, warnings });
+    return c.json({ from: from.toISOString(), to: to.toISOString(), transitions: plan, skipped, warnings });
   });
 
   api.get("/operations", async (c) => {

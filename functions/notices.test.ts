@@ -134,6 +134,40 @@ describe("pre-action notices", () => {
     expect(decision).toMatchObject({ kind: "defer", reason: "snoozed", until: at("21:00") });
   });
 
+  it("sends none for a target two enabled schedules match, as the tick skips it; a disabled one claims nothing", async () => {
+    const other: Schedule = { ...schedule, name: "other", targets: [{ accounts: ["hw"] }] };
+    const sent: string[] = [];
+    const notify = (schedules: Schedule[]) =>
+      sendDueNotices(
+        {
+          store: createStore(memoryBackend()),
+          log: createLogger({ write: () => {} }),
+          schedules,
+          calendars: new Map(),
+          targets: [target],
+          settings: { secrets: [SECRET] },
+          fetch: async (_url: string, init: RequestInit) => {
+            sent.push(JSON.parse(String(init.body)).schedule);
+            return new Response(null, { status: 204 });
+          },
+          sleep: async () => {},
+          random: () => 0.5,
+        },
+        at("19:50"),
+      );
+    expect(await notify([schedule, other])).toEqual({ sent: 0, failed: 0 });
+    const [decision] = decideTick({
+      now: at("20:00"),
+      schedules: [schedule, other],
+      calendars: new Map(),
+      targets: [target],
+      states: new Map(),
+    });
+    expect(decision).toMatchObject({ kind: "skip", reason: "several-schedules" });
+    expect(await notify([schedule, { ...other, enabled: false }])).toEqual({ sent: 1, failed: 0 });
+    expect(sent).toEqual(["qa"]);
+  });
+
   it("sends nothing, and says so, when the notice secrets are not configured", async () => {
     const lines: string[] = [];
     const result = await sendDueNotices(

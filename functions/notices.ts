@@ -6,7 +6,8 @@ import { type NoticeFetch, sendNotice } from "../shared/events/notices.ts";
 import type { Logger } from "../shared/log/logger.ts";
 import type { Target } from "../shared/providers/inventory.ts";
 import { calendarsFor } from "../shared/schedule/engine.ts";
-import { compileScheduleIndex, nextTransition } from "../shared/schedule/plan.ts";
+import { compileOwnership } from "../shared/schedule/ownership.ts";
+import { nextTransition } from "../shared/schedule/plan.ts";
 import { MINUTES_PER_DAY } from "../shared/schedule/schedule-schema.ts";
 import type { Calendar, Schedule } from "../shared/schedule/types.ts";
 import type { Store } from "../shared/store/store.ts";
@@ -56,8 +57,7 @@ export async function sendDueNotices(deps: NoticeDeps, now: Date): Promise<{ sen
     return result;
   }
   const settings = deps.settings;
-  const select = compileScheduleIndex(deps.schedules.filter((s) => s.enabled));
-  const enabled = deps.schedules.filter((s) => s.enabled);
+  const ownershipOf = compileOwnership(deps.schedules);
 
   for (const schedule of withNotice) {
     const notice = schedule.notice!;
@@ -66,8 +66,8 @@ export async function sendDueNotices(deps: NoticeDeps, now: Date): Promise<{ sen
     if (next.at.getTime() - now.getTime() > notice.minutesBefore * 60_000) continue;
     // Only the schedule's own targets: a target matched by two schedules is not acted on at all.
     const targets = deps.targets.filter((t) => {
-      const owners = select(t);
-      return owners.length === 1 && enabled[owners[0]!] === schedule;
+      const ownership = ownershipOf(t);
+      return ownership.status === "owned" && ownership.schedule === schedule;
     });
     for (const target of targets) {
       const key = `notice:${next.slot}@${target.targetId}`;

@@ -253,6 +253,7 @@ interface TickReport {
     to?: string;
     schedule?: string;
     reason?: string;
+    detail?: string;
     operationId?: string;
   }>;
   operations: { created: number; advanced: number };
@@ -338,6 +339,76 @@ describe("nightshift tick", () => {
     expect(again.decisions.filter((d) => d.kind === "act")).toEqual([]);
     expect(again.decisions.find((d) => d.target === qa.target)).toMatchObject({ reason: "already-handled" });
   });
+});
+
+describe("a target two enabled schedules match", () => {
+  it(
+    "plan lists it as skipped, naming both schedules, and the tick skips it the same way",
+    SLOW,
+    async () => {
+      const dir = tempDir();
+      const rules = `sleep: [{ days: mon-fri, at: "20:00" }]\nwake: [{ days: mon-fri, at: "08:00" }]\n`;
+      writeFileSync(
+        join(dir, "qa.yaml"),
+        `name: qa\ntimezone: Asia/Shanghai\ntargets:\n  - accounts: [sandbox-huawei-qa-team-cn-north-4]\n    tags: { env: qa }\n${rules}`,
+      );
+      writeFileSync(
+        join(dir, "all-huawei.yaml"),
+        `name: all-huawei\ntimezone: Asia/Shanghai\ntargets:\n  - providers: [huawei]\n${rules}`,
+      );
+      const env = { NIGHTSHIFT_SCHEDULES_DIR: dir, LOG_LEVEL: "warn" };
+      const [json, text, dryRun] = await Promise.all([
+        cli(["plan", ...MONDAY, "--json"], env),
+        cli(["plan", ...MONDAY], env),
+        cli(["tick", "--dry-run", "--at", MONDAY_EVENING], env),
+      ]);
+      for (const result of [json, text, dryRun]) expect(result.code, result.stderr).toBe(0);
+      // Schedules are named in load order: the files sorted by name.
+      const message = "matched by all-huawei, qa; make the selectors exclusive (or disable all but one)";
+
+      const plan = JSON.parse(json.stdout) as {
+        transitions: PlanRow[];
+        skipped: Array<{
+          target: string;
+          name: string;
+          status: string;
+          schedules: string[];
+          message: string;
+        }>;
+      };
+      const contested = plan.skipped.map((s) => s.target);
+      expect(contested.length).toBeGreaterThan(0);
+      for (const skip of plan.skipped) {
+        expect(skip).toMatchObject({
+          target: expect.stringMatching(QA_TARGET),
+          status: "several-schedules",
+          message,
+        });
+      }
+      // Only all-huawei's own targets (the other Huawei clusters) are planned.
+      expect(plan.transitions.length).toBeGreaterThan(0);
+      for (const row of plan.transitions) {
+        expect(row.schedule).toBe("all-huawei");
+        expect(contested).not.toContain(row.target);
+      }
+
+      for (const target of contested)
+        expect(text.lines).toContain(
+          `skipped ${target} (${plan.skipped.find((s) => s.target === target)!.name}): ${message}`,
+        );
+
+      const report = JSON.parse(dryRun.stdout) as TickReport;
+      const conflicts = report.decisions.filter((d) => d.reason === "several-schedules");
+      expect(conflicts.map((d) => d.target).sort()).toEqual([...contested].sort());
+      for (const decision of conflicts)
+        expect(decision).toEqual({
+          target: decision.target,
+          kind: "skip",
+          reason: "several-schedules",
+          detail: message,
+        });
+    },
+  );
 });
 
 describe("invalid schedules", () => {

@@ -3,10 +3,13 @@
 import { parseArgs } from "node:util";
 import { ConfigError, configSecrets, loadConfig } from "../shared/config/config.ts";
 import { createLogger } from "../shared/log/logger.ts";
+import type { Target } from "../shared/providers/inventory.ts";
 import { coverageWarnings } from "../shared/schedule/coverage.ts";
 import { calendarsFor } from "../shared/schedule/engine.ts";
 import { ScheduleDirectoryError } from "../shared/schedule/load.node.ts";
-import { compileSelector, planTransitions } from "../shared/schedule/plan.ts";
+import { compileOwnership, type NotOwned, whyNotOwned } from "../shared/schedule/ownership.ts";
+import { planTransitions } from "../shared/schedule/plan.ts";
+import type { Schedule } from "../shared/schedule/types.ts";
 import { parseInstant } from "./instant.ts";
 import { createNodeRuntime, ScheduleLoadError } from "./runtime.node.ts";
 import { runTick } from "./tick.ts";
@@ -132,10 +135,19 @@ export async function runPlanOrTick(
       local: string;
       utc: string;
     }> = [];
-    for (const schedule of runtime.schedules.filter((s) => s.enabled)) {
-      const matches = schedule.targets.map((selector) => compileSelector(selector));
-      const targets = inventory.targets.filter((t) => matches.some((m) => m(t)));
-      if (targets.length === 0) continue;
+    // Each target under the schedule that owns it; a target no schedule owns, though some match it,
+    // is listed as skipped with the reason (the tick does not act on it either).
+    const ownershipOf = compileOwnership(runtime.schedules);
+    const owned = new Map<Schedule, Target[]>();
+    const skipped: Array<{ target: string; name: string } & NotOwned> = [];
+    for (const target of inventory.targets) {
+      const ownership = ownershipOf(target);
+      const why = whyNotOwned(ownership);
+      if (ownership.status === "owned") {
+        owned.set(ownership.schedule, [...(owned.get(ownership.schedule) ?? []), target]);
+      } else if (why) skipped.push({ target: target.targetId, name: target.name, ...why });
+    }
+    for (const [schedule, targets] of owned) {
       for (const t of planTransitions(schedule, calendarsFor(schedule, runtime.calendars), {
         from: start,
         to: end,
@@ -162,7 +174,7 @@ export async function runPlanOrTick(
     });
     for (const warning of warnings) out.stderr(`${warning.source}: warning: ${warning.message}`);
     if (values.json) {
-      const json = { from: start.toISOString(), to: end.toISOString(), transitions: rows, warnings };
+      const json = { from: start.toISOString(), to: end.toISOString(), transitions: rows, skipped, warnings };
       out.stdout(JSON.stringify(json, null, 2));
       return 0;
     }
@@ -191,6 +203,7 @@ export async function runPlanOrTick(
           .join("  ")
           .trimEnd(),
       );
+    for (const skip of skipped) out.stdout(`skipped ${skip.target} (${skip.name}): ${skip.message}`);
     return 0;
   } finally {
     await runtime.close();

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
+import type { Target } from "../shared/providers/inventory.ts";
 import type { SleepWakeEvent } from "./sleepwake/runner.ts";
-import { outcomeEvent } from "./tick.ts";
+import { observedState, outcomeEvent } from "./tick.ts";
 
 const finished = (overrides: Partial<SleepWakeEvent["detail"]> = {}): SleepWakeEvent => ({
   detailType: "nightshift.wake",
@@ -55,5 +56,40 @@ describe("outcomeEvent", () => {
       taken: "none",
       error: { code: "auth", message: "signature refused" },
     });
+  });
+});
+
+describe("observedState (for enforce)", () => {
+  const cluster = (overrides: Partial<Target>): Target => ({
+    targetId: "acct/c1",
+    provider: "baidu",
+    account: "acct",
+    region: "r1",
+    id: "c1",
+    name: "c1",
+    phase: "running",
+    vendorPhase: "running",
+    tags: {},
+    nodePools: [],
+    ...overrides,
+  });
+  const pool = (desired: number) => ({
+    id: "p",
+    name: "p",
+    desired,
+    ready: desired,
+    phase: "stable" as const,
+    vendorPhase: "",
+  });
+
+  it("reads a running cluster without pools as awake only where the cloud hibernates, whatever its name", () => {
+    expect(observedState(cluster({ provider: "baidu" }), true)).toBe("awake");
+    expect(observedState(cluster({ provider: "huawei" }), false)).toBeUndefined();
+    expect(observedState(cluster({ phase: "hibernated" }), true)).toBe("asleep");
+  });
+
+  it("otherwise reads the pools: all at zero is asleep", () => {
+    expect(observedState(cluster({ nodePools: [pool(0), pool(0)] }), false)).toBe("asleep");
+    expect(observedState(cluster({ nodePools: [pool(0), pool(2)] }), true)).toBe("awake");
   });
 });

@@ -59,6 +59,8 @@ export interface TickReport {
     to?: DesiredState;
     schedule?: string;
     reason?: string;
+    /** Why, for a skip that says more than its reason (e.g. which schedules conflict). */
+    detail?: string;
     operationId?: string;
   }>;
   operations: { created: number; advanced: number };
@@ -66,19 +68,21 @@ export interface TickReport {
   errors: Array<{ target?: string; message: string }>;
 }
 
-/** Observed state for `enforce`: Huawei's phase says it directly; elsewhere, pools at zero. */
-export function observedState(target: Target): DesiredState | undefined {
+/**
+ * Observed state for `enforce`: where the cloud hibernates, the phase says it directly; elsewhere,
+ * pools at zero.
+ */
+export function observedState(target: Target, hibernates: boolean): DesiredState | undefined {
   if (target.phase === "hibernated" || target.phase === "hibernating") return "asleep";
-  if (target.provider === "huawei" && target.phase === "running" && target.nodePools.length === 0)
-    return "awake";
+  if (hibernates && target.phase === "running" && target.nodePools.length === 0) return "awake";
   if (target.nodePools.length > 0) {
     return target.nodePools.every((p) => p.desired === 0) ? "asleep" : "awake";
   }
   return undefined;
 }
 
-function factsOf(target: Target): TargetFacts {
-  const observed = observedState(target);
+function factsOf(target: Target, deps: Pick<TickDeps, "providerFor">): TargetFacts {
+  const observed = observedState(target, deps.providerFor(target.account)?.capabilities.hibernate ?? false);
   return {
     targetId: target.targetId,
     provider: target.provider,
@@ -125,7 +129,7 @@ export async function runTick(input: {
     now,
     schedules: deps.schedules,
     calendars: deps.calendars,
-    targets: inventory.targets.map(factsOf),
+    targets: inventory.targets.map((t) => factsOf(t, deps)),
     states: new Map([...states].map(([key, s]) => [key, s.value])),
   });
 
@@ -136,6 +140,7 @@ export async function runTick(input: {
       ...(decision.transition ? { to: decision.transition.to } : {}),
       ...(decision.schedule ? { schedule: decision.schedule } : {}),
       ...(decision.kind !== "act" ? { reason: decision.reason } : { operationId: decision.operationId }),
+      ...(decision.kind === "skip" && decision.detail ? { detail: decision.detail } : {}),
     });
     if (dryRun) continue;
     try {
@@ -241,7 +246,7 @@ async function apply(
   if (decision.kind === "act") {
     const schedule = deps.schedules.find((s) => s.name === decision.schedule)!;
     const { created } = await deps.store.operations.create(
-      operationFor(decision, schedule, factsOf(target)),
+      operationFor(decision, schedule, factsOf(target, deps)),
       { now },
     );
     if (created) {

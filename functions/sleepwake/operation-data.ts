@@ -3,12 +3,12 @@
 // progress the steps keep so any worker can resume where the last one stopped.
 import { z } from "zod";
 import type { WorkloadKind } from "../../shared/providers/kubernetes.node.ts";
-import type { Completion, NodePoolAutoscaling } from "../../shared/providers/port.ts";
+import { type Completion, type NodePoolAutoscaling, PROVIDER_KINDS } from "../../shared/providers/port.ts";
 
 export const sleepWakeInputSchema = z.object({
   direction: z.enum(["sleep", "wake"]),
   mode: z.enum(["full", "control-plane", "nodes", "workloads"]),
-  provider: z.enum(["huawei", "autopilot", "alibaba", "baidu"]),
+  provider: z.enum(PROVIDER_KINDS),
   account: z.string().min(1),
   clusterId: z.string().min(1),
   schedule: z.string(),

@@ -1,10 +1,14 @@
 import { describe, expect, it } from "vitest";
-import type { ProviderKind } from "../../shared/providers/port.ts";
+import type { ProviderCapabilities, ProviderKind } from "../../shared/providers/port.ts";
+import { PROVIDERS } from "../../shared/providers/registry.ts";
 import type { SleepMode } from "../../shared/schedule/types.ts";
-import { FIRST_STEP, planSteps, stepAfter } from "./plan-steps.ts";
+import { FIRST_STEP, type PlannedProvider, planSteps, stepAfter } from "./plan-steps.ts";
 
-const steps = (provider: ProviderKind, mode: SleepMode, direction: "sleep" | "wake") => {
-  const plan = planSteps(provider, mode, direction);
+/** A cloud as it declares itself. */
+const cloud = (kind: ProviderKind): PlannedProvider => ({ kind, capabilities: PROVIDERS[kind].capabilities });
+
+const steps = (provider: ProviderKind | PlannedProvider, mode: SleepMode, direction: "sleep" | "wake") => {
+  const plan = planSteps(typeof provider === "string" ? cloud(provider) : provider, mode, direction);
   if (!plan.ok) throw new Error(plan.reason);
   return plan.steps;
 };
@@ -52,7 +56,7 @@ describe("plan steps", () => {
     expect(steps("autopilot", "workloads", "sleep")).toContain("scale-workloads-down");
     expect(steps("autopilot", "workloads", "wake")).toContain("restore-workloads");
     for (const mode of ["full", "control-plane", "nodes"] as const) {
-      expect(planSteps("autopilot", mode, "sleep")).toEqual({
+      expect(planSteps(cloud("autopilot"), mode, "sleep")).toEqual({
         ok: false,
         reason: expect.stringContaining('use mode "workloads"'),
       });
@@ -65,7 +69,7 @@ describe("plan steps", () => {
     for (const provider of providers) {
       for (const mode of modes) {
         for (const direction of ["sleep", "wake"] as const) {
-          const plan = planSteps(provider, mode, direction);
+          const plan = planSteps(cloud(provider), mode, direction);
           if (!plan.ok) continue;
           expect(plan.steps[0]).toBe(FIRST_STEP);
           expect(plan.steps.at(-1)).toBe("done");
@@ -73,6 +77,41 @@ describe("plan steps", () => {
         }
       }
     }
+  });
+
+  it("follows the declared capabilities, not the provider's name", () => {
+    const as = (kind: ProviderKind, capabilities: Partial<ProviderCapabilities>): PlannedProvider => ({
+      kind,
+      capabilities: { ...PROVIDERS[kind].capabilities, ...capabilities },
+    });
+    // A Baidu cloud that could hibernate would sleep like Huawei CCE...
+    const hibernatingBaidu = as("baidu", { hibernate: true });
+    for (const direction of ["sleep", "wake"] as const) {
+      expect(steps(hibernatingBaidu, "full", direction)).toEqual(steps("huawei", "full", direction));
+      expect(steps(hibernatingBaidu, "control-plane", direction)).toEqual(
+        steps("huawei", "control-plane", direction),
+      );
+    }
+    // ...a Huawei one without pools would only hibernate, and refuse "nodes"...
+    const poolless = as("huawei", { nodePools: false });
+    expect(steps(poolless, "full", "sleep")).toEqual(steps("huawei", "control-plane", "sleep"));
+    expect(planSteps(poolless, "nodes", "sleep")).toEqual({
+      ok: false,
+      reason:
+        'mode "nodes" needs node pools, which Huawei CCE does not have; use mode "control-plane" (or "full") to hibernate it',
+    });
+    // ...and one declaring serverless workloads sleeps them like CCE Autopilot.
+    const serverless = as("alibaba", { workloads: true, nodePools: false });
+    expect(steps(serverless, "workloads", "wake")).toEqual(steps("autopilot", "workloads", "wake"));
+    expect(planSteps(serverless, "full", "sleep")).toMatchObject({
+      ok: false,
+      reason: expect.stringContaining("Alibaba ACK: it has no hibernate API and no node pools"),
+    });
+    expect(planSteps(cloud("baidu"), "workloads", "sleep")).toEqual({
+      ok: false,
+      reason:
+        'mode "workloads" is for CCE Autopilot clusters only; for a baidu cluster use "full" or "nodes"',
+    });
   });
 
   it("stepAfter walks the plan", () => {

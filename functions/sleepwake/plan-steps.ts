@@ -1,101 +1,110 @@
-// Which steps a sleep or a wake runs, per provider and mode (the design's provider table):
+// Which steps a sleep or a wake runs, from the cloud's declared capabilities and the mode: `full`
+// sleeps every half the cloud has (pools, then the control plane), `control-plane` needs
+// `hibernate`, `nodes` needs `nodePools`, `workloads` needs `workloads`. So, per the design's table:
 //   Huawei CCE      full = pools to 0, then hibernate; control-plane = hibernate only; nodes = pools only
 //   CCE Autopilot   workloads only (no hibernate API, no node pools)
 //   Alibaba ACK     nodes (= full): remove pool nodes, only where the schedule allows releasing them
 //   Baidu CCE       nodes (= full): instance-group replicas to 0 and back
 // An operation walks its plan in order; a step may skip ahead (e.g. a wake finding the cluster
 // already running skips the awake steps).
-import type { ProviderKind } from "../../shared/providers/port.ts";
+import type { Provider, ProviderCapabilities } from "../../shared/providers/port.ts";
+import { PROVIDERS, providersWith } from "../../shared/providers/registry.ts";
 import type { SleepMode } from "../../shared/schedule/types.ts";
 
 export type Direction = "sleep" | "wake";
 
-export type StepName =
-  | "check-cluster"
-  | "snapshot"
-  | "scale-pools-down"
-  | "await-pools"
-  | "hibernate"
-  | "await-hibernation"
-  | "awake"
-  | "await-running"
-  | "restore-pools"
-  | "restore-autoscaling"
-  | "scale-workloads-down"
-  | "restore-workloads"
-  | "await-workloads"
-  | "drop-snapshot"
-  | "done";
+export const STEP_NAMES = [
+  "check-cluster",
+  "snapshot",
+  "scale-pools-down",
+  "await-pools",
+  "hibernate",
+  "await-hibernation",
+  "awake",
+  "await-running",
+  "restore-pools",
+  "restore-autoscaling",
+  "scale-workloads-down",
+  "restore-workloads",
+  "await-workloads",
+  "drop-snapshot",
+  "done",
+] as const;
+
+export type StepName = (typeof STEP_NAMES)[number];
 
 /** Every plan starts here; the engine creates operations with `step: FIRST_STEP`. */
 export const FIRST_STEP: StepName = "check-cluster";
 
 export type StepPlan = { ok: true; steps: readonly StepName[] } | { ok: false; reason: string };
 
-const POOLS_SLEEP: readonly StepName[] = ["scale-pools-down", "await-pools"];
-const POOLS_WAKE: readonly StepName[] = [
-  "restore-pools",
-  "await-pools",
-  "restore-autoscaling",
-  "drop-snapshot",
-];
+/** What a plan is chosen from: the cloud's declared capabilities (its kind only names it in messages). */
+export type PlannedProvider = Pick<Provider, "kind" | "capabilities">;
 
-const PLANS: Record<string, readonly StepName[]> = {
-  "huawei/full/sleep": [
-    "check-cluster",
-    "snapshot",
-    ...POOLS_SLEEP,
-    "hibernate",
-    "await-hibernation",
-    "done",
-  ],
-  "huawei/full/wake": ["check-cluster", "awake", "await-running", ...POOLS_WAKE, "done"],
-  "huawei/control-plane/sleep": ["check-cluster", "hibernate", "await-hibernation", "done"],
-  "huawei/control-plane/wake": ["check-cluster", "awake", "await-running", "done"],
-  "huawei/nodes/sleep": ["check-cluster", "snapshot", ...POOLS_SLEEP, "done"],
-  "huawei/nodes/wake": ["check-cluster", ...POOLS_WAKE, "done"],
-  "alibaba/nodes/sleep": ["check-cluster", "snapshot", ...POOLS_SLEEP, "done"],
-  "alibaba/nodes/wake": ["check-cluster", ...POOLS_WAKE, "done"],
-  "baidu/nodes/sleep": ["check-cluster", "snapshot", ...POOLS_SLEEP, "done"],
-  "baidu/nodes/wake": ["check-cluster", ...POOLS_WAKE, "done"],
-  "autopilot/workloads/sleep": [
-    "check-cluster",
-    "snapshot",
-    "scale-workloads-down",
-    "await-workloads",
-    "done",
-  ],
-  "autopilot/workloads/wake": [
-    "check-cluster",
-    "restore-workloads",
-    "await-workloads",
-    "drop-snapshot",
-    "done",
-  ],
-};
-
-function unsupported(provider: ProviderKind, mode: SleepMode): string {
-  if (provider === "autopilot") {
-    return (
-      `mode "${mode}" does not exist for CCE Autopilot: it has no hibernate API and no node pools; ` +
-      'use mode "workloads" with the namespaces whose Deployments/StatefulSets should sleep'
-    );
+/** The halves a mode sleeps, where the cloud can: undefined when the mode means nothing there. */
+function halves(capabilities: ProviderCapabilities, mode: SleepMode) {
+  const { hibernate, nodePools, workloads } = capabilities;
+  switch (mode) {
+    case "full":
+      // Without a hibernate API, "full" sleep is the node half.
+      return hibernate || nodePools
+        ? { pools: nodePools, controlPlane: hibernate, workloads: false }
+        : undefined;
+    case "control-plane":
+      return hibernate ? { pools: false, controlPlane: true, workloads: false } : undefined;
+    case "nodes":
+      return nodePools ? { pools: true, controlPlane: false, workloads: false } : undefined;
+    case "workloads":
+      return workloads ? { pools: false, controlPlane: false, workloads: true } : undefined;
   }
-  if (mode === "workloads") {
-    return `mode "workloads" is for CCE Autopilot clusters only; for a ${provider} cluster use "full" or "nodes"`;
-  }
-  // control-plane on Alibaba / Baidu
-  return (
-    `mode "control-plane" needs a hibernate API, which ${provider === "alibaba" ? "Alibaba ACK" : "Baidu CCE"} ` +
-    'does not have; use mode "nodes" (or "full") to scale the node pools to 0'
-  );
 }
 
-export function planSteps(provider: ProviderKind, mode: SleepMode, direction: Direction): StepPlan {
-  // Without a hibernate API, "full" sleep is the node half.
-  const effective = (provider === "alibaba" || provider === "baidu") && mode === "full" ? "nodes" : mode;
-  const steps = PLANS[`${provider}/${effective}/${direction}`];
-  return steps ? { ok: true, steps } : { ok: false, reason: unsupported(provider, mode) };
+function unsupported(provider: PlannedProvider, mode: SleepMode): string {
+  const { hibernate, nodePools, workloads } = provider.capabilities;
+  const name = PROVIDERS[provider.kind].name;
+  if (mode === "workloads") {
+    const modes = (["full", "control-plane", "nodes"] as const).filter((m) =>
+      halves(provider.capabilities, m),
+    );
+    const instead =
+      modes.length > 0 ? `use ${modes.map((m) => `"${m}"`).join(" or ")}` : "nightshift cannot sleep it";
+    return `mode "workloads" is for ${providersWith("workloads").join(", ")} clusters only; for a ${provider.kind} cluster ${instead}`;
+  }
+  if (!hibernate && !nodePools) {
+    return (
+      `mode "${mode}" does not exist for ${name}: it has no hibernate API and no node pools; ` +
+      (workloads
+        ? 'use mode "workloads" with the namespaces whose Deployments/StatefulSets should sleep'
+        : "nightshift cannot sleep it")
+    );
+  }
+  if (mode === "control-plane") {
+    return (
+      `mode "control-plane" needs a hibernate API, which ${name} does not have; ` +
+      'use mode "nodes" (or "full") to scale the node pools to 0'
+    );
+  }
+  return `mode "nodes" needs node pools, which ${name} does not have; use mode "control-plane" (or "full") to hibernate it`;
+}
+
+/** The steps of a sleep or a wake, from the halves the mode sleeps on this cloud. */
+export function planSteps(provider: PlannedProvider, mode: SleepMode, direction: Direction): StepPlan {
+  const sleeps = halves(provider.capabilities, mode);
+  if (!sleeps) return { ok: false, reason: unsupported(provider, mode) };
+  const steps: StepName[] = ["check-cluster"];
+  if (direction === "sleep") {
+    // Pools go down before the control plane hibernates (a hibernated cluster's pools cannot change).
+    if (sleeps.pools || sleeps.workloads) steps.push("snapshot");
+    if (sleeps.pools) steps.push("scale-pools-down", "await-pools");
+    if (sleeps.controlPlane) steps.push("hibernate", "await-hibernation");
+    if (sleeps.workloads) steps.push("scale-workloads-down", "await-workloads");
+  } else {
+    if (sleeps.controlPlane) steps.push("awake", "await-running");
+    if (sleeps.pools) steps.push("restore-pools", "await-pools", "restore-autoscaling", "drop-snapshot");
+    if (sleeps.workloads) steps.push("restore-workloads", "await-workloads", "drop-snapshot");
+  }
+  steps.push("done");
+  return { ok: true, steps };
 }
 
 /** The step after `step` in the plan ("done" at the end, or when `step` is not in it). */
@@ -105,5 +114,5 @@ export function stepAfter(steps: readonly StepName[], step: StepName): StepName 
 }
 
 export function isStepName(value: string): value is StepName {
-  return Object.values(PLANS).some((steps) => steps.includes(value as StepName));
+  return (STEP_NAMES as readonly string[]).includes(value);
 }

@@ -11,6 +11,7 @@ import {
   ProviderError,
   type ProviderKind,
 } from "../../shared/providers/port.ts";
+import { PROVIDERS } from "../../shared/providers/registry.ts";
 import { memoryBackend } from "../../shared/store/memory.ts";
 import { createStore, type Operation, type Store } from "../../shared/store/store.ts";
 import { backoffSeconds, type RunDueOptions, runDueOperations } from "./runner.ts";
@@ -69,7 +70,8 @@ function fakeCloud(kind: ProviderKind = "huawei", sizes: Record<string, number> 
     kind,
     account: "acct",
     region: "r1",
-    capabilities: { hibernate: true, nodePools: true, shrinkRemovesNodes: false, kubeconfigValidity: "days" },
+    // The cloud's own: the steps choose from them.
+    capabilities: PROVIDERS[kind].capabilities,
     // Steps read a cluster's phase from the account's listing (shared-reads.ts): a failing phase
     // read is injected on listClusters.
     listClusters: () => call("listClusters", () => [cluster("c1"), cluster("c2")]),

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { HUAWEI_CAPABILITIES } from "../../shared/providers/huawei.ts";
 import type { Cluster, NodePool, Provider } from "../../shared/providers/port.ts";
 import { CLUSTER_LIST_MAX_AGE_MS, createSharedReads } from "./shared-reads.ts";
 
@@ -34,7 +35,7 @@ function countingProvider() {
     kind: "huawei",
     account: "acct",
     region: "r1",
-    capabilities: { hibernate: true, nodePools: true, shrinkRemovesNodes: false, kubeconfigValidity: "days" },
+    capabilities: HUAWEI_CAPABILITIES,
     listClusters: () => {
       calls.push("listClusters");
       if (failListing) return Promise.reject(new Error("listing refused"));

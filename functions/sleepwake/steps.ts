@@ -5,9 +5,10 @@
 // to wait returns "waiting" with the time to poll again. Provider errors are thrown to the
 // runner, which retries transient ones with a back-off and fails the operation on the others.
 //
-// Steps per provider and mode: plan-steps.ts. Pools: pool-steps.ts. Autopilot workloads:
+// Steps per capability set and mode: plan-steps.ts. Pools: pool-steps.ts. Autopilot workloads:
 // workload-steps.ts. The snapshot: snapshot.ts.
 import type { Cluster } from "../../shared/providers/port.ts";
+import { PROVIDERS } from "../../shared/providers/registry.ts";
 import type { Operation } from "../../shared/store/store.ts";
 import { readInput, readProgress } from "./operation-data.ts";
 import { FIRST_STEP, isStepName, planSteps, type StepName, stepAfter } from "./plan-steps.ts";
@@ -52,7 +53,7 @@ export async function advance(op: Operation, deps: StepDeps): Promise<StepResult
   const read = readInput(op.data);
   if (!read.ok) return invalidOperation(op, deps.now, read.message);
   const input = read.input;
-  const plan = planSteps(input.provider, input.mode, input.direction);
+  const plan = planSteps(deps.provider, input.mode, input.direction);
   const requested = currentStep(op);
   const ctx: StepContext = {
     op,
@@ -135,12 +136,13 @@ async function checkCluster(ctx: StepContext): Promise<StepResult> {
       });
     }
   }
-  if (input.provider === "alibaba" && input.direction === "sleep" && !input.releaseNodes) {
+  const { capabilities, kind } = ctx.deps.provider;
+  if (capabilities.shrinkReleasesInstances && plan.includes("scale-pools-down") && !input.releaseNodes) {
     return fail(ctx, {
       kind: "invalid",
       message:
-        `Alibaba ACK has no hibernate API: sleeping cluster ${input.clusterId} means removing its pools' nodes, ` +
-        `which releases their instances. Schedule "${input.schedule}" does not allow that; set ` +
+        `${PROVIDERS[kind].name} releases the instance of every node it removes from a pool: sleeping ` +
+        `cluster ${input.clusterId} means removing its pools' nodes, which releases their instances. Schedule "${input.schedule}" does not allow that; set ` +
         "`releaseNodes: true` in the schedule to let nightshift release them at night (they are " +
         "created again by the remembered counts on wake). Nothing was changed.",
     });
@@ -150,7 +152,7 @@ async function checkCluster(ctx: StepContext): Promise<StepResult> {
   const hibernates = plan.includes("hibernate") || plan.includes("awake");
 
   if (input.direction === "sleep") {
-    if (input.provider === "huawei" && cluster.phase === "hibernated") {
+    if (capabilities.hibernate && cluster.phase === "hibernated") {
       const reason = hibernates
         ? `cluster ${cluster.name} is already hibernated`
         : `cluster ${cluster.name} is hibernated: its node pools cannot be changed until it is woken`;

@@ -131,6 +131,8 @@ export const ALIBABA_CAPABILITIES: ProviderCapabilities = {
   hibernate: false,
   nodePools: true,
   shrinkRemovesNodes: true,
+  shrinkReleasesInstances: true,
+  workloads: false,
   kubeconfigValidity: "minutes",
 };
 

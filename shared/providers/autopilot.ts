@@ -51,6 +51,8 @@ export const AUTOPILOT_CAPABILITIES: ProviderCapabilities = Object.freeze({
   hibernate: false,
   nodePools: false,
   shrinkRemovesNodes: false,
+  shrinkReleasesInstances: false,
+  workloads: true,
   kubeconfigValidity: "days",
 });
 

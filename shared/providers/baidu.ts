@@ -66,6 +66,8 @@ export const BAIDU_CAPABILITIES: ProviderCapabilities = {
   hibernate: false,
   nodePools: true,
   shrinkRemovesNodes: false,
+  shrinkReleasesInstances: false,
+  workloads: false,
   // GET /v2/kubeconfig/{clusterID}/{type} takes no duration: the cloud decides the validity.
   kubeconfigValidity: "fixed",
 };

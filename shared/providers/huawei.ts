@@ -99,6 +99,8 @@ export const HUAWEI_CAPABILITIES: ProviderCapabilities = {
   hibernate: true,
   nodePools: true,
   shrinkRemovesNodes: false,
+  shrinkReleasesInstances: false,
+  workloads: false,
   kubeconfigValidity: "days",
 };
 

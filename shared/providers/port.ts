@@ -2,7 +2,9 @@
 // this language; what "sleep" means per cloud (hibernate, scale to zero, release nodes) is decided
 // above it, from `capabilities`.
 
-export type ProviderKind = "huawei" | "autopilot" | "alibaba" | "baidu";
+/** The clouds nightshift speaks to: the one list (schedule selectors and operations validate against it). */
+export const PROVIDER_KINDS = ["huawei", "autopilot", "alibaba", "baidu"] as const;
+export type ProviderKind = (typeof PROVIDER_KINDS)[number];
 
 /**
  * Cluster phase, normalised. `vendorPhase` keeps the cloud's own word.
@@ -102,11 +104,27 @@ export interface ProviderAccount {
   endpoint?: string;
 }
 
+/**
+ * What a cloud can do. The sleep/wake steps choose from these, never from the provider's name, so
+ * a new cloud with the same capabilities needs no change there.
+ */
 export interface ProviderCapabilities {
+  /** The control plane hibernates and wakes (modes `full` and `control-plane`). */
   hibernate: boolean;
+  /** Node pools to scale to 0 and back (modes `full` and `nodes`). */
   nodePools: boolean;
   /** Shrinking a pool deletes specific nodes rather than setting a size. */
   shrinkRemovesNodes: boolean;
+  /**
+   * Removing a pool's nodes releases (deletes) their instances: a sleep does it only where the
+   * schedule allows it (`releaseNodes: true`).
+   */
+  shrinkReleasesInstances: boolean;
+  /**
+   * The cluster has no nodes of its own to sleep (serverless, billed for running pods): sleep
+   * scales its Deployments/StatefulSets to 0 through its Kubernetes API (mode `workloads`).
+   */
+  workloads: boolean;
   /** Kubeconfig validity unit the cloud accepts. */
   kubeconfigValidity: "days" | "minutes" | "fixed";
 }

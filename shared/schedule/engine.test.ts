@@ -3,6 +3,7 @@
 import { describe, expect, it } from "vitest";
 import type { TargetState } from "../store/store.ts";
 import { type Decision, decideTick, stateAfter, type TargetFacts } from "./engine.ts";
+import { ownershipOf } from "./ownership.ts";
 import type { Schedule } from "./types.ts";
 
 const weekdays = ["mon", "tue", "wed", "thu", "fri"] as const;
@@ -188,6 +189,31 @@ describe("decideTick", () => {
         reason: "several-schedules",
         detail: expect.stringContaining("qa-weeknights, other"),
       }),
+    ]);
+  });
+
+  it("follows ownership.ts: skips the target two enabled schedules match, acts where a disabled one also matches", () => {
+    const two = [schedule(), schedule({ name: "other" })];
+    const decide = (schedules: Schedule[]) =>
+      decideTick({
+        now: local("20:05"),
+        schedules,
+        calendars: new Map(),
+        targets: [target()],
+        states: new Map([[target().targetId, handled(WAKE_MON, "awake", local("08:00"))]]),
+      });
+    const conflict = ownershipOf(target(), two);
+    expect(conflict.status).toBe("several-schedules");
+    expect(decide(two)).toEqual([
+      {
+        kind: "skip",
+        targetId: "prod-hw/c1",
+        reason: "several-schedules",
+        detail: conflict.status === "several-schedules" ? conflict.message : "",
+      },
+    ]);
+    expect(decide([schedule({ name: "other", enabled: false }), schedule()])).toEqual([
+      expect.objectContaining({ kind: "act", schedule: "qa-weeknights" }),
     ]);
   });
 });

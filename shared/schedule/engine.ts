@@ -11,15 +11,17 @@
 // however late (a cluster left asleep is an outage). A sleep is carried out only within the
 // schedule's grace window; later it is skipped and recorded. A target seen for the first time
 // (first deploy, or a new cluster) is only recorded: nightshift never acts on first sight.
+import type { ProviderKind } from "../providers/port.ts";
 import type { Operation, TargetState } from "../store/store.ts";
 import { withReplacements } from "./calendar.ts";
-import { compileScheduleIndex, planTransitions } from "./plan.ts";
+import { compileOwnership } from "./ownership.ts";
+import { planTransitions } from "./plan.ts";
 import type { Calendar, DesiredState, PlannedTransition, Schedule } from "./types.ts";
 
 /** What the engine needs to know about a target (from the inventory). */
 export interface TargetFacts {
   targetId: string;
-  provider: "huawei" | "autopilot" | "alibaba" | "baidu";
+  provider: ProviderKind;
   account: string;
   region: string;
   id: string;
@@ -38,7 +40,7 @@ export type SkipReason =
   | "first-sight" // recorded as the baseline, no action
   | "missed-sleep" // the sleep is older than the grace window
   | "already-handled" // transition-based: this slot was acted on (or deliberately skipped) before
-  | "several-schedules"; // the target matches more than one enabled schedule
+  | "several-schedules"; // more than one enabled schedule matches the target (ownership.ts)
 
 export type DeferReason = "snoozed" | "dwell";
 
@@ -107,31 +109,31 @@ function latestTransition(schedule: Schedule, calendars: Calendar[], now: Date, 
 
 export function decideTick(input: TickInput): Decision[] {
   const lookback = input.lookbackMs ?? DEFAULT_LOOKBACK_MS;
-  const enabled = input.schedules.filter((s) => s.enabled);
-  // Plan once per schedule, then match targets: the per-target work is a predicate and a lookup.
-  const perSchedule = enabled.map((schedule) => ({
-    schedule,
-    latest: latestTransition(schedule, calendarsFor(schedule, input.calendars), input.now, lookback),
-  }));
-  // One index over every selector: a target only runs the few selectors that could match it.
-  const select = compileScheduleIndex(enabled);
+  // Plan once per enabled schedule, then match targets: the per-target work is a lookup.
+  const latest = new Map(
+    input.schedules
+      .filter((s) => s.enabled)
+      .map((s) => [s, latestTransition(s, calendarsFor(s, input.calendars), input.now, lookback)]),
+  );
+  const ownershipOf = compileOwnership(input.schedules);
 
   const decisions: Decision[] = [];
   for (const target of input.targets) {
-    const owners = select(target).map((index) => perSchedule[index]!);
-    if (owners.length === 0) continue;
-    if (owners.length > 1) {
+    const ownership = ownershipOf(target);
+    if (ownership.status === "several-schedules") {
       decisions.push({
         kind: "skip",
         targetId: target.targetId,
         reason: "several-schedules",
-        detail: `matched by ${owners.map((o) => o.schedule.name).join(", ")}; make the selectors exclusive`,
+        detail: ownership.message,
       });
       continue;
     }
-    const { schedule, latest } = owners[0]!;
-    if (!latest) continue;
-    decisions.push(decideTarget(target, schedule, latest, input.states.get(target.targetId), input.now));
+    if (ownership.status !== "owned") continue;
+    const schedule = ownership.schedule;
+    const transition = latest.get(schedule);
+    if (!transition) continue;
+    decisions.push(decideTarget(target, schedule, transition, input.states.get(target.targetId), input.now));
   }
   return decisions;
 }

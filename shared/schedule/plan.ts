@@ -1,8 +1,8 @@
 // The pure planner: which transitions a schedule declares in a time window, in the schedule's own
 // time zone, exactly across DST. No I/O and no clock: the caller passes the window and the instant.
 //
-// Disabled schedules plan like enabled ones: `enabled: false` is the engine's kill switch, and the
-// plan (CLI `plan`, GET /api/plan) still shows what the schedule would do.
+// Disabled schedules plan like enabled ones: whether a schedule acts on a target (`enabled: false`
+// is the kill switch) is decided by ownership.ts, not here.
 //
 // How a day is planned, in local time:
 // - rules fire on their weekdays; on a make-up working day, the rules of `makeupDayAs` fire instead;

@@ -3,6 +3,7 @@
 // maps its issues to file lines and compiles the result into the `Schedule` the engine uses; the
 // JSON Schema for editors (schedules/schedule.schema.json) is generated from it.
 import { z } from "zod";
+import { PROVIDER_KINDS } from "../providers/port.ts";
 import { closest } from "./closest.ts";
 import { expandDays } from "./days.ts";
 import { WEEKDAYS, type Weekday } from "./types.ts";
@@ -21,7 +22,7 @@ export const MINUTES_PER_DAY = 1440;
 
 const DAYS_HINT = 'mon … sun, a range like "mon-fri" or "fri-mon", or weekdays, weekends, daily';
 const AT_MESSAGE = 'at must be "HH:MM", e.g. "20:00"';
-const PROVIDERS = ["huawei", "autopilot", "alibaba", "baidu"] as const;
+const PROVIDERS = PROVIDER_KINDS;
 
 const quoted = (value: unknown) => (typeof value === "string" ? `"${value}"` : JSON.stringify(value));
 const isMissing = (input: unknown) => input === undefined;

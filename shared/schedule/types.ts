@@ -2,6 +2,8 @@
 // what a calendar answers, and what the planner produces. Parsing (YAML → Schedule) lives in
 // schedule-file.ts, calendars in calendar.ts, the pure planner in plan.ts.
 
+import type { ProviderKind } from "../providers/port.ts";
+
 export type Weekday = "mon" | "tue" | "wed" | "thu" | "fri" | "sat" | "sun";
 export const WEEKDAYS: readonly Weekday[] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 
@@ -37,7 +39,7 @@ export interface TargetSelector {
   names?: readonly string[];
   /** Every listed tag must be present with exactly that value ("*" = any value). */
   tags?: Readonly<Record<string, string>>;
-  providers?: readonly ("huawei" | "autopilot" | "alibaba" | "baidu")[];
+  providers?: readonly ProviderKind[];
 }
 
 /** A date range (local dates, inclusive) during which the target is held in one state. */

@@ -247,6 +247,8 @@ describe("clusters", () => {
       hibernate: false,
       nodePools: true,
       shrinkRemovesNodes: true,
+      shrinkReleasesInstances: true,
+      workloads: false,
       kubeconfigValidity: "minutes",
     });
   });

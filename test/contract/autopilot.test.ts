@@ -132,6 +132,8 @@ describe("autopilot provider: clusters", () => {
       hibernate: false,
       nodePools: false,
       shrinkRemovesNodes: false,
+      shrinkReleasesInstances: false,
+      workloads: true,
       kubeconfigValidity: "days",
     });
     expect(AUTOPILOT_CAPABILITIES.hibernate).toBe(false);

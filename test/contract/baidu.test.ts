@@ -209,6 +209,8 @@ describe("Baidu CCE client: clusters", () => {
       hibernate: false,
       nodePools: true,
       shrinkRemovesNodes: false,
+      shrinkReleasesInstances: false,
+      workloads: false,
       kubeconfigValidity: "fixed",
     });
     expect((await failure(p.hibernate("cce-abcdefgh"))).kind).toBe("unsupported");
