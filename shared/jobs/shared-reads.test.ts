@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { Cluster, NodePool, Provider } from "../../shared/providers/port.ts";
+import type { Cluster, NodePool, Provider } from "../providers/port.ts";
 import { CLUSTER_LIST_MAX_AGE_MS, createSharedReads } from "./shared-reads.ts";
 
 const T0 = Date.parse("2026-03-02T20:00:00Z");
