@@ -53,8 +53,13 @@ export function prepare(
   op: Operation,
   deps: StepDeps,
 ): { step: StepName; ctx: StepContext } | { end: StepResult } {
+  const checked = check(op, deps);
+  return "status" in checked ? { end: checked } : { step: checked.step, ctx: checked };
+}
+
+function check(op: Operation, deps: StepDeps): StepContext | StepResult {
   const read = readInput(op.data);
-  if (!read.ok) return { end: invalidOperation(op, deps.now, read.message) };
+  if (!read.ok) return invalidOperation(op, deps.now, read.message);
   const input = read.input;
   const plan = planSteps(input.provider, input.mode, input.direction);
   const requested = currentStep(op);
@@ -67,32 +72,26 @@ export function prepare(
     deps,
     now: deps.now,
   };
-  if (!plan.ok) return { end: fail(ctx, { kind: "unsupported", message: plan.reason }) };
+  if (!plan.ok) return fail(ctx, { kind: "unsupported", message: plan.reason });
   if (op.kind !== input.direction) {
-    return {
-      end: fail(ctx, {
-        kind: "invalid",
-        message: `operation kind "${op.kind}" disagrees with data.direction "${input.direction}"; it must be recreated`,
-      }),
-    };
+    return fail(ctx, {
+      kind: "invalid",
+      message: `operation kind "${op.kind}" disagrees with data.direction "${input.direction}"; it must be recreated`,
+    });
   }
   if (deps.provider.kind !== input.provider) {
-    return {
-      end: fail(ctx, {
-        kind: "invalid",
-        message: `account ${input.account} is a ${deps.provider.kind} account, but the operation is for ${input.provider}`,
-      }),
-    };
+    return fail(ctx, {
+      kind: "invalid",
+      message: `account ${input.account} is a ${deps.provider.kind} account, but the operation is for ${input.provider}`,
+    });
   }
   if (!plan.steps.includes(requested as StepName)) {
-    return {
-      end: fail(ctx, {
-        kind: "invalid",
-        message: `step "${op.step}" is not one of a ${input.provider} ${input.mode} ${input.direction} (${plan.steps.join(", ")})`,
-      }),
-    };
+    return fail(ctx, {
+      kind: "invalid",
+      message: `step "${op.step}" is not one of a ${input.provider} ${input.mode} ${input.direction} (${plan.steps.join(", ")})`,
+    });
   }
-  return { step: ctx.step, ctx };
+  return ctx;
 }
 
 /** One step of `op` as the jobs runtime runs it, without writing it (tests repeat a step with it). */
