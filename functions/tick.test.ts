@@ -1,11 +1,12 @@
 import { describe, expect, it } from "vitest";
 import type { Target } from "../shared/providers/inventory.ts";
-import type { SleepWakeEvent } from "./sleepwake/runner.ts";
+import type { SleepWakeEvent } from "./sleepwake/steps.ts";
 import { observedState, outcomeEvent } from "./tick.ts";
 
 const finished = (overrides: Partial<SleepWakeEvent["detail"]> = {}): SleepWakeEvent => ({
   detailType: "nightshift.wake",
   detail: {
+    kind: "wake",
     operationId: "qa:awake:2026-11-24T08:00@hw/c1",
     target: "hw/c1",
     provider: "huawei",

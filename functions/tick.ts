@@ -1,9 +1,11 @@
 // One tick of the scheduler: the Workers cron trigger and the Node ticker both call this, with
 // the time of the tick passed in. Plan (pure: shared/schedule/engine.ts), then apply: create one
 // durable operation per (schedule, target, slot), remember what was decided per target, and
-// advance the due operations one step each (functions/sleepwake/runner.ts).
-import type { EventPublisher, OutcomeEvent } from "../shared/events/eventbridge.ts";
+// advance the due operations of every job kind (shared/jobs/runtime.ts, the kinds: functions/jobs.ts).
+import type { OutcomeEvent as EventBridgeEvent, EventPublisher } from "../shared/events/eventbridge.ts";
 import type { NoticeFetch } from "../shared/events/notices.ts";
+import type { KubernetesAccess, OutcomeEvent } from "../shared/jobs/job-kind.ts";
+import { runDueOperations } from "../shared/jobs/runtime.ts";
 import type { Logger } from "../shared/log/logger.ts";
 import type { Inventory, Target } from "../shared/providers/inventory.ts";
 import type { Provider } from "../shared/providers/port.ts";
@@ -17,8 +19,8 @@ import {
 import type { Calendar, DesiredState, Schedule } from "../shared/schedule/types.ts";
 import type { Store, TargetState } from "../shared/store/store.ts";
 import { logCoverageWarnings } from "./coverage-log.ts";
+import { JOBS } from "./jobs.ts";
 import { type NoticeSettings, sendDueNotices } from "./notices.ts";
-import { type KubernetesAccess, runDueOperations, type SleepWakeEvent } from "./sleepwake/runner.ts";
 
 export type TickTrigger = "cron" | "ticker" | "cli";
 
@@ -186,12 +188,13 @@ export async function runTick(input: {
   }
 
   if (!dryRun) {
-    const finished: SleepWakeEvent[] = [];
+    const finished: OutcomeEvent[] = [];
     const advanced = await runDueOperations({
       emit: (event) => {
         finished.push(event);
       },
       store: deps.store,
+      jobs: JOBS,
       providers: deps.providerFor,
       ...(deps.kube ? { kube: deps.kube } : {}),
       now,
@@ -279,9 +282,11 @@ async function apply(
   if (next) await deps.store.targets.put(decision.targetId, next, stored?.version ?? null, now);
 }
 
-/** A finished sleep/wake as the EventBridge event other systems route on. */
-export function outcomeEvent(event: SleepWakeEvent, now: Date): OutcomeEvent {
+/** A finished operation (any job kind) as the EventBridge event other systems route on. */
+export function outcomeEvent(event: OutcomeEvent, now: Date): EventBridgeEvent {
   const d = event.detail;
+  const conflicts = d.conflicts ?? [];
+  const after = conflicts.length > 0 ? { ...d.after, conflicts } : d.after;
   return {
     detailType: event.detailType,
     time: now,
@@ -290,9 +295,9 @@ export function outcomeEvent(event: SleepWakeEvent, now: Date): OutcomeEvent {
       requested: d.requested,
       taken: d.taken.length > 0 ? d.taken.join(", ") : "none",
       ...(d.before !== undefined ? { before: d.before } : {}),
-      ...(d.conflicts.length > 0 ? { after: { conflicts: d.conflicts } } : {}),
+      ...(after !== undefined ? { after } : {}),
       operationId: d.operationId,
-      outcome: d.conflicts.length > 0 && d.outcome === "succeeded" ? "conflict" : d.outcome,
+      outcome: conflicts.length > 0 && d.outcome === "succeeded" ? "conflict" : d.outcome,
       ...(d.error ? { error: { code: d.error.kind, message: d.error.message } } : {}),
     },
   };

@@ -2,6 +2,7 @@
 // test/contract/sleepwake.test.ts): back-off, permanent failures, leases, lost races, deadlines,
 // failure isolation, the snapshot never overwritten, and the clear refusals.
 import { beforeEach, describe, expect, it } from "vitest";
+import { backoffSeconds, type RunDueOptions, runDueOperations } from "../../shared/jobs/runtime.ts";
 import { createLogger } from "../../shared/log/logger.ts";
 import {
   type Cluster,
@@ -14,7 +15,7 @@ import {
 import { PROVIDERS } from "../../shared/providers/registry.ts";
 import { memoryBackend } from "../../shared/store/memory.ts";
 import { createStore, type Operation, type Store } from "../../shared/store/store.ts";
-import { backoffSeconds, type RunDueOptions, runDueOperations } from "./runner.ts";
+import { sleepWakeJob } from "./job.ts";
 
 const T0 = new Date("2026-03-02T20:00:00Z");
 const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
@@ -167,6 +168,7 @@ function run(cloud: FakeCloud | Record<string, FakeCloud>, now: Date, extra: Par
   const byAccount = "provider" in cloud ? { acct: cloud as FakeCloud } : (cloud as Record<string, FakeCloud>);
   return runDueOperations({
     store,
+    jobs: [sleepWakeJob],
     providers: (account) => byAccount[account]?.provider,
     now,
     log: log(),
@@ -379,6 +381,7 @@ describe("steps chained in one run", () => {
   const chained = (clouds: Record<string, FakeCloud>, extra: Partial<RunDueOptions> = {}) =>
     runDueOperations({
       store,
+      jobs: [sleepWakeJob],
       providers: (account) => clouds[account]?.provider,
       now: T0,
       log: log(),

@@ -1,10 +1,14 @@
 // What every sleep/wake step works with, and the few ways a step ends: move on, wait and poll
 // again, finish, or fail. Steps only RETURN the changes (status, step, data, ledger entries, the
-// outcome event); the runner writes them with compare-and-set.
-import type { KubernetesClient } from "../../shared/providers/kubernetes.node.ts";
-import type { Kubeconfig, Provider } from "../../shared/providers/port.ts";
+// outcome event); the jobs runtime (shared/jobs/runtime.ts) writes them with compare-and-set.
+import type {
+  StepResult as JobStepResult,
+  OutcomeDetail,
+  OutcomeEvent,
+  StepEnv,
+} from "../../shared/jobs/job-kind.ts";
 import type { LedgerEntryInput } from "../../shared/store/backend.ts";
-import type { Operation, Store } from "../../shared/store/store.ts";
+import type { Operation } from "../../shared/store/store.ts";
 import type { Conflict, Progress, SleepWakeInput } from "./operation-data.ts";
 import { type StepName, stepAfter } from "./plan-steps.ts";
 
@@ -12,7 +16,7 @@ import { type StepName, stepAfter } from "./plan-steps.ts";
 export const POLL_SECONDS = 15;
 /**
  * How often a wait for a cluster's phase polls again: more often, because one listing per account
- * answers the phase polls of all its clusters (functions/sleepwake/shared-reads.ts).
+ * answers the phase polls of all its clusters (shared/jobs/shared-reads.ts).
  */
 export const PHASE_POLL_SECONDS = 10;
 /** How often a cluster in an unstable phase (upgrading, scaling, frozen, error) is looked at again. */
@@ -25,32 +29,17 @@ export const FIRST_POLL_SECONDS = 60;
 /** A cluster that stays unstable (or a step that keeps failing) this long after the operation was created fails it. */
 export const DEADLINE_MS = 6 * 3600 * 1000;
 
-/**
- * The cluster's Kubernetes API for the Autopilot workloads mode (Node host only: see
- * kubernetes-access.node.ts). `issue` mints a kubeconfig when none is held or it is about to expire.
- */
-export interface KubernetesAccess {
-  client(target: string, issue: () => Promise<Kubeconfig>, now: Date): Promise<KubernetesClient>;
-  /** Drops what is held for the target (after the API server refused its certificate). */
-  forget(target: string): Promise<void>;
-}
+export type { KubernetesAccess } from "../../shared/jobs/job-kind.ts";
 
-export interface StepDeps {
-  store: Store;
-  provider: Provider;
-  /** Absent on the Workers host: workloads mode then fails with an explanation. */
-  kube?: KubernetesAccess;
-  now: Date;
-}
+/** The runtime's step environment; `kube` is absent on the Workers host (workloads mode then fails, saying so). */
+export type StepDeps = StepEnv;
 
-export type SleepWakeOutcome = "succeeded" | "skipped" | "failed";
+export type SleepWakeOutcome = OutcomeDetail["outcome"];
 
-/** One per finished operation; routed to EventBridge / signed webhooks when configured. */
-export interface SleepWakeEvent {
-  detailType: "nightshift.sleep" | "nightshift.wake";
-  detail: {
-    operationId: string;
-    target: string;
+/** The jobs runtime's outcome event, with what a sleep/wake adds: the cluster, the schedule and its slot. */
+export type SleepWakeEvent = OutcomeEvent<
+  OutcomeDetail & {
+    kind: "sleep" | "wake";
     provider: string;
     account: string;
     clusterId: string;
@@ -58,27 +47,13 @@ export interface SleepWakeEvent {
     schedule: string;
     slot: string;
     requested: "sleep" | "wake";
-    outcome: SleepWakeOutcome;
-    /** What was done, e.g. ["scale-pool batch 2→0", "hibernate"]. */
-    taken: string[];
     /** The sizes before a sleep (the snapshot) or restored by a wake. */
     before?: unknown;
     conflicts: Conflict[];
-    reason?: string;
-    error?: { kind: string; message: string };
-  };
-}
+  }
+> & { detailType: "nightshift.sleep" | "nightshift.wake" };
 
-export interface StepResult {
-  status: "running" | "waiting" | "succeeded" | "failed";
-  step: string;
-  data: Record<string, unknown>;
-  /** When to run again (waiting, or a retry); absent: as soon as possible. */
-  nextAttemptAt?: Date;
-  error?: { kind: string; message: string };
-  ledger: LedgerEntryInput[];
-  event?: SleepWakeEvent;
-}
+export type StepResult = JobStepResult<SleepWakeEvent>;
 
 export interface StepContext {
   op: Operation;
@@ -124,6 +99,7 @@ function event(
   return {
     detailType: input.direction === "sleep" ? "nightshift.sleep" : "nightshift.wake",
     detail: {
+      kind: input.direction,
       operationId: op.id,
       target: op.target,
       provider: input.provider,

@@ -1,9 +1,9 @@
-// The sleep/wake step machine. `advance` runs ONE step of one operation: at most one
+// The sleep/wake step machine (its job kind: job.ts). Each step runs for ONE operation: at most one
 // cloud-changing call (hibernate, awake, one pool or workload resize, one autoscaler change) or one
 // poll, and returns what to store: status, the next step, the data to resume from, ledger entries
 // and, when the operation ends, its outcome event. It never waits for the cloud: a step that has
-// to wait returns "waiting" with the time to poll again. Provider errors are thrown to the
-// runner, which retries transient ones with a back-off and fails the operation on the others.
+// to wait returns "waiting" with the time to poll again. Provider errors are thrown to the jobs
+// runtime, which retries transient ones with a back-off and fails the operation on the others.
 //
 // Steps per capability set and mode: plan-steps.ts. Pools: pool-steps.ts. Autopilot workloads:
 // workload-steps.ts. The snapshot: snapshot.ts.
@@ -49,7 +49,16 @@ export function currentStep(op: Pick<Operation, "step">): string {
   return op.step === "" || op.step === "start" ? FIRST_STEP : op.step;
 }
 
-export async function advance(op: Operation, deps: StepDeps): Promise<StepResult> {
+/** Reads the operation into the context its steps work with, or ends it naming what is wrong. */
+export function prepare(
+  op: Operation,
+  deps: StepDeps,
+): { step: StepName; ctx: StepContext } | { end: StepResult } {
+  const checked = check(op, deps);
+  return "status" in checked ? { end: checked } : { step: checked.step, ctx: checked };
+}
+
+function check(op: Operation, deps: StepDeps): StepContext | StepResult {
   const read = readInput(op.data);
   if (!read.ok) return invalidOperation(op, deps.now, read.message);
   const input = read.input;
@@ -83,43 +92,37 @@ export async function advance(op: Operation, deps: StepDeps): Promise<StepResult
       message: `step "${op.step}" is not one of a ${input.provider} ${input.mode} ${input.direction} (${plan.steps.join(", ")})`,
     });
   }
-  return run(ctx);
+  return ctx;
 }
 
-function run(ctx: StepContext): Promise<StepResult> | StepResult {
-  switch (ctx.step) {
-    case "check-cluster":
-      return checkCluster(ctx);
-    case "snapshot":
-      return ctx.input.mode === "workloads" ? snapshotWorkloadsStep(ctx) : snapshotPoolsStep(ctx);
-    case "scale-pools-down":
-      return scalePoolsDown(ctx);
-    case "await-pools":
-      return awaitPools(ctx);
-    case "hibernate":
-      return changeControlPlane(ctx, "hibernate");
-    case "await-hibernation":
-      return awaitControlPlane(ctx, "hibernate");
-    case "awake":
-      return changeControlPlane(ctx, "awake");
-    case "await-running":
-      return awaitControlPlane(ctx, "awake");
-    case "restore-pools":
-      return restorePools(ctx);
-    case "restore-autoscaling":
-      return restoreAutoscaling(ctx);
-    case "scale-workloads-down":
-      return scaleWorkloadsDown(ctx);
-    case "restore-workloads":
-      return restoreWorkloads(ctx);
-    case "await-workloads":
-      return awaitWorkloads(ctx);
-    case "drop-snapshot":
-      return dropSnapshot(ctx);
-    case "done":
-      return finish(ctx);
-  }
+/** One step of `op` as the jobs runtime runs it, without writing it (tests repeat a step with it). */
+export async function advance(op: Operation, deps: StepDeps): Promise<StepResult> {
+  const prepared = prepare(op, deps);
+  return "end" in prepared ? prepared.end : STEPS[prepared.step].run(prepared.ctx);
 }
+
+type Run = (ctx: StepContext) => Promise<StepResult> | StepResult;
+
+/** Every sleep/wake step by name (which of them an operation runs, in order: plan-steps.ts). */
+export const STEPS: Readonly<Record<StepName, { run: Run }>> = {
+  "check-cluster": { run: (ctx) => checkCluster(ctx) },
+  snapshot: {
+    run: (ctx) => (ctx.input.mode === "workloads" ? snapshotWorkloadsStep(ctx) : snapshotPoolsStep(ctx)),
+  },
+  "scale-pools-down": { run: scalePoolsDown },
+  "await-pools": { run: awaitPools },
+  hibernate: { run: (ctx) => changeControlPlane(ctx, "hibernate") },
+  "await-hibernation": { run: (ctx) => awaitControlPlane(ctx, "hibernate") },
+  awake: { run: (ctx) => changeControlPlane(ctx, "awake") },
+  "await-running": { run: (ctx) => awaitControlPlane(ctx, "awake") },
+  "restore-pools": { run: restorePools },
+  "restore-autoscaling": { run: restoreAutoscaling },
+  "scale-workloads-down": { run: scaleWorkloadsDown },
+  "restore-workloads": { run: restoreWorkloads },
+  "await-workloads": { run: awaitWorkloads },
+  "drop-snapshot": { run: dropSnapshot },
+  done: { run: (ctx) => finish(ctx) },
+};
 
 const unstable = (cluster: Cluster) =>
   `cluster ${cluster.name} to become stable (it is ${cluster.vendorPhase})`;
@@ -211,7 +214,7 @@ async function awaitControlPlane(ctx: StepContext, change: ControlPlaneChange): 
 }
 
 /** The data itself is unreadable: fail without touching anything, naming the field. */
-function invalidOperation(op: Operation, now: Date, message: string): StepResult {
+export function invalidOperation(op: Operation, now: Date, message: string): StepResult {
   const error = { kind: "invalid", message };
   return {
     status: "failed",
@@ -222,19 +225,4 @@ function invalidOperation(op: Operation, now: Date, message: string): StepResult
       { at: now, operationId: op.id, target: op.target, kind: `${op.kind}.failed`, detail: { error } },
     ],
   };
-}
-
-/**
- * The operation ends in failure because of `error` (a permanent cloud error, or a transient one
- * past the deadline): the same ledger entry and outcome event as a failing step.
- */
-export function failOperation(
-  op: Operation,
-  now: Date,
-  error: { kind: string; message: string },
-): StepResult {
-  const read = readInput(op.data);
-  if (!read.ok) return invalidOperation(op, now, `${error.message}; and ${read.message}`);
-  const step = isStepName(op.step) ? op.step : FIRST_STEP;
-  return fail({ op, input: read.input, step, progress: readProgress(op.data), now }, error);
 }

@@ -2,10 +2,11 @@
 // sandbox account signing with the sandbox clock, an in-memory store, and a loop that runs
 // whole nights: { runDueOperations; the clock and `now` forward 60 s } until the operation ends.
 
-import { type RunDueOptions, type RunReport, runDueOperations } from "../../functions/sleepwake/runner.ts";
+import { sleepWakeJob } from "../../functions/sleepwake/job.ts";
 import type { KubernetesAccess, SleepWakeEvent } from "../../functions/sleepwake/steps.ts";
 import type { Account } from "../../shared/config/config.ts";
 import { createHttpClient } from "../../shared/http/client.ts";
+import { type RunDueOptions, type RunReport, runDueOperations } from "../../shared/jobs/runtime.ts";
 import { createLogger } from "../../shared/log/logger.ts";
 import type { Provider } from "../../shared/providers/port.ts";
 import { createProvider } from "../../shared/providers/registry.ts";
@@ -39,7 +40,7 @@ export interface NightHarness {
   advanceClock(seconds: number): Promise<void>;
   createOperation(fields: SleepWakeInputFields): Promise<Operation>;
   /** One runner pass at the current sandbox time. */
-  tick(extra?: Partial<RunDueOptions>): Promise<RunReport>;
+  tick(extra?: Partial<RunDueOptions<SleepWakeEvent>>): Promise<RunReport<SleepWakeEvent>>;
   /** Ticks and moves the clock until the operation is finished; throws after `maxTicks`. */
   runUntilFinished(id: string, maxTicks?: number): Promise<Operation>;
   /** Ticks until the operation is about to run `step` (and returns it, unmodified). */
@@ -127,6 +128,7 @@ export async function startNightHarness(options: {
     tick: (extra = {}) =>
       runDueOperations({
         store,
+        jobs: [sleepWakeJob],
         providers: (account) => providers.get(account),
         ...(options.kube ? { kube: options.kube } : {}),
         now: simNow,

@@ -7,7 +7,7 @@
 //   it changes that pool.
 // A read never answers for a cluster or pool changed after it was made (a change goes through the
 // same wrapper), so a step never mistakes the state before its own change for the state after it.
-import type { Cluster, NodePool, Provider } from "../../shared/providers/port.ts";
+import type { Cluster, NodePool, Provider } from "../providers/port.ts";
 
 /** How long one listing answers for the phases of an account's clusters. */
 export const CLUSTER_LIST_MAX_AGE_MS = 5_000;

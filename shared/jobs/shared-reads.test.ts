@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { HUAWEI_CAPABILITIES } from "../../shared/providers/huawei.ts";
-import type { Cluster, NodePool, Provider } from "../../shared/providers/port.ts";
+import { HUAWEI_CAPABILITIES } from "../providers/huawei.ts";
+import type { Cluster, NodePool, Provider } from "../providers/port.ts";
 import { CLUSTER_LIST_MAX_AGE_MS, createSharedReads } from "./shared-reads.ts";
 
 const T0 = Date.parse("2026-03-02T20:00:00Z");

@@ -1,35 +1,33 @@
-// Advances the due sleep/wake operations, as every tick does. Per operation: take the target's
-// lease, re-read the operation, run one step, write the result with compare-and-set on the version
-// read (a lost race means another worker advanced it: its result stands and ours is dropped),
-// append the ledger entries; while the operation can go on at once (no wait for the cloud), run its
-// next step the same way, then release the lease. Every step is written before the next one runs,
-// so a crash anywhere repeats at most the step in progress. One target's failure never stops the
-// others. Transient cloud errors are retried with an exponential back-off (30 s doubling to 30 min,
-// no jitter: each operation is its own schedule), permanent ones fail the operation with the error.
-import type { Logger } from "../../shared/log/logger.ts";
-import { type Provider, ProviderError } from "../../shared/providers/port.ts";
+// The jobs runtime: advances the due operations of every registered job kind (job-kind.ts has the
+// author's guide), as every tick does. Per target, only its oldest unfinished operation of any
+// registered kind runs (ties: the kind's priority, then the id), so two jobs never act on one
+// cluster at once and a wake never overtakes the sleep before it. Per operation: take the target's
+// lease (with a fencing token), re-read the operation, run one step, write the result with
+// compare-and-set on the version read (a lost race means another worker advanced it: its result
+// stands and ours is dropped), append the ledger entries; while the operation can go on at once (no
+// wait for the cloud), run its next step the same way, then release the lease. Every step is
+// written before the next one runs, so a crash anywhere repeats at most the step in progress. One
+// target's failure never stops the others. Transient errors are retried with an exponential
+// back-off (30 s doubling to 30 min, no jitter: each operation is its own schedule) until the
+// kind's deadline; permanent ones fail the operation through the kind's `fail`.
+import type { Logger } from "../log/logger.ts";
+import { type Provider, ProviderError } from "../providers/port.ts";
 import {
   FINISHED,
   type Operation,
   type OperationChanges,
   type Store,
   StoreConflictError,
-} from "../../shared/store/store.ts";
-import { readProgress } from "./operation-data.ts";
-import { createSharedReads, type SharedReads } from "./shared-reads.ts";
-import { deadlineOf } from "./step-context.ts";
+} from "../store/store.ts";
 import {
-  advance,
-  currentStep,
-  failOperation,
+  type JobKind,
   type KubernetesAccess,
-  type SleepWakeEvent,
+  type OutcomeEvent,
   type StepResult,
-} from "./steps.ts";
+  TransientError,
+} from "./job-kind.ts";
+import { createSharedReads, type SharedReads } from "./shared-reads.ts";
 
-export type { KubernetesAccess, SleepWakeEvent } from "./steps.ts";
-
-export const SLEEP_WAKE_KINDS: readonly string[] = ["sleep", "wake"];
 export const LEASE_TTL_MS = 2 * 60 * 1000;
 export const BACKOFF_BASE_SECONDS = 30;
 export const BACKOFF_MAX_SECONDS = 30 * 60;
@@ -43,17 +41,19 @@ export function backoffSeconds(failures: number): number {
   return Math.min(BACKOFF_BASE_SECONDS * 2 ** Math.max(0, failures - 1), BACKOFF_MAX_SECONDS);
 }
 
-export interface RunDueOptions {
+export interface RunDueOptions<Event extends OutcomeEvent = OutcomeEvent> {
   store: Store;
+  /** The job kinds this run advances (functions/jobs.ts); operations of other kinds are left alone. */
+  jobs: readonly JobKind<unknown, Event>[];
   /** The provider of an account id (as in the operation's data.account); undefined when none is configured. */
   providers: (account: string) => Provider | undefined;
   /** The Node host's Kubernetes access (Autopilot workloads); absent on Workers. */
   kube?: KubernetesAccess;
   /** The time of the run: which operations are due, and the first step of each. */
   now: Date;
-  /** The time as the run goes on (steps chained after the first read it). Default: \`now\` throughout. */
+  /** The time as the run goes on (steps chained after the first read it). Default: `now` throughout. */
   clock?: () => Date;
-  /** Real time, for the per-target lease (default: \`clock\`); differs from it against the sped-up sandbox. */
+  /** Real time, for the per-target lease (default: `clock`); differs from it against the sped-up sandbox. */
   realClock?: () => Date;
   log: Logger;
   /** At most this many operations advanced in this run. */
@@ -70,7 +70,7 @@ export interface RunDueOptions {
   /** Steps one operation may run back to back while it needs no wait. Default 12; 1 = one step per run. */
   stepsPerOperation?: number;
   /** Receives each finished operation's outcome event (EventBridge, webhooks). Failures are logged only. */
-  emit?: (event: SleepWakeEvent) => Promise<void> | void;
+  emit?: (event: Event) => Promise<void> | void;
 }
 
 export interface AdvancedOperation {
@@ -83,7 +83,7 @@ export interface AdvancedOperation {
   error?: { kind: string; message: string };
 }
 
-export interface RunReport {
+export interface RunReport<Event extends OutcomeEvent = OutcomeEvent> {
   /** Operations that were due (the oldest unfinished one per target). */
   due: number;
   /** Steps run (listed in `operations`: an operation that went on at once appears once per step). */
@@ -92,24 +92,28 @@ export interface RunReport {
   skipped: Array<{ operationId: string; target: string; reason: "lease-held" | "lost-race" | "not-due" }>;
   /** Store or programming errors: the operation was left as it was. */
   errors: Array<{ operationId: string; target: string; message: string }>;
-  events: SleepWakeEvent[];
+  events: Event[];
 }
 
-export async function runDueOperations(options: RunDueOptions): Promise<RunReport> {
+export async function runDueOperations<Event extends OutcomeEvent>(
+  options: RunDueOptions<Event>,
+): Promise<RunReport<Event>> {
   const { store, now, log } = options;
-  const report: RunReport = { due: 0, advanced: 0, operations: [], skipped: [], errors: [], events: [] };
-  const active = (await store.operations.list({ status: ACTIVE }, now)).filter((op) =>
-    SLEEP_WAKE_KINDS.includes(op.kind),
-  );
-  // Oldest first (the store lists by creation), and only the oldest per target: a wake never
-  // overtakes the sleep before it.
-  const first = new Map<string, Operation>();
-  for (const op of active) if (!first.has(op.target)) first.set(op.target, op);
-  const due = [...first.values()].filter(
+  const report: RunReport<Event> = {
+    due: 0,
+    advanced: 0,
+    operations: [],
+    skipped: [],
+    errors: [],
+    events: [],
+  };
+  const jobOf = jobsByKind(options.jobs);
+  const active = (await store.operations.list({ status: ACTIVE }, now)).filter((op) => jobOf.has(op.kind));
+  const due = firstPerTarget(active, (op) => jobOf.get(op.kind)!.priority).filter(
     (op) => op.nextAttemptAt === undefined || Date.parse(op.nextAttemptAt) <= now.getTime(),
   );
   report.due = due.length;
-  const interleaved = interleaveByAccount(due);
+  const interleaved = interleaveByAccount(due, (op) => jobOf.get(op.kind)!.weight?.(op) ?? 0);
   const batch = options.limit === undefined ? interleaved : interleaved.slice(0, options.limit);
 
   const reads = createSharedReads(options.clock ?? (() => now));
@@ -117,12 +121,13 @@ export async function runDueOperations(options: RunDueOptions): Promise<RunRepor
   const worker = async () => {
     while (next < batch.length && !stepsSpent(options, report)) {
       const op = batch[next++]!;
+      const job = jobOf.get(op.kind)!;
       try {
-        await runOne(op, options, report, reads);
+        await runOne(job, op, options, report, reads);
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
         report.errors.push({ operationId: op.id, target: op.target, message });
-        log.error("sleep/wake operation could not be advanced", {
+        log.error(`${job.name} operation could not be advanced`, {
           operation: op.id,
           target: op.target,
           error: message,
@@ -135,14 +140,52 @@ export async function runDueOperations(options: RunDueOptions): Promise<RunRepor
   return report;
 }
 
+function jobsByKind<Event extends OutcomeEvent>(jobs: readonly JobKind<unknown, Event>[]) {
+  const byKind = new Map<string, JobKind<unknown, Event>>();
+  for (const job of jobs) {
+    for (const kind of job.kinds) {
+      const other = byKind.get(kind);
+      if (other) throw new Error(`job kinds "${other.name}" and "${job.name}" both run "${kind}" operations`);
+      byKind.set(kind, job);
+    }
+  }
+  return byKind;
+}
+
+/**
+ * One operation at a time per target, across all kinds: the oldest unfinished one (by creation);
+ * among those created at the same instant, the lower kind priority, then the lower id. It holds
+ * the target until it ends, even while it waits for the cloud.
+ */
+export function firstPerTarget(
+  operations: readonly Operation[],
+  priority: (op: Operation) => number,
+): Operation[] {
+  const first = new Map<string, Operation>();
+  const before = (a: Operation, b: Operation) =>
+    a.createdAt !== b.createdAt
+      ? a.createdAt < b.createdAt
+      : priority(a) !== priority(b)
+        ? priority(a) < priority(b)
+        : a.id < b.id;
+  for (const op of operations) {
+    const held = first.get(op.target);
+    if (!held || before(op, held)) first.set(op.target, op);
+  }
+  return [...first.values()];
+}
+
 /**
  * The order a run takes due operations in. Every account has its own API rate limit, so they are
  * taken round-robin over accounts (in creation order, the workers would queue behind one account's
- * limit while the others sit idle). Within an account, the largest work first (the biggest node
- * pool when planned: it takes longest to drain or fill), so the night ends sooner: the classic
- * longest-job-first rule for finishing a set of jobs that share one resource.
+ * limit while the others sit idle). Within an account, the largest work first (`weight`: the
+ * biggest node pool when planned, it takes longest to drain or fill), so the night ends sooner: the
+ * classic longest-job-first rule for finishing a set of jobs that share one resource.
  */
-export function interleaveByAccount(operations: readonly Operation[]): Operation[] {
+export function interleaveByAccount(
+  operations: readonly Operation[],
+  weight: (op: Operation) => number = () => 0,
+): Operation[] {
   const queues = new Map<string, Operation[]>();
   for (const op of operations) {
     const account = typeof op.data.account === "string" ? op.data.account : "";
@@ -150,8 +193,8 @@ export function interleaveByAccount(operations: readonly Operation[]): Operation
     queue.push(op);
     queues.set(account, queue);
   }
-  // Array.prototype.sort is stable: equal work keeps creation order.
-  for (const queue of queues.values()) queue.sort((a, b) => workOf(b) - workOf(a));
+  // Array.prototype.sort is stable: equal work keeps the order given.
+  for (const queue of queues.values()) queue.sort((a, b) => weight(b) - weight(a));
   const out: Operation[] = [];
   for (let round = 0; out.length < operations.length; round++) {
     for (const queue of queues.values()) if (round < queue.length) out.push(queue[round]!);
@@ -159,15 +202,14 @@ export function interleaveByAccount(operations: readonly Operation[]): Operation
   return out;
 }
 
-const stepsSpent = (options: RunDueOptions, report: RunReport) =>
+const stepsSpent = (options: { stepLimit?: number }, report: { advanced: number }) =>
   options.stepLimit !== undefined && report.advanced >= options.stepLimit;
 
-const workOf = (op: Operation) => (typeof op.data.largestPool === "number" ? op.data.largestPool : 0);
-
-async function runOne(
+async function runOne<Event extends OutcomeEvent>(
+  job: JobKind<unknown, Event>,
   listed: Operation,
-  options: RunDueOptions,
-  report: RunReport,
+  options: RunDueOptions<Event>,
+  report: RunReport<Event>,
   reads: SharedReads,
 ): Promise<void> {
   const { store, holder } = options;
@@ -201,14 +243,14 @@ async function runOne(
     const provider = providerOf(op, options, reads);
     for (let steps = 1; ; steps++) {
       const now = clock();
-      const { result, failed } = await step(op, provider, { ...options, now });
+      const { result, failed } = await step(job, op, provider, options, now);
       const written = await store.operations.update(op.id, op.version, changes(op, result, failed), { now });
       if (!written.ok) {
-        log.warn("sleep/wake step lost a race: another worker advanced the operation; its result stands");
+        log.warn(`${job.name} step lost a race: another worker advanced the operation; its result stands`);
         report.skipped.push({ operationId: op.id, target: op.target, reason: "lost-race" });
         return;
       }
-      await record(op, result, failed, written.operation, options, report, log);
+      await record(job, op, result, failed, written.operation, options, report, log);
       op = written.operation;
       const goesOn = op.status === "running" && op.nextAttemptAt === undefined;
       // Half the lease is kept in hand: a slow step never runs on a lease about to lapse.
@@ -227,13 +269,14 @@ async function runOne(
 }
 
 /** A step's result is written: its ledger entries, the report, the log line and its outcome event. */
-async function record(
+async function record<Event extends OutcomeEvent>(
+  job: JobKind<unknown, Event>,
   op: Operation,
-  result: StepResult,
+  result: StepResult<Event>,
   failed: boolean,
   written: Operation,
-  options: RunDueOptions,
-  report: RunReport,
+  options: RunDueOptions<Event>,
+  report: RunReport<Event>,
   log: Logger,
 ): Promise<void> {
   for (const entry of result.ledger) await options.store.ledger.append(entry);
@@ -248,25 +291,22 @@ async function record(
   });
   const fields = { ran: op.step, step: result.step, status: result.status, next: result.nextAttemptAt };
   if (result.status === "failed")
-    log.error("sleep/wake operation failed", { ...fields, error: result.error });
-  else if (failed) log.warn("sleep/wake step failed; retrying later", { ...fields, error: result.error });
-  else log.info("sleep/wake step", fields);
+    log.error(`${job.name} operation failed`, { ...fields, error: result.error });
+  else if (failed) log.warn(`${job.name} step failed; retrying later`, { ...fields, error: result.error });
+  else log.info(`${job.name} step`, fields);
   if (result.event) {
-    // The line a person watches for: what was asked (the slot names the local time), what changed.
+    // The line a person watches for: what was asked (a slot names the local time), what changed.
     const d = result.event.detail;
     log.info(`${d.requested} ${d.outcome}`, {
-      slot: d.slot,
-      changed:
-        d.taken.length > 0
-          ? d.taken.join(", ")
-          : `nothing to do, already ${d.requested === "wake" ? "awake" : "asleep"}`,
+      ...(d.slot !== undefined ? { slot: d.slot } : {}),
+      changed: d.taken.length > 0 ? d.taken.join(", ") : `nothing to do${d.reason ? `: ${d.reason}` : ""}`,
       ...(d.error ? { error: d.error.message } : {}),
     });
     report.events.push(result.event);
     try {
       await options.emit?.(result.event);
     } catch (error) {
-      log.error("sleep/wake outcome event could not be sent", {
+      log.error(`${job.name} outcome event could not be sent`, {
         error: error instanceof Error ? error.message : String(error),
       });
     }
@@ -276,7 +316,7 @@ async function record(
 /** The operation's account's provider (with this run's shared reads), or why there is none. */
 function providerOf(
   op: Operation,
-  options: RunDueOptions,
+  options: Pick<RunDueOptions, "providers">,
   reads: SharedReads,
 ): { provider: Provider } | { missing: string } {
   const account = typeof op.data.account === "string" ? op.data.account : "";
@@ -294,65 +334,99 @@ function providerOf(
 }
 
 /** One step, or the retry / failure its error calls for. `failed`: the step threw. */
-async function step(
+async function step<Event extends OutcomeEvent>(
+  job: JobKind<unknown, Event>,
   op: Operation,
   found: ReturnType<typeof providerOf>,
-  options: RunDueOptions,
-): Promise<{ result: StepResult; failed: boolean }> {
-  const { now } = options;
+  options: RunDueOptions<Event>,
+  now: Date,
+): Promise<{ result: StepResult<Event>; failed: boolean }> {
   if ("missing" in found) {
-    return { result: failOperation(op, now, { kind: "invalid", message: found.missing }), failed: true };
+    return { result: job.fail(op, now, { kind: "invalid", message: found.missing }), failed: true };
   }
+  // A retry stays on the step that failed (as prepared: "start" names the first).
+  let at = op.step;
   try {
-    const result = await advance(op, {
+    const env = {
       store: options.store,
       provider: found.provider,
       ...(options.kube ? { kube: options.kube } : {}),
       now,
-    });
-    return { result: succeeded(result), failed: false };
+    };
+    const prepared = job.prepare(op, env);
+    if ("end" in prepared) return { result: prepared.end, failed: false };
+    at = prepared.step;
+    const run = Object.hasOwn(job.steps, prepared.step) ? job.steps[prepared.step] : undefined;
+    if (!run) {
+      const known = Object.keys(job.steps).join(", ");
+      const message = `step "${op.step}" is not a ${job.name} step (${known}); the operation must be recreated`;
+      return { result: job.fail(op, now, { kind: "invalid", message }), failed: true };
+    }
+    return { result: succeeded(await run.run(prepared.ctx)), failed: false };
   } catch (error) {
-    return { result: retryOrFail(op, error, now), failed: true };
+    return { result: retryOrFail(job, op, at, error, now), failed: true };
   }
+}
+
+/** The runtime's memory in the job's data: consecutive transient failures, for the back-off. */
+function failuresOf(data: Record<string, unknown>): number {
+  const progress = data.progress as { failures?: unknown } | undefined;
+  return typeof progress?.failures === "number" ? progress.failures : 0;
+}
+
+function withFailures(data: Record<string, unknown>, failures: number | undefined): Record<string, unknown> {
+  const { failures: _, ...progress } = (data.progress ?? {}) as Record<string, unknown>;
+  return { ...data, progress: failures === undefined ? progress : { ...progress, failures } };
 }
 
 /** A step that ran clears the failure count its predecessors built up. */
-function succeeded(result: StepResult): StepResult {
-  const progress = readProgress(result.data);
-  if (progress.failures === undefined) return result;
-  delete progress.failures;
-  return { ...result, data: { ...result.data, progress } };
+function succeeded<Event extends OutcomeEvent>(result: StepResult<Event>): StepResult<Event> {
+  if (failuresOf(result.data) === 0) return result;
+  return { ...result, data: withFailures(result.data, undefined) };
 }
 
-function retryOrFail(op: Operation, error: unknown, now: Date): StepResult {
-  const kind = error instanceof ProviderError ? error.kind : "internal";
-  const message = error instanceof Error ? error.message : String(error);
-  const transient = error instanceof ProviderError ? error.transient : error instanceof StoreConflictError;
-  const progress = readProgress(op.data);
-  const failures = (progress.failures ?? 0) + 1;
-  if (!transient) return failOperation(op, now, { kind, message });
-  let delayMs = backoffSeconds(failures) * 1000;
-  if (error instanceof ProviderError && error.retryAfterSeconds !== undefined) {
-    delayMs = Math.max(delayMs, error.retryAfterSeconds * 1000);
+/** Transient: a TransientError, a transient ProviderError, or a store write that kept losing races. */
+function transientOf(error: unknown): { retryAfterSeconds?: number } | undefined {
+  if (error instanceof TransientError || (error instanceof ProviderError && error.transient)) {
+    return error.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: error.retryAfterSeconds };
   }
+  return error instanceof StoreConflictError ? {} : undefined;
+}
+
+function retryOrFail<Event extends OutcomeEvent>(
+  job: JobKind<unknown, Event>,
+  op: Operation,
+  at: string,
+  error: unknown,
+  now: Date,
+): StepResult<Event> {
+  const kind = error instanceof ProviderError || error instanceof TransientError ? error.kind : "internal";
+  const message = error instanceof Error ? error.message : String(error);
+  const transient = transientOf(error);
+  const failures = failuresOf(op.data) + 1;
+  if (!transient) return job.fail(op, now, { kind, message });
+  const delayMs = Math.max(backoffSeconds(failures), transient.retryAfterSeconds ?? 0) * 1000;
   const retryAt = new Date(now.getTime() + delayMs);
-  if (retryAt.getTime() > deadlineOf(op).getTime()) {
-    return failOperation(op, now, {
+  if (retryAt.getTime() > Date.parse(op.createdAt) + job.deadlineMs) {
+    return job.fail(op, now, {
       kind,
-      message: `${message} (still failing after ${failures} attempts; giving up 6 h after the operation was created)`,
+      message: `${message} (still failing after ${failures} attempts; giving up ${hours(job.deadlineMs)} after the operation was created)`,
     });
   }
   return {
     status: "waiting",
-    step: currentStep(op),
-    data: { ...op.data, progress: { ...progress, failures } },
+    step: at,
+    data: withFailures(op.data, failures),
     nextAttemptAt: retryAt,
     error: { kind, message },
     ledger: [],
   };
 }
 
-function changes(op: Operation, result: StepResult, failed: boolean): OperationChanges {
+const hours = (ms: number) =>
+  ms % 3_600_000 === 0 ? `${ms / 3_600_000} h` : `${Math.round(ms / 60_000)} min`;
+
+function changes(op: Operation, result: StepResult<OutcomeEvent>, failed: boolean): OperationChanges {
   const clear: Array<"nextAttemptAt" | "error"> = [];
   if (!result.nextAttemptAt) clear.push("nextAttemptAt");
   if (!result.error) clear.push("error");

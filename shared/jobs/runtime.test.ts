@@ -1,0 +1,419 @@
+// The jobs runtime on its own, with two tiny job kinds: "tally" adds one to a counter in a fake
+// cloud per step until it reaches data.count, waits a minute for it to settle, then is done;
+// "ping" is one step. Chaining, the step budget, back-off, lease exclusivity, one operation per
+// target across kinds, crashes between steps, and outcome events collected once.
+import { beforeEach, describe, expect, it } from "vitest";
+import { createLogger } from "../log/logger.ts";
+import type { Provider } from "../providers/port.ts";
+import { memoryBackend } from "../store/memory.ts";
+import { createStore, type Operation, type Store } from "../store/store.ts";
+import { type JobKind, type OutcomeEvent, type StepResult, TransientError } from "./job-kind.ts";
+import { LEASE_TTL_MS, type RunDueOptions, runDueOperations } from "./runtime.ts";
+
+const T0 = new Date("2026-03-02T20:00:00Z");
+const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
+
+/** The fake cloud: a counter per target, the steps run, errors the next steps throw, a gate. */
+interface Cloud {
+  counters: Map<string, number>;
+  ran: string[];
+  failNext: Error[];
+  /** When set, the next step (only) announces it started, then waits until `open` resolves. */
+  gate?: { entered: () => void; open: Promise<void> };
+}
+
+interface Ctx {
+  op: Operation;
+  added: number;
+  now: Date;
+}
+
+const addedOf = (data: Record<string, unknown>) =>
+  (data.progress as { added?: number } | undefined)?.added ?? 0;
+
+function event(ctx: Ctx, outcome: "succeeded" | "failed", error?: { kind: string; message: string }) {
+  return {
+    detailType: `nightshift.${ctx.op.kind}`,
+    detail: {
+      kind: ctx.op.kind,
+      operationId: ctx.op.id,
+      target: ctx.op.target,
+      requested: ctx.op.kind,
+      outcome,
+      taken: ctx.added > 0 ? [`add ×${ctx.added}`] : [],
+      before: { count: 0 },
+      after: { count: ctx.added },
+      ...(error ? { error } : {}),
+    },
+  };
+}
+
+/** A job kind as an author writes one: prepare, a table of steps, fail. */
+function fakeJob(cloud: Cloud, kind: "tally" | "ping", priority: number): JobKind<Ctx> {
+  const data = (ctx: Ctx) => ({
+    ...ctx.op.data,
+    progress: { ...(ctx.op.data.progress as object), added: ctx.added },
+  });
+  const ledger = (ctx: Ctx, what: string) => [
+    { at: ctx.now, operationId: ctx.op.id, target: ctx.op.target, kind: `${kind}.${what}`, detail: {} },
+  ];
+  const effect = async (ctx: Ctx) => {
+    cloud.ran.push(`${ctx.op.id}:${ctx.op.step}`);
+    const error = cloud.failNext.shift();
+    if (error) throw error;
+    const gate = cloud.gate;
+    delete cloud.gate; // one step waits at it: a second one would go through
+    if (gate) {
+      gate.entered();
+      await gate.open;
+    }
+    cloud.counters.set(ctx.op.target, (cloud.counters.get(ctx.op.target) ?? 0) + 1);
+    ctx.added++;
+  };
+  return {
+    name: kind,
+    kinds: [kind],
+    priority,
+    deadlineMs: 3600_000,
+    prepare: (op, env) => ({
+      step: op.step === "start" ? "add" : op.step,
+      ctx: { op, added: addedOf(op.data), now: env.now },
+    }),
+    steps: {
+      add: {
+        async run(ctx): Promise<StepResult> {
+          await effect(ctx);
+          const next =
+            kind === "ping" ? "done" : ctx.added < (ctx.op.data.count as number) ? "add" : "settle";
+          return { status: "running", step: next, data: data(ctx), ledger: ledger(ctx, "add") };
+        },
+      },
+      settle: {
+        run: (ctx) =>
+          ctx.op.status === "waiting"
+            ? { status: "running", step: "done", data: data(ctx), ledger: [] }
+            : {
+                status: "waiting",
+                step: "settle",
+                data: data(ctx),
+                nextAttemptAt: new Date(ctx.now.getTime() + 60_000),
+                ledger: [],
+              },
+      },
+      done: {
+        run: (ctx) => ({
+          status: "succeeded",
+          step: "done",
+          data: data(ctx),
+          ledger: ledger(ctx, "succeeded"),
+          event: event(ctx, "succeeded"),
+        }),
+      },
+    },
+    fail: (op, now, error) => {
+      const ctx = { op, added: addedOf(op.data), now };
+      return {
+        status: "failed",
+        step: op.step,
+        data: op.data,
+        error,
+        ledger: ledger(ctx, "failed"),
+        event: event(ctx, "failed", error),
+      };
+    },
+  };
+}
+
+let store: Store;
+let cloud: Cloud;
+let tally: JobKind<Ctx>;
+let ping: JobKind<Ctx>;
+let emitted: OutcomeEvent[];
+let counter = 0;
+
+beforeEach(() => {
+  store = createStore(memoryBackend());
+  cloud = { counters: new Map(), ran: [], failNext: [] };
+  tally = fakeJob(cloud, "tally", 1);
+  ping = fakeJob(cloud, "ping", 0);
+  emitted = [];
+});
+
+const provider = { kind: "huawei", account: "acct", region: "r1" } as unknown as Provider;
+
+function run(now: Date, extra: Partial<RunDueOptions> = {}) {
+  return runDueOperations({
+    store,
+    jobs: [tally, ping],
+    providers: (account) => (account === "missing" ? undefined : provider),
+    now,
+    log: createLogger({ level: "error", write: () => {}, now: () => now }),
+    holder: "worker-1",
+    emit: (e) => {
+      emitted.push(e);
+    },
+    ...extra,
+  });
+}
+
+async function create(
+  fields: { kind?: string; target?: string; count?: number; id?: string; account?: string } = {},
+  now = T0,
+) {
+  const { kind = "tally", target = "acct/c1", count = 3, account = "acct" } = fields;
+  const { operation } = await store.operations.create(
+    { id: fields.id ?? `${kind}-${++counter}`, target, kind, step: "start", data: { account, count } },
+    { now },
+  );
+  return operation;
+}
+
+const get = async (id: string, now = T0) => (await store.operations.get(id, now))!;
+
+describe("chaining", () => {
+  it("runs steps back to back until one waits, writing each, and ends on a later run", async () => {
+    const op = await create();
+    const first = await run(T0);
+    expect(first.operations.map((o) => `${o.ran} → ${o.step}`)).toEqual([
+      "start → add",
+      "add → add",
+      "add → settle",
+      "settle → settle",
+    ]);
+    expect(await get(op.id)).toMatchObject({ status: "waiting", step: "settle", version: 5 });
+    expect(cloud.counters.get("acct/c1")).toBe(3);
+    expect((await run(at(59))).advanced).toBe(0);
+    const second = await run(at(60));
+    expect(second.operations.map((o) => o.status)).toEqual(["running", "succeeded"]);
+    expect((await store.ledger.query({ operationId: op.id })).map((e) => e.kind)).toEqual([
+      "tally.add",
+      "tally.add",
+      "tally.add",
+      "tally.succeeded",
+    ]);
+  });
+
+  it("runs at most stepsPerOperation steps of one operation per run", async () => {
+    const op = await create();
+    expect((await run(T0, { stepsPerOperation: 2 })).advanced).toBe(2);
+    expect(await get(op.id)).toMatchObject({ status: "running", step: "add" });
+    expect(cloud.counters.get("acct/c1")).toBe(2);
+  });
+});
+
+describe("the step budget", () => {
+  it("counts every step, chained ones included, and leaves the rest to the next run", async () => {
+    const a = await create({ id: "a", target: "acct/a" });
+    const b = await create({ id: "b", target: "acct/b" });
+    const first = await run(T0, { stepLimit: 3, concurrency: 1 });
+    expect(first.advanced).toBe(3);
+    expect(await get(a.id)).toMatchObject({ step: "settle", status: "running" });
+    expect(await get(b.id)).toMatchObject({ step: "start", version: 1 });
+    const second = await run(T0, { stepLimit: 3, concurrency: 1 });
+    expect(second.operations.map((o) => `${o.operationId}:${o.ran}`)).toEqual([
+      `${a.id}:settle`,
+      `${b.id}:start`,
+      `${b.id}:add`,
+    ]);
+  });
+});
+
+describe("back-off", () => {
+  const transient = () => new TransientError("throttled", "429 slow down");
+
+  it("retries 30 s later, doubling, clears the count on success, and honours a longer Retry-After", async () => {
+    const op = await create({ count: 1 });
+    cloud.failNext.push(transient(), transient(), new TransientError("throttled", "429", 600));
+    await run(T0);
+    expect(await get(op.id)).toMatchObject({
+      status: "waiting",
+      step: "add",
+      attempts: 1,
+      nextAttemptAt: at(30).toISOString(),
+      error: { kind: "throttled", message: "429 slow down" },
+      data: { progress: { failures: 1 } },
+    });
+    expect((await run(at(29))).advanced).toBe(0);
+    await run(at(30));
+    expect((await get(op.id, at(30))).nextAttemptAt).toBe(at(90).toISOString());
+    await run(at(90));
+    expect((await get(op.id, at(90))).nextAttemptAt).toBe(at(690).toISOString());
+    await run(at(690));
+    const recovered = await get(op.id, at(690));
+    expect(recovered).toMatchObject({ status: "waiting", step: "settle", attempts: 3 });
+    expect(recovered.error).toBeUndefined();
+    expect(recovered.data.progress).toEqual({ added: 1 });
+  });
+
+  it("gives up through the kind's fail once the next retry would pass the deadline", async () => {
+    const op = await create({ count: 1 });
+    cloud.failNext.push(new TransientError("throttled", "429", 3600));
+    await run(at(1));
+    expect(await get(op.id, at(1))).toMatchObject({
+      status: "failed",
+      error: {
+        kind: "throttled",
+        message: "429 (still failing after 1 attempts; giving up 1 h after the operation was created)",
+      },
+    });
+    expect(emitted.map((e) => e.detail.outcome)).toEqual(["failed"]);
+  });
+
+  it("fails at once on a permanent error, with the kind's ledger entry and event", async () => {
+    const op = await create({ count: 1 });
+    cloud.failNext.push(new Error("the cloud refused: forbidden"));
+    const report = await run(T0);
+    expect(await get(op.id)).toMatchObject({ status: "failed", attempts: 1, error: { kind: "internal" } });
+    expect(report.events).toEqual([
+      expect.objectContaining({
+        detailType: "nightshift.tally",
+        detail: expect.objectContaining({
+          outcome: "failed",
+          error: { kind: "internal", message: "the cloud refused: forbidden" },
+        }),
+      }),
+    ]);
+    expect((await store.ledger.query({ operationId: op.id })).map((e) => e.kind)).toEqual(["tally.failed"]);
+  });
+
+  it("fails an operation whose account has no provider, naming it", async () => {
+    const op = await create({ account: "missing" });
+    await run(T0);
+    expect((await get(op.id)).error?.message).toContain('no cloud account "missing"');
+    expect(cloud.ran).toEqual([]);
+  });
+});
+
+describe("leases", () => {
+  it("two concurrent runs: one advances the target, the other skips it while the lease is held", async () => {
+    const op = await create({ count: 1 });
+    let entered!: () => void;
+    let open!: () => void;
+    const inside = new Promise<void>((resolve) => {
+      entered = resolve;
+    });
+    cloud.gate = { entered, open: new Promise((resolve) => (open = resolve)) };
+    const first = run(T0, { holder: "worker-1" });
+    await inside;
+    const second = await run(T0, { holder: "worker-2" });
+    expect(second).toMatchObject({ advanced: 0, skipped: [{ operationId: op.id, reason: "lease-held" }] });
+    open();
+    expect((await first).advanced).toBeGreaterThan(0);
+    expect(cloud.counters.get("acct/c1")).toBe(1);
+    expect(await store.leases.acquire("acct/c1", { holder: "x", ttlMs: 1000, now: T0 })).toMatchObject({
+      acquired: true,
+    });
+  });
+});
+
+describe("one operation at a time per target, across kinds", () => {
+  it("the oldest unfinished first, even while it waits; other targets go on", async () => {
+    const older = await create({ kind: "tally", count: 1 });
+    const newer = await create({ kind: "ping" }, at(1));
+    const elsewhere = await create({ kind: "ping", target: "acct/c2" }, at(1));
+    await run(at(1));
+    expect(await get(older.id, at(1))).toMatchObject({ status: "waiting", step: "settle" });
+    expect(await get(newer.id, at(1))).toMatchObject({ status: "pending", version: 1 });
+    expect((await get(elsewhere.id, at(1))).status).toBe("succeeded");
+    await run(at(61)); // the tally ends; the ping's turn comes on the next run
+    expect((await get(older.id, at(61))).status).toBe("succeeded");
+    expect((await get(newer.id, at(61))).status).toBe("pending");
+    await run(at(62));
+    expect((await get(newer.id, at(62))).status).toBe("succeeded");
+  });
+
+  it("created at the same instant: the kind with the lower priority first, whatever the ids", async () => {
+    const t = await create({ kind: "tally", id: "a-tally", count: 1 });
+    const p = await create({ kind: "ping", id: "b-ping" });
+    const report = await run(T0);
+    expect(report.due).toBe(1);
+    expect((await get(p.id)).status).toBe("succeeded");
+    expect((await get(t.id)).version).toBe(1);
+  });
+
+  it("leaves operations of kinds it does not run alone, and refuses two jobs claiming one kind", async () => {
+    const other = await create({ kind: "renew" });
+    expect((await run(T0)).due).toBe(0);
+    expect(await get(other.id)).toEqual(other);
+    await expect(run(T0, { jobs: [tally, { ...ping, kinds: ["tally"] }] })).rejects.toThrow(
+      'job kinds "tally" and "ping" both run "tally" operations',
+    );
+  });
+});
+
+describe("a crash between steps", () => {
+  /** The store, but the process "dies" at the next operation write: before or after it is stored. */
+  function crashing(when: "before-write" | "after-write") {
+    let armed = true;
+    const crashed: Store = {
+      ...store,
+      leases: { ...store.leases, release: async () => false }, // a dead process releases nothing
+      operations: {
+        ...store.operations,
+        async update(id, version, changes, o) {
+          if (!armed) return store.operations.update(id, version, changes, o);
+          armed = false;
+          if (when === "after-write") await store.operations.update(id, version, changes, o);
+          throw new Error("process killed");
+        },
+      },
+    };
+    return crashed;
+  }
+  const afterLease = at(LEASE_TTL_MS / 1000 + 1);
+
+  it("after the write: the next worker goes on from the written step, repeating none", async () => {
+    const op = await create({ count: 3 });
+    const report = await run(T0, { store: crashing("after-write") });
+    expect(report.errors).toEqual([{ operationId: op.id, target: op.target, message: "process killed" }]);
+    expect((await run(at(1))).skipped).toMatchObject([{ reason: "lease-held" }]); // until the lease lapses
+    await run(afterLease);
+    expect(cloud.ran).toEqual([`${op.id}:start`, `${op.id}:add`, `${op.id}:add`]);
+    expect(cloud.counters.get(op.target)).toBe(3);
+  });
+
+  it("before the write: the step in progress runs once more, and only it", async () => {
+    const op = await create({ count: 3 });
+    await run(T0, { store: crashing("before-write") });
+    expect(await get(op.id)).toMatchObject({ step: "start", version: 1 });
+    await run(afterLease);
+    expect(cloud.ran).toEqual([`${op.id}:start`, `${op.id}:start`, `${op.id}:add`, `${op.id}:add`]);
+    expect(cloud.counters.get(op.target)).toBe(4); // the one repeated step's effect, nothing more
+    expect(await get(op.id, afterLease)).toMatchObject({ status: "waiting", step: "settle" });
+  });
+});
+
+describe("outcome events", () => {
+  it("are collected once per operation, when it ends, in the report and through emit", async () => {
+    const op = await create({ count: 2 });
+    const reports = [await run(T0), await run(at(60)), await run(at(120)), await run(at(180))];
+    expect(reports.map((r) => r.events.length)).toEqual([0, 1, 0, 0]);
+    expect(emitted).toEqual([
+      {
+        detailType: "nightshift.tally",
+        detail: {
+          kind: "tally",
+          operationId: op.id,
+          target: op.target,
+          requested: "tally",
+          outcome: "succeeded",
+          taken: ["add ×2"],
+          before: { count: 0 },
+          after: { count: 2 },
+        },
+      },
+    ]);
+  });
+
+  it("an emit that throws is logged; the operation still ends once", async () => {
+    const op = await create({ kind: "ping" });
+    const report = await run(T0, {
+      emit: () => {
+        throw new Error("bus down");
+      },
+    });
+    expect(report.events).toHaveLength(1);
+    expect((await get(op.id)).status).toBe("succeeded");
+    expect((await run(at(1))).events).toEqual([]);
+  });
+});
