@@ -293,7 +293,7 @@ async function record<Event extends OutcomeEvent>(
   if (result.status === "failed")
     log.error(`${job.name} operation failed`, { ...fields, error: result.error });
   else if (failed) log.warn(`${job.name} step failed; retrying later`, { ...fields, error: result.error });
-  else log.info(`${job.name} step`, fields);
+  else log.routine(`${job.name} step`, fields);
   if (result.event) {
     // The line a person watches for: what was asked (a slot names the local time), what changed.
     const d = result.event.detail;
