@@ -181,18 +181,27 @@ export function withReplacements(calendars: readonly Calendar[]): Calendar[] {
   });
 }
 
-function resolve(calendars: readonly Calendar[], date: LocalDate): CalendarEntry | undefined {
-  let holiday: CalendarEntry | undefined;
-  let makeup: CalendarEntry | undefined;
+/**
+ * What a date is by the precedence at the top of this file, and which calendar says so: the one
+ * rule the planner and combineCalendars both follow.
+ */
+export function resolveDay(
+  calendars: readonly Calendar[],
+  date: LocalDate,
+): { entry: CalendarEntry; calendar: Calendar } | undefined {
+  let holiday: { entry: CalendarEntry; calendar: Calendar } | undefined;
+  let makeup: { entry: CalendarEntry; calendar: Calendar } | undefined;
   for (const calendar of calendars) {
     const entry = entryIn(calendar, date);
     if (entry === undefined) continue;
-    if (entry.kind === "makeup-workday" && entry.overridesHolidays) return entry;
-    if (entry.kind === "holiday") holiday ??= entry;
-    else makeup ??= entry;
+    if (entry.kind === "makeup-workday" && entry.overridesHolidays) return { entry, calendar };
+    if (entry.kind === "holiday") holiday ??= { entry, calendar };
+    else makeup ??= { entry, calendar };
   }
   return holiday ?? makeup;
 }
+
+const resolve = (calendars: readonly Calendar[], date: LocalDate) => resolveDay(calendars, date)?.entry;
 
 /** Several calendars as one, by the precedence at the top of this file. Coverage is their union. */
 export function combineCalendars(listed: readonly Calendar[]): Calendar {

@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { combineCalendars, TableCalendar } from "./calendar.ts";
 import {
   compileScheduleIndex,
   compileSelector,
@@ -270,6 +271,31 @@ describe("planTransitions: weeks, spans, calendars", () => {
       window("2026-10-09T22:00:00Z", "2026-10-10T22:00:00Z"),
     );
     expect(plan).toEqual([]);
+  });
+});
+
+describe("planTransitions: a make-up day that overrides holidays", () => {
+  it("wins over another calendar's holiday, as combineCalendars says (one precedence rule)", () => {
+    const shutdown = new TableCalendar(
+      "company",
+      { from: 2026, to: 2026 },
+      new Map([["2026-10-10", { kind: "makeup-workday", name: "release day", overridesHolidays: true }]]),
+    );
+    const national = calendar({ "2026-10-10": "holiday" });
+    const span = window("2026-10-09T22:00:00Z", "2026-10-10T22:00:00Z");
+    const plan = planTransitions(weeknights(), [national, shutdown], span);
+    expect(plan.map((t) => [t.to, t.note])).toEqual([
+      ["awake", "make-up working day: mon rules"],
+      ["asleep", "make-up working day: mon rules"],
+    ]);
+    expect(combineCalendars([national, shutdown]).dayKind("2026-10-10")).toBe("makeup-workday");
+    // Without the override flag the holiday wins.
+    const plain = new TableCalendar(
+      "company",
+      { from: 2026, to: 2026 },
+      new Map([["2026-10-10", { kind: "makeup-workday", name: "release day", overridesHolidays: false }]]),
+    );
+    expect(planTransitions(weeknights(), [national, plain], span)).toEqual([]);
   });
 });
 

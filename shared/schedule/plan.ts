@@ -16,6 +16,7 @@
 // latest rule, holiday or exception day within LOOKBACK_DAYS, unknown when there is none. So a
 // plan never depends on where its window starts: (a,b] then (b,c] is exactly the plan of (a,c].
 import type { Cluster } from "../providers/port.ts";
+import { resolveDay } from "./calendar.ts";
 import {
   assertTimezone,
   dateOfDayNumber,
@@ -189,16 +190,10 @@ function heldOn(schedule: PreparedSchedule, day: number): DesiredState | undefin
 
 /** Where calendars disagree, a holiday wins over a make-up working day. */
 function dayKindOf(calendars: readonly Calendar[], date: string): { kind: DayKind; note?: string } {
-  let kind: DayKind = "normal";
-  for (const calendar of calendars) {
-    const said = calendar.dayKind(date);
-    if (said === "holiday") {
-      const name = calendar.describe(date);
-      return { kind: said, note: `holiday${name === undefined ? "" : `: ${name}`} (${calendar.name})` };
-    }
-    if (said === "makeup-workday") kind = said;
-  }
-  return { kind };
+  const day = resolveDay(calendars, date);
+  if (day === undefined) return { kind: "normal" };
+  if (day.entry.kind === "makeup-workday") return { kind: day.entry.kind };
+  return { kind: day.entry.kind, note: `holiday: ${day.entry.name} (${day.calendar.name})` };
 }
 
 interface DayEvent {
