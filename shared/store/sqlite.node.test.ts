@@ -195,14 +195,14 @@ describe("SQLite file", () => {
         { key: "old-pending", idx: "active", idx_score: Date.parse("2026-11-21T22:00:00.007Z") },
         { key: "old-waiting", idx: "active", idx_score: Date.parse("2026-11-20T22:00:00.123Z") },
       ]);
-      // The listing is served by the partial index: it never visits rows outside the index.
+      // The listing reads the covering partial index alone: never a row outside it, nor the table.
       const plan = after
         .prepare(`EXPLAIN QUERY PLAN ${SQL.listIndex}`)
         .all("op", "active", 0, -1, Number.MAX_VALUE)
         .map((row) => String(row.detail));
       expect(plan).toEqual([
         expect.stringMatching(
-          /^SEARCH records USING INDEX records_idx \(namespace=\? AND idx=\? AND idx_score<\?\)$/,
+          /^SEARCH records USING COVERING INDEX records_idx \(namespace=\? AND idx=\? AND idx_score<\?\)$/,
         ),
       ]);
     } finally {

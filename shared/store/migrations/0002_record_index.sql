@@ -10,6 +10,7 @@ UPDATE records SET idx = 'active',
     + CAST(substr(json_extract(value, '$.createdAt'), 21, 3) AS INTEGER)
 WHERE namespace = 'op' AND json_extract(value, '$.status') IN ('pending', 'running', 'waiting');
 
-CREATE INDEX IF NOT EXISTS records_idx ON records (namespace, idx, idx_score, key) WHERE idx IS NOT NULL;
+CREATE INDEX IF NOT EXISTS records_idx ON records (namespace, idx, idx_score, key, value, version, expires_at)
+WHERE idx IS NOT NULL;
 
 INSERT OR IGNORE INTO schema_version (version, name) VALUES (2, 'record_index');
