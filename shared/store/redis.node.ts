@@ -197,6 +197,16 @@ end
 return {removed, #members}
 `;
 
+// Puts a record written before record indexes existed into an index, if it is still at the version
+// read and in none. ARGV: 1 key, 2 version, 3 index name, 4 score, 5 the index keys' prefix.
+const INDEX_LEGACY = `
+local cur = redis.call('HMGET', KEYS[1], 'n', 'x')
+if tonumber(cur[1]) ~= tonumber(ARGV[2]) or (cur[2] and cur[2] ~= '') then return 0 end
+redis.call('HSET', KEYS[1], 'x', ARGV[3])
+redis.call('ZADD', ARGV[5] .. ARGV[3], ARGV[4], ARGV[1])
+return 1
+`;
+
 const APPEND = `
 local seq = redis.call('INCR', KEYS[1])
 redis.call('HSET', KEYS[2], seq, ARGV[1])
@@ -271,6 +281,7 @@ const SCRIPTS = {
   list: lua(LIST),
   listIndex: lua(LIST_INDEX),
   sweep: lua(SWEEP),
+  indexLegacy: lua(INDEX_LEGACY),
   append: lua(APPEND),
   query: lua(QUERY),
 };
@@ -351,6 +362,25 @@ export async function redisBackend(options: RedisBackendOptions): Promise<RedisS
   });
   const isLive = (record: VersionedRecord, now: Date) =>
     record.expiresAt === null || record.expiresAt > now.getTime();
+  // Redis's counterpart of SQL migration 0002 (sql.ts), once per prefix: unfinished operations
+  // written before record indexes enter the "active" index, scored by creation time, as store.ts
+  // indexes them from now on. Safe to run twice at once (each entry is set at the version read).
+  async function indexLegacyOperations(backend: StoreBackend): Promise<void> {
+    const done = `${prefix}migrated:record-index`;
+    if ((await client.exists(done)) === 1) return;
+    for (const record of await backend.list("op", {}, new Date(0))) {
+      const op = JSON.parse(record.value) as { status?: string; createdAt?: string };
+      const score = Date.parse(op.createdAt ?? "");
+      if (!["pending", "running", "waiting"].includes(op.status ?? "") || !Number.isFinite(score)) continue;
+      await run(
+        SCRIPTS.indexLegacy,
+        [recordKey(tag("op") + record.key)],
+        [record.key, record.version, "active", score, recordIndexPrefix("op")],
+      );
+    }
+    await client.set(done, new Date().toISOString());
+  }
+
   const toEntry = (seq: number, json: string): LedgerEntry => {
     const stored = JSON.parse(json) as StoredEntry;
     return {
@@ -363,7 +393,7 @@ export async function redisBackend(options: RedisBackendOptions): Promise<RedisS
     };
   };
 
-  return {
+  const backend: RedisStoreBackend = {
     kind: "redis",
     prefix,
 
@@ -522,6 +552,13 @@ export async function redisBackend(options: RedisBackendOptions): Promise<RedisS
       if (client.isOpen) await client.close();
     },
   };
+  try {
+    await indexLegacyOperations(backend);
+  } catch (error) {
+    await backend.close();
+    throw error;
+  }
+  return backend;
 }
 
 /** The URL without its password, for error messages. */

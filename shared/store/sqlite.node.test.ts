@@ -78,6 +78,9 @@ describe("SQLite file shared by several processes", () => {
         version: 1,
         expiresAt: null,
       });
+      expect((await backend.listIndex("race", "active", {}, T0)).map((r) => [r.key, r.score])).toEqual([
+        ["key", outcomes[winner]?.first],
+      ]);
     } finally {
       await backend.close();
     }

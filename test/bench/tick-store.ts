@@ -219,3 +219,35 @@ export async function benchTickStore(o: {
     rmSync(dir, { recursive: true, force: true });
   }
 }
+
+const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
+
+/** The `npm run bench` section: one line per backend. */
+export async function reportTickStore(finished: number): Promise<void> {
+  const active = 1000;
+  console.log(
+    `\nStore part of a tick: listing the ${fmt(active)} unfinished operations (store.operations.list, status ` +
+      `pending/running/waiting), with 0 and with ${fmt(finished)} finished operations kept; reads and rows ` +
+      "counted on the backend port, D1 queries on the binding, median ms",
+  );
+  const cell = (c: ListingCost) =>
+    `${c.reads}/${fmt(c.rows)}${c.queries === undefined ? "" : `/${c.queries}`}`.padStart(16) +
+    c.ms.toFixed(2).padStart(10);
+  console.log(
+    `${"backend".padEnd(22)}${"reads/rows(/D1)".padStart(16)}${"ms at 0".padStart(10)}` +
+      `${"reads/rows(/D1)".padStart(16)}${`ms at ${fmt(finished)}`.padStart(12)}${"ratio".padStart(8)}` +
+      `${"whole namespace".padStart(18)}${"ms".padStart(10)}`,
+  );
+  const tick = await benchTickStore({ active, finished, rounds: 30 });
+  for (const r of tick.figures) {
+    console.log(
+      `${r.backend.padEnd(22)}${cell(r.empty)}${cell(r.full).replace(/^ {2}/, "")}` +
+        `${`${(r.full.ms / r.empty.ms).toFixed(2)}x`.padStart(8)}${cell(r.wholeNamespace).padStart(28)}`,
+    );
+  }
+  for (const line of tick.skipped) console.log(line);
+  console.log(
+    "goal: the same reads and rows, and within 10% (ratio 1.10x or less), at 0 and at " +
+      `${fmt(finished)}; "whole namespace" is the same listing as every tick did it before the active index`,
+  );
+}
