@@ -15,9 +15,9 @@ type Stored = VersionedRecord & { index?: IndexEntry };
 
 export function memoryBackend(): StoreBackend {
   const records = new Map<string, Stored>();
-  // Per namespace and index name: key -> score. Kept in step with `records` on every write,
-  // delete and sweep, so a listing visits the index's members only.
-  const indexes = new Map<string, Map<string, number>>();
+  // Per namespace and index name: key -> the indexed record. Kept in step with `records` on every
+  // write, delete and sweep, so a listing visits the index's members only.
+  const indexes = new Map<string, Map<string, Stored & { index: IndexEntry }>>();
   const counters = new Map<string, number>();
   const ledger: LedgerEntry[] = [];
   const id = (namespace: string, key: string) => `${namespace}\u0000${key}`;
@@ -50,12 +50,13 @@ export function memoryBackend(): StoreBackend {
       if (!matches) return { ok: false, current: current ? copy(current) : undefined };
       const version = (stored?.version ?? 0) + 1;
       unindex(namespace, key, stored);
-      const index = record.index ? { ...record.index } : undefined;
-      records.set(id(namespace, key), { value: record.value, expiresAt: record.expiresAt, version, index });
-      if (index) {
-        const members = indexes.get(id(namespace, index.name)) ?? new Map<string, number>();
-        members.set(key, index.score);
-        indexes.set(id(namespace, index.name), members);
+      const written: Stored = { value: record.value, expiresAt: record.expiresAt, version };
+      records.set(id(namespace, key), written);
+      if (record.index) {
+        const indexed = Object.assign(written, { index: { ...record.index } });
+        const members = indexes.get(id(namespace, indexed.index.name)) ?? new Map();
+        members.set(key, indexed);
+        indexes.set(id(namespace, indexed.index.name), members);
       }
       return { ok: true, version };
     },
@@ -78,10 +79,10 @@ export function memoryBackend(): StoreBackend {
     },
     async listIndex(namespace, index, query, now) {
       const out: IndexedRecord[] = [];
-      for (const [key, score] of indexes.get(id(namespace, index)) ?? []) {
-        if (query.upTo !== undefined && score > query.upTo) continue;
-        const record = live(records.get(id(namespace, key)), now);
-        if (record) out.push({ key, score, ...copy(record) });
+      for (const [key, record] of indexes.get(id(namespace, index)) ?? []) {
+        const score = record.index.score;
+        if ((query.upTo === undefined || score <= query.upTo) && live(record, now))
+          out.push({ key, score, ...copy(record) });
       }
       out.sort((a, b) => a.score - b.score || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
       return query.limit === undefined ? out : out.slice(0, Math.max(0, query.limit));

@@ -272,7 +272,7 @@ export const ACTIVE: readonly OperationStatus[] = ["pending", "running", "waitin
 /**
  * Every unfinished operation is in this index of the operations namespace, scored by creation
  * time (epoch ms), so listing them reads only them, oldest first, however much finished history
- * is kept. (Migration 0002 in sql.ts indexed the SQL stores' operations from before it.)
+ * is kept. (Stores from before it: migration 0002 in sql.ts, and redis.node.ts at open.)
  */
 export const ACTIVE_INDEX = "active";
 

@@ -230,19 +230,36 @@ export async function reportTickStore(finished: number): Promise<void> {
       `pending/running/waiting), with 0 and with ${fmt(finished)} finished operations kept; reads and rows ` +
       "counted on the backend port, D1 queries on the binding, median ms",
   );
-  const cell = (c: ListingCost) =>
-    `${c.reads}/${fmt(c.rows)}${c.queries === undefined ? "" : `/${c.queries}`}`.padStart(16) +
-    c.ms.toFixed(2).padStart(10);
+  const widths = [22, 16, 10, 16, 12, 8, 18, 10];
+  const row = (cells: string[]) =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[0]!) : c.padStart(widths[i]!))).join("");
+  const counts = (c: ListingCost) =>
+    `${c.reads}/${fmt(c.rows)}${c.queries === undefined ? "" : `/${c.queries}`}`;
   console.log(
-    `${"backend".padEnd(22)}${"reads/rows(/D1)".padStart(16)}${"ms at 0".padStart(10)}` +
-      `${"reads/rows(/D1)".padStart(16)}${`ms at ${fmt(finished)}`.padStart(12)}${"ratio".padStart(8)}` +
-      `${"whole namespace".padStart(18)}${"ms".padStart(10)}`,
+    row([
+      "backend",
+      "reads/rows(/D1)",
+      "ms at 0",
+      "reads/rows(/D1)",
+      `ms at ${fmt(finished)}`,
+      "ratio",
+      "whole namespace",
+      "ms",
+    ]),
   );
   const tick = await benchTickStore({ active, finished, rounds: 30 });
   for (const r of tick.figures) {
     console.log(
-      `${r.backend.padEnd(22)}${cell(r.empty)}${cell(r.full).replace(/^ {2}/, "")}` +
-        `${`${(r.full.ms / r.empty.ms).toFixed(2)}x`.padStart(8)}${cell(r.wholeNamespace).padStart(28)}`,
+      row([
+        r.backend,
+        counts(r.empty),
+        r.empty.ms.toFixed(2),
+        counts(r.full),
+        r.full.ms.toFixed(2),
+        `${(r.full.ms / r.empty.ms).toFixed(2)}x`,
+        counts(r.wholeNamespace),
+        r.wholeNamespace.ms.toFixed(2),
+      ]),
     );
   }
   for (const line of tick.skipped) console.log(line);
