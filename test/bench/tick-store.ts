@@ -230,7 +230,7 @@ export async function reportTickStore(finished: number): Promise<void> {
       `pending/running/waiting), with 0 and with ${fmt(finished)} finished operations kept; reads and rows ` +
       "counted on the backend port, D1 queries on the binding, median ms",
   );
-  const widths = [22, 16, 10, 16, 12, 8, 18, 10];
+  const widths = [22, 16, 10, 17, 14, 8, 18, 10];
   const row = (cells: string[]) =>
     cells.map((c, i) => (i === 0 ? c.padEnd(widths[0]!) : c.padStart(widths[i]!))).join("");
   const counts = (c: ListingCost) =>
