@@ -1,5 +1,5 @@
 // The persistence port every backend implements: a versioned record store with compare-and-set,
-// atomic counters, and an append-only ledger. Everything the product needs (idempotency claims,
+// scored indexes over records, atomic counters, and an append-only ledger. Everything the product needs (idempotency claims,
 // leases with fencing tokens, durable operations, snapshots, per-target state, secret slots) is
 // built once on top of these primitives, in store.ts, so every backend behaves the same and one
 // contract suite proves it.
@@ -21,6 +21,50 @@ export interface PutCondition {
    * its version keeps counting up). A number: succeed only if the live record has that version.
    */
   expectedVersion: number | null;
+}
+
+/**
+ * A record's entry in one named index of its namespace, ordered by score (then key). It is written
+ * in the same atomic step as the record, replaced or dropped by the record's next write (a put
+ * without `index` leaves every index), and gone when the record is deleted, expires or is swept.
+ * What a tick needs (unfinished operations, due outbox entries) is listed through an index, so
+ * the cost of listing it does not grow with finished history.
+ */
+export interface IndexEntry {
+  /** e.g. "active". Letters, digits, "-" and "_". */
+  name: string;
+  /** Orders the index, e.g. epoch ms of creation or of when the work is due. A finite number. */
+  score: number;
+}
+
+export interface RecordInput {
+  value: string;
+  expiresAt: number | null;
+  index?: IndexEntry;
+}
+
+export interface IndexedRecord extends VersionedRecord {
+  key: string;
+  score: number;
+}
+
+export interface IndexQuery {
+  /** Inclusive upper bound on the score (e.g. "due by now"). */
+  upTo?: number;
+  limit?: number;
+}
+
+const INDEX_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** Refuses an index entry no backend could store the same way; every backend calls it in `put`. */
+export function checkIndexEntry(index: IndexEntry | undefined): void {
+  if (index === undefined) return;
+  if (!INDEX_NAME.test(index.name))
+    throw new RangeError(
+      `index name "${index.name}" is not allowed: use 1 to 64 letters, digits, "-" or "_"`,
+    );
+  if (!Number.isFinite(index.score))
+    throw new RangeError(`index "${index.name}": score must be a finite number (got ${index.score})`);
 }
 
 export type PutResult = { ok: true; version: number } | { ok: false; current: VersionedRecord | undefined };
@@ -59,10 +103,11 @@ export interface StoreBackend {
   readonly kind: string;
 
   get(namespace: string, key: string, now: Date): Promise<VersionedRecord | undefined>;
+  /** Writes the record and, atomically with it, its index entry (or its absence from every index). */
   put(
     namespace: string,
     key: string,
-    record: { value: string; expiresAt: number | null },
+    record: RecordInput,
     condition: PutCondition,
     now: Date,
   ): Promise<PutResult>;
@@ -74,6 +119,11 @@ export interface StoreBackend {
     options: { prefix?: string; limit?: number },
     now: Date,
   ): Promise<Array<VersionedRecord & { key: string }>>;
+  /**
+   * Live records of a namespace in the named index, by score then key; reads only the index's
+   * members, never the rest of the namespace.
+   */
+  listIndex(namespace: string, index: string, query: IndexQuery, now: Date): Promise<IndexedRecord[]>;
 
   /** Atomically adds 1 to a named counter (created at 0) and returns the new value. Never expires. */
   increment(counter: string): Promise<number>;

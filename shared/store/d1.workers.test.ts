@@ -9,6 +9,7 @@ import { backendContract } from "../../test/contract/store/backend-contract.ts";
 import { storeContract } from "../../test/contract/store/store-contract.ts";
 import { d1Backend, migrateD1 } from "./d1.workers.ts";
 import { MIGRATIONS, SCHEMA_VERSION } from "./sql.ts";
+import { ACTIVE, createStore } from "./store.ts";
 
 const DB = (env as unknown as { DB: D1Database }).DB;
 const T0 = new Date("2026-11-22T20:00:00Z");
@@ -58,8 +59,10 @@ describe("D1 schema migrations", () => {
       MIGRATIONS.map((m) => ({ name: m.file, queries: [...m.statements] })),
     );
     expect(await migrateD1(DB)).toBe(SCHEMA_VERSION);
-    expect(await rows("SELECT version FROM schema_version")).toEqual([{ version: 1 }]);
-    expect(await rows("SELECT name FROM d1_migrations")).toEqual([{ name: "0001_initial.sql" }]);
+    expect(await rows("SELECT version FROM schema_version")).toEqual(
+      MIGRATIONS.map((m) => ({ version: m.version })),
+    );
+    expect(await rows("SELECT name FROM d1_migrations")).toEqual(MIGRATIONS.map((m) => ({ name: m.file })));
     const backend = d1Backend(DB);
     expect(
       await backend.put("ns", "k", { value: "v", expiresAt: null }, { expectedVersion: null }, T0),
@@ -67,6 +70,32 @@ describe("D1 schema migrations", () => {
       ok: true,
       version: 1,
     });
+  });
+
+  it("indexes the unfinished operations of a version 1 database when migrating it", async () => {
+    await reset();
+    const [first] = MIGRATIONS;
+    await applyD1Migrations(DB, [{ name: first!.file, queries: [...first!.statements] }]);
+    const op = (id: string, status: string, createdAt: string) =>
+      JSON.stringify({ id, target: "t", kind: "wake", status, step: "s", data: {}, attempts: 0, createdAt });
+    const insert =
+      "INSERT INTO records (namespace, key, value, version, expires_at) VALUES ('op', ?1, ?2, 1, ?3)";
+    await DB.batch([
+      DB.prepare(insert).bind("running", op("running", "running", "2026-11-21T06:00:00.250Z"), null),
+      DB.prepare(insert).bind(
+        "failed",
+        op("failed", "failed", "2026-11-20T06:00:00.000Z"),
+        at(3600).getTime(),
+      ),
+    ]);
+    // This isolate already checked the schema once (earlier tests): migrate as a cold one would.
+    expect(await migrateD1(DB)).toBe(SCHEMA_VERSION);
+    const store = createStore(d1Backend(DB));
+    expect((await store.operations.list({ status: ACTIVE }, T0)).map((o) => o.id)).toEqual(["running"]);
+    expect(await rows("SELECT key, idx, idx_score FROM records ORDER BY key")).toEqual([
+      { key: "failed", idx: null, idx_score: null },
+      { key: "running", idx: "active", idx_score: Date.parse("2026-11-21T06:00:00.250Z") },
+    ]);
   });
 
   it("recreates the schema when the tables vanish under a warm isolate, and retries the call", async () => {
@@ -90,7 +119,7 @@ describe("D1 schema migrations", () => {
       .run();
     try {
       await expect(migrateD1(DB)).rejects.toThrow(
-        /schema version 2 is newer than this nightshift knows \(1\)/,
+        `schema version ${SCHEMA_VERSION + 1} is newer than this nightshift knows (${SCHEMA_VERSION})`,
       );
     } finally {
       await DB.prepare("DELETE FROM schema_version WHERE name = 'future'").run();

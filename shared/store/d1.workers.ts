@@ -18,12 +18,14 @@
 // isolate (only tests do that, with `reset()`), the "no such table" error re-runs the migrations
 // once and retries the statement, which had not run.
 import type { D1Database, D1PreparedStatement } from "@cloudflare/workers-types";
-import type { LedgerEntry, PutResult, StoreBackend } from "./backend.ts";
+import { checkIndexEntry, type LedgerEntry, type PutResult, type StoreBackend } from "./backend.ts";
 import {
   appendParams,
+  indexedFromRow,
   ledgerEntryFromRow,
   ledgerQuery,
   listedFromRow,
+  listIndexParams,
   listQuery,
   pendingMigrations,
   putParams,
@@ -113,6 +115,7 @@ export function d1Backend(db: D1Database, options: D1BackendOptions = {}): Store
       }),
     put: (namespace, key, record, condition, now) =>
       withSchema(async (): Promise<PutResult> => {
+        checkIndexEntry(record.index);
         const params = putParams(namespace, key, record, now, condition.expectedVersion);
         const write = condition.expectedVersion === null ? SQL.insertIfAbsent : SQL.updateAtVersion;
         const [written, read] = await db.batch<Record<string, unknown>>([
@@ -139,6 +142,12 @@ export function d1Backend(db: D1Database, options: D1BackendOptions = {}): Store
         const { sql, params } = listQuery(namespace, options, now);
         return (await prepare(sql, params).all()).results.map(listedFromRow);
       }),
+    listIndex: (namespace, index, query, now) =>
+      withSchema(async () =>
+        (await prepare(SQL.listIndex, listIndexParams(namespace, index, query, now)).all()).results.map(
+          indexedFromRow,
+        ),
+      ),
     increment: (counter) =>
       withSchema(async () => Number(await prepare(SQL.increment, [counter]).first("value"))),
     append: (entry) =>

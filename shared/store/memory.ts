@@ -1,6 +1,9 @@
 // In-process backend: for tests and for a single short-lived process. Same semantics as the
 // durable backends, proven by the same contract suite.
 import {
+  checkIndexEntry,
+  type IndexEntry,
+  type IndexedRecord,
   LEDGER_DEFAULT_LIMIT,
   LEDGER_MAX_LIMIT,
   type LedgerEntry,
@@ -8,36 +11,59 @@ import {
   type VersionedRecord,
 } from "./backend.ts";
 
+type Stored = VersionedRecord & { index?: IndexEntry };
+
 export function memoryBackend(): StoreBackend {
-  const records = new Map<string, VersionedRecord>();
+  const records = new Map<string, Stored>();
+  // Per namespace and index name: key -> the indexed record. Kept in step with `records` on every
+  // write, delete and sweep, so a listing visits the index's members only.
+  const indexes = new Map<string, Map<string, Stored & { index: IndexEntry }>>();
   const counters = new Map<string, number>();
   const ledger: LedgerEntry[] = [];
   const id = (namespace: string, key: string) => `${namespace}\u0000${key}`;
-  const live = (record: VersionedRecord | undefined, now: Date) =>
+  const live = (record: Stored | undefined, now: Date) =>
     record && (record.expiresAt === null || record.expiresAt > now.getTime()) ? record : undefined;
+  const copy = ({ value, version, expiresAt }: Stored): VersionedRecord => ({ value, version, expiresAt });
+  const unindex = (namespace: string, key: string, record: Stored | undefined) => {
+    if (record?.index) indexes.get(id(namespace, record.index.name))?.delete(key);
+  };
+  const remove = (compound: string) => {
+    const split = compound.indexOf("\u0000");
+    unindex(compound.slice(0, split), compound.slice(split + 1), records.get(compound));
+    records.delete(compound);
+  };
 
   return {
     kind: "memory",
     async get(namespace, key, now) {
       const record = live(records.get(id(namespace, key)), now);
-      return record ? { ...record } : undefined;
+      return record ? copy(record) : undefined;
     },
     async put(namespace, key, record, condition, now) {
+      checkIndexEntry(record.index);
       const stored = records.get(id(namespace, key));
       const current = live(stored, now);
       const matches =
         condition.expectedVersion === null
           ? current === undefined
           : current?.version === condition.expectedVersion;
-      if (!matches) return { ok: false, current: current ? { ...current } : undefined };
+      if (!matches) return { ok: false, current: current ? copy(current) : undefined };
       const version = (stored?.version ?? 0) + 1;
-      records.set(id(namespace, key), { value: record.value, expiresAt: record.expiresAt, version });
+      unindex(namespace, key, stored);
+      const written: Stored = { value: record.value, expiresAt: record.expiresAt, version };
+      records.set(id(namespace, key), written);
+      if (record.index) {
+        const indexed = Object.assign(written, { index: { ...record.index } });
+        const members = indexes.get(id(namespace, indexed.index.name)) ?? new Map();
+        members.set(key, indexed);
+        indexes.set(id(namespace, indexed.index.name), members);
+      }
       return { ok: true, version };
     },
     async delete(namespace, key, expectedVersion, now) {
       const current = live(records.get(id(namespace, key)), now);
       if (current?.version !== expectedVersion) return false;
-      records.delete(id(namespace, key));
+      remove(id(namespace, key));
       return true;
     },
     async list(namespace, options, now) {
@@ -45,11 +71,21 @@ export function memoryBackend(): StoreBackend {
       const out: Array<VersionedRecord & { key: string }> = [];
       for (const [compound, record] of records) {
         if (compound.startsWith(prefix) && live(record, now)) {
-          out.push({ key: compound.slice(namespace.length + 1), ...record });
+          out.push({ key: compound.slice(namespace.length + 1), ...copy(record) });
         }
       }
       out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
       return options.limit === undefined ? out : out.slice(0, options.limit);
+    },
+    async listIndex(namespace, index, query, now) {
+      const out: IndexedRecord[] = [];
+      for (const [key, record] of indexes.get(id(namespace, index)) ?? []) {
+        const score = record.index.score;
+        if ((query.upTo === undefined || score <= query.upTo) && live(record, now))
+          out.push({ key, score, ...copy(record) });
+      }
+      out.sort((a, b) => a.score - b.score || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+      return query.limit === undefined ? out : out.slice(0, Math.max(0, query.limit));
     },
     async increment(counter) {
       const next = (counters.get(counter) ?? 0) + 1;
@@ -77,9 +113,9 @@ export function memoryBackend(): StoreBackend {
     },
     async sweep(now) {
       let removed = 0;
-      for (const [key, record] of records) {
+      for (const [compound, record] of records) {
         if (record.expiresAt !== null && record.expiresAt <= now.getTime()) {
-          records.delete(key);
+          remove(compound);
           removed++;
         }
       }

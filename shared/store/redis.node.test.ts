@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { backendContract } from "../../test/contract/store/backend-contract.ts";
 import { storeContract } from "../../test/contract/store/store-contract.ts";
 import { freePort, type RedisServer, startRedisServer, stopChild } from "../../test/setup/servers.ts";
-import type { LedgerQuery } from "./backend.ts";
+import type { LedgerQuery, StoreBackend } from "./backend.ts";
 import { memoryBackend } from "./memory.ts";
 import { redisBackend } from "./redis.node.ts";
 
@@ -53,6 +53,53 @@ async function until(check: () => Promise<boolean>, timeoutMs: number): Promise<
 }
 
 describe("redis backend: what only Redis does", () => {
+  it("puts unfinished operations written before record indexes into the active index, once, at open", async () => {
+    const prefix = freshPrefix();
+    const op = (id: string, status: string, createdAt: string) =>
+      JSON.stringify({ id, target: "t", kind: "sleep", status, step: "s", data: {}, attempts: 0, createdAt });
+    // As the backend wrote them before: record hashes without an index field, in the key index.
+    await withRaw(async (raw) => {
+      for (const [id, status, createdAt] of [
+        ["legacy-waiting", "waiting", "2026-11-20T22:00:00.123Z"],
+        ["legacy-done", "succeeded", "2026-11-19T22:00:00.000Z"],
+        ["legacy-pending", "pending", "2026-11-21T22:00:00.000Z"],
+      ] as const) {
+        await raw.hSet(`${prefix}rec:2:op${id}`, { v: op(id, status, createdAt), n: "3", e: "" });
+        await raw.zAdd(`${prefix}idx:2:op`, { score: 0, value: id });
+      }
+    });
+    const backend = await redisBackend({ url: server.url, prefix });
+    try {
+      expect(
+        (await backend.listIndex("op", "active", {}, T0)).map((r) => [r.key, r.score, r.version]),
+      ).toEqual([
+        ["legacy-waiting", Date.parse("2026-11-20T22:00:00.123Z"), 3],
+        ["legacy-pending", Date.parse("2026-11-21T22:00:00.000Z"), 3],
+      ]);
+      expect((await backend.get("op", "legacy-done", T0))?.version).toBe(3);
+    } finally {
+      await backend.close();
+    }
+    // Once per prefix: a store opened again does not scan the operations again.
+    await withRaw(async (raw) => {
+      await raw.hSet(`${prefix}rec:2:oplate`, {
+        v: op("late", "waiting", "2026-11-22T00:00:00.000Z"),
+        n: "1",
+        e: "",
+      });
+      await raw.zAdd(`${prefix}idx:2:op`, { score: 0, value: "late" });
+    });
+    const reopened = await redisBackend({ url: server.url, prefix });
+    try {
+      expect((await reopened.listIndex("op", "active", {}, T0)).map((r) => r.key)).toEqual([
+        "legacy-waiting",
+        "legacy-pending",
+      ]);
+    } finally {
+      await reopened.close();
+    }
+  });
+
   it("gives an expiring record a physical TTL one margin after its expiry, and drops it on rewrite", async () => {
     const prefix = freshPrefix();
     const backend = await redisBackend({ url: server.url, prefix, expiryMarginMs: 3_600_000 });
@@ -382,6 +429,14 @@ async function race(prefix: string, mode: "claim" | "takeover" | "increment"): P
   }
 }
 
+/** The record index holds the race's key once, at the score the winning write gave it. */
+async function expectIndexedOnce(backend: StoreBackend, now: Date) {
+  const { i } = JSON.parse((await backend.get("race", "key", now))?.value ?? "{}") as { i: number };
+  expect((await backend.listIndex("race", "active", {}, now)).map((r) => [r.key, r.score])).toEqual([
+    ["key", i],
+  ]);
+}
+
 describe("redis backend: races between four Node processes, each with its own connection", () => {
   it(`lets exactly one of ${PROCESSES} x ${PER_PROCESS} concurrent claims of one key win`, async () => {
     const prefix = freshPrefix();
@@ -392,6 +447,7 @@ describe("redis backend: races between four Node processes, each with its own co
     const backend = await redisBackend({ url: server.url, prefix });
     try {
       expect((await backend.get("race", "key", T0))?.version).toBe(1);
+      await expectIndexedOnce(backend, T0);
     } finally {
       await backend.close();
     }
@@ -405,13 +461,14 @@ describe("redis backend: races between four Node processes, each with its own co
       await backend.put(
         "race",
         "key",
-        { value: "old", expiresAt: at(10_000).getTime() },
+        { value: "old", expiresAt: at(10_000).getTime(), index: { name: "active", score: -1 } },
         { expectedVersion: null },
         T0,
       );
       const results = await race(prefix, "takeover");
       expect(results.flatMap((r) => r.wins ?? [])).toEqual([2]);
       expect(results.reduce((sum, r) => sum + (r.blindLosses ?? 0), 0)).toBe(0);
+      await expectIndexedOnce(backend, at(20_000));
       expect((await backend.get("race", "key", at(20_000)))?.version).toBe(2);
     } finally {
       await backend.close();

@@ -4,8 +4,12 @@
 // is atomic against every other replica; counters are a plain INCR, which is atomic by itself.
 //
 // Layout under `prefix` (so several stores can share one Redis):
-//   rec:<tag><key>        hash { v: value, n: version, e: expiresAt ms or "" }   (tag = "<bytes>:<ns>")
+//   rec:<tag><key>        hash { v: value, n: version, e: expiresAt ms or "", x: index name or "" }
+//                         (tag = "<bytes>:<ns>")
 //   idx:<tag>             sorted set of the namespace's keys, all score 0 (ZRANGEBYLEX for `list`)
+//   index:<tag>:<name>    sorted set of the keys in the record index <name>, by their score
+//                         (`listIndex`); written, moved and removed by the scripts that write,
+//                         delete and sweep the record, so it changes atomically with it
 //   expiry                sorted set <tag><key> scored by expiresAt (what `sweep` visits)
 //   counter:<name>        INCR counters
 //   ledger:seq            INCR sequence for ledger entries
@@ -29,6 +33,8 @@
 import { createHash } from "node:crypto";
 import { createClient } from "redis";
 import {
+  checkIndexEntry,
+  type IndexedRecord,
   LEDGER_DEFAULT_LIMIT,
   LEDGER_MAX_LIMIT,
   type LedgerEntry,
@@ -61,8 +67,9 @@ local function live(n, e, now)
 end
 `;
 
+// ARGV[8] is the index name ('' = none), ARGV[9] its score, ARGV[10] the index keys' prefix.
 const PUT = `${LIVE}
-local cur = redis.call('HMGET', KEYS[1], 'v', 'n', 'e')
+local cur = redis.call('HMGET', KEYS[1], 'v', 'n', 'e', 'x')
 local now = tonumber(ARGV[6])
 local version = tonumber(cur[2]) or 0
 local isLive = live(cur[2], cur[3], now)
@@ -73,7 +80,9 @@ if not ok then
   return {0}
 end
 version = version + 1
-redis.call('HSET', KEYS[1], 'v', ARGV[3], 'n', version, 'e', ARGV[4])
+if cur[4] and cur[4] ~= '' and cur[4] ~= ARGV[8] then redis.call('ZREM', ARGV[10] .. cur[4], ARGV[2]) end
+redis.call('HSET', KEYS[1], 'v', ARGV[3], 'n', version, 'e', ARGV[4], 'x', ARGV[8])
+if ARGV[8] ~= '' then redis.call('ZADD', ARGV[10] .. ARGV[8], ARGV[9], ARGV[2]) end
 redis.call('ZADD', KEYS[2], 0, ARGV[2])
 if ARGV[4] == '' then
   redis.call('PERSIST', KEYS[1])
@@ -86,8 +95,9 @@ return {1, version}
 `;
 
 const DELETE = `${LIVE}
-local cur = redis.call('HMGET', KEYS[1], 'n', 'e')
+local cur = redis.call('HMGET', KEYS[1], 'n', 'e', 'x')
 if not live(cur[1], cur[2], tonumber(ARGV[4])) or tonumber(cur[1]) ~= tonumber(ARGV[3]) then return 0 end
+if cur[3] and cur[3] ~= '' then redis.call('ZREM', ARGV[5] .. cur[3], ARGV[2]) end
 redis.call('DEL', KEYS[1])
 redis.call('ZREM', KEYS[2], ARGV[2])
 redis.call('ZREM', KEYS[3], ARGV[1])
@@ -127,6 +137,39 @@ end
 return out
 `;
 
+// One index's members by score (KEYS[1]), in pages. A member whose record is gone or has left
+// this index (Redis freed it by itself, and it was written again elsewhere) is pruned here.
+// ARGV: 1 the namespace's record key prefix, 2 index name, 3 highest score, 4 limit (-1), 5 now.
+const LIST_INDEX = `${LIVE}
+local now = tonumber(ARGV[5])
+local limit = tonumber(ARGV[4])
+local out = {}
+local count = 0
+local offset = 0
+while limit < 0 or count < limit do
+  local page = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[3], 'WITHSCORES', 'LIMIT', offset, 200)
+  for i = 1, #page, 2 do
+    local key = page[i]
+    local cur = redis.call('HMGET', ARGV[1] .. key, 'v', 'n', 'e', 'x')
+    if not cur[2] or cur[4] ~= ARGV[2] then
+      redis.call('ZREM', KEYS[1], key)
+      offset = offset - 1
+    elseif live(cur[2], cur[3], now) then
+      out[#out + 1] = key
+      out[#out + 1] = cur[1]
+      out[#out + 1] = cur[2]
+      out[#out + 1] = cur[3]
+      out[#out + 1] = page[i + 1]
+      count = count + 1
+      if limit >= 0 and count >= limit then break end
+    end
+  end
+  if #page < 400 then break end
+  offset = offset + 200
+end
+return out
+`;
+
 // One batch of the expiry index up to `now`: deletes records that are still held and expired, and
 // drops the index entries of records Redis already freed (those do not count as swept).
 const SWEEP = `
@@ -139,10 +182,12 @@ for _, m in ipairs(members) do
   local tag = string.sub(m, 1, colon + n)
   local key = string.sub(m, colon + n + 1)
   local rec = ARGV[3] .. m
-  local e = redis.call('HGET', rec, 'e')
+  local cur = redis.call('HMGET', rec, 'e', 'x')
+  local e = cur[1]
   if not e then
     redis.call('ZREM', ARGV[4] .. tag, key)
   elseif e ~= '' and tonumber(e) <= now then
+    if cur[2] and cur[2] ~= '' then redis.call('ZREM', ARGV[5] .. tag .. ':' .. cur[2], key) end
     redis.call('DEL', rec)
     redis.call('ZREM', ARGV[4] .. tag, key)
     removed = removed + 1
@@ -150,6 +195,16 @@ for _, m in ipairs(members) do
   redis.call('ZREM', KEYS[1], m)
 end
 return {removed, #members}
+`;
+
+// Puts a record written before record indexes existed into an index, if it is still at the version
+// read and in none. ARGV: 1 key, 2 version, 3 index name, 4 score, 5 the index keys' prefix.
+const INDEX_LEGACY = `
+local cur = redis.call('HMGET', KEYS[1], 'n', 'x')
+if tonumber(cur[1]) ~= tonumber(ARGV[2]) or (cur[2] and cur[2] ~= '') then return 0 end
+redis.call('HSET', KEYS[1], 'x', ARGV[3])
+redis.call('ZADD', ARGV[5] .. ARGV[3], ARGV[4], ARGV[1])
+return 1
 `;
 
 const APPEND = `
@@ -224,7 +279,9 @@ const SCRIPTS = {
   put: lua(PUT),
   delete: lua(DELETE),
   list: lua(LIST),
+  listIndex: lua(LIST_INDEX),
   sweep: lua(SWEEP),
+  indexLegacy: lua(INDEX_LEGACY),
   append: lua(APPEND),
   query: lua(QUERY),
 };
@@ -286,6 +343,8 @@ export async function redisBackend(options: RedisBackendOptions): Promise<RedisS
   const tag = (namespace: string) => `${Buffer.byteLength(namespace, "utf8")}:${namespace}`;
   const recordKey = (member: string) => `${prefix}rec:${member}`;
   const indexKey = (namespace: string) => `${prefix}idx:${tag(namespace)}`;
+  // Followed by the index name: index:<tag>:<name>.
+  const recordIndexPrefix = (namespace: string) => `${prefix}index:${tag(namespace)}:`;
   const expiryKey = `${prefix}expiry`;
   const ledger = {
     seq: `${prefix}ledger:seq`,
@@ -303,6 +362,25 @@ export async function redisBackend(options: RedisBackendOptions): Promise<RedisS
   });
   const isLive = (record: VersionedRecord, now: Date) =>
     record.expiresAt === null || record.expiresAt > now.getTime();
+  // Redis's counterpart of SQL migration 0002 (sql.ts), once per prefix: unfinished operations
+  // written before record indexes enter the "active" index, scored by creation time, as store.ts
+  // indexes them from now on. Safe to run twice at once (each entry is set at the version read).
+  async function indexLegacyOperations(backend: StoreBackend): Promise<void> {
+    const done = `${prefix}migrated:record-index`;
+    if ((await client.exists(done)) === 1) return;
+    for (const record of await backend.list("op", {}, new Date(0))) {
+      const op = JSON.parse(record.value) as { status?: string; createdAt?: string };
+      const score = Date.parse(op.createdAt ?? "");
+      if (!["pending", "running", "waiting"].includes(op.status ?? "") || !Number.isFinite(score)) continue;
+      await run(
+        SCRIPTS.indexLegacy,
+        [recordKey(tag("op") + record.key)],
+        [record.key, record.version, "active", score, recordIndexPrefix("op")],
+      );
+    }
+    await client.set(done, new Date().toISOString());
+  }
+
   const toEntry = (seq: number, json: string): LedgerEntry => {
     const stored = JSON.parse(json) as StoredEntry;
     return {
@@ -315,7 +393,7 @@ export async function redisBackend(options: RedisBackendOptions): Promise<RedisS
     };
   };
 
-  return {
+  const backend: RedisStoreBackend = {
     kind: "redis",
     prefix,
 
@@ -331,6 +409,7 @@ export async function redisBackend(options: RedisBackendOptions): Promise<RedisS
     },
 
     async put(namespace, key, record, condition, now) {
+      checkIndexEntry(record.index);
       const member = tag(namespace) + key;
       const expiresAt = record.expiresAt === null ? "" : String(record.expiresAt);
       const ttl =
@@ -339,7 +418,18 @@ export async function redisBackend(options: RedisBackendOptions): Promise<RedisS
       const reply = (await run(
         SCRIPTS.put,
         [recordKey(member), indexKey(namespace), expiryKey],
-        [member, key, record.value, expiresAt, expected, now.getTime(), ttl],
+        [
+          member,
+          key,
+          record.value,
+          expiresAt,
+          expected,
+          now.getTime(),
+          ttl,
+          record.index?.name ?? "",
+          record.index?.score ?? 0,
+          recordIndexPrefix(namespace),
+        ],
       )) as unknown[];
       if (reply[0] === 1) return { ok: true, version: Number(reply[1]) };
       return { ok: false, current: reply.length > 1 ? toRecord(reply[1], reply[2], reply[3]) : undefined };
@@ -350,7 +440,7 @@ export async function redisBackend(options: RedisBackendOptions): Promise<RedisS
       const reply = await run(
         SCRIPTS.delete,
         [recordKey(member), indexKey(namespace), expiryKey],
-        [member, key, expectedVersion, now.getTime()],
+        [member, key, expectedVersion, now.getTime(), recordIndexPrefix(namespace)],
       );
       return reply === 1;
     },
@@ -365,6 +455,25 @@ export async function redisBackend(options: RedisBackendOptions): Promise<RedisS
       const out: Array<VersionedRecord & { key: string }> = [];
       for (let i = 0; i + 3 < reply.length; i += 4) {
         out.push({ key: String(reply[i]), ...toRecord(reply[i + 1], reply[i + 2], reply[i + 3]) });
+      }
+      return out;
+    },
+
+    async listIndex(namespace, index, query, now) {
+      const limit = query.limit === undefined ? -1 : Math.max(0, Math.floor(query.limit));
+      if (limit === 0) return [];
+      const reply = (await run(
+        SCRIPTS.listIndex,
+        [recordIndexPrefix(namespace) + index],
+        [recordKey(tag(namespace)), index, query.upTo ?? "+inf", limit, now.getTime()],
+      )) as unknown[];
+      const out: IndexedRecord[] = [];
+      for (let i = 0; i + 4 < reply.length; i += 5) {
+        out.push({
+          key: String(reply[i]),
+          ...toRecord(reply[i + 1], reply[i + 2], reply[i + 3]),
+          score: Number(reply[i + 4]),
+        });
       }
       return out;
     },
@@ -432,7 +541,7 @@ export async function redisBackend(options: RedisBackendOptions): Promise<RedisS
         const [count, visited] = (await run(
           SCRIPTS.sweep,
           [expiryKey],
-          [now.getTime(), SWEEP_BATCH, `${prefix}rec:`, `${prefix}idx:`],
+          [now.getTime(), SWEEP_BATCH, `${prefix}rec:`, `${prefix}idx:`, `${prefix}index:`],
         )) as [number, number];
         removed += count;
         if (visited < SWEEP_BATCH) return removed;
@@ -443,6 +552,13 @@ export async function redisBackend(options: RedisBackendOptions): Promise<RedisS
       if (client.isOpen) await client.close();
     },
   };
+  try {
+    await indexLegacyOperations(backend);
+  } catch (error) {
+    await backend.close();
+    throw error;
+  }
+  return backend;
 }
 
 /** The URL without its password, for error messages. */

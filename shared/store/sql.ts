@@ -15,7 +15,15 @@
 // store never reads a clock); a record is live while `expires_at IS NULL OR expires_at > now`,
 // exactly as in memory.ts. Parameters are numbered (?1, ?2...), which node:sqlite and D1 both bind
 // positionally.
-import { LEDGER_DEFAULT_LIMIT, LEDGER_MAX_LIMIT, type LedgerQuery, type VersionedRecord } from "./backend.ts";
+import {
+  type IndexedRecord,
+  type IndexQuery,
+  LEDGER_DEFAULT_LIMIT,
+  LEDGER_MAX_LIMIT,
+  type LedgerQuery,
+  type RecordInput,
+  type VersionedRecord,
+} from "./backend.ts";
 
 export interface Migration {
   version: number;
@@ -67,6 +75,29 @@ export const MIGRATIONS: readonly Migration[] = [
       `INSERT OR IGNORE INTO schema_version (version, name) VALUES (1, 'initial')`,
     ],
   },
+  {
+    // A record's entry in a named, scored index (backend.ts IndexEntry) lives in its own row, so
+    // it is written and removed in the same statement as the record: idx is the index name (NULL:
+    // in no index), idx_score its score there.
+    version: 2,
+    name: "record_index",
+    file: "0002_record_index.sql",
+    statements: [
+      "ALTER TABLE records ADD COLUMN idx TEXT",
+      "ALTER TABLE records ADD COLUMN idx_score INTEGER",
+      // Unfinished operations written before this version enter the "active" index, scored by
+      // creation time in epoch ms, exactly as store.ts indexes them from now on.
+      `UPDATE records SET idx = 'active',
+  idx_score = CAST(strftime('%s', json_extract(value, '$.createdAt')) AS INTEGER) * 1000
+    + CAST(substr(json_extract(value, '$.createdAt'), 21, 3) AS INTEGER)
+WHERE namespace = 'op' AND json_extract(value, '$.status') IN ('pending', 'running', 'waiting')`,
+      // Covering (it carries the columns a listing returns) and partial (indexed rows only): a
+      // listing reads the index's own pages, never the table's, so finished rows cost it nothing.
+      `CREATE INDEX IF NOT EXISTS records_idx ON records (namespace, idx, idx_score, key, value, version, expires_at)
+WHERE idx IS NOT NULL`,
+      `INSERT OR IGNORE INTO schema_version (version, name) VALUES (2, 'record_index')`,
+    ],
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -109,17 +140,19 @@ export const SQL = {
    * Claim: insert, or overwrite a row that has expired. One statement, so it is atomic on its own:
    * a live row fails the DO UPDATE's WHERE and nothing changes (no row RETURNed). The expired row
    * is updated in place rather than deleted and re-inserted, which is how its version keeps
-   * counting up. ?1 namespace, ?2 key, ?3 now, ?4 value, ?5 expires_at
+   * counting up. ?1 namespace, ?2 key, ?3 now, ?4 value, ?5 expires_at, ?6 idx, ?7 idx_score
    */
-  insertIfAbsent: `INSERT INTO records (namespace, key, value, version, expires_at) VALUES (?1, ?2, ?4, 1, ?5)
+  insertIfAbsent: `INSERT INTO records (namespace, key, value, version, expires_at, idx, idx_score)
+VALUES (?1, ?2, ?4, 1, ?5, ?6, ?7)
 ON CONFLICT (namespace, key) DO UPDATE SET
-  value = excluded.value, version = records.version + 1, expires_at = excluded.expires_at
+  value = excluded.value, version = records.version + 1, expires_at = excluded.expires_at,
+  idx = excluded.idx, idx_score = excluded.idx_score
 WHERE records.expires_at IS NOT NULL AND records.expires_at <= ?3
 RETURNING version`,
 
-  /** Compare-and-set on a live row. ?1 namespace, ?2 key, ?3 now, ?4 value, ?5 expires_at, ?6 expected version */
-  updateAtVersion: `UPDATE records SET value = ?4, version = version + 1, expires_at = ?5
-WHERE namespace = ?1 AND key = ?2 AND version = ?6 AND ${LIVE}
+  /** Compare-and-set on a live row. As insertIfAbsent, with ?8 the expected version. */
+  updateAtVersion: `UPDATE records SET value = ?4, version = version + 1, expires_at = ?5, idx = ?6, idx_score = ?7
+WHERE namespace = ?1 AND key = ?2 AND version = ?8 AND ${LIVE}
 RETURNING version`,
 
   /** ?1 namespace, ?2 key, ?3 now, ?4 expected version */
@@ -133,6 +166,14 @@ ORDER BY key LIMIT ?4`,
   listBounded: `SELECT key, value, version, expires_at FROM records
 WHERE namespace = ?1 AND key >= ?2 AND key < ?5 AND ${LIVE}
 ORDER BY key LIMIT ?4`,
+
+  /**
+   * One index's live members, by score then key, served by records_idx alone.
+   * ?1 namespace, ?2 index name, ?3 now, ?4 limit (-1 = none), ?5 highest score (inclusive)
+   */
+  listIndex: `SELECT key, value, version, expires_at, idx_score FROM records
+WHERE namespace = ?1 AND idx = ?2 AND idx_score <= ?5 AND ${LIVE}
+ORDER BY idx_score, key LIMIT ?4`,
 
   /** One statement: atomic across connections and processes. ?1 counter name */
   increment: `INSERT INTO counters (name, value) VALUES (?1, 1)
@@ -149,11 +190,11 @@ RETURNING value`,
 )`,
 } as const;
 
-/** The arguments of `insertIfAbsent` / `updateAtVersion` / `get`, in parameter order. */
+/** The arguments of `insertIfAbsent` / `updateAtVersion`, in parameter order. */
 export function putParams(
   namespace: string,
   key: string,
-  record: { value: string; expiresAt: number | null },
+  record: RecordInput,
   now: Date,
   expectedVersion: number | null,
 ): Array<string | number | null> {
@@ -163,6 +204,8 @@ export function putParams(
     now.getTime(),
     record.value,
     record.expiresAt,
+    record.index?.name ?? null,
+    record.index?.score ?? null,
   ];
   if (expectedVersion !== null) params.push(expectedVersion);
   return params;
@@ -196,6 +239,17 @@ export function listQuery(
   if (upper === undefined) return { sql: SQL.list, params };
   params.push(upper);
   return { sql: SQL.listBounded, params };
+}
+
+/** The statement arguments of a `listIndex` call. */
+export function listIndexParams(
+  namespace: string,
+  index: string,
+  query: IndexQuery,
+  now: Date,
+): Array<string | number> {
+  const limit = query.limit === undefined ? -1 : Math.max(0, Math.floor(query.limit));
+  return [namespace, index, now.getTime(), limit, query.upTo ?? Number.MAX_VALUE];
 }
 
 /** The ledger query for the filters given, so each filter can use its index. */
@@ -232,6 +286,10 @@ export function recordFromRow(row: Row): VersionedRecord {
 
 export function listedFromRow(row: Row): VersionedRecord & { key: string } {
   return { key: String(row.key), ...recordFromRow(row) };
+}
+
+export function indexedFromRow(row: Row): IndexedRecord {
+  return { ...listedFromRow(row), score: Number(row.idx_score) };
 }
 
 export function ledgerEntryFromRow(row: Row) {

@@ -8,8 +8,9 @@ import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { backendContract } from "../../test/contract/store/backend-contract.ts";
 import { storeContract } from "../../test/contract/store/store-contract.ts";
-import { MIGRATIONS, SCHEMA_VERSION } from "./sql.ts";
+import { MIGRATIONS, SCHEMA_VERSION, SQL } from "./sql.ts";
 import { loadSqlite, sqliteBackend } from "./sqlite.node.ts";
+import { ACTIVE, createStore } from "./store.ts";
 
 const { DatabaseSync } = await loadSqlite();
 
@@ -77,6 +78,9 @@ describe("SQLite file shared by several processes", () => {
         version: 1,
         expiresAt: null,
       });
+      expect((await backend.listIndex("race", "active", {}, T0)).map((r) => [r.key, r.score])).toEqual([
+        ["key", outcomes[winner]?.first],
+      ]);
     } finally {
       await backend.close();
     }
@@ -162,6 +166,53 @@ describe("SQLite file", () => {
     }
   });
 
+  it("indexes the unfinished operations of a version 1 file when migrating it, and lists them from that index alone", async () => {
+    const file = freshFile();
+    const raw = new DatabaseSync(file);
+    for (const statement of MIGRATIONS[0]!.statements) raw.exec(statement);
+    const insert = raw.prepare(
+      "INSERT INTO records (namespace, key, value, version, expires_at) VALUES ('op', ?, ?, 1, ?)",
+    );
+    const op = (id: string, status: string, createdAt: string) =>
+      JSON.stringify({ id, target: "t", kind: "sleep", status, step: "s", data: {}, attempts: 0, createdAt });
+    insert.run("old-waiting", op("old-waiting", "waiting", "2026-11-20T22:00:00.123Z"), null);
+    insert.run("old-done", op("old-done", "succeeded", "2026-11-19T22:00:00.000Z"), at(3600).getTime());
+    insert.run("old-pending", op("old-pending", "pending", "2026-11-21T22:00:00.007Z"), null);
+    raw.close();
+
+    const store = createStore(await sqliteBackend(file));
+    try {
+      expect((await store.operations.list({ status: ACTIVE }, T0)).map((o) => o.id)).toEqual([
+        "old-waiting",
+        "old-pending",
+      ]);
+    } finally {
+      await store.close();
+    }
+    const after = new DatabaseSync(file);
+    try {
+      expect(
+        after.prepare("SELECT key, idx, idx_score FROM records WHERE namespace = 'op' ORDER BY key").all(),
+      ).toEqual([
+        { key: "old-done", idx: null, idx_score: null },
+        { key: "old-pending", idx: "active", idx_score: Date.parse("2026-11-21T22:00:00.007Z") },
+        { key: "old-waiting", idx: "active", idx_score: Date.parse("2026-11-20T22:00:00.123Z") },
+      ]);
+      // The listing reads the covering partial index alone: never a row outside it, nor the table.
+      const plan = after
+        .prepare(`EXPLAIN QUERY PLAN ${SQL.listIndex}`)
+        .all("op", "active", 0, -1, Number.MAX_VALUE)
+        .map((row) => String(row.detail));
+      expect(plan).toEqual([
+        expect.stringMatching(
+          /^SEARCH records USING COVERING INDEX records_idx \(namespace=\? AND idx=\? AND idx_score<\?\)$/,
+        ),
+      ]);
+    } finally {
+      after.close();
+    }
+  });
+
   it("refuses a file written by a newer schema, and leaves it untouched", async () => {
     const file = freshFile();
     await (await sqliteBackend(file)).close();
@@ -169,7 +220,7 @@ describe("SQLite file", () => {
     raw.exec(`INSERT INTO schema_version (version, name) VALUES (${SCHEMA_VERSION + 1}, 'future')`);
     raw.close();
     await expect(sqliteBackend(file)).rejects.toThrow(
-      /schema version 2 is newer than this nightshift knows \(1\)/,
+      `schema version ${SCHEMA_VERSION + 1} is newer than this nightshift knows (${SCHEMA_VERSION})`,
     );
   });
 

@@ -28,12 +28,14 @@
 // at SQLite's default FULL: a claim acknowledged must survive a power cut, or an action could run
 // twice.
 import type { DatabaseSync, SQLInputValue, StatementSync } from "node:sqlite";
-import type { LedgerEntry, PutResult, StoreBackend } from "./backend.ts";
+import { checkIndexEntry, type LedgerEntry, type PutResult, type StoreBackend } from "./backend.ts";
 import {
   appendParams,
+  indexedFromRow,
   ledgerEntryFromRow,
   ledgerQuery,
   listedFromRow,
+  listIndexParams,
   listQuery,
   pendingMigrations,
   putParams,
@@ -146,6 +148,7 @@ function openedBackend(db: DatabaseSync, sweepBatch: number): StoreBackend {
       return row ? recordFromRow(row) : undefined;
     },
     async put(namespace, key, record, condition, now): Promise<PutResult> {
+      checkIndexEntry(record.index);
       const params = putParams(namespace, key, record, now, condition.expectedVersion);
       const write = condition.expectedVersion === null ? SQL.insertIfAbsent : SQL.updateAtVersion;
       return transaction(db, () => {
@@ -163,6 +166,11 @@ function openedBackend(db: DatabaseSync, sweepBatch: number): StoreBackend {
       return statement(sql)
         .all(...params)
         .map(listedFromRow);
+    },
+    async listIndex(namespace, index, query, now) {
+      return statement(SQL.listIndex)
+        .all(...listIndexParams(namespace, index, query, now))
+        .map(indexedFromRow);
     },
     async increment(counter) {
       return Number(statement(SQL.increment).get(counter)?.value);

@@ -8,7 +8,14 @@
 //   ledger       the append-only record of every action
 // Time is always an argument; nothing here reads a clock.
 import { hex, utf8 } from "../signer/encoding.ts";
-import type { LedgerEntry, LedgerEntryInput, LedgerQuery, StoreBackend, VersionedRecord } from "./backend.ts";
+import type {
+  LedgerEntry,
+  LedgerEntryInput,
+  LedgerQuery,
+  RecordInput,
+  StoreBackend,
+  VersionedRecord,
+} from "./backend.ts";
 import { LEDGER_MAX_LIMIT } from "./backend.ts";
 
 const NS = {
@@ -260,6 +267,14 @@ function leases(backend: StoreBackend): Leases {
 
 export type OperationStatus = "pending" | "running" | "waiting" | "succeeded" | "failed" | "cancelled";
 export const FINISHED: readonly OperationStatus[] = ["succeeded", "failed", "cancelled"];
+/** The unfinished statuses: what a tick works on, listed through the "active" index. */
+export const ACTIVE: readonly OperationStatus[] = ["pending", "running", "waiting"];
+/**
+ * Every unfinished operation is in this index of the operations namespace, scored by creation
+ * time (epoch ms), so listing them reads only them, oldest first, however much finished history
+ * is kept. (Stores from before it: migration 0002 in sql.ts, and redis.node.ts at open.)
+ */
+export const ACTIVE_INDEX = "active";
 
 export interface Operation {
   id: string;
@@ -303,6 +318,10 @@ export interface Operations {
     changes: OperationChanges,
     o: { now: Date; ttlMs?: number },
   ): Promise<{ ok: true; operation: Operation } | { ok: false; current: Operation | undefined }>;
+  /**
+   * Oldest first (by creation, then id). A filter on unfinished statuses only (e.g. ACTIVE) reads
+   * the "active" index alone; any other filter reads the whole namespace, finished history included.
+   */
   list(
     filter: { status?: readonly OperationStatus[]; target?: string; dueBy?: Date; limit?: number },
     now: Date,
@@ -318,9 +337,16 @@ function operations(backend: StoreBackend): Operations {
     ...parse<Omit<Operation, "version">>(record),
     version: record.version,
   });
-  const store = (op: Omit<Operation, "version">) => JSON.stringify(op);
-  const expiry = (op: Pick<Operation, "status">, now: Date, ttlMs?: number) =>
-    FINISHED.includes(op.status) ? now.getTime() + (ttlMs ?? FINISHED_OPERATION_TTL_MS) : null;
+  // The one rule: finished operations expire and leave the index; unfinished ones never expire
+  // and stay in it, at their creation time.
+  const record = (op: Omit<Operation, "version">, now: Date, ttlMs?: number): RecordInput =>
+    FINISHED.includes(op.status)
+      ? { value: JSON.stringify(op), expiresAt: now.getTime() + (ttlMs ?? FINISHED_OPERATION_TTL_MS) }
+      : {
+          value: JSON.stringify(op),
+          expiresAt: null,
+          index: { name: ACTIVE_INDEX, score: Date.parse(op.createdAt) },
+        };
 
   return {
     async create(input, { now, ttlMs }) {
@@ -332,13 +358,7 @@ function operations(backend: StoreBackend): Operations {
         updatedAt: now.toISOString(),
       };
       for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
-        const put = await backend.put(
-          ns,
-          op.id,
-          { value: store(op), expiresAt: expiry(op, now, ttlMs) },
-          { expectedVersion: null },
-          now,
-        );
+        const put = await backend.put(ns, op.id, record(op, now, ttlMs), { expectedVersion: null }, now);
         if (put.ok) return { created: true, operation: { ...op, version: put.version } };
         if (put.current) return { created: false, operation: read(put.current) };
       }
@@ -349,25 +369,22 @@ function operations(backend: StoreBackend): Operations {
       return record ? read(record) : undefined;
     },
     async update(id, expectedVersion, changes, { now, ttlMs }) {
-      const record = await backend.get(ns, id, now);
-      if (!record || record.version !== expectedVersion)
-        return { ok: false, current: record ? read(record) : undefined };
+      const stored = await backend.get(ns, id, now);
+      if (!stored || stored.version !== expectedVersion)
+        return { ok: false, current: stored ? read(stored) : undefined };
       const { clear, ...patch } = changes;
-      const { version: _, ...rest } = read(record);
+      const { version: _, ...rest } = read(stored);
       const next: Omit<Operation, "version"> = { ...rest, ...patch, updatedAt: now.toISOString() };
       for (const field of clear ?? []) delete next[field];
-      const put = await backend.put(
-        ns,
-        id,
-        { value: store(next), expiresAt: expiry(next, now, ttlMs) },
-        { expectedVersion },
-        now,
-      );
+      const put = await backend.put(ns, id, record(next, now, ttlMs), { expectedVersion }, now);
       if (!put.ok) return { ok: false, current: put.current ? read(put.current) : undefined };
       return { ok: true, operation: { ...next, version: put.version } };
     },
     async list(filter, now) {
-      const all = (await backend.list(ns, {}, now)).map(read);
+      const activeOnly = filter.status?.every((status) => ACTIVE.includes(status)) ?? false;
+      const all = (
+        activeOnly ? await backend.listIndex(ns, ACTIVE_INDEX, {}, now) : await backend.list(ns, {}, now)
+      ).map(read);
       const due = filter.dueBy?.getTime();
       const matching = all.filter(
         (op) =>

@@ -12,6 +12,7 @@ import { signingBench as alibaba } from "./signing.alibaba.ts";
 import { signingBench as baidu } from "./signing.baidu.ts";
 import { signingBench as huawei } from "./signing.huawei.ts";
 import { benchStore } from "./store.ts";
+import { reportTickStore } from "./tick-store.ts";
 import { startWorkerdSigner } from "./workerd.ts";
 
 interface SigningBench<T> {
@@ -145,6 +146,8 @@ async function main() {
     );
   }
   for (const line of store.skipped) console.log(line);
+
+  await reportTickStore(Number(process.env.BENCH_FINISHED ?? 60_000));
 }
 
 await main();

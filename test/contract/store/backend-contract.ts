@@ -142,6 +142,114 @@ export function backendContract(
       expect(results.filter((r) => r.ok)).toHaveLength(1);
     });
 
+    describe("record indexes", () => {
+      const put = (
+        key: string,
+        index: { name: string; score: number } | undefined,
+        expectedVersion: number | null,
+        now = T0,
+        expiresAt: number | null = null,
+        namespace = "ns",
+      ) => backend.put(namespace, key, { value: key, expiresAt, index }, { expectedVersion }, now);
+      const listed = async (name = "active", query = {}, now = T0, namespace = "ns") =>
+        (await backend.listIndex(namespace, name, query, now)).map((r) => [r.key, r.score]);
+
+      it("lists an index by score then key, up to a score and a limit, apart from other indexes and namespaces", async () => {
+        await put("a", { name: "active", score: 30 }, null);
+        await put("c", { name: "active", score: 10 }, null);
+        await put("b", { name: "active", score: 10 }, null);
+        await put("plain", undefined, null);
+        await put("o", { name: "outbox", score: 1 }, null);
+        await put("a", { name: "active", score: 5 }, null, T0, null, "elsewhere");
+        expect(await listed()).toEqual([
+          ["b", 10],
+          ["c", 10],
+          ["a", 30],
+        ]);
+        expect(await listed("active", { upTo: 10 })).toEqual([
+          ["b", 10],
+          ["c", 10],
+        ]);
+        expect(await listed("active", { limit: 1 })).toEqual([["b", 10]]);
+        expect(await listed("outbox")).toEqual([["o", 1]]);
+        expect(await listed("none")).toEqual([]);
+        const [first] = await backend.listIndex("ns", "active", {}, T0);
+        expect(first).toEqual({ key: "b", score: 10, value: "b", version: 1, expiresAt: null });
+        // The namespace listing still sees every record, indexed or not.
+        expect((await backend.list("ns", {}, T0)).map((r) => r.key)).toEqual(["a", "b", "c", "o", "plain"]);
+      });
+
+      it("moves or drops an entry with the record's next write, and ignores a write that lost", async () => {
+        await put("a", { name: "active", score: 30 }, null);
+        await put("b", { name: "active", score: 20 }, null);
+        await put("c", { name: "active", score: 10 }, null);
+        expect((await put("a", { name: "active", score: 1 }, 1)).ok).toBe(true);
+        expect((await put("b", undefined, 1)).ok).toBe(true);
+        expect((await put("c", { name: "outbox", score: 7 }, 1)).ok).toBe(true);
+        // Lost compare-and-sets (stale version, already present) change no index.
+        expect((await put("a", undefined, 1)).ok).toBe(false);
+        expect((await put("b", { name: "active", score: 0 }, null)).ok).toBe(false);
+        expect((await put("c", { name: "active", score: 0 }, 7)).ok).toBe(false);
+        expect(await listed()).toEqual([["a", 1]]);
+        expect(await listed("outbox")).toEqual([["c", 7]]);
+        expect((await put("b", { name: "active", score: 2 }, 2)).ok).toBe(true);
+        expect(await listed()).toEqual([
+          ["a", 1],
+          ["b", 2],
+        ]);
+      });
+
+      it("drops an entry when its record is deleted, expires or is swept", async () => {
+        await put("deleted", { name: "active", score: 1 }, null);
+        await put("expiring", { name: "active", score: 2 }, null, T0, at(60).getTime());
+        await put("swept", { name: "active", score: 3 }, null, T0, at(10).getTime());
+        expect(await backend.delete("ns", "deleted", 1, T0)).toBe(true);
+        expect(await listed("active", {}, at(9))).toEqual([
+          ["expiring", 2],
+          ["swept", 3],
+        ]);
+        expect(await listed("active", {}, at(60))).toEqual([]);
+        // A claim over the expired record without an index leaves the index empty.
+        expect((await put("expiring", undefined, null, at(61))).ok).toBe(true);
+        expect(await backend.sweep(at(61))).toBe(1);
+        // Once swept, the key starts again; written without an index it is not listed.
+        expect(await put("swept", undefined, null, at(62))).toEqual({ ok: true, version: 1 });
+        expect(await listed("active", {}, at(62))).toEqual([]);
+        // Written again with an index after an expiry, it is listed once, at its new score.
+        expect((await put("expiring", { name: "active", score: 9 }, 2, at(63))).ok).toBe(true);
+        expect(await listed("active", {}, at(63))).toEqual([["expiring", 9]]);
+      });
+
+      it("indexes exactly the winner of concurrent compare-and-sets", async () => {
+        const size = Math.min(options.raceSize ?? 1000, 200);
+        const inserts = await Promise.all(
+          Array.from({ length: size }, (_, i) => put("hot", { name: "active", score: i }, null)),
+        );
+        const winner = inserts.findIndex((r) => r.ok);
+        expect(inserts.filter((r) => r.ok)).toHaveLength(1);
+        expect(await listed()).toEqual([["hot", winner]]);
+        // Half of the updates would leave the index, half would move within it: one wins.
+        const updates = await Promise.all(
+          Array.from({ length: size }, (_, i) =>
+            put("hot", i % 2 === 0 ? undefined : { name: "active", score: 1000 + i }, 1),
+          ),
+        );
+        const next = updates.findIndex((r) => r.ok);
+        expect(updates.filter((r) => r.ok)).toHaveLength(1);
+        expect(await listed()).toEqual(next % 2 === 0 ? [] : [["hot", 1000 + next]]);
+      });
+
+      it("refuses an index name or score it could not store", async () => {
+        await expect(put("k", { name: "has space", score: 1 }, null)).rejects.toThrow(
+          /index name "has space" is not allowed/,
+        );
+        await expect(put("k", { name: "active", score: Number.NaN }, null)).rejects.toThrow(
+          /score must be a finite number/,
+        );
+        expect(await backend.get("ns", "k", T0)).toBeUndefined();
+      });
+    });
+
     it("appends to the ledger in order and queries by target, operation, time and page", async () => {
       const entries = [
         {

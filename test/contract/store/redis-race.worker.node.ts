@@ -21,7 +21,9 @@ const ops = Array.from({ length: count }, (_, i) => {
   const value = JSON.stringify({ pid: process.pid, i });
   if (mode === "increment") return backend.increment("fence:race");
   const expiresAt = mode === "takeover" ? NOW.getTime() + 60_000 : null;
-  return backend.put("race", "key", { value, expiresAt }, { expectedVersion: null }, NOW);
+  // The index entry is written with the claim: the winner's alone may be found there.
+  const index = { name: "active", score: i };
+  return backend.put("race", "key", { value, expiresAt, index }, { expectedVersion: null }, NOW);
 });
 const results = await Promise.all(ops);
 await backend.close();

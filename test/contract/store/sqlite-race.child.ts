@@ -24,7 +24,8 @@ if (mode === "claim") {
     backend.put(
       "race",
       "key",
-      { value: JSON.stringify({ id, i }), expiresAt: null },
+      // The index entry is written with the claim: the winner's alone may be found there.
+      { value: JSON.stringify({ id, i }), expiresAt: null, index: { name: "active", score: i } },
       { expectedVersion: null },
       T0,
     ),

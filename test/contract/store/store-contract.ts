@@ -2,7 +2,8 @@
 // `storeContract("sqlite", () => makeFreshBackend())` from each backend's test file.
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { StoreBackend } from "../../../shared/store/backend.ts";
-import { createStore, fingerprint, type Store } from "../../../shared/store/store.ts";
+import { ACTIVE, createStore, FINISHED, fingerprint, type Store } from "../../../shared/store/store.ts";
+import { countingBackend } from "./counting-backend.ts";
 
 const T0 = new Date("2026-11-22T20:00:00Z");
 const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
@@ -246,6 +247,71 @@ export function storeContract(
         expect(await ids({ status: ["waiting"] })).toEqual(["b", "c"]);
         expect(await ids({ status: ["waiting"], dueBy: at(50) })).toEqual(["b"]);
         expect(await ids({ limit: 1 })).toEqual(["a"]);
+      });
+
+      it("lists unfinished operations oldest first, each leaving the list when it finishes", async () => {
+        await store.operations.create({ ...base, id: "z-first", target: "t1" }, { now: T0 });
+        const done = await store.operations.create({ ...base, id: "done", target: "t2" }, { now: at(1) });
+        await store.operations.create(
+          { ...base, id: "a-last", target: "t1", status: "waiting" },
+          { now: at(2) },
+        );
+        await store.operations.create({ ...base, id: "b-same-time", target: "t3" }, { now: at(2) });
+        await store.operations.create({ ...base, id: "born-finished", status: "cancelled" }, { now: at(3) });
+        const active = async (now = at(5)) =>
+          (await store.operations.list({ status: ACTIVE }, now)).map((o) => o.id);
+        expect(await active()).toEqual(["z-first", "done", "a-last", "b-same-time"]);
+        const running = await store.operations.update(
+          "done",
+          done.operation.version,
+          { status: "running", nextAttemptAt: at(60).toISOString() },
+          { now: at(4) },
+        );
+        if (!running.ok) throw new Error("expected the update to win");
+        // Still in creation order after a write; a due filter still applies.
+        expect(await active()).toEqual(["z-first", "done", "a-last", "b-same-time"]);
+        expect(
+          (await store.operations.list({ status: ACTIVE, dueBy: at(30) }, at(5))).map((o) => o.id),
+        ).toEqual(["z-first", "a-last", "b-same-time"]);
+        expect((await store.operations.list({ status: ["running"] }, at(5))).map((o) => o.id)).toEqual([
+          "done",
+        ]);
+        await store.operations.update(
+          "done",
+          running.operation.version,
+          { status: "failed" },
+          { now: at(6) },
+        );
+        expect(await active(at(7))).toEqual(["z-first", "a-last", "b-same-time"]);
+        // The finished ones are still there for whoever asks for them.
+        expect((await store.operations.list({ status: FINISHED }, at(7))).map((o) => o.id)).toEqual([
+          "done",
+          "born-finished",
+        ]);
+      });
+
+      it("reads no more to list unfinished operations however many finished ones are kept", async () => {
+        const counted = countingBackend(await make());
+        const measured = createStore(counted.backend);
+        try {
+          for (let i = 0; i < 3; i++)
+            await measured.operations.create({ ...base, id: `active-${i}`, target: `t${i}` }, { now: at(i) });
+          const cost = async () => {
+            counted.reset();
+            const ids = (await measured.operations.list({ status: ACTIVE }, at(100))).map((o) => o.id);
+            return { ids, ...counted.counts };
+          };
+          const before = await cost();
+          expect(before).toEqual({ ids: ["active-0", "active-1", "active-2"], reads: 1, rows: 3, writes: 0 });
+          for (let i = 0; i < 200; i++)
+            await measured.operations.create(
+              { ...base, id: `finished-${i}`, target: `t${i}`, status: "succeeded" },
+              { now: at(10) },
+            );
+          expect(await cost()).toEqual(before);
+        } finally {
+          await measured.close();
+        }
       });
 
       it("forgets finished operations after their time to live, never unfinished ones", async () => {

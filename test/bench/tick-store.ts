@@ -1,0 +1,270 @@
+// What a tick costs the store as history grows: the listing runDueOperations starts with,
+// `store.operations.list({ status: ACTIVE })`, over a store holding `active` unfinished operations,
+// first with no finished ones, then with `finished` more (1,000 clusters x 2 a night x 30 days
+// = 60,000). Store reads and rows are counted by a decorator on the backend, D1 queries by one on
+// the binding; the goal is the same cost, within 10%, at 0 and at 60,000. For contrast, the same
+// listing through the whole namespace (the path every tick took before the "active" index).
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { unstable_startWorker } from "wrangler";
+import type { StoreBackend } from "../../shared/store/backend.ts";
+import { memoryBackend } from "../../shared/store/memory.ts";
+import { redisBackend } from "../../shared/store/redis.node.ts";
+import { sqliteBackend } from "../../shared/store/sqlite.node.ts";
+import { ACTIVE, createStore, type Store } from "../../shared/store/store.ts";
+import { type BackendCounts, countingBackend } from "../contract/store/counting-backend.ts";
+import { installInstructions, isInstalled, REQUIRED_SERVERS, startRedisServer } from "../setup/servers.ts";
+import { NOW, seed } from "./tick-seed.ts";
+
+export interface ListingCost extends BackendCounts {
+  /** Median ms per listing. */
+  ms: number;
+  /** Operations the listing returned. */
+  listed: number;
+  /** D1 only: queries sent to D1 per listing. */
+  queries?: number;
+}
+
+export interface TickStoreFigures {
+  backend: string;
+  active: number;
+  finished: number;
+  /** The indexed listing with no finished operations stored. */
+  empty: ListingCost;
+  /** The indexed listing with `finished` finished operations stored. */
+  full: ListingCost;
+  /** The same listing through the whole namespace, with `finished` stored: the old path. */
+  wholeNamespace: ListingCost;
+}
+
+const WARM_UP = 3;
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+
+/** One listing through a counted store: its time, its counts, how many unfinished it returned. */
+async function listOnce(
+  counted: ReturnType<typeof countingBackend>,
+  store: Store,
+  filter: Parameters<Store["operations"]["list"]>[0],
+): Promise<ListingCost> {
+  counted.reset();
+  const started = performance.now();
+  const listed = (await store.operations.list(filter, NOW)).filter((op) => ACTIVE.includes(op.status)).length;
+  const ms = performance.now() - started;
+  return { ...counted.counts, ms, listed };
+}
+
+/**
+ * Runs `once` for each side in alternating rounds (drift on a shared machine then hits both
+ * alike), returning each side's median time with its last round's counts.
+ */
+export async function alternate<T extends string>(
+  sides: Record<T, () => Promise<ListingCost>>,
+  rounds: number,
+): Promise<Record<T, ListingCost>> {
+  const names = Object.keys(sides) as T[];
+  const runs = Object.fromEntries(names.map((n) => [n, [] as ListingCost[]])) as Record<T, ListingCost[]>;
+  for (let round = 0; round < WARM_UP + rounds; round++) {
+    for (const name of names) {
+      const run = await sides[name]();
+      if (round >= WARM_UP) runs[name].push(run);
+    }
+  }
+  return Object.fromEntries(
+    names.map((n) => [n, { ...runs[n].at(-1)!, ms: median(runs[n].map((r) => r.ms)) }]),
+  ) as Record<T, ListingCost>;
+}
+
+async function measure(
+  make: () => Promise<StoreBackend>,
+  o: { active: number; finished: number; rounds: number },
+): Promise<TickStoreFigures> {
+  // Two stores, one without and one with the finished history, each its own database.
+  const empty = countingBackend(await make());
+  const full = countingBackend(await make());
+  const emptyStore = createStore(empty.backend);
+  const fullStore = createStore(full.backend);
+  try {
+    await seed(emptyStore, 0, o.active, false);
+    await seed(fullStore, 0, o.active, false);
+    await seed(fullStore, 0, o.finished, true);
+    const listings = await alternate(
+      {
+        empty: () => listOnce(empty, emptyStore, { status: ACTIVE }),
+        full: () => listOnce(full, fullStore, { status: ACTIVE }),
+      },
+      o.rounds,
+    );
+    const { wholeNamespace } = await alternate(
+      { wholeNamespace: () => listOnce(full, fullStore, {}) },
+      Math.max(3, Math.ceil(o.rounds / 5)),
+    );
+    return {
+      backend: empty.backend.kind,
+      active: o.active,
+      finished: o.finished,
+      ...listings,
+      wholeNamespace,
+    };
+  } finally {
+    await emptyStore.close();
+    await fullStore.close();
+  }
+}
+
+async function startD1Worker() {
+  const worker = await unstable_startWorker({
+    config: new URL("../../wrangler.toml", import.meta.url).pathname,
+    entrypoint: new URL("./tick-store.worker.ts", import.meta.url).pathname,
+    dev: {
+      server: { hostname: "127.0.0.1", port: 0 },
+      inspector: false,
+      watch: false,
+      logLevel: "none",
+      persist: false,
+    },
+  });
+  await worker.ready;
+  const call = async (path: string) => {
+    const response = await worker.fetch(`http://bench${path}`);
+    if (!response.ok)
+      throw new Error(`tick-store worker ${path}: ${response.status} ${await response.text()}`);
+    return response.json();
+  };
+  return {
+    // In slices, so no single request runs for minutes.
+    async seed(count: number, finished: boolean) {
+      for (let from = 0; from < count; from += 5000)
+        await call(`/seed?from=${from}&to=${Math.min(count, from + 5000)}&finished=${finished}`);
+    },
+    // Timed here, around the request: workerd hides CPU time from its own clocks. The time
+    // includes one local HTTP round trip, the same for both sides.
+    async list(filter: "active" | "all"): Promise<ListingCost> {
+      const started = performance.now();
+      const counts = (await call(`/list?filter=${filter}`)) as Omit<ListingCost, "ms">;
+      return { ...counts, ms: performance.now() - started };
+    },
+    dispose: () => worker.dispose(),
+  };
+}
+
+async function d1Figures(o: { active: number; finished: number; rounds: number }): Promise<TickStoreFigures> {
+  // Two workerd instances, each with its own local D1.
+  const empty = await startD1Worker();
+  const full = await startD1Worker();
+  try {
+    await empty.seed(o.active, false);
+    await full.seed(o.active, false);
+    await full.seed(o.finished, true);
+    const listings = await alternate(
+      { empty: () => empty.list("active"), full: () => full.list("active") },
+      o.rounds,
+    );
+    const { wholeNamespace } = await alternate(
+      { wholeNamespace: () => full.list("all") },
+      Math.max(3, Math.ceil(o.rounds / 5)),
+    );
+    return {
+      backend: "d1 (workerd, local)",
+      active: o.active,
+      finished: o.finished,
+      ...listings,
+      wholeNamespace,
+    };
+  } finally {
+    await empty.dispose();
+    await full.dispose();
+  }
+}
+
+/** Figures per backend, and the sections skipped because a server they need is not installed. */
+export async function benchTickStore(o: {
+  active: number;
+  finished: number;
+  rounds: number;
+}): Promise<{ figures: TickStoreFigures[]; skipped: string[] }> {
+  // On tmpfs where there is one: the figures are about reading, not about fsync while seeding.
+  const dir = mkdtempSync(join(existsSync("/dev/shm") ? "/dev/shm" : tmpdir(), "nightshift-tick-"));
+  const skipped: string[] = [];
+  try {
+    let files = 0;
+    const figures = [
+      await measure(async () => memoryBackend(), o),
+      await measure(() => sqliteBackend(join(dir, `state-${++files}.db`)), o),
+    ];
+    if (isInstalled("redis-server")) {
+      // A server per store, so the empty one shares no memory with the full one's history.
+      const servers: Awaited<ReturnType<typeof startRedisServer>>[] = [];
+      try {
+        figures.push(
+          await measure(async () => {
+            const server = await startRedisServer();
+            servers.push(server);
+            return redisBackend({ url: server.url, prefix: "bench-tick:" });
+          }, o),
+        );
+      } finally {
+        for (const server of servers) await server.stop();
+      }
+    } else {
+      const redis = REQUIRED_SERVERS.filter((server) => server.command === "redis-server");
+      skipped.push(
+        `redis: skipped, redis-server is not installed. To measure it, install it:\n${installInstructions(redis)}`,
+      );
+    }
+    figures.push(await d1Figures(o));
+    return { figures, skipped };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
+
+/** The `npm run bench` section: one line per backend. */
+export async function reportTickStore(finished: number): Promise<void> {
+  const active = 1000;
+  console.log(
+    `\nStore part of a tick: listing the ${fmt(active)} unfinished operations (store.operations.list, status ` +
+      `pending/running/waiting), with 0 and with ${fmt(finished)} finished operations kept; reads and rows ` +
+      "counted on the backend port, D1 queries on the binding, median ms",
+  );
+  const widths = [22, 16, 10, 17, 14, 8, 18, 10];
+  const row = (cells: string[]) =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[0]!) : c.padStart(widths[i]!))).join("");
+  const counts = (c: ListingCost) =>
+    `${c.reads}/${fmt(c.rows)}${c.queries === undefined ? "" : `/${c.queries}`}`;
+  console.log(
+    row([
+      "backend",
+      "reads/rows(/D1)",
+      "ms at 0",
+      "reads/rows(/D1)",
+      `ms at ${fmt(finished)}`,
+      "ratio",
+      "whole namespace",
+      "ms",
+    ]),
+  );
+  const tick = await benchTickStore({ active, finished, rounds: 30 });
+  for (const r of tick.figures) {
+    console.log(
+      row([
+        r.backend,
+        counts(r.empty),
+        r.empty.ms.toFixed(2),
+        counts(r.full),
+        r.full.ms.toFixed(2),
+        `${(r.full.ms / r.empty.ms).toFixed(2)}x`,
+        counts(r.wholeNamespace),
+        r.wholeNamespace.ms.toFixed(2),
+      ]),
+    );
+  }
+  for (const line of tick.skipped) console.log(line);
+  console.log(
+    "goal: the same reads and rows, and within 10% (ratio 1.10x or less), at 0 and at " +
+      `${fmt(finished)}; "whole namespace" is the same listing as every tick did it before the active index`,
+  );
+}
