@@ -5,6 +5,7 @@
 import type { OutcomeEvent as EventBridgeEvent, EventPublisher } from "../shared/events/eventbridge.ts";
 import type { NoticeFetch } from "../shared/events/notices.ts";
 import type { KubernetesAccess, OutcomeEvent } from "../shared/jobs/job-kind.ts";
+import { publishOutbox } from "../shared/jobs/outbox.ts";
 import { runDueOperations } from "../shared/jobs/runtime.ts";
 import type { Logger } from "../shared/log/logger.ts";
 import type { Inventory, Target } from "../shared/providers/inventory.ts";
@@ -66,7 +67,8 @@ export interface TickReport {
     operationId?: string;
   }>;
   operations: { created: number; advanced: number };
-  events: { sent: number; failed: number };
+  /** Outcome events published from the outbox; failed: retried later; undelivered: given up on. */
+  events: { sent: number; failed: number; undelivered: number };
   errors: Array<{ target?: string; message: string }>;
 }
 
@@ -114,7 +116,7 @@ export async function runTick(input: {
     dryRun,
     decisions: [],
     operations: { created: 0, advanced: 0 },
-    events: { sent: 0, failed: 0 },
+    events: { sent: 0, failed: 0, undelivered: 0 },
     errors: [],
   };
 
@@ -188,11 +190,9 @@ export async function runTick(input: {
   }
 
   if (!dryRun) {
-    const finished: OutcomeEvent[] = [];
     const advanced = await runDueOperations({
-      emit: (event) => {
-        finished.push(event);
-      },
+      // With a bus configured, each finished operation's event is recorded in the outbox.
+      ...(deps.events ? { outbox: true } : {}),
       store: deps.store,
       jobs: JOBS,
       providers: deps.providerFor,
@@ -207,23 +207,7 @@ export async function runTick(input: {
       holder: deps.holder,
     });
     report.operations.advanced = advanced.advanced;
-    if (deps.events && finished.length > 0) {
-      // Events are a copy of the ledger for other systems: a failure is logged, never fatal.
-      try {
-        const published = await deps.events.publish(finished.map((event) => outcomeEvent(event, now)));
-        report.events = { sent: published.sent, failed: published.failed.length };
-        for (const failure of published.failed) {
-          deps.log.warn("event not delivered", {
-            operationId: failure.event.detail.operationId,
-            code: failure.errorCode,
-            message: failure.errorMessage,
-          });
-        }
-      } catch (error) {
-        report.events.failed = finished.length;
-        deps.log.error("publishing events failed", { error });
-      }
-    }
+    report.events = await publishOutboxEvents(deps, now, report);
   }
   // One line per tick for the machines that read the log (on Workers, one per cron invocation).
   deps.log.routine("tick", {
@@ -282,14 +266,43 @@ async function apply(
   if (next) await deps.store.targets.put(decision.targetId, next, stored?.version ?? null, now);
 }
 
-/** A finished operation (any job kind) as the EventBridge event other systems route on. */
-export function outcomeEvent(event: OutcomeEvent, now: Date): EventBridgeEvent {
+/**
+ * The outbox hook: publishes the outcome events that are due (this tick's and earlier failures'),
+ * shared/jobs/outbox.ts. Events are a copy of the ledger for other systems: a failure here is
+ * reported, never fatal to the tick.
+ */
+async function publishOutboxEvents(
+  deps: TickDeps,
+  now: Date,
+  report: TickReport,
+): Promise<TickReport["events"]> {
+  try {
+    const published = await publishOutbox({
+      store: deps.store,
+      publisher: deps.events,
+      toEvent: outcomeEvent,
+      now: deps.realClock?.() ?? deps.clock?.() ?? now,
+      log: deps.log,
+      holder: deps.holder,
+    });
+    return { sent: published.sent, failed: published.failed, undelivered: published.undelivered };
+  } catch (error) {
+    report.errors.push({
+      message: `outcome events: ${error instanceof Error ? error.message : String(error)}`,
+    });
+    deps.log.error("publishing outcome events failed; they stay in the outbox", { error });
+    return { sent: 0, failed: 0, undelivered: 0 };
+  }
+}
+
+/** A finished operation (any job kind) as the EventBridge event other systems route on; `time`: when it ended. */
+export function outcomeEvent(event: OutcomeEvent, time: Date): EventBridgeEvent {
   const d = event.detail;
   const conflicts = d.conflicts ?? [];
   const after = conflicts.length > 0 ? { ...d.after, conflicts } : d.after;
   return {
     detailType: event.detailType,
-    time: now,
+    time,
     detail: {
       target: d.target,
       requested: d.requested,

@@ -11,7 +11,9 @@
 //
 // Each round re-batches the entries still to send, so the retries of several batches share calls.
 // A call that failed without an answer may have been accepted: EventBridge delivers at least once
-// anyway, so consumers dedupe on `detail.operationId` + `detail.outcome`.
+// anyway, and the outbox (shared/jobs/outbox.ts) sends again on later ticks whatever is still
+// unconfirmed, so consumers dedupe on `detail.eventId`: one per outcome, the same on every attempt
+// (PutEvents gives every attempt an id of its own).
 //
 // The client is built with `maxAttempts: 1` so these retries (with the injected sleep and random)
 // are the only ones; a client passed in with SDK retries on would multiply the attempts.
@@ -55,6 +57,8 @@ export const RETRYABLE_ERROR_CODES: ReadonlySet<string> = new Set([
 export type OutcomeKind = "succeeded" | "failed" | "skipped" | "conflict";
 
 export interface OutcomeDetail {
+  /** One per outcome, the same on every attempt to publish it: what consumers dedupe on. */
+  eventId?: string;
   /** The target's id, e.g. "huawei:prod-hw:cn-north-4:<cluster id>". */
   target: string;
   /** What the schedule or rule asked for, e.g. "sleep". */

@@ -7,7 +7,7 @@ import { createLogger } from "../log/logger.ts";
 import type { Provider } from "../providers/port.ts";
 import { memoryBackend } from "../store/memory.ts";
 import { createStore, type Operation, type Store } from "../store/store.ts";
-import { type JobKind, type OutcomeEvent, type StepResult, TransientError } from "./job-kind.ts";
+import { type JobKind, type StepResult, TransientError } from "./job-kind.ts";
 import { LEASE_TTL_MS, type RunDueOptions, runDueOperations } from "./runtime.ts";
 
 const T0 = new Date("2026-03-02T20:00:00Z");
@@ -128,7 +128,6 @@ let store: Store;
 let cloud: Cloud;
 let tally: JobKind<Ctx>;
 let ping: JobKind<Ctx>;
-let emitted: OutcomeEvent[];
 let counter = 0;
 
 beforeEach(() => {
@@ -136,7 +135,6 @@ beforeEach(() => {
   cloud = { counters: new Map(), ran: [], failNext: [] };
   tally = fakeJob(cloud, "tally", 1);
   ping = fakeJob(cloud, "ping", 0);
-  emitted = [];
 });
 
 const provider = { kind: "huawei", account: "acct", region: "r1" } as unknown as Provider;
@@ -149,9 +147,6 @@ function run(now: Date, extra: Partial<RunDueOptions> = {}) {
     now,
     log: createLogger({ level: "error", write: () => {}, now: () => now }),
     holder: "worker-1",
-    emit: (e) => {
-      emitted.push(e);
-    },
     ...extra,
   });
 }
@@ -248,7 +243,7 @@ describe("back-off", () => {
   it("gives up through the kind's fail once the next retry would pass the deadline", async () => {
     const op = await create({ count: 1 });
     cloud.failNext.push(new TransientError("throttled", "429", 3600));
-    await run(at(1));
+    const report = await run(at(1));
     expect(await get(op.id, at(1))).toMatchObject({
       status: "failed",
       error: {
@@ -256,7 +251,7 @@ describe("back-off", () => {
         message: "429 (still failing after 1 attempts; giving up 1 h after the operation was created)",
       },
     });
-    expect(emitted.map((e) => e.detail.outcome)).toEqual(["failed"]);
+    expect(report.events.map((e) => e.detail.outcome)).toEqual(["failed"]);
   });
 
   it("fails at once on a permanent error, with the kind's ledger entry and event", async () => {
@@ -384,11 +379,11 @@ describe("a crash between steps", () => {
 });
 
 describe("outcome events", () => {
-  it("are collected once per operation, when it ends, in the report and through emit", async () => {
+  it("are collected once per operation, when it ends, in the report", async () => {
     const op = await create({ count: 2 });
     const reports = [await run(T0), await run(at(60)), await run(at(120)), await run(at(180))];
     expect(reports.map((r) => r.events.length)).toEqual([0, 1, 0, 0]);
-    expect(emitted).toEqual([
+    expect(reports[1]!.events).toEqual([
       {
         detailType: "nightshift.tally",
         detail: {
@@ -405,15 +400,29 @@ describe("outcome events", () => {
     ]);
   });
 
-  it("an emit that throws is logged; the operation still ends once", async () => {
+  it("with the outbox on, the write that finishes the operation carries its event, pending", async () => {
     const op = await create({ kind: "ping" });
-    const report = await run(T0, {
-      emit: () => {
-        throw new Error("bus down");
+    const report = await run(T0, { outbox: true });
+    // start → done → succeeded: two writes after the creation, the event in the last one.
+    expect(await get(op.id)).toMatchObject({
+      status: "succeeded",
+      version: 3,
+      outbox: {
+        state: "pending",
+        attempts: 0,
+        event: report.events[0],
+        time: T0.toISOString(),
+        recordedAt: T0.toISOString(),
+        nextAttemptAt: T0.toISOString(),
       },
     });
-    expect(report.events).toHaveLength(1);
-    expect((await get(op.id)).status).toBe("succeeded");
-    expect((await run(at(1))).events).toEqual([]);
+    expect((await store.operations.outboxDue({ dueBy: T0 }, T0)).map((o) => o.id)).toEqual([op.id]);
+  });
+
+  it("with the outbox off (no bus configured), nothing is recorded and the operation expires as before", async () => {
+    const op = await create({ kind: "ping" });
+    await run(T0);
+    expect((await get(op.id)).outbox).toBeUndefined();
+    expect(await store.operations.outboxDue({ dueBy: at(3600) }, T0)).toEqual([]);
   });
 });

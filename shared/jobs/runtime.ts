@@ -8,17 +8,20 @@
 // wait for the cloud), run its next step the same way, then release the lease. Every step is
 // written before the next one runs, so a crash anywhere repeats at most the step in progress. One
 // target's failure never stops the others. Transient errors are retried with an exponential
-// back-off (30 s doubling to 30 min, no jitter: each operation is its own schedule) until the
-// kind's deadline; permanent ones fail the operation through the kind's `fail`.
+// back-off (backoff.ts: 30 s doubling to 30 min) until the kind's deadline; permanent ones fail the
+// operation through the kind's `fail`. With `outbox`, an operation's final write also records its
+// outcome event in the store's outbox (outbox.ts publishes it, at least once).
 import type { Logger } from "../log/logger.ts";
 import { type Provider, ProviderError } from "../providers/port.ts";
 import {
   FINISHED,
   type Operation,
   type OperationChanges,
+  type OutboxEntry,
   type Store,
   StoreConflictError,
 } from "../store/store.ts";
+import { backoffSeconds } from "./backoff.ts";
 import {
   type JobKind,
   type KubernetesAccess,
@@ -26,20 +29,16 @@ import {
   type StepResult,
   TransientError,
 } from "./job-kind.ts";
+import { outboxEntryFor } from "./outbox.ts";
 import { createSharedReads, type SharedReads } from "./shared-reads.ts";
 
+export { BACKOFF_BASE_SECONDS, BACKOFF_MAX_SECONDS, backoffSeconds } from "./backoff.ts";
+
 export const LEASE_TTL_MS = 2 * 60 * 1000;
-export const BACKOFF_BASE_SECONDS = 30;
-export const BACKOFF_MAX_SECONDS = 30 * 60;
 const ACTIVE = ["pending", "running", "waiting"] as const;
 const DEFAULT_CONCURRENCY = 16;
 /** Steps one operation may run back to back in one call (a sleep has about 6 that need no wait). */
 export const DEFAULT_STEPS_PER_OPERATION = 12;
-
-/** The wait before retry number `failures` (1-based): 30 s, 60 s, 120 s, ... at most 30 min. */
-export function backoffSeconds(failures: number): number {
-  return Math.min(BACKOFF_BASE_SECONDS * 2 ** Math.max(0, failures - 1), BACKOFF_MAX_SECONDS);
-}
 
 export interface RunDueOptions<Event extends OutcomeEvent = OutcomeEvent> {
   store: Store;
@@ -69,8 +68,11 @@ export interface RunDueOptions<Event extends OutcomeEvent = OutcomeEvent> {
   concurrency?: number;
   /** Steps one operation may run back to back while it needs no wait. Default 12; 1 = one step per run. */
   stepsPerOperation?: number;
-  /** Receives each finished operation's outcome event (EventBridge, webhooks). Failures are logged only. */
-  emit?: (event: Event) => Promise<void> | void;
+  /**
+   * Record each finished operation's outcome event in the store's outbox, in the write that finishes
+   * it (outbox.ts publishes it from there). Off (no bus configured): the event is only reported.
+   */
+  outbox?: boolean;
 }
 
 export interface AdvancedOperation {
@@ -244,7 +246,11 @@ async function runOne<Event extends OutcomeEvent>(
     for (let steps = 1; ; steps++) {
       const now = clock();
       const { result, failed } = await step(job, op, provider, options, now);
-      const written = await store.operations.update(op.id, op.version, changes(op, result, failed), { now });
+      const outbox =
+        options.outbox && result.event ? await outboxEntryFor(result.event, now, realClock()) : undefined;
+      const written = await store.operations.update(op.id, op.version, changes(op, result, failed, outbox), {
+        now,
+      });
       if (!written.ok) {
         log.warn(`${job.name} step lost a race: another worker advanced the operation; its result stands`);
         report.skipped.push({ operationId: op.id, target: op.target, reason: "lost-race" });
@@ -303,13 +309,6 @@ async function record<Event extends OutcomeEvent>(
       ...(d.error ? { error: d.error.message } : {}),
     });
     report.events.push(result.event);
-    try {
-      await options.emit?.(result.event);
-    } catch (error) {
-      log.error(`${job.name} outcome event could not be sent`, {
-        error: error instanceof Error ? error.message : String(error),
-      });
-    }
   }
 }
 
@@ -426,7 +425,12 @@ function retryOrFail<Event extends OutcomeEvent>(
 const hours = (ms: number) =>
   ms % 3_600_000 === 0 ? `${ms / 3_600_000} h` : `${Math.round(ms / 60_000)} min`;
 
-function changes(op: Operation, result: StepResult<OutcomeEvent>, failed: boolean): OperationChanges {
+function changes(
+  op: Operation,
+  result: StepResult<OutcomeEvent>,
+  failed: boolean,
+  outbox: OutboxEntry | undefined,
+): OperationChanges {
   const clear: Array<"nextAttemptAt" | "error"> = [];
   if (!result.nextAttemptAt) clear.push("nextAttemptAt");
   if (!result.error) clear.push("error");
@@ -437,6 +441,7 @@ function changes(op: Operation, result: StepResult<OutcomeEvent>, failed: boolea
     attempts: failed ? op.attempts + 1 : op.attempts,
     ...(result.nextAttemptAt ? { nextAttemptAt: result.nextAttemptAt.toISOString() } : {}),
     ...(result.error ? { error: result.error } : {}),
+    ...(outbox ? { outbox } : {}),
     clear,
   };
 }

@@ -276,6 +276,38 @@ export const ACTIVE: readonly OperationStatus[] = ["pending", "running", "waitin
  */
 export const ACTIVE_INDEX = "active";
 
+/**
+ * Every finished operation whose outcome event still waits to be published is in this index of the
+ * operations namespace, scored by when it is due (epoch ms, real time), so the publisher reads only
+ * what is due, never the history (shared/jobs/outbox.ts).
+ */
+export const OUTBOX_INDEX = "outbox";
+
+/**
+ * A finished operation's outcome event in the outbox, written with the operation's final write (so
+ * there is no moment when the operation is finished and its event not recorded) and updated by the
+ * publisher: pending until published, or until it is given up on ("undelivered").
+ */
+export interface OutboxEntry {
+  /** The same on every attempt (derived from the operation id and the event's type): duplicates share it. */
+  eventId: string;
+  /** The outcome event as the job reported it: `{ detailType, detail }`, JSON. */
+  event: { detailType: string; detail: Record<string, unknown> };
+  /** When the outcome happened (the event's time). */
+  time: string;
+  state: "pending" | "published" | "undelivered";
+  /** When it was recorded (real time): the publisher gives up a while after it. */
+  recordedAt: string;
+  /** Publishing attempts so far. */
+  attempts: number;
+  /** While pending: when it is due (first: when recorded; after a failure: with back-off). */
+  nextAttemptAt?: string;
+  /** The last failure (why it is retried, or why it was given up on). */
+  lastError?: { code: string; message: string };
+  /** When it was published or given up on. */
+  settledAt?: string;
+}
+
 export interface Operation {
   id: string;
   target: string;
@@ -289,6 +321,8 @@ export interface Operation {
   attempts: number;
   nextAttemptAt?: string;
   error?: { kind: string; message: string };
+  /** The outcome event and its publishing, once finished (when events are configured). */
+  outbox?: OutboxEntry;
   createdAt: string;
   updatedAt: string;
   version: number;
@@ -298,7 +332,7 @@ export type NewOperation = Omit<Operation, "status" | "attempts" | "createdAt" |
   Partial<Pick<Operation, "status" | "attempts">>;
 
 export type OperationChanges = Partial<
-  Pick<Operation, "status" | "step" | "data" | "attempts" | "nextAttemptAt" | "error">
+  Pick<Operation, "status" | "step" | "data" | "attempts" | "nextAttemptAt" | "error" | "outbox">
 > & {
   /** Set to clear an optional field. */
   clear?: Array<"nextAttemptAt" | "error">;
@@ -326,6 +360,13 @@ export interface Operations {
     filter: { status?: readonly OperationStatus[]; target?: string; dueBy?: Date; limit?: number },
     now: Date,
   ): Promise<Operation[]>;
+  /** Finished operations whose outcome event is pending and due by `dueBy`, earliest due first. */
+  outboxDue(query: { dueBy: Date; limit?: number }, now: Date): Promise<Operation[]>;
+  /**
+   * Writes a new outbox entry with compare-and-set on the version the caller listed (no re-read: the
+   * publisher has just listed it); the operation's new state, or undefined when someone else wrote.
+   */
+  updateOutbox(op: Operation, outbox: OutboxEntry, now: Date): Promise<Operation | undefined>;
 }
 
 /** Finished operations are kept this long by default, then swept (the ledger keeps the history). */
@@ -337,16 +378,20 @@ function operations(backend: StoreBackend): Operations {
     ...parse<Omit<Operation, "version">>(record),
     version: record.version,
   });
-  // The one rule: finished operations expire and leave the index; unfinished ones never expire
-  // and stay in it, at their creation time.
-  const record = (op: Omit<Operation, "version">, now: Date, ttlMs?: number): RecordInput =>
-    FINISHED.includes(op.status)
-      ? { value: JSON.stringify(op), expiresAt: now.getTime() + (ttlMs ?? FINISHED_OPERATION_TTL_MS) }
-      : {
-          value: JSON.stringify(op),
-          expiresAt: null,
-          index: { name: ACTIVE_INDEX, score: Date.parse(op.createdAt) },
-        };
+  // The one rule: unfinished operations never expire and stay in the "active" index, at their
+  // creation time; finished ones whose outcome event is still pending never expire either (the
+  // sweep must not lose an event before it is published or given up on) and sit in the "outbox"
+  // index at their due time; every other finished operation expires and is in no index.
+  const record = (op: Omit<Operation, "version">, now: Date, ttlMs?: number): RecordInput => {
+    const value = JSON.stringify(op);
+    if (!FINISHED.includes(op.status))
+      return { value, expiresAt: null, index: { name: ACTIVE_INDEX, score: Date.parse(op.createdAt) } };
+    if (op.outbox?.state === "pending") {
+      const due = Date.parse(op.outbox.nextAttemptAt ?? op.outbox.recordedAt);
+      return { value, expiresAt: null, index: { name: OUTBOX_INDEX, score: Number.isNaN(due) ? 0 : due } };
+    }
+    return { value, expiresAt: now.getTime() + (ttlMs ?? FINISHED_OPERATION_TTL_MS) };
+  };
 
   return {
     async create(input, { now, ttlMs }) {
@@ -396,6 +441,16 @@ function operations(backend: StoreBackend): Operations {
         a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.id < b.id ? -1 : 1,
       );
       return filter.limit === undefined ? matching : matching.slice(0, filter.limit);
+    },
+    async outboxDue({ dueBy, limit }, now) {
+      const query = limit === undefined ? { upTo: dueBy.getTime() } : { upTo: dueBy.getTime(), limit };
+      return (await backend.listIndex(ns, OUTBOX_INDEX, query, now)).map(read);
+    },
+    async updateOutbox(op, outbox, now) {
+      const { version, ...rest } = op;
+      const next: Omit<Operation, "version"> = { ...rest, outbox };
+      const put = await backend.put(ns, op.id, record(next, now), { expectedVersion: version }, now);
+      return put.ok ? { ...next, version: put.version } : undefined;
     },
   };
 }

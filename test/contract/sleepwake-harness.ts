@@ -125,8 +125,8 @@ export async function startNightHarness(options: {
       );
       return operation;
     },
-    tick: (extra = {}) =>
-      runDueOperations({
+    async tick(extra = {}) {
+      const report = await runDueOperations({
         store,
         jobs: [sleepWakeJob],
         providers: (account) => providers.get(account),
@@ -134,11 +134,11 @@ export async function startNightHarness(options: {
         now: simNow,
         log,
         holder: "test-worker",
-        emit: (event) => {
-          events.push(event);
-        },
         ...extra,
-      }),
+      });
+      events.push(...report.events);
+      return report;
+    },
     async runUntilFinished(id, maxTicks = 400) {
       for (let i = 0; i < maxTicks; i++) {
         await harness.tick();
