@@ -314,6 +314,89 @@ export function storeContract(
         }
       });
 
+      it("keeps a finished operation whose event is pending in the outbox index, unexpired, until it is settled", async () => {
+        const pending = {
+          eventId: "e1",
+          event: { detailType: "nightshift.sleep", detail: { operationId: base.id } },
+          time: at(1).toISOString(),
+          state: "pending" as const,
+          recordedAt: at(1).toISOString(),
+          attempts: 0,
+          nextAttemptAt: at(30).toISOString(),
+        };
+        const { operation } = await store.operations.create(base, { now: T0 });
+        const finished = await store.operations.update(
+          operation.id,
+          operation.version,
+          { status: "succeeded", outbox: pending },
+          { now: at(1) },
+        );
+        if (!finished.ok) throw new Error("expected the update to win");
+        await store.operations.create({ ...base, id: "no-event", status: "succeeded" }, { now: T0 });
+        const due = async (by: Date, now = at(2)) =>
+          (await store.operations.outboxDue({ dueBy: by }, now)).map((o) => o.id);
+        expect(await due(at(29))).toEqual([]);
+        expect(await due(at(30))).toEqual([base.id]);
+        // Never swept while pending, however long no publisher runs.
+        const later = new Date(T0.getTime() + 365 * DAY);
+        await store.sweep(later);
+        expect(await due(later, later)).toEqual([base.id]);
+
+        expect(
+          await store.operations.updateOutbox(operation, { ...pending, attempts: 9 }, at(40)),
+        ).toBeUndefined();
+        const published = await store.operations.updateOutbox(
+          finished.operation,
+          { ...pending, state: "published", attempts: 1, settledAt: at(40).toISOString() },
+          at(40),
+        );
+        expect(published).toMatchObject({
+          version: finished.operation.version + 1,
+          outbox: { state: "published" },
+        });
+        expect(await due(later, at(41))).toEqual([]);
+        expect((await store.operations.get(base.id, at(41)))?.outbox?.state).toBe("published");
+        expect(await store.operations.get(base.id, new Date(at(40).getTime() + 30 * DAY))).toBeUndefined();
+      });
+
+      it("reads only the due outbox entries however many finished operations are kept", async () => {
+        const counted = countingBackend(await make());
+        const measured = createStore(counted.backend);
+        const withEvent = async (id: string, state: "pending" | "published", dueAt: Date) => {
+          const { operation } = await measured.operations.create({ ...base, id, target: id }, { now: T0 });
+          const outbox = {
+            eventId: id,
+            event: { detailType: "nightshift.sleep", detail: {} },
+            time: T0.toISOString(),
+            state,
+            recordedAt: T0.toISOString(),
+            attempts: 0,
+            nextAttemptAt: dueAt.toISOString(),
+          };
+          await measured.operations.update(
+            id,
+            operation.version,
+            { status: "succeeded", outbox },
+            { now: T0 },
+          );
+        };
+        try {
+          for (let i = 0; i < 3; i++) await withEvent(`due-${i}`, "pending", at(i));
+          const cost = async () => {
+            counted.reset();
+            const ids = (await measured.operations.outboxDue({ dueBy: at(10) }, at(10))).map((o) => o.id);
+            return { ids, ...counted.counts };
+          };
+          const before = await cost();
+          expect(before).toEqual({ ids: ["due-0", "due-1", "due-2"], reads: 1, rows: 3, writes: 0 });
+          for (let i = 0; i < 100; i++) await withEvent(`published-${i}`, "published", at(1));
+          for (let i = 0; i < 20; i++) await withEvent(`later-${i}`, "pending", at(60));
+          expect(await cost()).toEqual(before);
+        } finally {
+          await measured.close();
+        }
+      });
+
       it("forgets finished operations after their time to live, never unfinished ones", async () => {
         const { operation } = await store.operations.create(base, { now: T0 });
         await store.operations.update(
