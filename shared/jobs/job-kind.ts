@@ -36,7 +36,8 @@
 // at a time per target across ALL kinds, a lease per target with a fencing token, re-read and
 // compare-and-set per step (a crash repeats at most the step in progress, so a step's cloud call
 // must be safe to repeat once: read before you change), chaining, the step budget, back-off, the
-// ledger, the report and the outcome events (each collected once, when the operation ends).
+// ledger, the report and the outcome events (each collected once, when the operation ends, and
+// recorded in the same write for the outbox to publish: outbox.ts).
 import type { KubernetesClient } from "../providers/kubernetes.node.ts";
 import type { Kubeconfig, Provider } from "../providers/port.ts";
 import type { LedgerEntryInput } from "../store/backend.ts";
@@ -65,7 +66,7 @@ export interface StepEnv {
 
 export type Outcome = "succeeded" | "skipped" | "failed";
 
-/** What every finished operation reports: EventBridge's detail (functions/tick.ts publishes it). */
+/** What every finished operation reports: EventBridge's detail (published from the outbox, outbox.ts). */
 export interface OutcomeDetail {
   /** The operation's kind, e.g. "sleep", "resize", "renew". */
   kind: string;
