@@ -1,7 +1,12 @@
 import { describe, expect, it } from "vitest";
+import type { OutcomeEvent as EventBridgeEvent, EventPublisher } from "../shared/events/eventbridge.ts";
+import { outboxEntryFor } from "../shared/jobs/outbox.ts";
+import { createLogger } from "../shared/log/logger.ts";
 import type { Target } from "../shared/providers/inventory.ts";
+import { memoryBackend } from "../shared/store/memory.ts";
+import { createStore } from "../shared/store/store.ts";
 import type { SleepWakeEvent } from "./sleepwake/steps.ts";
-import { observedState, outcomeEvent } from "./tick.ts";
+import { observedState, outcomeEvent, runTick } from "./tick.ts";
 
 const finished = (overrides: Partial<SleepWakeEvent["detail"]> = {}): SleepWakeEvent => ({
   detailType: "nightshift.wake",
@@ -92,5 +97,59 @@ describe("observedState (for enforce)", () => {
   it("otherwise reads the pools: all at zero is asleep", () => {
     expect(observedState(cluster({ nodePools: [pool(0), pool(0)] }), false)).toBe("asleep");
     expect(observedState(cluster({ nodePools: [pool(0), pool(2)] }), true)).toBe("awake");
+  });
+});
+
+describe("runTick's outbox hook", () => {
+  const now = new Date("2026-11-24T00:05:00Z");
+
+  async function tickWith(events: EventPublisher | undefined) {
+    const store = createStore(memoryBackend());
+    // An operation a previous tick finished before it could publish (it crashed).
+    const { operation } = await store.operations.create(
+      { id: "op-1", target: "hw/c1", kind: "wake", step: "done", data: {}, status: "succeeded" },
+      { now },
+    );
+    const outbox = await outboxEntryFor(finished(), now, now);
+    await store.operations.updateOutbox(operation, outbox, now);
+    const sent: EventBridgeEvent[] = [];
+    const publisher: EventPublisher | undefined = events && {
+      async publish(batch) {
+        sent.push(...batch);
+        return events.publish(batch);
+      },
+    };
+    const report = await runTick({
+      now,
+      trigger: "cli",
+      deps: {
+        store,
+        log: createLogger({ level: "error", write: () => {} }),
+        schedules: [],
+        calendars: new Map(),
+        inventory: async () => ({ targets: [], errors: [] }),
+        providerFor: () => undefined,
+        holder: "test",
+        ...(publisher ? { events: publisher } : {}),
+      },
+    });
+    return { report, sent, entry: (await store.operations.get("op-1", now))?.outbox };
+  }
+
+  it("publishes what is due in the outbox, with its event id, and reports it", async () => {
+    const { report, sent, entry } = await tickWith({
+      publish: async (batch) => ({ sent: batch.length, failed: [] }),
+    });
+    expect(report.events).toEqual({ sent: 1, failed: 0, undelivered: 0 });
+    expect(sent.map((e) => e.detail)).toEqual([
+      { eventId: entry!.eventId, ...outcomeEvent(finished(), now).detail },
+    ]);
+    expect(entry?.state).toBe("published");
+  });
+
+  it("with no bus configured, gives up what is left in the outbox", async () => {
+    const { report, entry } = await tickWith(undefined);
+    expect(report.events).toEqual({ sent: 0, failed: 0, undelivered: 1 });
+    expect(entry).toMatchObject({ state: "undelivered", lastError: { code: "NoEventBus" } });
   });
 });
