@@ -30,6 +30,8 @@ const CLI = fileURLToPath(new URL("../../functions/cli.node.ts", import.meta.url
 /** Simulated seconds per real second. The kill has a window of >= 90 simulated s (node deletion) = 4.5 real s. */
 const SPEED = 20;
 const REPLICAS = 3;
+/** Simulated seconds (see above): 3 real s, three ticks of the 1 s ticker. */
+const PLANNER_LEASE_SECONDS = 60;
 /** Simulated time from writing the schedule to the sleep: the services must start and tick once before. */
 const SLEEP_LEAD_MS = 4 * 60_000;
 /** Simulated time from the sleep to the wake: room for the sleep, the kill and the takeover. */
@@ -306,7 +308,7 @@ describe("several replicas on one Redis (real processes)", () => {
       ...storeEnv,
       NIGHTSHIFT_SCHEDULES_DIR: schedules,
       NIGHTSHIFT_TICK_SECONDS: "1",
-      NIGHTSHIFT_PLANNER_LEASE_SECONDS: "60",
+      NIGHTSHIFT_PLANNER_LEASE_SECONDS: String(PLANNER_LEASE_SECONDS),
       NIGHTSHIFT_ADMIN_TOKEN: TOKEN,
       PORT: "0",
       NIGHTSHIFT_E2E_CLOCK: `${anchorSim},${anchorReal},${SPEED}`,
@@ -334,9 +336,12 @@ describe("several replicas on one Redis (real processes)", () => {
       await replica.waitForLine(isRecord("nightshift started"), `replica ${i} to start`, deadline);
     }
     // The engine records a baseline on first sight: the planner's first tick must come before the sleep.
-    const firstPlans = replicas.findIndex((r) => r.lines.some(isRecord("this replica plans now")));
-    expect(firstPlans, "one replica took the planner lease").toBeGreaterThanOrEqual(0);
-    const planner = replicas[firstPlans]!;
+    const planner = await pollUntil(
+      async () => replicas.find((r) => r.lines.some(isRecord("this replica plans now"))),
+      "one replica to take the planner lease",
+      deadline,
+      () => "no replica logged it",
+    );
     const firstPlannedTick = parseJson(
       await planner.waitForLine(isRecord("tick", { planned: true }), "the planner's first tick", deadline),
     );
@@ -403,6 +408,12 @@ describe("several replicas on one Redis (real processes)", () => {
         records.some((r) => r.msg === "this replica plans now"),
       );
       expect(takeovers, "exactly one survivor became the planner").toHaveLength(1);
+      const takeover = takeovers[0]!.find((r) => r.msg === "this replica plans now")!;
+      const takeoverSimSeconds = (Date.parse(String(takeover.time)) - killedAtSim) / 1000;
+      // The lease runs out at most PLANNER_LEASE_SECONDS after the kill; the next tick takes it.
+      expect(takeoverSimSeconds, "simulated seconds from the kill to the new planner").toBeLessThanOrEqual(
+        PLANNER_LEASE_SECONDS + 3 * SPEED,
+      );
 
       // The operations: per cluster exactly one sleep and one wake, both succeeded, no retries.
       expect(operations.map((op) => `${op.target} ${op.kind} ${op.status}`).sort()).toEqual(
@@ -527,6 +538,7 @@ describe("several replicas on one Redis (real processes)", () => {
           clusterListRequestsPerAccount: clusterLists,
           simulatedMinutes: Math.round(elapsedSim / 60_000),
           killedAtSimulatedMinute: Math.round((killedAtSim - anchorSim) / 60_000),
+          takeoverSimulatedSecondsAfterKill: Math.round(takeoverSimSeconds),
           stepsByReplica: { survivors: stepsBy.slice(0, -1), killed: stepsBy.at(-1) },
           realSeconds,
         }),
