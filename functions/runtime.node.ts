@@ -10,7 +10,7 @@ import { createEventBridgePublisher, eventBridgeClient } from "../shared/events/
 import { createHttpClient } from "../shared/http/client.ts";
 import { createNodeTransport, loadExtraCa } from "../shared/http/transport.node.ts";
 import type { Logger } from "../shared/log/logger.ts";
-import { cachedInventory, listInventory } from "../shared/providers/inventory.ts";
+import { cachedInventory, listInventory, sharedListing } from "../shared/providers/inventory.ts";
 import type { Provider } from "../shared/providers/port.ts";
 import { createProvider } from "../shared/providers/registry.ts";
 import { sandboxAccounts } from "../shared/sandbox/accounts.ts";
@@ -24,7 +24,7 @@ import { chooseDemoNight } from "./demo-start.ts";
 import { createKubernetesAccess } from "./sleepwake/kubernetes-access.node.ts";
 import type { TickDeps } from "./tick.ts";
 
-/** How long a listing of the fleet is reused (cloud time). */
+/** How long a listing of the fleet is reused (cloud time), by this replica and the others. */
 const INVENTORY_MAX_AGE_MS = 5 * 60 * 1000;
 
 export class ScheduleLoadError extends Error {
@@ -151,7 +151,13 @@ export async function createNodeRuntime(
       ]),
     );
     const providers = [...byAccount.values()];
-    const inventory = cachedInventory(() => listInventory(providers), {
+    // Several replicas on one store list the fleet once between them (the copy in the store).
+    const listing = sharedListing(() => listInventory(providers), {
+      shared: store.shared,
+      maxAgeMs: INVENTORY_MAX_AGE_MS,
+      now: cloudNow,
+    });
+    const inventory = cachedInventory(listing, {
       maxAgeMs: INVENTORY_MAX_AGE_MS,
       now: cloudNow,
       refreshInBackground: true,

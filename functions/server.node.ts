@@ -4,6 +4,7 @@
 import type { AddressInfo } from "node:net";
 import type { Hono } from "hono";
 import { type Config, ConfigError } from "../shared/config/config.ts";
+import { createPlannerLease, plannerLeaseTtlMs } from "../shared/jobs/planner-lease.ts";
 import type { Logger } from "../shared/log/logger.ts";
 import { describeStore } from "../shared/store/open.node.ts";
 import { createApp } from "./app.ts";
@@ -98,17 +99,51 @@ export async function startServer(
   const address = server.address() as AddressInfo;
   const url = `http://${address.family === "IPv6" ? `[${address.address}]` : address.address}:${address.port}`;
 
+  const tickSeconds =
+    options.tickSeconds ??
+    (runtime.sandbox && !config.tickSecondsSet
+      ? embeddedTickSeconds(config.sandboxSpeed)
+      : config.tickSeconds);
+  // Several replicas on one store: the one holding the planner lease plans, all advance due
+  // operations. It is claimed (taken or renewed) on every timer firing, even while a slow tick
+  // runs, so only a planner that stopped firing loses it.
+  const plannerLeaseMs = config.plannerLeaseSeconds
+    ? config.plannerLeaseSeconds * 1000
+    : plannerLeaseTtlMs(tickSeconds);
+  const planner = createPlannerLease({
+    store: runtime.store,
+    holder: runtime.tickDeps.holder,
+    ttlMs: plannerLeaseMs,
+    now: runtime.realNow,
+  });
+  const claimPlanner = () =>
+    planner.claim().then(
+      (claim) => {
+        if (claim.changed && claim.plans)
+          log.info("this replica plans now", { holder: runtime.tickDeps.holder });
+        if (claim.changed && !claim.plans) log.info("another replica plans now", { holder: claim.holder });
+        return claim.plans;
+      },
+      (error: unknown) => {
+        log.error("planner lease: the store did not answer; this tick only advances operations", { error });
+        return false;
+      },
+    );
+
   // Ticks never overlap, nor pile up: while one runs, the timer's next firings are skipped (a
   // slow tick's leftovers are simply due at the next one).
   let currentTick: Promise<unknown> = Promise.resolve();
   let ticking = false;
   let stopping = false;
   const tick = () => {
-    if (stopping || ticking) return;
+    if (stopping) return;
+    const plans = claimPlanner();
+    if (ticking) return;
     ticking = true;
     currentTick = (async () => {
+      const plan = await plans;
       const now = runtime.cloudNow();
-      await runTick({ now, trigger: "ticker", deps: runtime.tickDeps });
+      await runTick({ now, trigger: "ticker", deps: runtime.tickDeps, plan });
       // Store expiries are kept in real time (the cloud clock may run ahead, never behind).
       await runtime.store.sweep(runtime.realNow());
     })()
@@ -118,16 +153,12 @@ export async function startServer(
       });
   };
   tick();
-  const tickSeconds =
-    options.tickSeconds ??
-    (runtime.sandbox && !config.tickSecondsSet
-      ? embeddedTickSeconds(config.sandboxSpeed)
-      : config.tickSeconds);
   const timer = setInterval(tick, tickSeconds * 1000);
 
   log.info("nightshift started", {
     url,
     tickSeconds,
+    plannerLeaseSeconds: plannerLeaseMs / 1000,
     accounts: runtime.accounts.length,
     schedules: runtime.schedules.map((s) => s.name),
     store: describeStore(config.store),
@@ -151,6 +182,10 @@ export async function startServer(
         forced,
       ]);
       if (outcome === "timeout" && "closeAllConnections" in server) server.closeAllConnections();
+      // Handed over at once: another replica plans at its next tick instead of after the TTL.
+      await planner
+        .release()
+        .catch((error: unknown) => log.warn("planner lease release failed; it expires by itself", { error }));
       await runtime.close();
       log.info("nightshift stopped", { outcome });
     },

@@ -6,7 +6,7 @@ import type { Target } from "../shared/providers/inventory.ts";
 import { memoryBackend } from "../shared/store/memory.ts";
 import { createStore } from "../shared/store/store.ts";
 import type { SleepWakeEvent } from "./sleepwake/steps.ts";
-import { observedState, outcomeEvent, runTick } from "./tick.ts";
+import { observedState, outcomeEvent, runTick, type TickDeps } from "./tick.ts";
 
 const finished = (overrides: Partial<SleepWakeEvent["detail"]> = {}): SleepWakeEvent => ({
   detailType: "nightshift.wake",
@@ -151,5 +151,48 @@ describe("runTick's outbox hook", () => {
     const { report, entry } = await tickWith(undefined);
     expect(report.events).toEqual({ sent: 0, failed: 0, undelivered: 1 });
     expect(entry).toMatchObject({ state: "undelivered", lastError: { code: "NoEventBus" } });
+  });
+});
+
+describe("runTick on a replica that does not plan", () => {
+  const now = new Date("2026-11-23T12:00:00Z");
+  async function tickWith(plan: boolean | undefined) {
+    const store = createStore(memoryBackend());
+    // Due work left by the planner: an operation for an account this replica does not know.
+    await store.operations.create(
+      { id: "op-1", target: "gone/c1", kind: "sleep", step: "start", data: { account: "gone" } },
+      { now },
+    );
+    let listings = 0;
+    const lines: Array<Record<string, unknown>> = [];
+    const deps: TickDeps = {
+      store,
+      log: createLogger({ level: "debug", write: (line) => lines.push(JSON.parse(line)) }),
+      schedules: [],
+      calendars: new Map(),
+      inventory: async () => {
+        listings++;
+        return { targets: [], errors: [] };
+      },
+      providerFor: () => undefined,
+      holder: "test",
+    };
+    const report = await runTick({ now, trigger: "ticker", deps, ...(plan === undefined ? {} : { plan }) });
+    return { report, listings, tick: lines.find((l) => l.msg === "tick") };
+  }
+
+  it("advances the due operations without listing the fleet or deciding", async () => {
+    const { report, listings, tick } = await tickWith(false);
+    expect(listings).toBe(0);
+    expect(report.decisions).toEqual([]);
+    expect(report.operations.advanced).toBe(1);
+    expect(tick).toMatchObject({ planned: false, advanced: 1 });
+  });
+
+  it("plans by default (the planner, a single process, the Worker)", async () => {
+    const { report, listings, tick } = await tickWith(undefined);
+    expect(listings).toBe(1);
+    expect(report.operations.advanced).toBe(1);
+    expect(tick).toMatchObject({ planned: true });
   });
 });

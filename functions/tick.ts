@@ -107,6 +107,8 @@ export async function runTick(input: {
   trigger: TickTrigger;
   deps: TickDeps;
   dryRun?: boolean;
+  /** Whether this tick plans (default); false: it only advances due operations (not the planner). */
+  plan?: boolean;
 }): Promise<TickReport> {
   const { now, deps } = input;
   const dryRun = input.dryRun ?? false;
@@ -120,6 +122,26 @@ export async function runTick(input: {
     errors: [],
   };
 
+  // With several replicas only the one holding the planner lease plans (shared/jobs/planner-lease.ts);
+  // every replica advances the due operations.
+  if (input.plan ?? true) await planOperations(now, deps, dryRun, report);
+  if (!dryRun) await advanceDueOperations(now, deps, report);
+  // One line per tick for the machines that read the log (on Workers, one per cron invocation).
+  deps.log.routine("tick", {
+    at: report.at,
+    trigger: report.trigger,
+    dryRun,
+    planned: input.plan ?? true,
+    acted: report.decisions.filter((d) => d.kind === "act").length,
+    deferred: report.decisions.filter((d) => d.kind === "defer").length,
+    advanced: report.operations.advanced,
+    errors: report.errors.length,
+  });
+  return report;
+}
+
+/** The deciding part of a tick: list the fleet, decide, create operations, send due notices. */
+async function planOperations(now: Date, deps: TickDeps, dryRun: boolean, report: TickReport): Promise<void> {
   const inventory = await deps.inventory();
   for (const error of inventory.errors) {
     report.errors.push({
@@ -188,38 +210,28 @@ export async function runTick(input: {
       });
     }
   }
+}
 
-  if (!dryRun) {
-    const advanced = await runDueOperations({
-      // With a bus configured, each finished operation's event is recorded in the outbox.
-      ...(deps.events ? { outbox: true } : {}),
-      store: deps.store,
-      jobs: JOBS,
-      providers: deps.providerFor,
-      ...(deps.kube ? { kube: deps.kube } : {}),
-      now,
-      log: deps.log,
-      ...(deps.operationLimit !== undefined ? { limit: deps.operationLimit } : {}),
-      ...(deps.stepLimit !== undefined ? { stepLimit: deps.stepLimit } : {}),
-      ...(deps.operationConcurrency ? { concurrency: deps.operationConcurrency } : {}),
-      ...(deps.clock ? { clock: deps.clock } : {}),
-      ...(deps.realClock ? { realClock: deps.realClock } : {}),
-      holder: deps.holder,
-    });
-    report.operations.advanced = advanced.advanced;
-    report.events = await publishOutboxEvents(deps, now, report);
-  }
-  // One line per tick for the machines that read the log (on Workers, one per cron invocation).
-  deps.log.routine("tick", {
-    at: report.at,
-    trigger: report.trigger,
-    dryRun,
-    acted: report.decisions.filter((d) => d.kind === "act").length,
-    deferred: report.decisions.filter((d) => d.kind === "defer").length,
-    advanced: report.operations.advanced,
-    errors: report.errors.length,
+/** The advancing part of a tick: run the due steps of every job kind, publish the outcomes. */
+async function advanceDueOperations(now: Date, deps: TickDeps, report: TickReport): Promise<void> {
+  const advanced = await runDueOperations({
+    // With a bus configured, each finished operation's event is recorded in the outbox.
+    ...(deps.events ? { outbox: true } : {}),
+    store: deps.store,
+    jobs: JOBS,
+    providers: deps.providerFor,
+    ...(deps.kube ? { kube: deps.kube } : {}),
+    now,
+    log: deps.log,
+    ...(deps.operationLimit !== undefined ? { limit: deps.operationLimit } : {}),
+    ...(deps.stepLimit !== undefined ? { stepLimit: deps.stepLimit } : {}),
+    ...(deps.operationConcurrency ? { concurrency: deps.operationConcurrency } : {}),
+    ...(deps.clock ? { clock: deps.clock } : {}),
+    ...(deps.realClock ? { realClock: deps.realClock } : {}),
+    holder: deps.holder,
   });
-  return report;
+  report.operations.advanced = advanced.advanced;
+  report.events = await publishOutboxEvents(deps, now, report);
 }
 
 async function apply(

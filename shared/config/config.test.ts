@@ -49,6 +49,22 @@ describe("loadConfig", () => {
     });
   });
 
+  it("takes a planner lease longer than a tick, and says why a shorter one is refused", () => {
+    expect(loadConfig({}).plannerLeaseSeconds).toBeUndefined();
+    expect(
+      loadConfig({ NIGHTSHIFT_TICK_SECONDS: "5", NIGHTSHIFT_PLANNER_LEASE_SECONDS: "12" })
+        .plannerLeaseSeconds,
+    ).toBe(12);
+    expect(issuesOf({ NIGHTSHIFT_PLANNER_LEASE_SECONDS: "15" })).toEqual([
+      {
+        variable: "NIGHTSHIFT_PLANNER_LEASE_SECONDS",
+        message:
+          "must be longer than NIGHTSHIFT_TICK_SECONDS (15): the planner renews it once a tick; leave it unset for two ticks (30)",
+      },
+    ]);
+    expect(issuesOf({ NIGHTSHIFT_PLANNER_LEASE_SECONDS: "soon" })[0]?.message).toMatch(/whole number/);
+  });
+
   it("checks a Redis URL's host and database, and a SQLite path that names a directory", () => {
     const issue = (store: string) => {
       try {

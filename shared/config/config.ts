@@ -61,6 +61,8 @@ export interface Config {
   tickSeconds: number;
   /** Whether NIGHTSHIFT_TICK_SECONDS was set (the embedded sandbox ticks faster by default). */
   tickSecondsSet: boolean;
+  /** NIGHTSHIFT_PLANNER_LEASE_SECONDS when set (default: two ticks, shared/jobs/planner-lease.ts). */
+  plannerLeaseSeconds?: number;
   adminToken?: string;
   /** Pre-action notices: the Standard Webhooks secrets, the link secret, the public address. */
   notices: { secrets: string[]; linkSecret?: string; publicUrl?: string };
@@ -148,6 +150,7 @@ const settingsSchema = z.object({
   HOST: z.string().min(1, "must be an interface address such as 127.0.0.1 or 0.0.0.0").default("127.0.0.1"),
   // 15 s: a waiting operation polls every 15 s, and a tick with nothing due costs only store reads.
   NIGHTSHIFT_TICK_SECONDS: integer(1, 3600, "15").default(15),
+  NIGHTSHIFT_PLANNER_LEASE_SECONDS: integer(2, 7200, "30").optional(),
   NIGHTSHIFT_STORE: z
     .string()
     .regex(
@@ -207,6 +210,7 @@ export function loadConfig(env: Environment): Config {
   const accounts = loadAccounts(strings, issues);
   const eventBridge = loadEventBridge(env, issues);
   if (settings.success) checkStore(settings.data.NIGHTSHIFT_STORE, issues);
+  if (settings.success) checkPlannerLease(settings.data, issues);
   if (issues.length > 0 || !settings.success) throw new ConfigError(issues);
   const {
     LOG_LEVEL,
@@ -228,6 +232,9 @@ export function loadConfig(env: Environment): Config {
     host: HOST,
     tickSeconds: NIGHTSHIFT_TICK_SECONDS,
     tickSecondsSet: strings.NIGHTSHIFT_TICK_SECONDS !== undefined,
+    ...(settings.data.NIGHTSHIFT_PLANNER_LEASE_SECONDS !== undefined
+      ? { plannerLeaseSeconds: settings.data.NIGHTSHIFT_PLANNER_LEASE_SECONDS }
+      : {}),
     ...(NIGHTSHIFT_ADMIN_TOKEN ? { adminToken: NIGHTSHIFT_ADMIN_TOKEN } : {}),
     notices: {
       secrets: settings.data.NIGHTSHIFT_NOTICE_SECRETS?.split(",") ?? [],
@@ -239,6 +246,21 @@ export function loadConfig(env: Environment): Config {
     accounts,
     ...(eventBridge ? { eventBridge } : {}),
   };
+}
+
+/** The planner renews its lease once a tick: a lease no longer than a tick would lapse between renewals. */
+function checkPlannerLease(
+  settings: { NIGHTSHIFT_TICK_SECONDS: number; NIGHTSHIFT_PLANNER_LEASE_SECONDS?: number | undefined },
+  issues: ConfigIssue[],
+): void {
+  const lease = settings.NIGHTSHIFT_PLANNER_LEASE_SECONDS;
+  const tick = settings.NIGHTSHIFT_TICK_SECONDS;
+  if (lease !== undefined && lease <= tick) {
+    issues.push({
+      variable: "NIGHTSHIFT_PLANNER_LEASE_SECONDS",
+      message: `must be longer than NIGHTSHIFT_TICK_SECONDS (${tick}): the planner renews it once a tick; leave it unset for two ticks (${2 * tick})`,
+    });
+  }
 }
 
 const STORE_VARIABLE = "NIGHTSHIFT_STORE";

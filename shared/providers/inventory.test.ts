@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { cachedInventory, type Inventory } from "./inventory.ts";
+import { memoryBackend } from "../store/memory.ts";
+import { createStore } from "../store/store.ts";
+import { cachedInventory, type Inventory, sharedListing } from "./inventory.ts";
 
 describe("cachedInventory", () => {
   it("lists again only when the cached listing is older than maxAge, and never caches a failure", async () => {
@@ -59,5 +61,79 @@ describe("cachedInventory", () => {
     await new Promise((resolve) => setTimeout(resolve, 0));
     expect(await account()).toBe("listing 2"); // ...the stale one stays, and listing 4 starts
     expect(listing).toBe(4);
+  });
+});
+
+describe("sharedListing (several replicas on one store)", () => {
+  const T0 = Date.parse("2026-03-02T20:00:00Z");
+  const MAX_AGE = 5 * 60_000;
+  const fleet = (name: string): Inventory => ({
+    targets: [
+      {
+        provider: "huawei",
+        account: "hw",
+        region: "cn-north-4",
+        id: name,
+        name,
+        phase: "running",
+        vendorPhase: "Available",
+        tags: {},
+        targetId: `hw/${name}`,
+        nodePools: [],
+      },
+    ],
+    errors: [],
+  });
+
+  it("lists once between replicas while the stored copy is fresh, then once more", async () => {
+    const store = createStore(memoryBackend());
+    let now = T0;
+    const listings: string[] = [];
+    const replica = (name: string) =>
+      cachedInventory(
+        sharedListing(
+          async () => {
+            listings.push(name);
+            return fleet(`listed-by-${name}`);
+          },
+          { shared: store.shared, maxAgeMs: MAX_AGE, now: () => new Date(now) },
+        ),
+        { maxAgeMs: MAX_AGE, now: () => new Date(now) },
+      );
+    const [a, b, c] = [replica("a"), replica("b"), replica("c")];
+    expect((await a.get()).targets[0]?.id).toBe("listed-by-a");
+    now += 60_000;
+    // b and c take a's copy, aged from when a listed it.
+    const copy = await b.get();
+    expect(copy.targets[0]?.id).toBe("listed-by-a");
+    expect(copy.listedAt).toBe(new Date(T0).toISOString());
+    expect((await c.get()).targets[0]?.id).toBe("listed-by-a");
+    expect(listings).toEqual(["a"]);
+    // Past maxAge from a's listing (not from b's read), the first to ask lists; the others take that.
+    now = T0 + MAX_AGE;
+    expect((await b.get()).targets[0]?.id).toBe("listed-by-b");
+    expect((await a.get()).targets[0]?.id).toBe("listed-by-b");
+    expect((await c.get()).targets[0]?.id).toBe("listed-by-b");
+    expect(listings).toEqual(["a", "b"]);
+  });
+
+  it("lists when the store cannot give the copy, and still answers when it cannot keep one", async () => {
+    const store = createStore(memoryBackend());
+    const broken = {
+      ...store.shared,
+      get: async () => Promise.reject(new Error("store down")),
+      put: async () => Promise.reject(new Error("store down")),
+    };
+    let listings = 0;
+    const listing = sharedListing(
+      async () => {
+        listings++;
+        return fleet("x");
+      },
+      { shared: broken, maxAgeMs: MAX_AGE, now: () => new Date(T0) },
+    );
+    expect((await listing()).targets[0]?.id).toBe("x");
+    expect((await listing()).listedAt).toBe(new Date(T0).toISOString());
+    expect(listings).toBe(2);
   });
 });

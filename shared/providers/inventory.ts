@@ -1,5 +1,6 @@
 // The fleet as the operator sees it: every cluster of every account, with its node pools. One
 // account's failure is reported beside the others' results, never instead of them.
+import type { Documents, SharedCopy } from "../store/store.ts";
 import { type Cluster, type NodePool, type Provider, ProviderError, type ProviderKind } from "./port.ts";
 
 export interface Target extends Cluster {
@@ -19,6 +20,8 @@ export interface InventoryError {
 export interface Inventory {
   targets: Target[];
   errors: InventoryError[];
+  /** When the clouds were listed, when known (a copy shared through the store says so). */
+  listedAt?: string;
 }
 
 async function mapLimited<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
@@ -92,10 +95,17 @@ export function cachedInventory(
   const start = (now: number) => {
     const value = list();
     const entry = { at: now, value };
+    // A copy listed earlier (shared through the store) ages from when it was listed.
     // A failed listing is not cached: the next call tries again.
-    value.catch(() => {
-      if (cached === entry) cached = undefined;
-    });
+    value.then(
+      (inventory) => {
+        const listedAt = inventory.listedAt ? Date.parse(inventory.listedAt) : Number.NaN;
+        if (listedAt < entry.at) entry.at = listedAt;
+      },
+      () => {
+        if (cached === entry) cached = undefined;
+      },
+    );
     return { entry, value };
   };
   return {
@@ -128,5 +138,36 @@ export function cachedInventory(
     invalidate() {
       cached = undefined;
     },
+  };
+}
+
+/** The store key of the fleet listing shared by the replicas. */
+export const SHARED_INVENTORY_KEY = "inventory";
+
+/**
+ * A listing shared through the store, for several replicas on one store: the copy in the store is
+ * taken while younger than `maxAgeMs`; otherwise the clouds are listed and the copy replaced. Only
+ * the planner lists in its ticks (shared/jobs/planner-lease.ts); this keeps the other replicas'
+ * API reads, and a new planner after a failover, from listing the fleet again. The copy is an
+ * optimisation: a store that cannot read or write it costs a listing, never an answer.
+ */
+export function sharedListing(
+  list: () => Promise<Inventory>,
+  options: { shared: Documents<SharedCopy>; maxAgeMs: number; now: () => Date },
+): () => Promise<Inventory> {
+  return async () => {
+    const now = options.now();
+    const copy = await options.shared.get(SHARED_INVENTORY_KEY, now).catch(() => undefined);
+    const age = copy ? now.getTime() - Date.parse(copy.value.fetchedAt) : Number.NaN;
+    if (copy && age >= 0 && age < options.maxAgeMs) {
+      return { ...(copy.value.value as Inventory), listedAt: copy.value.fetchedAt };
+    }
+    const inventory = await list();
+    const listedAt = now.toISOString();
+    // A lost race means another replica just stored a fresh copy: it stands.
+    await options.shared
+      .put(SHARED_INVENTORY_KEY, { fetchedAt: listedAt, value: inventory }, copy?.version ?? null, now)
+      .catch(() => undefined);
+    return { ...inventory, listedAt };
   };
 }

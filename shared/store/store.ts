@@ -5,6 +5,7 @@
 //   snapshots    what a sleep changed, kept until the wake restores it
 //   targets      per-target state: last transition, cooldown, backoff, snooze
 //   secrets      an opaque slot for encrypted kubeconfigs
+//   shared       copies of what is expensive to fetch (the fleet listing), so one replica fetches for all
 //   ledger       the append-only record of every action
 // Time is always an argument; nothing here reads a clock.
 import { hex, utf8 } from "../signer/encoding.ts";
@@ -25,6 +26,7 @@ const NS = {
   snapshot: "snap",
   target: "target",
   secret: "secret",
+  shared: "shared",
 } as const;
 
 /** Compare-and-set loops give up after this many lost races (each loss means someone else progressed). */
@@ -528,6 +530,16 @@ export interface SecretSlot {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Shared copies: what one replica fetched (the fleet listing), for the others to reuse while fresh.
+
+export interface SharedCopy {
+  /** When it was fetched (the caller's clock). */
+  fetchedAt: string;
+  /** JSON only. */
+  value: unknown;
+}
+
+// ---------------------------------------------------------------------------------------------
 
 export interface Ledger {
   append(entry: LedgerEntryInput): Promise<LedgerEntry>;
@@ -542,6 +554,7 @@ export interface Store {
   snapshots: Documents<Snapshot>;
   targets: Documents<TargetState>;
   secrets: Documents<SecretSlot>;
+  shared: Documents<SharedCopy>;
   ledger: Ledger;
   /** Removes expired idempotency keys, leases and finished operations. */
   sweep(now: Date): Promise<number>;
@@ -557,6 +570,7 @@ export function createStore(backend: StoreBackend): Store {
     snapshots: documents<Snapshot>(backend, NS.snapshot),
     targets: documents<TargetState>(backend, NS.target),
     secrets: documents<SecretSlot>(backend, NS.secret),
+    shared: documents<SharedCopy>(backend, NS.shared),
     ledger: {
       append(entry) {
         if (!entry.operationId || !entry.target || !entry.kind) {
