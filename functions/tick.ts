@@ -49,6 +49,12 @@ export interface TickDeps {
   events?: EventPublisher;
   /** Pre-action notices: how to sign and send them. */
   notices?: { settings: NoticeSettings; fetch: NoticeFetch };
+  /**
+   * Workers: hands the due operations to the queue consumers instead of advancing them in the tick
+   * (shared/jobs/dispatch.ts), given the ids of the operations this tick created; returns how many
+   * it sent. Absent: the tick advances them itself (the Node host).
+   */
+  dispatch?: (now: Date, created: readonly string[]) => Promise<number>;
 }
 
 export interface TickReport {
@@ -65,7 +71,8 @@ export interface TickReport {
     detail?: string;
     operationId?: string;
   }>;
-  operations: { created: number; advanced: number };
+  /** `dispatched`: operations sent to the queue consumers (Workers). */
+  operations: { created: number; advanced: number; dispatched?: number };
   events: { sent: number; failed: number };
   errors: Array<{ target?: string; message: string }>;
 }
@@ -127,6 +134,7 @@ export async function runTick(input: {
   await logCoverageWarnings(deps, now, dryRun);
   const targets = new Map(inventory.targets.map((t) => [t.targetId, t]));
   const states = new Map((await deps.store.targets.list(now)).map((s) => [s.key, s] as const));
+  const created: string[] = [];
   const decisions = decideTick({
     now,
     schedules: deps.schedules,
@@ -153,6 +161,7 @@ export async function runTick(input: {
         states.get(decision.targetId),
         now,
         report,
+        created,
       );
     } catch (error) {
       // One target's trouble never stops the others.
@@ -187,7 +196,17 @@ export async function runTick(input: {
     }
   }
 
-  if (!dryRun) {
+  if (!dryRun && deps.dispatch) {
+    try {
+      report.operations.dispatched = await deps.dispatch(now, created);
+    } catch (error) {
+      // The next tick's recovery sweep sends what this one could not.
+      report.errors.push({
+        message: `dispatching operations: ${error instanceof Error ? error.message : String(error)}`,
+      });
+      deps.log.error("tick: dispatching operations failed", { error });
+    }
+  } else if (!dryRun) {
     const finished: OutcomeEvent[] = [];
     const advanced = await runDueOperations({
       emit: (event) => {
@@ -207,23 +226,7 @@ export async function runTick(input: {
       holder: deps.holder,
     });
     report.operations.advanced = advanced.advanced;
-    if (deps.events && finished.length > 0) {
-      // Events are a copy of the ledger for other systems: a failure is logged, never fatal.
-      try {
-        const published = await deps.events.publish(finished.map((event) => outcomeEvent(event, now)));
-        report.events = { sent: published.sent, failed: published.failed.length };
-        for (const failure of published.failed) {
-          deps.log.warn("event not delivered", {
-            operationId: failure.event.detail.operationId,
-            code: failure.errorCode,
-            message: failure.errorMessage,
-          });
-        }
-      } catch (error) {
-        report.events.failed = finished.length;
-        deps.log.error("publishing events failed", { error });
-      }
-    }
+    report.events = await publishOutcomes(deps, finished, now);
   }
   // One line per tick for the machines that read the log (on Workers, one per cron invocation).
   deps.log.routine("tick", {
@@ -233,6 +236,7 @@ export async function runTick(input: {
     acted: report.decisions.filter((d) => d.kind === "act").length,
     deferred: report.decisions.filter((d) => d.kind === "defer").length,
     advanced: report.operations.advanced,
+    ...(report.operations.dispatched !== undefined ? { dispatched: report.operations.dispatched } : {}),
     errors: report.errors.length,
   });
   return report;
@@ -245,6 +249,7 @@ async function apply(
   stored: { value: TargetState; version: number } | undefined,
   now: Date,
   report: TickReport,
+  createdIds: string[],
 ): Promise<void> {
   if (decision.kind === "act") {
     const schedule = deps.schedules.find((s) => s.name === decision.schedule)!;
@@ -254,6 +259,7 @@ async function apply(
     );
     if (created) {
       report.operations.created++;
+      createdIds.push(decision.operationId);
       await deps.store.ledger.append({
         at: now,
         operationId: decision.operationId,
@@ -280,6 +286,30 @@ async function apply(
   }
   const next = stateAfter(decision, stored?.value, now);
   if (next) await deps.store.targets.put(decision.targetId, next, stored?.version ?? null, now);
+}
+
+/** Publishes finished operations' outcome events (when EventBridge is configured); what was sent. */
+export async function publishOutcomes(
+  deps: Pick<TickDeps, "events" | "log">,
+  finished: readonly OutcomeEvent[],
+  now: Date,
+): Promise<{ sent: number; failed: number }> {
+  if (!deps.events || finished.length === 0) return { sent: 0, failed: 0 };
+  // Events are a copy of the ledger for other systems: a failure is logged, never fatal.
+  try {
+    const published = await deps.events.publish(finished.map((event) => outcomeEvent(event, now)));
+    for (const failure of published.failed) {
+      deps.log.warn("event not delivered", {
+        operationId: failure.event.detail.operationId,
+        code: failure.errorCode,
+        message: failure.errorMessage,
+      });
+    }
+    return { sent: published.sent, failed: published.failed.length };
+  } catch (error) {
+    deps.log.error("publishing events failed", { error });
+    return { sent: 0, failed: finished.length };
+  }
 }
 
 /** A finished operation (any job kind) as the EventBridge event other systems route on. */

@@ -1,0 +1,87 @@
+// The subrequest budget of one Workers invocation. Cloudflare counts every subrequest an invocation
+// makes against one limit: fetches to the clouds AND calls to its own services (each D1 query or
+// batch, each queue send). Everything this invocation sends goes through a counting wrapper (the
+// HTTP client's fetch, the store's backend, the queue producer), and the jobs runtime asks
+// `canStep` before every step, so an invocation stops taking work while it can still finish what
+// it started and hand the rest on.
+import type { Fetch } from "../http/client.ts";
+import type { StoreBackend } from "../store/backend.ts";
+
+/**
+ * Subrequests one invocation may make: 1,000 per request on the Workers Paid plan
+ * (https://developers.cloudflare.com/workers/platform/limits/#subrequests; the page has also shown
+ * 10,000 for the Standard usage model: 1,000 is the lower of the two and holds on both).
+ */
+export const WORKERS_SUBREQUEST_LIMIT = 1000;
+
+/**
+ * The most one step may spend: up to 3 cloud calls, each retried by the HTTP client up to 4
+ * attempts (12 fetches), and its store queries (lease, re-read, compare-and-set write, ledger
+ * entries, release: about 8). Measured on the bench (`npm run bench`): about 6 per step on average.
+ */
+export const STEP_SUBREQUESTS_MAX = 24;
+
+export interface SubrequestBudget {
+  readonly limit: number;
+  /** Subrequests made so far. */
+  readonly spent: number;
+  /** Counts one subrequest; past the limit it throws (Cloudflare would fail the call itself). */
+  spend(what: string): void;
+  /**
+   * Whether another step may start: the steps that may be running at once (`inFlight`) and this
+   * one, each at its most, plus `reserve` for what the invocation does after its steps.
+   */
+  canStep(inFlight: number, reserve: number): boolean;
+}
+
+export class BudgetExceededError extends Error {
+  constructor(limit: number, what: string) {
+    super(`subrequest budget of ${limit} spent: ${what} refused (the invocation should have stopped earlier)`);
+    this.name = "BudgetExceededError";
+  }
+}
+
+export function subrequestBudget(limit: number = WORKERS_SUBREQUEST_LIMIT): SubrequestBudget {
+  if (!(Number.isInteger(limit) && limit >= 1))
+    throw new RangeError(`subrequest limit must be an integer >= 1, got ${limit}`);
+  let spent = 0;
+  return {
+    limit,
+    get spent() {
+      return spent;
+    },
+    spend(what) {
+      if (spent >= limit) throw new BudgetExceededError(limit, what);
+      spent++;
+    },
+    canStep: (inFlight, reserve) => spent + (inFlight + 1) * STEP_SUBREQUESTS_MAX + reserve <= limit,
+  };
+}
+
+/** A fetch that counts each call (each HTTP attempt is a subrequest of its own). */
+export function countingFetch(fetch: Fetch, budget: SubrequestBudget): Fetch {
+  return (input, init) => {
+    budget.spend("fetch");
+    return fetch(input, init);
+  };
+}
+
+/**
+ * A store backend that counts each call: every method is one D1 query or one D1 batch (d1.workers.ts),
+ * so the count is the invocation's D1 subrequests (the once-per-isolate schema check aside).
+ */
+export function countingBackend(backend: StoreBackend, budget: SubrequestBudget): StoreBackend {
+  const count = (what: string) => budget.spend(what);
+  return {
+    kind: backend.kind,
+    get: (...a) => (count("store get"), backend.get(...a)),
+    put: (...a) => (count("store put"), backend.put(...a)),
+    delete: (...a) => (count("store delete"), backend.delete(...a)),
+    list: (...a) => (count("store list"), backend.list(...a)),
+    increment: (...a) => (count("store increment"), backend.increment(...a)),
+    append: (...a) => (count("ledger append"), backend.append(...a)),
+    query: (...a) => (count("ledger query"), backend.query(...a)),
+    sweep: (...a) => (count("store sweep"), backend.sweep(...a)),
+    close: () => backend.close(),
+  };
+}
