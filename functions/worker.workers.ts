@@ -13,7 +13,13 @@ import type {
 import { type Config, ConfigError, configSecrets, loadConfig } from "../shared/config/config.ts";
 import { createEventBridgePublisher, eventBridgeClient } from "../shared/events/eventbridge.ts";
 import { createHttpClient, type Fetch } from "../shared/http/client.ts";
-import { countingBackend, countingFetch, type SubrequestBudget, subrequestBudget } from "../shared/jobs/budget.ts";
+import { platformFetch } from "../shared/http/transport.ts";
+import {
+  countingBackend,
+  countingFetch,
+  type SubrequestBudget,
+  subrequestBudget,
+} from "../shared/jobs/budget.ts";
 import {
   consumeOperations,
   dispatchDue,
@@ -22,7 +28,6 @@ import {
   recordDeadLetters,
 } from "../shared/jobs/dispatch.ts";
 import type { OutcomeEvent } from "../shared/jobs/job-kind.ts";
-import { platformFetch } from "../shared/http/transport.ts";
 import { createLogger, type Logger } from "../shared/log/logger.ts";
 import { cachedInventory, listInventory } from "../shared/providers/inventory.ts";
 import { createProvider } from "../shared/providers/registry.ts";

@@ -36,7 +36,9 @@ export interface SubrequestBudget {
 
 export class BudgetExceededError extends Error {
   constructor(limit: number, what: string) {
-    super(`subrequest budget of ${limit} spent: ${what} refused (the invocation should have stopped earlier)`);
+    super(
+      `subrequest budget of ${limit} spent: ${what} refused (the invocation should have stopped earlier)`,
+    );
     this.name = "BudgetExceededError";
   }
 }
@@ -71,17 +73,22 @@ export function countingFetch(fetch: Fetch, budget: SubrequestBudget): Fetch {
  * so the count is the invocation's D1 subrequests (the once-per-isolate schema check aside).
  */
 export function countingBackend(backend: StoreBackend, budget: SubrequestBudget): StoreBackend {
-  const count = (what: string) => budget.spend(what);
+  const counted =
+    <A extends unknown[], R>(what: string, call: (...args: A) => R) =>
+    (...args: A): R => {
+      budget.spend(what);
+      return call(...args);
+    };
   return {
     kind: backend.kind,
-    get: (...a) => (count("store get"), backend.get(...a)),
-    put: (...a) => (count("store put"), backend.put(...a)),
-    delete: (...a) => (count("store delete"), backend.delete(...a)),
-    list: (...a) => (count("store list"), backend.list(...a)),
-    increment: (...a) => (count("store increment"), backend.increment(...a)),
-    append: (...a) => (count("ledger append"), backend.append(...a)),
-    query: (...a) => (count("ledger query"), backend.query(...a)),
-    sweep: (...a) => (count("store sweep"), backend.sweep(...a)),
+    get: counted("store get", backend.get.bind(backend)),
+    put: counted("store put", backend.put.bind(backend)),
+    delete: counted("store delete", backend.delete.bind(backend)),
+    list: counted("store list", backend.list.bind(backend)),
+    increment: counted("store increment", backend.increment.bind(backend)),
+    append: counted("ledger append", backend.append.bind(backend)),
+    query: counted("ledger query", backend.query.bind(backend)),
+    sweep: counted("store sweep", backend.sweep.bind(backend)),
     close: () => backend.close(),
   };
 }

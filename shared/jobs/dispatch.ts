@@ -63,10 +63,19 @@ export function messageFor(op: Operation, now: Date): { body: OperationMessage; 
 /** A message body as sent by this module, or why it is not one. */
 export function parseMessage(body: unknown): OperationMessage | { invalid: string } {
   const b = body as Partial<OperationMessage> | null;
-  if (typeof b !== "object" || b === null || typeof b.operationId !== "string" || typeof b.target !== "string")
-    return { invalid: `not an operation message (expected {"operationId": "...", "target": "..."}): ${JSON.stringify(body)}` };
+  if (
+    typeof b !== "object" ||
+    b === null ||
+    typeof b.operationId !== "string" ||
+    typeof b.target !== "string"
+  )
+    return {
+      invalid: `not an operation message (expected {"operationId": "...", "target": "..."}): ${JSON.stringify(body)}`,
+    };
   if (b.at !== undefined && (typeof b.at !== "string" || Number.isNaN(Date.parse(b.at))))
-    return { invalid: `operation message ${b.operationId}: "at" must be an ISO time, got ${JSON.stringify(b.at)}` };
+    return {
+      invalid: `operation message ${b.operationId}: "at" must be an ISO time, got ${JSON.stringify(b.at)}`,
+    };
   return { operationId: b.operationId, target: b.target, ...(b.at !== undefined ? { at: b.at } : {}) };
 }
 
@@ -81,7 +90,10 @@ async function send(
   }
 }
 
-function firstOfTargets(active: readonly Operation[], jobs: ReadonlyArray<Pick<JobKind, "kinds" | "priority">>) {
+function firstOfTargets(
+  active: readonly Operation[],
+  jobs: ReadonlyArray<Pick<JobKind, "kinds" | "priority">>,
+) {
   const priority = new Map(jobs.flatMap((job) => job.kinds.map((kind) => [kind, job.priority] as const)));
   return firstPerTarget(
     active.filter((op) => priority.has(op.kind)),

@@ -17,14 +17,14 @@ import type { TickReport } from "../../functions/tick.ts";
 import worker from "../../functions/worker.workers.ts";
 import { createHttpClient } from "../../shared/http/client.ts";
 import { createProvider } from "../../shared/providers/registry.ts";
-import type { Schedule, SleepMode, Weekday } from "../../shared/schedule/types.ts";
 import { d1Backend, migrateD1 } from "../../shared/store/d1.workers.ts";
 import { createStore, FINISHED, type Operation, type Store } from "../../shared/store/store.ts";
 import { newSandbox } from "../setup/sandbox.ts";
 import {
-  type ClusterRef,
   type ResolvedCluster,
   type ScheduledNight,
+  SUBJECTS,
+  scheduleFor,
   startScheduledNight,
 } from "./night-harness.ts";
 import { poolShape } from "./sleepwake-harness.ts";
@@ -35,71 +35,6 @@ const MAX_TICKS = 120; // 20 simulated hours: the night takes about 80
 const START = "2026-03-02T11:40:00Z"; // Monday 19:40 in Shanghai
 const SLEEP_AT = "2026-03-02T12:00:00.000Z"; // Monday 20:00
 const WAKE_AT = "2026-03-03T00:00:00.000Z"; // Tuesday 08:00
-const WEEKDAYS: Weekday[] = ["mon", "tue", "wed", "thu", "fri"];
-
-interface Subject extends ClusterRef {
-  schedule: string;
-  mode: SleepMode;
-  releaseNodes?: boolean;
-}
-
-const SUBJECTS: Subject[] = [
-  {
-    schedule: "huawei-full",
-    mode: "full",
-    cloud: "huawei",
-    accountName: "platform-dev-cn-north-4",
-    cluster: "dev-core",
-  },
-  {
-    schedule: "huawei-control-plane",
-    mode: "control-plane",
-    cloud: "huawei",
-    accountName: "platform-dev-ap-southeast-1",
-    cluster: "sg-dev",
-  },
-  {
-    schedule: "huawei-nodes",
-    mode: "nodes",
-    cloud: "huawei",
-    accountName: "qa-team-cn-north-4",
-    cluster: "qa-e2e",
-  },
-  {
-    schedule: "alibaba-nodes",
-    mode: "nodes",
-    releaseNodes: true,
-    cloud: "alibaba",
-    accountName: "ack-dev",
-    cluster: "dev-web",
-  },
-  { schedule: "baidu-nodes", mode: "nodes", cloud: "baidu", accountName: "acme-gz", cluster: "data-dev" },
-];
-
-function scheduleFor(subject: Subject, cluster: ResolvedCluster): Schedule {
-  return {
-    name: subject.schedule,
-    source: "test/contract/night.workers.test.ts",
-    enabled: true,
-    timezone: "Asia/Shanghai",
-    mode: subject.mode,
-    enforce: false,
-    targets: [{ accounts: [cluster.account], clusterIds: [cluster.clusterId] }],
-    rules: [
-      { to: "asleep", days: WEEKDAYS, at: "20:00" },
-      { to: "awake", days: WEEKDAYS, at: "08:00" },
-    ],
-    calendars: [],
-    holidays: "ignore",
-    makeupDayAs: "mon",
-    exceptions: [],
-    graceMinutes: 30,
-    minDwellMinutes: 60,
-    releaseNodes: subject.releaseNodes ?? false,
-    namespaces: [],
-  };
-}
-
 /** The store over this file's D1, emptied: the file's tests share the database. */
 async function emptiedStore(): Promise<Store> {
   await migrateD1(DB);
