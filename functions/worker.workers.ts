@@ -222,7 +222,16 @@ export function createWorker(options: { now?: () => Date } = {}) {
         });
         return;
       }
-      await consume(runtime.tickDeps, store, providerFor, runtime.queue, budget, batch, now);
+      try {
+        await consume(runtime.tickDeps, store, providerFor, runtime.queue, budget, batch, now);
+      } catch (error) {
+        // The store or the queue failed: the whole batch comes back (after max_retries, the DLQ).
+        runtime.log.error("queue batch failed; its messages will be retried", {
+          messages: batch.messages.length,
+          error: error instanceof Error ? error.message : String(error),
+        });
+        batch.retryAll();
+      }
     },
   };
 }
