@@ -21,6 +21,7 @@ import {
   subrequestBudget,
 } from "../shared/jobs/budget.ts";
 import {
+  CONSUMER_CONCURRENCY,
   consumeOperations,
   dispatchDue,
   type OperationMessage,
@@ -51,12 +52,6 @@ function isD1(binding: unknown): binding is D1Database {
 /** The queue the cron dispatches to, and its dead-letter queue (wrangler.toml). */
 export const OPERATIONS_QUEUE = "nightshift-operations";
 export const DEAD_LETTER_QUEUE = "nightshift-operations-dlq";
-/**
- * Operations one consumer invocation advances at once: Workers keeps at most 6 connections open
- * per invocation (https://developers.cloudflare.com/workers/platform/limits/), more would only queue.
- */
-export const CONSUMER_CONCURRENCY = 6;
-
 function isQueue(binding: unknown): binding is Queue<OperationMessage> {
   return (
     typeof binding === "object" && binding !== null && typeof (binding as Queue).sendBatch === "function"

@@ -47,6 +47,12 @@ export const RECOVERY_MARGIN_MS = 5 * 60 * 1000;
  */
 export const AFTER_STEPS_RESERVE = 16;
 
+/**
+ * Operations one consumer invocation advances at once: Workers keeps at most 6 connections open
+ * per invocation (https://developers.cloudflare.com/workers/platform/limits/); more would only queue.
+ */
+export const CONSUMER_CONCURRENCY = 6;
+
 const ACTIVE = ["pending", "running", "waiting"] as const;
 
 /** The message that advances `op` when it is due, delayed until then (at most 24 h: it comes again). */
