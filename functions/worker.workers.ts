@@ -19,6 +19,7 @@ import {
   countingFetch,
   type SubrequestBudget,
   subrequestBudget,
+  WORKERS_SUBREQUEST_LIMIT,
 } from "../shared/jobs/budget.ts";
 import {
   CONSUMER_CONCURRENCY,
@@ -164,7 +165,6 @@ function runtimeFor(env: WorkerEnv): Runtime {
       notices: { settings: config.notices, fetch: (url, init) => fetch(url, init) },
       // No Kubernetes access on Workers: Autopilot workloads mode runs on the Node host.
       holder: `worker:${crypto.randomUUID()}`,
-      dispatch: (now, created) => dispatchDue({ store, queue, jobs: JOBS, now, created }),
     };
     runtime = { config, tickDeps, invocation, queue, log, fetch: (request) => app.fetch(request, env) };
   } catch (error) {
@@ -195,9 +195,25 @@ export function createWorker(options: { now?: () => Date } = {}) {
       const runtime = runtimeFor(env);
       if (!runtime.tickDeps) throw notConfigured();
       const at = new Date(controller.scheduledTime);
+      // The tick's D1 queries and queue sends, counted (not capped: a tick that stopped half-way
+      // through its decisions would leave targets undecided until the next minute).
+      const counted = subrequestBudget(Number.MAX_SAFE_INTEGER);
+      const { store } = runtime.invocation!(counted);
+      const queue = runtime.queue!;
+      const deps: TickDeps = {
+        ...runtime.tickDeps,
+        store,
+        dispatch: (now, created) => dispatchDue({ store, queue, jobs: JOBS, now, created, budget: counted }),
+      };
       ctx.waitUntil(
         (async () => {
-          await runTick({ now: at, trigger: "cron", deps: runtime.tickDeps! });
+          await runTick({ now: at, trigger: "cron", deps });
+          if (counted.spent > WORKERS_SUBREQUEST_LIMIT) {
+            runtime.log.warn("the cron tick made more store and queue subrequests than one invocation may", {
+              subrequests: counted.spent,
+              limit: WORKERS_SUBREQUEST_LIMIT,
+            });
+          }
           await runtime.tickDeps!.store.sweep(at);
         })(),
       );

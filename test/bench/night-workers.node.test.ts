@@ -8,7 +8,13 @@ import { benchNight } from "./night.ts";
 
 describe("benchNight the Worker's way on 40 clusters over 4 accounts", () => {
   it("sleeps and wakes every cluster through the queue, within the budget and twice the lower bound", async () => {
-    const result = await benchNight({ clusters: 40, accounts: 4, ratePerSecond: 2, wake: true, host: "workers" });
+    const result = await benchNight({
+      clusters: 40,
+      accounts: 4,
+      ratePerSecond: 2,
+      wake: true,
+      host: "workers",
+    });
     expect(result).toMatchObject({ clusters: 40, accounts: 4, failed: 0 });
     for (const phase of [result.sleep, result.wake!]) {
       expect(phase.ratio).toBeGreaterThanOrEqual(1);
