@@ -50,6 +50,12 @@ export interface TickDeps {
   events?: EventPublisher;
   /** Pre-action notices: how to sign and send them. */
   notices?: { settings: NoticeSettings; fetch: NoticeFetch };
+  /**
+   * Workers: hands the due operations to the queue consumers instead of advancing them in the tick
+   * (shared/jobs/dispatch.ts), given the ids of the operations this tick created; returns how many
+   * it sent. Absent: the tick advances them itself (the Node host).
+   */
+  dispatch?: (now: Date, created: readonly string[]) => Promise<number>;
 }
 
 export interface TickReport {
@@ -66,7 +72,8 @@ export interface TickReport {
     detail?: string;
     operationId?: string;
   }>;
-  operations: { created: number; advanced: number };
+  /** `dispatched`: operations sent to the queue consumers (Workers). */
+  operations: { created: number; advanced: number; dispatched?: number };
   /** Outcome events published from the outbox; failed: retried later; undelivered: given up on. */
   events: { sent: number; failed: number; undelivered: number };
   errors: Array<{ target?: string; message: string }>;
@@ -124,8 +131,11 @@ export async function runTick(input: {
 
   // With several replicas only the one holding the planner lease plans (shared/jobs/planner-lease.ts);
   // every replica advances the due operations.
-  if (input.plan ?? true) await planOperations(now, deps, dryRun, report);
-  if (!dryRun) await advanceDueOperations(now, deps, report);
+  const created = (input.plan ?? true) ? await planOperations(now, deps, dryRun, report) : [];
+  if (!dryRun && deps.dispatch) await dispatchOperations(now, deps, deps.dispatch, created, report);
+  else if (!dryRun) await advanceDueOperations(now, deps, report);
+  // On both hosts the tick publishes what the outbox holds (on Workers, what the consumers finished).
+  if (!dryRun) report.events = await publishOutboxEvents(deps, now, report);
   // One line per tick for the machines that read the log (on Workers, one per cron invocation).
   deps.log.routine("tick", {
     at: report.at,
@@ -135,13 +145,23 @@ export async function runTick(input: {
     acted: report.decisions.filter((d) => d.kind === "act").length,
     deferred: report.decisions.filter((d) => d.kind === "defer").length,
     advanced: report.operations.advanced,
+    ...(report.operations.dispatched !== undefined ? { dispatched: report.operations.dispatched } : {}),
     errors: report.errors.length,
   });
   return report;
 }
 
-/** The deciding part of a tick: list the fleet, decide, create operations, send due notices. */
-async function planOperations(now: Date, deps: TickDeps, dryRun: boolean, report: TickReport): Promise<void> {
+/**
+ * The deciding part of a tick: list the fleet, decide, create operations, send due notices.
+ * Returns the ids of the operations it created.
+ */
+async function planOperations(
+  now: Date,
+  deps: TickDeps,
+  dryRun: boolean,
+  report: TickReport,
+): Promise<string[]> {
+  const created: string[] = [];
   const inventory = await deps.inventory();
   for (const error of inventory.errors) {
     report.errors.push({
@@ -177,6 +197,7 @@ async function planOperations(now: Date, deps: TickDeps, dryRun: boolean, report
         states.get(decision.targetId),
         now,
         report,
+        created,
       );
     } catch (error) {
       // One target's trouble never stops the others.
@@ -210,9 +231,10 @@ async function planOperations(now: Date, deps: TickDeps, dryRun: boolean, report
       });
     }
   }
+  return created;
 }
 
-/** The advancing part of a tick: run the due steps of every job kind, publish the outcomes. */
+/** The advancing part of a tick (the Node host): run the due steps of every job kind. */
 async function advanceDueOperations(now: Date, deps: TickDeps, report: TickReport): Promise<void> {
   const advanced = await runDueOperations({
     // With a bus configured, each finished operation's event is recorded in the outbox.
@@ -231,7 +253,25 @@ async function advanceDueOperations(now: Date, deps: TickDeps, report: TickRepor
     holder: deps.holder,
   });
   report.operations.advanced = advanced.advanced;
-  report.events = await publishOutboxEvents(deps, now, report);
+}
+
+/** Workers: hand the due operations to the queue consumers (shared/jobs/dispatch.ts). */
+async function dispatchOperations(
+  now: Date,
+  deps: TickDeps,
+  dispatch: NonNullable<TickDeps["dispatch"]>,
+  created: readonly string[],
+  report: TickReport,
+): Promise<void> {
+  try {
+    report.operations.dispatched = await dispatch(now, created);
+  } catch (error) {
+    // The next tick's recovery sweep sends what this one could not.
+    report.errors.push({
+      message: `dispatching operations: ${error instanceof Error ? error.message : String(error)}`,
+    });
+    deps.log.error("tick: dispatching operations failed", { error });
+  }
 }
 
 async function apply(
@@ -241,6 +281,7 @@ async function apply(
   stored: { value: TargetState; version: number } | undefined,
   now: Date,
   report: TickReport,
+  createdIds: string[],
 ): Promise<void> {
   if (decision.kind === "act") {
     const schedule = deps.schedules.find((s) => s.name === decision.schedule)!;
@@ -250,6 +291,7 @@ async function apply(
     );
     if (created) {
       report.operations.created++;
+      createdIds.push(decision.operationId);
       await deps.store.ledger.append({
         at: now,
         operationId: decision.operationId,

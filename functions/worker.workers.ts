@@ -1,18 +1,43 @@
-// Cloudflare Workers host: `fetch` serves the Hono app, `scheduled` runs one tick per cron event.
-// State lives in D1 (binding DB); the schedules are compiled in (functions/schedules.bundle.ts).
-import type { D1Database, ExecutionContext, ScheduledController } from "@cloudflare/workers-types";
+// Cloudflare Workers host: `fetch` serves the Hono app; `scheduled` runs one tick per cron event,
+// which decides, creates the operations and dispatches them to the OPERATIONS queue; `queue`
+// advances the operations its batch names (shared/jobs/dispatch.ts), and records what reached the
+// dead-letter queue. State lives in D1 (binding DB); the schedules are compiled in
+// (functions/schedules.bundle.ts).
+import type {
+  D1Database,
+  ExecutionContext,
+  MessageBatch,
+  Queue,
+  ScheduledController,
+} from "@cloudflare/workers-types";
 import { type Config, ConfigError, configSecrets, loadConfig } from "../shared/config/config.ts";
 import { createEventBridgePublisher, eventBridgeClient } from "../shared/events/eventbridge.ts";
-import { createHttpClient } from "../shared/http/client.ts";
+import { createHttpClient, type Fetch } from "../shared/http/client.ts";
 import { platformFetch } from "../shared/http/transport.ts";
+import {
+  countingBackend,
+  countingFetch,
+  type SubrequestBudget,
+  subrequestBudget,
+  WORKERS_SUBREQUEST_LIMIT,
+} from "../shared/jobs/budget.ts";
+import {
+  CONSUMER_CONCURRENCY,
+  consumeOperations,
+  dispatchDue,
+  type OperationMessage,
+  type OperationQueue,
+  recordDeadLetters,
+} from "../shared/jobs/dispatch.ts";
 import { createLogger, type Logger } from "../shared/log/logger.ts";
 import { cachedInventory, listInventory } from "../shared/providers/inventory.ts";
 import { createProvider } from "../shared/providers/registry.ts";
 import { loadScheduleSources } from "../shared/schedule/load.ts";
 import { formatScheduleFileError } from "../shared/schedule/schedule-file.ts";
 import { d1Backend } from "../shared/store/d1.workers.ts";
-import { createStore } from "../shared/store/store.ts";
+import { createStore, type Store } from "../shared/store/store.ts";
 import { createApp, misconfiguredApp } from "./app.ts";
+import { JOBS } from "./jobs.ts";
 import { CALENDAR_FILES, SCHEDULE_DIR, SCHEDULE_FILES } from "./schedules.bundle.ts";
 import { runTick, type TickDeps } from "./tick.ts";
 
@@ -24,22 +49,27 @@ function isD1(binding: unknown): binding is D1Database {
   );
 }
 
+/** The queue the cron dispatches to, and its dead-letter queue (wrangler.toml). */
+export const OPERATIONS_QUEUE = "nightshift-operations";
+export const DEAD_LETTER_QUEUE = "nightshift-operations-dlq";
+function isQueue(binding: unknown): binding is Queue<OperationMessage> {
+  return (
+    typeof binding === "object" && binding !== null && typeof (binding as Queue).sendBatch === "function"
+  );
+}
+
 interface Runtime {
   config?: Config;
   tickDeps?: TickDeps;
+  /** One invocation's store and providers, every subrequest counted against its budget. */
+  invocation?: (budget: SubrequestBudget) => Pick<TickDeps, "store" | "providerFor">;
+  queue?: OperationQueue;
   log: Logger;
   fetch: (request: Request) => Response | Promise<Response>;
 }
 
 // Bindings are fixed for the life of an isolate, so the parsed configuration is kept per env object.
 const runtimes = new WeakMap<object, Runtime>();
-/**
- * Sleep/wake steps one cron invocation runs at most. A step makes at most 3 requests, and Workers
- * limits the subrequests of one invocation (1,000 on the paid plan by default): what is left over
- * runs in the next minute's invocation.
- */
-const WORKER_STEPS_PER_TICK = 250;
-
 function runtimeFor(env: WorkerEnv): Runtime {
   const cached = runtimes.get(env);
   if (cached) return cached;
@@ -69,14 +99,34 @@ function runtimeFor(env: WorkerEnv): Runtime {
         loaded.errors.map((e) => ({ variable: "schedules", message: formatScheduleFileError(e) })),
       );
     }
-    const store = createStore(d1Backend(env.DB));
-    const http = createHttpClient({ fetch: platformFetch() });
-    const byAccount = new Map(
-      config.accounts.map((account) => [
-        account.id,
-        createProvider(account, { http, now: () => new Date(), nonce: () => crypto.randomUUID() }),
-      ]),
-    );
+    if (!isQueue(env.OPERATIONS)) {
+      throw new ConfigError([
+        {
+          variable: "OPERATIONS",
+          message: `the queue binding is missing; declare [[queues.producers]] binding = "OPERATIONS" queue = "${OPERATIONS_QUEUE}" in wrangler.toml`,
+        },
+      ]);
+    }
+    const queue = env.OPERATIONS;
+    const db = env.DB;
+    const providersOver = (fetch: Fetch) => {
+      const http = createHttpClient({ fetch });
+      return new Map(
+        config.accounts.map((account) => [
+          account.id,
+          createProvider(account, { http, now: () => new Date(), nonce: () => crypto.randomUUID() }),
+        ]),
+      );
+    };
+    const store = createStore(d1Backend(db));
+    const byAccount = providersOver(platformFetch());
+    const invocation = (budget: SubrequestBudget) => {
+      const providers = providersOver(countingFetch(platformFetch(), budget));
+      return {
+        store: createStore(countingBackend(d1Backend(db), budget)),
+        providerFor: (account: string) => providers.get(account),
+      };
+    };
     const inventory = cachedInventory(() => listInventory([...byAccount.values()]), {
       maxAgeMs: 5 * 60 * 1000,
       now: () => new Date(),
@@ -114,9 +164,8 @@ function runtimeFor(env: WorkerEnv): Runtime {
       notices: { settings: config.notices, fetch: (url, init) => fetch(url, init) },
       // No Kubernetes access on Workers: Autopilot workloads mode runs on the Node host.
       holder: `worker:${crypto.randomUUID()}`,
-      stepLimit: WORKER_STEPS_PER_TICK,
     };
-    runtime = { config, tickDeps, log, fetch: (request) => app.fetch(request, env) };
+    runtime = { config, tickDeps, invocation, queue, log, fetch: (request) => app.fetch(request, env) };
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     const log = createLogger({ fields: { host: "workers" } });
@@ -128,28 +177,113 @@ function runtimeFor(env: WorkerEnv): Runtime {
   return runtime;
 }
 
-export default {
-  async fetch(request: Request, env: WorkerEnv, _ctx?: ExecutionContext): Promise<Response> {
-    return runtimeFor(env).fetch(request);
-  },
-  async scheduled(controller: ScheduledController, env: WorkerEnv, ctx: ExecutionContext): Promise<void> {
-    const runtime = runtimeFor(env);
-    if (!runtime.tickDeps)
-      throw new Error("nightshift is not configured correctly; see the log for the settings to fix");
-    const now = new Date(controller.scheduledTime);
-    // The tick's time as it runs: the cron's scheduled time plus the time this invocation has run
-    // (the same as the real clock, up to the cron's start delay), so every step of the tick agrees
-    // with the time the tick was planned at.
-    const started = Date.now();
-    const deps: TickDeps = {
-      ...runtime.tickDeps,
-      clock: () => new Date(controller.scheduledTime + (Date.now() - started)),
-    };
-    ctx.waitUntil(
-      (async () => {
-        await runTick({ now, trigger: "cron", deps });
-        await deps.store.sweep(now);
-      })(),
-    );
-  },
-};
+const notConfigured = () =>
+  new Error("nightshift is not configured correctly; see the log for the settings to fix");
+
+/**
+ * The Worker's handlers. `now` is the consumers' clock (the real one; tests pass the clouds' time);
+ * the cron's tick runs at the trigger's scheduled time.
+ */
+export function createWorker(options: { now?: () => Date } = {}) {
+  const now = options.now ?? (() => new Date());
+  return {
+    async fetch(request: Request, env: WorkerEnv, _ctx?: ExecutionContext): Promise<Response> {
+      return runtimeFor(env).fetch(request);
+    },
+    async scheduled(controller: ScheduledController, env: WorkerEnv, ctx: ExecutionContext): Promise<void> {
+      const runtime = runtimeFor(env);
+      if (!runtime.tickDeps) throw notConfigured();
+      const at = new Date(controller.scheduledTime);
+      // The tick's D1 queries and queue sends, counted (not capped: a tick that stopped half-way
+      // through its decisions would leave targets undecided until the next minute).
+      const counted = subrequestBudget(Number.MAX_SAFE_INTEGER);
+      const { store } = runtime.invocation!(counted);
+      const queue = runtime.queue!;
+      const deps: TickDeps = {
+        ...runtime.tickDeps,
+        store,
+        dispatch: (now, created) => dispatchDue({ store, queue, jobs: JOBS, now, created, budget: counted }),
+      };
+      ctx.waitUntil(
+        (async () => {
+          await runTick({ now: at, trigger: "cron", deps });
+          if (counted.spent > WORKERS_SUBREQUEST_LIMIT) {
+            runtime.log.warn("the cron tick made more store and queue subrequests than one invocation may", {
+              subrequests: counted.spent,
+              limit: WORKERS_SUBREQUEST_LIMIT,
+            });
+          }
+          await runtime.tickDeps!.store.sweep(at);
+        })(),
+      );
+    },
+    async queue(batch: MessageBatch, env: WorkerEnv, _ctx?: ExecutionContext): Promise<void> {
+      const runtime = runtimeFor(env);
+      if (!runtime.tickDeps || !runtime.invocation || !runtime.queue) throw notConfigured();
+      const budget = subrequestBudget();
+      const { store, providerFor } = runtime.invocation(budget);
+      if (batch.queue === DEAD_LETTER_QUEUE) {
+        await recordDeadLetters({
+          store,
+          messages: batch.messages,
+          queue: DEAD_LETTER_QUEUE,
+          now: now(),
+          log: runtime.log,
+        });
+        return;
+      }
+      try {
+        await consume(runtime.tickDeps, store, providerFor, runtime.queue, budget, batch, now);
+      } catch (error) {
+        // The store or the queue failed: the whole batch comes back (after max_retries, the DLQ).
+        runtime.log.error("queue batch failed; its messages will be retried", {
+          messages: batch.messages.length,
+          error: error instanceof Error ? error.message : String(error),
+        });
+        batch.retryAll();
+      }
+    },
+  };
+}
+
+async function consume(
+  deps: TickDeps,
+  store: Store,
+  providerFor: TickDeps["providerFor"],
+  queue: OperationQueue,
+  budget: SubrequestBudget,
+  batch: MessageBatch,
+  now: () => Date,
+): Promise<void> {
+  const started = now();
+  const report = await consumeOperations({
+    // With a bus configured, finished operations' events go to the outbox the cron tick publishes.
+    ...(deps.events ? { outbox: true } : {}),
+    messages: batch.messages,
+    queue,
+    budget,
+    store,
+    jobs: JOBS,
+    providers: providerFor,
+    now: started,
+    clock: now,
+    realClock: () => new Date(),
+    log: deps.log,
+    holder: deps.holder,
+    concurrency: CONSUMER_CONCURRENCY,
+  });
+  const retry = new Set(report.retry);
+  for (const message of batch.messages) {
+    if (retry.has(message.id)) message.retry();
+    else message.ack();
+  }
+  deps.log.routine("queue batch", {
+    messages: batch.messages.length,
+    advanced: report.run.advanced,
+    sent: report.sent,
+    retried: retry.size,
+    subrequests: budget.spent,
+  });
+}
+
+export default createWorker();

@@ -62,6 +62,16 @@ export interface RunDueOptions<Event extends OutcomeEvent = OutcomeEvent> {
    * requests): once reached, no operation is taken and no chain goes on. Default: no limit.
    */
   stepLimit?: number;
+  /**
+   * Asked before every step (and before taking an operation): false stops the run as `stepLimit`
+   * does. A Workers invocation answers from its subrequest budget (budget.ts).
+   */
+  canStep?: () => boolean;
+  /**
+   * The due operations to advance, already chosen by the caller (a queue consumer: the oldest
+   * unfinished one per target, among those its messages name); default: read from the store.
+   */
+  selected?: readonly Operation[];
   /** Who holds the leases (host and process), for people reading them. */
   holder: string;
   /** Operations advanced at the same time (distinct targets). Default 16. */
@@ -82,6 +92,8 @@ export interface AdvancedOperation {
   ran: string;
   step: string;
   status: Operation["status"];
+  /** When it runs again (waiting, or a retry). */
+  nextAttemptAt?: string;
   error?: { kind: string; message: string };
 }
 
@@ -110,10 +122,9 @@ export async function runDueOperations<Event extends OutcomeEvent>(
     events: [],
   };
   const jobOf = jobsByKind(options.jobs);
-  const active = (await store.operations.list({ status: ACTIVE }, now)).filter((op) => jobOf.has(op.kind));
-  const due = firstPerTarget(active, (op) => jobOf.get(op.kind)!.priority).filter(
-    (op) => op.nextAttemptAt === undefined || Date.parse(op.nextAttemptAt) <= now.getTime(),
-  );
+  const due = options.selected
+    ? options.selected.filter((op) => jobOf.has(op.kind))
+    : await dueOperations(store, jobOf, now);
   report.due = due.length;
   const interleaved = interleaveByAccount(due, (op) => jobOf.get(op.kind)!.weight?.(op) ?? 0);
   const batch = options.limit === undefined ? interleaved : interleaved.slice(0, options.limit);
@@ -141,6 +152,19 @@ export async function runDueOperations<Event extends OutcomeEvent>(
   await Promise.all(Array.from({ length: workers }, worker));
   return report;
 }
+
+/** The oldest unfinished operation per target (any registered kind), when it is due by `now`. */
+async function dueOperations<Event extends OutcomeEvent>(
+  store: Store,
+  jobOf: Map<string, JobKind<unknown, Event>>,
+  now: Date,
+) {
+  const active = (await store.operations.list({ status: ACTIVE }, now)).filter((op) => jobOf.has(op.kind));
+  return firstPerTarget(active, (op) => jobOf.get(op.kind)!.priority).filter((op) => isDue(op, now));
+}
+
+export const isDue = (op: Operation, now: Date) =>
+  op.nextAttemptAt === undefined || Date.parse(op.nextAttemptAt) <= now.getTime();
 
 function jobsByKind<Event extends OutcomeEvent>(jobs: readonly JobKind<unknown, Event>[]) {
   const byKind = new Map<string, JobKind<unknown, Event>>();
@@ -204,8 +228,9 @@ export function interleaveByAccount(
   return out;
 }
 
-const stepsSpent = (options: { stepLimit?: number }, report: { advanced: number }) =>
-  options.stepLimit !== undefined && report.advanced >= options.stepLimit;
+const stepsSpent = (options: { stepLimit?: number; canStep?: () => boolean }, report: { advanced: number }) =>
+  (options.stepLimit !== undefined && report.advanced >= options.stepLimit) ||
+  (options.canStep !== undefined && !options.canStep());
 
 async function runOne<Event extends OutcomeEvent>(
   job: JobKind<unknown, Event>,
@@ -293,6 +318,7 @@ async function record<Event extends OutcomeEvent>(
     ran: op.step,
     step: written.step,
     status: written.status,
+    ...(written.nextAttemptAt ? { nextAttemptAt: written.nextAttemptAt } : {}),
     ...(result.error ? { error: result.error } : {}),
   });
   const fields = { ran: op.step, step: result.step, status: result.status, next: result.nextAttemptAt };

@@ -28,8 +28,16 @@
 //     calls this implementation makes, polls and inventory included) / ratePerSecond).
 // ratio = measured / lower bound (never below 1 if the bound is right); measured runs from the
 // phase's time (T, T+8h) to the end of the tick that saw its last operation succeed.
+import { JOBS } from "../../functions/jobs.ts";
 import { runTick, type TickDeps } from "../../functions/tick.ts";
-import { createHttpClient, type HttpClient } from "../../shared/http/client.ts";
+import { createHttpClient, type Fetch, type HttpClient } from "../../shared/http/client.ts";
+import {
+  countingBackend,
+  countingFetch,
+  type SubrequestBudget,
+  subrequestBudget,
+} from "../../shared/jobs/budget.ts";
+import { CONSUMER_CONCURRENCY, consumeOperations, dispatchDue } from "../../shared/jobs/dispatch.ts";
 import { createLogger } from "../../shared/log/logger.ts";
 import { cachedInventory, listInventory } from "../../shared/providers/inventory.ts";
 import { createProvider } from "../../shared/providers/registry.ts";
@@ -47,7 +55,8 @@ import {
 import { startSandbox } from "../../shared/sandbox/server.node.ts";
 import type { Schedule } from "../../shared/schedule/types.ts";
 import { memoryBackend } from "../../shared/store/memory.ts";
-import { createStore, type Operation } from "../../shared/store/store.ts";
+import { createStore, type Operation, type Store } from "../../shared/store/store.ts";
+import { SimulatedQueue, WRANGLER_CONSUMER } from "../contract/queue-model.ts";
 
 const TICK_SECONDS = 10;
 const INVENTORY_MAX_AGE_MS = 5 * 60 * 1000;
@@ -81,6 +90,21 @@ export interface NightBenchResult {
   throttled: number;
   /** Sleep and wake operations that did not succeed (expected 0). */
   failed: number;
+  /** With `host: "workers"`: what the Worker's invocations did. */
+  workers?: WorkersFigures;
+}
+
+export interface WorkersFigures {
+  /** Queue consumer invocations, and the most subrequests one of them made (all kinds). */
+  invocations: number;
+  maxConsumerSubrequests: number;
+  /** The most subrequests one cron invocation made (decide, create, dispatch). */
+  maxCronSubrequests: number;
+  /** Store (D1) queries the consumers made per step they ran. */
+  storeQueriesPerStep: number;
+  /** Messages sent, and those that reached the dead-letter queue (expected 0). */
+  messages: number;
+  deadLettered: number;
 }
 
 interface Seeded {
@@ -145,7 +169,9 @@ function schedule(): Schedule {
 /** Simulated time that moves only when told, and timers on it. */
 function virtualTime(start: number, onAdvance: (ms: number) => void) {
   let now = start;
-  const timers: Array<{ at: number; fire: () => void }> = [];
+  // `http`: a request parked on its rate slot; else a timer of the queue model (bench of the Worker).
+  const timers: Array<{ at: number; fire: () => void; http: boolean }> = [];
+  const httpTimers = () => timers.reduce((n, t) => n + (t.http ? 1 : 0), 0);
   let activity = 0;
   let fetching = 0;
   let sending = 0;
@@ -169,7 +195,12 @@ function virtualTime(start: number, onAdvance: (ms: number) => void) {
     sleep(ms: number): Promise<void> {
       activity++;
       if (!(ms > 0)) return Promise.resolve();
-      return new Promise((resolve) => timers.push({ at: now + ms, fire: resolve }));
+      return new Promise((resolve) => timers.push({ at: now + ms, fire: resolve, http: true }));
+    },
+    /** A timer of the model (the cron's next minute, a delayed message): time may pass while it waits. */
+    wait(ms: number): Promise<void> {
+      activity++;
+      return new Promise((resolve) => timers.push({ at: now + Math.max(0, ms), fire: resolve, http: false }));
     },
     get nextTimer(): number | undefined {
       return timers.length === 0 ? undefined : Math.min(...timers.map((t) => t.at));
@@ -195,13 +226,13 @@ function virtualTime(start: number, onAdvance: (ms: number) => void) {
     },
     describe: () =>
       `${fetching} fetches in flight, ${sending} requests sending, ${timers.length} parked on timers`,
-    /** Nothing in progress but requests parked on timers. */
+    /** Nothing in progress but requests parked on timers (and the model's timers). */
     get idle() {
-      return fetching === 0 && timers.length > 0 && sending === timers.length;
+      return fetching === 0 && timers.length > 0 && sending === httpTimers();
     },
     /** Nothing in progress at all, parked requests aside (none may be). */
     get still() {
-      return fetching === 0 && sending === timers.length;
+      return fetching === 0 && sending === httpTimers();
     },
   };
 }
@@ -269,6 +300,14 @@ export async function benchNight(options: {
   ratePerSecond: number;
   /** Also drive the wake at T+8h until every wake finished (doubles the real time). Default false. */
   wake?: boolean;
+  /**
+   * "node" (default): the Node host's ticker, every 10 s, advancing everything due in the tick.
+   * "workers": the Worker's way: the cron every 60 s decides and dispatches to the queue; consumer
+   * invocations (wrangler.toml's batch size, batch timeout and concurrency; messages delayed until
+   * each wait's end) advance the operations, each with its own subrequest budget and its own HTTP
+   * client (per-invocation rate limiter, as each Worker invocation has), over one shared store.
+   */
+  host?: "node" | "workers";
 }): Promise<NightBenchResult> {
   const { clusters, accounts, ratePerSecond } = options;
   if (!(Number.isInteger(clusters) && clusters >= 1))
@@ -294,55 +333,74 @@ export async function benchNight(options: {
     await inspect(endpoint, "POST", "seed", seeded.fleet);
     await inspect(endpoint, "PUT", "throttle", { ratePerSecond });
 
-    const base = createHttpClient({
-      fetch: async (input, init) => {
-        time.fetchStarted();
-        try {
-          const response = await globalThis.fetch(input, init);
-          // Read fully inside the count, so "no fetch in flight" means no I/O pending.
-          const body = await response.arrayBuffer();
-          return new Response(body.byteLength > 0 ? body : null, {
-            status: response.status,
-            headers: response.headers,
-          });
-        } finally {
-          time.fetchEnded();
-        }
-      },
-      ratePerSecond,
-      burst: 1,
-      // HTTP takes no simulated time here, so a cap on requests in flight would only queue them
-      // where the time driver cannot see it (parked neither on a timer nor in a fetch).
-      concurrency: Number.POSITIVE_INFINITY,
-      now: () => new Date(time.now()),
-      sleep: (ms) => time.sleep(ms),
-      random: seededRandom(17),
-    });
-    const http: HttpClient = {
-      async send(request, send) {
-        time.sendStarted();
-        try {
-          return await base.send(request, send);
-        } finally {
-          time.sendEnded();
-        }
-      },
+    const benchFetch: Fetch = async (input, init) => {
+      time.fetchStarted();
+      try {
+        const response = await globalThis.fetch(input, init);
+        // Read fully inside the count, so "no fetch in flight" means no I/O pending.
+        const body = await response.arrayBuffer();
+        return new Response(body.byteLength > 0 ? body : null, {
+          status: response.status,
+          headers: response.headers,
+        });
+      } finally {
+        time.fetchEnded();
+      }
     };
+    const random = seededRandom(17);
+    const httpOver = (fetch: Fetch): HttpClient => {
+      const base = createHttpClient({
+        fetch,
+        ratePerSecond,
+        burst: 1,
+        // HTTP takes no simulated time here, so a cap on requests in flight would only queue them
+        // where the time driver cannot see it (parked neither on a timer nor in a fetch).
+        concurrency: Number.POSITIVE_INFINITY,
+        now: () => new Date(time.now()),
+        sleep: (ms) => time.sleep(ms),
+        random,
+      });
+      return {
+        async send(request, send) {
+          time.sendStarted();
+          try {
+            return await base.send(request, send);
+          } finally {
+            time.sendEnded();
+          }
+        },
+      };
+    };
+    // The Worker's cron lists the inventory through this client: its fetches count to the tick.
+    let cronBudget: SubrequestBudget | undefined;
+    const http = httpOver((input, init) => {
+      cronBudget?.spend("fetch");
+      return benchFetch(input, init);
+    });
     const huaweiAccounts = sandboxAccounts({
       huawei: { endpoint, accounts: running.sandbox.clouds.huawei.accounts() },
     } as unknown as Record<CloudName, Record<string, unknown>>);
-    const providers = new Map(
-      huaweiAccounts.map((a) => [
-        a.id,
-        createProvider(a, { http, now: () => new Date(time.now()), nonce: () => crypto.randomUUID() }),
-      ]),
-    );
+    const providersOver = (client: HttpClient) =>
+      new Map(
+        huaweiAccounts.map((a) => [
+          a.id,
+          createProvider(a, {
+            http: client,
+            now: () => new Date(time.now()),
+            nonce: () => crypto.randomUUID(),
+          }),
+        ]),
+      );
+    const providers = providersOver(http);
+    const workers = options.host === "workers";
     const inventory = cachedInventory(() => listInventory([...providers.values()]), {
       maxAgeMs: INVENTORY_MAX_AGE_MS,
       now: () => new Date(time.now()),
-      refreshInBackground: true,
+      // A Worker invocation may be cut off before a background listing ends: it lists in the tick.
+      refreshInBackground: !workers,
     });
-    const store = createStore(memoryBackend());
+    const backend = memoryBackend();
+    const store = createStore(backend);
     const deps: TickDeps = {
       store,
       log: createLogger({ level: "error", write: () => {}, now: () => new Date(time.now()) }),
@@ -390,6 +448,140 @@ export async function benchNight(options: {
       }
     };
 
+    const figures: WorkersFigures = {
+      invocations: 0,
+      maxConsumerSubrequests: 0,
+      maxCronSubrequests: 0,
+      storeQueriesPerStep: 0,
+      messages: 0,
+      deadLettered: 0,
+    };
+    const storeQueries = subrequestBudget(Number.MAX_SAFE_INTEGER);
+    let stepsRun = 0;
+    const countedStore = (budget: SubrequestBudget): Store => createStore(countingBackend(backend, budget));
+
+    /**
+     * The Worker's way (see `host`): the cron every 60 s, the queue's deliveries and the consumer
+     * invocations all run on the virtual clock; the phase ends with the invocation that finished
+     * its last operation.
+     */
+    const runWorkersPhase = async (from: number, kind: "sleep" | "wake"): Promise<number> => {
+      const queue = new SimulatedQueue(() => time.now(), WRANGLER_CONSUMER);
+      let poke = () => {};
+      const poked = () => new Promise<void>((resolve) => (poke = resolve));
+      const sendBatch = queue.sendBatch.bind(queue);
+      queue.sendBatch = async (messages) => {
+        await sendBatch(messages);
+        poke();
+      };
+      const ended = new Set<string>();
+      const running = new Set<Promise<void>>();
+      let created = 0;
+      let end: number | undefined;
+      const finish = () => {
+        if (end === undefined && created === clusters && ended.size === clusters) {
+          end = time.now();
+          poke();
+        }
+      };
+
+      const invoke = async (batch: ReturnType<SimulatedQueue["take"]>) => {
+        const budget = subrequestBudget();
+        const client = httpOver(countingFetch(benchFetch, budget));
+        const byAccount = providersOver(client);
+        const report = await consumeOperations({
+          messages: batch,
+          queue,
+          budget,
+          store: createStore(countingBackend(countingBackend(backend, storeQueries), budget)),
+          jobs: JOBS,
+          providers: (account) => byAccount.get(account),
+          now: new Date(time.now()),
+          clock: () => new Date(time.now()),
+          log: deps.log,
+          holder: `worker:${figures.invocations}`,
+          concurrency: CONSUMER_CONCURRENCY,
+        });
+        queue.settle(batch, new Set(report.retry), time.now());
+        figures.invocations++;
+        figures.maxConsumerSubrequests = Math.max(figures.maxConsumerSubrequests, budget.spent);
+        stepsRun += report.run.advanced;
+        for (const o of report.run.operations) {
+          if (o.status === "succeeded" || o.status === "failed") ended.add(o.operationId);
+        }
+        finish();
+      };
+
+      const cron = async () => {
+        for (let tickAt = from; end === undefined; ) {
+          if (tickAt > time.now()) await time.wait(tickAt - time.now());
+          if (end !== undefined) break;
+          if (time.now() - from > PHASE_LIMIT_MS) {
+            throw new Error(
+              `benchNight: the ${kind} phase did not finish in ${PHASE_LIMIT_MS / 3_600_000} simulated hours ` +
+                `(${created} of ${clusters} operations created, ${ended.size} finished)`,
+            );
+          }
+          const budget = subrequestBudget(Number.MAX_SAFE_INTEGER);
+          cronBudget = budget;
+          const cronStore = countedStore(budget);
+          const report = await runTick({
+            now: new Date(tickAt),
+            trigger: "cron",
+            deps: {
+              ...deps,
+              store: cronStore,
+              dispatch: (at, ids) =>
+                dispatchDue({ store: cronStore, queue, jobs: JOBS, now: at, created: ids, budget }),
+            },
+          });
+          cronBudget = undefined;
+          drainLog();
+          created += report.operations.created;
+          figures.maxCronSubrequests = Math.max(figures.maxCronSubrequests, budget.spent);
+          finish();
+          const step = 60_000;
+          tickAt += step * Math.max(1, Math.ceil((time.now() - tickAt) / step));
+        }
+      };
+
+      const deliver = async () => {
+        const { maxBatchSize, maxBatchTimeoutSeconds, maxConcurrency } = WRANGLER_CONSUMER;
+        while (end === undefined) {
+          const now = time.now();
+          const ready = queue.waiting.filter((m) => m.deliverAt <= now);
+          if (ready.length > 0 && running.size < maxConcurrency) {
+            // A batch goes when it is full or its oldest message has waited the batch timeout.
+            const due = Math.min(...ready.map((m) => m.deliverAt)) + maxBatchTimeoutSeconds * 1000;
+            if (ready.length >= maxBatchSize || now >= due) {
+              const invocation = invoke(queue.take(now)).finally(() => {
+                running.delete(invocation);
+                poke();
+              });
+              running.add(invocation);
+              continue;
+            }
+            await Promise.race([time.wait(due - now), poked()]);
+            continue;
+          }
+          const next = running.size < maxConcurrency ? queue.nextDelivery : undefined;
+          await (next === undefined ? poked() : Promise.race([time.wait(next - now), poked()]));
+        }
+      };
+
+      await withVirtualTime(
+        time,
+        (async () => {
+          await Promise.all([cron(), deliver()]);
+          while (running.size > 0) await Promise.all([...running]);
+        })(),
+      );
+      drainLog();
+      figures.messages += queue.sent;
+      figures.deadLettered += queue.deadLetters.length;
+      return end!;
+    };
+
     /** The phase's figures: its measured time against the larger of its two lower bounds. */
     const phase = (kind: "sleep" | "wake", start: number, end: number): PhaseResult => {
       const inPhase = requests.filter((r) => r.at >= start && r.at <= end);
@@ -408,8 +600,10 @@ export async function benchNight(options: {
       };
     };
 
-    const sleep = phase("sleep", SLEEP_AT, await runPhase(SLEEP_AT - LEAD_MS, "sleep"));
-    const wake = options.wake ? phase("wake", WAKE_AT, await runPhase(WAKE_AT - LEAD_MS, "wake")) : undefined;
+    const drive = workers ? runWorkersPhase : runPhase;
+    const sleep = phase("sleep", SLEEP_AT, await drive(SLEEP_AT - LEAD_MS, "sleep"));
+    const wake = options.wake ? phase("wake", WAKE_AT, await drive(WAKE_AT - LEAD_MS, "wake")) : undefined;
+    figures.storeQueriesPerStep = round(storeQueries.spent / Math.max(1, stepsRun));
     const all: Operation[] = await store.operations.list({}, new Date(time.now()));
     return {
       clusters,
@@ -419,6 +613,7 @@ export async function benchNight(options: {
       realSeconds: round((performance.now() - realStart) / 1000),
       throttled,
       failed: all.filter((o) => o.status !== "succeeded").length,
+      ...(workers ? { workers: figures } : {}),
     };
   } finally {
     await running.stop();

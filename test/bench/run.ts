@@ -6,6 +6,7 @@
 
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
+import { WORKERS_SUBREQUEST_LIMIT } from "../../shared/jobs/budget.ts";
 import { benchNight, type PhaseResult } from "./night.ts";
 import { benchDecideTick } from "./planning.ts";
 import { signingBench as alibaba } from "./signing.alibaba.ts";
@@ -133,6 +134,33 @@ async function main() {
     `\nA night of ${night.clusters} sandbox clusters (Huawei, full) over ${night.accounts} accounts at 10 requests/s each:\n` +
       `${phaseLine("sleep", night.sleep)}\n${phaseLine("wake ", night.wake!)}\n` +
       `  ${night.failed} failed, ${night.throttled} answered 429; ${night.realSeconds.toFixed(0)} s real`,
+  );
+
+  // The Worker's way: cron every 60 s dispatching to the queue, consumers per wrangler.toml.
+  const workersLine = (n: typeof night) => {
+    const w = n.workers!;
+    return (
+      `  ${w.invocations} consumer invocations, at most ${w.maxConsumerSubrequests} subrequests each ` +
+      `(limit ${WORKERS_SUBREQUEST_LIMIT}); cron at most ${w.maxCronSubrequests}; ` +
+      `${w.storeQueriesPerStep.toFixed(1)} store (D1) queries per step; ${w.messages} messages, ` +
+      `${w.deadLettered} dead-lettered\n  ${n.failed} failed, ${n.throttled} answered 429; ${n.realSeconds.toFixed(0)} s real`
+    );
+  };
+  const workersNight = await benchNight({
+    clusters: 1000,
+    accounts: 10,
+    ratePerSecond: 10,
+    wake: true,
+    host: "workers",
+  });
+  console.log(
+    `\nThe same night the Worker's way (cron + Cloudflare Queues consumers):\n` +
+      `${phaseLine("sleep", workersNight.sleep)}\n${phaseLine("wake ", workersNight.wake!)}\n${workersLine(workersNight)}`,
+  );
+  const large = await benchNight({ clusters: 10_000, accounts: 100, ratePerSecond: 10, host: "workers" });
+  console.log(
+    `\n${large.clusters} clusters over ${large.accounts} accounts the Worker's way (sleep only):\n` +
+      `${phaseLine("sleep", large.sleep)}\n${workersLine(large)}`,
   );
 
   console.log("\nStore: idempotency claims of fresh keys, 16 concurrent callers");

@@ -4,14 +4,15 @@
 // it, with the night's time supplied by the test.
 import { runTick, type TickDeps, type TickReport } from "../../functions/tick.ts";
 import type { Account } from "../../shared/config/config.ts";
-import { createHttpClient } from "../../shared/http/client.ts";
+import { createHttpClient, type Fetch } from "../../shared/http/client.ts";
+import { countingFetch, type SubrequestBudget } from "../../shared/jobs/budget.ts";
 import { createLogger } from "../../shared/log/logger.ts";
 import { listInventory } from "../../shared/providers/inventory.ts";
 import type { Provider } from "../../shared/providers/port.ts";
 import { createProvider } from "../../shared/providers/registry.ts";
 import { sandboxAccounts } from "../../shared/sandbox/accounts.ts";
 import type { CloudName } from "../../shared/sandbox/cloud.ts";
-import type { Schedule } from "../../shared/schedule/types.ts";
+import type { Schedule, SleepMode, Weekday } from "../../shared/schedule/types.ts";
 import type { Store } from "../../shared/store/store.ts";
 import { newSandbox, type TestSandbox } from "../setup/sandbox.ts";
 
@@ -44,6 +45,8 @@ export interface ScheduledNight {
   faults(rates: { serverError: number; throttle: number }): Promise<void>;
   /** The tick's dependencies, as the Worker builds them, over the test's store and schedules. */
   tickDeps(store: Store, schedules: readonly Schedule[]): TickDeps;
+  /** The steps' providers (as `tickDeps`'), each fetch counted against `budget`. */
+  countedProviders(budget: SubrequestBudget): (account: string) => Provider | undefined;
   /** One cron tick at the sandbox time. */
   tick(deps: TickDeps): Promise<TickReport>;
   /** Every log line the ticks wrote, parsed. */
@@ -74,9 +77,9 @@ export async function startScheduledNight(options: {
     baidu: sb.baidu,
   });
   // Retries inside one call are instant (Retry-After included): the night's clock is the sandbox's.
-  const providersWith = (attempts: number) => {
+  const providersWith = (attempts: number, fetch: Fetch = (input, init) => globalThis.fetch(input, init)) => {
     const http = createHttpClient({
-      fetch: (input, init) => globalThis.fetch(input, init),
+      fetch,
       retry: { attempts, baseDelayMs: 1, maxDelayMs: 2 },
       sleep: async () => {},
     });
@@ -139,8 +142,81 @@ export async function startScheduledNight(options: {
         holder: "worker:night-test",
       };
     },
+    countedProviders(budget) {
+      const counted = providersWith(
+        options.stepHttpAttempts ?? 1,
+        countingFetch((input, init) => globalThis.fetch(input, init), budget),
+      );
+      return (account) => counted.get(account);
+    },
     tick: (deps) => runTick({ now: simNow, trigger: "cron", deps }),
     logs,
     stop: () => sb.stop(),
+  };
+}
+
+// The night's subjects: one schedule per provider and mode, weeknights 20:00 to 08:00 in Shanghai.
+const WEEKDAYS: Weekday[] = ["mon", "tue", "wed", "thu", "fri"];
+
+export interface Subject extends ClusterRef {
+  schedule: string;
+  mode: SleepMode;
+  releaseNodes?: boolean;
+}
+
+export const SUBJECTS: Subject[] = [
+  {
+    schedule: "huawei-full",
+    mode: "full",
+    cloud: "huawei",
+    accountName: "platform-dev-cn-north-4",
+    cluster: "dev-core",
+  },
+  {
+    schedule: "huawei-control-plane",
+    mode: "control-plane",
+    cloud: "huawei",
+    accountName: "platform-dev-ap-southeast-1",
+    cluster: "sg-dev",
+  },
+  {
+    schedule: "huawei-nodes",
+    mode: "nodes",
+    cloud: "huawei",
+    accountName: "qa-team-cn-north-4",
+    cluster: "qa-e2e",
+  },
+  {
+    schedule: "alibaba-nodes",
+    mode: "nodes",
+    releaseNodes: true,
+    cloud: "alibaba",
+    accountName: "ack-dev",
+    cluster: "dev-web",
+  },
+  { schedule: "baidu-nodes", mode: "nodes", cloud: "baidu", accountName: "acme-gz", cluster: "data-dev" },
+];
+
+export function scheduleFor(subject: Subject, cluster: ResolvedCluster): Schedule {
+  return {
+    name: subject.schedule,
+    source: "test/contract/night-harness.ts",
+    enabled: true,
+    timezone: "Asia/Shanghai",
+    mode: subject.mode,
+    enforce: false,
+    targets: [{ accounts: [cluster.account], clusterIds: [cluster.clusterId] }],
+    rules: [
+      { to: "asleep", days: WEEKDAYS, at: "20:00" },
+      { to: "awake", days: WEEKDAYS, at: "08:00" },
+    ],
+    calendars: [],
+    holidays: "ignore",
+    makeupDayAs: "mon",
+    exceptions: [],
+    graceMinutes: 30,
+    minDwellMinutes: 60,
+    releaseNodes: subject.releaseNodes ?? false,
+    namespaces: [],
   };
 }

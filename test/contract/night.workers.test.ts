@@ -3,30 +3,35 @@
 // minutes from Monday 19:40 to Tuesday past 08:00 (Asia/Shanghai) against the sandbox clouds, with
 // 10% server errors and 5% throttling on every cloud. One schedule per provider and mode. What the
 // CLOUDS say is checked: asleep before 08:00, and after the wake every pool as it was before.
-// Then the Worker's real `scheduled` export, configured with an account through its environment
-// and the bundled example schedules, sleeps and wakes that account's cluster over D1.
+// Then the Worker's real `scheduled` and `queue` exports, configured with an account through its
+// environment and the bundled example schedules, sleep and wake that account's cluster over D1:
+// the cron dispatches to the OPERATIONS queue (modelled on the test's clock, queue-model.ts), and
+// the test delivers its batches to the Worker's queue consumer when they are due.
 import {
   createExecutionContext,
+  createMessageBatch,
   createScheduledController,
   env,
+  getQueueResult,
   waitOnExecutionContext,
 } from "cloudflare:test";
 import type { D1Database } from "@cloudflare/workers-types";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { TickReport } from "../../functions/tick.ts";
-import worker from "../../functions/worker.workers.ts";
+import worker, { createWorker, OPERATIONS_QUEUE } from "../../functions/worker.workers.ts";
 import { createHttpClient } from "../../shared/http/client.ts";
 import { createProvider } from "../../shared/providers/registry.ts";
-import type { Schedule, SleepMode, Weekday } from "../../shared/schedule/types.ts";
 import { d1Backend, migrateD1 } from "../../shared/store/d1.workers.ts";
 import { createStore, FINISHED, type Operation, type Store } from "../../shared/store/store.ts";
 import { newSandbox } from "../setup/sandbox.ts";
 import {
-  type ClusterRef,
   type ResolvedCluster,
   type ScheduledNight,
+  SUBJECTS,
+  scheduleFor,
   startScheduledNight,
 } from "./night-harness.ts";
+import { SimulatedQueue } from "./queue-model.ts";
 import { poolShape } from "./sleepwake-harness.ts";
 
 const DB = (env as unknown as { DB: D1Database }).DB;
@@ -35,71 +40,6 @@ const MAX_TICKS = 120; // 20 simulated hours: the night takes about 80
 const START = "2026-03-02T11:40:00Z"; // Monday 19:40 in Shanghai
 const SLEEP_AT = "2026-03-02T12:00:00.000Z"; // Monday 20:00
 const WAKE_AT = "2026-03-03T00:00:00.000Z"; // Tuesday 08:00
-const WEEKDAYS: Weekday[] = ["mon", "tue", "wed", "thu", "fri"];
-
-interface Subject extends ClusterRef {
-  schedule: string;
-  mode: SleepMode;
-  releaseNodes?: boolean;
-}
-
-const SUBJECTS: Subject[] = [
-  {
-    schedule: "huawei-full",
-    mode: "full",
-    cloud: "huawei",
-    accountName: "platform-dev-cn-north-4",
-    cluster: "dev-core",
-  },
-  {
-    schedule: "huawei-control-plane",
-    mode: "control-plane",
-    cloud: "huawei",
-    accountName: "platform-dev-ap-southeast-1",
-    cluster: "sg-dev",
-  },
-  {
-    schedule: "huawei-nodes",
-    mode: "nodes",
-    cloud: "huawei",
-    accountName: "qa-team-cn-north-4",
-    cluster: "qa-e2e",
-  },
-  {
-    schedule: "alibaba-nodes",
-    mode: "nodes",
-    releaseNodes: true,
-    cloud: "alibaba",
-    accountName: "ack-dev",
-    cluster: "dev-web",
-  },
-  { schedule: "baidu-nodes", mode: "nodes", cloud: "baidu", accountName: "acme-gz", cluster: "data-dev" },
-];
-
-function scheduleFor(subject: Subject, cluster: ResolvedCluster): Schedule {
-  return {
-    name: subject.schedule,
-    source: "test/contract/night.workers.test.ts",
-    enabled: true,
-    timezone: "Asia/Shanghai",
-    mode: subject.mode,
-    enforce: false,
-    targets: [{ accounts: [cluster.account], clusterIds: [cluster.clusterId] }],
-    rules: [
-      { to: "asleep", days: WEEKDAYS, at: "20:00" },
-      { to: "awake", days: WEEKDAYS, at: "08:00" },
-    ],
-    calendars: [],
-    holidays: "ignore",
-    makeupDayAs: "mon",
-    exceptions: [],
-    graceMinutes: 30,
-    minDwellMinutes: 60,
-    releaseNodes: subject.releaseNodes ?? false,
-    namespaces: [],
-  };
-}
-
 /** The store over this file's D1, emptied: the file's tests share the database. */
 async function emptiedStore(): Promise<Store> {
   await migrateD1(DB);
@@ -321,8 +261,13 @@ describe("the Worker's scheduled export", () => {
     try {
       const account = sb.huawei.accounts.find((a) => a.name === "qa-team-cn-north-4")!;
       const prefix = "NIGHTSHIFT_ACCOUNT_SANDBOX_HUAWEI_QA_TEAM_CN_NORTH_4_";
+      let simNow = new Date((await sb.inspect("huawei", "GET", "clock")).now);
+      const queue = new SimulatedQueue(() => simNow.getTime());
+      // The consumers run on the clouds' (simulated) time; the cron on its scheduled time.
+      const nightWorker = createWorker({ now: () => simNow });
       const workerEnv = {
         ...env,
+        OPERATIONS: queue,
         [`${prefix}VENDOR`]: "huawei",
         [`${prefix}ACCESS_KEY_ID`]: account.accessKeyId,
         [`${prefix}SECRET_ACCESS_KEY`]: account.secretAccessKey,
@@ -351,7 +296,12 @@ describe("the Worker's scheduled export", () => {
       const targetId = `sandbox-huawei-qa-team-cn-north-4/${cluster.id}`;
       const before = poolShape(await provider.listNodePools(cluster.id));
 
-      let simNow = new Date((await sb.inspect("huawei", "GET", "clock")).now);
+      const moveTo = async (at: number) => {
+        const seconds = (at - simNow.getTime()) / 1000;
+        if (seconds > 0)
+          simNow = new Date((await sb.inspect("huawei", "POST", "clock", { advanceSeconds: seconds })).now);
+      };
+      let consumed = 0;
       let asleepPhase: string | undefined;
       const opsOf = async () =>
         (await store.operations.list({}, simNow)).filter((o) => o.target === targetId);
@@ -360,16 +310,25 @@ describe("the Worker's scheduled export", () => {
           asleepPhase = (await provider.getCluster(cluster.id)).vendorPhase;
         const controller = createScheduledController({ scheduledTime: simNow, cron: "* * * * *" });
         const ctx = createExecutionContext();
-        await worker.scheduled(controller as never, workerEnv, ctx as never);
+        await nightWorker.scheduled(controller as never, workerEnv, ctx as never);
         await waitOnExecutionContext(ctx);
         // After the first tick (its inventory listing is cached for minutes of real time): one
-        // answer in ten a 500, so the Worker's steps fail, back off in the tick's time and retry.
+        // answer in ten a 500, so the Worker's steps fail, back off and retry by delayed messages.
         if (i === 0) await sb.inspect("huawei", "PUT", "faults", { serverError: 0.1 });
+        const nextTick = simNow.getTime() + TICK_SECONDS * 1000;
+        for (let at = queue.nextDelivery; at !== undefined && at < nextTick; at = queue.nextDelivery) {
+          await moveTo(at);
+          const taken = queue.take(simNow.getTime());
+          const batch = createMessageBatch(OPERATIONS_QUEUE, taken);
+          const ctx = createExecutionContext();
+          await nightWorker.queue(batch as never, workerEnv, ctx as never);
+          const result = await getQueueResult(batch, ctx);
+          queue.settle(taken, new Set(result.retryMessages.map((m) => m.msgId)), simNow.getTime());
+          consumed++;
+        }
         const ops = await opsOf();
         if (ops.length === 2 && ops.every((o) => FINISHED.includes(o.status))) break;
-        simNow = new Date(
-          (await sb.inspect("huawei", "POST", "clock", { advanceSeconds: TICK_SECONDS })).now,
-        );
+        await moveTo(nextTick);
       }
 
       await sb.inspect("huawei", "PUT", "faults", { serverError: 0 });
@@ -395,7 +354,15 @@ describe("the Worker's scheduled export", () => {
       expect(requests.filter((r) => r.fault).length).toBeGreaterThan(0);
       const ticks = lines.map((l) => JSON.parse(l)).filter((r) => r.msg === "tick");
       expect(ticks.length).toBeGreaterThan(70);
-      expect(ticks.every((t) => t.trigger === "cron" && t.host === "workers")).toBe(true);
+      expect(ticks.every((t) => t.trigger === "cron" && t.host === "workers" && t.advanced === 0)).toBe(true);
+      // The cron dispatched the sleep and the wake; the Worker's queue consumer advanced them.
+      expect(ticks.reduce((sum, t) => sum + t.dispatched, 0)).toBeGreaterThanOrEqual(2);
+      const batches = lines.map((l) => JSON.parse(l)).filter((r) => r.msg === "queue batch");
+      expect(batches).toHaveLength(consumed);
+      expect(batches.reduce((sum, b) => sum + b.advanced, 0)).toBeGreaterThan(5);
+      expect(Math.max(...batches.map((b) => b.subrequests))).toBeLessThanOrEqual(1000);
+      expect(queue.delayed).toBeGreaterThan(0);
+      expect(queue.deadLetters).toEqual([]);
     } finally {
       spy.mockRestore();
       await sb.stop();
