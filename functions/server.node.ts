@@ -11,7 +11,7 @@ import { createApp } from "./app.ts";
 import { serveWithJsonErrors } from "./client-error.node.ts";
 import { errorBody } from "./errors.ts";
 import { createNodeRuntime, type NodeRuntime } from "./runtime.node.ts";
-import { runTick } from "./tick.ts";
+import { runTick, TICK_STEPPING_SHARE } from "./tick.ts";
 
 export interface RunningServer {
   url: string;
@@ -143,7 +143,10 @@ export async function startServer(
     currentTick = (async () => {
       const plan = await plans;
       const now = runtime.cloudNow();
-      await runTick({ now, trigger: "ticker", deps: runtime.tickDeps, plan });
+      // A tick steps only within its period: the next one starts on time with what is left.
+      const over = runtime.realNow().getTime() + TICK_STEPPING_SHARE * tickSeconds * 1000;
+      const canStep = () => runtime.realNow().getTime() < over;
+      await runTick({ now, trigger: "ticker", deps: runtime.tickDeps, plan, canStep });
       // Store expiries are kept in real time (the cloud clock may run ahead, never behind).
       await runtime.store.sweep(runtime.realNow());
     })()

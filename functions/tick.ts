@@ -109,6 +109,12 @@ function factsOf(target: Target, deps: Pick<TickDeps, "providerFor">): TargetFac
   };
 }
 
+/**
+ * The share of its period a Node tick takes steps in (`canStep`): the steps under way then finish
+ * before the ticker fires again, so the next tick is not skipped.
+ */
+export const TICK_STEPPING_SHARE = 0.8;
+
 export async function runTick(input: {
   now: Date;
   trigger: TickTrigger;
@@ -116,6 +122,12 @@ export async function runTick(input: {
   dryRun?: boolean;
   /** Whether this tick plans (default); false: it only advances due operations (not the planner). */
   plan?: boolean;
+  /**
+   * Asked before every step: false once the tick's period is over. The run then takes no further
+   * operation and ends its chains, so the next tick starts on time and takes what is left (the
+   * largest work first) together with what fell due meanwhile, instead of waiting behind it.
+   */
+  canStep?: () => boolean;
 }): Promise<TickReport> {
   const { now, deps } = input;
   const dryRun = input.dryRun ?? false;
@@ -133,7 +145,7 @@ export async function runTick(input: {
   // every replica advances the due operations.
   const created = (input.plan ?? true) ? await planOperations(now, deps, dryRun, report) : [];
   if (!dryRun && deps.dispatch) await dispatchOperations(now, deps, deps.dispatch, created, report);
-  else if (!dryRun) await advanceDueOperations(now, deps, report);
+  else if (!dryRun) await advanceDueOperations(now, deps, report, input.canStep);
   // On both hosts the tick publishes what the outbox holds (on Workers, what the consumers finished).
   if (!dryRun) report.events = await publishOutboxEvents(deps, now, report);
   // One line per tick for the machines that read the log (on Workers, one per cron invocation).
@@ -235,8 +247,14 @@ async function planOperations(
 }
 
 /** The advancing part of a tick (the Node host): run the due steps of every job kind. */
-async function advanceDueOperations(now: Date, deps: TickDeps, report: TickReport): Promise<void> {
+async function advanceDueOperations(
+  now: Date,
+  deps: TickDeps,
+  report: TickReport,
+  canStep: (() => boolean) | undefined,
+): Promise<void> {
   const advanced = await runDueOperations({
+    ...(canStep ? { canStep } : {}),
     // With a bus configured, each finished operation's event is recorded in the outbox.
     ...(deps.events ? { outbox: true } : {}),
     store: deps.store,

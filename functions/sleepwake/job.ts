@@ -3,7 +3,7 @@
 // which operations go first within an account (the largest node pool: it takes longest).
 import type { JobKind } from "../../shared/jobs/job-kind.ts";
 import type { Operation } from "../../shared/store/store.ts";
-import { readInput, readProgress } from "./operation-data.ts";
+import { type Progress, readInput, readProgress } from "./operation-data.ts";
 import { FIRST_STEP, isStepName } from "./plan-steps.ts";
 import { DEADLINE_MS, fail, type SleepWakeEvent, type StepContext, type StepResult } from "./step-context.ts";
 import { invalidOperation, prepare, STEPS } from "./steps.ts";
@@ -32,5 +32,16 @@ export const sleepWakeJob: JobKind<StepContext, SleepWakeEvent> = {
   prepare,
   steps: STEPS,
   fail: failOperation,
-  weight: (op) => (typeof op.data.largestPool === "number" ? op.data.largestPool : 0),
+  weight: largestPool,
 };
+
+/**
+ * The operation's largest node pool: as the snapshot it works from records it (a wake has it from
+ * its first step on: the inventory shows a sleeping cluster's pools at 0), else as planned.
+ */
+function largestPool(op: Operation): number {
+  const progress = op.data.progress as Progress | undefined;
+  const pools = progress?.snapshot?.content.pools ?? [];
+  if (pools.length > 0) return Math.max(...pools.map((p) => p.desired));
+  return typeof op.data.largestPool === "number" ? op.data.largestPool : 0;
+}

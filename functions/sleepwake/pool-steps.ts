@@ -48,14 +48,19 @@ function snapshotPools(ctx: StepContext): PoolSnapshot[] | undefined {
   return ctx.progress.snapshot?.content.pools;
 }
 
-/** Pools of the snapshot this step has not finished with yet. */
+/**
+ * Pools of the snapshot this step has not finished with yet, the largest first: its nodes take
+ * longest to drain or come up, so its change goes out first.
+ */
 function remaining(
   ctx: StepContext,
   pools: PoolSnapshot[],
   only?: (p: PoolSnapshot) => boolean,
 ): PoolSnapshot[] {
   const done = handled(ctx);
-  return pools.filter((p) => !done.has(p.id) && !conflicted(ctx, p.id) && (only ? only(p) : true));
+  return pools
+    .filter((p) => !done.has(p.id) && !conflicted(ctx, p.id) && (only ? only(p) : true))
+    .sort((a, b) => b.desired - a.desired);
 }
 
 /** Has await-pools wait for the pool to reach `desired`, as after a call of ours. */

@@ -193,6 +193,18 @@ export function deadlineOf(op: Operation): Date {
   return new Date(Date.parse(op.createdAt) + DEADLINE_MS);
 }
 
+/**
+ * When to poll again, `seconds` apart: counted from when this poll was due, not from when it ran
+ * (a ticker picks a due step up late, by up to its period, and the late start would otherwise add
+ * to every interval), but never sooner than half the interval from now. The cloud sees one poll
+ * per interval on average, and no two closer than half of it.
+ */
+export function nextPollAt(ctx: Pick<StepContext, "op" | "now">, seconds: number): Date {
+  const now = ctx.now.getTime();
+  const due = ctx.op.nextAttemptAt === undefined ? now : Math.min(now, Date.parse(ctx.op.nextAttemptAt));
+  return new Date(Math.max(due + seconds * 1000, now + (seconds * 1000) / 2));
+}
+
 /** Polls again later; past the deadline, fails naming what never happened. */
 export function wait(
   ctx: StepContext,
@@ -214,7 +226,7 @@ export function wait(
     status: "waiting",
     step: ctx.step,
     data: { ...data(ctx, ledger), progress: { ...ctx.progress, waitingFor } },
-    nextAttemptAt: new Date(ctx.now.getTime() + seconds * 1000),
+    nextAttemptAt: nextPollAt(ctx, seconds),
     ledger,
   };
 }

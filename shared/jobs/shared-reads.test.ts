@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { HUAWEI_CAPABILITIES } from "../providers/huawei.ts";
 import type { Cluster, NodePool, Provider } from "../providers/port.ts";
-import { CLUSTER_LIST_MAX_AGE_MS, createSharedReads } from "./shared-reads.ts";
+import { CLUSTER_LIST_MAX_AGE_MS, createSharedReads, POOL_WRITE_BACK_MAX_AGE_MS } from "./shared-reads.ts";
 
 const T0 = Date.parse("2026-03-02T20:00:00Z");
 
@@ -53,8 +53,8 @@ function countingProvider() {
       record(`awake ${id}`, { kind: "cluster-phase", clusterId: id, until: "running" } as const),
     listNodePools: () => record("listNodePools", [pool("a", 2), pool("b", 1)]),
     getNodePool: (_c: string, id: string) => record(`getNodePool ${id}`, pool(id, 0)),
-    resizeNodePool: (clusterId: string, poolId: string, request: { desired: number }) =>
-      record(`resizeNodePool ${poolId}`, {
+    resizeNodePool: (clusterId: string, poolId: string, request: { desired: number }, read?: NodePool) =>
+      record(`resizeNodePool ${poolId}${read ? ` with read ${read.id}` : ""}`, {
         kind: "pool-size",
         clusterId,
         poolId,
@@ -124,8 +124,33 @@ describe("shared reads", () => {
     // Pool a changed: read again (the fake answers 0). Pool b did not: still from the listing.
     expect((await op.getNodePool("c1", "a")).desired).toBe(0);
     expect((await op.getNodePool("c1", "b")).desired).toBe(1);
-    // Another operation has its own pool reads.
+    // Another operation has its own pool reads: its first one lists the cluster's pools.
     await reads.forOperation(cloud.provider).getNodePool("c1", "b");
-    expect(cloud.calls).toEqual(["listNodePools", "resizeNodePool a", "getNodePool a", "getNodePool b"]);
+    expect(cloud.calls).toEqual([
+      "listNodePools",
+      "resizeNodePool a with read a",
+      "getNodePool a",
+      "listNodePools",
+    ]);
+  });
+
+  it("lists a cluster's pools once for its first pool read, and asks alone for a pool not listed", async () => {
+    const cloud = countingProvider();
+    const op = createSharedReads(() => new Date(T0)).forOperation(cloud.provider);
+    expect((await op.getNodePool("c1", "b")).desired).toBe(1);
+    expect((await op.getNodePool("c1", "a")).desired).toBe(2);
+    expect((await op.getNodePool("c1", "z")).id).toBe("z");
+    expect(cloud.calls).toEqual(["listNodePools", "getNodePool z"]);
+  });
+
+  it("sends a change the pool as read only while that read is fresh", async () => {
+    let now = T0;
+    const cloud = countingProvider();
+    const op = createSharedReads(() => new Date(now)).forOperation(cloud.provider);
+    await op.listNodePools("c1");
+    await op.resizeNodePool("c1", "a", { desired: 0 });
+    now += POOL_WRITE_BACK_MAX_AGE_MS + 1;
+    await op.resizeNodePool("c1", "b", { desired: 0 });
+    expect(cloud.calls).toEqual(["listNodePools", "resizeNodePool a with read a", "resizeNodePool b"]);
   });
 });

@@ -4,13 +4,21 @@
 //   that account in the run, for CLUSTER_LIST_MAX_AGE_MS (a fleet's hibernation polls then cost
 //   one request per account instead of one per cluster);
 // - node pools: the steps one operation chains in the run reuse the pools it already read, until
-//   it changes that pool.
+//   it changes that pool; its first read of a pool lists the cluster's pools (one request answers
+//   for all of them); a change sends back the pool as read when that read is fresh
+//   (POOL_WRITE_BACK_MAX_AGE_MS), so a cloud that must PUT the whole spec (Huawei) does not GET it
+//   again first.
 // A read never answers for a cluster or pool changed after it was made (a change goes through the
 // same wrapper), so a step never mistakes the state before its own change for the state after it.
 import type { Cluster, NodePool, Provider } from "../providers/port.ts";
 
 /** How long one listing answers for the phases of an account's clusters. */
 export const CLUSTER_LIST_MAX_AGE_MS = 5_000;
+/**
+ * How old a pool read may be for a change to send it back whole: a GET just before the PUT would
+ * leave the same window for someone else's edit of the pool to be overwritten, within seconds.
+ */
+export const POOL_WRITE_BACK_MAX_AGE_MS = 5_000;
 
 interface Listing {
   at: number;
@@ -61,7 +69,9 @@ export function createSharedReads(clock: () => Date): SharedReads {
   return {
     forOperation(provider) {
       const reads = readsOf(provider);
-      const pools = new Map<string, NodePool>();
+      const pools = new Map<string, { pool: NodePool; at: number }>();
+      /** Clusters whose pools this operation has listed in this run. */
+      const listed = new Set<string>();
       const poolKey = (clusterId: string, poolId: string) => `${clusterId}/${poolId}`;
       const changing = <T>(clusterId: string, poolId: string | undefined, call: () => Promise<T>) => {
         reads.changedAt.set(clusterId, clock().getTime());
@@ -69,6 +79,18 @@ export function createSharedReads(clock: () => Date): SharedReads {
           for (const key of [...pools.keys()]) if (key.startsWith(`${clusterId}/`)) pools.delete(key);
         } else pools.delete(poolKey(clusterId, poolId));
         return call();
+      };
+      /** The pool as last read, when fresh enough to be sent back whole by a change. */
+      const freshRead = (clusterId: string, poolId: string) => {
+        const known = pools.get(poolKey(clusterId, poolId));
+        return known && clock().getTime() - known.at <= POOL_WRITE_BACK_MAX_AGE_MS ? known.pool : undefined;
+      };
+      const listNodePools = async (clusterId: string) => {
+        const at = clock().getTime();
+        const found = await provider.listNodePools(clusterId);
+        listed.add(clusterId);
+        for (const pool of found) pools.set(poolKey(clusterId, pool.id), { pool, at });
+        return found;
       };
       return {
         kind: provider.kind,
@@ -80,24 +102,30 @@ export function createSharedReads(clock: () => Date): SharedReads {
         issueKubeconfig: (clusterId, validity) => provider.issueKubeconfig(clusterId, validity),
         getJob: (jobId) => provider.getJob(jobId),
         getCluster: (clusterId) => clusterPhase(provider, clusterId),
-        async listNodePools(clusterId) {
-          const listed = await provider.listNodePools(clusterId);
-          for (const pool of listed) pools.set(poolKey(clusterId, pool.id), pool);
-          return listed;
-        },
+        listNodePools,
         async getNodePool(clusterId, poolId) {
+          if (!pools.has(poolKey(clusterId, poolId)) && !listed.has(clusterId))
+            await listNodePools(clusterId);
           const known = pools.get(poolKey(clusterId, poolId));
-          if (known) return known;
+          if (known) return known.pool;
+          // Changed since the listing, or not listed (gone, or a pool the listing hides): ask for it.
+          const at = clock().getTime();
           const pool = await provider.getNodePool(clusterId, poolId);
-          pools.set(poolKey(clusterId, poolId), pool);
+          pools.set(poolKey(clusterId, poolId), { pool, at });
           return pool;
         },
         hibernate: (clusterId) => changing(clusterId, undefined, () => provider.hibernate(clusterId)),
         awake: (clusterId) => changing(clusterId, undefined, () => provider.awake(clusterId)),
-        resizeNodePool: (clusterId, poolId, request) =>
-          changing(clusterId, poolId, () => provider.resizeNodePool(clusterId, poolId, request)),
-        setNodePoolAutoscaling: (clusterId, poolId, bounds) =>
-          changing(clusterId, poolId, () => provider.setNodePoolAutoscaling(clusterId, poolId, bounds)),
+        resizeNodePool: (clusterId, poolId, request) => {
+          const read = freshRead(clusterId, poolId);
+          return changing(clusterId, poolId, () => provider.resizeNodePool(clusterId, poolId, request, read));
+        },
+        setNodePoolAutoscaling: (clusterId, poolId, bounds) => {
+          const read = freshRead(clusterId, poolId);
+          return changing(clusterId, poolId, () =>
+            provider.setNodePoolAutoscaling(clusterId, poolId, bounds, read),
+          );
+        },
       };
     },
   };

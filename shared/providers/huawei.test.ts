@@ -432,6 +432,18 @@ describe("requests", () => {
     });
   });
 
+  it("PUTs back the pool as it was read when given that read (listed): no GET before the PUT", async () => {
+    const { p, sent } = provider([
+      { status: 200, body: { items: [pool] } },
+      { status: 200, body: { ...pool, spec: { ...pool.spec, initialNodeCount: 5 } } },
+    ]);
+    const [read] = await p.listNodePools("c-1");
+    await p.resizeNodePool("c-1", "p-1", { desired: 5 }, read);
+    expect(sent.map((s) => s.request.method)).toEqual(["GET", "PUT"]);
+    expect(JSON.parse(sent[1]!.request.body!).spec.nodeTemplate).toEqual(pool.spec.nodeTemplate);
+    expect(JSON.parse(sent[1]!.request.body!).spec.initialNodeCount).toBe(5);
+  });
+
   it("leaves out a password login it cannot send back, and fills lists the PUT would otherwise clear", async () => {
     const bare = {
       metadata: { name: "bare", uid: "p-2" },

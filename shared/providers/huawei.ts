@@ -338,6 +338,22 @@ export function createHuaweiProvider(options: HuaweiProviderOptions): HuaweiProv
     return toCluster(parse(api, clusterSchema, response));
   }
 
+  /** The whole body of each pool this provider handed out, so a PUT can send back what was read. */
+  const bodies = new WeakMap<NodePool, { raw: RawPool; parsed: NodePoolResponse }>();
+  function remember(pool: NodePool, raw: RawPool, parsed: NodePoolResponse): NodePool {
+    bodies.set(pool, { raw, parsed });
+    return pool;
+  }
+
+  /**
+   * The pool as CCE returned it (to send back whole) and as validated: the caller's read of it
+   * when given (one this provider made, of that pool), else a fresh GET.
+   */
+  async function poolBody(api: string, clusterId: string, poolId: string, read: NodePool | undefined) {
+    const known = read?.id === poolId ? bodies.get(read) : undefined;
+    return known ?? (await readPool(api, clusterId, poolId));
+  }
+
   /** The pool as CCE returned it (to send back whole) and as validated. */
   async function readPool(api: string, clusterId: string, poolId: string) {
     const response = await call(api, "GET", `/clusters/${id(clusterId)}/nodepools/${id(poolId)}`, {
@@ -460,18 +476,21 @@ export function createHuaweiProvider(options: HuaweiProviderOptions): HuaweiProv
       const api = "huawei.listNodePools";
       // The default pool stays hidden (no showDefaultNodePool): only custom pools are resized.
       const response = await call(api, "GET", `/clusters/${id(clusterId)}/nodepools`, { idempotent: true });
-      return (parse(api, nodePoolListSchema, response).items ?? []).map(toPool);
+      const parsed = parse(api, nodePoolListSchema, response).items ?? [];
+      const raw = ((JSON.parse(response.text) as { items?: RawPool[] }).items ?? []) as RawPool[];
+      return parsed.map((p, i) => remember(toPool(p), raw[i]!, p));
     },
 
     async getNodePool(clusterId, poolId) {
       const api = "huawei.getNodePool";
-      return toPool((await readPool(api, clusterId, poolId)).parsed);
+      const { raw, parsed } = await readPool(api, clusterId, poolId);
+      return remember(toPool(parsed), raw, parsed);
     },
 
-    async resizeNodePool(clusterId, poolId, request: ResizeRequest) {
+    async resizeNodePool(clusterId, poolId, request: ResizeRequest, read) {
       const api = "huawei.resizeNodePool";
       checkCount(api, "desired", request.desired);
-      const { raw, parsed } = await readPool(api, clusterId, poolId);
+      const { raw, parsed } = await poolBody(api, clusterId, poolId, read);
       const scaling = parsed.spec.autoscaling;
       if (
         scaling?.enable &&
@@ -489,14 +508,14 @@ export function createHuaweiProvider(options: HuaweiProviderOptions): HuaweiProv
       return { kind: "pool-size", clusterId, poolId, desired: request.desired };
     },
 
-    async setNodePoolAutoscaling(clusterId, poolId, bounds) {
+    async setNodePoolAutoscaling(clusterId, poolId, bounds, read) {
       const api = "huawei.setNodePoolAutoscaling";
       checkCount(api, "min", bounds.min);
       checkCount(api, "max", bounds.max);
       if (bounds.enabled && bounds.max < bounds.min) {
         throw fail(api, "invalid", `max (${bounds.max}) must not be less than min (${bounds.min})`);
       }
-      const { raw, parsed } = await readPool(api, clusterId, poolId);
+      const { raw, parsed } = await poolBody(api, clusterId, poolId, read);
       const current = parsed.spec.initialNodeCount ?? parsed.status?.currentNode ?? 0;
       // CCE refuses a target outside the bounds: bring it inside them in the same PUT.
       const desired = bounds.enabled ? Math.min(bounds.max, Math.max(bounds.min, current)) : current;

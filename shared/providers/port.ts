@@ -143,9 +143,24 @@ export interface Provider {
 
   listNodePools(clusterId: string): Promise<NodePool[]>;
   getNodePool(clusterId: string, poolId: string): Promise<NodePool>;
-  resizeNodePool(clusterId: string, poolId: string, request: ResizeRequest): Promise<Completion>;
-  /** Changes the autoscaler's bounds instead of a fixed size (pools with the autoscaler on). */
-  setNodePoolAutoscaling(clusterId: string, poolId: string, bounds: NodePoolAutoscaling): Promise<Completion>;
+  /**
+   * `read`: the pool as the caller read it from this provider moments ago, unchanged since as far
+   * as it knows. A cloud whose update replaces the whole spec (Huawei CCE) sends that read back
+   * instead of reading the pool again; the others need no read.
+   */
+  resizeNodePool(
+    clusterId: string,
+    poolId: string,
+    request: ResizeRequest,
+    read?: NodePool,
+  ): Promise<Completion>;
+  /** Changes the autoscaler's bounds instead of a fixed size (pools with the autoscaler on); `read` as above. */
+  setNodePoolAutoscaling(
+    clusterId: string,
+    poolId: string,
+    bounds: NodePoolAutoscaling,
+    read?: NodePool,
+  ): Promise<Completion>;
 
   listNodes(clusterId: string, poolId?: string): Promise<Node[]>;
 
