@@ -36,10 +36,13 @@ import { loadScheduleSources } from "../shared/schedule/load.ts";
 import { formatScheduleFileError } from "../shared/schedule/schedule-file.ts";
 import { d1Backend } from "../shared/store/d1.workers.ts";
 import { createStore, type Store } from "../shared/store/store.ts";
+import { accountRateFromEnv } from "./account-rate.workers.ts";
 import { createApp, misconfiguredApp } from "./app.ts";
 import { JOBS } from "./jobs.ts";
 import { CALENDAR_FILES, SCHEDULE_DIR, SCHEDULE_FILES } from "./schedules.bundle.ts";
 import { runTick, type TickDeps } from "./tick.ts";
+
+export { AccountRateLimiter } from "./account-rate.workers.ts";
 
 export type WorkerEnv = Record<string, unknown>;
 
@@ -109,8 +112,9 @@ function runtimeFor(env: WorkerEnv): Runtime {
     }
     const queue = env.OPERATIONS;
     const db = env.DB;
-    const providersOver = (fetch: Fetch) => {
-      const http = createHttpClient({ fetch });
+    const sharedRate = accountRateFromEnv(env);
+    const providersOver = (fetch: Fetch, budget?: SubrequestBudget) => {
+      const http = createHttpClient({ fetch, ...(sharedRate ? { sharedRate: sharedRate(budget) } : {}) });
       return new Map(
         config.accounts.map((account) => [
           account.id,
@@ -121,7 +125,7 @@ function runtimeFor(env: WorkerEnv): Runtime {
     const store = createStore(d1Backend(db));
     const byAccount = providersOver(platformFetch());
     const invocation = (budget: SubrequestBudget) => {
-      const providers = providersOver(countingFetch(platformFetch(), budget));
+      const providers = providersOver(countingFetch(platformFetch(), budget), budget);
       return {
         store: createStore(countingBackend(d1Backend(db), budget)),
         providerFor: (account: string) => providers.get(account),

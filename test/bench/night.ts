@@ -31,6 +31,7 @@
 import { JOBS } from "../../functions/jobs.ts";
 import { runTick, type TickDeps } from "../../functions/tick.ts";
 import { createHttpClient, type Fetch, type HttpClient } from "../../shared/http/client.ts";
+import { type RateSchedule, rateSchedule } from "../../shared/http/limiter.ts";
 import {
   countingBackend,
   countingFetch,
@@ -305,7 +306,8 @@ export async function benchNight(options: {
    * "workers": the Worker's way: the cron every 60 s decides and dispatches to the queue; consumer
    * invocations (wrangler.toml's batch size, batch timeout and concurrency; messages delayed until
    * each wait's end) advance the operations, each with its own subrequest budget and its own HTTP
-   * client (per-invocation rate limiter, as each Worker invocation has), over one shared store.
+   * client, over one shared store; every client books its requests' slots in one bucket per
+   * account (the Durable Object), each booking a subrequest.
    */
   host?: "node" | "workers";
 }): Promise<NightBenchResult> {
@@ -348,11 +350,21 @@ export async function benchNight(options: {
       }
     };
     const random = seededRandom(17);
-    const httpOver = (fetch: Fetch): HttpClient => {
+    // The Worker's shared rate limit (functions/account-rate.workers.ts): one bucket per account for
+    // every invocation, each booking a subrequest of the invocation that makes it.
+    const buckets = new Map<string, RateSchedule>();
+    const sharedRate = (budget: SubrequestBudget | undefined) => async (account: string) => {
+      budget?.spend("rate limiter");
+      const bucket = buckets.get(account) ?? rateSchedule(ratePerSecond, 1);
+      buckets.set(account, bucket);
+      return bucket.reserve(time.now());
+    };
+    const httpOver = (fetch: Fetch, budget?: () => SubrequestBudget | undefined): HttpClient => {
       const base = createHttpClient({
         fetch,
         ratePerSecond,
         burst: 1,
+        ...(budget ? { sharedRate: (account: string) => sharedRate(budget())(account) } : {}),
         // HTTP takes no simulated time here, so a cap on requests in flight would only queue them
         // where the time driver cannot see it (parked neither on a timer nor in a fetch).
         concurrency: Number.POSITIVE_INFINITY,
@@ -373,10 +385,14 @@ export async function benchNight(options: {
     };
     // The Worker's cron lists the inventory through this client: its fetches count to the tick.
     let cronBudget: SubrequestBudget | undefined;
-    const http = httpOver((input, init) => {
-      cronBudget?.spend("fetch");
-      return benchFetch(input, init);
-    });
+    const workers = options.host === "workers";
+    const http = httpOver(
+      (input, init) => {
+        cronBudget?.spend("fetch");
+        return benchFetch(input, init);
+      },
+      workers ? () => cronBudget : undefined,
+    );
     const huaweiAccounts = sandboxAccounts({
       huawei: { endpoint, accounts: running.sandbox.clouds.huawei.accounts() },
     } as unknown as Record<CloudName, Record<string, unknown>>);
@@ -392,7 +408,6 @@ export async function benchNight(options: {
         ]),
       );
     const providers = providersOver(http);
-    const workers = options.host === "workers";
     const inventory = cachedInventory(() => listInventory([...providers.values()]), {
       maxAgeMs: INVENTORY_MAX_AGE_MS,
       now: () => new Date(time.now()),
@@ -487,7 +502,7 @@ export async function benchNight(options: {
 
       const invoke = async (batch: ReturnType<SimulatedQueue["take"]>) => {
         const budget = subrequestBudget();
-        const client = httpOver(countingFetch(benchFetch, budget));
+        const client = httpOver(countingFetch(benchFetch, budget), () => budget);
         const byAccount = providersOver(client);
         const report = await consumeOperations({
           messages: batch,
