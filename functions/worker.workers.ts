@@ -24,6 +24,7 @@ import {
 import {
   CONSUMER_CONCURRENCY,
   consumeOperations,
+  cronCanApply,
   dispatchDue,
   type OperationMessage,
   type OperationQueue,
@@ -198,8 +199,8 @@ export function createWorker(options: { now?: () => Date } = {}) {
       const runtime = runtimeFor(env);
       if (!runtime.tickDeps) throw notConfigured();
       const at = new Date(controller.scheduledTime);
-      // The tick's D1 queries and queue sends, counted (not capped: a tick that stopped half-way
-      // through its decisions would leave targets undecided until the next minute).
+      // The tick's D1 queries and queue sends, counted; decisions past the budget wait for the next
+      // minute (`canApply`), the rest is counted, not capped.
       const counted = subrequestBudget(Number.MAX_SAFE_INTEGER);
       const { store } = runtime.invocation!(counted);
       const queue = runtime.queue!;
@@ -207,6 +208,7 @@ export function createWorker(options: { now?: () => Date } = {}) {
         ...runtime.tickDeps,
         store,
         dispatch: (now, created) => dispatchDue({ store, queue, jobs: JOBS, now, created, budget: counted }),
+        canApply: cronCanApply(counted, WORKERS_SUBREQUEST_LIMIT),
       };
       ctx.waitUntil(
         (async () => {

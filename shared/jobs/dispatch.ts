@@ -16,7 +16,14 @@ import type { Logger } from "../log/logger.ts";
 import { FINISHED, type Operation, type Store } from "../store/store.ts";
 import type { SubrequestBudget } from "./budget.ts";
 import type { JobKind, OutcomeEvent } from "./job-kind.ts";
-import { firstPerTarget, isDue, type RunDueOptions, type RunReport, runDueOperations } from "./runtime.ts";
+import {
+  firstPerTarget,
+  interleaveByAccount,
+  isDue,
+  type RunDueOptions,
+  type RunReport,
+  runDueOperations,
+} from "./runtime.ts";
 
 /** What a message says: which operation to advance, and the attempt time it was sent for. */
 export interface OperationMessage {
@@ -107,6 +114,22 @@ function firstOfTargets(
   );
 }
 
+/** Store writes one applied decision may make: the operation, its lineup entry, a ledger entry, the target's state. */
+export const APPLY_SUBREQUESTS_MAX = 4;
+/**
+ * Subrequests the cron keeps for after its decisions: the listing and sends of `dispatchDue` (one
+ * send per 100 messages), the outbox's publishing and the sweep.
+ */
+export const CRON_AFTER_DECISIONS_RESERVE = 100;
+
+/**
+ * The cron's `canApply` (functions/tick.ts): another decision is applied while its writes and what
+ * the cron does after its decisions fit the invocation's budget; the rest wait for the next minute.
+ */
+export function cronCanApply(budget: SubrequestBudget, limit: number): () => boolean {
+  return () => budget.spent + APPLY_SUBREQUESTS_MAX + CRON_AFTER_DECISIONS_RESERVE <= limit;
+}
+
 /**
  * The cron's half: sends the operations this tick created that can run now, and every due one
  * that has waited longer than RECOVERY_MARGIN_MS (its message was lost). Returns how many it sent.
@@ -114,7 +137,7 @@ function firstOfTargets(
 export async function dispatchDue(options: {
   store: Store;
   queue: OperationQueue;
-  jobs: ReadonlyArray<Pick<JobKind, "kinds" | "priority">>;
+  jobs: ReadonlyArray<Pick<JobKind, "kinds" | "priority" | "weight">>;
   now: Date;
   /** Ids of the operations the tick just created. */
   created: readonly string[];
@@ -125,8 +148,12 @@ export async function dispatchDue(options: {
   const active = await options.store.operations.list({ status: ACTIVE }, now);
   const stale = (op: Operation) =>
     Date.parse(op.nextAttemptAt ?? op.updatedAt) <= now.getTime() - RECOVERY_MARGIN_MS;
-  const due = firstOfTargets(active, options.jobs).filter(
-    (op) => isDue(op, now) && (created.has(op.id) || stale(op)),
+  const weight = new Map(options.jobs.flatMap((job) => job.kinds.map((kind) => [kind, job.weight] as const)));
+  // In the order the consumers should take them (they book the accounts' rate slots first come,
+  // first served): round-robin over accounts, the largest work first, as the Node host runs them.
+  const due = interleaveByAccount(
+    firstOfTargets(active, options.jobs).filter((op) => isDue(op, now) && (created.has(op.id) || stale(op))),
+    (op) => weight.get(op.kind)?.(op) ?? 0,
   );
   await send(
     options.queue,

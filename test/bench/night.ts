@@ -37,8 +37,14 @@ import {
   countingFetch,
   type SubrequestBudget,
   subrequestBudget,
+  WORKERS_SUBREQUEST_LIMIT,
 } from "../../shared/jobs/budget.ts";
-import { CONSUMER_CONCURRENCY, consumeOperations, dispatchDue } from "../../shared/jobs/dispatch.ts";
+import {
+  CONSUMER_CONCURRENCY,
+  consumeOperations,
+  cronCanApply,
+  dispatchDue,
+} from "../../shared/jobs/dispatch.ts";
 import { createLogger } from "../../shared/log/logger.ts";
 import { cachedInventory, listInventory } from "../../shared/providers/inventory.ts";
 import { createProvider } from "../../shared/providers/registry.ts";
@@ -99,8 +105,12 @@ export interface WorkersFigures {
   /** Queue consumer invocations, and the most subrequests one of them made (all kinds). */
   invocations: number;
   maxConsumerSubrequests: number;
-  /** The most subrequests one cron invocation made (decide, create, dispatch). */
+  /** The most subrequests one cron invocation made (list the fleet, decide, create, dispatch). */
   maxCronSubrequests: number;
+  /** Of which: the most store queries and queue sends (what `canApply` keeps within the limit)... */
+  maxCronStoreSubrequests: number;
+  /** ...and the most fetches and rate bookings of the fleet's listing (every 5 minutes). */
+  maxCronListingSubrequests: number;
   /** Store (D1) queries the consumers made per step they ran. */
   storeQueriesPerStep: number;
   /** Messages sent, and those that reached the dead-letter queue (expected 0). */
@@ -467,6 +477,8 @@ export async function benchNight(options: {
       invocations: 0,
       maxConsumerSubrequests: 0,
       maxCronSubrequests: 0,
+      maxCronStoreSubrequests: 0,
+      maxCronListingSubrequests: 0,
       storeQueriesPerStep: 0,
       messages: 0,
       deadLettered: 0,
@@ -537,8 +549,11 @@ export async function benchNight(options: {
                 `(${created} of ${clusters} operations created, ${ended.size} finished)`,
             );
           }
+          // The listing's fetches and rate bookings apart from the store's queries and queue sends,
+          // which alone decide how many decisions the cron applies (as in functions/worker.workers.ts).
+          const listing = subrequestBudget(Number.MAX_SAFE_INTEGER);
           const budget = subrequestBudget(Number.MAX_SAFE_INTEGER);
-          cronBudget = budget;
+          cronBudget = listing;
           const cronStore = countedStore(budget);
           const report = await runTick({
             now: new Date(tickAt),
@@ -548,12 +563,15 @@ export async function benchNight(options: {
               store: cronStore,
               dispatch: (at, ids) =>
                 dispatchDue({ store: cronStore, queue, jobs: JOBS, now: at, created: ids, budget }),
+              canApply: cronCanApply(budget, WORKERS_SUBREQUEST_LIMIT),
             },
           });
           cronBudget = undefined;
           drainLog();
           created += report.operations.created;
-          figures.maxCronSubrequests = Math.max(figures.maxCronSubrequests, budget.spent);
+          figures.maxCronSubrequests = Math.max(figures.maxCronSubrequests, budget.spent + listing.spent);
+          figures.maxCronStoreSubrequests = Math.max(figures.maxCronStoreSubrequests, budget.spent);
+          figures.maxCronListingSubrequests = Math.max(figures.maxCronListingSubrequests, listing.spent);
           finish();
           const step = 60_000;
           tickAt += step * Math.max(1, Math.ceil((time.now() - tickAt) / step));

@@ -141,7 +141,8 @@ async function main() {
     const w = n.workers!;
     return (
       `  ${w.invocations} consumer invocations, at most ${w.maxConsumerSubrequests} subrequests each ` +
-      `(limit ${WORKERS_SUBREQUEST_LIMIT}); cron at most ${w.maxCronSubrequests}; ` +
+      `(limit ${WORKERS_SUBREQUEST_LIMIT}); cron at most ${w.maxCronSubrequests} (store and queue at most ` +
+      `${w.maxCronStoreSubrequests}; listing the fleet ${w.maxCronListingSubrequests}); ` +
       `${w.storeQueriesPerStep.toFixed(1)} store (D1) queries per step; ${w.messages} messages, ` +
       `${w.deadLettered} dead-lettered\n  ${n.failed} failed, ${n.throttled} answered 429; ${n.realSeconds.toFixed(0)} s real`
     );
