@@ -16,14 +16,7 @@ import type { Logger } from "../log/logger.ts";
 import { FINISHED, type Operation, type Store } from "../store/store.ts";
 import type { SubrequestBudget } from "./budget.ts";
 import type { JobKind, OutcomeEvent } from "./job-kind.ts";
-import {
-  firstPerTarget,
-  interleaveByAccount,
-  isDue,
-  type RunDueOptions,
-  type RunReport,
-  runDueOperations,
-} from "./runtime.ts";
+import { firstPerTarget, isDue, type RunDueOptions, type RunReport, runDueOperations } from "./runtime.ts";
 
 /** What a message says: which operation to advance, and the attempt time it was sent for. */
 export interface OperationMessage {
@@ -137,7 +130,7 @@ export function cronCanApply(budget: SubrequestBudget, limit: number): () => boo
 export async function dispatchDue(options: {
   store: Store;
   queue: OperationQueue;
-  jobs: ReadonlyArray<Pick<JobKind, "kinds" | "priority" | "weight">>;
+  jobs: ReadonlyArray<Pick<JobKind, "kinds" | "priority">>;
   now: Date;
   /** Ids of the operations the tick just created. */
   created: readonly string[];
@@ -148,12 +141,8 @@ export async function dispatchDue(options: {
   const active = await options.store.operations.list({ status: ACTIVE }, now);
   const stale = (op: Operation) =>
     Date.parse(op.nextAttemptAt ?? op.updatedAt) <= now.getTime() - RECOVERY_MARGIN_MS;
-  const weight = new Map(options.jobs.flatMap((job) => job.kinds.map((kind) => [kind, job.weight] as const)));
-  // In the order the consumers should take them (they book the accounts' rate slots first come,
-  // first served): round-robin over accounts, the largest work first, as the Node host runs them.
-  const due = interleaveByAccount(
-    firstOfTargets(active, options.jobs).filter((op) => isDue(op, now) && (created.has(op.id) || stale(op))),
-    (op) => weight.get(op.kind)?.(op) ?? 0,
+  const due = firstOfTargets(active, options.jobs).filter(
+    (op) => isDue(op, now) && (created.has(op.id) || stale(op)),
   );
   await send(
     options.queue,
