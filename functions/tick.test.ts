@@ -3,6 +3,7 @@ import type { OutcomeEvent as EventBridgeEvent, EventPublisher } from "../shared
 import { outboxEntryFor } from "../shared/jobs/outbox.ts";
 import { createLogger } from "../shared/log/logger.ts";
 import type { Target } from "../shared/providers/inventory.ts";
+import type { Schedule } from "../shared/schedule/types.ts";
 import { memoryBackend } from "../shared/store/memory.ts";
 import { createStore } from "../shared/store/store.ts";
 import type { SleepWakeEvent } from "./sleepwake/steps.ts";
@@ -194,5 +195,70 @@ describe("runTick on a replica that does not plan", () => {
     expect(listings).toBe(1);
     expect(report.operations.advanced).toBe(1);
     expect(tick).toMatchObject({ planned: true });
+  });
+});
+
+describe("runTick with canApply (the Worker's cron within its subrequest budget)", () => {
+  const SLEEP = new Date("2026-03-02T12:00:00Z"); // Monday 20:00 in Shanghai
+  const targets: Target[] = ["c1", "c2", "c3"].map((id) => ({
+    provider: "huawei",
+    account: "hw",
+    region: "cn-north-4",
+    id,
+    name: id,
+    phase: "running",
+    vendorPhase: "Available",
+    tags: { night: "yes" },
+    targetId: `hw/${id}`,
+    nodePools: [{ id: `${id}-p`, name: "pool", desired: 2, ready: 2 }] as Target["nodePools"],
+  }));
+  const schedule: Schedule = {
+    name: "night",
+    source: "functions/tick.test.ts",
+    enabled: true,
+    timezone: "Asia/Shanghai",
+    mode: "full",
+    enforce: false,
+    targets: [{ providers: ["huawei"], tags: { night: "yes" } }],
+    rules: [{ to: "asleep", days: ["mon"], at: "20:00" }],
+    calendars: [],
+    holidays: "ignore",
+    makeupDayAs: "mon",
+    exceptions: [],
+    graceMinutes: 30,
+    minDwellMinutes: 60,
+    releaseNodes: false,
+    namespaces: [],
+  };
+
+  it("leaves the decisions past the budget to the next tick, which creates them", async () => {
+    const store = createStore(memoryBackend());
+    const deps: TickDeps = {
+      store,
+      log: createLogger({ level: "error", write: () => {} }),
+      schedules: [schedule],
+      calendars: new Map(),
+      inventory: async () => ({ targets, errors: [] }),
+      providerFor: () => undefined,
+      holder: "test",
+      dispatch: async () => 0,
+    };
+    await runTick({ now: new Date(SLEEP.getTime() - 60_000), trigger: "cron", deps });
+    let allowed = 2;
+    const first = await runTick({
+      now: SLEEP,
+      trigger: "cron",
+      deps: { ...deps, canApply: () => allowed-- > 0 },
+    });
+    expect(first.operations).toMatchObject({ created: 2, postponed: 1 });
+    const next = await runTick({
+      now: new Date(SLEEP.getTime() + 60_000),
+      trigger: "cron",
+      deps: { ...deps, canApply: () => true },
+    });
+    expect(next.operations).toMatchObject({ created: 1 });
+    expect(next.operations.postponed).toBeUndefined();
+    const ops = await store.operations.list({}, new Date(SLEEP.getTime() + 60_000));
+    expect(ops.map((op) => op.target).sort()).toEqual(["hw/c1", "hw/c2", "hw/c3"]);
   });
 });

@@ -56,6 +56,12 @@ export interface TickDeps {
    * it sent. Absent: the tick advances them itself (the Node host).
    */
   dispatch?: (now: Date, created: readonly string[]) => Promise<number>;
+  /**
+   * Workers: asked before applying each decision that writes (create, ledger, target state); false
+   * leaves it and the rest to the next tick, which decides them again (the same operation ids), so
+   * the cron stays within its subrequest budget. Absent: every decision is applied.
+   */
+  canApply?: () => boolean;
 }
 
 export interface TickReport {
@@ -73,7 +79,8 @@ export interface TickReport {
     operationId?: string;
   }>;
   /** `dispatched`: operations sent to the queue consumers (Workers). */
-  operations: { created: number; advanced: number; dispatched?: number };
+  /** `postponed`: decisions left to the next tick (the cron's budget, `canApply`). */
+  operations: { created: number; advanced: number; dispatched?: number; postponed?: number };
   /** Outcome events published from the outbox; failed: retried later; undelivered: given up on. */
   events: { sent: number; failed: number; undelivered: number };
   errors: Array<{ target?: string; message: string }>;
@@ -201,6 +208,10 @@ async function planOperations(
       ...(decision.kind === "skip" && decision.detail ? { detail: decision.detail } : {}),
     });
     if (dryRun) continue;
+    if (deps.canApply && !deps.canApply()) {
+      report.operations.postponed = (report.operations.postponed ?? 0) + 1;
+      continue;
+    }
     try {
       await apply(
         decision,

@@ -24,6 +24,7 @@ import {
 import {
   CONSUMER_CONCURRENCY,
   consumeOperations,
+  cronCanApply,
   dispatchDue,
   type OperationMessage,
   type OperationQueue,
@@ -36,10 +37,13 @@ import { loadScheduleSources } from "../shared/schedule/load.ts";
 import { formatScheduleFileError } from "../shared/schedule/schedule-file.ts";
 import { d1Backend } from "../shared/store/d1.workers.ts";
 import { createStore, type Store } from "../shared/store/store.ts";
+import { accountRateFromEnv } from "./account-rate.workers.ts";
 import { createApp, misconfiguredApp } from "./app.ts";
 import { JOBS } from "./jobs.ts";
 import { CALENDAR_FILES, SCHEDULE_DIR, SCHEDULE_FILES } from "./schedules.bundle.ts";
 import { runTick, type TickDeps } from "./tick.ts";
+
+export { AccountRateLimiter } from "./account-rate.workers.ts";
 
 export type WorkerEnv = Record<string, unknown>;
 
@@ -109,8 +113,9 @@ function runtimeFor(env: WorkerEnv): Runtime {
     }
     const queue = env.OPERATIONS;
     const db = env.DB;
-    const providersOver = (fetch: Fetch) => {
-      const http = createHttpClient({ fetch });
+    const sharedRate = accountRateFromEnv(env);
+    const providersOver = (fetch: Fetch, budget?: SubrequestBudget) => {
+      const http = createHttpClient({ fetch, ...(sharedRate ? { sharedRate: sharedRate(budget) } : {}) });
       return new Map(
         config.accounts.map((account) => [
           account.id,
@@ -121,7 +126,7 @@ function runtimeFor(env: WorkerEnv): Runtime {
     const store = createStore(d1Backend(db));
     const byAccount = providersOver(platformFetch());
     const invocation = (budget: SubrequestBudget) => {
-      const providers = providersOver(countingFetch(platformFetch(), budget));
+      const providers = providersOver(countingFetch(platformFetch(), budget), budget);
       return {
         store: createStore(countingBackend(d1Backend(db), budget)),
         providerFor: (account: string) => providers.get(account),
@@ -194,8 +199,8 @@ export function createWorker(options: { now?: () => Date } = {}) {
       const runtime = runtimeFor(env);
       if (!runtime.tickDeps) throw notConfigured();
       const at = new Date(controller.scheduledTime);
-      // The tick's D1 queries and queue sends, counted (not capped: a tick that stopped half-way
-      // through its decisions would leave targets undecided until the next minute).
+      // The tick's D1 queries and queue sends, counted; decisions past the budget wait for the next
+      // minute (`canApply`), the rest is counted, not capped.
       const counted = subrequestBudget(Number.MAX_SAFE_INTEGER);
       const { store } = runtime.invocation!(counted);
       const queue = runtime.queue!;
@@ -203,6 +208,7 @@ export function createWorker(options: { now?: () => Date } = {}) {
         ...runtime.tickDeps,
         store,
         dispatch: (now, created) => dispatchDue({ store, queue, jobs: JOBS, now, created, budget: counted }),
+        canApply: cronCanApply(counted, WORKERS_SUBREQUEST_LIMIT),
       };
       ctx.waitUntil(
         (async () => {

@@ -14,7 +14,7 @@ import {
   retryAfterMs,
   type SendOptions,
 } from "./client.ts";
-import { createLimiter } from "./limiter.ts";
+import { createLimiter, rateSchedule } from "./limiter.ts";
 import { platformFetch } from "./transport.ts";
 import { createVirtualTime, type VirtualTime } from "./virtual-time.ts";
 
@@ -496,6 +496,40 @@ describe("per-account limiter", () => {
     // Backoff 0, but the second attempt waits for the next token.
     expect(calls.map((c) => c.at)).toEqual([0, 1000]);
     expect(vt.sleeps).toEqual([0, 1000]);
+  });
+
+  it("with sharedRate, two clients of one account share its bucket: each waits for the slot it was given", async () => {
+    const vt = createVirtualTime();
+    const transport = scripted(vt, [{ status: 200 }]);
+    // The shared bucket (a Durable Object per account on Workers), booked by both clients.
+    const buckets = new Map<string, ReturnType<typeof rateSchedule>>();
+    const booked: string[] = [];
+    const sharedRate = async (account: string) => {
+      booked.push(account);
+      const bucket = buckets.get(account) ?? rateSchedule(2);
+      buckets.set(account, bucket);
+      return bucket.reserve(vt.now().getTime());
+    };
+    const clients = [1, 2].map(() =>
+      createHttpClient({
+        fetch: transport.fetch,
+        now: vt.now,
+        sleep: vt.sleep,
+        setTimer: vt.setTimer,
+        sharedRate,
+      }),
+    );
+    const sends = [
+      clients[0]!.send(GET, read),
+      clients[1]!.send(GET, read),
+      clients[0]!.send(GET, read),
+      clients[1]!.send(GET, { ...read, account: "other" }),
+    ];
+    await vt.runAll();
+    await Promise.all(sends);
+    // Alone, each client would have sent at once: together they keep the account's 2 per second.
+    expect(transport.calls.map((c) => c.at).sort((x, y) => x - y)).toEqual([0, 0, 500, 1000]);
+    expect(booked.sort()).toEqual(["other", "prod", "prod", "prod"]);
   });
 
   it("lets a burst go out back to back, then paces", async () => {

@@ -125,6 +125,12 @@ export interface HttpClientOptions {
   concurrency?: number;
   /** Requests that may go out back to back before the rate applies. Default 1. */
   burst?: number;
+  /**
+   * The account's rate limit kept in one place for every process acting for it (Workers: a Durable
+   * Object per account): books the next request's slot and returns when it is (epoch ms). Replaces
+   * `ratePerSecond` and `burst`; the in-flight cap stays this client's.
+   */
+  sharedRate?: (account: string) => Promise<number>;
   /** Retries are logged here (method, host and path only: queries may carry signatures). */
   logger?: Logger;
 }
@@ -283,6 +289,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         ratePerSecond: options.ratePerSecond ?? Number.POSITIVE_INFINITY,
         concurrency: options.concurrency ?? DEFAULT_CONCURRENCY,
         burst: options.burst ?? 1,
+        ...(options.sharedRate ? { slots: () => options.sharedRate!(account) } : {}),
         now,
         sleep,
       });

@@ -5,6 +5,10 @@
 // The bucket is kept as a "theoretical arrival time" (GCRA): each acquisition reserves the next
 // free slot synchronously, in arrival order, then sleeps until it. That is the same schedule as a
 // token bucket of `burst` tokens refilled at `ratePerSecond`, without a polling loop.
+//
+// Where many processes share one account's limit (Workers invocations), the slots are booked in
+// one place for all of them (`slots`: a Durable Object per account, functions/account-rate.workers.ts)
+// and each process only waits for the time it was given.
 
 export interface LimiterOptions {
   /** Requests per second; `Infinity` (the default) disables pacing. */
@@ -13,6 +17,11 @@ export interface LimiterOptions {
   burst?: number;
   /** Requests in flight at once. Default 8. */
   concurrency?: number;
+  /**
+   * Books the next slot elsewhere (a bucket shared by every process acting for the account) and
+   * returns when it is (epoch ms); replaces the local bucket, `ratePerSecond` and `burst` unused.
+   */
+  slots?: () => Promise<number>;
   now: () => Date;
   sleep: (ms: number) => Promise<void>;
 }
@@ -30,23 +39,38 @@ export interface Limiter {
   readonly waiting: number;
 }
 
-export function createLimiter(options: LimiterOptions): Limiter {
-  const rate = options.ratePerSecond ?? Number.POSITIVE_INFINITY;
-  const burst = options.burst ?? 1;
-  const cap = options.concurrency ?? DEFAULT_CONCURRENCY;
-  if (!(rate > 0)) throw new RangeError(`ratePerSecond must be a positive number, got ${rate}`);
+/** The bucket alone: `reserve(nowMs)` books the next free slot and returns when it is (epoch ms). */
+export interface RateSchedule {
+  reserve(nowMs: number): number;
+}
+
+export function rateSchedule(ratePerSecond: number, burst = 1): RateSchedule {
+  if (!(ratePerSecond > 0))
+    throw new RangeError(`ratePerSecond must be a positive number, got ${ratePerSecond}`);
   if (!(Number.isInteger(burst) && burst >= 1))
     throw new RangeError(`burst must be an integer >= 1, got ${burst}`);
+  const interval = Number.isFinite(ratePerSecond) ? 1000 / ratePerSecond : 0;
+  /** The time (ms) at which the bucket would be full again: the GCRA "TAT". */
+  let theoreticalArrival = Number.NEGATIVE_INFINITY;
+  return {
+    reserve(now) {
+      if (interval === 0) return now;
+      const arrival = Math.max(theoreticalArrival, now);
+      theoreticalArrival = arrival + interval;
+      return Math.max(now, arrival - (burst - 1) * interval);
+    },
+  };
+}
+
+export function createLimiter(options: LimiterOptions): Limiter {
+  const schedule = rateSchedule(options.ratePerSecond ?? Number.POSITIVE_INFINITY, options.burst ?? 1);
+  const cap = options.concurrency ?? DEFAULT_CONCURRENCY;
   if (!(cap === Number.POSITIVE_INFINITY || (Number.isInteger(cap) && cap >= 1))) {
     throw new RangeError(`concurrency must be an integer >= 1, got ${cap}`);
   }
-  const interval = Number.isFinite(rate) ? 1000 / rate : 0;
 
   let inFlight = 0;
   const queue: Array<() => void> = [];
-  /** The time (ms) at which the bucket would be full again: the GCRA "TAT". */
-  let theoreticalArrival = Number.NEGATIVE_INFINITY;
-
   const slot = (): Promise<void> => {
     if (inFlight < cap && queue.length === 0) {
       inFlight += 1;
@@ -62,16 +86,6 @@ export function createLimiter(options: LimiterOptions): Limiter {
     else inFlight -= 1;
   };
 
-  /** Reserves the next token and returns how long to wait for it. */
-  const reserve = (): number => {
-    if (interval === 0) return 0;
-    const now = options.now().getTime();
-    const arrival = Math.max(theoreticalArrival, now);
-    const allowedAt = arrival - (burst - 1) * interval;
-    theoreticalArrival = arrival + interval;
-    return Math.max(0, allowedAt - now);
-  };
-
   return {
     async acquire() {
       await slot();
@@ -82,7 +96,9 @@ export function createLimiter(options: LimiterOptions): Limiter {
         release();
       };
       try {
-        const wait = reserve();
+        // The next token: booked here at once, in arrival order, or by the shared bucket.
+        const at = options.slots ? await options.slots() : schedule.reserve(options.now().getTime());
+        const wait = at - options.now().getTime();
         if (wait > 0) await options.sleep(wait);
       } catch (error) {
         once();

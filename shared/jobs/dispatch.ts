@@ -6,7 +6,7 @@
 //             message per operation it created that can run now, and again for every due one no
 //             message seems to be carrying (due for longer than RECOVERY_MARGIN_MS).
 //   consumer  `consumeOperations`: the batch's operations that are due and first on their target
-//             run through the jobs runtime (lease, compare-and-set, chained steps) within the
+//             (read per target: store.operations.ofTarget, never the whole fleet's) run through the jobs runtime (lease, compare-and-set, chained steps) within the
 //             invocation's subrequest budget; then each is handed on: a wait is re-sent with
 //             `delaySeconds` until its nextAttemptAt, a chain cut short (budget, step cap) is
 //             re-sent at once, a finished one sends the next operation of its target. A store
@@ -107,6 +107,22 @@ function firstOfTargets(
   );
 }
 
+/** Store writes one applied decision may make: the operation, its lineup entry, a ledger entry, the target's state. */
+export const APPLY_SUBREQUESTS_MAX = 4;
+/**
+ * Subrequests the cron keeps for after its decisions: the listing and sends of `dispatchDue` (one
+ * send per 100 messages), the outbox's publishing and the sweep.
+ */
+export const CRON_AFTER_DECISIONS_RESERVE = 100;
+
+/**
+ * The cron's `canApply` (functions/tick.ts): another decision is applied while its writes and what
+ * the cron does after its decisions fit the invocation's budget; the rest wait for the next minute.
+ */
+export function cronCanApply(budget: SubrequestBudget, limit: number): () => boolean {
+  return () => budget.spent + APPLY_SUBREQUESTS_MAX + CRON_AFTER_DECISIONS_RESERVE <= limit;
+}
+
 /**
  * The cron's half: sends the operations this tick created that can run now, and every due one
  * that has waited longer than RECOVERY_MARGIN_MS (its message was lost). Returns how many it sent.
@@ -152,6 +168,30 @@ export interface ConsumeReport<Event extends OutcomeEvent> {
   sent: number;
 }
 
+/**
+ * The unfinished operations of the batch's targets (what "first on its target" and "the next of a
+ * finished one's target" need), read per target, so a consumer's reads grow with its batch, not
+ * with the fleet. A message's own operation missing from its target's lineup (created before
+ * lineups, or a crash between its two writes) is read by id.
+ */
+async function batchTargets(
+  store: Store,
+  bodies: ReadonlyMap<string, OperationMessage>,
+  now: Date,
+): Promise<Operation[]> {
+  const targets = [...new Set([...bodies.values()].map((body) => body.target))];
+  const active = (await Promise.all(targets.map((target) => store.operations.ofTarget(target, now)))).flat();
+  const listed = new Set(active.map((op) => op.id));
+  const unlisted = await Promise.all(
+    [...bodies.keys()].filter((id) => !listed.has(id)).map((id) => store.operations.get(id, now)),
+  );
+  for (const op of unlisted) {
+    // Only under the target its message names: that target's lineup is the one read.
+    if (op && !FINISHED.includes(op.status) && op.target === bodies.get(op.id)?.target) active.push(op);
+  }
+  return active;
+}
+
 /** The consumer's half: runs the batch's due operations and hands each one on (see the top). */
 export async function consumeOperations<Event extends OutcomeEvent>(
   options: ConsumeOptions<Event>,
@@ -172,7 +212,7 @@ export async function consumeOperations<Event extends OutcomeEvent>(
     if (!bodies.get(parsed.operationId)?.at) bodies.set(parsed.operationId, parsed);
   }
 
-  const active = await options.store.operations.list({ status: ACTIVE }, now);
+  const active = await batchTargets(options.store, bodies, now);
   const byId = new Map(active.map((op) => [op.id, op] as const));
   const first = new Set(firstOfTargets(active, options.jobs).map((op) => op.id));
   const out: Array<{ body: OperationMessage; delaySeconds: number }> = [];

@@ -27,6 +27,7 @@ const NS = {
   target: "target",
   secret: "secret",
   shared: "shared",
+  lineup: "op-lineup",
 } as const;
 
 /** Compare-and-set loops give up after this many lost races (each loss means someone else progressed). */
@@ -362,6 +363,13 @@ export interface Operations {
     filter: { status?: readonly OperationStatus[]; target?: string; dueBy?: Date; limit?: number },
     now: Date,
   ): Promise<Operation[]>;
+  /**
+   * The unfinished operations of one target, oldest first, reading only that target's: its lineup
+   * (one entry per unfinished operation, written with it) and each operation it names. What a
+   * queue consumer needs to find the first operation of its messages' targets without reading the
+   * whole fleet's.
+   */
+  ofTarget(target: string, now: Date): Promise<Operation[]>;
   /** Finished operations whose outcome event is pending and due by `dueBy`, earliest due first. */
   outboxDue(query: { dueBy: Date; limit?: number }, now: Date): Promise<Operation[]>;
   /**
@@ -376,6 +384,14 @@ export const FINISHED_OPERATION_TTL_MS = 30 * 24 * 3600 * 1000;
 
 function operations(backend: StoreBackend): Operations {
   const ns = NS.operation;
+  // A target's lineup: one key per unfinished operation, `target␟createdAt␟id`, so listing the
+  // target's prefix reads only its own, in creation order. Written after the operation is created
+  // and deleted after it finishes (version 1: entries are never rewritten); the operation is the
+  // truth, so a reader skips (and deletes) an entry whose operation has finished, and a missing
+  // entry (a crash between the two writes, or an operation from before lineups) only hides the
+  // operation from `ofTarget`: the queue consumer still reads a message's own operation by id.
+  const lineupKey = (op: Pick<Operation, "target" | "createdAt" | "id">) =>
+    `${op.target}\u001f${op.createdAt}\u001f${op.id}`;
   const read = (record: VersionedRecord): Operation => ({
     ...parse<Omit<Operation, "version">>(record),
     version: record.version,
@@ -406,7 +422,13 @@ function operations(backend: StoreBackend): Operations {
       };
       for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
         const put = await backend.put(ns, op.id, record(op, now, ttlMs), { expectedVersion: null }, now);
-        if (put.ok) return { created: true, operation: { ...op, version: put.version } };
+        if (put.ok) {
+          if (!FINISHED.includes(op.status)) {
+            const entry = { value: JSON.stringify({ id: op.id }), expiresAt: null };
+            await backend.put(NS.lineup, lineupKey(op), entry, { expectedVersion: null }, now);
+          }
+          return { created: true, operation: { ...op, version: put.version } };
+        }
         if (put.current) return { created: false, operation: read(put.current) };
       }
       throw new StoreConflictError(`operation "${op.id}"`);
@@ -425,6 +447,8 @@ function operations(backend: StoreBackend): Operations {
       for (const field of clear ?? []) delete next[field];
       const put = await backend.put(ns, id, record(next, now, ttlMs), { expectedVersion }, now);
       if (!put.ok) return { ok: false, current: put.current ? read(put.current) : undefined };
+      if (FINISHED.includes(next.status) && !FINISHED.includes(rest.status))
+        await backend.delete(NS.lineup, lineupKey(next), 1, now);
       return { ok: true, operation: { ...next, version: put.version } };
     },
     async list(filter, now) {
@@ -443,6 +467,20 @@ function operations(backend: StoreBackend): Operations {
         a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.id < b.id ? -1 : 1,
       );
       return filter.limit === undefined ? matching : matching.slice(0, filter.limit);
+    },
+    async ofTarget(target, now) {
+      const entries = await backend.list(NS.lineup, { prefix: `${target}\u001f` }, now);
+      const listed = await Promise.all(
+        entries.map(async (entry) => {
+          const record = await backend.get(ns, parse<{ id: string }>(entry).id, now);
+          const op = record ? read(record) : undefined;
+          if (op && !FINISHED.includes(op.status)) return op;
+          // Finished (its entry's delete was lost) or gone: the entry goes now.
+          await backend.delete(NS.lineup, entry.key, entry.version, now);
+          return undefined;
+        }),
+      );
+      return listed.filter((op): op is Operation => op !== undefined);
     },
     async outboxDue({ dueBy, limit }, now) {
       const query = limit === undefined ? { upTo: dueBy.getTime() } : { upTo: dueBy.getTime(), limit };

@@ -35,13 +35,20 @@
 import { JOBS } from "../../functions/jobs.ts";
 import { runTick, TICK_STEPPING_SHARE, type TickDeps } from "../../functions/tick.ts";
 import { createHttpClient, type Fetch, type HttpClient } from "../../shared/http/client.ts";
+import { type RateSchedule, rateSchedule } from "../../shared/http/limiter.ts";
 import {
   countingBackend,
   countingFetch,
   type SubrequestBudget,
   subrequestBudget,
+  WORKERS_SUBREQUEST_LIMIT,
 } from "../../shared/jobs/budget.ts";
-import { CONSUMER_CONCURRENCY, consumeOperations, dispatchDue } from "../../shared/jobs/dispatch.ts";
+import {
+  CONSUMER_CONCURRENCY,
+  consumeOperations,
+  cronCanApply,
+  dispatchDue,
+} from "../../shared/jobs/dispatch.ts";
 import { createLogger } from "../../shared/log/logger.ts";
 import { cachedInventory, listInventory } from "../../shared/providers/inventory.ts";
 import { createProvider } from "../../shared/providers/registry.ts";
@@ -69,6 +76,11 @@ const SLEEP_AT = Date.parse("2026-03-02T12:00:00Z");
 const WAKE_AT = SLEEP_AT + 8 * 3600 * 1000;
 /** The first tick comes this early, so the inventory is listed before the night starts. */
 const LEAD_MS = 60 * 1000;
+/**
+ * The Worker's cron records at most about 200 targets' first sight per minute (its budget,
+ * `cronCanApply`): it starts this early, so the whole fleet is known before the night.
+ */
+const WORKERS_LEAD_MS = 15 * 60 * 1000;
 /** A phase taking longer than this (simulated) means something is stuck: stop with an error. */
 const PHASE_LIMIT_MS = 3 * 3600 * 1000;
 const ACTIVE = ["pending", "running", "waiting"] as const;
@@ -102,8 +114,12 @@ export interface WorkersFigures {
   /** Queue consumer invocations, and the most subrequests one of them made (all kinds). */
   invocations: number;
   maxConsumerSubrequests: number;
-  /** The most subrequests one cron invocation made (decide, create, dispatch). */
+  /** The most subrequests one cron invocation made (list the fleet, decide, create, dispatch). */
   maxCronSubrequests: number;
+  /** Of which: the most store queries and queue sends (what `canApply` keeps within the limit)... */
+  maxCronStoreSubrequests: number;
+  /** ...and the most fetches and rate bookings of the fleet's listing (every 5 minutes). */
+  maxCronListingSubrequests: number;
   /** Store (D1) queries the consumers made per step they ran. */
   storeQueriesPerStep: number;
   /** Messages sent, and those that reached the dead-letter queue (expected 0). */
@@ -327,7 +343,8 @@ export async function benchNight(options: {
    * "workers": the Worker's way: the cron every 60 s decides and dispatches to the queue; consumer
    * invocations (wrangler.toml's batch size, batch timeout and concurrency; messages delayed until
    * each wait's end) advance the operations, each with its own subrequest budget and its own HTTP
-   * client (per-invocation rate limiter, as each Worker invocation has), over one shared store.
+   * client, over one shared store; every client books its requests' slots in one bucket per
+   * account (the Durable Object), each booking a subrequest.
    */
   host?: "node" | "workers";
 }): Promise<NightBenchResult> {
@@ -341,7 +358,8 @@ export async function benchNight(options: {
   const realStart = performance.now();
 
   let clockOf: ((ms: number) => void) | undefined;
-  const time = virtualTime(SLEEP_AT - LEAD_MS, (ms) => clockOf?.(ms));
+  const lead = options.host === "workers" ? WORKERS_LEAD_MS : LEAD_MS;
+  const time = virtualTime(SLEEP_AT - lead, (ms) => clockOf?.(ms));
   const running = await startSandbox({
     speed: 0,
     seed: 5,
@@ -370,11 +388,21 @@ export async function benchNight(options: {
       }
     };
     const random = seededRandom(17);
-    const httpOver = (fetch: Fetch): HttpClient => {
+    // The Worker's shared rate limit (functions/account-rate.workers.ts): one bucket per account for
+    // every invocation, each booking a subrequest of the invocation that makes it.
+    const buckets = new Map<string, RateSchedule>();
+    const sharedRate = (budget: SubrequestBudget | undefined) => async (account: string) => {
+      budget?.spend("rate limiter");
+      const bucket = buckets.get(account) ?? rateSchedule(ratePerSecond, 1);
+      buckets.set(account, bucket);
+      return bucket.reserve(time.now());
+    };
+    const httpOver = (fetch: Fetch, budget?: () => SubrequestBudget | undefined): HttpClient => {
       const base = createHttpClient({
         fetch,
         ratePerSecond,
         burst: 1,
+        ...(budget ? { sharedRate: (account: string) => sharedRate(budget())(account) } : {}),
         // HTTP takes no simulated time here, so a cap on requests in flight would only queue them
         // where the time driver cannot see it (parked neither on a timer nor in a fetch).
         concurrency: Number.POSITIVE_INFINITY,
@@ -395,10 +423,14 @@ export async function benchNight(options: {
     };
     // The Worker's cron lists the inventory through this client: its fetches count to the tick.
     let cronBudget: SubrequestBudget | undefined;
-    const http = httpOver((input, init) => {
-      cronBudget?.spend("fetch");
-      return benchFetch(input, init);
-    });
+    const workers = options.host === "workers";
+    const http = httpOver(
+      (input, init) => {
+        cronBudget?.spend("fetch");
+        return benchFetch(input, init);
+      },
+      workers ? () => cronBudget : undefined,
+    );
     const huaweiAccounts = sandboxAccounts({
       huawei: { endpoint, accounts: running.sandbox.clouds.huawei.accounts() },
     } as unknown as Record<CloudName, Record<string, unknown>>);
@@ -414,7 +446,6 @@ export async function benchNight(options: {
         ]),
       );
     const providers = providersOver(http);
-    const workers = options.host === "workers";
     const inventory = cachedInventory(() => listInventory([...providers.values()]), {
       maxAgeMs: INVENTORY_MAX_AGE_MS,
       now: () => new Date(time.now()),
@@ -483,6 +514,8 @@ export async function benchNight(options: {
       invocations: 0,
       maxConsumerSubrequests: 0,
       maxCronSubrequests: 0,
+      maxCronStoreSubrequests: 0,
+      maxCronListingSubrequests: 0,
       storeQueriesPerStep: 0,
       messages: 0,
       deadLettered: 0,
@@ -518,7 +551,7 @@ export async function benchNight(options: {
 
       const invoke = async (batch: ReturnType<SimulatedQueue["take"]>) => {
         const budget = subrequestBudget();
-        const client = httpOver(countingFetch(benchFetch, budget));
+        const client = httpOver(countingFetch(benchFetch, budget), () => budget);
         const byAccount = providersOver(client);
         const report = await consumeOperations({
           messages: batch,
@@ -553,8 +586,11 @@ export async function benchNight(options: {
                 `(${created} of ${clusters} operations created, ${ended.size} finished)`,
             );
           }
+          // The listing's fetches and rate bookings apart from the store's queries and queue sends,
+          // which alone decide how many decisions the cron applies (as in functions/worker.workers.ts).
+          const listing = subrequestBudget(Number.MAX_SAFE_INTEGER);
           const budget = subrequestBudget(Number.MAX_SAFE_INTEGER);
-          cronBudget = budget;
+          cronBudget = listing;
           const cronStore = countedStore(budget);
           const report = await runTick({
             now: new Date(tickAt),
@@ -564,12 +600,15 @@ export async function benchNight(options: {
               store: cronStore,
               dispatch: (at, ids) =>
                 dispatchDue({ store: cronStore, queue, jobs: JOBS, now: at, created: ids, budget }),
+              canApply: cronCanApply(budget, WORKERS_SUBREQUEST_LIMIT),
             },
           });
           cronBudget = undefined;
           drainLog();
           created += report.operations.created;
-          figures.maxCronSubrequests = Math.max(figures.maxCronSubrequests, budget.spent);
+          figures.maxCronSubrequests = Math.max(figures.maxCronSubrequests, budget.spent + listing.spent);
+          figures.maxCronStoreSubrequests = Math.max(figures.maxCronStoreSubrequests, budget.spent);
+          figures.maxCronListingSubrequests = Math.max(figures.maxCronListingSubrequests, listing.spent);
           finish();
           const step = 60_000;
           tickAt += step * Math.max(1, Math.ceil((time.now() - tickAt) / step));
@@ -633,8 +672,8 @@ export async function benchNight(options: {
     };
 
     const drive = workers ? runWorkersPhase : runPhase;
-    const sleep = phase("sleep", SLEEP_AT, await drive(SLEEP_AT - LEAD_MS, "sleep"));
-    const wake = options.wake ? phase("wake", WAKE_AT, await drive(WAKE_AT - LEAD_MS, "wake")) : undefined;
+    const sleep = phase("sleep", SLEEP_AT, await drive(SLEEP_AT - lead, "sleep"));
+    const wake = options.wake ? phase("wake", WAKE_AT, await drive(WAKE_AT - lead, "wake")) : undefined;
     figures.storeQueriesPerStep = round(storeQueries.spent / Math.max(1, stepsRun));
     const all: Operation[] = await store.operations.list({}, new Date(time.now()));
     return {

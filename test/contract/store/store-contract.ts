@@ -314,6 +314,42 @@ export function storeContract(
         }
       });
 
+      it("lists one target's unfinished operations oldest first, reading only that target's, however big the fleet", async () => {
+        const counted = countingBackend(await make());
+        const measured = createStore(counted.backend);
+        try {
+          await measured.operations.create({ ...base, id: "wake", target: "t1" }, { now: at(5) });
+          const sleep = await measured.operations.create(
+            { ...base, id: "sleep", target: "t1" },
+            { now: at(1) },
+          );
+          await measured.operations.create(
+            { ...base, id: "prefix-neighbour", target: "t10" },
+            { now: at(2) },
+          );
+          for (let i = 0; i < 100; i++)
+            await measured.operations.create({ ...base, id: `other-${i}`, target: `u${i}` }, { now: at(3) });
+          const cost = async (now = at(10)) => {
+            counted.reset();
+            const ids = (await measured.operations.ofTarget("t1", now)).map((o) => o.id);
+            return { ids, ...counted.counts };
+          };
+          // One listing of its lineup, one read per operation in it.
+          expect(await cost()).toEqual({ ids: ["sleep", "wake"], reads: 3, rows: 4, writes: 0 });
+          const done = await measured.operations.update(
+            "sleep",
+            sleep.operation.version,
+            { status: "succeeded" },
+            { now: at(6) },
+          );
+          expect(done.ok).toBe(true);
+          expect(await cost()).toEqual({ ids: ["wake"], reads: 2, rows: 2, writes: 0 });
+          expect((await measured.operations.ofTarget("nobody", at(10))).map((o) => o.id)).toEqual([]);
+        } finally {
+          await measured.close();
+        }
+      });
+
       it("keeps a finished operation whose event is pending in the outbox index, unexpired, until it is settled", async () => {
         const pending = {
           eventId: "e1",
