@@ -80,8 +80,8 @@ async function main(argv: string[]): Promise<number> {
 }
 
 async function start(): Promise<number> {
-  const { ConfigError, configSecrets, loadConfig } = await import("../shared/config/config.ts");
-  const { createLogger } = await import("../shared/log/logger.ts");
+  const { ConfigError, loadConfig } = await import("../shared/config/config.ts");
+  const { configuredLogger } = await import("./compose.ts");
   const { startServer } = await import("./server.node.ts");
   const invalid = (error: unknown) => {
     if (!(error instanceof ConfigError)) throw error;
@@ -109,15 +109,14 @@ async function start(): Promise<number> {
   }
   // A person at a terminal reads short lines; a collector (not a terminal) gets JSON.
   const format = config.logFormat ?? (process.stdout.isTTY ? "text" : "json");
-  const log = createLogger({
-    level: config.logLevel,
-    secrets: [...configSecrets(config), adminToken],
+  const configured = { ...config, adminToken };
+  const log = configuredLogger(configured, {
     format,
     ...(format === "json" ? { fields: { host: "node" } } : {}),
   });
   let server: Awaited<ReturnType<typeof startServer>>;
   try {
-    server = await startServer(config, log, { adminToken });
+    server = await startServer(configured, log);
   } catch (error) {
     return invalid(error);
   }

@@ -1,8 +1,7 @@
 // `nightshift plan` and `nightshift tick`, on the same runtime the service uses (so with no
 // account configured, against the built-in sandbox).
 import { parseArgs } from "node:util";
-import { ConfigError, configSecrets, loadConfig } from "../shared/config/config.ts";
-import { createLogger } from "../shared/log/logger.ts";
+import { ConfigError, loadConfig } from "../shared/config/config.ts";
 import type { Target } from "../shared/providers/inventory.ts";
 import { coverageWarnings } from "../shared/schedule/coverage.ts";
 import { calendarsFor } from "../shared/schedule/engine.ts";
@@ -10,6 +9,7 @@ import { ScheduleDirectoryError } from "../shared/schedule/load.node.ts";
 import { compileOwnership, type NotOwned, whyNotOwned } from "../shared/schedule/ownership.ts";
 import { planTransitions } from "../shared/schedule/plan.ts";
 import type { Schedule } from "../shared/schedule/types.ts";
+import { configuredLogger } from "./compose.ts";
 import { parseInstant } from "./instant.ts";
 import { createNodeRuntime, ScheduleLoadError } from "./runtime.node.ts";
 import { runTick } from "./tick.ts";
@@ -72,9 +72,8 @@ export async function runPlanOrTick(
     return 1;
   }
   // Log lines go to stderr: stdout is the plan or the tick report.
-  const log = createLogger({
-    level: verb === "tick" ? config.logLevel : "warn",
-    secrets: configSecrets(config),
+  const log = configuredLogger(config, {
+    ...(verb === "plan" ? { level: "warn" as const } : {}),
     write: (line) => process.stderr.write(`${line}\n`),
   });
 

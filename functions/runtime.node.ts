@@ -1,18 +1,14 @@
-// Everything the Node host runs with, assembled once from the configuration: accounts (or the
-// built-in sandbox when none is configured), the store, one provider per account, the schedules
-// and calendars, the cached inventory, and the tick's dependencies. `start`, `plan` and `tick`
-// share it, so the CLI sees exactly what the service sees.
+// The Node host's adapters, opened once from the configuration: the store (SQLite or Redis), the
+// undici transport (extra CA, proxy), Kubernetes access, the schedules and calendars read from
+// disk, and with no account configured the built-in sandbox clouds (its accounts and clock). The
+// composition root (functions/compose.ts) builds the rest. `start`, `plan` and `tick` share it, so
+// the CLI sees exactly what the service sees.
 import { rm } from "node:fs/promises";
 import { hostname } from "node:os";
 import { resolve } from "node:path";
 import type { Account, Config, StoreConfig } from "../shared/config/config.ts";
-import { createEventBridgePublisher, eventBridgeClient } from "../shared/events/eventbridge.ts";
-import { createHttpClient } from "../shared/http/client.ts";
 import { createNodeTransport, loadExtraCa } from "../shared/http/transport.node.ts";
 import type { Logger } from "../shared/log/logger.ts";
-import { cachedInventory, listInventory, sharedListing } from "../shared/providers/inventory.ts";
-import type { Provider } from "../shared/providers/port.ts";
-import { createProvider } from "../shared/providers/registry.ts";
 import { sandboxAccounts } from "../shared/sandbox/accounts.ts";
 import { type RunningSandbox, startSandbox } from "../shared/sandbox/server.node.ts";
 import { loadSchedules } from "../shared/schedule/load.node.ts";
@@ -20,12 +16,10 @@ import { formatScheduleFileError } from "../shared/schedule/schedule-file.ts";
 import type { Calendar, Schedule } from "../shared/schedule/types.ts";
 import { describeStore, openStore } from "../shared/store/open.node.ts";
 import type { Store } from "../shared/store/store.ts";
+import { type Composition, compose } from "./compose.ts";
 import { chooseDemoNight } from "./demo-start.ts";
 import { createKubernetesAccess } from "./sleepwake/kubernetes-access.node.ts";
 import type { TickDeps } from "./tick.ts";
-
-/** How long a listing of the fleet is reused (cloud time), by this replica and the others. */
-const INVENTORY_MAX_AGE_MS = 5 * 60 * 1000;
 
 export class ScheduleLoadError extends Error {
   readonly lines: string[];
@@ -40,7 +34,6 @@ export interface NodeRuntime {
   accounts: Account[];
   sandbox?: RunningSandbox;
   store: Store;
-  providers: Provider[];
   schedules: Schedule[];
   calendars: Map<string, Calendar>;
   /**
@@ -50,8 +43,10 @@ export interface NodeRuntime {
   cloudNow: () => Date;
   /** Real time: what a person meets in real time (leases, Idempotency-Keys, store expiries). */
   realNow: () => Date;
-  inventory: ReturnType<typeof cachedInventory>;
+  inventory: Composition["inventory"];
   tickDeps: TickDeps;
+  /** The HTTP surface, on the same store, schedules and clocks as the tick. */
+  app: Composition["app"];
   close(): Promise<void>;
 }
 
@@ -142,63 +137,32 @@ export async function createNodeRuntime(
     }
     const running = sandbox;
     const cloudNow = running ? () => running.sandbox.clock.now() : realNow;
-
-    const http = createHttpClient({ fetch: transport.fetch });
-    const byAccount = new Map(
-      accounts.map((account) => [
-        account.id,
-        createProvider(account, { http, now: cloudNow, nonce: () => crypto.randomUUID() }),
-      ]),
-    );
-    const providers = [...byAccount.values()];
-    // Several replicas on one store list the fleet once between them (the copy in the store).
-    const listing = sharedListing(() => listInventory(providers), {
-      shared: store.shared,
-      maxAgeMs: INVENTORY_MAX_AGE_MS,
-      now: cloudNow,
+    const composed = compose(config, {
+      host: "node",
+      log,
+      store,
+      fetch: transport.fetch,
+      cloudNow,
+      realNow,
+      schedules: loaded.schedules,
+      calendars: loaded.calendars,
+      holder: `${hostname()}:${process.pid}`,
+      accounts,
+      kube,
+      inventory: { sharedThroughStore: true, refreshInBackground: true },
+      tickFollowsClocks: true,
     });
-    const inventory = cachedInventory(listing, {
-      maxAgeMs: INVENTORY_MAX_AGE_MS,
-      now: cloudNow,
-      refreshInBackground: true,
-    });
-    const events = config.eventBridge
-      ? (() => {
-          const eventBridge = eventBridgeClient(config.eventBridge);
-          return createEventBridgePublisher({
-            client: eventBridge.client,
-            ...(eventBridge.eventBusName ? { eventBusName: eventBridge.eventBusName } : {}),
-            sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-            random: Math.random,
-            log,
-          });
-        })()
-      : undefined;
-
     return {
       accounts,
       ...(sandbox ? { sandbox } : {}),
       store,
-      providers,
       schedules: loaded.schedules,
       calendars: loaded.calendars,
       cloudNow,
       realNow,
-      inventory,
-      tickDeps: {
-        store,
-        log,
-        schedules: loaded.schedules,
-        calendars: loaded.calendars,
-        inventory: () => inventory.get(),
-        providerFor: (account) => byAccount.get(account),
-        kube,
-        ...(events ? { events } : {}),
-        notices: { settings: config.notices, fetch: (url, init) => transport.fetch(url, init) },
-        holder: `${hostname()}:${process.pid}`,
-        clock: cloudNow,
-        realClock: realNow,
-      },
+      inventory: composed.inventory,
+      tickDeps: composed.tickDeps,
+      app: composed.app,
       close: closeAll,
     };
   } catch (error) {

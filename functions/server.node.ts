@@ -7,7 +7,6 @@ import { type Config, ConfigError } from "../shared/config/config.ts";
 import { createPlannerLease, plannerLeaseTtlMs } from "../shared/jobs/planner-lease.ts";
 import type { Logger } from "../shared/log/logger.ts";
 import { describeStore } from "../shared/store/open.node.ts";
-import { createApp } from "./app.ts";
 import { serveWithJsonErrors } from "./client-error.node.ts";
 import { errorBody } from "./errors.ts";
 import { createNodeRuntime, type NodeRuntime } from "./runtime.node.ts";
@@ -60,7 +59,7 @@ async function listen(
 export async function startServer(
   config: Config,
   log: Logger,
-  options: { adminToken?: string; env?: Record<string, string | undefined>; tickSeconds?: number } = {},
+  options: { env?: Record<string, string | undefined>; tickSeconds?: number } = {},
 ): Promise<RunningServer> {
   // The port first: it is the one thing that can still be taken, and nothing else is running yet.
   let app: Hono | undefined;
@@ -82,19 +81,7 @@ export async function startServer(
     await new Promise((resolve) => server.close(resolve));
     throw error;
   }
-  const adminToken = options.adminToken ?? config.adminToken;
-  app = createApp({
-    host: "node",
-    log,
-    now: runtime.cloudNow,
-    realNow: runtime.realNow,
-    ...(adminToken ? { adminToken } : {}),
-    inventory: () => runtime.inventory.get(),
-    store: runtime.store,
-    schedules: runtime.schedules,
-    calendars: runtime.calendars,
-    ...(config.notices.linkSecret ? { linkSecret: config.notices.linkSecret } : {}),
-  });
+  app = runtime.app;
 
   const address = server.address() as AddressInfo;
   const url = `http://${address.family === "IPv6" ? `[${address.address}]` : address.address}:${address.port}`;

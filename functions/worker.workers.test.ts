@@ -6,6 +6,7 @@ import {
   waitOnExecutionContext,
 } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { SECRET_ENV, SECRETS } from "../test/setup/secret-env.ts";
 import worker from "./worker.workers.ts";
 
 afterEach(() => vi.restoreAllMocks());
@@ -65,5 +66,26 @@ describe("Worker scheduled", () => {
     expect(ticks).toEqual([
       expect.objectContaining({ at: "2026-11-22T22:00:00.000Z", trigger: "cron", host: "workers" }),
     ]);
+  });
+});
+
+describe("Worker log", () => {
+  it("masks every configured secret by value, wherever a line carries it", async () => {
+    const lines: string[] = [];
+    vi.spyOn(console, "log").mockImplementation((line: string) => void lines.push(line));
+    // A database whose errors quote what they were given: the configuration's secrets, here.
+    const quoting = () => {
+      throw new Error(`D1_ERROR: cannot run with ${Object.values(SECRETS).join(" ")}`);
+    };
+    const response = await call(
+      new Request("https://nightshift.example/api/operations", {
+        headers: { Authorization: `Bearer ${SECRETS.adminToken}` },
+      }),
+      { ...env, ...SECRET_ENV, DB: { prepare: quoting, batch: quoting } },
+    );
+    expect(response.status).toBe(500);
+    const logged = lines.join("\n");
+    expect(logged).toContain("D1_ERROR: cannot run with [REDACTED]");
+    for (const secret of Object.values(SECRETS)) expect(logged).not.toContain(secret);
   });
 });

@@ -10,9 +10,7 @@ import type {
   Queue,
   ScheduledController,
 } from "@cloudflare/workers-types";
-import { type Config, ConfigError, configSecrets, loadConfig } from "../shared/config/config.ts";
-import { createEventBridgePublisher, eventBridgeClient } from "../shared/events/eventbridge.ts";
-import { createHttpClient, type Fetch } from "../shared/http/client.ts";
+import { ConfigError, loadConfig } from "../shared/config/config.ts";
 import { platformFetch } from "../shared/http/transport.ts";
 import {
   countingBackend,
@@ -31,14 +29,13 @@ import {
   recordDeadLetters,
 } from "../shared/jobs/dispatch.ts";
 import { createLogger, type Logger } from "../shared/log/logger.ts";
-import { cachedInventory, listInventory } from "../shared/providers/inventory.ts";
-import { createProvider } from "../shared/providers/registry.ts";
 import { loadScheduleSources } from "../shared/schedule/load.ts";
 import { formatScheduleFileError } from "../shared/schedule/schedule-file.ts";
 import { d1Backend } from "../shared/store/d1.workers.ts";
 import { createStore, type Store } from "../shared/store/store.ts";
 import { accountRateFromEnv } from "./account-rate.workers.ts";
-import { createApp, misconfiguredApp } from "./app.ts";
+import { misconfiguredApp } from "./app.ts";
+import { compose, configuredLogger, createProviders } from "./compose.ts";
 import { JOBS } from "./jobs.ts";
 import { CALENDAR_FILES, SCHEDULE_DIR, SCHEDULE_FILES } from "./schedules.bundle.ts";
 import { runTick, type TickDeps } from "./tick.ts";
@@ -63,7 +60,6 @@ function isQueue(binding: unknown): binding is Queue<OperationMessage> {
 }
 
 interface Runtime {
-  config?: Config;
   tickDeps?: TickDeps;
   /** One invocation's store and providers, every subrequest counted against its budget. */
   invocation?: (budget: SubrequestBudget) => Pick<TickDeps, "store" | "providerFor">;
@@ -80,11 +76,7 @@ function runtimeFor(env: WorkerEnv): Runtime {
   let runtime: Runtime;
   try {
     const config = loadConfig(env);
-    const log = createLogger({
-      level: config.logLevel,
-      secrets: configSecrets(config),
-      fields: { host: "workers" },
-    });
+    const log = configuredLogger(config, { fields: { host: "workers" } });
     if (!isD1(env.DB)) {
       throw new ConfigError([
         {
@@ -114,63 +106,34 @@ function runtimeFor(env: WorkerEnv): Runtime {
     const queue = env.OPERATIONS;
     const db = env.DB;
     const sharedRate = accountRateFromEnv(env);
-    const providersOver = (fetch: Fetch, budget?: SubrequestBudget) => {
-      const http = createHttpClient({ fetch, ...(sharedRate ? { sharedRate: sharedRate(budget) } : {}) });
-      return new Map(
-        config.accounts.map((account) => [
-          account.id,
-          createProvider(account, { http, now: () => new Date(), nonce: () => crypto.randomUUID() }),
-        ]),
-      );
-    };
-    const store = createStore(d1Backend(db));
-    const byAccount = providersOver(platformFetch());
+    const now = () => new Date();
+    const { tickDeps, app } = compose(config, {
+      host: "workers",
+      log,
+      store: createStore(d1Backend(db)),
+      fetch: platformFetch(),
+      cloudNow: now,
+      realNow: now,
+      schedules: loaded.schedules,
+      calendars: loaded.calendars,
+      // No Kubernetes access on Workers: Autopilot workloads mode runs on the Node host.
+      holder: `worker:${crypto.randomUUID()}`,
+      inventory: { sharedThroughStore: false, refreshInBackground: false },
+      tickFollowsClocks: false,
+      ...(sharedRate ? { sharedRate: sharedRate() } : {}),
+    });
     const invocation = (budget: SubrequestBudget) => {
-      const providers = providersOver(countingFetch(platformFetch(), budget), budget);
+      const providers = createProviders(config.accounts, {
+        fetch: countingFetch(platformFetch(), budget),
+        now,
+        ...(sharedRate ? { sharedRate: sharedRate(budget) } : {}),
+      });
       return {
         store: createStore(countingBackend(d1Backend(db), budget)),
         providerFor: (account: string) => providers.get(account),
       };
     };
-    const inventory = cachedInventory(() => listInventory([...byAccount.values()]), {
-      maxAgeMs: 5 * 60 * 1000,
-      now: () => new Date(),
-    });
-    const app = createApp({
-      host: "workers",
-      log,
-      now: () => new Date(),
-      ...(config.adminToken ? { adminToken: config.adminToken } : {}),
-      inventory: () => inventory.get(),
-      store,
-      schedules: loaded.schedules,
-      calendars: loaded.calendars,
-      ...(config.notices.linkSecret ? { linkSecret: config.notices.linkSecret } : {}),
-    });
-    const eventBridge = config.eventBridge ? eventBridgeClient(config.eventBridge) : undefined;
-    const tickDeps: TickDeps = {
-      store,
-      log,
-      schedules: loaded.schedules,
-      calendars: loaded.calendars,
-      inventory: () => inventory.get(),
-      providerFor: (account) => byAccount.get(account),
-      ...(eventBridge
-        ? {
-            events: createEventBridgePublisher({
-              client: eventBridge.client,
-              ...(eventBridge.eventBusName ? { eventBusName: eventBridge.eventBusName } : {}),
-              sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-              random: Math.random,
-              log,
-            }),
-          }
-        : {}),
-      notices: { settings: config.notices, fetch: (url, init) => fetch(url, init) },
-      // No Kubernetes access on Workers: Autopilot workloads mode runs on the Node host.
-      holder: `worker:${crypto.randomUUID()}`,
-    };
-    runtime = { config, tickDeps, invocation, queue, log, fetch: (request) => app.fetch(request, env) };
+    runtime = { tickDeps, invocation, queue, log, fetch: (request) => app.fetch(request, env) };
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     const log = createLogger({ fields: { host: "workers" } });

@@ -298,7 +298,7 @@ function checkStore(spec: string, issues: ConfigIssue[]): void {
   }
 }
 
-export const EVENTBRIDGE_ENV = {
+const EVENTBRIDGE_ENV = {
   region: "NIGHTSHIFT_EVENTBRIDGE_REGION",
   accessKeyId: "NIGHTSHIFT_EVENTBRIDGE_ACCESS_KEY_ID",
   secretAccessKey: "NIGHTSHIFT_EVENTBRIDGE_SECRET_ACCESS_KEY",
@@ -310,7 +310,7 @@ export const EVENTBRIDGE_ENV = {
  * NIGHTSHIFT_EVENTBRIDGE_*: REGION, ACCESS_KEY_ID and SECRET_ACCESS_KEY go together; BUS (name or
  * ARN) and ENDPOINT are optional. Undefined when none is set; problems are added to `issues`.
  */
-export function loadEventBridge(
+function loadEventBridge(
   env: Readonly<Record<string, unknown>>,
   issues: ConfigIssue[],
 ): EventBridgeConfig | undefined {

@@ -4,12 +4,12 @@ import type {
   PutEventsRequestEntry,
 } from "@aws-sdk/client-eventbridge";
 import { describe, expect, it } from "vitest";
-import { ConfigError } from "../config/config.ts";
+import { ConfigError, loadConfig } from "../config/config.ts";
 import type { LogFields, Logger } from "../log/logger.ts";
 import {
   createEventBridgePublisher,
   entrySize,
-  eventBridgeFromEnv,
+  eventBridgeClient,
   MAX_ENTRY_BYTES,
   type OutcomeEvent,
   type PutEventsSender,
@@ -278,7 +278,7 @@ describe("entrySize", () => {
   });
 });
 
-describe("eventBridgeFromEnv", () => {
+describe("the EventBridge settings (loadConfig) and client", () => {
   const full = {
     NIGHTSHIFT_EVENTBRIDGE_REGION: "eu-central-1",
     NIGHTSHIFT_EVENTBRIDGE_ACCESS_KEY_ID: "AKIDEXAMPLE",
@@ -286,13 +286,15 @@ describe("eventBridgeFromEnv", () => {
   };
 
   it("is undefined when nothing is configured (blank values and other bindings ignored)", () => {
-    expect(eventBridgeFromEnv({})).toBeUndefined();
-    expect(eventBridgeFromEnv({ NIGHTSHIFT_EVENTBRIDGE_REGION: " ", DB: { prepare() {} } })).toBeUndefined();
+    expect(loadConfig({}).eventBridge).toBeUndefined();
+    expect(
+      loadConfig({ NIGHTSHIFT_EVENTBRIDGE_REGION: " ", DB: { prepare() {} } }).eventBridge,
+    ).toBeUndefined();
   });
 
   it("names every missing variable when partly configured", () => {
     const attempt = () =>
-      eventBridgeFromEnv({
+      loadConfig({
         NIGHTSHIFT_EVENTBRIDGE_BUS: "nightly",
         NIGHTSHIFT_EVENTBRIDGE_REGION: "eu-central-1",
       });
@@ -309,16 +311,16 @@ describe("eventBridgeFromEnv", () => {
   });
 
   it("refuses a region or endpoint that is not one, naming the variable", () => {
-    expect(() => eventBridgeFromEnv({ ...full, NIGHTSHIFT_EVENTBRIDGE_REGION: "Frankfurt" })).toThrow(
+    expect(() => loadConfig({ ...full, NIGHTSHIFT_EVENTBRIDGE_REGION: "Frankfurt" })).toThrow(
       /NIGHTSHIFT_EVENTBRIDGE_REGION: must be an AWS region such as eu-central-1/,
     );
-    expect(() => eventBridgeFromEnv({ ...full, NIGHTSHIFT_EVENTBRIDGE_ENDPOINT: "vpce-0abc" })).toThrow(
+    expect(() => loadConfig({ ...full, NIGHTSHIFT_EVENTBRIDGE_ENDPOINT: "vpce-0abc" })).toThrow(
       /NIGHTSHIFT_EVENTBRIDGE_ENDPOINT: must be an http\(s\) URL/,
     );
   });
 
   it("never puts the secret in an error", () => {
-    expect(() => eventBridgeFromEnv({ ...full, NIGHTSHIFT_EVENTBRIDGE_REGION: "nowhere" })).toThrow(
+    expect(() => loadConfig({ ...full, NIGHTSHIFT_EVENTBRIDGE_REGION: "nowhere" })).toThrow(
       expect.not.objectContaining({
         message: expect.stringContaining(full.NIGHTSHIFT_EVENTBRIDGE_SECRET_ACCESS_KEY),
       }),
@@ -326,11 +328,13 @@ describe("eventBridgeFromEnv", () => {
   });
 
   it("builds a real SDK client in this runtime that serializes, signs and parses PutEvents", async () => {
-    const settings = eventBridgeFromEnv({
-      ...full,
-      NIGHTSHIFT_EVENTBRIDGE_BUS: "nightly",
-      NIGHTSHIFT_EVENTBRIDGE_ENDPOINT: "https://events.example.test",
-    })!;
+    const settings = eventBridgeClient(
+      loadConfig({
+        ...full,
+        NIGHTSHIFT_EVENTBRIDGE_BUS: "nightly",
+        NIGHTSHIFT_EVENTBRIDGE_ENDPOINT: "https://events.example.test",
+      }).eventBridge!,
+    );
     expect(settings.eventBusName).toBe("nightly");
     const seen: Array<{ headers: Record<string, string>; body: unknown }> = [];
     // Innermost: receives the signed request, answers in place of the network.

@@ -23,7 +23,7 @@ import {
   type PutEventsCommandOutput,
   type PutEventsRequestEntry,
 } from "@aws-sdk/client-eventbridge";
-import { ConfigError, type ConfigIssue, type EventBridgeConfig, loadEventBridge } from "../config/config.ts";
+import type { EventBridgeConfig } from "../config/config.ts";
 import { backoffDelay } from "../http/client.ts";
 import type { Logger } from "../log/logger.ts";
 
@@ -296,9 +296,7 @@ function callFailure(error: unknown): Failure {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Configuration from the environment
-
-export { EVENTBRIDGE_ENV } from "../config/config.ts";
+// The client, from the validated settings (loadConfig reads NIGHTSHIFT_EVENTBRIDGE_*)
 
 export interface EventBridgeSettings {
   client: EventBridgeClient;
@@ -314,15 +312,4 @@ export function eventBridgeClient(config: EventBridgeConfig): EventBridgeSetting
     maxAttempts: 1,
   });
   return config.bus ? { client, eventBusName: config.bus } : { client };
-}
-
-/**
- * The EventBridge client configured by NIGHTSHIFT_EVENTBRIDGE_* (validated by loadEventBridge, as
- * loadConfig does), or undefined when none of them is set; throws ConfigError otherwise.
- */
-export function eventBridgeFromEnv(env: Readonly<Record<string, unknown>>): EventBridgeSettings | undefined {
-  const issues: ConfigIssue[] = [];
-  const config = loadEventBridge(env, issues);
-  if (issues.length > 0) throw new ConfigError(issues);
-  return config ? eventBridgeClient(config) : undefined;
 }

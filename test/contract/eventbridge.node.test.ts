@@ -1,11 +1,12 @@
-// The outcome-event publisher with the real AWS SDK client (built by eventBridgeFromEnv) against a
+// The outcome-event publisher with the real AWS SDK client (built by eventBridgeClient from loadConfig) against a
 // local EventBridge endpoint that checks SigV4 on every request: batching, only failed entries
 // retried, whole-call failures, refused credentials, and oversized entries never sent.
 import type { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { loadConfig } from "../../shared/config/config.ts";
 import {
   createEventBridgePublisher,
-  eventBridgeFromEnv,
+  eventBridgeClient,
   type OutcomeEvent,
 } from "../../shared/events/eventbridge.ts";
 import {
@@ -53,13 +54,15 @@ afterEach(async () => {
 });
 
 function publisher(overrides: { secret?: string; bus?: string } = {}) {
-  const settings = eventBridgeFromEnv({
-    NIGHTSHIFT_EVENTBRIDGE_REGION: endpoint.region,
-    NIGHTSHIFT_EVENTBRIDGE_ACCESS_KEY_ID: endpoint.accessKeyId,
-    NIGHTSHIFT_EVENTBRIDGE_SECRET_ACCESS_KEY: overrides.secret ?? endpoint.secretAccessKey,
-    NIGHTSHIFT_EVENTBRIDGE_ENDPOINT: endpoint.url,
-    ...(overrides.bus ? { NIGHTSHIFT_EVENTBRIDGE_BUS: overrides.bus } : {}),
-  })!;
+  const settings = eventBridgeClient(
+    loadConfig({
+      NIGHTSHIFT_EVENTBRIDGE_REGION: endpoint.region,
+      NIGHTSHIFT_EVENTBRIDGE_ACCESS_KEY_ID: endpoint.accessKeyId,
+      NIGHTSHIFT_EVENTBRIDGE_SECRET_ACCESS_KEY: overrides.secret ?? endpoint.secretAccessKey,
+      NIGHTSHIFT_EVENTBRIDGE_ENDPOINT: endpoint.url,
+      ...(overrides.bus ? { NIGHTSHIFT_EVENTBRIDGE_BUS: overrides.bus } : {}),
+    }).eventBridge!,
+  );
   clients.push(settings.client);
   const events = createEventBridgePublisher({
     ...settings,

@@ -1,11 +1,12 @@
-// The outbox with the real AWS SDK client (eventBridgeFromEnv) and the tick's own event shape
+// The outbox with the real AWS SDK client (eventBridgeClient, from loadConfig) and the tick's own event shape
 // (functions/tick.ts outcomeEvent) against the local SigV4-checking EventBridge endpoint: what the
 // publisher's quick in-call retries leave failed (an entry refused, a missing bus) is sent again on
 // later ticks, alone, with the same detail.eventId, and never again once accepted.
 import type { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { outcomeEvent } from "../../functions/tick.ts";
-import { createEventBridgePublisher, eventBridgeFromEnv } from "../../shared/events/eventbridge.ts";
+import { loadConfig } from "../../shared/config/config.ts";
+import { createEventBridgePublisher, eventBridgeClient } from "../../shared/events/eventbridge.ts";
 import type { JobKind } from "../../shared/jobs/job-kind.ts";
 import { eventIdOf, publishOutbox } from "../../shared/jobs/outbox.ts";
 import { runDueOperations } from "../../shared/jobs/runtime.ts";
@@ -89,12 +90,14 @@ async function finish(count: number): Promise<string[]> {
 }
 
 function tick(now: Date) {
-  const settings = eventBridgeFromEnv({
-    NIGHTSHIFT_EVENTBRIDGE_REGION: endpoint.region,
-    NIGHTSHIFT_EVENTBRIDGE_ACCESS_KEY_ID: endpoint.accessKeyId,
-    NIGHTSHIFT_EVENTBRIDGE_SECRET_ACCESS_KEY: endpoint.secretAccessKey,
-    NIGHTSHIFT_EVENTBRIDGE_ENDPOINT: endpoint.url,
-  })!;
+  const settings = eventBridgeClient(
+    loadConfig({
+      NIGHTSHIFT_EVENTBRIDGE_REGION: endpoint.region,
+      NIGHTSHIFT_EVENTBRIDGE_ACCESS_KEY_ID: endpoint.accessKeyId,
+      NIGHTSHIFT_EVENTBRIDGE_SECRET_ACCESS_KEY: endpoint.secretAccessKey,
+      NIGHTSHIFT_EVENTBRIDGE_ENDPOINT: endpoint.url,
+    }).eventBridge!,
+  );
   client?.destroy();
   client = settings.client;
   const publisher = createEventBridgePublisher({ ...settings, sleep: async () => {}, random: () => 0 });

@@ -36,7 +36,7 @@ const PLANNER_LEASE_SECONDS = 60;
 const SLEEP_LEAD_MS = 4 * 60_000;
 /** Simulated time from the sleep to the wake: room for the sleep, the kill and the takeover. */
 const NIGHT_MS = 10 * 60_000;
-/** The service's inventory max age (functions/runtime.node.ts): one listing per account per 5 cloud minutes. */
+/** INVENTORY_MAX_AGE_MS (functions/compose.ts): one listing per account per 5 cloud minutes. */
 const INVENTORY_MAX_AGE_MS = 5 * 60_000;
 /** Real time the whole scenario may take; the test's own timeout is a little longer. */
 const BUDGET_MS = 150_000;

@@ -1,0 +1,162 @@
+// The composition root both hosts call: from the validated configuration and what differs per host
+// (the store, the outbound fetch, the clocks, the schedules as loaded, Kubernetes access), it builds
+// the same objects on Workers and Node: one provider per account, the cached inventory, the
+// EventBridge publisher, the tick's and the app's dependencies. Web-standard APIs only.
+import type { Hono } from "hono";
+import { type Account, type Config, configSecrets } from "../shared/config/config.ts";
+import {
+  createEventBridgePublisher,
+  type EventPublisher,
+  eventBridgeClient,
+} from "../shared/events/eventbridge.ts";
+import { createHttpClient, type Fetch } from "../shared/http/client.ts";
+import type { KubernetesAccess } from "../shared/jobs/job-kind.ts";
+import { createLogger, type Logger, type LoggerOptions } from "../shared/log/logger.ts";
+import {
+  cachedInventory,
+  type Inventory,
+  listInventory,
+  sharedListing,
+} from "../shared/providers/inventory.ts";
+import type { Provider } from "../shared/providers/port.ts";
+import { createProvider } from "../shared/providers/registry.ts";
+import type { Calendar, Schedule } from "../shared/schedule/types.ts";
+import type { Store } from "../shared/store/store.ts";
+import { type AppDeps, createApp, type HostName } from "./app.ts";
+import type { TickDeps } from "./tick.ts";
+
+/** How long a listing of the fleet is reused (cloud time), by this process and, shared, the others. */
+export const INVENTORY_MAX_AGE_MS = 5 * 60 * 1000;
+
+/** What differs per host: everything else comes from the configuration. */
+export interface HostAdapters {
+  host: HostName;
+  log: Logger;
+  store: Store;
+  /** Outbound HTTP: the clouds' APIs and the notice webhooks (Workers: the platform's; Node: undici). */
+  fetch: Fetch;
+  /** The clouds' time: signing, schedule decisions, the inventory's age (the sandbox clock in the demo). */
+  cloudNow: () => Date;
+  /** Real time: what a person meets in real time (leases, Idempotency-Keys). */
+  realNow: () => Date;
+  schedules: readonly Schedule[];
+  calendars: ReadonlyMap<string, Calendar>;
+  /** Identifies this process in leases (e.g. host name + pid). */
+  holder: string;
+  /** The accounts the providers talk to; default: the configured ones (Node's embedded sandbox brings its own). */
+  accounts?: readonly Account[];
+  /** Node only: the Kubernetes access Autopilot's workloads mode needs. */
+  kube?: KubernetesAccess;
+  /** Workers: each account's request rate, shared by every invocation (functions/account-rate.workers.ts). */
+  sharedRate?: (account: string) => Promise<number>;
+  /**
+   * How the fleet listing is kept. `sharedThroughStore`: replicas on one store list it once between
+   * them; `refreshInBackground`: a stale listing is answered while the next runs (a process that
+   * outlives the call, not a Worker invocation, which may be cut off).
+   */
+  inventory: { sharedThroughStore: boolean; refreshInBackground: boolean };
+  /**
+   * Whether the tick's time moves on with `cloudNow`/`realNow` while it chains steps (Node). False:
+   * the tick keeps its trigger's time throughout (Workers: the queue consumers advance operations
+   * on their own clocks).
+   */
+  tickFollowsClocks: boolean;
+}
+
+export interface Composition {
+  providers: ReadonlyMap<string, Provider>;
+  inventory: { get(): Promise<Inventory>; invalidate(): void };
+  /** The EventBridge publisher, when NIGHTSHIFT_EVENTBRIDGE_* is configured. */
+  events?: EventPublisher;
+  tickDeps: TickDeps;
+  appDeps: AppDeps;
+  app: Hono;
+}
+
+/** A host's log: the configured level, every secret of the configuration masked by value. */
+export function configuredLogger(config: Config, options: LoggerOptions = {}): Logger {
+  return createLogger({ level: config.logLevel, ...options, secrets: configSecrets(config) });
+}
+
+/** One provider per account, signing on `now`, over one HTTP client. */
+export function createProviders(
+  accounts: readonly Account[],
+  deps: { fetch: Fetch; now: () => Date; sharedRate?: (account: string) => Promise<number> },
+): Map<string, Provider> {
+  const http = createHttpClient({
+    fetch: deps.fetch,
+    ...(deps.sharedRate ? { sharedRate: deps.sharedRate } : {}),
+  });
+  return new Map(
+    accounts.map((account) => [
+      account.id,
+      createProvider(account, { http, now: deps.now, nonce: () => crypto.randomUUID() }),
+    ]),
+  );
+}
+
+export function compose(config: Config, host: HostAdapters): Composition {
+  const { log, store, schedules, calendars, cloudNow, realNow } = host;
+  const providers = createProviders(host.accounts ?? config.accounts, {
+    fetch: host.fetch,
+    now: cloudNow,
+    ...(host.sharedRate ? { sharedRate: host.sharedRate } : {}),
+  });
+  const list = () => listInventory([...providers.values()]);
+  const inventory = cachedInventory(
+    host.inventory.sharedThroughStore
+      ? sharedListing(list, { shared: store.shared, maxAgeMs: INVENTORY_MAX_AGE_MS, now: cloudNow })
+      : list,
+    {
+      maxAgeMs: INVENTORY_MAX_AGE_MS,
+      now: cloudNow,
+      ...(host.inventory.refreshInBackground ? { refreshInBackground: true } : {}),
+    },
+  );
+  const events = config.eventBridge ? eventPublisher(config.eventBridge, log) : undefined;
+
+  const tickDeps: TickDeps = {
+    store,
+    log,
+    schedules,
+    calendars,
+    inventory: () => inventory.get(),
+    providerFor: (account) => providers.get(account),
+    ...(host.kube ? { kube: host.kube } : {}),
+    ...(events ? { events } : {}),
+    notices: { settings: config.notices, fetch: (url, init) => host.fetch(url, init) },
+    holder: host.holder,
+    ...(host.tickFollowsClocks ? { clock: cloudNow, realClock: realNow } : {}),
+  };
+  const appDeps: AppDeps = {
+    host: host.host,
+    log,
+    now: cloudNow,
+    realNow,
+    ...(config.adminToken ? { adminToken: config.adminToken } : {}),
+    inventory: () => inventory.get(),
+    store,
+    schedules,
+    calendars,
+    ...(config.notices.linkSecret ? { linkSecret: config.notices.linkSecret } : {}),
+  };
+  return {
+    providers,
+    inventory,
+    ...(events ? { events } : {}),
+    tickDeps,
+    appDeps,
+    app: createApp(appDeps),
+  };
+}
+
+function eventPublisher(settings: NonNullable<Config["eventBridge"]>, log: Logger): EventPublisher {
+  const eventBridge = eventBridgeClient(settings);
+  return createEventBridgePublisher({
+    client: eventBridge.client,
+    ...(eventBridge.eventBusName ? { eventBusName: eventBridge.eventBusName } : {}),
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    random: Math.random,
+    log,
+  });
+}
