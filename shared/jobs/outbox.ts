@@ -7,6 +7,8 @@
 // (store.ts), so the 30-day sweep cannot lose it.
 //
 // Publishing (`publishOutbox`, every tick, after the operations advance):
+//   - first appends the ledger entries a crashed worker left pending in finished operations
+//     (ledger-pending.ts): such an operation enters the outbox index only once they are appended;
 //   - reads only what is due: the outbox index up to now, at most `limit` entries, never the history;
 //   - one publisher at a time (the store lease "outbox"): overlapping ticks do not send twice;
 //   - sends them in PutEvents batches of 10 (eventbridge.ts, with its short in-call retries);
@@ -26,6 +28,7 @@ import type { Logger } from "../log/logger.ts";
 import { fingerprint, type Operation, type OutboxEntry, type Store } from "../store/store.ts";
 import { backoffSeconds } from "./backoff.ts";
 import type { OutcomeEvent } from "./job-kind.ts";
+import { flushFinishedLedgers } from "./ledger-pending.ts";
 
 /** After this long (from when it was recorded) an event still failing is given up on. */
 export const OUTBOX_MAX_AGE_MS = 7 * 24 * 3600 * 1000;
@@ -92,7 +95,8 @@ type Settled = { op: Operation; entry: OutboxEntry };
 export async function publishOutbox(options: PublishOutboxOptions): Promise<OutboxReport> {
   const { store, now, log } = options;
   const report: OutboxReport = { due: 0, sent: 0, failed: 0, undelivered: 0 };
-  // The quiet tick's whole cost: one read of at most one entry.
+  await flushFinishedLedgers(store, now);
+  // The quiet tick's whole cost: that flush's empty read, and one read of at most one entry.
   if ((await store.operations.outboxDue({ dueBy: now, limit: 1 }, now)).length === 0) return report;
   const lease = await store.leases.acquire(OUTBOX_LEASE, {
     holder: options.holder,
