@@ -388,6 +388,31 @@ describe("giving up", () => {
     ]);
     expect(await store.operations.outboxDue({ dueBy: at(DAY_S) }, at(1))).toEqual([]);
   });
+
+  it("a publisher killed between giving up and its ledger entry: the next tick appends it, once", async () => {
+    const [id] = await finish(1);
+    const dying: Store = {
+      ...store,
+      ledger: {
+        ...store.ledger,
+        append: async () => {
+          throw new Error("process killed");
+        },
+      },
+    };
+    const publish = (s: Store, now: Date) =>
+      publishOutbox({ store: s, publisher: undefined, toEvent, now, log: log(), holder: "w" });
+    await expect(publish(dying, at(1))).rejects.toThrow("process killed");
+    // Given up on, its entry recorded in the same write, not yet in the ledger.
+    expect(await entryOf(id!)).toMatchObject({ state: "undelivered" });
+    expect(await store.ledger.query({ operationId: id! })).toEqual([]);
+    // The dead publisher's lease lapses; the next tick appends the entry, and no tick after it again.
+    await publish(store, at(600));
+    await publish(store, at(1200));
+    expect((await store.ledger.query({ operationId: id! })).map((e) => [e.kind, e.at])).toEqual([
+      ["ping.event-undelivered", at(1)],
+    ]);
+  });
 });
 
 describe("the sweep and the history", () => {

@@ -7,11 +7,10 @@
 // read, its ledger entries in the same write (a lost race means another worker advanced it: its
 // result stands and ours is dropped), append those entries exactly once (ledger-pending.ts); while
 // the operation can go on at once (no wait for the cloud), run its next step the same way, then
-// release the lease. Every step is
-// written before the next one runs, so a crash anywhere repeats at most the step in progress. One
-// target's failure never stops the others. Transient errors are retried with an exponential
-// back-off (backoff.ts: 30 s doubling to 30 min) until the kind's deadline; permanent ones fail the
-// operation through the kind's `fail`. With `outbox`, an operation's final write also records its
+// release the lease. Every step is written before the next one runs, so a crash anywhere repeats
+// at most the step in progress. One target's failure never stops the others. Transient errors are
+// retried with an exponential back-off (backoff.ts: 30 s doubling to 30 min) until the kind's
+// deadline; permanent ones fail the operation through the kind's `fail`. With `outbox`, an operation's final write also records its
 // outcome event in the store's outbox (outbox.ts publishes it, at least once).
 import type { Logger } from "../log/logger.ts";
 import { type Provider, ProviderError } from "../providers/port.ts";
@@ -285,14 +284,16 @@ async function runOne<Event extends OutcomeEvent>(
       const written = await store.operations.update(op.id, op.version, changes(op, result, failed, outbox), {
         now,
       });
-      // The step's entries are in the write; appended now, or by whoever takes it next.
-      const flushed = written.ok ? await flushLedger(store, written.operation, now) : undefined;
-      if (!flushed) {
+      if (!written.ok) {
         log.warn(`${job.name} step lost a race: another worker advanced the operation; its result stands`);
         report.skipped.push({ operationId: op.id, target: op.target, reason: "lost-race" });
         return;
       }
-      record(job, op, result, failed, flushed, report, log);
+      // The step's entries are in the write: appended now, or by whoever takes it next.
+      const flushed = await flushLedger(store, written.operation, now);
+      record(job, op, result, failed, written.operation, report, log);
+      // Cleared by someone else meanwhile (only a flusher of finished ones): they hold it now.
+      if (!flushed) return;
       op = flushed;
       const goesOn = op.status === "running" && op.nextAttemptAt === undefined;
       // Half the lease is kept in hand: a slow step never runs on a lease about to lapse.

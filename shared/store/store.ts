@@ -395,8 +395,14 @@ export interface Operations {
   /**
    * Writes a new outbox entry with compare-and-set on the version the caller listed (no re-read: the
    * publisher has just listed it); the operation's new state, or undefined when someone else wrote.
+   * `ledger`: entries the same write leaves pending (an event given up on), for `clearLedgerPending`.
    */
-  updateOutbox(op: Operation, outbox: OutboxEntry, now: Date): Promise<Operation | undefined>;
+  updateOutbox(
+    op: Operation,
+    outbox: OutboxEntry,
+    now: Date,
+    ledger?: PendingLedgerEntry[],
+  ): Promise<Operation | undefined>;
   /** Finished operations whose ledger entries are still pending, longest waiting first. */
   ledgerPending(query: { limit?: number }, now: Date): Promise<Operation[]>;
   /**
@@ -492,9 +498,13 @@ function operations(backend: StoreBackend): Operations {
       const query = limit === undefined ? { upTo: dueBy.getTime() } : { upTo: dueBy.getTime(), limit };
       return (await backend.listIndex(ns, OUTBOX_INDEX, query, now)).map(read);
     },
-    async updateOutbox(op, outbox, now) {
+    async updateOutbox(op, outbox, now, ledger) {
       const { version, ...rest } = op;
-      const next: Omit<Operation, "version"> = { ...rest, outbox };
+      const next: Omit<Operation, "version"> = {
+        ...rest,
+        outbox,
+        ...(ledger ? { ledgerPending: ledger } : {}),
+      };
       const put = await backend.put(ns, op.id, record(next, now), { expectedVersion: version }, now);
       return put.ok ? { ...next, version: put.version } : undefined;
     },
