@@ -462,6 +462,21 @@ describe("GET /api/operations", () => {
     expect(await idsOf("?limit=2")).toEqual([ids[2], ids[3]]);
   });
 
+  it("shows an operation without the ledger entries still pending in it (those are the ledger's)", async () => {
+    const { json, store } = setup();
+    const [id] = await seed(store);
+    const op = (await store.operations.get(id!, NOW))!;
+    const entry = { key: `${id}:0:2:0`, at: NOW.toISOString(), operationId: id!, target: op.target };
+    const pending = [{ ...entry, kind: "sleep.succeeded", detail: {} }];
+    expect(
+      (await store.operations.update(id!, op.version, { ledgerPending: pending }, { now: NOW })).ok,
+    ).toBe(true);
+    const { body } = await json("/api/operations?status=succeeded");
+    expect(body.operations).toHaveLength(1);
+    expect(body.operations[0]).toMatchObject({ id, status: "succeeded" });
+    expect(body.operations[0]).not.toHaveProperty("ledgerPending");
+  });
+
   it("refuses an unknown status or a bad limit, naming the allowed values", async () => {
     const { json } = setup();
     const typo = await json("/api/operations?status=succeeded,succeded");

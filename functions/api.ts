@@ -262,8 +262,10 @@ export function adminApi(deps: AdminApiDeps): Hono {
       deps.now(),
     );
     // The most recent `limit`, oldest first: finished operations are kept for 30 days, and the
-    // first hundred of those would hide tonight's.
-    return c.json({ operations: matching.slice(-limit), finished: FINISHED });
+    // first hundred of those would hide tonight's. Ledger entries still pending in an operation
+    // (shared/jobs/ledger-pending.ts) are the ledger's, not part of the operation's shape.
+    const operations = matching.slice(-limit).map(({ ledgerPending: _, ...op }) => op);
+    return c.json({ operations, finished: FINISHED });
   });
 
   api.post("/targets/:id{.+}/snooze", async (c) => {

@@ -27,7 +27,10 @@ const T0 = new Date("2026-03-02T22:00:00Z");
 const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
 const DAY_S = 24 * 3600;
 
-/** One step, then done; `data.blob` goes into the event (to make one too large for EventBridge). */
+/**
+ * One step, then done; `data.blob` goes into the event (to make one too large for EventBridge);
+ * with `data.noted`, the step also makes a ledger entry.
+ */
 const ping: JobKind<Operation> = {
   name: "ping",
   kinds: ["ping"],
@@ -40,7 +43,9 @@ const ping: JobKind<Operation> = {
         status: "succeeded",
         step: "done",
         data: op.data,
-        ledger: [],
+        ledger: op.data.noted
+          ? [{ at: T0, operationId: op.id, target: op.target, kind: "ping.succeeded", detail: {} }]
+          : [],
         event: {
           detailType: "nightshift.ping",
           detail: {
@@ -177,6 +182,42 @@ describe("recording", () => {
     });
     expect(await tick(at(120))).toEqual({ due: 0, sent: 0, failed: 0, undelivered: 0 });
     expect(bus.calls).toHaveLength(1);
+  });
+
+  it("a crash between the final write and its ledger entry: the tick appends the entry, then publishes", async () => {
+    await store.operations.create(
+      { id: "noted", target: "acct/c0", kind: "ping", step: "start", data: { account: "acct", noted: true } },
+      { now: T0 },
+    );
+    const dying: Store = {
+      ...store,
+      ledger: {
+        ...store.ledger,
+        append: async () => {
+          throw new Error("process killed");
+        },
+      },
+    };
+    const run = await runDueOperations({
+      store: dying,
+      jobs: [ping],
+      providers: () => ({}) as Provider,
+      now: T0,
+      log: log(),
+      holder: "worker-1",
+      outbox: true,
+    });
+    expect(run.errors.map((e) => e.message)).toEqual(["process killed"]);
+    // Finished, its entry pending: not in the outbox until the entry is appended.
+    expect(await store.operations.outboxDue({ dueBy: T0 }, T0)).toEqual([]);
+    expect(await store.ledger.query({ operationId: "noted" })).toEqual([]);
+
+    expect(await tick(at(60))).toEqual({ due: 1, sent: 1, failed: 0, undelivered: 0 });
+    expect((await store.ledger.query({ operationId: "noted" })).map((e) => e.kind)).toEqual([
+      "ping.succeeded",
+    ]);
+    expect(await tick(at(120))).toEqual({ due: 0, sent: 0, failed: 0, undelivered: 0 });
+    expect(await store.ledger.query({ operationId: "noted" })).toHaveLength(1);
   });
 
   it("event ids are stable per operation and event type, and differ between them", async () => {
@@ -347,6 +388,31 @@ describe("giving up", () => {
     ]);
     expect(await store.operations.outboxDue({ dueBy: at(DAY_S) }, at(1))).toEqual([]);
   });
+
+  it("a publisher killed between giving up and its ledger entry: the next tick appends it, once", async () => {
+    const [id] = await finish(1);
+    const dying: Store = {
+      ...store,
+      ledger: {
+        ...store.ledger,
+        append: async () => {
+          throw new Error("process killed");
+        },
+      },
+    };
+    const publish = (s: Store, now: Date) =>
+      publishOutbox({ store: s, publisher: undefined, toEvent, now, log: log(), holder: "w" });
+    await expect(publish(dying, at(1))).rejects.toThrow("process killed");
+    // Given up on, its entry recorded in the same write, not yet in the ledger.
+    expect(await entryOf(id!)).toMatchObject({ state: "undelivered" });
+    expect(await store.ledger.query({ operationId: id! })).toEqual([]);
+    // The dead publisher's lease lapses; the next tick appends the entry, and no tick after it again.
+    await publish(store, at(600));
+    await publish(store, at(1200));
+    expect((await store.ledger.query({ operationId: id! })).map((e) => [e.kind, e.at])).toEqual([
+      ["ping.event-undelivered", at(1)],
+    ]);
+  });
 });
 
 describe("the sweep and the history", () => {
@@ -368,10 +434,10 @@ describe("the sweep and the history", () => {
       const report = await tick(now);
       return { report, reads: counted.counts.reads, rows: counted.counts.rows };
     };
-    // Nothing due: one read of nothing.
+    // Nothing due: one read of nothing in each index (pending ledger entries, the outbox).
     expect(await cost(T0)).toEqual({
       report: { due: 0, sent: 0, failed: 0, undelivered: 0 },
-      reads: 1,
+      reads: 2,
       rows: 0,
     });
 
@@ -388,7 +454,7 @@ describe("the sweep and the history", () => {
     bus.down = false;
     expect(await cost(at(40))).toEqual({
       report: { due: 0, sent: 0, failed: 0, undelivered: 0 },
-      reads: 1,
+      reads: 2,
       rows: 0,
     });
     await finish(5, at(50), {}, 1000);

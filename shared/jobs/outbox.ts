@@ -7,6 +7,8 @@
 // (store.ts), so the 30-day sweep cannot lose it.
 //
 // Publishing (`publishOutbox`, every tick, after the operations advance):
+//   - first appends the ledger entries a crashed worker left pending in finished operations
+//     (ledger-pending.ts): such an operation enters the outbox index only once they are appended;
 //   - reads only what is due: the outbox index up to now, at most `limit` entries, never the history;
 //   - one publisher at a time (the store lease "outbox"): overlapping ticks do not send twice;
 //   - sends them in PutEvents batches of 10 (eventbridge.ts, with its short in-call retries);
@@ -26,6 +28,7 @@ import type { Logger } from "../log/logger.ts";
 import { fingerprint, type Operation, type OutboxEntry, type Store } from "../store/store.ts";
 import { backoffSeconds } from "./backoff.ts";
 import type { OutcomeEvent } from "./job-kind.ts";
+import { flushFinishedLedgers, flushLedger, pendingEntries } from "./ledger-pending.ts";
 
 /** After this long (from when it was recorded) an event still failing is given up on. */
 export const OUTBOX_MAX_AGE_MS = 7 * 24 * 3600 * 1000;
@@ -92,7 +95,8 @@ type Settled = { op: Operation; entry: OutboxEntry };
 export async function publishOutbox(options: PublishOutboxOptions): Promise<OutboxReport> {
   const { store, now, log } = options;
   const report: OutboxReport = { due: 0, sent: 0, failed: 0, undelivered: 0 };
-  // The quiet tick's whole cost: one read of at most one entry.
+  await flushFinishedLedgers(store, now);
+  // The quiet tick's whole cost: that flush's empty read, and one read of at most one entry.
   if ((await store.operations.outboxDue({ dueBy: now, limit: 1 }, now)).length === 0) return report;
   const lease = await store.leases.acquire(OUTBOX_LEASE, {
     holder: options.holder,
@@ -208,7 +212,10 @@ function failed(op: Operation, error: { code: string; message: string }, now: Da
   };
 }
 
-/** Writes the entry's new state; an event given up on is also a ledger entry and an error line. */
+/**
+ * Writes the entry's new state; an event given up on is also a ledger entry (in the same write, then
+ * appended: ledger-pending.ts) and an error line.
+ */
 async function settle(
   store: Store,
   op: Operation,
@@ -216,7 +223,26 @@ async function settle(
   now: Date,
   log: Logger,
 ): Promise<void> {
-  const written = await store.operations.updateOutbox(op, entry, now);
+  const error = entry.lastError;
+  const ledger =
+    entry.state === "undelivered"
+      ? pendingEntries(op, [
+          {
+            at: now,
+            operationId: op.id,
+            target: op.target,
+            kind: `${op.kind}.event-undelivered`,
+            detail: {
+              eventId: entry.eventId,
+              detailType: entry.event.detailType,
+              attempts: entry.attempts,
+              recordedAt: entry.recordedAt,
+              error,
+            },
+          },
+        ])
+      : undefined;
+  const written = await store.operations.updateOutbox(op, entry, now, ledger);
   if (!written) {
     // Only another publisher (after this one's lease ran out) writes a finished operation.
     log.warn("outbox entry was written by someone else meanwhile; theirs stands", {
@@ -226,26 +252,13 @@ async function settle(
     return;
   }
   if (entry.state !== "undelivered") return;
-  const error = entry.lastError!;
-  await store.ledger.append({
-    at: now,
-    operationId: op.id,
-    target: op.target,
-    kind: `${op.kind}.event-undelivered`,
-    detail: {
-      eventId: entry.eventId,
-      detailType: entry.event.detailType,
-      attempts: entry.attempts,
-      recordedAt: entry.recordedAt,
-      error,
-    },
-  });
+  await flushLedger(store, written, now);
   log.error("outcome event undelivered; given up", {
     operation: op.id,
     target: op.target,
     eventId: entry.eventId,
     attempts: entry.attempts,
-    code: error.code,
-    error: error.message,
+    code: error?.code,
+    error: error?.message,
   });
 }

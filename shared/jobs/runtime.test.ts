@@ -8,6 +8,7 @@ import type { Provider } from "../providers/port.ts";
 import { memoryBackend } from "../store/memory.ts";
 import { createStore, type Operation, type Store } from "../store/store.ts";
 import { type JobKind, type StepResult, TransientError } from "./job-kind.ts";
+import { flushFinishedLedgers, flushLedger } from "./ledger-pending.ts";
 import { LEASE_TTL_MS, type RunDueOptions, runDueOperations } from "./runtime.ts";
 
 const T0 = new Date("2026-03-02T20:00:00Z");
@@ -175,7 +176,8 @@ describe("chaining", () => {
       "add → settle",
       "settle → settle",
     ]);
-    expect(await get(op.id)).toMatchObject({ status: "waiting", step: "settle", version: 5 });
+    // Four step writes, and a clear after each of the three steps with ledger entries.
+    expect(await get(op.id)).toMatchObject({ status: "waiting", step: "settle", version: 8 });
     expect(cloud.counters.get("acct/c1")).toBe(3);
     expect((await run(at(59))).advanced).toBe(0);
     const second = await run(at(60));
@@ -378,6 +380,102 @@ describe("a crash between steps", () => {
   });
 });
 
+describe("ledger entries across a crash: each exactly once", () => {
+  /**
+   * The store, but the process "dies" at its `nth` ledger append (1 = the first): before the entry
+   * is stored, or right after (before the write that clears it from the operation).
+   */
+  function dyingAtAppend(when: "before-append" | "after-append", nth = 1) {
+    let appends = 0;
+    const dying: Store = {
+      ...store,
+      leases: { ...store.leases, release: async () => false }, // a dead process releases nothing
+      ledger: {
+        ...store.ledger,
+        async append(entry) {
+          if (++appends !== nth) return store.ledger.append(entry);
+          if (when === "after-append") await store.ledger.append(entry);
+          throw new Error("process killed");
+        },
+      },
+    };
+    return dying;
+  }
+  const afterLease = at(LEASE_TTL_MS / 1000 + 1);
+  const ledgerOf = async (id: string) => await store.ledger.query({ operationId: id });
+
+  it("killed between the step's write and its append: the next worker appends the entry first, once", async () => {
+    const op = await create({ count: 3 });
+    const report = await run(T0, { store: dyingAtAppend("before-append") });
+    expect(report.errors).toEqual([{ operationId: op.id, target: op.target, message: "process killed" }]);
+    // The step is written, its entry with it (keyed by the version it read), and not yet appended.
+    expect(await get(op.id)).toMatchObject({
+      step: "add",
+      version: 2,
+      ledgerPending: [{ key: `${op.id}:${T0.getTime()}:1:0`, kind: "tally.add", at: T0.toISOString() }],
+    });
+    expect(await ledgerOf(op.id)).toEqual([]);
+
+    await run(afterLease);
+    await run(at(LEASE_TTL_MS / 1000 + 61));
+    const entries = await ledgerOf(op.id);
+    expect(entries.map((e) => e.kind)).toEqual(["tally.add", "tally.add", "tally.add", "tally.succeeded"]);
+    // The late entry keeps the time of its step.
+    expect(entries[0]).toMatchObject({ at: T0, key: `${op.id}:${T0.getTime()}:1:0` });
+    expect(new Set(entries.map((e) => e.key)).size).toBe(4);
+    // No step ran twice, and nothing is left pending.
+    expect(cloud.ran).toEqual([`${op.id}:start`, `${op.id}:add`, `${op.id}:add`]);
+    expect((await get(op.id, afterLease)).ledgerPending).toBeUndefined();
+  });
+
+  it("killed after the append, before the clear: the next worker's append stores nothing twice", async () => {
+    const op = await create({ count: 3 });
+    await run(T0, { store: dyingAtAppend("after-append", 2) });
+    expect((await get(op.id)).ledgerPending).toHaveLength(1);
+    expect((await ledgerOf(op.id)).map((e) => e.kind)).toEqual(["tally.add", "tally.add"]);
+
+    await run(afterLease);
+    await run(at(LEASE_TTL_MS / 1000 + 61));
+    expect((await ledgerOf(op.id)).map((e) => e.kind)).toEqual([
+      "tally.add",
+      "tally.add",
+      "tally.add",
+      "tally.succeeded",
+    ]);
+    expect(cloud.counters.get(op.target)).toBe(3);
+  });
+
+  it("killed after a finished operation's final write: the flush finds it through its index alone", async () => {
+    const op = await create({ kind: "ping" });
+    // ping: start → done (ping.add), done → succeeded (ping.succeeded): killed at the second append.
+    await run(T0, { store: dyingAtAppend("before-append", 2), outbox: true });
+    expect(await get(op.id)).toMatchObject({
+      status: "succeeded",
+      ledgerPending: [{ kind: "ping.succeeded" }],
+    });
+    expect((await ledgerOf(op.id)).map((e) => e.kind)).toEqual(["ping.add"]);
+    // No run takes a finished operation again; it waits in the "ledger" index, never expiring, and
+    // its outcome event waits for it (it enters the outbox once its entries are appended).
+    expect((await run(afterLease)).due).toBe(0);
+    await store.sweep(at(31 * 24 * 3600));
+    expect(await store.operations.get(op.id, at(31 * 24 * 3600))).toBeDefined();
+    expect(await store.operations.outboxDue({ dueBy: afterLease }, afterLease)).toEqual([]);
+    const [listed] = await store.operations.ledgerPending({}, afterLease);
+    expect(listed?.id).toBe(op.id);
+
+    expect(await flushFinishedLedgers(store, afterLease)).toBe(1);
+    expect((await ledgerOf(op.id)).map((e) => e.kind)).toEqual(["ping.add", "ping.succeeded"]);
+    expect(await store.operations.ledgerPending({}, afterLease)).toEqual([]);
+    expect((await store.operations.outboxDue({ dueBy: afterLease }, afterLease)).map((o) => o.id)).toEqual([
+      op.id,
+    ]);
+    // A second flusher that listed it before the clear: its append stores nothing, its clear loses.
+    expect(await flushLedger(store, listed!, afterLease)).toBeUndefined();
+    expect(await flushFinishedLedgers(store, afterLease)).toBe(0);
+    expect((await ledgerOf(op.id)).map((e) => e.kind)).toEqual(["ping.add", "ping.succeeded"]);
+  });
+});
+
 describe("outcome events", () => {
   it("are collected once per operation, when it ends, in the report", async () => {
     const op = await create({ count: 2 });
@@ -403,10 +501,11 @@ describe("outcome events", () => {
   it("with the outbox on, the write that finishes the operation carries its event, pending", async () => {
     const op = await create({ kind: "ping" });
     const report = await run(T0, { outbox: true });
-    // start → done → succeeded: two writes after the creation, the event in the last one.
+    // start → done → succeeded: two step writes after the creation, each followed by the clear of
+    // its ledger entries; the event in the last step write.
     expect(await get(op.id)).toMatchObject({
       status: "succeeded",
-      version: 3,
+      version: 5,
       outbox: {
         state: "pending",
         attempts: 0,

@@ -2,14 +2,15 @@
 // author's guide), as every tick does. Per target, only its oldest unfinished operation of any
 // registered kind runs (ties: the kind's priority, then the id), so two jobs never act on one
 // cluster at once and a wake never overtakes the sleep before it. Per operation: take the target's
-// lease (with a fencing token), re-read the operation, run one step, write the result with
-// compare-and-set on the version read (a lost race means another worker advanced it: its result
-// stands and ours is dropped), append the ledger entries; while the operation can go on at once (no
-// wait for the cloud), run its next step the same way, then release the lease. Every step is
-// written before the next one runs, so a crash anywhere repeats at most the step in progress. One
-// target's failure never stops the others. Transient errors are retried with an exponential
-// back-off (backoff.ts: 30 s doubling to 30 min) until the kind's deadline; permanent ones fail the
-// operation through the kind's `fail`. With `outbox`, an operation's final write also records its
+// lease (with a fencing token), re-read the operation (appending what ledger entries a crashed
+// worker left pending in it), run one step, write the result with compare-and-set on the version
+// read, its ledger entries in the same write (a lost race means another worker advanced it: its
+// result stands and ours is dropped), append those entries exactly once (ledger-pending.ts); while
+// the operation can go on at once (no wait for the cloud), run its next step the same way, then
+// release the lease. Every step is written before the next one runs, so a crash anywhere repeats
+// at most the step in progress. One target's failure never stops the others. Transient errors are
+// retried with an exponential back-off (backoff.ts: 30 s doubling to 30 min) until the kind's
+// deadline; permanent ones fail the operation through the kind's `fail`. With `outbox`, an operation's final write also records its
 // outcome event in the store's outbox (outbox.ts publishes it, at least once).
 import type { Logger } from "../log/logger.ts";
 import { type Provider, ProviderError } from "../providers/port.ts";
@@ -29,6 +30,7 @@ import {
   type StepResult,
   TransientError,
 } from "./job-kind.ts";
+import { flushLedger, pendingEntries } from "./ledger-pending.ts";
 import { outboxEntryFor } from "./outbox.ts";
 import { createSharedReads, type SharedReads } from "./shared-reads.ts";
 
@@ -256,8 +258,14 @@ async function runOne<Event extends OutcomeEvent>(
     return;
   }
   try {
-    // Re-read under the lease: another worker may have advanced it since the list.
-    let op = await store.operations.get(listed.id, started);
+    // Re-read under the lease: another worker may have advanced it since the list, or died
+    // before appending its last step's ledger entries.
+    const read = await store.operations.get(listed.id, started);
+    let op = read && (await flushLedger(store, read, started));
+    if (read && !op) {
+      report.skipped.push({ operationId: listed.id, target: listed.target, reason: "lost-race" });
+      return;
+    }
     if (
       !op ||
       FINISHED.includes(op.status) ||
@@ -281,8 +289,12 @@ async function runOne<Event extends OutcomeEvent>(
         report.skipped.push({ operationId: op.id, target: op.target, reason: "lost-race" });
         return;
       }
-      await record(job, op, result, failed, written.operation, options, report, log);
-      op = written.operation;
+      // The step's entries are in the write: appended now, or by whoever takes it next.
+      const flushed = await flushLedger(store, written.operation, now);
+      record(job, op, result, failed, written.operation, report, log);
+      // Cleared by someone else meanwhile (only a flusher of finished ones): they hold it now.
+      if (!flushed) return;
+      op = flushed;
       const goesOn = op.status === "running" && op.nextAttemptAt === undefined;
       // Half the lease is kept in hand: a slow step never runs on a lease about to lapse.
       const leaseLeft = realClock().getTime() - leaseStarted.getTime() < LEASE_TTL_MS / 2;
@@ -299,18 +311,16 @@ async function runOne<Event extends OutcomeEvent>(
   }
 }
 
-/** A step's result is written: its ledger entries, the report, the log line and its outcome event. */
-async function record<Event extends OutcomeEvent>(
+/** A step's result is written and its ledger entries appended: the report, the log line and its outcome event. */
+function record<Event extends OutcomeEvent>(
   job: JobKind<unknown, Event>,
   op: Operation,
   result: StepResult<Event>,
   failed: boolean,
   written: Operation,
-  options: RunDueOptions<Event>,
   report: RunReport<Event>,
   log: Logger,
-): Promise<void> {
-  for (const entry of result.ledger) await options.store.ledger.append(entry);
+): void {
   report.advanced++;
   report.operations.push({
     operationId: op.id,
@@ -468,6 +478,7 @@ function changes(
     ...(result.nextAttemptAt ? { nextAttemptAt: result.nextAttemptAt.toISOString() } : {}),
     ...(result.error ? { error: result.error } : {}),
     ...(outbox ? { outbox } : {}),
+    ...(result.ledger.length > 0 ? { ledgerPending: pendingEntries(op, result.ledger) } : {}),
     clear,
   };
 }

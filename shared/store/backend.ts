@@ -1,5 +1,6 @@
 // The persistence port every backend implements: a versioned record store with compare-and-set,
-// scored indexes over records, atomic counters, and an append-only ledger. Everything the product needs (idempotency claims,
+// scored indexes over records, atomic counters, and an append-only ledger (idempotent per entry
+// key, so an entry appended again after a crash is recorded once). Everything the product needs (idempotency claims,
 // leases with fencing tokens, durable operations, snapshots, per-target state, secret slots) is
 // built once on top of these primitives, in store.ts, so every backend behaves the same and one
 // contract suite proves it.
@@ -78,6 +79,12 @@ export interface LedgerEntryInput {
   kind: string;
   /** JSON-serialisable detail (before/after, cloud job ids, error). */
   detail: Record<string, unknown>;
+  /**
+   * Makes the append idempotent: a second append with the same key appends nothing and returns the
+   * entry already stored, whatever the rest of it says. Unique per action (e.g. the jobs runtime's
+   * `<operation>:<created ms>:<version read>:<index>`). Absent: every append is a new entry.
+   */
+  key?: string;
 }
 
 export interface LedgerEntry extends LedgerEntryInput {
@@ -128,6 +135,10 @@ export interface StoreBackend {
   /** Atomically adds 1 to a named counter (created at 0) and returns the new value. Never expires. */
   increment(counter: string): Promise<number>;
 
+  /**
+   * Appends the entry, atomically with the check of its key: of any number of appends of one key,
+   * from any number of processes, exactly one is stored and every one returns it.
+   */
   append(entry: LedgerEntryInput): Promise<LedgerEntry>;
   query(query: LedgerQuery): Promise<LedgerEntry[]>;
 
@@ -137,4 +148,14 @@ export interface StoreBackend {
 }
 
 export const LEDGER_DEFAULT_LIMIT = 100;
+const LEDGER_KEY_MAX = 512;
+
+/** Refuses a ledger key no backend could store the same way; every backend calls it in `append`. */
+export function checkLedgerKey(key: string | undefined): void {
+  if (key === undefined) return;
+  if (typeof key !== "string" || key.length === 0 || key.length > LEDGER_KEY_MAX)
+    throw new RangeError(
+      `ledger entry key must be a string of 1 to ${LEDGER_KEY_MAX} characters (got ${JSON.stringify(key)?.slice(0, 40)}); omit it for an entry that needs no idempotency`,
+    );
+}
 export const LEDGER_MAX_LIMIT = 1000;

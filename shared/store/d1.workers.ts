@@ -18,7 +18,13 @@
 // isolate (only tests do that, with `reset()`), the "no such table" error re-runs the migrations
 // once and retries the statement, which had not run.
 import type { D1Database, D1PreparedStatement } from "@cloudflare/workers-types";
-import { checkIndexEntry, type LedgerEntry, type PutResult, type StoreBackend } from "./backend.ts";
+import {
+  checkIndexEntry,
+  checkLedgerKey,
+  type LedgerEntry,
+  type PutResult,
+  type StoreBackend,
+} from "./backend.ts";
 import {
   appendParams,
   indexedFromRow,
@@ -152,8 +158,17 @@ export function d1Backend(db: D1Database, options: D1BackendOptions = {}): Store
       withSchema(async () => Number(await prepare(SQL.increment, [counter]).first("value"))),
     append: (entry) =>
       withSchema(async (): Promise<LedgerEntry> => {
-        const seq = await prepare(SQL.append, appendParams(entry)).first("seq");
-        return { ...entry, detail: structuredClone(entry.detail), seq: Number(seq) };
+        checkLedgerKey(entry.key);
+        if (entry.key === undefined) {
+          const seq = await prepare(SQL.append, appendParams(entry)).first("seq");
+          return { ...entry, detail: structuredClone(entry.detail), seq: Number(seq) };
+        }
+        // One round trip, one transaction: the entry stored under the key, this one or an earlier.
+        const [, stored] = await db.batch<Record<string, unknown>>([
+          prepare(SQL.append, appendParams(entry)),
+          prepare(SQL.entryByKey, [entry.key]),
+        ]);
+        return ledgerEntryFromRow(stored!.results[0]!);
       }),
     query: (q) =>
       withSchema(async () => {

@@ -2,6 +2,7 @@
 // durable backends, proven by the same contract suite.
 import {
   checkIndexEntry,
+  checkLedgerKey,
   type IndexEntry,
   type IndexedRecord,
   LEDGER_DEFAULT_LIMIT,
@@ -13,6 +14,12 @@ import {
 
 type Stored = VersionedRecord & { index?: IndexEntry };
 
+const copyEntry = (e: LedgerEntry): LedgerEntry => ({
+  ...e,
+  at: new Date(e.at),
+  detail: structuredClone(e.detail),
+});
+
 export function memoryBackend(): StoreBackend {
   const records = new Map<string, Stored>();
   // Per namespace and index name: key -> the indexed record. Kept in step with `records` on every
@@ -20,6 +27,7 @@ export function memoryBackend(): StoreBackend {
   const indexes = new Map<string, Map<string, Stored & { index: IndexEntry }>>();
   const counters = new Map<string, number>();
   const ledger: LedgerEntry[] = [];
+  const ledgerKeys = new Map<string, LedgerEntry>();
   const id = (namespace: string, key: string) => `${namespace}\u0000${key}`;
   const live = (record: Stored | undefined, now: Date) =>
     record && (record.expiresAt === null || record.expiresAt > now.getTime()) ? record : undefined;
@@ -93,9 +101,18 @@ export function memoryBackend(): StoreBackend {
       return next;
     },
     async append(entry) {
-      const stored: LedgerEntry = { ...entry, detail: structuredClone(entry.detail), seq: ledger.length + 1 };
+      checkLedgerKey(entry.key);
+      const existing = entry.key === undefined ? undefined : ledgerKeys.get(entry.key);
+      if (existing) return copyEntry(existing);
+      const stored: LedgerEntry = {
+        ...entry,
+        at: new Date(entry.at),
+        detail: structuredClone(entry.detail),
+        seq: ledger.length + 1,
+      };
       ledger.push(stored);
-      return { ...stored };
+      if (stored.key !== undefined) ledgerKeys.set(stored.key, stored);
+      return copyEntry(stored);
     },
     async query(q) {
       const limit = Math.min(q.limit ?? LEDGER_DEFAULT_LIMIT, LEDGER_MAX_LIMIT);
@@ -109,7 +126,7 @@ export function memoryBackend(): StoreBackend {
             (q.afterSeq === undefined || e.seq > q.afterSeq),
         )
         .slice(0, limit)
-        .map((e) => ({ ...e, at: new Date(e.at), detail: structuredClone(e.detail) }));
+        .map(copyEntry);
     },
     async sweep(now) {
       let removed = 0;

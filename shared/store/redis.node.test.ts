@@ -386,7 +386,10 @@ const PROCESSES = 4;
 const PER_PROCESS = 250;
 
 // Starts the racing processes, waits until every one is connected, then releases them together.
-async function race(prefix: string, mode: "claim" | "takeover" | "increment"): Promise<WorkerResult[]> {
+async function race(
+  prefix: string,
+  mode: "claim" | "takeover" | "increment" | "append-keyed",
+): Promise<WorkerResult[]> {
   const children = Array.from({ length: PROCESSES }, () =>
     spawn(process.execPath, [WORKER, server.url, prefix, mode, String(PER_PROCESS)], {
       stdio: ["pipe", "pipe", "pipe"],
@@ -482,5 +485,21 @@ describe("redis backend: races between four Node processes, each with its own co
     expect(new Set(values).size).toBe(PROCESSES * PER_PROCESS);
     expect(Math.min(...values)).toBe(1);
     expect(Math.max(...values)).toBe(PROCESSES * PER_PROCESS);
+  }, 60_000);
+
+  it(`stores each of ${PER_PROCESS} keys once when ${PROCESSES} processes append all of them at once`, async () => {
+    const prefix = freshPrefix();
+    const results = await race(prefix, "append-keyed");
+    // Every process got, for each key, the seq of the one entry stored under it.
+    for (const r of results) expect(r.values).toEqual(results[0]!.values);
+    const backend = await redisBackend({ url: server.url, prefix });
+    try {
+      const stored = await backend.query({ limit: 1000 });
+      expect(stored).toHaveLength(PER_PROCESS);
+      expect(stored.map((e) => e.seq)).toEqual([...results[0]!.values!].sort((a, b) => a - b));
+      for (const e of stored) expect(e.key).toBe(`race:${(e.detail as { i: number }).i}`);
+    } finally {
+      await backend.close();
+    }
   }, 60_000);
 });

@@ -16,6 +16,7 @@
 //   ledger:entries        hash seq -> entry JSON
 //   ledger:all            sorted set seq (score seq); ledger:target:<t> / ledger:op:<id> likewise
 //   ledger:at             sorted set seq scored by `at` ms (time-range queries)
+//   ledger:keys           hash entry key -> seq (idempotent appends; checked in the append script)
 // The namespace tag carries its byte length, so namespace "a" + key "b:c" and namespace "a:b" + key
 // "c" can never meet on one Redis key.
 //
@@ -34,6 +35,7 @@ import { createHash } from "node:crypto";
 import { createClient } from "redis";
 import {
   checkIndexEntry,
+  checkLedgerKey,
   type IndexedRecord,
   LEDGER_DEFAULT_LIMIT,
   LEDGER_MAX_LIMIT,
@@ -207,14 +209,21 @@ redis.call('ZADD', ARGV[5] .. ARGV[3], ARGV[4], ARGV[1])
 return 1
 `;
 
+// ARGV: 1 the entry's JSON, 2 its time (ms), 3 its key ('' = none). A key already in ledger:keys
+// (KEYS[7]) appends nothing: the reply is the stored entry's seq and JSON instead.
 const APPEND = `
+if ARGV[3] ~= '' then
+  local seen = redis.call('HGET', KEYS[7], ARGV[3])
+  if seen then return {0, seen, redis.call('HGET', KEYS[2], seen)} end
+end
 local seq = redis.call('INCR', KEYS[1])
 redis.call('HSET', KEYS[2], seq, ARGV[1])
 redis.call('ZADD', KEYS[3], seq, seq)
 redis.call('ZADD', KEYS[4], ARGV[2], seq)
 redis.call('ZADD', KEYS[5], seq, seq)
 redis.call('ZADD', KEYS[6], seq, seq)
-return seq
+if ARGV[3] ~= '' then redis.call('HSET', KEYS[7], ARGV[3], seq) end
+return {1, seq}
 `;
 
 // Two plans, same answer: walk a seq-ordered index (by target, else by operation, else all) from
@@ -294,6 +303,7 @@ interface StoredEntry {
   target: string;
   kind: string;
   detail: Record<string, unknown>;
+  key?: string;
 }
 
 export async function redisBackend(options: RedisBackendOptions): Promise<RedisStoreBackend> {
@@ -351,6 +361,7 @@ export async function redisBackend(options: RedisBackendOptions): Promise<RedisS
     entries: `${prefix}ledger:entries`,
     all: `${prefix}ledger:all`,
     at: `${prefix}ledger:at`,
+    keys: `${prefix}ledger:keys`,
     target: (target: string) => `${prefix}ledger:target:${target}`,
     op: (operationId: string) => `${prefix}ledger:op:${operationId}`,
   };
@@ -390,6 +401,7 @@ export async function redisBackend(options: RedisBackendOptions): Promise<RedisS
       target: stored.target,
       kind: stored.kind,
       detail: stored.detail,
+      ...(stored.key === undefined ? {} : { key: stored.key }),
     };
   };
 
@@ -483,6 +495,7 @@ export async function redisBackend(options: RedisBackendOptions): Promise<RedisS
     },
 
     async append(entry: LedgerEntryInput) {
+      checkLedgerKey(entry.key);
       const at = entry.at.getTime();
       if (!Number.isFinite(at)) throw new RangeError("ledger entry `at` is not a valid date");
       const stored: StoredEntry = {
@@ -491,23 +504,23 @@ export async function redisBackend(options: RedisBackendOptions): Promise<RedisS
         target: entry.target,
         kind: entry.kind,
         detail: entry.detail,
+        ...(entry.key === undefined ? {} : { key: entry.key }),
       };
       const json = JSON.stringify(stored);
-      const seq = Number(
-        await run(
-          SCRIPTS.append,
-          [
-            ledger.seq,
-            ledger.entries,
-            ledger.all,
-            ledger.at,
-            ledger.target(entry.target),
-            ledger.op(entry.operationId),
-          ],
-          [json, at],
-        ),
-      );
-      return toEntry(seq, json);
+      const [, seq, existing] = (await run(
+        SCRIPTS.append,
+        [
+          ledger.seq,
+          ledger.entries,
+          ledger.all,
+          ledger.at,
+          ledger.target(entry.target),
+          ledger.op(entry.operationId),
+          ledger.keys,
+        ],
+        [json, at, entry.key ?? ""],
+      )) as [number, number | string, string | undefined];
+      return toEntry(Number(seq), existing ?? json);
     },
 
     async query(q) {

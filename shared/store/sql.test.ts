@@ -31,11 +31,11 @@ describe("listQuery", () => {
 describe("ledgerQuery", () => {
   it("numbers one parameter per filter given, and caps the limit at 1000 (default 100)", () => {
     expect(ledgerQuery({})).toEqual({
-      sql: "SELECT seq, at, operation_id, target, kind, detail FROM ledger ORDER BY seq LIMIT ?1",
+      sql: "SELECT seq, at, operation_id, target, kind, detail, entry_key FROM ledger ORDER BY seq LIMIT ?1",
       params: [100],
     });
     expect(ledgerQuery({ operationId: "op", to: new Date(5), afterSeq: 7, limit: 5000 })).toEqual({
-      sql: "SELECT seq, at, operation_id, target, kind, detail FROM ledger WHERE operation_id = ?1 AND at < ?2 AND seq > ?3 ORDER BY seq LIMIT ?4",
+      sql: "SELECT seq, at, operation_id, target, kind, detail, entry_key FROM ledger WHERE operation_id = ?1 AND at < ?2 AND seq > ?3 ORDER BY seq LIMIT ?4",
       params: ["op", 5, 7, 1000],
     });
   });

@@ -20,6 +20,8 @@ import {
   type IndexQuery,
   LEDGER_DEFAULT_LIMIT,
   LEDGER_MAX_LIMIT,
+  type LedgerEntry,
+  type LedgerEntryInput,
   type LedgerQuery,
   type RecordInput,
   type VersionedRecord,
@@ -96,6 +98,18 @@ WHERE namespace = 'op' AND json_extract(value, '$.status') IN ('pending', 'runni
       `CREATE INDEX IF NOT EXISTS records_idx ON records (namespace, idx, idx_score, key, value, version, expires_at)
 WHERE idx IS NOT NULL`,
       `INSERT OR IGNORE INTO schema_version (version, name) VALUES (2, 'record_index')`,
+    ],
+  },
+  {
+    // An entry's idempotency key (backend.ts LedgerEntryInput.key): unique where given, so an
+    // append repeated after a crash stores nothing. Entries without one (all before this) are NULL.
+    version: 3,
+    name: "ledger_key",
+    file: "0003_ledger_key.sql",
+    statements: [
+      "ALTER TABLE ledger ADD COLUMN entry_key TEXT",
+      "CREATE UNIQUE INDEX IF NOT EXISTS ledger_entry_key ON ledger (entry_key) WHERE entry_key IS NOT NULL",
+      `INSERT OR IGNORE INTO schema_version (version, name) VALUES (3, 'ledger_key')`,
     ],
   },
 ];
@@ -180,9 +194,17 @@ ORDER BY idx_score, key LIMIT ?4`,
 ON CONFLICT (name) DO UPDATE SET value = counters.value + 1
 RETURNING value`,
 
-  /** ?1 at, ?2 operation_id, ?3 target, ?4 kind, ?5 detail */
-  append:
-    "INSERT INTO ledger (at, operation_id, target, kind, detail) VALUES (?1, ?2, ?3, ?4, ?5) RETURNING seq",
+  /**
+   * One statement: the key's check and the insert are atomic across connections and processes. A
+   * key already stored inserts nothing and returns no row (then `entryByKey` reads the one stored).
+   * ?1 at, ?2 operation_id, ?3 target, ?4 kind, ?5 detail, ?6 entry_key (NULL: none)
+   */
+  append: `INSERT INTO ledger (at, operation_id, target, kind, detail, entry_key) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+ON CONFLICT (entry_key) WHERE entry_key IS NOT NULL DO NOTHING
+RETURNING seq`,
+
+  /** ?1 entry_key */
+  entryByKey: `SELECT seq, at, operation_id, target, kind, detail, entry_key FROM ledger WHERE entry_key = ?1`,
 
   /** Deletes at most ?2 expired rows (DELETE ... LIMIT is a compile-time option, so a subquery). ?1 now */
   sweepBatch: `DELETE FROM records WHERE (namespace, key) IN (
@@ -267,7 +289,7 @@ export function ledgerQuery(q: LedgerQuery): { sql: string; params: Array<string
   if (q.afterSeq !== undefined) add("seq > ?", q.afterSeq);
   const limit = Math.max(0, Math.min(q.limit ?? LEDGER_DEFAULT_LIMIT, LEDGER_MAX_LIMIT));
   params.push(limit);
-  const sql = `SELECT seq, at, operation_id, target, kind, detail FROM ledger${
+  const sql = `SELECT seq, at, operation_id, target, kind, detail, entry_key FROM ledger${
     where.length > 0 ? ` WHERE ${where.join(" AND ")}` : ""
   } ORDER BY seq LIMIT ?${params.length}`;
   return { sql, params };
@@ -292,7 +314,7 @@ export function indexedFromRow(row: Row): IndexedRecord {
   return { ...listedFromRow(row), score: Number(row.idx_score) };
 }
 
-export function ledgerEntryFromRow(row: Row) {
+export function ledgerEntryFromRow(row: Row): LedgerEntry {
   return {
     seq: Number(row.seq),
     at: new Date(Number(row.at)),
@@ -300,16 +322,18 @@ export function ledgerEntryFromRow(row: Row) {
     target: String(row.target),
     kind: String(row.kind),
     detail: JSON.parse(String(row.detail)) as Record<string, unknown>,
+    ...(row.entry_key === null || row.entry_key === undefined ? {} : { key: String(row.entry_key) }),
   };
 }
 
 /** The arguments of `append`, in parameter order. */
-export function appendParams(entry: {
-  at: Date;
-  operationId: string;
-  target: string;
-  kind: string;
-  detail: Record<string, unknown>;
-}): Array<string | number> {
-  return [entry.at.getTime(), entry.operationId, entry.target, entry.kind, JSON.stringify(entry.detail)];
+export function appendParams(entry: LedgerEntryInput): Array<string | number | null> {
+  return [
+    entry.at.getTime(),
+    entry.operationId,
+    entry.target,
+    entry.kind,
+    JSON.stringify(entry.detail),
+    entry.key ?? null,
+  ];
 }

@@ -107,6 +107,26 @@ describe("SQLite file shared by several processes", () => {
       await backend.close();
     }
   });
+
+  it("stores each of 100 keys once when 4 processes append all of them at once, each told the one seq", async () => {
+    const file = freshFile();
+    const outcomes = (await race(file, "append-keyed", 4, 100)) as Array<{ seqs: number[] }>;
+    // Every process got, for each key, the seq of the one entry stored under it.
+    for (const o of outcomes) expect(o.seqs).toEqual(outcomes[0]!.seqs);
+    const backend = await sqliteBackend(file);
+    try {
+      const stored = await backend.query({ limit: 1000 });
+      expect(stored.map((e) => e.key).sort()).toEqual(
+        Array.from({ length: 100 }, (_, i) => `race:${i}`).sort(),
+      );
+      expect(stored.map((e) => e.seq).sort((a, b) => a - b)).toEqual(
+        [...outcomes[0]!.seqs].sort((a, b) => a - b),
+      );
+      for (const e of stored) expect(e.key).toBe(`race:${(e.detail as { i: number }).i}`);
+    } finally {
+      await backend.close();
+    }
+  });
 });
 
 describe("SQLite file", () => {
@@ -210,6 +230,30 @@ describe("SQLite file", () => {
       ]);
     } finally {
       after.close();
+    }
+  });
+
+  it("keeps the ledger of a version 2 file when migrating it, its entries without a key", async () => {
+    const file = freshFile();
+    const raw = new DatabaseSync(file);
+    for (const m of MIGRATIONS.slice(0, 2)) for (const statement of m.statements) raw.exec(statement);
+    raw
+      .prepare(
+        "INSERT INTO ledger (at, operation_id, target, kind, detail) VALUES (?, 'op', 't', 'old', '{}')",
+      )
+      .run(T0.getTime());
+    raw.close();
+    const backend = await sqliteBackend(file);
+    try {
+      const keyed = { at: at(1), operationId: "op", target: "t", kind: "new", detail: {}, key: "op:1:0" };
+      expect(await backend.append(keyed)).toEqual({ ...keyed, seq: 2 });
+      expect(await backend.append({ ...keyed, kind: "again" })).toEqual({ ...keyed, seq: 2 });
+      expect(await backend.query({})).toEqual([
+        { at: T0, operationId: "op", target: "t", kind: "old", detail: {}, seq: 1 },
+        { ...keyed, seq: 2 },
+      ]);
+    } finally {
+      await backend.close();
     }
   });
 

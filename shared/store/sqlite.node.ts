@@ -24,11 +24,17 @@
 // Schema: the migrations in sql.ts, applied when the file is opened, inside one BEGIN IMMEDIATE
 // transaction (so processes opening a new file at once apply them exactly once), recorded in
 // `schema_version`. The ledger is `seq INTEGER PRIMARY KEY AUTOINCREMENT` (a seq is never reused)
-// with indexes on target, operation_id and at. Timestamps are integer epoch ms. synchronous stays
+// with indexes on target, operation_id and at, and a unique one on entry_key (idempotent appends). Timestamps are integer epoch ms. synchronous stays
 // at SQLite's default FULL: a claim acknowledged must survive a power cut, or an action could run
 // twice.
 import type { DatabaseSync, SQLInputValue, StatementSync } from "node:sqlite";
-import { checkIndexEntry, type LedgerEntry, type PutResult, type StoreBackend } from "./backend.ts";
+import {
+  checkIndexEntry,
+  checkLedgerKey,
+  type LedgerEntry,
+  type PutResult,
+  type StoreBackend,
+} from "./backend.ts";
 import {
   appendParams,
   indexedFromRow,
@@ -176,8 +182,11 @@ function openedBackend(db: DatabaseSync, sweepBatch: number): StoreBackend {
       return Number(statement(SQL.increment).get(counter)?.value);
     },
     async append(entry): Promise<LedgerEntry> {
+      checkLedgerKey(entry.key);
       const row = statement(SQL.append).get(...appendParams(entry));
-      return { ...entry, detail: structuredClone(entry.detail), seq: Number(row?.seq) };
+      if (row) return { ...entry, detail: structuredClone(entry.detail), seq: Number(row.seq) };
+      // Its key was stored before (a committed row: the insert saw it under the write lock).
+      return ledgerEntryFromRow(statement(SQL.entryByKey).get(entry.key!)!);
     },
     async query(q) {
       const { sql, params } = ledgerQuery(q);

@@ -287,6 +287,29 @@ export const ACTIVE_INDEX = "active";
 export const OUTBOX_INDEX = "outbox";
 
 /**
+ * Every finished operation whose last step's ledger entries are still pending (written with its
+ * final write, not yet appended: the process died in between) is in this index of the operations
+ * namespace, scored by its last write (epoch ms), so the flusher reads only those, never the
+ * history (shared/jobs/ledger-pending.ts). It comes before the outbox: an operation enters the
+ * "outbox" index once its entries are appended.
+ */
+export const LEDGER_INDEX = "ledger";
+
+/**
+ * A step's ledger entry as its operation's write carries it until it is appended: the entry's
+ * idempotency key makes a repeated append (after a crash) store nothing.
+ */
+export interface PendingLedgerEntry {
+  key: string;
+  /** ISO time, as the step gave it. */
+  at: string;
+  operationId: string;
+  target: string;
+  kind: string;
+  detail: Record<string, unknown>;
+}
+
+/**
  * A finished operation's outcome event in the outbox, written with the operation's final write (so
  * there is no moment when the operation is finished and its event not recorded) and updated by the
  * publisher: pending until published, or until it is given up on ("undelivered").
@@ -326,6 +349,8 @@ export interface Operation {
   error?: { kind: string; message: string };
   /** The outcome event and its publishing, once finished (when events are configured). */
   outbox?: OutboxEntry;
+  /** The last step's ledger entries, written with its result and cleared once appended. */
+  ledgerPending?: PendingLedgerEntry[];
   createdAt: string;
   updatedAt: string;
   version: number;
@@ -335,10 +360,13 @@ export type NewOperation = Omit<Operation, "status" | "attempts" | "createdAt" |
   Partial<Pick<Operation, "status" | "attempts">>;
 
 export type OperationChanges = Partial<
-  Pick<Operation, "status" | "step" | "data" | "attempts" | "nextAttemptAt" | "error" | "outbox">
+  Pick<
+    Operation,
+    "status" | "step" | "data" | "attempts" | "nextAttemptAt" | "error" | "outbox" | "ledgerPending"
+  >
 > & {
   /** Set to clear an optional field. */
-  clear?: Array<"nextAttemptAt" | "error">;
+  clear?: Array<"nextAttemptAt" | "error" | "ledgerPending">;
 };
 
 export interface Operations {
@@ -375,8 +403,21 @@ export interface Operations {
   /**
    * Writes a new outbox entry with compare-and-set on the version the caller listed (no re-read: the
    * publisher has just listed it); the operation's new state, or undefined when someone else wrote.
+   * `ledger`: entries the same write leaves pending (an event given up on), for `clearLedgerPending`.
    */
-  updateOutbox(op: Operation, outbox: OutboxEntry, now: Date): Promise<Operation | undefined>;
+  updateOutbox(
+    op: Operation,
+    outbox: OutboxEntry,
+    now: Date,
+    ledger?: PendingLedgerEntry[],
+  ): Promise<Operation | undefined>;
+  /** Finished operations whose ledger entries are still pending, longest waiting first. */
+  ledgerPending(query: { limit?: number }, now: Date): Promise<Operation[]>;
+  /**
+   * Clears the pending ledger entries once appended, with compare-and-set on the version the caller
+   * holds (no re-read); the operation's new state, or undefined when someone else wrote.
+   */
+  clearLedgerPending(op: Operation, now: Date): Promise<Operation | undefined>;
 }
 
 /** Finished operations are kept this long by default, then swept (the ledger keeps the history). */
@@ -397,13 +438,22 @@ function operations(backend: StoreBackend): Operations {
     version: record.version,
   });
   // The one rule: unfinished operations never expire and stay in the "active" index, at their
-  // creation time; finished ones whose outcome event is still pending never expire either (the
-  // sweep must not lose an event before it is published or given up on) and sit in the "outbox"
-  // index at their due time; every other finished operation expires and is in no index.
+  // creation time; finished ones whose ledger entries are still pending never expire and sit in the
+  // "ledger" index at their last write, then (entries appended) those whose outcome event is still
+  // pending never expire either (the sweep must not lose an entry or an event) and sit in the
+  // "outbox" index at their due time; every other finished operation expires and is in no index.
   const record = (op: Omit<Operation, "version">, now: Date, ttlMs?: number): RecordInput => {
     const value = JSON.stringify(op);
     if (!FINISHED.includes(op.status))
       return { value, expiresAt: null, index: { name: ACTIVE_INDEX, score: Date.parse(op.createdAt) } };
+    if ((op.ledgerPending?.length ?? 0) > 0) {
+      const written = Date.parse(op.updatedAt);
+      return {
+        value,
+        expiresAt: null,
+        index: { name: LEDGER_INDEX, score: Number.isNaN(written) ? 0 : written },
+      };
+    }
     if (op.outbox?.state === "pending") {
       const due = Date.parse(op.outbox.nextAttemptAt ?? op.outbox.recordedAt);
       return { value, expiresAt: null, index: { name: OUTBOX_INDEX, score: Number.isNaN(due) ? 0 : due } };
@@ -486,9 +536,22 @@ function operations(backend: StoreBackend): Operations {
       const query = limit === undefined ? { upTo: dueBy.getTime() } : { upTo: dueBy.getTime(), limit };
       return (await backend.listIndex(ns, OUTBOX_INDEX, query, now)).map(read);
     },
-    async updateOutbox(op, outbox, now) {
+    async updateOutbox(op, outbox, now, ledger) {
       const { version, ...rest } = op;
-      const next: Omit<Operation, "version"> = { ...rest, outbox };
+      const next: Omit<Operation, "version"> = {
+        ...rest,
+        outbox,
+        ...(ledger ? { ledgerPending: ledger } : {}),
+      };
+      const put = await backend.put(ns, op.id, record(next, now), { expectedVersion: version }, now);
+      return put.ok ? { ...next, version: put.version } : undefined;
+    },
+    async ledgerPending({ limit }, now) {
+      return (await backend.listIndex(ns, LEDGER_INDEX, limit === undefined ? {} : { limit }, now)).map(read);
+    },
+    async clearLedgerPending(op, now) {
+      const { version, ledgerPending: _, ...rest } = op;
+      const next: Omit<Operation, "version"> = { ...rest, updatedAt: now.toISOString() };
       const put = await backend.put(ns, op.id, record(next, now), { expectedVersion: version }, now);
       return put.ok ? { ...next, version: put.version } : undefined;
     },

@@ -282,5 +282,52 @@ export function backendContract(
       expect(await backend.sweep(at(10_000))).toBe(0);
       expect(await backend.query({})).toHaveLength(4);
     });
+
+    describe("ledger entry keys", () => {
+      const entry = (key: string | undefined, n: number) => ({
+        at: at(n),
+        operationId: "op1",
+        target: "hw/c1",
+        kind: "sleep.scale-pool",
+        detail: { n },
+        ...(key === undefined ? {} : { key }),
+      });
+
+      it("appends a key once: a second append stores nothing and returns the entry stored first", async () => {
+        const first = await backend.append(entry("op1:1:0", 1));
+        expect(first).toEqual({ ...entry("op1:1:0", 1), seq: first.seq });
+        // The repeat differs in everything but its key: the stored entry stands, unchanged.
+        expect(await backend.append(entry("op1:1:0", 2))).toEqual(first);
+        const other = await backend.append(entry("op1:1:1", 3));
+        const keyless = [
+          await backend.append(entry(undefined, 4)),
+          await backend.append(entry(undefined, 4)),
+        ];
+        expect(new Set([first.seq, other.seq, ...keyless.map((e) => e.seq)]).size).toBe(4);
+        const stored = await backend.query({ operationId: "op1" });
+        expect(stored).toEqual([first, other, ...keyless]);
+        expect(stored.map((e) => e.key)).toEqual(["op1:1:0", "op1:1:1", undefined, undefined]);
+        // A key is the whole key: one that starts alike is another entry.
+        expect((await backend.append(entry("op1:1:0:x", 5))).seq).toBeGreaterThan(keyless[1]!.seq);
+      });
+
+      it("stores exactly one of many concurrent appends of one key, and every one returns it", async () => {
+        const size = Math.min(options.raceSize ?? 1000, 200);
+        const results = await Promise.all(
+          Array.from({ length: size }, (_, i) => backend.append(entry("hot", i))),
+        );
+        const stored = await backend.query({ limit: 1000 });
+        expect(stored).toHaveLength(1);
+        for (const result of results) expect(result).toEqual(stored[0]);
+      });
+
+      it("refuses an empty or overlong key, storing nothing", async () => {
+        await expect(backend.append(entry("", 1))).rejects.toThrow(
+          /ledger entry key must be a string of 1 to 512/,
+        );
+        await expect(backend.append(entry("k".repeat(513), 1))).rejects.toThrow(/1 to 512 characters/);
+        expect(await backend.query({})).toEqual([]);
+      });
+    });
   });
 }

@@ -1,5 +1,5 @@
 // One racing replica for shared/store/redis.node.test.ts, run as its own Node process:
-//   node redis-race.worker.node.ts <url> <prefix> <claim|takeover|increment> <count>
+//   node redis-race.worker.node.ts <url> <prefix> <claim|takeover|increment|append-keyed> <count>
 // It connects through its own client, prints "ready", waits for "go" on stdin (so every process
 // fires at once), fires <count> concurrent operations and prints one JSON line with the outcome.
 import { createInterface } from "node:readline";
@@ -20,6 +20,17 @@ lines.close();
 const ops = Array.from({ length: count }, (_, i) => {
   const value = JSON.stringify({ pid: process.pid, i });
   if (mode === "increment") return backend.increment("fence:race");
+  // Every process appends the same <count> keys: each must be stored once, whoever wins it.
+  if (mode === "append-keyed") {
+    const entry = {
+      at: NOW,
+      operationId: "race",
+      target: "race",
+      kind: "race.append",
+      detail: { pid: process.pid, i },
+    };
+    return backend.append({ ...entry, key: `race:${i}` }).then((e) => e.seq);
+  }
   const expiresAt = mode === "takeover" ? NOW.getTime() + 60_000 : null;
   // The index entry is written with the claim: the winner's alone may be found there.
   const index = { name: "active", score: i };
@@ -28,7 +39,7 @@ const ops = Array.from({ length: count }, (_, i) => {
 const results = await Promise.all(ops);
 await backend.close();
 
-if (mode === "increment") {
+if (mode === "increment" || mode === "append-keyed") {
   process.stdout.write(`${JSON.stringify({ values: results })}\n`);
 } else {
   const puts = results.filter((r) => typeof r === "object");

@@ -1,6 +1,6 @@
 // One racing process for sqlite.node.test.ts. Usage: node sqlite-race.child.ts FILE MODE COUNT ID
 // Opens the store file, prints "ready", waits for a line on stdin so every process starts at
-// once, fires COUNT concurrent operations of MODE (claim | increment | append), and prints what it
+// once, fires COUNT concurrent operations of MODE (claim | increment | append | append-keyed), and prints what it
 // got as one JSON line.
 import { sqliteBackend } from "../../../shared/store/sqlite.node.ts";
 
@@ -39,6 +39,22 @@ if (mode === "claim") {
     seqs: (
       await many((i) =>
         backend.append({ at: T0, operationId: id, target: "race", kind: "race.append", detail: { i } }),
+      )
+    ).map((e) => e.seq),
+  };
+} else if (mode === "append-keyed") {
+  // Every process appends the same COUNT keys: each key must be stored once, whoever wins it.
+  outcome = {
+    seqs: (
+      await many((i) =>
+        backend.append({
+          at: T0,
+          operationId: "race",
+          target: "race",
+          kind: "race.append",
+          detail: { id, i },
+          key: `race:${i}`,
+        }),
       )
     ).map((e) => e.seq),
   };

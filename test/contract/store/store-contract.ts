@@ -395,6 +395,61 @@ export function storeContract(
         expect(await store.operations.get(base.id, new Date(at(40).getTime() + 30 * DAY))).toBeUndefined();
       });
 
+      it("keeps a finished operation with pending ledger entries in the ledger index, unexpired, before the outbox", async () => {
+        const entry = {
+          key: `${base.id}:1:0`,
+          at: at(1).toISOString(),
+          operationId: base.id,
+          target: base.target,
+          kind: "sleep.succeeded",
+          detail: {},
+        };
+        const outbox = {
+          eventId: "e1",
+          event: { detailType: "nightshift.sleep", detail: { operationId: base.id } },
+          time: at(1).toISOString(),
+          state: "pending" as const,
+          recordedAt: at(1).toISOString(),
+          attempts: 0,
+          nextAttemptAt: at(1).toISOString(),
+        };
+        const { operation } = await store.operations.create(base, { now: T0 });
+        // Unfinished with pending entries: still (only) in the active index.
+        const running = await store.operations.update(
+          operation.id,
+          operation.version,
+          { status: "running", ledgerPending: [entry] },
+          { now: at(1) },
+        );
+        if (!running.ok) throw new Error("expected the update to win");
+        expect(await store.operations.ledgerPending({}, at(1))).toEqual([]);
+        const finished = await store.operations.update(
+          operation.id,
+          running.operation.version,
+          { status: "succeeded", ledgerPending: [entry], outbox },
+          { now: at(2) },
+        );
+        if (!finished.ok) throw new Error("expected the update to win");
+        await store.operations.create({ ...base, id: "plain", status: "succeeded" }, { now: T0 });
+        const pending = async (now: Date) => (await store.operations.ledgerPending({}, now)).map((o) => o.id);
+        expect(await pending(at(2))).toEqual([base.id]);
+        expect(await store.operations.outboxDue({ dueBy: at(2) }, at(2))).toEqual([]);
+        const later = new Date(T0.getTime() + 365 * DAY);
+        await store.sweep(later);
+        expect(await pending(later)).toEqual([base.id]);
+        expect((await store.operations.get(base.id, later))?.ledgerPending).toEqual([entry]);
+
+        // Cleared at a stale version: refused. At the version held: on to the outbox index.
+        expect(await store.operations.clearLedgerPending(running.operation, at(3))).toBeUndefined();
+        const cleared = await store.operations.clearLedgerPending(finished.operation, at(3));
+        expect(cleared).toMatchObject({ version: finished.operation.version + 1, status: "succeeded" });
+        expect(cleared?.ledgerPending).toBeUndefined();
+        expect(await pending(at(3))).toEqual([]);
+        expect((await store.operations.outboxDue({ dueBy: at(3) }, at(3))).map((o) => o.id)).toEqual([
+          base.id,
+        ]);
+      });
+
       it("reads only the due outbox entries however many finished operations are kept", async () => {
         const counted = countingBackend(await make());
         const measured = createStore(counted.backend);

@@ -1,0 +1,56 @@
+// Every action is exactly one ledger entry, also across crashes. A step's ledger entries are written
+// IN the compare-and-set write that records its result (`op.ledgerPending`), each with a key unique
+// to the step attempt that won that write; then they are appended with their keys and cleared. A
+// process that dies in between leaves them pending in the operation, and whoever next holds it
+// appends them first:
+//   - an unfinished operation: the jobs runtime, when it next takes the operation (under its lease);
+//   - a finished one: `flushFinishedLedgers`, every tick before the outbox is published, reading
+//     only the store's "ledger" index (store.ts LEDGER_INDEX), never the history.
+// An append is idempotent per key (backend.ts), so a crash after the append and before the clear
+// stores nothing twice, and two flushers at once are harmless (one clear wins, the other's loses).
+// A late entry keeps its `at`; only its seq is later.
+import type { LedgerEntryInput } from "../store/backend.ts";
+import type { Operation, PendingLedgerEntry, Store } from "../store/store.ts";
+
+/** Finished operations one flush takes at most; the rest wait for the next tick. */
+export const LEDGER_FLUSH_LIMIT = 100;
+
+/**
+ * The entries as the step's write carries them. The key names the operation (its id and creation,
+ * so a later operation reusing the id never collides), the version the step read (only one write
+ * at a version wins) and the entry's place in the step.
+ */
+export function pendingEntries(op: Operation, entries: readonly LedgerEntryInput[]): PendingLedgerEntry[] {
+  return entries.map((entry, i) => ({
+    key: `${op.id}:${Date.parse(op.createdAt)}:${op.version}:${i}`,
+    at: entry.at.toISOString(),
+    operationId: entry.operationId,
+    target: entry.target,
+    kind: entry.kind,
+    detail: entry.detail,
+  }));
+}
+
+/**
+ * Appends the operation's pending entries (idempotently) and clears them with compare-and-set on
+ * its version: the operation as it now stands, or undefined when someone else wrote it meanwhile.
+ */
+export async function flushLedger(store: Store, op: Operation, now: Date): Promise<Operation | undefined> {
+  const pending = op.ledgerPending ?? [];
+  if (pending.length === 0) return op;
+  for (const { at, ...entry } of pending) await store.ledger.append({ ...entry, at: new Date(at) });
+  return store.operations.clearLedgerPending(op, now);
+}
+
+/** Flushes the finished operations left with pending entries; how many were flushed. */
+export async function flushFinishedLedgers(
+  store: Store,
+  now: Date,
+  limit: number = LEDGER_FLUSH_LIMIT,
+): Promise<number> {
+  let flushed = 0;
+  for (const op of await store.operations.ledgerPending({ limit }, now)) {
+    if (await flushLedger(store, op, now)) flushed++;
+  }
+  return flushed;
+}
