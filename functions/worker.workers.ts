@@ -24,8 +24,6 @@ import {
 import {
   CONSUMER_CONCURRENCY,
   consumeOperations,
-  cronCanApply,
-  dispatchDue,
   type OperationMessage,
   type OperationQueue,
   recordDeadLetters,
@@ -39,6 +37,7 @@ import { d1Backend } from "../shared/store/d1.workers.ts";
 import { createStore, type Store } from "../shared/store/store.ts";
 import { accountRateFromEnv } from "./account-rate.workers.ts";
 import { createApp, misconfiguredApp } from "./app.ts";
+import { cronTickDeps } from "./cron.ts";
 import { JOBS } from "./jobs.ts";
 import { CALENDAR_FILES, SCHEDULE_DIR, SCHEDULE_FILES } from "./schedules.bundle.ts";
 import { runTick, type TickDeps } from "./tick.ts";
@@ -199,17 +198,12 @@ export function createWorker(options: { now?: () => Date } = {}) {
       const runtime = runtimeFor(env);
       if (!runtime.tickDeps) throw notConfigured();
       const at = new Date(controller.scheduledTime);
-      // The tick's D1 queries and queue sends, counted; decisions past the budget wait for the next
-      // minute (`canApply`), the rest is counted, not capped.
+      // The tick's D1 queries and queue sends, counted: the consumers apply its decisions
+      // (`sendWrites`: one send per 100), so they stay few at any fleet size.
       const counted = subrequestBudget(Number.MAX_SAFE_INTEGER);
       const { store } = runtime.invocation!(counted);
       const queue = runtime.queue!;
-      const deps: TickDeps = {
-        ...runtime.tickDeps,
-        store,
-        dispatch: (now, created) => dispatchDue({ store, queue, jobs: JOBS, now, created, budget: counted }),
-        canApply: cronCanApply(counted, WORKERS_SUBREQUEST_LIMIT),
-      };
+      const deps = cronTickDeps(runtime.tickDeps, { store, queue, budget: counted });
       ctx.waitUntil(
         (async () => {
           await runTick({ now: at, trigger: "cron", deps });

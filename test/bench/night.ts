@@ -32,6 +32,7 @@
 //     calls this implementation makes, polls and inventory included) / ratePerSecond).
 // ratio = measured / lower bound (never below 1 if the bound is right); measured runs from the
 // phase's time (T, T+8h) to the end of the tick that saw its last operation succeed.
+import { cronTickDeps } from "../../functions/cron.ts";
 import { JOBS } from "../../functions/jobs.ts";
 import { runTick, TICK_STEPPING_SHARE, type TickDeps } from "../../functions/tick.ts";
 import { createHttpClient, type Fetch, type HttpClient } from "../../shared/http/client.ts";
@@ -41,14 +42,8 @@ import {
   countingFetch,
   type SubrequestBudget,
   subrequestBudget,
-  WORKERS_SUBREQUEST_LIMIT,
 } from "../../shared/jobs/budget.ts";
-import {
-  CONSUMER_CONCURRENCY,
-  consumeOperations,
-  cronCanApply,
-  dispatchDue,
-} from "../../shared/jobs/dispatch.ts";
+import { CONSUMER_CONCURRENCY, consumeOperations } from "../../shared/jobs/dispatch.ts";
 import { createLogger } from "../../shared/log/logger.ts";
 import { cachedInventory, listInventory } from "../../shared/providers/inventory.ts";
 import { createProvider } from "../../shared/providers/registry.ts";
@@ -570,6 +565,7 @@ export async function benchNight(options: {
         figures.invocations++;
         figures.maxConsumerSubrequests = Math.max(figures.maxConsumerSubrequests, budget.spent);
         stepsRun += report.run.advanced;
+        created += report.created.length;
         for (const o of report.run.operations) {
           if (o.status === "succeeded" || o.status === "failed") ended.add(o.operationId);
         }
@@ -586,26 +582,19 @@ export async function benchNight(options: {
                 `(${created} of ${clusters} operations created, ${ended.size} finished)`,
             );
           }
-          // The listing's fetches and rate bookings apart from the store's queries and queue sends,
-          // which alone decide how many decisions the cron applies (as in functions/worker.workers.ts).
+          // The listing's fetches and rate bookings apart from the store's queries and queue sends
+          // (the consumers apply the decisions the cron sends: functions/cron.ts).
           const listing = subrequestBudget(Number.MAX_SAFE_INTEGER);
           const budget = subrequestBudget(Number.MAX_SAFE_INTEGER);
           cronBudget = listing;
           const cronStore = countedStore(budget);
-          const report = await runTick({
+          await runTick({
             now: new Date(tickAt),
             trigger: "cron",
-            deps: {
-              ...deps,
-              store: cronStore,
-              dispatch: (at, ids) =>
-                dispatchDue({ store: cronStore, queue, jobs: JOBS, now: at, created: ids, budget }),
-              canApply: cronCanApply(budget, WORKERS_SUBREQUEST_LIMIT),
-            },
+            deps: cronTickDeps(deps, { store: cronStore, queue, budget }),
           });
           cronBudget = undefined;
           drainLog();
-          created += report.operations.created;
           figures.maxCronSubrequests = Math.max(figures.maxCronSubrequests, budget.spent + listing.spent);
           figures.maxCronStoreSubrequests = Math.max(figures.maxCronStoreSubrequests, budget.spent);
           figures.maxCronListingSubrequests = Math.max(figures.maxCronListingSubrequests, listing.spent);
