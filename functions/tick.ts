@@ -25,7 +25,8 @@ export interface TickDeps {
   log: Logger;
   schedules: readonly Schedule[];
   calendars: ReadonlyMap<string, Calendar>;
-  inventory: () => Promise<Inventory>;
+  /** The fleet, as of the tick's time `now` (a listing cached elsewhere may ignore it). */
+  inventory: (now: Date) => Promise<Inventory>;
   providerFor: (account: string) => Provider | undefined;
   /** Node host only: the Kubernetes client for Autopilot workloads mode. */
   kube?: KubernetesAccess;
@@ -177,7 +178,7 @@ async function planOperations(
 ): Promise<string[]> {
   const created: string[] = [];
   const toSend: DecisionWrites[] = [];
-  const inventory = await deps.inventory();
+  const inventory = await deps.inventory(now);
   for (const error of inventory.errors) {
     report.errors.push({
       message: `${error.account}${error.clusterId ? `/${error.clusterId}` : ""}: ${error.message}`,

@@ -201,9 +201,14 @@ export function createWorker(options: { now?: () => Date } = {}) {
       // The tick's D1 queries and queue sends, counted: the consumers apply its decisions
       // (`sendWrites`: one send per 100), so they stay few at any fleet size.
       const counted = subrequestBudget(Number.MAX_SAFE_INTEGER);
-      const { store } = runtime.invocation!(counted);
-      const queue = runtime.queue!;
-      const deps = cronTickDeps(runtime.tickDeps, { store, queue, budget: counted });
+      const { store, providerFor } = runtime.invocation!(counted);
+      const providers = runtime.config!.accounts.map((account) => providerFor(account.id)!);
+      const deps = cronTickDeps(runtime.tickDeps, {
+        store,
+        queue: runtime.queue!,
+        budget: counted,
+        providers,
+      });
       ctx.waitUntil(
         (async () => {
           await runTick({ now: at, trigger: "cron", deps });

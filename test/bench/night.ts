@@ -42,6 +42,7 @@ import {
   countingFetch,
   type SubrequestBudget,
   subrequestBudget,
+  WORKERS_SUBREQUEST_LIMIT,
 } from "../../shared/jobs/budget.ts";
 import { CONSUMER_CONCURRENCY, consumeOperations } from "../../shared/jobs/dispatch.ts";
 import { createLogger } from "../../shared/log/logger.ts";
@@ -72,8 +73,9 @@ const WAKE_AT = SLEEP_AT + 8 * 3600 * 1000;
 /** The first tick comes this early, so the inventory is listed before the night starts. */
 const LEAD_MS = 60 * 1000;
 /**
- * The Worker's cron records at most about 200 targets' first sight per minute (its budget,
- * `cronCanApply`): it starts this early, so the whole fleet is known before the night.
+ * The Worker's cron lists the fleet's node pools a part per minute within its budget
+ * (shared/providers/spread-inventory.ts: about 290 clusters a minute): it starts this early, so a
+ * fleet of a few thousand clusters is listed before the night.
  */
 const WORKERS_LEAD_MS = 15 * 60 * 1000;
 /** A phase taking longer than this (simulated) means something is stuck: stop with an error. */
@@ -111,9 +113,9 @@ export interface WorkersFigures {
   maxConsumerSubrequests: number;
   /** The most subrequests one cron invocation made (list the fleet, decide, create, dispatch). */
   maxCronSubrequests: number;
-  /** Of which: the most store queries and queue sends (what `canApply` keeps within the limit)... */
+  /** Of which: the most store queries and queue sends (one per 100 decisions)... */
   maxCronStoreSubrequests: number;
-  /** ...and the most fetches and rate bookings of the fleet's listing (every 5 minutes). */
+  /** ...and the most fetches and rate bookings of the fleet's listing (within LISTING_ALLOWANCE). */
   maxCronListingSubrequests: number;
   /** Store (D1) queries the consumers made per step they ran. */
   storeQueriesPerStep: number;
@@ -582,21 +584,39 @@ export async function benchNight(options: {
                 `(${created} of ${clusters} operations created, ${ended.size} finished)`,
             );
           }
-          // The listing's fetches and rate bookings apart from the store's queries and queue sends
-          // (the consumers apply the decisions the cron sends: functions/cron.ts).
+          // One budget at the documented limit for all the cron's subrequests (it would throw past
+          // it), and the listing's fetches and rate bookings counted apart as well.
+          const budget = subrequestBudget(WORKERS_SUBREQUEST_LIMIT);
           const listing = subrequestBudget(Number.MAX_SAFE_INTEGER);
-          const budget = subrequestBudget(Number.MAX_SAFE_INTEGER);
-          cronBudget = listing;
+          cronBudget = {
+            limit: budget.limit,
+            get spent() {
+              return budget.spent;
+            },
+            spend(what) {
+              budget.spend(what);
+              listing.spend(what);
+            },
+            canStep: budget.canStep,
+          };
           const cronStore = countedStore(budget);
           await runTick({
             now: new Date(tickAt),
             trigger: "cron",
-            deps: cronTickDeps(deps, { store: cronStore, queue, budget }),
+            deps: cronTickDeps(deps, {
+              store: cronStore,
+              queue,
+              budget,
+              providers: [...providers.values()],
+            }),
           });
           cronBudget = undefined;
           drainLog();
-          figures.maxCronSubrequests = Math.max(figures.maxCronSubrequests, budget.spent + listing.spent);
-          figures.maxCronStoreSubrequests = Math.max(figures.maxCronStoreSubrequests, budget.spent);
+          figures.maxCronSubrequests = Math.max(figures.maxCronSubrequests, budget.spent);
+          figures.maxCronStoreSubrequests = Math.max(
+            figures.maxCronStoreSubrequests,
+            budget.spent - listing.spent,
+          );
           figures.maxCronListingSubrequests = Math.max(figures.maxCronListingSubrequests, listing.spent);
           finish();
           const step = 60_000;
