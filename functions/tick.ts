@@ -161,6 +161,7 @@ export async function runTick(input: {
     deferred: report.decisions.filter((d) => d.kind === "defer").length,
     advanced: report.operations.advanced,
     ...(report.operations.dispatched !== undefined ? { dispatched: report.operations.dispatched } : {}),
+    ...(report.operations.sent !== undefined ? { sent: report.operations.sent } : {}),
     errors: report.errors.length,
   });
   return report;

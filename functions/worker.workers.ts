@@ -284,6 +284,7 @@ async function consume(
   }
   deps.log.routine("queue batch", {
     messages: batch.messages.length,
+    created: report.created.length,
     advanced: report.run.advanced,
     sent: report.sent,
     retried: retry.size,
