@@ -110,7 +110,7 @@ describe("compose", () => {
 
   it("lists the fleet through the host's fetch, signed on the cloud clock, once for the tick and the app", async () => {
     const { composed, requests, host } = wiring();
-    const listed = await composed.tickDeps.inventory();
+    const listed = await composed.tickDeps.inventory(CLOUD_NOW);
     expect(listed.errors.map((e) => e.account).sort()).toEqual(["ali", "hw"]);
     const hosts = requests.map((r) => new URL(r.url).host);
     expect(new Set(hosts)).toEqual(new Set(["hw.cloud.test", "ali.cloud.test"]));
@@ -128,7 +128,7 @@ describe("compose", () => {
     const { composed, host } = wiring(ENV, {
       inventory: { sharedThroughStore: false, refreshInBackground: false },
     });
-    await composed.tickDeps.inventory();
+    await composed.tickDeps.inventory(CLOUD_NOW);
     expect(await host.store.shared.get(SHARED_INVENTORY_KEY, CLOUD_NOW)).toBeUndefined();
   });
 

@@ -11,6 +11,7 @@ import {
   type ConsumeReport,
   consumeOperations,
   dispatchDue,
+  type OperationMessage,
 } from "../shared/jobs/dispatch.ts";
 import type { OutcomeEvent } from "../shared/jobs/job-kind.ts";
 import { d1Backend, migrateD1 } from "../shared/store/d1.workers.ts";
@@ -84,7 +85,7 @@ describe("the dead-letter queue", () => {
       deliveries++;
     }
     expect(deliveries).toBe(WRANGLER_CONSUMER.maxRetries + 1);
-    expect(queue.deadLetters.map((m) => m.body.operationId)).toEqual([op.id]);
+    expect(queue.deadLetters.map((m) => (m.body as OperationMessage).operationId)).toEqual([op.id]);
 
     const good = { ...env, NIGHTSHIFT_ADMIN_TOKEN: ADMIN_TOKEN };
     const dead = createMessageBatch(DEAD_LETTER_QUEUE, queue.deadLetters);
@@ -200,7 +201,8 @@ describe("consumers over the sandbox night", () => {
     let sameBatch = 0;
     for (let round = 0; round < 400 && (await nextDelivery()); round++) {
       const batch = queue.take(n.now().getTime());
-      if (new Set(batch.map((m) => m.body.operationId)).size < batch.length) sameBatch++;
+      if (new Set(batch.map((m) => (m.body as OperationMessage).operationId)).size < batch.length)
+        sameBatch++;
       // The batch, and a copy of it delivered to a second invocation at the same time.
       const [a, b] = await Promise.all([
         consume(batch),
@@ -241,7 +243,9 @@ describe("consumers over the sandbox night", () => {
     expect(spent + STEP_SUBREQUESTS_MAX + AFTER_STEPS_RESERVE).toBeGreaterThan(LIMIT);
     // What it did not get to is sent again at once, for another invocation.
     const now = n.now().getTime();
-    const handedOn = queue.waiting.filter((m) => m.deliverAt === now).map((m) => m.body.operationId);
+    const handedOn = queue.waiting
+      .filter((m) => m.deliverAt === now)
+      .map((m) => (m.body as OperationMessage).operationId);
     expect(handedOn.length).toBeGreaterThan(0);
     const ready = await store.operations.list({ status: ["pending", "running"] }, n.now());
     expect(ready.length).toBeGreaterThan(0);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { OutcomeEvent as EventBridgeEvent, EventPublisher } from "../shared/events/eventbridge.ts";
+import { applyWrites, type DecisionWrites } from "../shared/jobs/decision-writes.ts";
 import { outboxEntryFor } from "../shared/jobs/outbox.ts";
 import { createLogger } from "../shared/log/logger.ts";
 import type { Target } from "../shared/providers/inventory.ts";
@@ -198,7 +199,7 @@ describe("runTick on a replica that does not plan", () => {
   });
 });
 
-describe("runTick with canApply (the Worker's cron within its subrequest budget)", () => {
+describe("runTick with sendWrites (the Worker's cron: consumers apply its decisions)", () => {
   const SLEEP = new Date("2026-03-02T12:00:00Z"); // Monday 20:00 in Shanghai
   const targets: Target[] = ["c1", "c2", "c3"].map((id) => ({
     provider: "huawei",
@@ -231,7 +232,7 @@ describe("runTick with canApply (the Worker's cron within its subrequest budget)
     namespaces: [],
   };
 
-  it("leaves the decisions past the budget to the next tick, which creates them", async () => {
+  it("hands every decision's writes on and writes nothing itself; applied, they create each operation once", async () => {
     const store = createStore(memoryBackend());
     const deps: TickDeps = {
       store,
@@ -243,22 +244,30 @@ describe("runTick with canApply (the Worker's cron within its subrequest budget)
       holder: "test",
       dispatch: async () => 0,
     };
-    await runTick({ now: new Date(SLEEP.getTime() - 60_000), trigger: "cron", deps });
-    let allowed = 2;
-    const first = await runTick({
-      now: SLEEP,
-      trigger: "cron",
-      deps: { ...deps, canApply: () => allowed-- > 0 },
-    });
-    expect(first.operations).toMatchObject({ created: 2, postponed: 1 });
-    const next = await runTick({
-      now: new Date(SLEEP.getTime() + 60_000),
-      trigger: "cron",
-      deps: { ...deps, canApply: () => true },
-    });
-    expect(next.operations).toMatchObject({ created: 1 });
-    expect(next.operations.postponed).toBeUndefined();
-    const ops = await store.operations.list({}, new Date(SLEEP.getTime() + 60_000));
+    const sent: DecisionWrites[][] = [];
+    const cron = {
+      ...deps,
+      sendWrites: async (writes: readonly DecisionWrites[]) => void sent.push([...writes]),
+    };
+    const sight = await runTick({ now: new Date(SLEEP.getTime() - 60_000), trigger: "cron", deps: cron });
+    expect(sight.operations).toMatchObject({ created: 0, sent: 3 });
+    expect(await store.targets.list(SLEEP)).toEqual([]);
+    for (const writes of sent.flat()) await applyWrites(store, writes, SLEEP);
+    const night = await runTick({ now: SLEEP, trigger: "cron", deps: cron });
+    expect(night.operations).toMatchObject({ created: 0, sent: 3 });
+    expect(await store.operations.list({}, SLEEP)).toEqual([]);
+    // Applied twice (a duplicated message): one operation and one "scheduled" entry per target.
+    const at = new Date(SLEEP.getTime() + 5_000);
+    const applied = [];
+    for (const writes of [...sent[1]!, ...sent[1]!]) applied.push(await applyWrites(store, writes, at));
+    expect(applied.map((a) => a.created)).toEqual([true, true, true, false, false, false]);
+    expect(applied.map((a) => a.stateWritten)).toEqual([true, true, true, false, false, false]);
+    const ops = await store.operations.list({}, at);
     expect(ops.map((op) => op.target).sort()).toEqual(["hw/c1", "hw/c2", "hw/c3"]);
+    const scheduled = await store.ledger.query({ target: "hw/c1" });
+    expect(scheduled.filter((e) => e.kind === "sleep.scheduled")).toHaveLength(1);
+    // The next tick sees the state the consumers wrote: nothing more to do.
+    const after = await runTick({ now: new Date(SLEEP.getTime() + 60_000), trigger: "cron", deps: cron });
+    expect(after.operations.sent).toBeUndefined();
   });
 });

@@ -4,21 +4,16 @@
 // advance the due operations of every job kind (shared/jobs/runtime.ts, the kinds: functions/jobs.ts).
 import type { OutcomeEvent as EventBridgeEvent, EventPublisher } from "../shared/events/eventbridge.ts";
 import type { NoticeFetch } from "../shared/events/notices.ts";
+import { applyWrites, type DecisionWrites, writesOf } from "../shared/jobs/decision-writes.ts";
 import type { KubernetesAccess, OutcomeEvent } from "../shared/jobs/job-kind.ts";
 import { publishOutbox } from "../shared/jobs/outbox.ts";
 import { runDueOperations } from "../shared/jobs/runtime.ts";
 import type { Logger } from "../shared/log/logger.ts";
 import type { Inventory, Target } from "../shared/providers/inventory.ts";
 import type { Provider } from "../shared/providers/port.ts";
-import {
-  type Decision,
-  decideTick,
-  operationFor,
-  stateAfter,
-  type TargetFacts,
-} from "../shared/schedule/engine.ts";
+import { type Decision, decideTick, type TargetFacts } from "../shared/schedule/engine.ts";
 import type { Calendar, DesiredState, Schedule } from "../shared/schedule/types.ts";
-import type { Store, TargetState } from "../shared/store/store.ts";
+import type { Store } from "../shared/store/store.ts";
 import { logCoverageWarnings } from "./coverage-log.ts";
 import { JOBS } from "./jobs.ts";
 import { type NoticeSettings, sendDueNotices } from "./notices.ts";
@@ -30,7 +25,8 @@ export interface TickDeps {
   log: Logger;
   schedules: readonly Schedule[];
   calendars: ReadonlyMap<string, Calendar>;
-  inventory: () => Promise<Inventory>;
+  /** The fleet, as of the tick's time `now` (a listing cached elsewhere may ignore it). */
+  inventory: (now: Date) => Promise<Inventory>;
   providerFor: (account: string) => Provider | undefined;
   /** Node host only: the Kubernetes client for Autopilot workloads mode. */
   kube?: KubernetesAccess;
@@ -57,11 +53,11 @@ export interface TickDeps {
    */
   dispatch?: (now: Date, created: readonly string[]) => Promise<number>;
   /**
-   * Workers: asked before applying each decision that writes (create, ledger, target state); false
-   * leaves it and the rest to the next tick, which decides them again (the same operation ids), so
-   * the cron stays within its subrequest budget. Absent: every decision is applied.
+   * Workers: takes the writes of the tick's decisions (create, ledger, target state) to be applied
+   * elsewhere (queue consumers: shared/jobs/dispatch.ts), so the cron's own subrequests stay few.
+   * Absent: the tick applies them itself (the Node host).
    */
-  canApply?: () => boolean;
+  sendWrites?: (writes: readonly DecisionWrites[]) => Promise<void>;
 }
 
 export interface TickReport {
@@ -79,8 +75,8 @@ export interface TickReport {
     operationId?: string;
   }>;
   /** `dispatched`: operations sent to the queue consumers (Workers). */
-  /** `postponed`: decisions left to the next tick (the cron's budget, `canApply`). */
-  operations: { created: number; advanced: number; dispatched?: number; postponed?: number };
+  /** `sent`: decisions whose writes went to the queue consumers (`sendWrites`, Workers). */
+  operations: { created: number; advanced: number; dispatched?: number; sent?: number };
   /** Outcome events published from the outbox; failed: retried later; undelivered: given up on. */
   events: { sent: number; failed: number; undelivered: number };
   errors: Array<{ target?: string; message: string }>;
@@ -165,6 +161,7 @@ export async function runTick(input: {
     deferred: report.decisions.filter((d) => d.kind === "defer").length,
     advanced: report.operations.advanced,
     ...(report.operations.dispatched !== undefined ? { dispatched: report.operations.dispatched } : {}),
+    ...(report.operations.sent !== undefined ? { sent: report.operations.sent } : {}),
     errors: report.errors.length,
   });
   return report;
@@ -181,7 +178,8 @@ async function planOperations(
   report: TickReport,
 ): Promise<string[]> {
   const created: string[] = [];
-  const inventory = await deps.inventory();
+  const toSend: DecisionWrites[] = [];
+  const inventory = await deps.inventory(now);
   for (const error of inventory.errors) {
     report.errors.push({
       message: `${error.account}${error.clusterId ? `/${error.clusterId}` : ""}: ${error.message}`,
@@ -208,20 +206,20 @@ async function planOperations(
       ...(decision.kind === "skip" && decision.detail ? { detail: decision.detail } : {}),
     });
     if (dryRun) continue;
-    if (deps.canApply && !deps.canApply()) {
-      report.operations.postponed = (report.operations.postponed ?? 0) + 1;
-      continue;
-    }
     try {
-      await apply(
-        decision,
-        deps,
-        targets.get(decision.targetId)!,
-        states.get(decision.targetId),
-        now,
-        report,
-        created,
-      );
+      const target = targets.get(decision.targetId)!;
+      const schedule = deps.schedules.find((s) => s.name === decision.schedule);
+      const writes = writesOf(decision, schedule, factsOf(target, deps), states.get(decision.targetId), now);
+      if (!writes) continue;
+      if (deps.sendWrites) {
+        toSend.push(writes);
+        continue;
+      }
+      const { created: isNew } = await applyWrites(deps.store, writes, now);
+      if (isNew) {
+        report.operations.created++;
+        created.push(writes.operation!.fields.id);
+      }
     } catch (error) {
       // One target's trouble never stops the others.
       report.errors.push({
@@ -229,6 +227,18 @@ async function planOperations(
         message: error instanceof Error ? error.message : String(error),
       });
       deps.log.error("tick: applying a decision failed", { target: decision.targetId, error });
+    }
+  }
+  if (deps.sendWrites && toSend.length > 0) {
+    try {
+      await deps.sendWrites(toSend);
+      report.operations.sent = toSend.length;
+    } catch (error) {
+      // The next tick decides them again (the same operation ids, the same state versions).
+      report.errors.push({
+        message: `sending decisions: ${error instanceof Error ? error.message : String(error)}`,
+      });
+      deps.log.error("tick: sending decisions failed", { error });
     }
   }
 
@@ -301,52 +311,6 @@ async function dispatchOperations(
     });
     deps.log.error("tick: dispatching operations failed", { error });
   }
-}
-
-async function apply(
-  decision: Decision,
-  deps: TickDeps,
-  target: Target,
-  stored: { value: TargetState; version: number } | undefined,
-  now: Date,
-  report: TickReport,
-  createdIds: string[],
-): Promise<void> {
-  if (decision.kind === "act") {
-    const schedule = deps.schedules.find((s) => s.name === decision.schedule)!;
-    const { created } = await deps.store.operations.create(
-      operationFor(decision, schedule, factsOf(target, deps)),
-      { now },
-    );
-    if (created) {
-      report.operations.created++;
-      createdIds.push(decision.operationId);
-      await deps.store.ledger.append({
-        at: now,
-        operationId: decision.operationId,
-        target: decision.targetId,
-        kind: `${decision.transition.to === "asleep" ? "sleep" : "wake"}.scheduled`,
-        detail: {
-          schedule: decision.schedule,
-          slot: decision.transition.slot,
-          plannedAt: decision.transition.at.toISOString(),
-          local: decision.transition.local,
-          enforce: decision.enforce,
-        },
-      });
-    }
-  }
-  if (decision.kind === "skip" && decision.reason === "missed-sleep") {
-    await deps.store.ledger.append({
-      at: now,
-      operationId: `${decision.transition!.slot}@${decision.targetId}`,
-      target: decision.targetId,
-      kind: "sleep.missed",
-      detail: { schedule: decision.schedule, slot: decision.transition!.slot, reason: decision.detail },
-    });
-  }
-  const next = stateAfter(decision, stored?.value, now);
-  if (next) await deps.store.targets.put(decision.targetId, next, stored?.version ?? null, now);
 }
 
 /**

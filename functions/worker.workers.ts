@@ -22,8 +22,6 @@ import {
 import {
   CONSUMER_CONCURRENCY,
   consumeOperations,
-  cronCanApply,
-  dispatchDue,
   type OperationMessage,
   type OperationQueue,
   recordDeadLetters,
@@ -36,6 +34,7 @@ import { createStore, type Store } from "../shared/store/store.ts";
 import { accountRateFromEnv } from "./account-rate.workers.ts";
 import { misconfiguredApp } from "./app.ts";
 import { compose, configuredLogger, createProviders } from "./compose.ts";
+import { cronTickDeps } from "./cron.ts";
 import { JOBS } from "./jobs.ts";
 import { CALENDAR_FILES, SCHEDULE_DIR, SCHEDULE_FILES } from "./schedules.bundle.ts";
 import { runTick, type TickDeps } from "./tick.ts";
@@ -61,6 +60,8 @@ function isQueue(binding: unknown): binding is Queue<OperationMessage> {
 
 interface Runtime {
   tickDeps?: TickDeps;
+  /** The configured accounts' ids (the cron lists the fleet a part per invocation). */
+  accounts?: readonly string[];
   /** One invocation's store and providers, every subrequest counted against its budget. */
   invocation?: (budget: SubrequestBudget) => Pick<TickDeps, "store" | "providerFor">;
   queue?: OperationQueue;
@@ -133,7 +134,14 @@ function runtimeFor(env: WorkerEnv): Runtime {
         providerFor: (account: string) => providers.get(account),
       };
     };
-    runtime = { tickDeps, invocation, queue, log, fetch: (request) => app.fetch(request, env) };
+    runtime = {
+      tickDeps,
+      accounts: config.accounts.map((account) => account.id),
+      invocation,
+      queue,
+      log,
+      fetch: (request) => app.fetch(request, env),
+    };
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     const log = createLogger({ fields: { host: "workers" } });
@@ -162,17 +170,17 @@ export function createWorker(options: { now?: () => Date } = {}) {
       const runtime = runtimeFor(env);
       if (!runtime.tickDeps) throw notConfigured();
       const at = new Date(controller.scheduledTime);
-      // The tick's D1 queries and queue sends, counted; decisions past the budget wait for the next
-      // minute (`canApply`), the rest is counted, not capped.
+      // The tick's D1 queries and queue sends, counted: the consumers apply its decisions
+      // (`sendWrites`: one send per 100), so they stay few at any fleet size.
       const counted = subrequestBudget(Number.MAX_SAFE_INTEGER);
-      const { store } = runtime.invocation!(counted);
-      const queue = runtime.queue!;
-      const deps: TickDeps = {
-        ...runtime.tickDeps,
+      const { store, providerFor } = runtime.invocation!(counted);
+      const providers = runtime.accounts!.map((account) => providerFor(account)!);
+      const deps = cronTickDeps(runtime.tickDeps, {
         store,
-        dispatch: (now, created) => dispatchDue({ store, queue, jobs: JOBS, now, created, budget: counted }),
-        canApply: cronCanApply(counted, WORKERS_SUBREQUEST_LIMIT),
-      };
+        queue: runtime.queue!,
+        budget: counted,
+        providers,
+      });
       ctx.waitUntil(
         (async () => {
           await runTick({ now: at, trigger: "cron", deps });
@@ -248,6 +256,7 @@ async function consume(
   }
   deps.log.routine("queue batch", {
     messages: batch.messages.length,
+    created: report.created.length,
     advanced: report.run.advanced,
     sent: report.sent,
     retried: retry.size,

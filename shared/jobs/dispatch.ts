@@ -1,11 +1,14 @@
-// Fan-out through a queue (Cloudflare Queues on Workers): the cron tick dispatches, queue consumers
-// advance. One message names one operation; it carries no state (the store has it), so a lost
-// message is replaced by the recovery sweep and a duplicate finds the work done or leased.
+// Fan-out through a queue (Cloudflare Queues on Workers): the cron tick decides, queue consumers
+// write and advance. An operation message names one operation; it carries no state (the store has
+// it), so a lost message is replaced by the recovery sweep and a duplicate finds the work done or
+// leased. A decision message carries one decision's writes (shared/jobs/decision-writes.ts), which
+// are idempotent, so a duplicate writes nothing twice and a lost one is decided again next minute.
 //
-//   cron      decides and creates the operations (functions/tick.ts), then `dispatchDue`: one
-//             message per operation it created that can run now, and again for every due one no
-//             message seems to be carrying (due for longer than RECOVERY_MARGIN_MS).
-//   consumer  `consumeOperations`: the batch's operations that are due and first on their target
+//   cron      decides (functions/tick.ts) and sends each decision's writes (`sendDecisionWrites`:
+//             one subrequest per 100 decisions), then `dispatchDue`: a message again for every due
+//             operation no message seems to be carrying (due for longer than RECOVERY_MARGIN_MS).
+//   consumer  `consumeOperations`: applies the batch's decisions (creating their operations), then
+//             runs those and the batch's other operations that are due and first on their target
 //             (read per target: store.operations.ofTarget, never the whole fleet's) run through the jobs runtime (lease, compare-and-set, chained steps) within the
 //             invocation's subrequest budget; then each is handed on: a wait is re-sent with
 //             `delaySeconds` until its nextAttemptAt, a chain cut short (budget, step cap) is
@@ -15,6 +18,7 @@
 import type { Logger } from "../log/logger.ts";
 import { FINISHED, type Operation, type Store } from "../store/store.ts";
 import type { SubrequestBudget } from "./budget.ts";
+import { applyWrites, type DecisionWrites, parseWrites } from "./decision-writes.ts";
 import type { JobKind, OutcomeEvent } from "./job-kind.ts";
 import { firstPerTarget, isDue, type RunDueOptions, type RunReport, runDueOperations } from "./runtime.ts";
 
@@ -26,15 +30,24 @@ export interface OperationMessage {
   at?: string;
 }
 
+/** A decision's writes, for a consumer to apply. */
+export interface DecisionMessage {
+  writes: DecisionWrites;
+}
+
+export type QueueMessage = OperationMessage | DecisionMessage;
+
 /** The producer side of a queue (a Workers Queue binding has this method). */
 export interface OperationQueue {
-  sendBatch(messages: Iterable<{ body: OperationMessage; delaySeconds?: number }>): Promise<unknown>;
+  sendBatch(messages: Iterable<{ body: QueueMessage; delaySeconds?: number }>): Promise<unknown>;
 }
 
 /** The longest `delaySeconds` a message may have: 24 h (https://developers.cloudflare.com/queues/platform/limits/). */
 export const MAX_DELAY_SECONDS = 24 * 3600;
-/** Messages per `sendBatch` call: at most 100 (same page). */
+/** Messages per `sendBatch` call: at most 100, and 256 KB in all (same page). */
 export const SEND_BATCH_MAX = 100;
+/** The bytes of bodies one `sendBatch` carries at most: 256 KB less room for each message's metadata. */
+export const SEND_BATCH_MAX_BYTES = 256_000 - SEND_BATCH_MAX * 128;
 /**
  * A due operation no consumer has touched for this long has lost its message (a failed send, a
  * crashed consumer): the cron sends it again. Longer than a lease (2 min), so a consumer still
@@ -85,15 +98,41 @@ export function parseMessage(body: unknown): OperationMessage | { invalid: strin
   return { operationId: b.operationId, target: b.target, ...(b.at !== undefined ? { at: b.at } : {}) };
 }
 
+/** Sends `messages` in as few `sendBatch` calls (subrequests) as the limits allow. */
 async function send(
   queue: OperationQueue,
-  messages: Array<{ body: OperationMessage; delaySeconds: number }>,
+  messages: ReadonlyArray<{ body: QueueMessage; delaySeconds: number }>,
   budget?: SubrequestBudget,
 ): Promise<void> {
-  for (let i = 0; i < messages.length; i += SEND_BATCH_MAX) {
+  let batch: Array<{ body: QueueMessage; delaySeconds: number }> = [];
+  let bytes = 0;
+  const flush = async () => {
+    if (batch.length === 0) return;
     budget?.spend("queue send");
-    await queue.sendBatch(messages.slice(i, i + SEND_BATCH_MAX));
+    await queue.sendBatch(batch);
+    batch = [];
+    bytes = 0;
+  };
+  for (const message of messages) {
+    const size = new TextEncoder().encode(JSON.stringify(message.body)).byteLength;
+    if (batch.length === SEND_BATCH_MAX || bytes + size > SEND_BATCH_MAX_BYTES) await flush();
+    batch.push(message);
+    bytes += size;
   }
+  await flush();
+}
+
+/** The cron's sending of its decisions' writes: one subrequest per 100 decisions (or 256 KB). */
+export async function sendDecisionWrites(
+  queue: OperationQueue,
+  writes: readonly DecisionWrites[],
+  budget?: SubrequestBudget,
+): Promise<void> {
+  await send(
+    queue,
+    writes.map((w) => ({ body: { writes: w }, delaySeconds: 0 })),
+    budget,
+  );
 }
 
 function firstOfTargets(
@@ -107,25 +146,13 @@ function firstOfTargets(
   );
 }
 
-/** Store writes one applied decision may make: the operation, its lineup entry, a ledger entry, the target's state. */
+/** Store queries applying one decision's writes may make: the operation, its lineup entry, a ledger entry, the target's state. */
 export const APPLY_SUBREQUESTS_MAX = 4;
-/**
- * Subrequests the cron keeps for after its decisions: the listing and sends of `dispatchDue` (one
- * send per 100 messages), the outbox's publishing and the sweep.
- */
-export const CRON_AFTER_DECISIONS_RESERVE = 100;
 
 /**
- * The cron's `canApply` (functions/tick.ts): another decision is applied while its writes and what
- * the cron does after its decisions fit the invocation's budget; the rest wait for the next minute.
- */
-export function cronCanApply(budget: SubrequestBudget, limit: number): () => boolean {
-  return () => budget.spent + APPLY_SUBREQUESTS_MAX + CRON_AFTER_DECISIONS_RESERVE <= limit;
-}
-
-/**
- * The cron's half: sends the operations this tick created that can run now, and every due one
- * that has waited longer than RECOVERY_MARGIN_MS (its message was lost). Returns how many it sent.
+ * The cron's recovery sweep: sends the operations this tick created that can run now (the Node
+ * tick's way; the Worker's consumers create them), and every due one that has waited longer than
+ * RECOVERY_MARGIN_MS (its message was lost). Returns how many it sent.
  */
 export async function dispatchDue(options: {
   store: Store;
@@ -166,6 +193,8 @@ export interface ConsumeReport<Event extends OutcomeEvent> {
   retry: string[];
   /** Messages sent on: waits, chains cut short, the next operation of a finished one's target. */
   sent: number;
+  /** Ids of the operations this batch's decisions created (each once, however often its message came). */
+  created: string[];
 }
 
 /**
@@ -200,22 +229,53 @@ export async function consumeOperations<Event extends OutcomeEvent>(
   const retry: string[] = [];
   const messageIds = new Map<string, string[]>();
   const bodies = new Map<string, OperationMessage>();
+  const decisions: Array<{ id: string; writes: DecisionWrites }> = [];
   for (const message of options.messages) {
-    const parsed = parseMessage(message.body);
+    const isDecision = typeof message.body === "object" && message.body !== null && "writes" in message.body;
+    const parsed = isDecision ? parseWrites(message.body) : parseMessage(message.body);
     if ("invalid" in parsed) {
       log.error("queue message refused", { message: message.id, error: parsed.invalid });
       retry.push(message.id);
+    } else if (isDecision) {
+      decisions.push({ id: message.id, writes: parsed as DecisionWrites });
+    } else {
+      const body = parsed as OperationMessage;
+      messageIds.set(body.operationId, [...(messageIds.get(body.operationId) ?? []), message.id]);
+      // A duplicate of a wait's message and an older one: keep the one naming a time, if any.
+      if (!bodies.get(body.operationId)?.at) bodies.set(body.operationId, body);
+    }
+  }
+
+  // The decisions first: their operations then run below at once, like any the batch names.
+  const out: Array<{ body: QueueMessage; delaySeconds: number }> = [];
+  const created: string[] = [];
+  for (const { id, writes } of decisions) {
+    // Room for the writes and the first step of what they create; else a fresh invocation takes it.
+    if (!budget.canStep(0, APPLY_SUBREQUESTS_MAX + AFTER_STEPS_RESERVE)) {
+      out.push({ body: { writes }, delaySeconds: 0 });
       continue;
     }
-    messageIds.set(parsed.operationId, [...(messageIds.get(parsed.operationId) ?? []), message.id]);
-    // A duplicate of a wait's message and an older one: keep the one naming a time, if any.
-    if (!bodies.get(parsed.operationId)?.at) bodies.set(parsed.operationId, parsed);
+    try {
+      if ((await applyWrites(options.store, writes, now)).created) created.push(writes.operation!.fields.id);
+    } catch (error) {
+      log.error("applying a decision failed; its message will be retried", {
+        message: id,
+        target: writes.target,
+        error: error instanceof Error ? error.message : String(error),
+      });
+      retry.push(id);
+      continue;
+    }
+    const op = writes.operation?.fields;
+    if (op) {
+      messageIds.set(op.id, [...(messageIds.get(op.id) ?? []), id]);
+      if (!bodies.has(op.id)) bodies.set(op.id, { operationId: op.id, target: op.target });
+    }
   }
 
   const active = await batchTargets(options.store, bodies, now);
   const byId = new Map(active.map((op) => [op.id, op] as const));
   const first = new Set(firstOfTargets(active, options.jobs).map((op) => op.id));
-  const out: Array<{ body: OperationMessage; delaySeconds: number }> = [];
   const selected: Operation[] = [];
   for (const [id, body] of bodies) {
     const op = byId.get(id);
@@ -258,7 +318,7 @@ export async function consumeOperations<Event extends OutcomeEvent>(
     }
   }
   await send(options.queue, out, budget);
-  return { run, retry, sent: out.length };
+  return { run, retry, sent: out.length, created };
 }
 
 /**

@@ -24,6 +24,8 @@ describe("benchNight the Worker's way on 40 clusters over 4 accounts", () => {
     expect(workers.invocations).toBeGreaterThan(0);
     expect(workers.deadLettered).toBe(0);
     expect(workers.maxConsumerSubrequests).toBeLessThanOrEqual(WORKERS_SUBREQUEST_LIMIT);
+    expect(workers.maxCronSubrequests).toBeLessThanOrEqual(WORKERS_SUBREQUEST_LIMIT);
+    expect(workers.maxCronListingSubrequests).toBeGreaterThan(0);
     expect(workers.messages).toBeGreaterThan(80);
     expect(workers.storeQueriesPerStep).toBeGreaterThan(1);
   }, 120_000);

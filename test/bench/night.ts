@@ -32,6 +32,7 @@
 //     calls this implementation makes, polls and inventory included) / ratePerSecond).
 // ratio = measured / lower bound (never below 1 if the bound is right); measured runs from the
 // phase's time (T, T+8h) to the end of the tick that saw its last operation succeed.
+import { cronTickDeps } from "../../functions/cron.ts";
 import { JOBS } from "../../functions/jobs.ts";
 import { runTick, TICK_STEPPING_SHARE, type TickDeps } from "../../functions/tick.ts";
 import { createHttpClient, type Fetch, type HttpClient } from "../../shared/http/client.ts";
@@ -43,12 +44,7 @@ import {
   subrequestBudget,
   WORKERS_SUBREQUEST_LIMIT,
 } from "../../shared/jobs/budget.ts";
-import {
-  CONSUMER_CONCURRENCY,
-  consumeOperations,
-  cronCanApply,
-  dispatchDue,
-} from "../../shared/jobs/dispatch.ts";
+import { CONSUMER_CONCURRENCY, consumeOperations } from "../../shared/jobs/dispatch.ts";
 import { createLogger } from "../../shared/log/logger.ts";
 import { cachedInventory, listInventory } from "../../shared/providers/inventory.ts";
 import { createProvider } from "../../shared/providers/registry.ts";
@@ -77,8 +73,9 @@ const WAKE_AT = SLEEP_AT + 8 * 3600 * 1000;
 /** The first tick comes this early, so the inventory is listed before the night starts. */
 const LEAD_MS = 60 * 1000;
 /**
- * The Worker's cron records at most about 200 targets' first sight per minute (its budget,
- * `cronCanApply`): it starts this early, so the whole fleet is known before the night.
+ * The Worker's cron lists the fleet's node pools a part per minute within its budget
+ * (shared/providers/spread-inventory.ts: about 290 clusters a minute): it starts this early, so a
+ * fleet of a few thousand clusters is listed before the night.
  */
 const WORKERS_LEAD_MS = 15 * 60 * 1000;
 /** A phase taking longer than this (simulated) means something is stuck: stop with an error. */
@@ -116,9 +113,9 @@ export interface WorkersFigures {
   maxConsumerSubrequests: number;
   /** The most subrequests one cron invocation made (list the fleet, decide, create, dispatch). */
   maxCronSubrequests: number;
-  /** Of which: the most store queries and queue sends (what `canApply` keeps within the limit)... */
+  /** Of which: the most store queries and queue sends (one per 100 decisions)... */
   maxCronStoreSubrequests: number;
-  /** ...and the most fetches and rate bookings of the fleet's listing (every 5 minutes). */
+  /** ...and the most fetches and rate bookings of the fleet's listing (within LISTING_ALLOWANCE). */
   maxCronListingSubrequests: number;
   /** Store (D1) queries the consumers made per step they ran. */
   storeQueriesPerStep: number;
@@ -570,6 +567,7 @@ export async function benchNight(options: {
         figures.invocations++;
         figures.maxConsumerSubrequests = Math.max(figures.maxConsumerSubrequests, budget.spent);
         stepsRun += report.run.advanced;
+        created += report.created.length;
         for (const o of report.run.operations) {
           if (o.status === "succeeded" || o.status === "failed") ended.add(o.operationId);
         }
@@ -586,28 +584,39 @@ export async function benchNight(options: {
                 `(${created} of ${clusters} operations created, ${ended.size} finished)`,
             );
           }
-          // The listing's fetches and rate bookings apart from the store's queries and queue sends,
-          // which alone decide how many decisions the cron applies (as in functions/worker.workers.ts).
+          // One budget at the documented limit for all the cron's subrequests (it would throw past
+          // it), and the listing's fetches and rate bookings counted apart as well.
+          const budget = subrequestBudget(WORKERS_SUBREQUEST_LIMIT);
           const listing = subrequestBudget(Number.MAX_SAFE_INTEGER);
-          const budget = subrequestBudget(Number.MAX_SAFE_INTEGER);
-          cronBudget = listing;
+          cronBudget = {
+            limit: budget.limit,
+            get spent() {
+              return budget.spent;
+            },
+            spend(what) {
+              budget.spend(what);
+              listing.spend(what);
+            },
+            canStep: budget.canStep,
+          };
           const cronStore = countedStore(budget);
-          const report = await runTick({
+          await runTick({
             now: new Date(tickAt),
             trigger: "cron",
-            deps: {
-              ...deps,
+            deps: cronTickDeps(deps, {
               store: cronStore,
-              dispatch: (at, ids) =>
-                dispatchDue({ store: cronStore, queue, jobs: JOBS, now: at, created: ids, budget }),
-              canApply: cronCanApply(budget, WORKERS_SUBREQUEST_LIMIT),
-            },
+              queue,
+              budget,
+              providers: [...providers.values()],
+            }),
           });
           cronBudget = undefined;
           drainLog();
-          created += report.operations.created;
-          figures.maxCronSubrequests = Math.max(figures.maxCronSubrequests, budget.spent + listing.spent);
-          figures.maxCronStoreSubrequests = Math.max(figures.maxCronStoreSubrequests, budget.spent);
+          figures.maxCronSubrequests = Math.max(figures.maxCronSubrequests, budget.spent);
+          figures.maxCronStoreSubrequests = Math.max(
+            figures.maxCronStoreSubrequests,
+            budget.spent - listing.spent,
+          );
           figures.maxCronListingSubrequests = Math.max(figures.maxCronListingSubrequests, listing.spent);
           finish();
           const step = 60_000;

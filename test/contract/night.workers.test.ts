@@ -355,9 +355,11 @@ describe("the Worker's scheduled export", () => {
       const ticks = lines.map((l) => JSON.parse(l)).filter((r) => r.msg === "tick");
       expect(ticks.length).toBeGreaterThan(70);
       expect(ticks.every((t) => t.trigger === "cron" && t.host === "workers" && t.advanced === 0)).toBe(true);
-      // The cron dispatched the sleep and the wake; the Worker's queue consumer advanced them.
-      expect(ticks.reduce((sum, t) => sum + t.dispatched, 0)).toBeGreaterThanOrEqual(2);
+      // The cron sent the sleep and the wake decided; the Worker's queue consumers created them
+      // (each once) and advanced them.
+      expect(ticks.reduce((sum, t) => sum + (t.sent ?? 0), 0)).toBeGreaterThanOrEqual(2);
       const batches = lines.map((l) => JSON.parse(l)).filter((r) => r.msg === "queue batch");
+      expect(batches.reduce((sum, b) => sum + b.created, 0)).toBe(2);
       expect(batches).toHaveLength(consumed);
       expect(batches.reduce((sum, b) => sum + b.advanced, 0)).toBeGreaterThan(5);
       expect(Math.max(...batches.map((b) => b.subrequests))).toBeLessThanOrEqual(1000);

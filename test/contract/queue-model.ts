@@ -2,7 +2,7 @@
 // delivered `delaySeconds` after it was sent, in batches of at most `maxBatchSize` (oldest first);
 // a message retried more than `maxRetries` times goes to the dead-letter list instead. The
 // settings mirror wrangler.toml's consumer (a test checks they agree).
-import type { OperationMessage, OperationQueue } from "../../shared/jobs/dispatch.ts";
+import type { OperationQueue, QueueMessage } from "../../shared/jobs/dispatch.ts";
 
 export interface QueueSettings {
   maxBatchSize: number;
@@ -19,7 +19,7 @@ export const WRANGLER_CONSUMER: QueueSettings & { maxBatchTimeoutSeconds: number
 
 export interface QueuedMessage {
   id: string;
-  body: OperationMessage;
+  body: QueueMessage;
   /** Deliveries so far (Cloudflare's `attempts` counts this one too, from 1). */
   attempts: number;
   deliverAt: number;
@@ -41,7 +41,7 @@ export class SimulatedQueue implements OperationQueue {
     this.settings = settings;
   }
 
-  async sendBatch(messages: Iterable<{ body: OperationMessage; delaySeconds?: number }>): Promise<void> {
+  async sendBatch(messages: Iterable<{ body: QueueMessage; delaySeconds?: number }>): Promise<void> {
     for (const m of messages) {
       this.sent++;
       if ((m.delaySeconds ?? 0) > 0) this.delayed++;

@@ -1,0 +1,116 @@
+// What one scheduling decision writes to the store, apart from deciding it: the Node tick applies
+// the writes at once (functions/tick.ts); the Worker's cron sends them as queue messages and a
+// consumer applies them (shared/jobs/dispatch.ts), so the cron's subrequests stay few. Computing
+// the writes is pure; applying them is idempotent, so a duplicated or retried message is harmless:
+// the operation is created by its deterministic id (a second create finds it and writes nothing
+// more), and the target's state is written by compare-and-set against the version it was decided on.
+import { type Decision, operationFor, stateAfter, type TargetFacts } from "../schedule/engine.ts";
+import type { Schedule } from "../schedule/types.ts";
+import type { NewOperation, Store, TargetState } from "../store/store.ts";
+
+/** JSON only: it travels in a queue message. */
+export interface DecisionWrites {
+  target: string;
+  /** The operation to create (an `act`), with its ledger entry's kind and detail, written once. */
+  operation?: { fields: NewOperation; scheduled: { kind: string; detail: Record<string, unknown> } };
+  /** A sleep missed past its grace window: its ledger entry (with the state write that records it). */
+  missed?: { operationId: string; detail: Record<string, unknown> };
+  /** The target's next state, written only over the version it was decided on (null: none yet). */
+  state?: { value: TargetState; expectedVersion: number | null };
+}
+
+/** The writes of `decision` (pure); undefined for a decision that writes nothing. */
+export function writesOf(
+  decision: Decision,
+  schedule: Schedule | undefined,
+  facts: TargetFacts,
+  stored: { value: TargetState; version: number } | undefined,
+  now: Date,
+): DecisionWrites | undefined {
+  const writes: DecisionWrites = { target: decision.targetId };
+  if (decision.kind === "act") {
+    writes.operation = {
+      fields: operationFor(decision, schedule!, facts),
+      scheduled: {
+        kind: `${decision.transition.to === "asleep" ? "sleep" : "wake"}.scheduled`,
+        detail: {
+          schedule: decision.schedule,
+          slot: decision.transition.slot,
+          plannedAt: decision.transition.at.toISOString(),
+          local: decision.transition.local,
+          enforce: decision.enforce,
+        },
+      },
+    };
+  }
+  if (decision.kind === "skip" && decision.reason === "missed-sleep") {
+    writes.missed = {
+      operationId: `${decision.transition!.slot}@${decision.targetId}`,
+      detail: { schedule: decision.schedule, slot: decision.transition!.slot, reason: decision.detail },
+    };
+  }
+  const next = stateAfter(decision, stored?.value, now);
+  if (next) writes.state = { value: next, expectedVersion: stored?.version ?? null };
+  return writes.operation || writes.missed || writes.state ? writes : undefined;
+}
+
+/**
+ * Applies `writes`: create the operation (and its `scheduled` ledger entry only when this call
+ * created it), the target's state by compare-and-set, the missed sleep's ledger entry when that
+ * write won. Returns
+ * whether the operation was created here and whether the state write won.
+ */
+export async function applyWrites(
+  store: Store,
+  writes: DecisionWrites,
+  now: Date,
+): Promise<{ created: boolean; stateWritten: boolean }> {
+  let created = false;
+  if (writes.operation) {
+    ({ created } = await store.operations.create(writes.operation.fields, { now }));
+    if (created) {
+      await store.ledger.append({
+        at: now,
+        operationId: writes.operation.fields.id,
+        target: writes.target,
+        kind: writes.operation.scheduled.kind,
+        detail: writes.operation.scheduled.detail,
+      });
+    }
+  }
+  const stateWritten = writes.state
+    ? (await store.targets.put(writes.target, writes.state.value, writes.state.expectedVersion, now)) !==
+      undefined
+    : false;
+  // After the state write, and only when it won: a duplicate of the message records the miss once.
+  if (writes.missed && (stateWritten || !writes.state)) {
+    await store.ledger.append({
+      at: now,
+      operationId: writes.missed.operationId,
+      target: writes.target,
+      kind: "sleep.missed",
+      detail: writes.missed.detail,
+    });
+  }
+  return { created, stateWritten };
+}
+
+/** A queue message body that carries decision writes, or why it is not one (checked shallowly: we send it). */
+export function parseWrites(body: unknown): DecisionWrites | { invalid: string } {
+  const w = (body as { writes?: unknown } | null)?.writes as Partial<DecisionWrites> | undefined;
+  const valid =
+    typeof w === "object" &&
+    w !== null &&
+    typeof w.target === "string" &&
+    (w.operation === undefined ||
+      (typeof w.operation?.fields?.id === "string" && w.operation.fields.target === w.target)) &&
+    (w.missed === undefined || typeof w.missed?.operationId === "string") &&
+    (w.state === undefined ||
+      (typeof w.state?.value === "object" &&
+        (w.state.expectedVersion === null || Number.isInteger(w.state.expectedVersion))));
+  if (!valid)
+    return {
+      invalid: `not a decision message (expected {"writes": {"target": "...", "operation"?, "missed"?, "state"?}}): ${JSON.stringify(body)}`,
+    };
+  return w as DecisionWrites;
+}
