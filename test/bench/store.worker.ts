@@ -5,6 +5,9 @@ import type { D1Database } from "@cloudflare/workers-types";
 import { d1Backend } from "../../shared/store/d1.workers.ts";
 import { createStore } from "../../shared/store/store.ts";
 
+// wrangler.toml binds the rate-limiter Durable Object, so every entrypoint run with it exports it.
+export { AccountRateLimiter } from "../../functions/account-rate.workers.ts";
+
 export default {
   async fetch(request: Request, env: { DB: D1Database }): Promise<Response> {
     const url = new URL(request.url);

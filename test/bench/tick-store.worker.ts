@@ -7,6 +7,9 @@ import { ACTIVE, createStore } from "../../shared/store/store.ts";
 import { countingBackend } from "../contract/store/counting-backend.ts";
 import { NOW, seed } from "./tick-seed.ts";
 
+// wrangler.toml binds the rate-limiter Durable Object, so every entrypoint run with it exports it.
+export { AccountRateLimiter } from "../../functions/account-rate.workers.ts";
+
 /** The binding, counting every query it sends to D1 (a batch is one). */
 function countingD1(db: D1Database, count: { queries: number }): D1Database {
   const real = new WeakMap<object, D1PreparedStatement>();
