@@ -33,7 +33,61 @@ describe("loadConfig", () => {
       tickSecondsSet: false,
       notices: { secrets: [] },
       accounts: [],
+      webhooks: {
+        alertmanager: { tokens: [] },
+        events: { secrets: [] },
+        eventbridge: { header: "x-api-key", apiKeys: [] },
+      },
     });
+  });
+
+  it("reads the webhook credentials, several per source for rotation, and masks every one", () => {
+    const token = (n: number) => `alertmanager-token-${n}-0123456789abcdef`;
+    const password = "basic-password-0123456789abcdef";
+    const key = "eventbridge-api-key-0123456789abcdef";
+    const config = loadConfig({
+      NIGHTSHIFT_WEBHOOK_ALERTMANAGER_TOKENS: `${token(1)}, ${token(2)}`,
+      NIGHTSHIFT_WEBHOOK_ALERTMANAGER_USERNAME: "alertmanager",
+      NIGHTSHIFT_WEBHOOK_ALERTMANAGER_PASSWORDS: password,
+      NIGHTSHIFT_WEBHOOK_EVENT_SECRETS: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw,whsec_c2Vjb25kLXNlY3JldA==",
+      NIGHTSHIFT_WEBHOOK_EVENTBRIDGE_API_KEYS: key,
+      NIGHTSHIFT_WEBHOOK_EVENTBRIDGE_API_KEY_HEADER: "X-Nightshift-Key",
+    });
+    expect(config.webhooks).toEqual({
+      alertmanager: { tokens: [token(1), token(2)], basic: { username: "alertmanager", passwords: [password] } },
+      events: { secrets: ["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "whsec_c2Vjb25kLXNlY3JldA=="] },
+      eventbridge: { header: "x-nightshift-key", apiKeys: [key] },
+    });
+    const secrets = configSecrets(config);
+    for (const secret of [token(1), token(2), password, key, ...config.webhooks.events.secrets])
+      expect(secrets).toContain(secret);
+    // The basic credentials also as the Authorization header carries them.
+    expect(secrets).toContain(btoa(`alertmanager:${password}`));
+  });
+
+  it("refuses short or malformed webhook credentials, naming the variable and never the value", () => {
+    const issues = issuesOf({
+      NIGHTSHIFT_WEBHOOK_ALERTMANAGER_TOKENS: "long-enough-token-0123456789abcdef,short",
+      NIGHTSHIFT_WEBHOOK_ALERTMANAGER_PASSWORDS: "basic-password-0123456789abcdef",
+      NIGHTSHIFT_WEBHOOK_EVENT_SECRETS: "not-a-whsec",
+      NIGHTSHIFT_WEBHOOK_EVENTBRIDGE_API_KEY_HEADER: "x api key",
+    });
+    const byVariable = Object.fromEntries(issues.map((i) => [i.variable, i.message]));
+    expect(byVariable).toEqual({
+      NIGHTSHIFT_WEBHOOK_ALERTMANAGER_TOKENS: expect.stringMatching(/each at least 24 characters/),
+      NIGHTSHIFT_WEBHOOK_EVENT_SECRETS: expect.stringMatching(/whsec_<base64>/),
+      NIGHTSHIFT_WEBHOOK_EVENTBRIDGE_API_KEY_HEADER: expect.stringMatching(/HTTP header name/),
+    });
+    expect(JSON.stringify(issues)).not.toContain("short");
+    // Basic auth needs both halves (checked once the values themselves are well-formed).
+    expect(
+      issuesOf({ NIGHTSHIFT_WEBHOOK_ALERTMANAGER_PASSWORDS: "basic-password-0123456789abcdef" }),
+    ).toEqual([
+      {
+        variable: "NIGHTSHIFT_WEBHOOK_ALERTMANAGER_USERNAME",
+        message: "is not set; basic auth needs both the user name and NIGHTSHIFT_WEBHOOK_ALERTMANAGER_PASSWORDS",
+      },
+    ]);
   });
 
   it("selects the store: a SQLite file by default, Redis for several replicas, or memory", () => {

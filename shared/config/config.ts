@@ -3,6 +3,7 @@
 // with the variable's name and what is expected, all at once, and never with a secret's value.
 import { z } from "zod";
 import { LOG_LEVELS } from "../log/logger.ts";
+import { base64, utf8 } from "../signer/encoding.ts";
 
 export const VENDORS = ["huawei", "autopilot", "alibaba", "baidu"] as const;
 export type AccountVendor = (typeof VENDORS)[number];
@@ -42,6 +43,22 @@ export interface EventBridgeConfig {
   endpoint?: string;
 }
 
+/**
+ * Who may post to the webhook routes (NIGHTSHIFT_WEBHOOK_*). A source with nothing configured is
+ * off: its route answers 503 naming the variable to set. Lists hold several values during a rotation.
+ */
+export interface WebhookCredentials {
+  /** Alertmanager cannot sign: `http_config.authorization` (bearer) or `basic_auth`. */
+  alertmanager: { tokens: string[]; basic?: { username: string; passwords: string[] } };
+  /** Standard Webhooks secrets (`whsec_…`) for POST /webhooks/events. */
+  events: { secrets: string[] };
+  /** The EventBridge connection's API-key authorization: its header name and accepted values. */
+  eventbridge: { header: string; apiKeys: string[] };
+}
+
+/** The header an EventBridge connection's API-key authorization sends when none is configured. */
+export const DEFAULT_EVENTBRIDGE_API_KEY_HEADER = "x-api-key";
+
 export const LOG_FORMATS = ["text", "json"] as const;
 export type LogFormat = (typeof LOG_FORMATS)[number];
 
@@ -68,6 +85,7 @@ export interface Config {
   notices: { secrets: string[]; linkSecret?: string; publicUrl?: string };
   accounts: Account[];
   eventBridge?: EventBridgeConfig;
+  webhooks: WebhookCredentials;
 }
 
 export interface ConfigIssue {
@@ -191,6 +209,75 @@ const settingsSchema = z.object({
     .optional(),
 });
 
+/** Comma-separated shared secrets, each long enough not to be guessed. */
+const secretList = (what: string) =>
+  z
+    .string()
+    .transform((text) => text.split(",").map((part) => part.trim()))
+    .refine(
+      (parts) => parts.every((part) => part.length >= 24),
+      `must be one or more ${what}, comma-separated, each at least 24 characters; generate one with \`openssl rand -hex 24\``,
+    );
+
+const webhookSchema = z.object({
+  NIGHTSHIFT_WEBHOOK_ALERTMANAGER_TOKENS: secretList("bearer tokens").optional(),
+  NIGHTSHIFT_WEBHOOK_ALERTMANAGER_USERNAME: z
+    .string()
+    .regex(/^[^:\s]+$/, "must be a user name without spaces or colons, e.g. alertmanager")
+    .optional(),
+  NIGHTSHIFT_WEBHOOK_ALERTMANAGER_PASSWORDS: secretList("passwords").optional(),
+  NIGHTSHIFT_WEBHOOK_EVENT_SECRETS: z
+    .string()
+    .regex(
+      /^whsec_[A-Za-z0-9+/=]+(,whsec_[A-Za-z0-9+/=]+)*$/,
+      "must be one or more Standard Webhooks secrets, comma-separated: whsec_<base64>[,whsec_<base64>]",
+    )
+    .optional(),
+  NIGHTSHIFT_WEBHOOK_EVENTBRIDGE_API_KEYS: secretList("API key values").optional(),
+  NIGHTSHIFT_WEBHOOK_EVENTBRIDGE_API_KEY_HEADER: z
+    .string()
+    .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, "must be an HTTP header name, e.g. x-api-key")
+    .optional(),
+});
+
+/** NIGHTSHIFT_WEBHOOK_*: who may post to /webhooks/*; problems are added to `issues`. */
+function loadWebhookCredentials(env: Record<string, string>, issues: ConfigIssue[]): WebhookCredentials {
+  const parsed = webhookSchema.safeParse(env);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues)
+      issues.push({ variable: String(issue.path[0]), message: issue.message });
+  }
+  const settings = parsed.success ? parsed.data : {};
+  const username = settings.NIGHTSHIFT_WEBHOOK_ALERTMANAGER_USERNAME;
+  const passwords = settings.NIGHTSHIFT_WEBHOOK_ALERTMANAGER_PASSWORDS;
+  if (parsed.success && (username === undefined) !== (passwords === undefined)) {
+    issues.push(
+      username === undefined
+        ? {
+            variable: "NIGHTSHIFT_WEBHOOK_ALERTMANAGER_USERNAME",
+            message: "is not set; basic auth needs both the user name and NIGHTSHIFT_WEBHOOK_ALERTMANAGER_PASSWORDS",
+          }
+        : {
+            variable: "NIGHTSHIFT_WEBHOOK_ALERTMANAGER_PASSWORDS",
+            message: "is not set; basic auth needs both NIGHTSHIFT_WEBHOOK_ALERTMANAGER_USERNAME and the passwords",
+          },
+    );
+  }
+  return {
+    alertmanager: {
+      tokens: settings.NIGHTSHIFT_WEBHOOK_ALERTMANAGER_TOKENS ?? [],
+      ...(username && passwords ? { basic: { username, passwords } } : {}),
+    },
+    events: { secrets: settings.NIGHTSHIFT_WEBHOOK_EVENT_SECRETS?.split(",") ?? [] },
+    eventbridge: {
+      header: (
+        settings.NIGHTSHIFT_WEBHOOK_EVENTBRIDGE_API_KEY_HEADER ?? DEFAULT_EVENTBRIDGE_API_KEY_HEADER
+      ).toLowerCase(),
+      apiKeys: settings.NIGHTSHIFT_WEBHOOK_EVENTBRIDGE_API_KEYS ?? [],
+    },
+  };
+}
+
 export type Environment = Record<string, unknown>;
 
 /** Reads and validates the configuration; throws ConfigError listing every problem found. */
@@ -209,6 +296,7 @@ export function loadConfig(env: Environment): Config {
 
   const accounts = loadAccounts(strings, issues);
   const eventBridge = loadEventBridge(env, issues);
+  const webhooks = loadWebhookCredentials(strings, issues);
   if (settings.success) checkStore(settings.data.NIGHTSHIFT_STORE, issues);
   if (settings.success) checkPlannerLease(settings.data, issues);
   if (issues.length > 0 || !settings.success) throw new ConfigError(issues);
@@ -245,6 +333,7 @@ export function loadConfig(env: Environment): Config {
     },
     accounts,
     ...(eventBridge ? { eventBridge } : {}),
+    webhooks,
   };
 }
 
@@ -427,5 +516,12 @@ export function configSecrets(config: Config): string[] {
   secrets.push(...config.notices.secrets);
   if (config.notices.linkSecret) secrets.push(config.notices.linkSecret);
   if (config.eventBridge) secrets.push(config.eventBridge.secretAccessKey);
+  const { alertmanager, events, eventbridge } = config.webhooks;
+  secrets.push(...alertmanager.tokens);
+  for (const password of alertmanager.basic?.passwords ?? []) {
+    // Also as the Authorization header carries it, should a header ever reach a log.
+    secrets.push(password, base64(utf8(`${alertmanager.basic!.username}:${password}`)));
+  }
+  secrets.push(...events.secrets, ...eventbridge.apiKeys);
   return secrets.filter((s) => s !== "");
 }
