@@ -54,7 +54,10 @@ describe("loadConfig", () => {
       NIGHTSHIFT_WEBHOOK_EVENTBRIDGE_API_KEY_HEADER: "X-Nightshift-Key",
     });
     expect(config.webhooks).toEqual({
-      alertmanager: { tokens: [token(1), token(2)], basic: { username: "alertmanager", passwords: [password] } },
+      alertmanager: {
+        tokens: [token(1), token(2)],
+        basic: { username: "alertmanager", passwords: [password] },
+      },
       events: { secrets: ["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "whsec_c2Vjb25kLXNlY3JldA=="] },
       eventbridge: { header: "x-nightshift-key", apiKeys: [key] },
     });
@@ -85,7 +88,8 @@ describe("loadConfig", () => {
     ).toEqual([
       {
         variable: "NIGHTSHIFT_WEBHOOK_ALERTMANAGER_USERNAME",
-        message: "is not set; basic auth needs both the user name and NIGHTSHIFT_WEBHOOK_ALERTMANAGER_PASSWORDS",
+        message:
+          "is not set; basic auth needs both the user name and NIGHTSHIFT_WEBHOOK_ALERTMANAGER_PASSWORDS",
       },
     ]);
   });

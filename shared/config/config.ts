@@ -255,11 +255,13 @@ function loadWebhookCredentials(env: Record<string, string>, issues: ConfigIssue
       username === undefined
         ? {
             variable: "NIGHTSHIFT_WEBHOOK_ALERTMANAGER_USERNAME",
-            message: "is not set; basic auth needs both the user name and NIGHTSHIFT_WEBHOOK_ALERTMANAGER_PASSWORDS",
+            message:
+              "is not set; basic auth needs both the user name and NIGHTSHIFT_WEBHOOK_ALERTMANAGER_PASSWORDS",
           }
         : {
             variable: "NIGHTSHIFT_WEBHOOK_ALERTMANAGER_PASSWORDS",
-            message: "is not set; basic auth needs both NIGHTSHIFT_WEBHOOK_ALERTMANAGER_USERNAME and the passwords",
+            message:
+              "is not set; basic auth needs both NIGHTSHIFT_WEBHOOK_ALERTMANAGER_USERNAME and the passwords",
           },
     );
   }
