@@ -13,9 +13,10 @@ export interface RecordingAccept {
   accept: AcceptEvents;
   /** Every event accepted (not the duplicates), in order. */
   accepted: InboundEvent[];
-  /** How many times `accept` was called, and with how many events in all. */
+  /** Every event received, duplicates included, with what became of it, in order. */
+  deliveries: Array<{ event: InboundEvent; status: AcceptedEvent["status"] }>;
+  /** How many times `accept` was called. */
   calls: number;
-  received: number;
 }
 
 /** The store key an event is recorded under. */
@@ -25,11 +26,10 @@ export const recordKey = (event: Pick<InboundEvent, "source" | "id">) =>
 export function recordingAccept(store: Store): RecordingAccept {
   const recorder: RecordingAccept = {
     accepted: [],
+    deliveries: [],
     calls: 0,
-    received: 0,
     async accept(events, now) {
       recorder.calls++;
-      recorder.received += events.length;
       const results: AcceptedEvent[] = [];
       for (const event of events) {
         const claim = await store.idempotency.claim(recordKey(event), {
@@ -40,6 +40,7 @@ export function recordingAccept(store: Store): RecordingAccept {
         });
         const fresh = claim.outcome === "claimed";
         if (fresh) recorder.accepted.push(event);
+        recorder.deliveries.push({ event, status: fresh ? "accepted" : "duplicate" });
         results.push({ id: event.id, status: fresh ? "accepted" : "duplicate", operations: [] });
       }
       return results;
