@@ -60,7 +60,7 @@ export function findKeyMaterial(value: unknown, path = "$"): KeyMaterialFinding[
       return;
     }
     if (Array.isArray(item)) {
-      item.forEach((element, index) => visit(element, `${at}[${index}]`, depth + 1));
+      for (const [index, element] of item.entries()) visit(element, `${at}[${index}]`, depth + 1);
       return;
     }
     for (const [key, element] of Object.entries(item)) {
@@ -82,12 +82,12 @@ export function assertNoKeyMaterial(captured: {
   payloads?: readonly unknown[];
 }): void {
   const findings: KeyMaterialFinding[] = [];
-  (captured.lines ?? []).forEach((line, index) =>
-    findings.push(...findKeyMaterial(line, `line ${index + 1}`)),
-  );
-  (captured.payloads ?? []).forEach((payload, index) =>
-    findings.push(...findKeyMaterial(payload, `payload ${index + 1}`)),
-  );
+  for (const [index, line] of (captured.lines ?? []).entries()) {
+    findings.push(...findKeyMaterial(line, `line ${index + 1}`));
+  }
+  for (const [index, payload] of (captured.payloads ?? []).entries()) {
+    findings.push(...findKeyMaterial(payload, `payload ${index + 1}`));
+  }
   if (findings.length > 0) {
     const where = findings.slice(0, 10).map((f) => `${f.path} (${f.kind})`);
     throw new Error(
