@@ -12,18 +12,30 @@ const credential = await sampleCredential({ now, lifetimeMs: 3 * 86_400_000 });
 describe("findKeyMaterial", () => {
   it("finds a kubeconfig's key material in every form it travels in", () => {
     const kinds = (value: unknown) => new Set(findKeyMaterial(value).map((f) => f.kind));
-    expect(kinds(credential.kubeconfig)).toEqual(new Set(["base64-pem", "kubeconfig-credential", "base64-blob"]));
+    expect(kinds(credential.kubeconfig)).toEqual(
+      new Set(["base64-pem", "kubeconfig-credential", "base64-blob"]),
+    );
     expect(kinds(credential.keyPem)).toContain("pem");
     expect(kinds({ error: new Error(`could not parse ${credential.keyPem}`) })).toContain("pem");
     // A raw key without PEM armour: base64 of DER.
-    const der = credential.keyPem.split("\n").filter((l) => !l.startsWith("-----")).join("");
+    const der = credential.keyPem
+      .split("\n")
+      .filter((l) => !l.startsWith("-----"))
+      .join("");
     expect(kinds([der])).toEqual(new Set(["base64-blob"]));
-    expect(findKeyMaterial({ data: { kubeconfig: credential.kubeconfig } })[0]?.path).toBe("$.data.kubeconfig");
+    expect(findKeyMaterial({ data: { kubeconfig: credential.kubeconfig } })[0]?.path).toBe(
+      "$.data.kubeconfig",
+    );
   });
 
   it("leaves metadata, digests, ids and redacted lines alone", () => {
     expect(findKeyMaterial(credential.facts)).toEqual([]);
-    expect(findKeyMaterial({ digest: "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", id: "msg_0f3a" })).toEqual([]);
+    expect(
+      findKeyMaterial({
+        digest: "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+        id: "msg_0f3a",
+      }),
+    ).toEqual([]);
     const lines: string[] = [];
     const keyLine = credential.kubeconfig.split("\n").find((l) => l.includes("client-key-data"));
     expect(findKeyMaterial(keyLine)).not.toEqual([]);
@@ -49,14 +61,29 @@ describe("findKeyMaterial", () => {
 describe("renewal records carry metadata only", () => {
   it("builds every record from the five certificate fields, target, reason and sink", async () => {
     const plan = planRenewal({ now, stored: { kind: "none" }, spec: {} });
-    const state = sinkStateForNewCredential("ci", { id: "msg_1", serial: credential.facts.serial }, undefined, now);
+    const state = sinkStateForNewCredential(
+      "ci",
+      { id: "msg_1", serial: credential.facts.serial },
+      undefined,
+      now,
+    );
     // Hand the builders more than they need: the kubeconfig must not come along.
     const loaded = { ...credential.facts, kubeconfig: credential.kubeconfig } as typeof credential.facts;
     const records = [
       plannedRecord("huawei:acct:region:c1", plan, loaded, now),
       issuedRecord("huawei:acct:region:c1", loaded, "none-stored", now),
-      failedRecord("huawei:acct:region:c1", { message: "CCE.01400001 bad duration", failedAttempts: 1, nextAttemptAt: now }, now),
-      deliveryRecord("huawei:acct:region:c1", loaded, { ok: false, reason: "refused", message: "HTTP 500", retryable: true }, state, now),
+      failedRecord(
+        "huawei:acct:region:c1",
+        { message: "CCE.01400001 bad duration", failedAttempts: 1, nextAttemptAt: now },
+        now,
+      ),
+      deliveryRecord(
+        "huawei:acct:region:c1",
+        loaded,
+        { ok: false, reason: "refused", message: "HTTP 500", retryable: true },
+        state,
+        now,
+      ),
     ];
     assertNoKeyMaterial({ payloads: records, lines: records.map((r) => JSON.stringify(r)) });
     expect(records[1]?.certificate).toEqual({
@@ -66,11 +93,23 @@ describe("renewal records carry metadata only", () => {
       notBefore: credential.facts.notBefore.toISOString(),
       notAfter: credential.facts.notAfter.toISOString(),
     });
-    expect(Object.keys(records[3] ?? {})).toEqual(["event", "target", "at", "sink", "certificate", "message", "nextAttemptAt"]);
+    expect(Object.keys(records[3] ?? {})).toEqual([
+      "event",
+      "target",
+      "at",
+      "sink",
+      "certificate",
+      "message",
+      "nextAttemptAt",
+    ]);
   });
 
   it("withholds free text that looks like key material", () => {
-    const record = failedRecord("t", { message: `provider said: ${credential.keyPem}`, failedAttempts: 2, nextAttemptAt: now }, now);
+    const record = failedRecord(
+      "t",
+      { message: `provider said: ${credential.keyPem}`, failedAttempts: 2, nextAttemptAt: now },
+      now,
+    );
     expect(record.message).toBe(WITHHELD);
   });
 });

@@ -48,11 +48,23 @@ describe("the policy chain: each named check says 'renew because …' or nothing
 
   it.each([
     ["none stored", { stored: { kind: "none" } }, "none-stored"],
-    ["stored one unparsable", { stored: { kind: "unparsable", problem: "no client certificate" } }, "unparsable"],
+    [
+      "stored one unparsable",
+      { stored: { kind: "unparsable", problem: "no client certificate" } },
+      "unparsable",
+    ],
     ["expired", { now: at("2026-01-04T00:00:01Z") }, "expired"],
     ["past 2/3 of the lifetime", { now: at("2026-01-03T00:00:00Z") }, "past-percentage"],
-    ["past the declared percentage", { now: at("2026-01-02T12:00:00Z"), spec: { durationMs: 3 * DAY, renewBeforePercentage: 50 } }, "past-percentage"],
-    ["within renewBefore", { now: at("2026-01-03T18:00:00Z"), spec: { durationMs: 3 * DAY, renewBeforeMs: 6 * HOUR } }, "expiring"],
+    [
+      "past the declared percentage",
+      { now: at("2026-01-02T12:00:00Z"), spec: { durationMs: 3 * DAY, renewBeforePercentage: 50 } },
+      "past-percentage",
+    ],
+    [
+      "within renewBefore",
+      { now: at("2026-01-03T18:00:00Z"), spec: { durationMs: 3 * DAY, renewBeforeMs: 6 * HOUR } },
+      "expiring",
+    ],
     ["the issuer changed", { currentIssuer: "CN=kubernetes-rotated" }, "issuer-changed"],
     ["the requested duration changed", { spec: { durationMs: 2 * DAY } }, "duration-changed"],
     ["forced", { forced: { requestedAt: at("2026-01-02T00:00:00Z"), requestedBy: "ops" } }, "forced"],
@@ -61,7 +73,11 @@ describe("the policy chain: each named check says 'renew because …' or nothing
   });
 
   it("does not renew within renewBefore's margin before it begins", () => {
-    expect(evaluatePolicy(base({ now: at("2026-01-03T17:59:59Z"), spec: { durationMs: 3 * DAY, renewBeforeMs: 6 * HOUR } }))).toBeUndefined();
+    expect(
+      evaluatePolicy(
+        base({ now: at("2026-01-03T17:59:59Z"), spec: { durationMs: 3 * DAY, renewBeforeMs: 6 * HOUR } }),
+      ),
+    ).toBeUndefined();
   });
 
   it("treats a notAfter moment as still valid (X.509 validity includes it)", () => {
@@ -82,6 +98,7 @@ describe("the policy chain: each named check says 'renew because …' or nothing
 
 describe("planRenewal: next attempt = first window opening after max(renewal time, back-off)", () => {
   const nights = compileWindow({ cron: "0 22 * * *", timezone: "UTC", durationMinutes: 480 });
+  const afternoons = compileWindow({ cron: "0 14 * * *", timezone: "UTC", durationMinutes: 120 });
 
   it("waits for the renewal time and reports the metrics", () => {
     const plan = planRenewal(base());
@@ -96,19 +113,44 @@ describe("planRenewal: next attempt = first window opening after max(renewal tim
   });
 
   it("renews now when due and the window is open", () => {
-    const plan = planRenewal(base({ now: at("2026-01-03T01:00:00Z"), spec: { durationMs: 3 * DAY, window: nights } }));
+    const plan = planRenewal(
+      base({ now: at("2026-01-03T01:00:00Z"), spec: { durationMs: 3 * DAY, window: nights } }),
+    );
     expect(plan).toMatchObject({ action: "renew", reason: { code: "past-percentage" }, overrides: [] });
   });
 
   it("waits for the window when due outside it", () => {
-    const plan = planRenewal(base({ now: at("2026-01-03T12:00:00Z"), spec: { durationMs: 3 * DAY, window: nights } }));
-    expect(plan).toMatchObject({ action: "wait", waitingFor: "window", nextAttemptAt: at("2026-01-03T22:00:00Z") });
+    const plan = planRenewal(
+      base({ now: at("2026-01-03T12:00:00Z"), spec: { durationMs: 3 * DAY, window: afternoons } }),
+    );
+    expect(plan).toMatchObject({
+      action: "wait",
+      waitingFor: "window",
+      nextAttemptAt: at("2026-01-03T14:00:00Z"),
+    });
+  });
+
+  it("stops deferring to a window that opens only in the last quarter of the renewal period", () => {
+    // Renewal period: the last day (renewBefore 1 d); its last quarter starts 18:00. The nightly
+    // window opens at 22:00, too late to leave room for retries: renew now, recorded.
+    const plan = planRenewal(
+      base({ now: at("2026-01-03T12:00:00Z"), spec: { durationMs: 3 * DAY, window: nights } }),
+    );
+    expect(plan).toMatchObject({
+      action: "renew",
+      reason: { code: "past-percentage" },
+      overrides: ["window"],
+    });
   });
 
   it("plans a future renewal at the first window opening after the renewal time", () => {
     const noons = compileWindow({ cron: "0 12 * * *", timezone: "UTC", durationMinutes: 60 });
     const plan = planRenewal(base({ spec: { durationMs: 3 * DAY, window: noons } }));
-    expect(plan).toMatchObject({ action: "wait", waitingFor: "window", nextAttemptAt: at("2026-01-03T12:00:00Z") });
+    expect(plan).toMatchObject({
+      action: "wait",
+      waitingFor: "window",
+      nextAttemptAt: at("2026-01-03T12:00:00Z"),
+    });
     // The renewal time (00:00) falls inside the nightly window: no extra wait.
     const inside = planRenewal(base({ spec: { durationMs: 3 * DAY, window: nights } }));
     expect(inside).toMatchObject({ waitingFor: "renewal-time", nextAttemptAt: at("2026-01-03T00:00:00Z") });
@@ -117,13 +159,17 @@ describe("planRenewal: next attempt = first window opening after max(renewal tim
   it("passes the window (recorded) when it would open only after the credential expired", () => {
     const mondays = compileWindow({ cron: "0 22 * * 1", timezone: "UTC", durationMinutes: 60 });
     // Renewal time Saturday 2026-01-03 00:00; the next Monday 22:00 is after expiry on Sunday.
-    const plan = planRenewal(base({ now: at("2026-01-03T00:00:00Z"), spec: { durationMs: 3 * DAY, window: mondays } }));
+    const plan = planRenewal(
+      base({ now: at("2026-01-03T00:00:00Z"), spec: { durationMs: 3 * DAY, window: mondays } }),
+    );
     expect(plan).toMatchObject({ action: "renew", overrides: ["window"] });
   });
 
   it("does not wait for the window without a usable credential", () => {
     for (const over of [{ stored: { kind: "none" } }, { now: at("2026-01-05T12:00:00Z") }] as const) {
-      const plan = planRenewal(base({ ...over, now: over.now ?? at("2026-01-05T12:00:00Z"), spec: { window: nights } }));
+      const plan = planRenewal(
+        base({ ...over, now: over.now ?? at("2026-01-05T12:00:00Z"), spec: { window: nights } }),
+      );
       expect(plan.action).toBe("renew");
     }
   });
@@ -131,9 +177,19 @@ describe("planRenewal: next attempt = first window opening after max(renewal tim
   it("waits out a back-off, then the window", () => {
     const failures = { failedAttempts: 4, lastFailureAt: at("2026-01-03T01:00:00Z") }; // 8 h: until 09:00
     const noWindow = planRenewal(base({ now: at("2026-01-03T02:00:00Z"), failures }));
-    expect(noWindow).toMatchObject({ action: "wait", waitingFor: "backoff", nextAttemptAt: at("2026-01-03T09:00:00Z") });
-    const withWindow = planRenewal(base({ now: at("2026-01-03T02:00:00Z"), failures, spec: { durationMs: 3 * DAY, window: nights } }));
-    expect(withWindow).toMatchObject({ action: "wait", waitingFor: "window", nextAttemptAt: at("2026-01-03T22:00:00Z") });
+    expect(noWindow).toMatchObject({
+      action: "wait",
+      waitingFor: "backoff",
+      nextAttemptAt: at("2026-01-03T09:00:00Z"),
+    });
+    const withWindow = planRenewal(
+      base({ now: at("2026-01-03T02:00:00Z"), failures, spec: { durationMs: 3 * DAY, window: afternoons } }),
+    );
+    expect(withWindow).toMatchObject({
+      action: "wait",
+      waitingFor: "window",
+      nextAttemptAt: at("2026-01-03T14:00:00Z"),
+    });
     expect(withWindow.backoffUntil).toEqual(at("2026-01-03T09:00:00Z"));
   });
 
@@ -145,7 +201,10 @@ describe("planRenewal: next attempt = first window opening after max(renewal tim
       waitingFor: "backoff",
       nextAttemptAt: at("2026-01-03T03:00:00Z"),
     });
-    expect(planRenewal(base({ now: at("2026-01-03T03:00:00Z"), failures, spec }))).toMatchObject({ action: "renew", overrides: [] });
+    expect(planRenewal(base({ now: at("2026-01-03T03:00:00Z"), failures, spec }))).toMatchObject({
+      action: "renew",
+      overrides: [],
+    });
   });
 
   it("forced renewal runs inside a back-off and a closed window, and records both", () => {
@@ -158,6 +217,10 @@ describe("planRenewal: next attempt = first window opening after max(renewal tim
         spec: { durationMs: 3 * DAY, window: nights },
       }),
     );
-    expect(plan).toMatchObject({ action: "renew", reason: { code: "forced" }, overrides: ["backoff", "window"] });
+    expect(plan).toMatchObject({
+      action: "renew",
+      reason: { code: "forced" },
+      overrides: ["backoff", "window"],
+    });
   });
 });

@@ -229,6 +229,9 @@ const IGNORE_WINDOW: ReadonlySet<RenewReasonCode> = new Set([
   "expired",
 ]);
 
+/** Share of the renewal period (renewBefore) before expiry from which the window no longer defers. */
+export const WINDOW_YIELDS_AT_SHARE = 0.25;
+
 export type WaitingFor = "renewal-time" | "window" | "backoff";
 export type Override = "backoff" | "window";
 
@@ -259,7 +262,8 @@ export interface PlanInput extends PolicyInput {
  * reason holds, inside a back-off, or outside the window), except that
  * - a forced renewal runs now, past a back-off and a closed window (both recorded as overrides);
  * - no credential, an unparsable or an expired one renew without waiting for the window;
- * - a window that would open only after the stored credential expires is passed (recorded).
+ * - a window that would open only in the last quarter of the renewal period (the last 6 h of a
+ *   3-day credential renewed at 2/3) is passed (recorded), so retries fit before expiry.
  */
 export function planRenewal(input: PlanInput): RenewalPlan {
   const now = input.now;
@@ -270,7 +274,7 @@ export function planRenewal(input: PlanInput): RenewalPlan {
     secondsUntilExpiry:
       facts === undefined ? undefined : Math.floor((facts.notAfter.getTime() - now.getTime()) / 1000),
   };
-  const blockedUntil = backoffUntil(input.failures, now, input.spec.durationMs);
+  const blockedUntil = backoffUntil(input.failures, now, input.spec.durationMs, facts?.notAfter);
   const why = evaluatePolicy(input);
   const window = input.spec.window;
 
@@ -304,9 +308,13 @@ export function planRenewal(input: PlanInput): RenewalPlan {
   const windowApplies = window !== undefined && (why === undefined || !IGNORE_WINDOW.has(why.code));
   if (windowApplies) {
     const opening = window.nextOpening(new Date(earliestMs));
-    const expiresMs = facts?.notAfter.getTime() ?? Infinity;
-    if (opening === null || opening.getTime() > expiresMs) {
-      // Waiting for the window would let the credential expire first: renewal beats the window.
+    // The window yields when it would open later than a quarter of the renewal period before
+    // expiry: failed attempts inside the window must leave time for attempts outside it.
+    const latestSafeMs =
+      facts === undefined || due === undefined
+        ? Infinity
+        : facts.notAfter.getTime() - Math.floor(due.renewBeforeMs * WINDOW_YIELDS_AT_SHARE);
+    if (opening === null || opening.getTime() > latestSafeMs) {
       overrides.push("window");
     } else if (opening.getTime() > earliestMs) {
       nextMs = opening.getTime();

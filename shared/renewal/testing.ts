@@ -11,7 +11,12 @@ export async function sampleCredential(options: { now: Date; lifetimeMs: number;
   const ca = await createSandboxCa({ now: options.now, random: Math.random });
   const notBefore = new Date(Math.floor(options.now.getTime() / 1000) * 1000);
   const notAfter = new Date(notBefore.getTime() + options.lifetimeMs);
-  const issued = await ca.issue({ commonName: options.commonName ?? "nightshift", organization: "system:masters", notBefore, notAfter });
+  const issued = await ca.issue({
+    commonName: options.commonName ?? "nightshift",
+    organization: "system:masters",
+    notBefore,
+    notAfter,
+  });
   const certificate = new x509.X509Certificate(issued.certPem);
   const facts: CertificateFacts = {
     subject: certificate.subject,

@@ -59,7 +59,10 @@ describe("renewal window: each cron firing opens the window for durationMinutes"
   it("fall back: a fixed time fires once, and the duration is elapsed time", () => {
     const w = compileWindow({ cron: "0 22 * * *", timezone: "Europe/Berlin", durationMinutes: 480 });
     // Saturday 24 Oct 22:00 CEST = 20:00Z; 480 min later is 04:00Z = 05:00 CET.
-    expect(w.state(at("2026-10-25T03:59:00Z"))).toMatchObject({ open: true, openUntil: at("2026-10-25T04:00:00Z") });
+    expect(w.state(at("2026-10-25T03:59:00Z"))).toMatchObject({
+      open: true,
+      openUntil: at("2026-10-25T04:00:00Z"),
+    });
     expect(w.isOpen(at("2026-10-25T04:00:00Z"))).toBe(false);
     const once = compileWindow({ cron: "30 2 * * *", timezone: "Europe/Berlin" });
     expect(once.nextOpening(at("2026-10-25T00:00:00Z"))).toEqual(at("2026-10-25T00:30:00Z"));
@@ -85,7 +88,9 @@ describe("renewal window: each cron firing opens the window for durationMinutes"
     expect(fail({ cron: "0 22 * *", timezone: "UTC" })).toMatchObject({ field: "cron" });
     expect(fail({ cron: "0 0 22 * * *", timezone: "UTC" }).message).toMatch(/five-field/);
     expect(fail({ cron: "0 22 * * *", timezone: "Mars/Olympus" })).toMatchObject({ field: "timezone" });
-    expect(fail({ cron: "0 22 * * *", timezone: "UTC", durationMinutes: 1.5 })).toMatchObject({ field: "durationMinutes" });
+    expect(fail({ cron: "0 22 * * *", timezone: "UTC", durationMinutes: 1.5 })).toMatchObject({
+      field: "durationMinutes",
+    });
     expect(fail({ cron: "0 22 * * *", timezone: "UTC", durationMinutes: 0 })).toBeInstanceOf(WindowError);
   });
 });
@@ -104,7 +109,10 @@ describe("window satisfiability", () => {
   it("accepts a window that opens within the slack, refuses one that does not", () => {
     const nightly = compileWindow({ cron: "* 22-23,0-5 * * *", timezone: "Europe/Berlin" });
     // Alibaba's 3-day kubeconfig at 2/3: one day between renewal time and expiry.
-    expect(checkWindowSatisfiable(nightly, { from, slackMs: DAY })).toMatchObject({ ok: true, longestGapMs: 16 * HOUR });
+    expect(checkWindowSatisfiable(nightly, { from, slackMs: DAY })).toMatchObject({
+      ok: true,
+      longestGapMs: 16 * HOUR,
+    });
     const weeknights = compileWindow({ cron: "0 22 * * 1-5", timezone: "UTC", durationMinutes: 480 });
     const verdict = checkWindowSatisfiable(weeknights, { from, slackMs: DAY });
     expect(verdict.ok).toBe(false);

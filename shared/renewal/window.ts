@@ -56,8 +56,34 @@ export interface RenewalWindow {
 }
 
 // Window states are constant within a minute (firings and durations are whole minutes), and many
-// targets share a window and get due at the same opening, so states are memoised per minute.
-const STATE_CACHE_LIMIT = 10_000;
+// targets share a window and get due at the same opening, so open states are memoised per minute
+// and closed stretches as intervals (one computation answers every instant of the stretch).
+const CACHE_LIMIT = 10_000;
+
+/** Closed stretches [from, to) with their next opening, sorted by `from`, found by bisection. */
+class ClosedStretches {
+  private stretches: Array<{ from: number; to: number; opensAt: Date | null }> = [];
+  find(ms: number) {
+    const list = this.stretches;
+    let lo = 0;
+    let hi = list.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const stretch = list[mid]!;
+      if (ms < stretch.from) hi = mid - 1;
+      else if (ms >= stretch.to) lo = mid + 1;
+      else return stretch;
+    }
+    return undefined;
+  }
+  add(from: number, to: number, opensAt: Date | null) {
+    if (this.stretches.length >= CACHE_LIMIT) this.stretches = [];
+    const list = this.stretches;
+    let index = list.length;
+    while (index > 0 && list[index - 1]!.from > from) index--;
+    list.splice(index, 0, { from, to, opensAt });
+  }
+}
 
 /** Checks a declared window and prepares it; throws a WindowError naming the field and the fix. */
 export function compileWindow(spec: RenewalWindowSpec): RenewalWindow {
@@ -87,7 +113,8 @@ export function compileWindow(spec: RenewalWindowSpec): RenewalWindow {
     );
   }
   const durationMs = durationMinutes * MINUTE_MS;
-  const cache = new Map<number, WindowState>();
+  const openMinutes = new Map<number, WindowState>();
+  const closed = new ClosedStretches();
 
   const lastFiring = (at: Date): Date | null =>
     // previousRuns excludes a run exactly at the reference: ask from a millisecond later.
@@ -95,19 +122,27 @@ export function compileWindow(spec: RenewalWindowSpec): RenewalWindow {
 
   const state = (at: Date): WindowState => {
     const minute = Math.floor(at.getTime() / MINUTE_MS);
-    const cached = cache.get(minute);
+    const stretch = closed.find(at.getTime());
+    if (stretch !== undefined) return { open: false, opensAt: stretch.opensAt };
+    const cached = openMinutes.get(minute);
     if (cached !== undefined) return cached;
     const start = new Date(minute * MINUTE_MS);
     const previous = lastFiring(start);
-    let result: WindowState;
     if (previous !== null && previous.getTime() + durationMs > start.getTime()) {
-      result = { open: true, openedAt: previous, openUntil: new Date(previous.getTime() + durationMs) };
-    } else {
-      result = { open: false, opensAt: cron.nextRun(start) };
+      const open: WindowState = {
+        open: true,
+        openedAt: previous,
+        openUntil: new Date(previous.getTime() + durationMs),
+      };
+      if (openMinutes.size >= CACHE_LIMIT) openMinutes.clear();
+      openMinutes.set(minute, open);
+      return open;
     }
-    if (cache.size >= STATE_CACHE_LIMIT) cache.clear();
-    cache.set(minute, result);
-    return result;
+    const opensAt = cron.nextRun(start);
+    // Closed from the last window's end (or this minute) until the next firing.
+    const from = previous === null ? start.getTime() : previous.getTime() + durationMs;
+    closed.add(from, opensAt === null ? Number.POSITIVE_INFINITY : opensAt.getTime(), opensAt);
+    return { open: false, opensAt };
   };
 
   return {

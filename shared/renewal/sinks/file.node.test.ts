@@ -70,7 +70,11 @@ describe("file sink (Node)", () => {
     const elsewhere = join(root, "elsewhere.yaml");
     await writeFile(elsewhere, "untouched");
     await symlink(elsewhere, join(allowed, "kubeconfig.yaml"));
-    const result = await fileSink({ name: "local", path: "kubeconfig.yaml", allowedDirectory: allowed }).deliver(delivery());
+    const result = await fileSink({
+      name: "local",
+      path: "kubeconfig.yaml",
+      allowedDirectory: allowed,
+    }).deliver(delivery());
     expect(result).toMatchObject({ ok: false, reason: "rejected-path", retryable: false });
     expect(result.ok ? "" : result.message).toMatch(/is a symlink/);
     expect(await readFile(elsewhere, "utf8")).toBe("untouched");
@@ -79,19 +83,33 @@ describe("file sink (Node)", () => {
   it("refuses a path that leaves the allowed directory through a symlinked directory", async () => {
     await mkdir(join(root, "outside"));
     await symlink(join(root, "outside"), join(allowed, "escape"));
-    const result = await fileSink({ name: "local", path: "escape/kubeconfig.yaml", allowedDirectory: allowed }).deliver(delivery());
+    const result = await fileSink({
+      name: "local",
+      path: "escape/kubeconfig.yaml",
+      allowedDirectory: allowed,
+    }).deliver(delivery());
     expect(result).toMatchObject({ ok: false, reason: "rejected-path" });
     expect(await readdir(join(root, "outside"))).toEqual([]);
   });
 
   it("refuses a path outside the allowed directory when configured", () => {
-    expect(() => fileSink({ name: "local", path: "../kubeconfig.yaml", allowedDirectory: allowed })).toThrow(/outside the allowed directory/);
-    expect(() => fileSink({ name: "local", path: "/etc/kubeconfig", allowedDirectory: allowed })).toThrow(/outside/);
-    expect(() => fileSink({ name: "local", path: "k.yaml", allowedDirectory: "relative/dir" })).toThrow(/absolute/);
+    expect(() => fileSink({ name: "local", path: "../kubeconfig.yaml", allowedDirectory: allowed })).toThrow(
+      /outside the allowed directory/,
+    );
+    expect(() => fileSink({ name: "local", path: "/etc/kubeconfig", allowedDirectory: allowed })).toThrow(
+      /outside/,
+    );
+    expect(() => fileSink({ name: "local", path: "k.yaml", allowedDirectory: "relative/dir" })).toThrow(
+      /absolute/,
+    );
   });
 
   it("reports a missing directory without throwing", async () => {
-    const result = await fileSink({ name: "local", path: "missing/k.yaml", allowedDirectory: allowed }).deliver(delivery());
+    const result = await fileSink({
+      name: "local",
+      path: "missing/k.yaml",
+      allowedDirectory: allowed,
+    }).deliver(delivery());
     expect(result).toMatchObject({ ok: false, reason: "write-failed", retryable: true });
     expect(result.ok ? "" : result.message).toMatch(/ENOENT/);
   });

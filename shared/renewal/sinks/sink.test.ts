@@ -2,8 +2,8 @@ import { describe, expect, it } from "vitest";
 import {
   attemptDelivery,
   type CredentialSink,
-  deliveryId,
   type DeliveryResult,
+  deliveryId,
   sinkRetryDue,
   sinkStateAfter,
   sinkStateForNewCredential,
@@ -11,7 +11,13 @@ import {
 
 const t0 = new Date("2026-01-01T00:00:00Z");
 const plus = (minutes: number) => new Date(t0.getTime() + minutes * 60_000);
-const refused: DeliveryResult = { ok: false, reason: "refused", status: 503, message: "HTTP 503", retryable: true };
+const refused: DeliveryResult = {
+  ok: false,
+  reason: "refused",
+  status: 503,
+  message: "HTTP 503",
+  retryable: true,
+};
 
 describe("sink state: a failed delivery is retried on its own, with back-off", () => {
   it("gives one id per credential and sink, the same on every retry", async () => {
@@ -31,11 +37,19 @@ describe("sink state: a failed delivery is retried on its own, with back-off", (
       retries.push(`${(Date.parse(state.nextRetryAt!) - plus(attempt * 100).getTime()) / 60_000}`);
     }
     expect(retries).toEqual(["1", "2", "4", "8", "16", "32", "60", "60"]);
-    expect(state).toMatchObject({ status: "failing", attempts: 8, lastFailure: { reason: "refused", status: 503, at: plus(800).toISOString() } });
+    expect(state).toMatchObject({
+      status: "failing",
+      attempts: 8,
+      lastFailure: { reason: "refused", status: 503, at: plus(800).toISOString() },
+    });
     expect(sinkRetryDue(state, plus(859))).toBe(false);
     expect(sinkRetryDue(state, plus(860))).toBe(true);
     state = sinkStateAfter(state, { ok: true, detail: "204" }, plus(860));
-    expect(state).toMatchObject({ status: "delivered", attempts: 9, lastDelivery: { at: plus(860).toISOString(), deliveryId: "msg_1", serial: "0a" } });
+    expect(state).toMatchObject({
+      status: "delivered",
+      attempts: 9,
+      lastDelivery: { at: plus(860).toISOString(), deliveryId: "msg_1", serial: "0a" },
+    });
     expect(state.nextRetryAt).toBeUndefined();
     expect(state.lastFailure?.at).toBe(plus(800).toISOString()); // still visible
     expect(sinkRetryDue(state, plus(10_000))).toBe(false);
@@ -51,9 +65,19 @@ describe("sink state: a failed delivery is retried on its own, with back-off", (
   });
 
   it("a new credential starts a new delivery and keeps the history", () => {
-    const delivered = sinkStateAfter(sinkStateForNewCredential("ci", { id: "msg_1", serial: "0a" }, undefined, t0), { ok: true, detail: "ok" }, t0);
+    const delivered = sinkStateAfter(
+      sinkStateForNewCredential("ci", { id: "msg_1", serial: "0a" }, undefined, t0),
+      { ok: true, detail: "ok" },
+      t0,
+    );
     const next = sinkStateForNewCredential("ci", { id: "msg_2", serial: "0b" }, delivered, plus(5));
-    expect(next).toMatchObject({ deliveryId: "msg_2", serial: "0b", status: "pending", attempts: 0, lastDelivery: { serial: "0a" } });
+    expect(next).toMatchObject({
+      deliveryId: "msg_2",
+      serial: "0b",
+      status: "pending",
+      attempts: 0,
+      lastDelivery: { serial: "0a" },
+    });
   });
 
   it("turns a sink that throws into a failure that does not quote the error", async () => {
@@ -65,9 +89,23 @@ describe("sink state: a failed delivery is retried on its own, with back-off", (
         throw new Error("-----BEGIN PRIVATE KEY----- ...");
       },
     };
-    const delivery = { id: "msg_1", target: "t", kubeconfig: "secret", certificate: { subject: "s", issuer: "i", serial: "0a", notBefore: t0, notAfter: t0 } };
-    const { result, state } = await attemptDelivery(throwing, delivery, sinkStateForNewCredential("bad", { id: "msg_1", serial: "0a" }, undefined, t0), t0);
-    expect(result).toMatchObject({ ok: false, reason: "write-failed", message: "the file sink failed unexpectedly (Error)" });
+    const delivery = {
+      id: "msg_1",
+      target: "t",
+      kubeconfig: "secret",
+      certificate: { subject: "s", issuer: "i", serial: "0a", notBefore: t0, notAfter: t0 },
+    };
+    const { result, state } = await attemptDelivery(
+      throwing,
+      delivery,
+      sinkStateForNewCredential("bad", { id: "msg_1", serial: "0a" }, undefined, t0),
+      t0,
+    );
+    expect(result).toMatchObject({
+      ok: false,
+      reason: "write-failed",
+      message: "the file sink failed unexpectedly (Error)",
+    });
     expect(state.status).toBe("failing");
   });
 });
