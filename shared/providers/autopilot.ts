@@ -14,7 +14,6 @@
 // - the request id comes back in `X-Request-Id`.
 import { type HttpClient, HttpFailure, type ReceivedResponse } from "../http/client.ts";
 import { signHuawei } from "../signer/huawei.ts";
-import { createGatewayKubernetesClient } from "./kubernetes.ts";
 import {
   type ClusterBody,
   ClusterListSchema,
@@ -24,6 +23,7 @@ import {
   parseBody,
   parseKubeconfig,
 } from "./autopilot.schemas.ts";
+import { createGatewayKubernetesClient } from "./kubernetes.ts";
 import {
   type Cluster,
   type ClusterPhase,

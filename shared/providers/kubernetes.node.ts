@@ -4,7 +4,13 @@
 // (kubernetes.ts); a Cloudflare Worker cannot present a client certificate per request (mTLS
 // certificates are bound to the Worker by configuration), so it goes through the API gateway instead.
 import { Agent, fetch as undiciFetch } from "undici";
-import { createHttpClient, errorCodes, type Fetch, type HttpClientOptions, type HttpFailure } from "../http/client.ts";
+import {
+  createHttpClient,
+  errorCodes,
+  type Fetch,
+  type HttpClientOptions,
+  type HttpFailure,
+} from "../http/client.ts";
 import { type ParsedKubeconfig, parseKubeconfig } from "./autopilot.schemas.ts";
 import { type KubernetesClient, kubernetesClient, type WorkloadRef } from "./kubernetes.ts";
 import { type Kubeconfig, ProviderError } from "./port.ts";
@@ -87,11 +93,19 @@ async function withClient<T>(
 }
 
 /** The Deployments and StatefulSets of `namespace`, with their replicas. */
-export function listWorkloads(kubeconfig: Kubeconfig | string, namespace: string, options?: KubernetesClientOptions) {
+export function listWorkloads(
+  kubeconfig: Kubeconfig | string,
+  namespace: string,
+  options?: KubernetesClientOptions,
+) {
   return withClient(kubeconfig, options, (client) => client.listWorkloads(namespace));
 }
 
-export function getScale(kubeconfig: Kubeconfig | string, ref: WorkloadRef, options?: KubernetesClientOptions) {
+export function getScale(
+  kubeconfig: Kubeconfig | string,
+  ref: WorkloadRef,
+  options?: KubernetesClientOptions,
+) {
   return withClient(kubeconfig, options, (client) => client.getScale(ref));
 }
 

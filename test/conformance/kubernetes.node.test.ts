@@ -15,9 +15,9 @@ import {
   KubernetesObjectApi,
   PatchStrategy,
   setHeaderOptions,
-  VersionApi,
   type V1Deployment,
   type V1StatefulSet,
+  VersionApi,
 } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHttpClient } from "../../shared/http/client.ts";
@@ -110,36 +110,49 @@ describe("@kubernetes/client-node, typed APIs", () => {
     const names = (list: { items: Array<{ metadata?: { name?: string } }> }) =>
       list.items.map((d) => d.metadata?.name);
     expect(names(await apps.listNamespacedDeployment({ namespace: NS }))).toEqual(["api", "web", "worker"]);
-    expect(names(await apps.listNamespacedDeployment({ namespace: NS, labelSelector: "app=web" }))).toEqual(["web"]);
+    expect(names(await apps.listNamespacedDeployment({ namespace: NS, labelSelector: "app=web" }))).toEqual([
+      "web",
+    ]);
     expect(
       names(await apps.listNamespacedDeployment({ namespace: NS, labelSelector: "app in (api,worker)" })),
     ).toEqual(["api", "worker"]);
     expect(
-      names(await apps.listNamespacedDeployment({ namespace: NS, labelSelector: "app notin (api),app!=web" })),
+      names(
+        await apps.listNamespacedDeployment({ namespace: NS, labelSelector: "app notin (api),app!=web" }),
+      ),
     ).toEqual(["worker"]);
     expect(names(await apps.listNamespacedDeployment({ namespace: NS, labelSelector: "!app" }))).toEqual([]);
-    expect(names(await apps.listNamespacedDeployment({ namespace: NS, fieldSelector: "metadata.name=api" }))).toEqual([
-      "api",
-    ]);
-    expect(names(await apps.listDeploymentForAllNamespaces({ fieldSelector: "metadata.namespace!=shop" }))).toEqual([
-      "cron",
-      "coredns",
-    ]);
+    expect(
+      names(await apps.listNamespacedDeployment({ namespace: NS, fieldSelector: "metadata.name=api" })),
+    ).toEqual(["api"]);
+    expect(
+      names(await apps.listDeploymentForAllNamespaces({ fieldSelector: "metadata.namespace!=shop" })),
+    ).toEqual(["cron", "coredns"]);
 
     const first = await apps.listNamespacedDeployment({ namespace: NS, limit: 2 });
     expect(names(first)).toEqual(["api", "web"]);
     expect(first.metadata?.remainingItemCount).toBe(1);
-    const second = await apps.listNamespacedDeployment({ namespace: NS, limit: 2, _continue: first.metadata!._continue! });
+    const second = await apps.listNamespacedDeployment({
+      namespace: NS,
+      limit: 2,
+      _continue: first.metadata!._continue!,
+    });
     expect(names(second)).toEqual(["worker"]);
     expect(second.metadata?._continue).toBeUndefined();
 
-    const bad = await failure(apps.listNamespacedDeployment({ namespace: NS, fieldSelector: "spec.replicas=1" }));
+    const bad = await failure(
+      apps.listNamespacedDeployment({ namespace: NS, fieldSelector: "spec.replicas=1" }),
+    );
     expect(bad).toMatchObject({ code: 400, body: { kind: "Status", reason: "BadRequest" } });
   });
 
   it("reads, patches (merge, strategic, JSON) and replaces Deployments and StatefulSets", async () => {
     const web = await apps.readNamespacedDeployment({ name: "web", namespace: NS });
-    expect(web).toMatchObject({ kind: "Deployment", spec: { replicas: 3 }, metadata: { labels: { app: "web" } } });
+    expect(web).toMatchObject({
+      kind: "Deployment",
+      spec: { replicas: 3 },
+      metadata: { labels: { app: "web" } },
+    });
 
     const merged = await apps.patchNamespacedDeployment(
       { name: "web", namespace: NS, body: { metadata: { labels: { tier: "front" } } } },
@@ -149,7 +162,11 @@ describe("@kubernetes/client-node, typed APIs", () => {
 
     const image = "registry.example/web:2.0";
     const patched = await apps.patchNamespacedDeployment(
-      { name: "web", namespace: NS, body: { spec: { template: { spec: { containers: [{ name: "web", image }] } } } } },
+      {
+        name: "web",
+        namespace: NS,
+        body: { spec: { template: { spec: { containers: [{ name: "web", image }] } } } },
+      },
       strategic,
     );
     // Strategic merge: the container merged by name, its other fields (resources) kept.
@@ -185,16 +202,25 @@ describe("@kubernetes/client-node, typed APIs", () => {
     expect(replaced.spec?.replicas).toBe(0);
     // The same body again carries a resourceVersion that is no longer current: 409 Conflict.
     current.spec!.replicas = 1;
-    const stale = await failure(apps.replaceNamespacedStatefulSet({ name: "db", namespace: NS, body: current }));
+    const stale = await failure(
+      apps.replaceNamespacedStatefulSet({ name: "db", namespace: NS, body: current }),
+    );
     expect(stale).toMatchObject({ code: 409, body: { reason: "Conflict" } });
 
     const missing = await failure(apps.readNamespacedDeployment({ name: "nope", namespace: NS }));
-    expect(missing).toMatchObject({ code: 404, body: { reason: "NotFound", message: 'deployments.apps "nope" not found' } });
+    expect(missing).toMatchObject({
+      code: 404,
+      body: { reason: "NotFound", message: 'deployments.apps "nope" not found' },
+    });
   });
 
   it("reads, replaces and patches the scale subresource", async () => {
     const scale = await apps.readNamespacedDeploymentScale({ name: "api", namespace: NS });
-    expect(scale).toMatchObject({ kind: "Scale", spec: { replicas: 2 }, status: { replicas: 2, selector: "app=api" } });
+    expect(scale).toMatchObject({
+      kind: "Scale",
+      spec: { replicas: 2 },
+      status: { replicas: 2, selector: "app=api" },
+    });
     const replaced = await apps.replaceNamespacedDeploymentScale({
       name: "api",
       namespace: NS,
@@ -210,14 +236,21 @@ describe("@kubernetes/client-node, typed APIs", () => {
       apps.replaceNamespacedDeploymentScale({
         name: "coredns",
         namespace: "kube-system",
-        body: { apiVersion: "autoscaling/v1", kind: "Scale", metadata: { name: "coredns" }, spec: { replicas: 0 } },
+        body: {
+          apiVersion: "autoscaling/v1",
+          kind: "Scale",
+          metadata: { name: "coredns" },
+          spec: { replicas: 0 },
+        },
       }),
     );
     expect(forbidden).toMatchObject({ code: 403, body: { reason: "Forbidden" } });
   });
 
   it("refuses a watch with 405 MethodNotAllowed, never a list", async () => {
-    const response = await fetchWithClientCertificate(`/apis/apps/v1/namespaces/${NS}/deployments?watch=true`);
+    const response = await fetchWithClientCertificate(
+      `/apis/apps/v1/namespaces/${NS}/deployments?watch=true`,
+    );
     expect(response.status).toBe(405);
     expect(await response.json()).toMatchObject({ kind: "Status", reason: "MethodNotAllowed", code: 405 });
   });
@@ -225,7 +258,16 @@ describe("@kubernetes/client-node, typed APIs", () => {
 
 describe("@kubernetes/client-node, KubernetesObjectApi (discovery-driven)", () => {
   it("lists, reads, patches and replaces by apiVersion and kind", async () => {
-    const listed = await objects.list<V1Deployment>("apps/v1", "Deployment", NS, undefined, undefined, undefined, undefined, "app=worker");
+    const listed = await objects.list<V1Deployment>(
+      "apps/v1",
+      "Deployment",
+      NS,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      "app=worker",
+    );
     expect(listed.items.map((d) => d.metadata?.name)).toEqual(["worker"]);
     const header = { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "worker", namespace: NS } };
     const read = await objects.read<V1Deployment>(header);
@@ -268,10 +310,14 @@ async function fetchWithClientCertificate(path: string): Promise<Response> {
 
 describe("kubectl", () => {
   const kubectl = (...args: string[]) => {
-    const run = spawnSync("kubectl", ["--kubeconfig", kubeconfigPath, "--cache-dir", join(dir, "cache"), ...args], {
-      encoding: "utf8",
-      timeout: 30_000,
-    });
+    const run = spawnSync(
+      "kubectl",
+      ["--kubeconfig", kubeconfigPath, "--cache-dir", join(dir, "cache"), ...args],
+      {
+        encoding: "utf8",
+        timeout: 30_000,
+      },
+    );
     return { status: run.status, stdout: run.stdout, stderr: run.stderr };
   };
 
@@ -282,7 +328,11 @@ describe("kubectl", () => {
 
     const get = kubectl("get", "deploy", "-n", NS, "-o", "name");
     expect(get).toMatchObject({ status: 0 });
-    expect(get.stdout.trim().split("\n")).toEqual(["deployment.apps/api", "deployment.apps/web", "deployment.apps/worker"]);
+    expect(get.stdout.trim().split("\n")).toEqual([
+      "deployment.apps/api",
+      "deployment.apps/web",
+      "deployment.apps/worker",
+    ]);
     const table = kubectl("get", "sts", "db", "-n", NS);
     expect(table.status).toBe(0);
     expect(table.stdout).toMatch(/^NAME\s+.*\ndb\s/);
@@ -291,16 +341,51 @@ describe("kubectl", () => {
       status: 0,
       stdout: "deployment.apps/web scaled\n",
     });
-    expect(kubectl("scale", "statefulset/db", "-n", NS, "--current-replicas=99", "--replicas=1").status).not.toBe(0);
-    expect(kubectl("patch", "deployment", "web", "-n", NS, "-p", '{"metadata":{"labels":{"team":"shop"}}}')).toMatchObject({
+    expect(
+      kubectl("scale", "statefulset/db", "-n", NS, "--current-replicas=99", "--replicas=1").status,
+    ).not.toBe(0);
+    expect(
+      kubectl("patch", "deployment", "web", "-n", NS, "-p", '{"metadata":{"labels":{"team":"shop"}}}'),
+    ).toMatchObject({
       status: 0,
       stdout: "deployment.apps/web patched\n",
     });
     expect(
-      kubectl("patch", "deployment", "web", "-n", NS, "--type", "json", "-p", '[{"op":"replace","path":"/spec/replicas","value":2}]'),
+      kubectl(
+        "patch",
+        "deployment",
+        "web",
+        "-n",
+        NS,
+        "--type",
+        "json",
+        "-p",
+        '[{"op":"replace","path":"/spec/replicas","value":2}]',
+      ),
     ).toMatchObject({ status: 0 });
     const after = JSON.parse(kubectl("get", "deployment", "web", "-n", NS, "-o", "json").stdout);
-    expect(after).toMatchObject({ spec: { replicas: 2 }, metadata: { labels: { app: "web", team: "shop" } } });
+    expect(after).toMatchObject({
+      spec: { replicas: 2 },
+      metadata: { labels: { app: "web", team: "shop" } },
+    });
+
+    // apply (client-side, kubectl's default) patches with a strategic merge patch. Its validation
+    // reads the OpenAPI v2 document in protobuf, which the sandbox does not serve (406): hence
+    // --validate=false.
+    const manifest = join(dir, "worker.json");
+    const worker = JSON.parse(kubectl("get", "deployment", "worker", "-n", NS, "-o", "json").stdout);
+    worker.metadata = { name: "worker", namespace: NS, labels: { app: "worker", applied: "yes" } };
+    delete worker.status;
+    writeFileSync(manifest, JSON.stringify(worker));
+    const applied = kubectl("apply", "--validate=false", "-f", manifest);
+    expect(applied).toMatchObject({ status: 0, stdout: "deployment.apps/worker configured\n" });
+    expect(
+      JSON.parse(kubectl("get", "deployment", "worker", "-n", NS, "-o", "json").stdout).metadata.labels,
+    ).toEqual({
+      app: "worker",
+      applied: "yes",
+    });
+
     const watch = kubectl("get", "deploy", "-n", NS, "--watch-only", "--request-timeout=5s");
     expect(watch.status).not.toBe(0);
     expect(watch.stderr).toContain("does not allow this method");

@@ -84,14 +84,19 @@ describe("Autopilot workloads mode through the API gateway (no client certificat
 
   it("is refused without the account's signature (401) and for a cluster of another account (404)", async () => {
     const dev = night.account("autopilot", "dev-cn-north-4");
-    const qa = night.accounts.find((a) => a.vendor === "autopilot" && a.id !== dev.id && !a.id.startsWith("sandbox-autopilot-dev"))!;
+    const qa = night.accounts.find(
+      (a) => a.vendor === "autopilot" && a.id !== dev.id && !a.id.startsWith("sandbox-autopilot-dev"),
+    )!;
     const clusterId = (await night.provider(dev.id).listClusters())[0]!.id;
     const path = `${night.sb.autopilot.endpoint}/clusters/${clusterId}/apis/apps/v1/namespaces/kube-system/deployments`;
     const unsigned = await fetch(path, { headers: { "content-type": "application/json" } });
     expect(unsigned.status).toBe(401);
 
     const foreign = night.provider(qa.id).kubernetes!(clusterId);
-    await expect(foreign.listWorkloads("kube-system")).rejects.toMatchObject({ kind: "not-found", status: 404 });
+    await expect(foreign.listWorkloads("kube-system")).rejects.toMatchObject({
+      kind: "not-found",
+      status: 404,
+    });
     const own = night.provider(dev.id).kubernetes!(clusterId);
     expect((await own.listWorkloads("kube-system")).map((w) => w.name)).toEqual(["coredns"]);
   });

@@ -30,8 +30,8 @@
 //   }
 import { z } from "zod";
 import { seededRandom } from "../clock.ts";
-import { defaultWorkloadSpec } from "./kube/workloads.ts";
 import { randomHex, v1Uuid } from "./format.ts";
+import { defaultWorkloadSpec } from "./kube/workloads.ts";
 import {
   type AccountRecord,
   type AutopilotState,

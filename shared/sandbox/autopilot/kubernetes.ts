@@ -63,7 +63,9 @@ export function kubernetesApp(ctx: SandboxContext, holder: StateHolder): Hono {
     const cluster = state.clusters.find((cl) => cl.uid === certificate.clusterUid);
     if (!cluster) return statusResponse(notFoundPath());
     const uri = new URL(c.req.url).pathname.slice(`/clusters/${c.req.param("cluster")}`.length);
-    return api.fetch(requestForCluster(c.req.raw, uri), { caller: { cluster, user: certificate.commonName } });
+    return api.fetch(requestForCluster(c.req.raw, uri), {
+      caller: { cluster, user: certificate.commonName },
+    });
   });
   app.notFound(() => statusResponse(notFoundPath()));
   return app;

@@ -17,7 +17,7 @@
 // The front doors (the mutual-TLS listener, kubernetes.ts; the API gateway, gateway.ts) decide who
 // calls and for which cluster, then hand the request here with `env.caller`.
 import { type Context, Hono } from "hono";
-import { isProtectedNamespace, type ClusterRecord, updateWorkload, type WorkloadRecord } from "../state.ts";
+import { type ClusterRecord, isProtectedNamespace, updateWorkload, type WorkloadRecord } from "../state.ts";
 import {
   API_GROUP_LIST,
   APPS_API_GROUP,
@@ -30,15 +30,14 @@ import {
   versionInfo,
 } from "./discovery.ts";
 import { applyPatch, type Json, PATCH_TYPES, PatchError, type PatchType } from "./patch.ts";
-import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector, SelectorError } from "./selectors.ts";
 import {
-  badRequest,
-  KubeError,
-  methodNotAllowed,
-  notFound,
-  notFoundPath,
-  statusResponse,
-} from "./status.ts";
+  matchesFields,
+  matchesLabels,
+  parseFieldSelector,
+  parseLabelSelector,
+  SelectorError,
+} from "./selectors.ts";
+import { badRequest, KubeError, methodNotAllowed, notFound, notFoundPath, statusResponse } from "./status.ts";
 import {
   checkIdentity,
   desiredChange,
@@ -92,7 +91,9 @@ function decodeContinue(text: string): ContinueToken {
   } catch {
     // falls through to the refusal
   }
-  throw badRequest("continue key is not valid: the token was not issued by this server; list again without it");
+  throw badRequest(
+    "continue key is not valid: the token was not issued by this server; list again without it",
+  );
 }
 
 function parseLimit(text: string | undefined): number | undefined {
@@ -124,7 +125,11 @@ export function kubernetesApi(now: () => number): Hono<{ Bindings: KubeEnv }> {
 
   app.use("*", async (c, next) => {
     if (!acceptsJson(c.req.header("accept"))) {
-      throw new KubeError(406, "NotAcceptable", "only the following media types are accepted: application/json");
+      throw new KubeError(
+        406,
+        "NotAcceptable",
+        "only the following media types are accepted: application/json",
+      );
     }
     await next();
   });
@@ -175,7 +180,11 @@ export function kubernetesApi(now: () => number): Hono<{ Bindings: KubeEnv }> {
         resourceVersion: String(resourceVersion),
         ...(rest > 0 && last
           ? {
-              continue: encodeContinue({ v: "meta.k8s.io/v1", rv: resourceVersion, start: `${keyOf(last)}\u0000` }),
+              continue: encodeContinue({
+                v: "meta.k8s.io/v1",
+                rv: resourceVersion,
+                start: `${keyOf(last)}\u0000`,
+              }),
               remainingItemCount: rest,
             }
           : {}),
@@ -235,7 +244,12 @@ export function kubernetesApi(now: () => number): Hono<{ Bindings: KubeEnv }> {
     const at = now();
     if (dryRun(c)) {
       const copy = structuredClone(w);
-      updateWorkload({ resourceVersion: callerOf(c).cluster.resourceVersion } as ClusterRecord, copy, change, at);
+      updateWorkload(
+        { resourceVersion: callerOf(c).cluster.resourceVersion } as ClusterRecord,
+        copy,
+        change,
+        at,
+      );
       return render(copy, at);
     }
     updateWorkload(callerOf(c).cluster, w, change, at);
@@ -308,7 +322,12 @@ export function kubernetesApi(now: () => number): Hono<{ Bindings: KubeEnv }> {
     }
     const replicas = (spec as { replicas?: unknown } | undefined)?.replicas;
     // A Scale without spec.replicas asks for 0 (the field is omitempty): what the API server does.
-    return readReplicas(replicas ?? 0, { kind: "Scale", group: "autoscaling", name: w.name, struct: "ScaleSpec" });
+    return readReplicas(replicas ?? 0, {
+      kind: "Scale",
+      group: "autoscaling",
+      name: w.name,
+      struct: "ScaleSpec",
+    });
   };
 
   const scale = `${object}/scale`;

@@ -7,7 +7,7 @@
 // create or delete (the fleet is seeded), and no watch — a watch is answered 405 MethodNotAllowed,
 // as an API server answers it on a resource without the watch verb, and discovery says so.
 import type { ClusterRecord } from "../state.ts";
-import { openApiV2, openApiV3, type OpenApiDocument } from "./openapi.ts";
+import { type OpenApiDocument, openApiV2, openApiV3 } from "./openapi.ts";
 
 export const WORKLOAD_VERBS = ["get", "list", "patch", "update"];
 export const SCALE_VERBS = ["get", "patch", "update"];
@@ -93,7 +93,9 @@ async function hashOf(text: string): Promise<string> {
     .toUpperCase();
 }
 
-export async function openApiV3Discovery(): Promise<{ paths: Record<string, { serverRelativeURL: string }> }> {
+export async function openApiV3Discovery(): Promise<{
+  paths: Record<string, { serverRelativeURL: string }>;
+}> {
   const paths: Record<string, { serverRelativeURL: string }> = {};
   for (const [path, build] of Object.entries(v3Documents)) {
     paths[path] = { serverRelativeURL: `/openapi/v3/${path}?hash=${await hashOf(JSON.stringify(build()))}` };

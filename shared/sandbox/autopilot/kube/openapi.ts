@@ -220,7 +220,13 @@ function appsPaths(ref: (name: string) => Schema, body: (schema: Schema) => Reco
   ] as const) {
     const gvk: { group: string; version: string; kind: string } = { group: "apps", version: "v1", kind };
     const scaleGvk = { group: "autoscaling", version: "v1", kind: "Scale" };
-    const op = (action: string, operationId: string, schema: Schema, extra: Record<string, unknown> = {}, g = gvk) => ({
+    const op = (
+      action: string,
+      operationId: string,
+      schema: Schema,
+      extra: Record<string, unknown> = {},
+      g = gvk,
+    ) => ({
       operationId,
       consumes: action === "patch" ? PATCH_MEDIA : ["application/json"],
       produces: ["application/json"],
@@ -262,7 +268,13 @@ export function openApiV2(version: string): OpenApiDocument {
     swagger: "2.0",
     info: { title: "Kubernetes", version },
     paths: {
-      "/version/": { get: { operationId: "getCodeVersion", produces: ["application/json"], responses: { "200": { description: "OK" } } } },
+      "/version/": {
+        get: {
+          operationId: "getCodeVersion",
+          produces: ["application/json"],
+          responses: { "200": { description: "OK" } },
+        },
+      },
       ...appsPaths(ref, body),
     },
     definitions: definitions(ref),
@@ -285,7 +297,13 @@ export function openApiV3(groupVersion: string): OpenApiDocument {
         }));
         continue;
       }
-      const { consumes, produces: _produces, responses, body, ...operation } = value as Record<string, unknown>;
+      const {
+        consumes,
+        produces: _produces,
+        responses,
+        body,
+        ...operation
+      } = value as Record<string, unknown>;
       const schema = (responses as { "200": { schema: Schema } })["200"].schema;
       out[method] = {
         ...operation,

@@ -159,7 +159,10 @@ function mergeList(field: string, current: Json | undefined, patch: Json[]): Jso
   for (const item of patch as JsonObject[]) {
     const key = item[mergeKey];
     if (key === undefined) {
-      throw new PatchError("apply", `an element of ${field} has no "${mergeKey}", the key its elements merge on`);
+      throw new PatchError(
+        "apply",
+        `an element of ${field} has no "${mergeKey}", the key its elements merge on`,
+      );
     }
     const at = out.findIndex((existing) => isObject(existing) && sameJson(existing[mergeKey], key));
     if (item[DIRECTIVE] === "delete") {
@@ -212,7 +215,10 @@ interface Operation {
 function parsePointer(pointer: string, field: string, index: number): string[] {
   if (pointer === "") return [];
   if (!pointer.startsWith("/")) {
-    throw new PatchError("decode", `operation ${index}: ${field} "${pointer}" is not a JSON pointer (it starts with /)`);
+    throw new PatchError(
+      "decode",
+      `operation ${index}: ${field} "${pointer}" is not a JSON pointer (it starts with /)`,
+    );
   }
   return pointer
     .slice(1)

@@ -123,6 +123,8 @@ export function matchesLabels(requirements: Requirement[], labels: Record<string
         const n = Number(value);
         return operator === "gt" ? n > Number(values[0]) : n < Number(values[0]);
       }
+      default:
+        return false;
     }
   });
 }
@@ -151,9 +153,6 @@ export function parseFieldSelector(text: string | undefined): FieldRequirement[]
   });
 }
 
-export function matchesFields(
-  requirements: FieldRequirement[],
-  fields: Record<Field, string>,
-): boolean {
+export function matchesFields(requirements: FieldRequirement[], fields: Record<Field, string>): boolean {
   return requirements.every(({ field, equal, value }) => (fields[field] === value) === equal);
 }

@@ -56,7 +56,11 @@ export const badRequest = (message: string) => new KubeError(400, "BadRequest", 
 
 /** A resource's own name in errors: `deployments.apps "web"`. */
 export const notFound = (resource: string, name: string) =>
-  new KubeError(404, "NotFound", `${resource}.apps "${name}" not found`, { name, group: "apps", kind: resource });
+  new KubeError(404, "NotFound", `${resource}.apps "${name}" not found`, {
+    name,
+    group: "apps",
+    kind: resource,
+  });
 
 export const conflict = (resource: string, name: string) =>
   new KubeError(

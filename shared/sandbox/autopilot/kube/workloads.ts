@@ -6,8 +6,14 @@ import { kubeTime } from "../format.ts";
 import { currentReplicas, type WorkloadChange, type WorkloadKind, type WorkloadRecord } from "../state.ts";
 import { badRequest, conflict, invalid, KubeError } from "./status.ts";
 
-export const RESOURCES: Record<string, WorkloadKind> = { deployments: "Deployment", statefulsets: "StatefulSet" };
-export const RESOURCE_OF: Record<WorkloadKind, string> = { Deployment: "deployments", StatefulSet: "statefulsets" };
+export const RESOURCES: Record<string, WorkloadKind> = {
+  deployments: "Deployment",
+  statefulsets: "StatefulSet",
+};
+export const RESOURCE_OF: Record<WorkloadKind, string> = {
+  Deployment: "deployments",
+  StatefulSet: "statefulsets",
+};
 
 const REVISION_ANNOTATION = "deployment.kubernetes.io/revision";
 const MAX_INT32 = 2 ** 31 - 1;
@@ -199,7 +205,9 @@ export function checkIdentity(
   }
   const meta = metadata ?? {};
   if (meta.name !== undefined && meta.name !== w.name) {
-    throw badRequest(`the name of the object (${String(meta.name)}) does not match the name on the URL (${w.name})`);
+    throw badRequest(
+      `the name of the object (${String(meta.name)}) does not match the name on the URL (${w.name})`,
+    );
   }
   if (meta.namespace !== undefined && meta.namespace !== w.namespace) {
     throw badRequest("the namespace of the provided object does not match the namespace sent on the request");
@@ -237,7 +245,10 @@ export function desiredChange(w: WorkloadRecord, object: unknown): WorkloadChang
   checkIdentity(w, object, { kind: w.kind, apiVersion: "apps/v1" });
   const meta = (object.metadata ?? {}) as Record<string, unknown>;
   const labels = stringMap(meta.labels, "metadata.labels");
-  const { [REVISION_ANNOTATION]: _revision, ...annotations } = stringMap(meta.annotations, "metadata.annotations");
+  const { [REVISION_ANNOTATION]: _revision, ...annotations } = stringMap(
+    meta.annotations,
+    "metadata.annotations",
+  );
   const spec = object.spec;
   if (!isObject(spec)) throw unmarshal(spec ?? null, "spec", `v1.${w.kind}Spec`, w.kind);
   const owner = { kind: w.kind, group: "apps", name: w.name, struct: w.kind };
@@ -273,7 +284,11 @@ export function desiredChange(w: WorkloadRecord, object: unknown): WorkloadChang
   } else {
     const containers = isObject(template.spec) ? template.spec.containers : undefined;
     if (!Array.isArray(containers) || containers.length === 0) {
-      causes.push({ field: "spec.template.spec.containers", reason: "FieldValueRequired", message: "Required value" });
+      causes.push({
+        field: "spec.template.spec.containers",
+        reason: "FieldValueRequired",
+        message: "Required value",
+      });
     } else {
       containers.forEach((container, i) => {
         for (const field of ["name", "image"]) {
