@@ -15,6 +15,7 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { ACK_API_VERSION, MAX_CLOCK_SKEW_MS, verifyAlibaba } from "../../signer/alibaba.ts";
 import { ACCESS_KEY_VAR, type SandboxContext } from "../cloud.ts";
+import { receivedText } from "../received-body.ts";
 import { ids } from "./ids.ts";
 import { type Exchange, gatewayError, wantsJson } from "./render.ts";
 import type { AccountRecord, AckState } from "./state.ts";
@@ -106,7 +107,7 @@ export function gateway(ctx: SandboxContext, current: () => AckState): Middlewar
   return async (c, next) => {
     const state = current();
     const exchange = exchangeOf(c, ctx.random);
-    const body = await c.req.text();
+    const body = await receivedText(c.req.raw);
     const headers: Record<string, string> = {};
     c.req.raw.headers.forEach((value, name) => {
       headers[name] = value;
