@@ -19,7 +19,7 @@
 //   openapi-core encodes values only; keys in every API are unreserved ASCII, where the two agree.
 //   A literal `+` is refused, as for ROA: servers read it as a space or a plus.
 // - CanonicalHeaders / SignedHeaders: `host`, `content-type` and every `x-acs-*` header, names
-//   lower-cased, values trimmed, sorted by name. The document says every common header present
+//   lower-cased, values trimmed (inner tabs kept, unlike ROA), sorted by name. The document says every common header present
 //   must be signed; the verifier holds a request to exactly that.
 // - x-acs-content-sha256 (hex SHA-256 of the body, that of zero bytes without one), x-acs-date
 //   (`YYYY-MM-DDThh:mm:ssZ` from options.now) are always recomputed; a given nonce is kept.
@@ -120,10 +120,13 @@ export function signedHeaderNames(headers: Record<string, string>): string[] {
     .sort();
 }
 
-/** CanonicalHeaders over the given names (already lower-case and sorted): `name:trimmed value\n` each. */
+/**
+ * CanonicalHeaders over the given names (already lower-case and sorted): `name:value\n` each, the
+ * value trimmed only (unlike ROA, an inner tab stays a tab: it is sent and signed as it is).
+ */
 export function canonicalHeaders(headers: Record<string, string>, names: readonly string[]): string {
   let out = "";
-  for (const name of names) out += `${name}:${canonicalHeaderValue(headerValue(headers, name) ?? "")}\n`;
+  for (const name of names) out += `${name}:${(headerValue(headers, name) ?? "").trim()}\n`;
   return out;
 }
 
