@@ -143,6 +143,11 @@ export function sdkSign(input: Acs3RequestInput, sentHeaders: Record<string, str
   };
 }
 
+/** The Authorization openapi-core computes for the request our signer sent. */
+export function sdkSignature(input: Acs3RequestInput, sentHeaders: Record<string, string>): string {
+  return sdkSign(input, sentHeaders).authorization;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Random realistic V3 requests to ACK.
 //
@@ -195,8 +200,10 @@ const queryValue = fc.oneof(
   ),
   fc.string({ maxLength: 12 }),
 );
+// `__proto__` cannot be a key of the SDK's query object.
+const queryKey = fc.stringMatching(/^[A-Za-z0-9\-_.~]{1,16}$/).filter((key) => key !== "__proto__");
 const query = fc
-  .uniqueArray(fc.tuple(fc.stringMatching(/^[A-Za-z0-9\-_.~]{1,16}$/), queryValue), {
+  .uniqueArray(fc.tuple(queryKey, queryValue), {
     maxLength: 5,
     selector: ([key]) => key,
   })
