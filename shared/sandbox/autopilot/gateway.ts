@@ -19,6 +19,7 @@
 // with the account's IAM user as the caller.
 import type { Context } from "hono";
 import type { SandboxContext } from "../cloud.ts";
+import { receivedText } from "../received-body.ts";
 import { CCE, cceError } from "./errors.ts";
 import { kubernetesApi } from "./kube/api.ts";
 import { requestForCluster } from "./kubernetes.ts";
@@ -55,7 +56,7 @@ export function kubernetesGateway(ctx: SandboxContext, holder: StateHolder, auth
   const api = kubernetesApi(() => ctx.clock.now().getTime());
   return async (c: Context, target: KubernetesTarget): Promise<Response> => {
     const state = holder.current;
-    const body = await c.req.text();
+    const body = await receivedText(c.req.raw);
     const checked = await authenticate(c, state, body);
     if (checked instanceof Response) return checked;
     const { account } = checked;

@@ -13,6 +13,7 @@
 import { type Context, Hono } from "hono";
 import { verifyHuawei } from "../../signer/huawei.ts";
 import { ACCESS_KEY_VAR, type SandboxContext } from "../cloud.ts";
+import { receivedText } from "../received-body.ts";
 import {
   CCE,
   cceError,
@@ -220,7 +221,7 @@ export function autopilotRoutes(ctx: SandboxContext, holder: StateHolder): Hono 
       return gatewayError(c, ctx.random, 404, GATEWAY_NO_SUCH_API.code, GATEWAY_NO_SUCH_API.message);
 
     const state = holder.current;
-    const body = await c.req.text();
+    const body = await receivedText(c.req.raw);
     const checked = await authenticate(c, state, body);
     if (checked instanceof Response) return checked;
     const { account, now } = checked;
