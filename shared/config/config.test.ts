@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, configSecrets, loadConfig } from "./config.ts";
+import { alibabaSignature, ConfigError, configSecrets, loadConfig } from "./config.ts";
 
 const huawei = {
   NIGHTSHIFT_ACCOUNT_PROD_HW_VENDOR: "huawei",
@@ -255,5 +255,51 @@ describe("loadConfig", () => {
     })();
     expect(error?.message).toContain("PORT: must be between 0 and 65535");
     expect(error?.message).not.toContain("hw-secret-value-123456");
+  });
+});
+
+describe("Alibaba signature setting", () => {
+  const alibaba = {
+    NIGHTSHIFT_ACCOUNT_ACK_VENDOR: "alibaba",
+    NIGHTSHIFT_ACCOUNT_ACK_ACCESS_KEY_ID: "LTAItest",
+    NIGHTSHIFT_ACCOUNT_ACK_SECRET_ACCESS_KEY: "secret-value",
+    NIGHTSHIFT_ACCOUNT_ACK_REGION: "cn-hangzhou",
+  };
+  it("defaults to acs3 for the public cloud and roa for an ASAPI account; an explicit roa is kept", () => {
+    const [publicAccount] = loadConfig(alibaba).accounts;
+    expect(publicAccount!.signature).toBeUndefined();
+    expect(alibabaSignature(publicAccount!)).toBe("acs3");
+    const [asapi] = loadConfig({ ...alibaba, NIGHTSHIFT_ACCOUNT_ACK_ORGANIZATION_ID: "27" }).accounts;
+    expect(alibabaSignature(asapi!)).toBe("roa");
+    const [pop] = loadConfig({ ...alibaba, NIGHTSHIFT_ACCOUNT_ACK_SIGNATURE: "roa" }).accounts;
+    expect(alibabaSignature(pop!)).toBe("roa");
+  });
+
+  it("refuses an unknown scheme, acs3 through ASAPI, and the setting on another vendor, naming the variable", () => {
+    expect(issuesOf({ ...alibaba, NIGHTSHIFT_ACCOUNT_ACK_SIGNATURE: "v2" })).toEqual([
+      { variable: "NIGHTSHIFT_ACCOUNT_ACK_SIGNATURE", message: expect.stringMatching(/must be acs3/) },
+    ]);
+    expect(
+      issuesOf({
+        ...alibaba,
+        NIGHTSHIFT_ACCOUNT_ACK_ORGANIZATION_ID: "27",
+        NIGHTSHIFT_ACCOUNT_ACK_SIGNATURE: "acs3",
+      }),
+    ).toEqual([
+      { variable: "NIGHTSHIFT_ACCOUNT_ACK_SIGNATURE", message: expect.stringMatching(/ROA signatures only/) },
+    ]);
+    expect(
+      issuesOf({
+        ...alibaba,
+        NIGHTSHIFT_ACCOUNT_ACK_VENDOR: "baidu",
+        NIGHTSHIFT_ACCOUNT_ACK_REGION: "bj",
+        NIGHTSHIFT_ACCOUNT_ACK_SIGNATURE: "roa",
+      }),
+    ).toEqual([
+      {
+        variable: "NIGHTSHIFT_ACCOUNT_ACK_SIGNATURE",
+        message: expect.stringMatching(/only applies to alibaba/),
+      },
+    ]);
   });
 });

@@ -24,6 +24,22 @@ export interface Account {
   pathPrefix?: string;
   /** Alibaba Apsara Stack: the organization (department) id the ASAPI gateway expects. */
   organizationId?: string;
+  /** Alibaba: how requests are signed; unset, `alibabaSignature` decides. */
+  signature?: AlibabaSignature;
+}
+
+/** The two Alibaba signing schemes: signature V3 (`ACS3-HMAC-SHA256`) and ROA (`acs <id>:<sig>`, HMAC-SHA1). */
+export const ALIBABA_SIGNATURES = ["acs3", "roa"] as const;
+export type AlibabaSignature = (typeof ALIBABA_SIGNATURES)[number];
+
+/**
+ * The scheme an Alibaba account signs with. Default: V3 (`acs3`) for the public cloud, the scheme
+ * its API documents today and its current SDKs send; ROA for an Apsara Stack ASAPI account (one
+ * with an organization id), because that gateway's document (digest §1-§2) describes ROA only.
+ * An Apsara Stack POP gateway that predates V3 sets `roa` explicitly.
+ */
+export function alibabaSignature(account: Pick<Account, "signature" | "organizationId">): AlibabaSignature {
+  return account.signature ?? (account.organizationId ? "roa" : "acs3");
 }
 
 /** Where the Node host keeps state. Workers always use the D1 binding `DB`. */
@@ -116,6 +132,7 @@ const ACCOUNT_FIELDS = {
   ORGANIZATION_ID: "organizationId",
   PATH_PREFIX: "pathPrefix",
   PROJECT_ID: "projectId",
+  SIGNATURE: "signature",
   ENDPOINT: "endpoint",
   VENDOR: "vendor",
   REGION: "region",
@@ -152,6 +169,12 @@ const accountSchema = z.object({
     )
     .optional(),
   organizationId: nonEmpty("the Apsara Stack organization id").optional(),
+  signature: z
+    .enum(ALIBABA_SIGNATURES, {
+      message:
+        "must be acs3 (signature V3, the public cloud's) or roa (Apsara Stack ASAPI / older POP gateways)",
+    })
+    .optional(),
 });
 
 const integer = (min: number, max: number, example: string) =>
@@ -499,6 +522,21 @@ function loadAccounts(env: Record<string, string>, issues: ConfigIssue[]): Accou
       issues.push({
         variable: variableFor("projectId"),
         message: `is required for ${account.vendor} accounts`,
+      });
+      continue;
+    }
+    if (account.signature !== undefined && account.vendor !== "alibaba") {
+      issues.push({
+        variable: variableFor("signature"),
+        message: `only applies to alibaba accounts (this one is ${account.vendor}); remove it`,
+      });
+      continue;
+    }
+    if (account.signature === "acs3" && account.organizationId) {
+      issues.push({
+        variable: variableFor("signature"),
+        message:
+          "the Apsara Stack ASAPI gateway (ORGANIZATION_ID is set) accepts ROA signatures only; set roa or remove it",
       });
       continue;
     }

@@ -9,6 +9,7 @@ import { promisify } from "node:util";
 import { WORKERS_SUBREQUEST_LIMIT } from "../../shared/jobs/budget.ts";
 import { benchNight, type PhaseResult } from "./night.ts";
 import { benchDecideTick } from "./planning.ts";
+import { benchRenewalYear } from "./renewal-year.ts";
 import { signingBench as alibaba } from "./signing.alibaba.ts";
 import { signingBench as baidu } from "./signing.baidu.ts";
 import { signingBench as huawei } from "./signing.huawei.ts";
@@ -225,6 +226,33 @@ async function main() {
   );
 
   await reportTickStore(Number(process.env.BENCH_FINISHED ?? 60_000));
+
+  await reportRenewalYear();
+}
+
+async function reportRenewalYear() {
+  const started = performance.now();
+  const year = await benchRenewalYear({ clusters: 1000, failureRate: 0.2 });
+  const hours = (ms: number) => `${(ms / 3_600_000).toFixed(1)} h`;
+  const vendors = Object.entries(year.byVendor)
+    .map(([vendor, f]) => `${vendor} ${f.renewalsPerCluster.toFixed(1)}`)
+    .join(", ");
+  console.log(
+    `
+A simulated year of certificate renewal: ${year.clusters} clusters over the four clouds (vendor duration ` +
+      `limits), 20 % of issuance attempts failing, ${year.withWindow} with a renewal window ` +
+      `(${year.windowsRefused} more declared a window validation refuses for their lifetime):
+` +
+      `  moments a stored credential was expired: ${year.expiredEpisodes} (${year.expiredMinutes} min; goal: 0)
+` +
+      `  renewals per cluster: ${year.renewalsPerCluster.toFixed(1)} (${vendors}); ${year.attempts} attempts, ${year.failedAttempts} failed
+` +
+      `  delay after the planned renewal time: p50 ${hours(year.delayMs.p50)}, p99 ${hours(year.delayMs.p99)}, max ${hours(year.delayMs.max)}; ` +
+      `without a window p99 ${hours(year.delayWithoutWindowMs.p99)}
+` +
+      `  windows passed to beat expiry: ${year.windowOverrides}; longest back-off ${hours(year.longestBackoffMs)}; ` +
+      `${((performance.now() - started) / 1000).toFixed(0)} s real`,
+  );
 }
 
 await main();

@@ -1,4 +1,5 @@
-// The real servers the tests and benchmarks run against (redis-server, Prometheus Alertmanager), in one place:
+// The real servers and tools the tests and benchmarks run against (redis-server; Prometheus
+// Alertmanager; kubectl, the Kubernetes client the conformance suite drives against the sandbox), in one place:
 // how to tell whether one is installed, how to install it, and how to start a throw-away instance
 // on a free loopback port. `npm test` first runs ensure-servers.ts, which installs what is missing
 // where it can (root on Debian/Ubuntu, as CI is) and otherwise stops with one message.
@@ -17,6 +18,8 @@ export interface RequiredServer {
   neededBy: string;
   /** The package that provides it, per package manager. */
   packages: { apt: string; brew: string; dnf: string };
+  /** Arguments that make it print its version and exit 0. Default `--version`. */
+  probe?: string[];
 }
 
 export const REQUIRED_SERVERS: readonly RequiredServer[] = [
@@ -24,6 +27,12 @@ export const REQUIRED_SERVERS: readonly RequiredServer[] = [
     command: "redis-server",
     neededBy: "the Redis store backend's tests (shared/store/redis.node.test.ts)",
     packages: { apt: "redis-server", brew: "redis", dnf: "redis" },
+  },
+  {
+    command: "kubectl",
+    neededBy: "the Kubernetes API conformance tests (test/conformance/kubernetes.node.test.ts)",
+    packages: { apt: "kubernetes-client", brew: "kubernetes-cli", dnf: "kubernetes-client" },
+    probe: ["version", "--client"],
   },
   {
     // Debian names it prometheus-alertmanager; upstream and Homebrew, alertmanager.
@@ -40,12 +49,14 @@ export const REQUIRED_SERVERS: readonly RequiredServer[] = [
 
 /** The name under which `server` is installed here, or undefined. */
 export function installedCommand(server: RequiredServer): string | undefined {
-  return [server.command, ...(server.alternatives ?? [])].find(isInstalled);
+  return [server.command, ...(server.alternatives ?? [])].find((command) =>
+    isInstalled(command, server.probe),
+  );
 }
 
-/** Whether `command --version` runs. */
-export function isInstalled(command: string): boolean {
-  const probe = spawnSync(command, ["--version"], { stdio: "ignore", timeout: 10_000 });
+/** Whether `command --version` (or the server's own probe) runs. */
+export function isInstalled(command: string, args: string[] = ["--version"]): boolean {
+  const probe = spawnSync(command, args, { stdio: "ignore", timeout: 10_000 });
   return probe.error === undefined && probe.status === 0;
 }
 
