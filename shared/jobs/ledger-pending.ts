@@ -21,14 +21,19 @@ export const LEDGER_FLUSH_LIMIT = 100;
  * at a version wins) and the entry's place in the step.
  */
 export function pendingEntries(op: Operation, entries: readonly LedgerEntryInput[]): PendingLedgerEntry[] {
-  return entries.map((entry, i) => ({
-    key: `${op.id}:${Date.parse(op.createdAt)}:${op.version}:${i}`,
+  return entries.map((entry, i) => pendingEntry(`${op.id}:${Date.parse(op.createdAt)}:${op.version}:${i}`, entry));
+}
+
+/** One entry as an operation's write carries it, under `key`. */
+export function pendingEntry(key: string, entry: Omit<LedgerEntryInput, "key">): PendingLedgerEntry {
+  return {
+    key,
     at: entry.at.toISOString(),
     operationId: entry.operationId,
     target: entry.target,
     kind: entry.kind,
     detail: entry.detail,
-  }));
+  };
 }
 
 /**
