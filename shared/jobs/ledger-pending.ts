@@ -21,7 +21,9 @@ export const LEDGER_FLUSH_LIMIT = 100;
  * at a version wins) and the entry's place in the step.
  */
 export function pendingEntries(op: Operation, entries: readonly LedgerEntryInput[]): PendingLedgerEntry[] {
-  return entries.map((entry, i) => pendingEntry(`${op.id}:${Date.parse(op.createdAt)}:${op.version}:${i}`, entry));
+  return entries.map((entry, i) =>
+    pendingEntry(`${op.id}:${Date.parse(op.createdAt)}:${op.version}:${i}`, entry),
+  );
 }
 
 /** One entry as an operation's write carries it, under `key`. */
