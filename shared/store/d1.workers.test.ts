@@ -16,7 +16,9 @@ const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
 
 const rows = async (sql: string) => (await DB.prepare(sql).all()).results;
 
-backendContract("d1", async () => d1Backend(await emptiedD1()));
+backendContract("d1", async () => d1Backend(await emptiedD1()), {
+  makeWithSweepBatch: async (sweepBatch) => d1Backend(await emptiedD1(), { sweepBatch }),
+});
 storeContract("d1", async () => d1Backend(await emptiedD1()));
 
 describe("D1 schema migrations", () => {
@@ -117,30 +119,6 @@ describe("D1 schema migrations", () => {
 });
 
 describe("D1 backend", () => {
-  it("sweeps in bounded batches until every expired record is gone, and no live one", async () => {
-    const backend = d1Backend(await emptiedD1(), { sweepBatch: 2 });
-    for (let i = 0; i < 5; i++) {
-      await backend.put(
-        "ns",
-        `old${i}`,
-        { value: "x", expiresAt: at(i).getTime() },
-        { expectedVersion: null },
-        T0,
-      );
-    }
-    await backend.put(
-      "ns",
-      "live",
-      { value: "x", expiresAt: at(3600).getTime() },
-      { expectedVersion: null },
-      T0,
-    );
-    await backend.put("ns", "forever", { value: "x", expiresAt: null }, { expectedVersion: null }, T0);
-    expect(await backend.sweep(at(10))).toBe(5);
-    expect(await backend.sweep(at(10))).toBe(0);
-    expect((await backend.list("ns", {}, T0)).map((r) => r.key)).toEqual(["forever", "live"]);
-  });
-
   it("stores timestamps and versions as integers", async () => {
     const backend = d1Backend(await emptiedD1());
     await backend.put("ns", "k", { value: "v", expiresAt: at(60).getTime() }, { expectedVersion: null }, T0);
