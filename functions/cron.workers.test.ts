@@ -17,6 +17,7 @@ import {
   startScheduledNight,
 } from "../test/contract/night-harness.ts";
 import { SimulatedQueue } from "../test/contract/queue-model.ts";
+import { testSchedule } from "../test/fixtures/schedule.ts";
 import { DB, emptiedD1 } from "../test/setup/d1.workers.ts";
 import { cronTickDeps } from "./cron.ts";
 import { JOBS } from "./jobs.ts";
@@ -50,24 +51,11 @@ describe("the Worker's cron with many decisions", () => {
     targetId: `hw-${i % 25}/c${i}`,
     nodePools: [],
   }));
-  const schedule: Schedule = {
+  const schedule = testSchedule({
     name: "night",
-    source: "functions/cron.workers.test.ts",
-    enabled: true,
-    timezone: "Asia/Shanghai",
-    mode: "full",
-    enforce: false,
     targets: [{ providers: ["huawei"], tags: { night: "yes" } }],
     rules: [{ to: "asleep", days: ["mon"], at: "20:00" }],
-    calendars: [],
-    holidays: "ignore",
-    makeupDayAs: "mon",
-    exceptions: [],
-    graceMinutes: 30,
-    minDwellMinutes: 60,
-    releaseNodes: false,
-    namespaces: [],
-  };
+  });
 
   it("sends 2,500 decisions in 25 queue sends and stays far under its subrequest limit", async () => {
     await emptiedD1();

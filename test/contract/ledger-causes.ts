@@ -14,9 +14,9 @@ import { recordDeadLetters } from "../../shared/jobs/dispatch.ts";
 import { createLogger } from "../../shared/log/logger.ts";
 import type { Target } from "../../shared/providers/inventory.ts";
 import { decideTick, type TargetFacts } from "../../shared/schedule/engine.ts";
-import type { Schedule } from "../../shared/schedule/types.ts";
 import type { StoreBackend } from "../../shared/store/backend.ts";
 import { createStore, type Store, type TargetState } from "../../shared/store/store.ts";
+import { testSchedule } from "../fixtures/schedule.ts";
 
 /** `inner`, except that its `dieAt`-th call and every one after it fail (1-based; 0: none does). */
 export function dyingBackend(
@@ -56,28 +56,15 @@ const ADMIN_TOKEN = "ledger-causes-admin-token-0123456789abcdef";
 const minutes = (n: number) => n * 60_000;
 const after = (ms: number) => new Date(SLEEP.getTime() + ms);
 
-const schedule: Schedule = {
+const schedule = testSchedule({
   name: "qa",
-  source: "test/contract/ledger-causes.ts",
-  enabled: true,
-  timezone: "Asia/Shanghai",
-  mode: "full",
-  enforce: false,
   targets: [{ tags: { env: "qa" } }],
   rules: [
     { to: "asleep", days: ["mon"], at: "20:00" },
     { to: "awake", days: ["mon"], at: "08:00" },
   ],
-  calendars: [],
-  holidays: "ignore",
-  makeupDayAs: "mon",
-  exceptions: [],
-  graceMinutes: 30,
-  minDwellMinutes: 60,
   notice: { minutesBefore: 15, webhookUrl: "https://hooks.example.com/nightshift" },
-  releaseNodes: false,
-  namespaces: [],
-};
+});
 const target: Target = {
   targetId: "hw/c1",
   provider: "huawei",
