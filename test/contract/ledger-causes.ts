@@ -13,7 +13,7 @@ import { applyWrites, writesOf } from "../../shared/jobs/decision-writes.ts";
 import { recordDeadLetters } from "../../shared/jobs/dispatch.ts";
 import { createLogger } from "../../shared/log/logger.ts";
 import type { Target } from "../../shared/providers/inventory.ts";
-import { decideTick, type TargetFacts } from "../../shared/schedule/engine.ts";
+import { decideTick } from "../../shared/schedule/engine.ts";
 import type { StoreBackend } from "../../shared/store/backend.ts";
 import { createStore, type Store, type TargetState } from "../../shared/store/store.ts";
 import { testSchedule } from "../fixtures/schedule.ts";
@@ -77,15 +77,8 @@ const target: Target = {
   tags: { env: "qa" },
   nodePools: [],
 };
-const facts: TargetFacts = {
-  targetId: target.targetId,
-  provider: target.provider,
-  account: target.account,
-  region: target.region,
-  id: target.id,
-  name: target.name,
-  tags: target.tags,
-};
+// What the engine decides on: the target without its phases and pools (nothing observed).
+const { phase: _phase, vendorPhase: _vendorPhase, nodePools: _pools, ...facts } = target;
 const awake: TargetState = {
   lastTransition: { to: "awake", at: after(-minutes(720)).toISOString(), slot: WAKE_SLOT, by: "schedule" },
 };

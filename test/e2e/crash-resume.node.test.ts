@@ -21,29 +21,25 @@ import {
   isRecord,
   ledgerKindsOfNight,
   logRecords,
+  nightAhead,
   parseJson,
   pollUntil,
   putsOnPool,
   readSandboxClock,
   requestsOf,
   type SandboxPool,
+  SPEED,
   startProcess,
   startSandbox,
+  TIMEZONE,
   tempDir,
   writeClockShim,
   writeNightSchedule,
 } from "./processes.ts";
 
-/** Simulated seconds per real second. The kill has a window of >= 90 simulated s (node deletion) = 4.5 real s. */
-const SPEED = 20;
-/** Simulated time from writing the schedule to the sleep: the service must start and tick once before. */
-const SLEEP_LEAD_MS = 4 * 60_000;
-/** Simulated time from the sleep to the wake: room for the sleep, the crash and the restart. */
-const NIGHT_MS = 10 * 60_000;
 /** Real time the whole scenario may take; the test's own timeout is a little longer. */
 const BUDGET_MS = 160_000;
 const TOKEN = "crash-resume-admin-token-0123456789abcdef";
-const TIMEZONE = "Asia/Shanghai";
 
 interface ApiOperation {
   id: string;
@@ -83,10 +79,9 @@ describe("crash and resume (real processes)", () => {
     const accountId = "e2e-hw";
     const targetId = `${accountId}/${cluster.uid}`;
 
-    // 2. The schedule: sleep a few simulated minutes from now, wake NIGHT_MS later.
+    // 2. The schedule: sleep a few simulated minutes from now, wake ten minutes later (nightAhead).
     const clock = await readSandboxClock(huawei, SPEED);
-    const sleepAt = new Date(Math.ceil((clock.simNow() + SLEEP_LEAD_MS) / 60_000) * 60_000);
-    const wakeAt = new Date(sleepAt.getTime() + NIGHT_MS);
+    const { sleepAt, wakeAt } = nightAhead(clock);
     const schedules = join(dir, "schedules");
     mkdirSync(schedules);
     writeNightSchedule(schedules, {
@@ -125,7 +120,7 @@ describe("crash and resume (real processes)", () => {
     expect(firstTick?.errors, "errors in the first tick (inventory)").toBe(0);
     expect(
       Date.parse(String(firstTick?.at)),
-      "the first tick must come before the planned sleep (raise SLEEP_LEAD_MS if the service starts slowly)",
+      "the first tick must come before the planned sleep (raise SLEEP_LEAD_MS in processes.ts if the service starts slowly)",
     ).toBeLessThan(sleepAt.getTime());
 
     // 4. Kill it as soon as the last pool was scaled down (the operation moved on to await-pools).

@@ -19,6 +19,9 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { expect } from "vitest";
+import type { SandboxAccount } from "../../shared/sandbox/cloud.ts";
+
+export type { SandboxAccount };
 
 const CLI = fileURLToPath(new URL("../../functions/cli.node.ts", import.meta.url));
 
@@ -38,13 +41,6 @@ export interface SandboxCluster {
   phase: string;
   pools: SandboxPool[];
   nodes: Array<{ poolId: string; phase: string }>;
-}
-export interface SandboxAccount {
-  name: string;
-  accessKeyId: string;
-  secretAccessKey: string;
-  region: string;
-  projectId?: string;
 }
 export interface LoggedRequest {
   seq: number;
@@ -215,6 +211,20 @@ export const poolShape = (pool: SandboxPool) => ({
     ? { enable: true, min: pool.autoscaling.minNodeCount, max: pool.autoscaling.maxNodeCount }
     : { enable: false },
 });
+
+/** Simulated seconds per real second. A kill has a window of >= 90 simulated s (node deletion) = 4.5 real s. */
+export const SPEED = 20;
+/** Simulated time from writing the schedule to the sleep: the services must start and tick once before. */
+const SLEEP_LEAD_MS = 4 * 60_000;
+/** Simulated time from the sleep to the wake: room for the sleep, a crash or kill, and the recovery. */
+const NIGHT_MS = 10 * 60_000;
+export const TIMEZONE = "Asia/Shanghai";
+
+/** The night both tests run: the sleep on the first whole minute SLEEP_LEAD_MS ahead, the wake NIGHT_MS after it. */
+export function nightAhead(clock: SandboxClock): { sleepAt: Date; wakeAt: Date } {
+  const sleepAt = new Date(Math.ceil((clock.simNow() + SLEEP_LEAD_MS) / 60_000) * 60_000);
+  return { sleepAt, wakeAt: new Date(sleepAt.getTime() + NIGHT_MS) };
+}
 
 /** The sandbox clock as this process sees it: simulated time = anchorSim + (real - anchorReal) * speed. */
 export interface SandboxClock {

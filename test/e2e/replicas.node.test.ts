@@ -29,33 +29,29 @@ import {
   type LoggedRequest,
   ledgerKindsOfNight,
   logRecords,
+  nightAhead,
   parseJson,
   pollUntil,
   readSandboxClock,
   requestsOf,
   type SandboxAccount,
+  SPEED,
   startProcess,
   startSandbox,
+  TIMEZONE,
   tempDir,
   writeClockShim,
   writeNightSchedule,
 } from "./processes.ts";
 
-/** Simulated seconds per real second. The kill has a window of >= 90 simulated s (node deletion) = 4.5 real s. */
-const SPEED = 20;
 const REPLICAS = 3;
 /** Simulated seconds (see above): 3 real s, three ticks of the 1 s ticker. */
 const PLANNER_LEASE_SECONDS = 60;
-/** Simulated time from writing the schedule to the sleep: the services must start and tick once before. */
-const SLEEP_LEAD_MS = 4 * 60_000;
-/** Simulated time from the sleep to the wake: room for the sleep, the kill and the takeover. */
-const NIGHT_MS = 10 * 60_000;
 /** INVENTORY_MAX_AGE_MS (functions/compose.ts): one listing per account per 5 cloud minutes. */
 const INVENTORY_MAX_AGE_MS = 5 * 60_000;
 /** Real time the whole scenario may take; the test's own timeout is a little longer. */
 const BUDGET_MS = 150_000;
 const TOKEN = "replicas-e2e-admin-token-0123456789abcdef";
-const TIMEZONE = "Asia/Shanghai";
 
 afterEach(cleanUpProcesses);
 
@@ -94,11 +90,10 @@ describe("several replicas on one Redis (real processes)", () => {
     expect(bystanders.length, "clusters of those accounts no schedule owns").toBeGreaterThan(0);
     const accountId = (a: SandboxAccount) => `e2e-hw${accounts.indexOf(a) + 1}`;
 
-    // 2. The schedule: sleep a few simulated minutes from now, wake NIGHT_MS later.
+    // 2. The schedule: sleep a few simulated minutes from now, wake ten minutes later (nightAhead).
     const clock = await readSandboxClock(huawei, SPEED);
     const { anchorSim, simNow } = clock;
-    const sleepAt = new Date(Math.ceil((simNow() + SLEEP_LEAD_MS) / 60_000) * 60_000);
-    const wakeAt = new Date(sleepAt.getTime() + NIGHT_MS);
+    const { sleepAt, wakeAt } = nightAhead(clock);
     const schedules = join(dir, "schedules");
     mkdirSync(schedules);
     writeNightSchedule(schedules, {
