@@ -3,7 +3,9 @@
 // to the step attempt that won that write; then they are appended with their keys and cleared. A
 // process that dies in between leaves them pending in the operation, and whoever next holds it
 // appends them first:
-//   - an unfinished operation: the jobs runtime, when it next takes the operation (under its lease);
+//   - an unfinished operation: the jobs runtime, when it next takes the operation (under its lease),
+//     or, for the `scheduled` entry written with its creation, the next apply of the same decision
+//     (decision-writes.ts);
 //   - a finished one: `flushFinishedLedgers`, every tick before the outbox is published, reading
 //     only the store's "ledger" index (store.ts LEDGER_INDEX), never the history.
 // An append is idempotent per key (backend.ts), so a crash after the append and before the clear
