@@ -53,20 +53,30 @@ export function actionRoutes(deps: ActionRouteDeps): Hono {
         `the action link is for target "${verdict.target}", which nightshift does not manage (any more)`,
       );
     }
+    const operationId = `${verdict.slot ?? "link"}@${verdict.target}`;
+    // The link's own id (what it holds, where, until when): opened any number of times, one entry.
+    // The hold is the target's state, another record than the ledger's: the entry follows the
+    // state write, and a link opened again while its own hold stands appends it (again: nothing
+    // more is stored), so a process that died between the two leaves no hold unrecorded.
+    const record = () =>
+      deps.store.ledger.append({
+        at: now,
+        operationId,
+        target: verdict.target,
+        kind: `target.${verdict.action}`,
+        detail: { until: until.toISOString(), via: "notice link" },
+        key: `target.${verdict.action}:${operationId}:${until.toISOString()}`,
+      });
     for (let attempt = 0; attempt < 5; attempt++) {
       const current = await deps.store.targets.get(verdict.target, now);
       const held = current?.value.snoozeUntil ? new Date(current.value.snoozeUntil) : undefined;
-      if (held && held >= until)
+      if (held && held >= until) {
+        if (held.getTime() === until.getTime()) await record();
         return c.json({ target: verdict.target, action: verdict.action, snoozeUntil: held.toISOString() });
+      }
       const next = { ...current?.value, snoozeUntil: until.toISOString(), updatedAt: now.toISOString() };
       if ((await deps.store.targets.put(verdict.target, next, current?.version ?? null, now)) !== undefined) {
-        await deps.store.ledger.append({
-          at: now,
-          operationId: `${verdict.slot ?? "link"}@${verdict.target}`,
-          target: verdict.target,
-          kind: `target.${verdict.action}`,
-          detail: { until: until.toISOString(), via: "notice link" },
-        });
+        await record();
         return c.json({ target: verdict.target, action: verdict.action, snoozeUntil: until.toISOString() });
       }
     }

@@ -9,6 +9,7 @@ import { decideTick, type TargetFacts } from "../shared/schedule/engine.ts";
 import type { Calendar, Schedule } from "../shared/schedule/types.ts";
 import { memoryBackend } from "../shared/store/memory.ts";
 import { createStore, type OperationStatus, type Store } from "../shared/store/store.ts";
+import { testSchedule } from "../test/fixtures/schedule.ts";
 import { createApp } from "./app.ts";
 
 const TOKEN = "api-schedule-token-0123456789abcdef";
@@ -39,24 +40,8 @@ const UNSCHEDULED = target({ provider: "baidu", account: "bd", id: "cce-free", n
 const CONTESTED = target({ provider: "huawei", account: "prod-hw", id: "c-both", tags: { env: "both" } });
 const inventory: Inventory = { targets: [QA, BERLIN, UNSCHEDULED, CONTESTED], errors: [] };
 
-const schedule = (overrides: Partial<Schedule> & Pick<Schedule, "name">): Schedule => ({
-  source: `schedules/${overrides.name}.yaml`,
-  enabled: true,
-  timezone: "Asia/Shanghai",
-  mode: "full",
-  enforce: false,
-  targets: [],
-  rules: [],
-  calendars: [],
-  holidays: "ignore",
-  makeupDayAs: "mon",
-  exceptions: [],
-  graceMinutes: 60,
-  minDwellMinutes: 30,
-  releaseNodes: false,
-  namespaces: [],
-  ...overrides,
-});
+const schedule = (fields: Partial<Schedule> & Pick<Schedule, "name">): Schedule =>
+  testSchedule({ graceMinutes: 60, minDwellMinutes: 30, ...fields });
 
 const WEEKDAYS = ["mon", "tue", "wed", "thu", "fri"] as const;
 const schedules: Schedule[] = [

@@ -17,7 +17,7 @@ import type { Calendar, Schedule } from "../shared/schedule/types.ts";
 import { checkAuthorization } from "../shared/signer/credentials.ts";
 import { FINISHED, type OperationStatus, type Store } from "../shared/store/store.ts";
 import { errorResponse } from "./errors.ts";
-import { idempotency } from "./idempotency.ts";
+import { idempotency, idempotencyKeyOf } from "./idempotency.ts";
 import { INSTANT_EXAMPLES, readInstant } from "./instant.ts";
 import { readJson } from "./request-body.ts";
 
@@ -289,16 +289,23 @@ export function adminApi(deps: AdminApiDeps): Hono {
         `no target "${id}"; GET /api/targets lists them (ids are account/clusterId)`,
       );
     }
+    // The entry's key is the request's Idempotency-Key: the state is another record than the
+    // ledger, so a request that died after its state write is retried with its key (the claim
+    // was never completed), writes the state again and appends its one entry. Without a key a
+    // retry is a new request; the entry is then keyed by the state version it records.
+    const requestKey = idempotencyKeyOf(c);
     for (let attempt = 0; attempt < 5; attempt++) {
       const current = await deps.store.targets.get(id, now);
       const next = { ...current?.value, snoozeUntil: until.toISOString(), updatedAt: now.toISOString() };
-      if ((await deps.store.targets.put(id, next, current?.version ?? null, now)) !== undefined) {
+      const written = await deps.store.targets.put(id, next, current?.version ?? null, now);
+      if (written !== undefined) {
         await deps.store.ledger.append({
           at: now,
           operationId: `snooze@${id}@${now.toISOString()}`,
           target: id,
           kind: "target.snoozed",
           detail: { until: until.toISOString() },
+          key: `target.snoozed:${id}:${requestKey !== undefined ? `request:${requestKey}` : `v${written}`}`,
         });
         return c.json({ target: id, snoozeUntil: until.toISOString() });
       }

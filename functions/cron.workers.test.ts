@@ -2,15 +2,13 @@
 // writes (one queue send per 100), so its subrequests stay few however many decisions a minute
 // brings; the consumers apply them, and a duplicated decision message creates its operation and
 // its "scheduled" ledger entry once.
-import { env } from "cloudflare:test";
-import type { D1Database } from "@cloudflare/workers-types";
 import { afterEach, describe, expect, it } from "vitest";
 import { countingBackend, subrequestBudget, WORKERS_SUBREQUEST_LIMIT } from "../shared/jobs/budget.ts";
 import { CONSUMER_CONCURRENCY, consumeOperations, type QueueMessage } from "../shared/jobs/dispatch.ts";
 import { createLogger } from "../shared/log/logger.ts";
 import type { Target } from "../shared/providers/inventory.ts";
 import type { Schedule } from "../shared/schedule/types.ts";
-import { d1Backend, migrateD1 } from "../shared/store/d1.workers.ts";
+import { d1Backend } from "../shared/store/d1.workers.ts";
 import { createStore } from "../shared/store/store.ts";
 import {
   type ScheduledNight,
@@ -19,21 +17,13 @@ import {
   startScheduledNight,
 } from "../test/contract/night-harness.ts";
 import { SimulatedQueue } from "../test/contract/queue-model.ts";
+import { testSchedule } from "../test/fixtures/schedule.ts";
+import { DB, emptiedD1 } from "../test/setup/d1.workers.ts";
 import { cronTickDeps } from "./cron.ts";
 import { JOBS } from "./jobs.ts";
 import { runTick, type TickDeps } from "./tick.ts";
 
-const DB = (env as unknown as { DB: D1Database }).DB;
 const SLEEP_AT = Date.parse("2026-03-02T12:00:00Z"); // Monday 20:00 in Shanghai
-
-async function emptiedD1() {
-  await migrateD1(DB);
-  await DB.batch([
-    DB.prepare("DELETE FROM records"),
-    DB.prepare("DELETE FROM counters"),
-    DB.prepare("DELETE FROM ledger"),
-  ]);
-}
 
 /** A queue that counts its `sendBatch` calls (each one subrequest). */
 function countedQueue(now: () => number) {
@@ -61,24 +51,11 @@ describe("the Worker's cron with many decisions", () => {
     targetId: `hw-${i % 25}/c${i}`,
     nodePools: [],
   }));
-  const schedule: Schedule = {
+  const schedule = testSchedule({
     name: "night",
-    source: "functions/cron.workers.test.ts",
-    enabled: true,
-    timezone: "Asia/Shanghai",
-    mode: "full",
-    enforce: false,
     targets: [{ providers: ["huawei"], tags: { night: "yes" } }],
     rules: [{ to: "asleep", days: ["mon"], at: "20:00" }],
-    calendars: [],
-    holidays: "ignore",
-    makeupDayAs: "mon",
-    exceptions: [],
-    graceMinutes: 30,
-    minDwellMinutes: 60,
-    releaseNodes: false,
-    namespaces: [],
-  };
+  });
 
   it("sends 2,500 decisions in 25 queue sends and stays far under its subrequest limit", async () => {
     await emptiedD1();

@@ -141,6 +141,12 @@ function replay(stored: StoredResponse): Response {
   });
 }
 
+/** The request's valid `Idempotency-Key`, if it sent one (for a handler that keys its own records by it). */
+export function idempotencyKeyOf(c: Context): string | undefined {
+  const header = c.req.header("idempotency-key");
+  return header === undefined ? undefined : parseIdempotencyKey(header);
+}
+
 export function idempotency(options: IdempotencyOptions): MiddlewareHandler {
   const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
   const ttlMs = options.ttlMs ?? DEFAULT_TTL_MS;

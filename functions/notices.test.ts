@@ -8,33 +8,23 @@ import type { Schedule } from "../shared/schedule/types.ts";
 import { verifyWebhook } from "../shared/signer/webhooks.ts";
 import { memoryBackend } from "../shared/store/memory.ts";
 import { createStore } from "../shared/store/store.ts";
+import { testSchedule } from "../test/fixtures/schedule.ts";
 import { createApp } from "./app.ts";
 import { sendDueNotices } from "./notices.ts";
 
 const SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 const LINK_SECRET = "link-secret-0123456789abcdef0123456789";
-const schedule: Schedule = {
+const schedule = testSchedule({
   name: "qa",
-  source: "schedules/qa.yaml",
-  enabled: true,
-  timezone: "Asia/Shanghai",
-  mode: "full",
-  enforce: false,
   targets: [{ tags: { env: "qa" } }],
   rules: [
     { to: "asleep", days: ["mon", "tue", "wed", "thu", "fri"], at: "20:00" },
     { to: "awake", days: ["mon", "tue", "wed", "thu", "fri"], at: "08:00" },
   ],
-  calendars: [],
-  holidays: "ignore",
-  makeupDayAs: "mon",
-  exceptions: [],
   graceMinutes: 60,
   minDwellMinutes: 30,
   notice: { minutesBefore: 15, webhookUrl: "https://hooks.example.com/nightshift" },
-  releaseNodes: false,
-  namespaces: [],
-};
+});
 const target: Target = {
   targetId: "hw/c1",
   provider: "huawei",

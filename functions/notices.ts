@@ -116,18 +116,22 @@ export async function sendDueNotices(deps: NoticeDeps, now: Date): Promise<{ sen
       });
       if (outcome.delivered) {
         result.sent++;
-        await deps.store.idempotency.complete(key, {
-          token: claim.token,
-          result: "sent",
-          ttlMs: 2 * DAY_MS,
-          now,
-        });
+        // Before the claim completes, keyed by the notice's id: a process that dies after sending
+        // leaves the claim to lapse, the notice is sent again (the receiver sees the same id) and
+        // this entry is not repeated. The claim is another record: it cannot share this write.
         await deps.store.ledger.append({
           at: now,
           operationId: key,
           target: target.targetId,
           kind: "sleep.notice",
           detail: { schedule: schedule.name, sleepAt: next.at.toISOString() },
+          key,
+        });
+        await deps.store.idempotency.complete(key, {
+          token: claim.token,
+          result: "sent",
+          ttlMs: 2 * DAY_MS,
+          now,
         });
       } else {
         result.failed++;

@@ -4,9 +4,9 @@ import { applyWrites, type DecisionWrites } from "../shared/jobs/decision-writes
 import { outboxEntryFor } from "../shared/jobs/outbox.ts";
 import { createLogger } from "../shared/log/logger.ts";
 import type { Target } from "../shared/providers/inventory.ts";
-import type { Schedule } from "../shared/schedule/types.ts";
 import { memoryBackend } from "../shared/store/memory.ts";
 import { createStore } from "../shared/store/store.ts";
+import { testSchedule } from "../test/fixtures/schedule.ts";
 import type { SleepWakeEvent } from "./sleepwake/steps.ts";
 import { observedState, outcomeEvent, runTick, type TickDeps } from "./tick.ts";
 
@@ -213,24 +213,11 @@ describe("runTick with sendWrites (the Worker's cron: consumers apply its decisi
     targetId: `hw/${id}`,
     nodePools: [{ id: `${id}-p`, name: "pool", desired: 2, ready: 2 }] as Target["nodePools"],
   }));
-  const schedule: Schedule = {
+  const schedule = testSchedule({
     name: "night",
-    source: "functions/tick.test.ts",
-    enabled: true,
-    timezone: "Asia/Shanghai",
-    mode: "full",
-    enforce: false,
     targets: [{ providers: ["huawei"], tags: { night: "yes" } }],
     rules: [{ to: "asleep", days: ["mon"], at: "20:00" }],
-    calendars: [],
-    holidays: "ignore",
-    makeupDayAs: "mon",
-    exceptions: [],
-    graceMinutes: 30,
-    minDwellMinutes: 60,
-    releaseNodes: false,
-    namespaces: [],
-  };
+  });
 
   it("hands every decision's writes on and writes nothing itself; applied, they create each operation once", async () => {
     const store = createStore(memoryBackend());

@@ -7,13 +7,14 @@
 import { type Decision, operationFor, stateAfter, type TargetFacts } from "../schedule/engine.ts";
 import type { Schedule } from "../schedule/types.ts";
 import type { NewOperation, Store, TargetState } from "../store/store.ts";
+import { flushLedger, pendingEntry } from "./ledger-pending.ts";
 
 /** JSON only: it travels in a queue message. */
 export interface DecisionWrites {
   target: string;
   /** The operation to create (an `act`), with its ledger entry's kind and detail, written once. */
   operation?: { fields: NewOperation; scheduled: { kind: string; detail: Record<string, unknown> } };
-  /** A sleep missed past its grace window: its ledger entry (with the state write that records it). */
+  /** A sleep missed past its grace window: its ledger entry (its id, `<slot>@<target>`, names the cause). */
   missed?: { operationId: string; detail: Record<string, unknown> };
   /** The target's next state, written only over the version it was decided on (null: none yet). */
   state?: { value: TargetState; expectedVersion: number | null };
@@ -55,10 +56,19 @@ export function writesOf(
 }
 
 /**
- * Applies `writes`: create the operation (and its `scheduled` ledger entry only when this call
- * created it), the target's state by compare-and-set, the missed sleep's ledger entry when that
- * write won. Returns
- * whether the operation was created here and whether the state write won.
+ * Applies `writes`: create the operation, the missed sleep's ledger entry, the target's state by
+ * compare-and-set. Each ledger entry is recorded exactly once however often the same writes are
+ * applied, and whichever store call a first attempt died at:
+ *   - the `scheduled` entry is part of the operation's creating write (pending, ledger-pending.ts),
+ *     then appended under a key naming that operation and cleared; a crash in between leaves it
+ *     pending for the next apply of the same writes, or for the jobs runtime when it takes the
+ *     operation;
+ *   - the miss cannot share a write with the target's state (another record), so it is appended
+ *     first under a key naming its cause (slot, which names the schedule, and target): a crash
+ *     before the state write decides the miss again and appends nothing more, and a duplicate's
+ *     append stores nothing. Appended before the state, never after it: a state written and its
+ *     entry lost would never be decided again.
+ * Returns whether the operation was created here and whether the state write won.
  */
 export async function applyWrites(
   store: Store,
@@ -67,31 +77,33 @@ export async function applyWrites(
 ): Promise<{ created: boolean; stateWritten: boolean }> {
   let created = false;
   if (writes.operation) {
-    ({ created } = await store.operations.create(writes.operation.fields, { now }));
-    if (created) {
-      await store.ledger.append({
-        at: now,
-        operationId: writes.operation.fields.id,
-        target: writes.target,
-        kind: writes.operation.scheduled.kind,
-        detail: writes.operation.scheduled.detail,
-      });
-    }
+    const { fields, scheduled } = writes.operation;
+    const entry = pendingEntry(`${fields.id}:${now.getTime()}:scheduled`, {
+      at: now,
+      operationId: fields.id,
+      target: writes.target,
+      kind: scheduled.kind,
+      detail: scheduled.detail,
+    });
+    const result = await store.operations.create({ ...fields, ledgerPending: [entry] }, { now });
+    created = result.created;
+    // Created here, or by an attempt that died before appending: the entry is appended now.
+    await flushLedger(store, result.operation, now);
   }
-  const stateWritten = writes.state
-    ? (await store.targets.put(writes.target, writes.state.value, writes.state.expectedVersion, now)) !==
-      undefined
-    : false;
-  // After the state write, and only when it won: a duplicate of the message records the miss once.
-  if (writes.missed && (stateWritten || !writes.state)) {
+  if (writes.missed) {
     await store.ledger.append({
       at: now,
       operationId: writes.missed.operationId,
       target: writes.target,
       kind: "sleep.missed",
       detail: writes.missed.detail,
+      key: `sleep.missed:${writes.missed.operationId}`,
     });
   }
+  const stateWritten = writes.state
+    ? (await store.targets.put(writes.target, writes.state.value, writes.state.expectedVersion, now)) !==
+      undefined
+    : false;
   return { created, stateWritten };
 }
 

@@ -146,8 +146,11 @@ function firstOfTargets(
   );
 }
 
-/** Store queries applying one decision's writes may make: the operation, its lineup entry, a ledger entry, the target's state. */
-export const APPLY_SUBREQUESTS_MAX = 4;
+/**
+ * Store queries applying one decision's writes may make: the operation, its lineup entry, its
+ * `scheduled` ledger entry and clearing it from the operation (decision-writes.ts), the target's state.
+ */
+export const APPLY_SUBREQUESTS_MAX = 5;
 
 /**
  * The cron's recovery sweep: sends the operations this tick created that can run now (the Node
@@ -342,6 +345,9 @@ export async function recordDeadLetters(options: {
       kind: "dead-letter",
       message: `its queue message (${message.id}) failed every retry and went to the dead-letter queue ${options.queue}`,
     };
+    // Keyed by the message (its id stays the same on every delivery of it), not written with the
+    // operation's error: a message may name no operation, or one already finished. A delivery
+    // retried after dying anywhere here appends nothing more and writes the error again.
     await store.ledger.append({
       at: now,
       operationId,
@@ -352,6 +358,7 @@ export async function recordDeadLetters(options: {
         queue: options.queue,
         ...("invalid" in parsed ? { invalid: parsed.invalid } : {}),
       },
+      key: `dead-letter:${options.queue}:${message.id}`,
     });
     log.error("operation message dead-lettered", { operation: operationId, target, message: message.id });
     const op = "invalid" in parsed ? undefined : await store.operations.get(operationId, now);

@@ -3,7 +3,9 @@
 // to the step attempt that won that write; then they are appended with their keys and cleared. A
 // process that dies in between leaves them pending in the operation, and whoever next holds it
 // appends them first:
-//   - an unfinished operation: the jobs runtime, when it next takes the operation (under its lease);
+//   - an unfinished operation: the jobs runtime, when it next takes the operation (under its lease),
+//     or, for the `scheduled` entry written with its creation, the next apply of the same decision
+//     (decision-writes.ts);
 //   - a finished one: `flushFinishedLedgers`, every tick before the outbox is published, reading
 //     only the store's "ledger" index (store.ts LEDGER_INDEX), never the history.
 // An append is idempotent per key (backend.ts), so a crash after the append and before the clear
@@ -21,14 +23,21 @@ export const LEDGER_FLUSH_LIMIT = 100;
  * at a version wins) and the entry's place in the step.
  */
 export function pendingEntries(op: Operation, entries: readonly LedgerEntryInput[]): PendingLedgerEntry[] {
-  return entries.map((entry, i) => ({
-    key: `${op.id}:${Date.parse(op.createdAt)}:${op.version}:${i}`,
+  return entries.map((entry, i) =>
+    pendingEntry(`${op.id}:${Date.parse(op.createdAt)}:${op.version}:${i}`, entry),
+  );
+}
+
+/** One entry as an operation's write carries it, under `key`. */
+export function pendingEntry(key: string, entry: Omit<LedgerEntryInput, "key">): PendingLedgerEntry {
+  return {
+    key,
     at: entry.at.toISOString(),
     operationId: entry.operationId,
     target: entry.target,
     kind: entry.kind,
     detail: entry.detail,
-  }));
+  };
 }
 
 /**

@@ -1,34 +1,25 @@
 // The tick's decisions, exactly: transition-based memory, enforce, catch-up asymmetry, first
 // sight, dwell, snooze, kill switch. Asia/Shanghai is UTC+8 all year.
 import { describe, expect, it } from "vitest";
+import { testSchedule } from "../../test/fixtures/schedule.ts";
 import type { TargetState } from "../store/store.ts";
 import { type Decision, decideTick, stateAfter, type TargetFacts } from "./engine.ts";
 import { ownershipOf } from "./ownership.ts";
 import type { Schedule } from "./types.ts";
 
 const weekdays = ["mon", "tue", "wed", "thu", "fri"] as const;
-const schedule = (overrides: Partial<Schedule> = {}): Schedule => ({
-  name: "qa-weeknights",
-  source: "schedules/qa.yaml",
-  enabled: true,
-  timezone: "Asia/Shanghai",
-  mode: "full",
-  enforce: false,
-  targets: [{ tags: { env: "qa" } }],
-  rules: [
-    { to: "asleep", days: weekdays, at: "20:00" },
-    { to: "awake", days: weekdays, at: "08:00" },
-  ],
-  calendars: [],
-  holidays: "ignore",
-  makeupDayAs: "mon",
-  exceptions: [],
-  graceMinutes: 60,
-  minDwellMinutes: 30,
-  releaseNodes: false,
-  namespaces: [],
-  ...overrides,
-});
+const schedule = (overrides: Partial<Schedule> = {}): Schedule =>
+  testSchedule({
+    name: "qa-weeknights",
+    targets: [{ tags: { env: "qa" } }],
+    rules: [
+      { to: "asleep", days: weekdays, at: "20:00" },
+      { to: "awake", days: weekdays, at: "08:00" },
+    ],
+    graceMinutes: 60,
+    minDwellMinutes: 30,
+    ...overrides,
+  });
 
 const target = (overrides: Partial<TargetFacts> = {}): TargetFacts => ({
   targetId: "prod-hw/c1",

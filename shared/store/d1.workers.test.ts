@@ -2,33 +2,24 @@
 // test file gets its own database, but tests in this file share it: every test starts from
 // emptied tables.
 
-import { applyD1Migrations, env, reset } from "cloudflare:test";
-import type { D1Database } from "@cloudflare/workers-types";
+import { applyD1Migrations, reset } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { backendContract } from "../../test/contract/store/backend-contract.ts";
 import { storeContract } from "../../test/contract/store/store-contract.ts";
+import { DB, emptiedD1 } from "../../test/setup/d1.workers.ts";
 import { d1Backend, migrateD1 } from "./d1.workers.ts";
 import { MIGRATIONS, SCHEMA_VERSION } from "./sql.ts";
 import { ACTIVE, createStore } from "./store.ts";
 
-const DB = (env as unknown as { DB: D1Database }).DB;
 const T0 = new Date("2026-11-22T20:00:00Z");
 const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
 
-async function emptied(): Promise<D1Database> {
-  await migrateD1(DB);
-  await DB.batch([
-    DB.prepare("DELETE FROM records"),
-    DB.prepare("DELETE FROM counters"),
-    DB.prepare("DELETE FROM ledger"),
-  ]);
-  return DB;
-}
-
 const rows = async (sql: string) => (await DB.prepare(sql).all()).results;
 
-backendContract("d1", async () => d1Backend(await emptied()));
-storeContract("d1", async () => d1Backend(await emptied()));
+backendContract("d1", async () => d1Backend(await emptiedD1()), {
+  makeWithSweepBatch: async (sweepBatch) => d1Backend(await emptiedD1(), { sweepBatch }),
+});
+storeContract("d1", async () => d1Backend(await emptiedD1()));
 
 describe("D1 schema migrations", () => {
   it("applies the schema at first use and records it where wrangler looks too", async () => {
@@ -99,7 +90,7 @@ describe("D1 schema migrations", () => {
   });
 
   it("recreates the schema when the tables vanish under a warm isolate, and retries the call", async () => {
-    const backend = d1Backend(await emptied());
+    const backend = d1Backend(await emptiedD1());
     await backend.put("ns", "k", { value: "v", expiresAt: null }, { expectedVersion: null }, T0);
     await reset();
     await expect(rows("SELECT key FROM records")).rejects.toThrow(/no such table/);
@@ -113,7 +104,7 @@ describe("D1 schema migrations", () => {
   });
 
   it("refuses a database written by a newer schema", async () => {
-    await emptied();
+    await emptiedD1();
     await DB.prepare("INSERT INTO schema_version (version, name) VALUES (?1, 'future')")
       .bind(SCHEMA_VERSION + 1)
       .run();
@@ -128,32 +119,8 @@ describe("D1 schema migrations", () => {
 });
 
 describe("D1 backend", () => {
-  it("sweeps in bounded batches until every expired record is gone, and no live one", async () => {
-    const backend = d1Backend(await emptied(), { sweepBatch: 2 });
-    for (let i = 0; i < 5; i++) {
-      await backend.put(
-        "ns",
-        `old${i}`,
-        { value: "x", expiresAt: at(i).getTime() },
-        { expectedVersion: null },
-        T0,
-      );
-    }
-    await backend.put(
-      "ns",
-      "live",
-      { value: "x", expiresAt: at(3600).getTime() },
-      { expectedVersion: null },
-      T0,
-    );
-    await backend.put("ns", "forever", { value: "x", expiresAt: null }, { expectedVersion: null }, T0);
-    expect(await backend.sweep(at(10))).toBe(5);
-    expect(await backend.sweep(at(10))).toBe(0);
-    expect((await backend.list("ns", {}, T0)).map((r) => r.key)).toEqual(["forever", "live"]);
-  });
-
   it("stores timestamps and versions as integers", async () => {
-    const backend = d1Backend(await emptied());
+    const backend = d1Backend(await emptiedD1());
     await backend.put("ns", "k", { value: "v", expiresAt: at(60).getTime() }, { expectedVersion: null }, T0);
     await backend.append({ at: T0, operationId: "op", target: "t", kind: "k", detail: {} });
     expect(await rows("SELECT typeof(version) AS v, typeof(expires_at) AS e FROM records")).toEqual([

@@ -27,7 +27,9 @@ afterAll(() => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
-backendContract("sqlite", () => sqliteBackend(freshFile()));
+backendContract("sqlite", () => sqliteBackend(freshFile()), {
+  makeWithSweepBatch: (sweepBatch) => sqliteBackend(freshFile(), { sweepBatch }),
+});
 storeContract("sqlite", () => sqliteBackend(freshFile()));
 
 const child = fileURLToPath(new URL("../../test/contract/store/sqlite-race.child.ts", import.meta.url));
@@ -266,34 +268,6 @@ describe("SQLite file", () => {
     await expect(sqliteBackend(file)).rejects.toThrow(
       `schema version ${SCHEMA_VERSION + 1} is newer than this nightshift knows (${SCHEMA_VERSION})`,
     );
-  });
-
-  it("sweeps in bounded batches until every expired record is gone, and no live one", async () => {
-    const backend = await sqliteBackend(freshFile(), { sweepBatch: 2 });
-    try {
-      for (let i = 0; i < 5; i++) {
-        await backend.put(
-          "ns",
-          `old${i}`,
-          { value: "x", expiresAt: at(i).getTime() },
-          { expectedVersion: null },
-          T0,
-        );
-      }
-      await backend.put(
-        "ns",
-        "live",
-        { value: "x", expiresAt: at(3600).getTime() },
-        { expectedVersion: null },
-        T0,
-      );
-      await backend.put("ns", "forever", { value: "x", expiresAt: null }, { expectedVersion: null }, T0);
-      expect(await backend.sweep(at(10))).toBe(5);
-      expect(await backend.sweep(at(10))).toBe(0);
-      expect((await backend.list("ns", {}, T0)).map((r) => r.key)).toEqual(["forever", "live"]);
-    } finally {
-      await backend.close();
-    }
   });
 
   it("lists by prefix beyond ASCII, bounded by limit, in key order", async () => {

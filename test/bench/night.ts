@@ -64,6 +64,7 @@ import type { Schedule } from "../../shared/schedule/types.ts";
 import { memoryBackend } from "../../shared/store/memory.ts";
 import { createStore, type Operation, type Store } from "../../shared/store/store.ts";
 import { SimulatedQueue, WRANGLER_CONSUMER } from "../contract/queue-model.ts";
+import { testSchedule } from "../fixtures/schedule.ts";
 
 const TICK_SECONDS = 10;
 const INVENTORY_MAX_AGE_MS = 5 * 60 * 1000;
@@ -178,27 +179,14 @@ function seedFleet(clusters: number, accounts: number, random: () => number): Se
 }
 
 function schedule(): Schedule {
-  return {
+  return testSchedule({
     name: "bench-night",
-    source: "test/bench/night.ts",
-    enabled: true,
-    timezone: "Asia/Shanghai",
-    mode: "full",
-    enforce: false,
     targets: [{ providers: ["huawei"], tags: { bench: "night" } }],
     rules: [
       { to: "asleep", days: ["mon"], at: "20:00" },
       { to: "awake", days: ["tue"], at: "04:00" },
     ],
-    calendars: [],
-    holidays: "ignore",
-    makeupDayAs: "mon",
-    exceptions: [],
-    graceMinutes: 30,
-    minDwellMinutes: 60,
-    releaseNodes: false,
-    namespaces: [],
-  };
+  });
 }
 
 /** Simulated time that moves only when told, and timers on it. */

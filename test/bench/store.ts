@@ -3,13 +3,13 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { unstable_startWorker } from "wrangler";
 import type { StoreBackend } from "../../shared/store/backend.ts";
 import { memoryBackend } from "../../shared/store/memory.ts";
 import { redisBackend } from "../../shared/store/redis.node.ts";
 import { sqliteBackend } from "../../shared/store/sqlite.node.ts";
 import { createStore } from "../../shared/store/store.ts";
-import { installInstructions, isInstalled, REQUIRED_SERVERS, startRedisServer } from "../setup/servers.ts";
+import { isInstalled, redisSkipped, startRedisServer } from "../setup/servers.ts";
+import { startBindingsWorker } from "./workerd.ts";
 
 export interface ClaimFigures {
   backend: string;
@@ -58,19 +58,8 @@ async function claims(backend: StoreBackend, count: number): Promise<ClaimFigure
 }
 
 async function d1Claims(count: number): Promise<ClaimFigures> {
-  const worker = await unstable_startWorker({
-    config: new URL("../../wrangler.toml", import.meta.url).pathname,
-    entrypoint: new URL("./store.worker.ts", import.meta.url).pathname,
-    dev: {
-      server: { hostname: "127.0.0.1", port: 0 },
-      inspector: false,
-      watch: false,
-      logLevel: "none",
-      persist: false,
-    },
-  });
+  const worker = await startBindingsWorker(new URL("./store.worker.ts", import.meta.url));
   try {
-    await worker.ready;
     await worker.fetch(`http://bench/?count=200&concurrency=${CONCURRENCY}&run=warm`);
     const started = performance.now();
     const response = await worker.fetch(
@@ -101,12 +90,7 @@ export async function benchStore(count: number): Promise<{ figures: ClaimFigures
   ];
   const skipped: string[] = [];
   if (isInstalled("redis-server")) figures.push(await redisClaims(count));
-  else {
-    const redis = REQUIRED_SERVERS.filter((server) => server.command === "redis-server");
-    skipped.push(
-      `redis: skipped, redis-server is not installed. To measure it, install it:\n${installInstructions(redis)}`,
-    );
-  }
+  else skipped.push(redisSkipped());
   figures.push(await d1Claims(count));
   return { figures, skipped };
 }

@@ -7,15 +7,15 @@
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { unstable_startWorker } from "wrangler";
 import type { StoreBackend } from "../../shared/store/backend.ts";
 import { memoryBackend } from "../../shared/store/memory.ts";
 import { redisBackend } from "../../shared/store/redis.node.ts";
 import { sqliteBackend } from "../../shared/store/sqlite.node.ts";
 import { ACTIVE, createStore, type Store } from "../../shared/store/store.ts";
 import { type BackendCounts, countingBackend } from "../contract/store/counting-backend.ts";
-import { installInstructions, isInstalled, REQUIRED_SERVERS, startRedisServer } from "../setup/servers.ts";
+import { isInstalled, redisSkipped, startRedisServer } from "../setup/servers.ts";
 import { NOW, seed } from "./tick-seed.ts";
+import { startBindingsWorker } from "./workerd.ts";
 
 export interface ListingCost extends BackendCounts {
   /** Median ms per listing. */
@@ -114,18 +114,7 @@ async function measure(
 }
 
 async function startD1Worker() {
-  const worker = await unstable_startWorker({
-    config: new URL("../../wrangler.toml", import.meta.url).pathname,
-    entrypoint: new URL("./tick-store.worker.ts", import.meta.url).pathname,
-    dev: {
-      server: { hostname: "127.0.0.1", port: 0 },
-      inspector: false,
-      watch: false,
-      logLevel: "none",
-      persist: false,
-    },
-  });
-  await worker.ready;
+  const worker = await startBindingsWorker(new URL("./tick-store.worker.ts", import.meta.url));
   const call = async (path: string) => {
     const response = await worker.fetch(`http://bench${path}`);
     if (!response.ok)
@@ -207,12 +196,7 @@ export async function benchTickStore(o: {
       } finally {
         for (const server of servers) await server.stop();
       }
-    } else {
-      const redis = REQUIRED_SERVERS.filter((server) => server.command === "redis-server");
-      skipped.push(
-        `redis: skipped, redis-server is not installed. To measure it, install it:\n${installInstructions(redis)}`,
-      );
-    }
+    } else skipped.push(redisSkipped());
     figures.push(await d1Figures(o));
     return { figures, skipped };
   } finally {

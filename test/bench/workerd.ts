@@ -1,6 +1,32 @@
-// A local workerd (through wrangler, as `wrangler dev` runs it) serving test/bench/signing.worker.ts,
-// so the benchmark measures the signer on the Workers runtime as well as on Node.
+// Local workerd instances (through wrangler, as `wrangler dev` runs it) for the benchmarks: the
+// signer (test/bench/signing.worker.ts), so it is measured on the Workers runtime as well as on
+// Node, and bench workers over the project's bindings (a fresh local D1 each).
 import { unstable_startWorker } from "wrangler";
+
+/**
+ * A bench worker with the project's wrangler.toml (its D1 binding, in memory: nothing persists),
+ * serving `entrypoint` on a free loopback port; ready when returned.
+ */
+export async function startBindingsWorker(entrypoint: URL) {
+  const worker = await unstable_startWorker({
+    config: new URL("../../wrangler.toml", import.meta.url).pathname,
+    entrypoint: entrypoint.pathname,
+    dev: {
+      server: { hostname: "127.0.0.1", port: 0 },
+      inspector: false,
+      watch: false,
+      logLevel: "none",
+      persist: false,
+    },
+  });
+  try {
+    await worker.ready;
+  } catch (error) {
+    await worker.dispose();
+    throw error;
+  }
+  return worker;
+}
 
 export async function startWorkerdSigner() {
   const worker = await unstable_startWorker({

@@ -14,6 +14,7 @@ import { sandboxAccounts } from "../../shared/sandbox/accounts.ts";
 import type { CloudName } from "../../shared/sandbox/cloud.ts";
 import type { Schedule, SleepMode, Weekday } from "../../shared/schedule/types.ts";
 import type { Store } from "../../shared/store/store.ts";
+import { testSchedule } from "../fixtures/schedule.ts";
 import { newSandbox, type TestSandbox } from "../setup/sandbox.ts";
 
 export const CLOUDS: readonly CloudName[] = ["huawei", "autopilot", "alibaba", "baidu"];
@@ -198,25 +199,14 @@ export const SUBJECTS: Subject[] = [
 ];
 
 export function scheduleFor(subject: Subject, cluster: ResolvedCluster): Schedule {
-  return {
+  return testSchedule({
     name: subject.schedule,
-    source: "test/contract/night-harness.ts",
-    enabled: true,
-    timezone: "Asia/Shanghai",
     mode: subject.mode,
-    enforce: false,
     targets: [{ accounts: [cluster.account], clusterIds: [cluster.clusterId] }],
     rules: [
       { to: "asleep", days: WEEKDAYS, at: "20:00" },
       { to: "awake", days: WEEKDAYS, at: "08:00" },
     ],
-    calendars: [],
-    holidays: "ignore",
-    makeupDayAs: "mon",
-    exceptions: [],
-    graceMinutes: 30,
-    minDwellMinutes: 60,
     releaseNodes: subject.releaseNodes ?? false,
-    namespaces: [],
-  };
+  });
 }

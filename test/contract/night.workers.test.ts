@@ -15,14 +15,14 @@ import {
   getQueueResult,
   waitOnExecutionContext,
 } from "cloudflare:test";
-import type { D1Database } from "@cloudflare/workers-types";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { TickReport } from "../../functions/tick.ts";
 import worker, { createWorker, OPERATIONS_QUEUE } from "../../functions/worker.workers.ts";
 import { createHttpClient } from "../../shared/http/client.ts";
 import { createProvider } from "../../shared/providers/registry.ts";
-import { d1Backend, migrateD1 } from "../../shared/store/d1.workers.ts";
+import { d1Backend } from "../../shared/store/d1.workers.ts";
 import { createStore, FINISHED, type Operation, type Store } from "../../shared/store/store.ts";
+import { DB, emptiedD1 } from "../setup/d1.workers.ts";
 import { newSandbox } from "../setup/sandbox.ts";
 import {
   type ResolvedCluster,
@@ -34,7 +34,6 @@ import {
 import { SimulatedQueue } from "./queue-model.ts";
 import { poolShape } from "./sleepwake-harness.ts";
 
-const DB = (env as unknown as { DB: D1Database }).DB;
 const TICK_SECONDS = 600;
 const MAX_TICKS = 120; // 20 simulated hours: the night takes about 80
 const START = "2026-03-02T11:40:00Z"; // Monday 19:40 in Shanghai
@@ -42,13 +41,7 @@ const SLEEP_AT = "2026-03-02T12:00:00.000Z"; // Monday 20:00
 const WAKE_AT = "2026-03-03T00:00:00.000Z"; // Tuesday 08:00
 /** The store over this file's D1, emptied: the file's tests share the database. */
 async function emptiedStore(): Promise<Store> {
-  await migrateD1(DB);
-  await DB.batch([
-    DB.prepare("DELETE FROM records"),
-    DB.prepare("DELETE FROM counters"),
-    DB.prepare("DELETE FROM ledger"),
-  ]);
-  return createStore(d1Backend(DB));
+  return createStore(d1Backend(await emptiedD1()));
 }
 
 const shapeOf = async (c: ResolvedCluster) => poolShape(await c.provider.listNodePools(c.clusterId));

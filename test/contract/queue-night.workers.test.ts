@@ -4,15 +4,14 @@
 // subrequest budget, and every wait comes back as a message delayed until the operation's next
 // attempt (no polling by cron). The queue is modelled on the test's clock (queue-model.ts: delays,
 // batches of wrangler.toml's size, retries). 10% server errors and 5% throttling on every cloud.
-import { env } from "cloudflare:test";
-import type { D1Database } from "@cloudflare/workers-types";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { JOBS } from "../../functions/jobs.ts";
 import type { TickDeps, TickReport } from "../../functions/tick.ts";
 import { countingBackend, subrequestBudget, WORKERS_SUBREQUEST_LIMIT } from "../../shared/jobs/budget.ts";
 import { consumeOperations, dispatchDue } from "../../shared/jobs/dispatch.ts";
-import { d1Backend, migrateD1 } from "../../shared/store/d1.workers.ts";
+import { d1Backend } from "../../shared/store/d1.workers.ts";
 import { createStore, type Operation, type Store } from "../../shared/store/store.ts";
+import { DB, emptiedD1 } from "../setup/d1.workers.ts";
 import {
   type ResolvedCluster,
   type ScheduledNight,
@@ -23,7 +22,6 @@ import {
 import { SimulatedQueue } from "./queue-model.ts";
 import { poolShape } from "./sleepwake-harness.ts";
 
-const DB = (env as unknown as { DB: D1Database }).DB;
 const CRON_SECONDS = 600;
 const START = "2026-03-02T11:40:00Z"; // Monday 19:40 in Shanghai
 const SLEEP_AT = "2026-03-02T12:00:00.000Z";
@@ -41,13 +39,7 @@ describe("a scheduled night through the queue: cron dispatches, consumers advanc
   let operations: Operation[] = [];
 
   beforeAll(async () => {
-    await migrateD1(DB);
-    await DB.batch([
-      DB.prepare("DELETE FROM records"),
-      DB.prepare("DELETE FROM counters"),
-      DB.prepare("DELETE FROM ledger"),
-    ]);
-    store = createStore(d1Backend(DB));
+    store = createStore(d1Backend(await emptiedD1()));
     night = await startScheduledNight({ seed: 52, start: START });
     for (const subject of SUBJECTS) {
       const cluster = await night.resolve(subject);

@@ -101,6 +101,12 @@ export interface RedisServer {
   stop(): Promise<void>;
 }
 
+/** A benchmark's note for its Redis section, skipped because redis-server is not installed. */
+export function redisSkipped(): string {
+  const redis = REQUIRED_SERVERS.filter((server) => server.command === "redis-server");
+  return `redis: skipped, redis-server is not installed. To measure it, install it:\n${installInstructions(redis)}`;
+}
+
 /** A real redis-server on a free loopback port, without persistence. */
 export async function startRedisServer(): Promise<RedisServer> {
   if (!isInstalled("redis-server")) {

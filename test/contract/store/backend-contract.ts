@@ -9,7 +9,11 @@ const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
 export function backendContract(
   name: string,
   make: () => Promise<StoreBackend>,
-  options: { raceSize?: number } = {},
+  options: {
+    raceSize?: number;
+    /** A fresh backend that sweeps at most `size` records per statement (the SQL backends). */
+    makeWithSweepBatch?: (size: number) => Promise<StoreBackend>;
+  } = {},
 ) {
   describe(`StoreBackend contract: ${name}`, () => {
     let backend: StoreBackend;
@@ -109,6 +113,27 @@ export function backendContract(
       expect(await backend.sweep(at(100))).toBe(1);
       expect((await backend.list("ns", {}, at(100))).map((r) => r.key)).toEqual(["k", "kept"]);
     });
+
+    const withSweepBatch = options.makeWithSweepBatch;
+    if (withSweepBatch) {
+      it("sweeps in bounded batches until every expired record is gone, and no live one", async () => {
+        const batched = await withSweepBatch(2);
+        try {
+          for (let i = 0; i < 5; i++) {
+            const old = { value: "x", expiresAt: at(i).getTime() };
+            await batched.put("ns", `old${i}`, old, { expectedVersion: null }, T0);
+          }
+          const live = { value: "x", expiresAt: at(3600).getTime() };
+          await batched.put("ns", "live", live, { expectedVersion: null }, T0);
+          await batched.put("ns", "forever", { value: "x", expiresAt: null }, { expectedVersion: null }, T0);
+          expect(await batched.sweep(at(10))).toBe(5);
+          expect(await batched.sweep(at(10))).toBe(0);
+          expect((await batched.list("ns", {}, T0)).map((r) => r.key)).toEqual(["forever", "live"]);
+        } finally {
+          await batched.close();
+        }
+      });
+    }
 
     it("deletes only at the expected version", async () => {
       await backend.put("ns", "k", { value: "v", expiresAt: null }, { expectedVersion: null }, T0);

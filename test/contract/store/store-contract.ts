@@ -180,6 +180,16 @@ export function storeContract(
         step: "snapshot",
         data: {},
       };
+      /** The outcome event of `base`, recorded at 1 s, pending and due at `due`. */
+      const pendingOutbox = (due: Date) => ({
+        eventId: "e1",
+        event: { detailType: "nightshift.sleep", detail: { operationId: base.id } },
+        time: at(1).toISOString(),
+        state: "pending" as const,
+        recordedAt: at(1).toISOString(),
+        attempts: 0,
+        nextAttemptAt: due.toISOString(),
+      });
 
       it("creates once per id and returns the existing operation on a repeat", async () => {
         const first = await store.operations.create(base, { now: T0 });
@@ -351,15 +361,7 @@ export function storeContract(
       });
 
       it("keeps a finished operation whose event is pending in the outbox index, unexpired, until it is settled", async () => {
-        const pending = {
-          eventId: "e1",
-          event: { detailType: "nightshift.sleep", detail: { operationId: base.id } },
-          time: at(1).toISOString(),
-          state: "pending" as const,
-          recordedAt: at(1).toISOString(),
-          attempts: 0,
-          nextAttemptAt: at(30).toISOString(),
-        };
+        const pending = pendingOutbox(at(30));
         const { operation } = await store.operations.create(base, { now: T0 });
         const finished = await store.operations.update(
           operation.id,
@@ -404,15 +406,7 @@ export function storeContract(
           kind: "sleep.succeeded",
           detail: {},
         };
-        const outbox = {
-          eventId: "e1",
-          event: { detailType: "nightshift.sleep", detail: { operationId: base.id } },
-          time: at(1).toISOString(),
-          state: "pending" as const,
-          recordedAt: at(1).toISOString(),
-          attempts: 0,
-          nextAttemptAt: at(1).toISOString(),
-        };
+        const outbox = pendingOutbox(at(1));
         const { operation } = await store.operations.create(base, { now: T0 });
         // Unfinished with pending entries: still (only) in the active index.
         const running = await store.operations.update(
