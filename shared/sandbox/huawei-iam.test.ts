@@ -51,6 +51,16 @@ function body(overrides: { password?: string; domain?: string; scope?: unknown }
   };
 }
 
+/** The parts of IAM's answers these tests read (a success has `token`, a refusal `error`). */
+interface IamAnswer {
+  token: {
+    user: { id: string };
+    project: { name: string };
+    catalog?: Array<{ endpoints: Array<Record<string, string>> }>;
+  };
+  error: { code: number; message: string; title: string };
+}
+
 async function issue(json: unknown, query = "") {
   const response = await iam.issueToken(
     new Request(`http://iam.sandbox.test/v3/auth/tokens${query}`, {
@@ -63,7 +73,7 @@ async function issue(json: unknown, query = "") {
   return {
     status: response.status,
     token: response.headers.get("x-subject-token"),
-    json: (await response.json()) as Record<string, any>,
+    json: (await response.json()) as IamAnswer,
   };
 }
 
@@ -81,7 +91,7 @@ describe("POST /v3/auth/tokens", () => {
       user: { name: "platform-dev", domain: { name: "platform-dev" }, password_expires_at: "" },
     });
     expect(token.user.id).toMatch(/^[0-9a-f]{32}$/);
-    expect(token.catalog[0].endpoints[0]).toMatchObject({
+    expect(token.catalog![0]!.endpoints[0]).toMatchObject({
       region_id: "cn-north-4",
       url: "http://iam.sandbox.test",
     });
