@@ -1,7 +1,7 @@
 // Signature acceptance (Node only: it drives the vendor's SDK): a request signed by Huawei's own
 // SDK signer (@huaweicloud/huaweicloud-sdk-core AKSKSigner, driven as test/oracle/huawei.ts
 // describes) is accepted by the simulated Autopilot cloud; the same request with one byte of the
-// signature, body, query or date changed is refused with 401 CCE.01401001, as is an expired one.
+// signature, body, query or date changed is refused with the gateway's 401 APIG.0301, as is an expired one.
 import { AKSKSigner } from "@huaweicloud/huaweicloud-sdk-core/auth/AKSKSigner.js";
 import { BasicCredentials } from "@huaweicloud/huaweicloud-sdk-core/auth/BasicCredentials.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -57,7 +57,13 @@ async function send(request: Sendable): Promise<{ status: number; body: Record<s
   return { status: response.status, body: text ? JSON.parse(text) : {} };
 }
 
-const REFUSED = { status: 401, body: { errorCode: "CCE.01401001", errorMessage: "Authorization failed." } };
+const REFUSED = {
+  status: 401,
+  body: {
+    error_code: "APIG.0301",
+    error_msg: "Incorrect IAM authentication information: verify aksk signature fail",
+  },
+};
 
 async function expectRefused(request: Sendable): Promise<void> {
   const answer = await send(request);
@@ -134,11 +140,17 @@ describe("autopilot sandbox accepts Huawei's SDK signature and nothing else", ()
     await expectRefused(sdkSigned("GET", listPath(), { at: new Date(simNow.getTime() - 20 * 60_000) }));
   });
 
-  it("refuses an unsigned request and a token-only one", async () => {
+  it("refuses an unsigned request, and one with a token IAM never issued", async () => {
     const signed = sdkSigned("GET", listPath());
     const { Authorization: _a, ...unsigned } = signed.headers;
     await expectRefused({ ...signed, headers: unsigned });
-    await expectRefused({ ...signed, headers: { ...unsigned, "X-Auth-Token": "MIIE..." } });
+    expect(await send({ ...signed, headers: { ...unsigned, "X-Auth-Token": "MIIE..." } })).toMatchObject({
+      status: 401,
+      body: {
+        error_code: "APIG.0301",
+        error_msg: "Incorrect IAM authentication information: decrypt token fail",
+      },
+    });
   });
 
   it("checks the signature before the Content-Type (400 CCE.01400006 only for a good signature)", async () => {

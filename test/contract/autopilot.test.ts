@@ -286,20 +286,20 @@ describe("autopilot provider: what Autopilot does not have", () => {
 });
 
 describe("autopilot provider: unhappy paths", () => {
-  it("is refused with 401 CCE.01401001 when signed with the wrong secret or an unknown key", async () => {
+  it("is refused with the gateway's 401 APIG.0301 when signed with the wrong secret or an unknown key", async () => {
     const wrongSecret = await rejection(provider("qa", { secret: "not-the-secret" }).listClusters());
-    expect(wrongSecret).toMatchObject({ kind: "auth", status: 401, code: "CCE.01401001" });
+    expect(wrongSecret).toMatchObject({ kind: "auth", status: 401, code: "APIG.0301" });
     const unknownKey = await rejection(
       provider("qa", { accessKeyId: "UNKNOWNKEY0000000000" }).listClusters(),
     );
-    expect(unknownKey).toMatchObject({ kind: "auth", status: 401, code: "CCE.01401001" });
+    expect(unknownKey).toMatchObject({ kind: "auth", status: 401, code: "APIG.0301" });
   });
 
   it("is refused with 401 when the signing clock is 20 minutes off", async () => {
     const p = provider("qa");
     simNow = new Date(simNow.getTime() - 20 * 60_000);
     const error = await rejection(p.listClusters());
-    expect(error).toMatchObject({ kind: "auth", status: 401, code: "CCE.01401001" });
+    expect(error).toMatchObject({ kind: "auth", status: 401, code: "APIG.0301" });
   });
 
   it("is refused with 403 CCE.01403001 in another account's project", async () => {

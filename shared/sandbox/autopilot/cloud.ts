@@ -4,6 +4,7 @@
 // brings back the same default fleet, whatever ids were minted since.
 import { seededRandom } from "../clock.ts";
 import type { SandboxAccount, SandboxCloud, SandboxContext } from "../cloud.ts";
+import { IAM_DESCRIPTION } from "../huawei-iam.ts";
 import { autopilotErrorPages } from "./errors.ts";
 import { buildState, defaultFleet, parseFleet } from "./fleet.ts";
 import { kubernetesApp } from "./kubernetes.ts";
@@ -116,8 +117,11 @@ export async function createAutopilotCloud(ctx: SandboxContext): Promise<Sandbox
           "GET /autopilot/v3/projects/{project_id}/clusters",
           "GET /autopilot/v3/projects/{project_id}/clusters/{cluster_id}",
           "POST /autopilot/v3/projects/{project_id}/clusters/{cluster_id}/clustercert",
+          "GET /autopilot/v3/projects/{project_id}/clusters/{cluster_id}/openapi",
           "GET /autopilot/v3/projects/{project_id}/jobs/{job_id}",
+          "GET /autopilot/v3/projects/{project_id}/quotas",
         ],
+        iam: IAM_DESCRIPTION,
       };
     },
   };

@@ -1,14 +1,15 @@
 // Autopilot's two error-body shapes (digest §1.4, §7): CCE itself answers `errorCode` /
 // `errorMessage` (the §7.2 form); the API gateway in front of it answers `error_code` /
-// `error_msg` (APIG codes). Both carry an `X-Request-Id` header, as Huawei's gateways do.
+// `error_msg` / `request_id` (APIG codes, ../apig.ts). Both carry an `X-Request-Id` header, as
+// Huawei's gateways do.
 import type { Context } from "hono";
+import type { ApigRefusal } from "../apig.ts";
 import type { VendorErrorPages } from "../faults.ts";
 import { randomHex } from "./format.ts";
 
 export const CCE = {
   invalid: { status: 400, code: "CCE.01400001", message: "Invalid request." },
   contentType: { status: 400, code: "CCE.01400006", message: "Content type not supported." },
-  unauthorized: { status: 401, code: "CCE.01401001", message: "Authorization failed." },
   forbidden: { status: 403, code: "CCE.01403001", message: "Forbidden." },
   notFound: { status: 404, code: "CCE.01404001", message: "Resource not found." },
   locked: { status: 429, code: "CCE.01429002", message: "Resource locked by other requests." },
@@ -18,7 +19,7 @@ export const CCE = {
 
 export type CceError = (typeof CCE)[keyof typeof CCE];
 
-type Status = 400 | 401 | 403 | 404 | 429 | 500;
+type Status = 400 | 403 | 404 | 429 | 500;
 
 export function requestIdHeader(random: () => number): Record<string, string> {
   return { "X-Request-Id": randomHex(random, 32) };
@@ -40,27 +41,16 @@ export function cceError(
   return c.json(body, error.status as Status, { ...requestIdHeader(random), ...headers });
 }
 
-/** A gateway (APIG) error, before CCE sees the request. */
-export function gatewayError(
-  c: Context,
-  random: () => number,
-  status: 404 | 429,
-  code: string,
-  message: string,
-  headers: Record<string, string> = {},
-): Response {
-  return c.json({ error_code: code, error_msg: message }, status, { ...requestIdHeader(random), ...headers });
+/** The request id a gateway refusal carries (apig.ts renders it in the header and the body). */
+export function gatewayRequestId(random: () => number): string {
+  return randomHex(random, 32);
 }
 
-export const GATEWAY_NO_SUCH_API = {
+/** The digest's choice for an API the gateway does not have (APIGW prefix; CCE's gateway uses APIG.0101). */
+export const GATEWAY_NO_SUCH_API: ApigRefusal = {
+  status: 404,
   code: "APIGW.0101",
   message: "The API does not exist or has not been published in the environment",
-};
-
-export const GATEWAY_THROTTLED = {
-  code: "APIG.0308",
-  message: (limitPerMinute: number) =>
-    `The throttling threshold has been reached: policy user over ratelimit,limit:${limitPerMinute},time:1 minute`,
 };
 
 /** Injected faults: CCE's own 500 and its service throttling 429 (the gateway's 429 is the per-account throttle). */

@@ -8,7 +8,8 @@
 //     "accounts": [                                   required, 1+
 //       { "name": "dev",                              required, unique
 //         "accessKeyId": "…", "secretAccessKey": "…", required; the AK is unique
-//         "projects": [ { "region": "cn-north-4", "projectId": "<32 hex>" } ] }   required, 1+
+//         "projects": [ { "region": "cn-north-4", "projectId": "<32 hex>",            required, 1+
+//                         "clusterQuota": 5 } ] }                       what GET …/quotas reports
 //     ],
 //     "clusters": [
 //       { "project": "<projectId>",                   required: one of the accounts' projects
@@ -94,7 +95,13 @@ const AccountSpec = z.strictObject({
   accessKeyId: z.string().regex(/^[\x21-\x2b\x2d-\x7e]+$/, "printable ASCII without spaces or commas"),
   secretAccessKey: z.string().min(1),
   projects: z
-    .array(z.strictObject({ region: z.string().min(1), projectId: z.string().regex(/^[0-9a-zA-Z-]+$/) }))
+    .array(
+      z.strictObject({
+        region: z.string().min(1),
+        projectId: z.string().regex(/^[0-9a-zA-Z-]+$/),
+        clusterQuota: z.number().int().min(0).optional(),
+      }),
+    )
     .min(1),
 });
 

@@ -1,7 +1,7 @@
 // Every cluster's Kubernetes API through the Huawei API gateway ("通过API网关调用Kubernetes API",
 // Autopilot document 001; CCE 000 §1.3): `https://{clusterid}.{Endpoint}/{uri}`, authenticated
-// with an AK/SK signature like every other Huawei API and counted against the same per-account
-// throttle. No client certificate: this is the way in for a client that cannot present one (a
+// with an AK/SK signature or an IAM token like every other Huawei API and counted against the
+// same per-account throttle. No client certificate: this is the way in for a client that cannot present one (a
 // Cloudflare Worker).
 //
 // The sandbox serves each cloud on one host and port, so it answers the gateway in two forms:
@@ -37,7 +37,7 @@ export type GatewayCheck = (
   c: Context,
   state: AutopilotState,
   body: string,
-) => Promise<{ account: AccountRecord; now: Date } | Response>;
+) => Promise<{ account: AccountRecord; now: Date; tokenProject?: string } | Response>;
 
 const PATH_FORM = /^\/clusters\/([^/]+)(\/.*)?$/;
 
@@ -59,10 +59,14 @@ export function kubernetesGateway(ctx: SandboxContext, holder: StateHolder, auth
     const body = await receivedText(c.req.raw);
     const checked = await authenticate(c, state, body);
     if (checked instanceof Response) return checked;
-    const { account } = checked;
+    const { account, tokenProject } = checked;
     reconcile(state, ctx.clock.now().getTime());
+    // A token reaches the clusters of the one project it is scoped to; AK/SK, all the account's.
     const cluster = state.clusters.find(
-      (cl) => cl.uid === target.clusterUid && account.projects.some((p) => p.projectId === cl.projectId),
+      (cl) =>
+        cl.uid === target.clusterUid &&
+        (tokenProject ?? cl.projectId) === cl.projectId &&
+        account.projects.some((p) => p.projectId === cl.projectId),
     );
     if (!cluster) return cceError(c, ctx.random, CCE.notFound, `cluster ${target.clusterUid} not found`);
     const method = c.req.method;

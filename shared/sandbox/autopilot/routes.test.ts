@@ -49,6 +49,7 @@ describe("autopilot API: gateway checks", () => {
       expect(await json(response)).toEqual({
         error_code: "APIGW.0101",
         error_msg: "The API does not exist or has not been published in the environment",
+        request_id: response.headers.get("x-request-id"),
       });
     }
   });
@@ -269,5 +270,61 @@ describe("autopilot API: jobs", () => {
     expect(
       (await json<ClusterJson>(await ap.request("GET", `${base()}/clusters/creating`))).status.phase,
     ).toBe("Available");
+  });
+});
+
+describe("autopilot API: access addresses and quotas", () => {
+  it("answers openapi in the document's shape: the Internal endpoint as privateEndpoint, none while Creating", async () => {
+    await seed([
+      { project: account().projectId, name: "ap-up", uid: "up-1" },
+      { project: account().projectId, name: "ap-new", uid: "new-1", phase: "Creating" },
+    ]);
+    const up = await json(await ap.request("GET", `${base()}/clusters/up-1/openapi`));
+    expect(up).toEqual({
+      metadata: {},
+      spec: { spec: { eip: { bandwidth: {} }, isDynamic: false } },
+      status: { privateEndpoint: `${TEST_KUBERNETES_URL}/clusters/up-1`, publicEndpoint: "" },
+    });
+    const shown = await json<ClusterJson>(await ap.request("GET", `${base()}/clusters/up-1`));
+    expect(shown.status.endpoints[0]!.url).toBe((up.status as { privateEndpoint: string }).privateEndpoint);
+    const creating = await json(await ap.request("GET", `${base()}/clusters/new-1/openapi`));
+    expect(creating.status).toEqual({ privateEndpoint: "", publicEndpoint: "" });
+    const missing = await ap.request("GET", `${base()}/clusters/nope/openapi`);
+    expect([missing.status, (await json(missing)).errorCode]).toEqual([404, "CCE.01404001"]);
+  });
+
+  it("reports the autopilot_cluster quota: the project's limit (default 5) and every cluster it holds", async () => {
+    const a = account();
+    const fleet = (quota?: number) => ({
+      accounts: [
+        {
+          name: "t",
+          accessKeyId: a.accessKeyId,
+          secretAccessKey: a.secretAccessKey,
+          projects: [
+            {
+              region: a.region,
+              projectId: a.projectId,
+              ...(quota === undefined ? {} : { clusterQuota: quota }),
+            },
+          ],
+        },
+      ],
+      clusters: [
+        { project: a.projectId, name: "ap-one" },
+        { project: a.projectId, name: "ap-two", phase: "Deleting" },
+        { project: a.projectId, name: "ap-three", phase: "Creating" },
+      ],
+    });
+    await ap.cloud.seed(fleet());
+    expect(await json(await ap.request("GET", `${base()}/quotas`))).toEqual({
+      quotas: [{ quotaKey: "autopilot_cluster", quotaLimit: 5, used: 3, unit: "count", regionId: a.region }],
+    });
+    await ap.cloud.seed(fleet(20));
+    ap.advance(3600); // the deletion ends, so that cluster no longer counts; the created one does
+
+    expect(await json(await ap.request("GET", `${base()}/quotas`))).toMatchObject({
+      quotas: [{ quotaLimit: 20, used: 2 }],
+    });
   });
 });

@@ -1,27 +1,23 @@
-// The Autopilot API (`/autopilot/v3/projects/{project_id}/…`) as far as nightshift uses it: list
-// and show clusters, clustercert, jobs. Every request passes, in this order, the gateway's route
-// table (unknown API → 404 APIGW.0101), the AK/SK signature check (→ 401 CCE.01401001), the
-// per-account throttle (→ 429 APIG.0308 + Retry-After), the Content-Type check (→ 400
-// CCE.01400006) and the project check (→ 403 CCE.01403001), then CCE itself.
+// The Autopilot API (`/autopilot/v3/projects/{project_id}/…`) as far as nightshift and a user's
+// tooling use it: list and show clusters, clustercert, the cluster's access addresses (openapi),
+// quotas, jobs. Every request passes, in this order, the gateway's route table (unknown API → 404
+// APIGW.0101), its credential check (an AK/SK signature or an IAM token, huawei-iam.ts → 401
+// APIG.0301, an expired token APIG.0307), the per-account throttle (→ 429 APIG.0308 +
+// Retry-After), the Content-Type check (→ 400 CCE.01400006) and the project check (→ 403
+// CCE.01403001), then CCE itself. IAM's `POST /v3/auth/tokens` is served beside it.
 //
 // The same gateway fronts every cluster's Kubernetes API at `https://{clusterid}.{Endpoint}/{uri}`
 // (and, on the sandbox's single host, at `{Endpoint}/clusters/{clusterid}/{uri}`): gateway.ts.
 //
 // Not simulated (answered 404 APIGW.0101 like any unknown API): create/update/delete cluster,
-// mastereip, openapi, quotas, tags, upgrade, addons. Autopilot has no hibernate/awake, node-pool or
-// node APIs at all, so those paths are unknown to the real gateway too.
+// mastereip, tags, upgrade, addons. Autopilot has no hibernate/awake, node-pool or node APIs at
+// all, so those paths are unknown to the real gateway too.
 import { type Context, Hono } from "hono";
-import { verifyHuawei } from "../../signer/huawei.ts";
+import { apigResponse, apigThrottled } from "../apig.ts";
 import { ACCESS_KEY_VAR, type SandboxContext } from "../cloud.ts";
+import { checkGatewayCredentials, createHuaweiIam, TOKEN_PATH } from "../huawei-iam.ts";
 import { receivedText } from "../received-body.ts";
-import {
-  CCE,
-  cceError,
-  GATEWAY_NO_SUCH_API,
-  GATEWAY_THROTTLED,
-  gatewayError,
-  requestIdHeader,
-} from "./errors.ts";
+import { CCE, cceError, GATEWAY_NO_SUCH_API, gatewayRequestId, requestIdHeader } from "./errors.ts";
 import { certificateFingerprint } from "./format.ts";
 import { type GatewayCheck, kubernetesGateway, kubernetesTarget } from "./gateway.ts";
 import { renderCluster, renderJob, renderKubeconfig } from "./render.ts";
@@ -30,6 +26,7 @@ import {
   type AutopilotState,
   CERT_MAX_DAYS,
   type ClusterRecord,
+  DEFAULT_CLUSTER_QUOTA,
   findAccountByKey,
   findCluster,
   reconcile,
@@ -161,6 +158,39 @@ export function autopilotRoutes(ctx: SandboxContext, holder: StateHolder): Hono 
     );
   };
 
+  // The cluster's access addresses, in the shape of the document's example (001 L4283-L4296):
+  // an empty metadata, no EIP (the sandbox binds none), the private endpoint the cluster's
+  // `Internal` endpoint shows, none while the cluster is being created.
+  const showEndpoints: Handler = ({ c, projectId, params, state }) => {
+    const cluster = findCluster(state, projectId, params[0]!);
+    if (!cluster) return fail(c, CCE.notFound, `cluster ${params[0]} not found`);
+    return ok(c, {
+      metadata: {},
+      spec: { spec: { eip: { bandwidth: {} }, isDynamic: false } },
+      status: {
+        privateEndpoint: cluster.phase === "Creating" ? "" : apiServerUrl(ctx, cluster),
+        publicEndpoint: "",
+      },
+    });
+  };
+
+  // One quota, `autopilot_cluster` (001 L14020-L14057): every cluster the project holds, whatever
+  // its phase, counts until it is gone.
+  const showQuotas: Handler = ({ c, projectId, account, state }) => {
+    const project = account.projects.find((p) => p.projectId === projectId)!;
+    return ok(c, {
+      quotas: [
+        {
+          quotaKey: "autopilot_cluster",
+          quotaLimit: project.clusterQuota ?? DEFAULT_CLUSTER_QUOTA,
+          used: state.clusters.filter((cluster) => cluster.projectId === projectId).length,
+          unit: "count",
+          regionId: project.region,
+        },
+      ],
+    });
+  };
+
   const showJob: Handler = ({ c, projectId, params, state, now }) => {
     const job = state.jobs.find((j) => j.uid === params[0] && j.projectId === projectId);
     if (!job) return fail(c, CCE.notFound, `job ${params[0]} not found`);
@@ -171,12 +201,17 @@ export function autopilotRoutes(ctx: SandboxContext, holder: StateHolder): Hono 
     { method: "GET", pattern: new RegExp(`${PREFIX}/clusters$`), handler: listClusters },
     { method: "GET", pattern: new RegExp(`${PREFIX}/clusters/([^/]+)$`), handler: showCluster },
     { method: "POST", pattern: new RegExp(`${PREFIX}/clusters/([^/]+)/clustercert$`), handler: clusterCert },
+    { method: "GET", pattern: new RegExp(`${PREFIX}/clusters/([^/]+)/openapi$`), handler: showEndpoints },
     { method: "GET", pattern: new RegExp(`${PREFIX}/jobs/([^/]+)$`), handler: showJob },
+    { method: "GET", pattern: new RegExp(`${PREFIX}/quotas$`), handler: showQuotas },
   ];
 
+  const iam = createHuaweiIam({ now: () => ctx.clock.now().getTime() });
+
   /**
-   * The gateway's checks every API behind it shares, in order: the AK/SK signature over the body
-   * as received (→ 401), then the per-account throttle (→ 429 + Retry-After).
+   * The gateway's checks every API behind it shares, in order: the credentials (an IAM token, or
+   * the AK/SK signature over the body as received; → 401), then the per-account throttle (→ 429 +
+   * Retry-After).
    */
   const authenticate: GatewayCheck = async (c, state, body) => {
     const headers: Record<string, string> = {};
@@ -184,26 +219,35 @@ export function autopilotRoutes(ctx: SandboxContext, holder: StateHolder): Hono 
       headers[name] = value;
     });
     const now = ctx.signatureNow();
-    const verdict = await verifyHuawei(
+    const caller = await checkGatewayCredentials(
       { method: c.req.method, url: c.req.url, headers, body },
-      (accessKeyId) => findAccountByKey(state, accessKeyId)?.secretAccessKey,
-      { now },
+      {
+        iam,
+        secretOf: (accessKeyId) => findAccountByKey(state, accessKeyId)?.secretAccessKey,
+        signatureNow: now,
+        tokenNow: ctx.clock.now().getTime(),
+      },
     );
-    if (!verdict.ok) return fail(c, CCE.unauthorized, authFailure(verdict.reason, verdict.detail));
-    c.set(ACCESS_KEY_VAR as never, verdict.accessKeyId as never);
-    const token = ctx.throttle.take(verdict.accessKeyId);
+    if (!caller.ok) return apigResponse(caller.refusal, gatewayRequestId(ctx.random));
+    c.set(ACCESS_KEY_VAR as never, caller.accessKeyId as never);
+    const token = ctx.throttle.take(caller.accessKeyId);
     if (!token.ok) {
       const perMinute = Math.max(1, Math.round(ctx.throttle.ratePerSecond * 60));
-      return gatewayError(c, ctx.random, 429, GATEWAY_THROTTLED.code, GATEWAY_THROTTLED.message(perMinute), {
+      return apigResponse(apigThrottled(perMinute), gatewayRequestId(ctx.random), {
         "Retry-After": String(token.retryAfterSeconds),
       });
     }
-    return { account: findAccountByKey(state, verdict.accessKeyId)!, now };
+    return {
+      account: findAccountByKey(state, caller.accessKeyId)!,
+      now,
+      ...(caller.via === "token" ? { tokenProject: caller.projectId } : {}),
+    };
   };
 
   const kubernetes = kubernetesGateway(ctx, holder, authenticate);
 
   const app = new Hono();
+  app.post(TOKEN_PATH, (c) => iam.issueToken(c.req.raw, holder.current.accounts));
   app.all("*", async (c) => {
     const url = new URL(c.req.url);
     const cluster = kubernetesTarget(url, holder.current);
@@ -217,14 +261,13 @@ export function autopilotRoutes(ctx: SandboxContext, holder: StateHolder): Hono 
         break;
       }
     }
-    if (!route)
-      return gatewayError(c, ctx.random, 404, GATEWAY_NO_SUCH_API.code, GATEWAY_NO_SUCH_API.message);
+    if (!route) return apigResponse(GATEWAY_NO_SUCH_API, gatewayRequestId(ctx.random));
 
     const state = holder.current;
     const body = await receivedText(c.req.raw);
     const checked = await authenticate(c, state, body);
     if (checked instanceof Response) return checked;
-    const { account, now } = checked;
+    const { account, now, tokenProject } = checked;
 
     const contentType = c.req.header("content-type") ?? "";
     if (!/^application\/json\s*(;|$)/i.test(contentType.trim())) {
@@ -232,6 +275,9 @@ export function autopilotRoutes(ctx: SandboxContext, holder: StateHolder): Hono 
     }
 
     const projectId = route.match[1]!;
+    if (tokenProject !== undefined && tokenProject !== projectId) {
+      return fail(c, CCE.forbidden, `the token is scoped to project ${tokenProject}, not ${projectId}`);
+    }
     if (!account.projects.some((p) => p.projectId === projectId)) {
       return fail(c, CCE.forbidden, `project ${projectId} is not one of this user's projects`);
     }
@@ -248,20 +294,4 @@ export function autopilotRoutes(ctx: SandboxContext, holder: StateHolder): Hono 
     });
   });
   return app;
-}
-
-/** A short reason for the 401's `message` (the signature detail stays in the sandbox). */
-function authFailure(reason: string, detail: string): string {
-  switch (reason) {
-    case "missing":
-      return "the request is not signed (no Authorization header)";
-    case "unknown-key":
-      return "the access key is not known";
-    case "expired":
-      return detail;
-    case "mismatch":
-      return "the signature does not match the request";
-    default:
-      return `the Authorization header is malformed: ${detail}`;
-  }
 }

@@ -44,9 +44,14 @@ export const CLUSTER_PHASES: readonly ClusterPhase[] = [
   "Frozen",
 ];
 
+/** "5 clusters per region by default" (digest §1.4); the quota API reports it as autopilot_cluster. */
+export const DEFAULT_CLUSTER_QUOTA = 5;
+
 export interface ProjectRecord {
   projectId: string;
   region: string;
+  /** The project's `autopilot_cluster` quota; DEFAULT_CLUSTER_QUOTA when absent. */
+  clusterQuota?: number;
 }
 
 export interface AccountRecord {

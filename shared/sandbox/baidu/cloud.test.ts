@@ -197,6 +197,56 @@ describe("instance groups", () => {
     expect([status, json.code]).toEqual([404, "NotFound"]);
   });
 
+  it("lists a group's tasks newest first (ListTasks), paged, 0 meaning the default as the Go SDK sends it", async () => {
+    const { clusterId, groupId } = await batch();
+    const group = `/v2/cluster/${clusterId}/instancegroup/${groupId}`;
+    const up = await call("PUT", `${group}/scaleup?upToReplicas=5`);
+    expect(up.status).toBe(200);
+    ctx.clock.advance(3_600_000);
+    const nodes = await call("GET", `${group}/instances?pageSize=100`);
+    const first = (nodes.json.page.list[0] as unknown as { spec: { cceInstanceID: string } }).spec
+      .cceInstanceID;
+    const down = await call("PUT", `${group}/scaledown`, {
+      body: JSON.stringify({ instancesToBeRemoved: [first] }),
+    });
+    expect(down.status).toBe(200);
+    const ids = [
+      (up.json as unknown as { taskID: string }).taskID,
+      (down.json as unknown as { taskID: string }).taskID,
+    ];
+
+    type TaskPage = {
+      page: {
+        pageNo: number;
+        pageSize: number;
+        totalCount: number;
+        items: Array<{ id: string; type: string; phase: string }>;
+      };
+    };
+    const list = async (query: string) =>
+      (await call("GET", `/v2/tasks/InstanceGroupReplicas?${query}`)).json as unknown as TaskPage;
+    const all = await list(`targetID=${groupId}&pageNo=0&pageSize=0`);
+    expect(all.page).toMatchObject({ pageNo: 1, pageSize: 10, totalCount: 2 });
+    expect(all.page.items.map((t) => t.id)).toEqual([ids[1], ids[0]]);
+    expect(all.page.items[1]).toMatchObject({ type: "InstanceGroupReplicas", phase: "Done" });
+    const second = await list(`targetID=${groupId}&pageNo=2&pageSize=1`);
+    expect(second.page.items.map((t) => t.id)).toEqual([ids[0]]);
+    // Another account's view of the same group: nothing.
+    const stranger = await call("GET", `/v2/tasks/InstanceGroupReplicas?targetID=${groupId}`, {
+      account: "acme-gz",
+    });
+    expect((stranger.json as unknown as TaskPage).page.totalCount).toBe(0);
+  });
+
+  it("refuses ListTasks without a targetID or for an unknown task type", async () => {
+    const missing = await call("GET", "/v2/tasks/InstanceGroupReplicas");
+    expect([missing.status, missing.json.code]).toEqual([400, "InvalidParameter"]);
+    expect(missing.json.message).toContain("targetID");
+    const unknown = await call("GET", "/v2/tasks/ClusterUpgrade?targetID=x");
+    expect([unknown.status, unknown.json.code]).toEqual([400, "InvalidParameter"]);
+    expect(unknown.json.message).toContain("InstanceGroupReplicas");
+  });
+
   it("serves kubeconfigs of every documented type", async () => {
     const { clusterId } = await batch();
     const internal = await call("GET", `/v2/kubeconfig/${clusterId}/internal`);
@@ -225,6 +275,17 @@ describe("framework hooks", () => {
       "TooManyRequests",
       "1",
     ]);
+  });
+
+  it("dates every answer by the gateway's clock, the one signatures are judged by", async () => {
+    const gateway = new Date(START.getTime() + 90_000);
+    ctx.signatureNow = () => gateway;
+    ctx.clock.advance(7_200_000);
+    // Signed by the simulated clock, two hours ahead of the gateway's: refused, and dated by the
+    // gateway, so a client (BceBaseClient) corrects its signing clock from the Date it reads.
+    const refused = await call("GET", "/v2/clusters");
+    expect([refused.status, refused.json.code]).toEqual([400, "RequestExpired"]);
+    expect(refused.headers.get("date")).toBe(gateway.toUTCString());
   });
 
   it("renders injected faults in the BCE shape", async () => {

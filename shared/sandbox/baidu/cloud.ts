@@ -21,7 +21,7 @@ export async function createBaiduCloud(ctx: SandboxContext): Promise<SandboxClou
   return {
     name: "baidu",
     routes: baiduRoutes(ctx, store),
-    errorPages: errorPages(ctx.random, () => ctx.clock.now()),
+    errorPages: errorPages(ctx.random, () => ctx.signatureNow()),
     accounts: (): SandboxAccount[] =>
       store.state.accounts.map((a) => ({
         name: a.name,

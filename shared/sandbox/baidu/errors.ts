@@ -1,5 +1,6 @@
 // How the simulated Baidu CCE answers: every response carries `x-bce-request-id` (equal to the
-// body's `requestID` on success and `requestId` on errors, digest §7-8), a RFC 1123 `Date` and
+// body's `requestID` on success and `requestId` on errors, digest §7-8), a RFC 1123 `Date` (the
+// gateway's clock, which judges signatures: clients correct their signing clock from it) and
 // `Content-Type: application/json;charset=UTF-8`. Errors use the BCE-wide body
 // `{"code", "message", "requestId"}`.
 //
@@ -40,26 +41,26 @@ export function uuid(random: () => number): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
-function headers(requestId: string, now: Date, extra: Record<string, string> = {}): Record<string, string> {
+function headers(requestId: string, date: Date, extra: Record<string, string> = {}): Record<string, string> {
   return {
     "Content-Type": "application/json;charset=UTF-8",
     "x-bce-request-id": requestId,
-    Date: now.toUTCString(),
+    Date: date.toUTCString(),
     ...extra,
   };
 }
 
 /** A success body: `requestID` (capital ID) added last, as in the documented examples. */
-export function ok(requestId: string, now: Date, body: Record<string, unknown>): Response {
+export function ok(requestId: string, date: Date, body: Record<string, unknown>): Response {
   return new Response(JSON.stringify({ ...body, requestID: requestId }), {
     status: 200,
-    headers: headers(requestId, now),
+    headers: headers(requestId, date),
   });
 }
 
 export function bceError(
   requestId: string,
-  now: Date,
+  date: Date,
   status: number,
   code: string,
   message: string,
@@ -67,17 +68,17 @@ export function bceError(
 ): Response {
   return new Response(JSON.stringify({ code, message, requestId }), {
     status,
-    headers: headers(requestId, now, extra),
+    headers: headers(requestId, date, extra),
   });
 }
 
 /** The framework renders injected faults with these. */
-export function errorPages(random: () => number, now: () => Date): VendorErrorPages {
+export function errorPages(random: () => number, date: () => Date): VendorErrorPages {
   return {
     serverError: (c) =>
       bceError(
         requestIdOf(c, random),
-        now(),
+        date(),
         500,
         "InternalError",
         "We encountered an internal error. Please try again.",
@@ -85,7 +86,7 @@ export function errorPages(random: () => number, now: () => Date): VendorErrorPa
     throttled: (c, retryAfterSeconds) =>
       bceError(
         requestIdOf(c, random),
-        now(),
+        date(),
         429,
         "TooManyRequests",
         "Request rate exceeded the limit for this access key; retry later.",

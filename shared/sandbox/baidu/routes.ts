@@ -80,6 +80,9 @@ const scaleDownBody = z.object({ instancesToBeRemoved: z.array(z.string()).min(1
 export function baiduRoutes(ctx: SandboxContext, store: BaiduStore): Hono {
   const app = new Hono();
   const now = () => ctx.clock.now();
+  // The `Date` of every answer is the gateway's clock, the one signatures are judged by:
+  // @baiducloud/sdk sets its signing clock from an error's Date (BceBaseClient timeOffset).
+  const gatewayDate = () => ctx.signatureNow();
 
   // Signature, then throttle; the same answers on every path, known or not.
   app.use("*", async (c, next) => {
@@ -110,13 +113,13 @@ export function baiduRoutes(ctx: SandboxContext, store: BaiduStore): Hono {
         expired: [400, "RequestExpired"],
         mismatch: [403, "SignatureDoesNotMatch"],
       }[verdict.reason] as [number, string];
-      return bceError(requestId, at, status, code, verdict.detail);
+      return bceError(requestId, gatewayDate(), status, code, verdict.detail);
     }
     const token = ctx.throttle.take(verdict.accessKeyId);
     if (!token.ok) {
       return bceError(
         requestId,
-        at,
+        gatewayDate(),
         429,
         "TooManyRequests",
         "Request rate exceeded the limit for this access key.",
@@ -132,7 +135,8 @@ export function baiduRoutes(ctx: SandboxContext, store: BaiduStore): Hono {
   });
 
   const api = new Hono();
-  const reply = (c: Context, body: Record<string, unknown>) => ok(requestIdOf(c, ctx.random), now(), body);
+  const reply = (c: Context, body: Record<string, unknown>) =>
+    ok(requestIdOf(c, ctx.random), gatewayDate(), body);
   const accountOf = (c: Context) => c.get(ACCOUNT_VAR as never) as BaiduAccountRecord;
 
   const clusterOf = (c: Context): ClusterRecord => {
@@ -447,6 +451,49 @@ export function baiduRoutes(ctx: SandboxContext, store: BaiduStore): Hono {
     return reply(c, { task: renderTask(task, group, now().getTime()) });
   });
 
+  // ListTasks (bce-sdk-go `ListTasks`): the tasks of one instance group, newest first. targetID is a
+  // filter, so a group the account cannot see lists nothing rather than 404. The Go SDK always
+  // sends pageNo and pageSize, as "0" when the caller left them unset: 0 means the default.
+  api.get("/tasks/:taskType", (c) => {
+    const taskType = c.req.param("taskType");
+    if (taskType !== "InstanceGroupReplicas") {
+      throw new ApiError(
+        400,
+        "InvalidParameter",
+        `task type "${taskType}" is not supported; the only one is InstanceGroupReplicas`,
+      );
+    }
+    const targetID = c.req.query("targetID") ?? "";
+    if (targetID === "") {
+      throw new ApiError(
+        400,
+        "InvalidParameter",
+        "targetID (the instance group id) is required for InstanceGroupReplicas tasks",
+      );
+    }
+    const { pageNo, pageSize } = paging(c, { zeroIsDefault: true });
+    const account = accountOf(c);
+    const at = now().getTime();
+    const owned = (clusterID: string) =>
+      store.state.clusters.find((x) => x.clusterID === clusterID && x.account === account.name);
+    const tasks = store.state.tasks
+      .filter((t) => t.instanceGroupID === targetID && owned(t.clusterID))
+      .sort((a, b) => b.startTime - a.startTime || compare(b.id, a.id));
+    return reply(c, {
+      page: {
+        pageNo,
+        pageSize,
+        totalCount: tasks.length,
+        items: tasks.slice((pageNo - 1) * pageSize, pageNo * pageSize).map((task) => {
+          const group = owned(task.clusterID)!.instanceGroups.find(
+            (g) => g.cceInstanceGroupID === task.instanceGroupID,
+          );
+          return renderTask(task, group, at);
+        }),
+      },
+    });
+  });
+
   api.get("/kubeconfig/:clusterID/:type", async (c) => {
     const type = c.req.param("type");
     if (!KUBECONFIG_TYPES.includes(type as KubeconfigType)) {
@@ -485,7 +532,7 @@ export function baiduRoutes(ctx: SandboxContext, store: BaiduStore): Hono {
   app.all("*", (c) =>
     bceError(
       requestIdOf(c, ctx.random),
-      now(),
+      gatewayDate(),
       404,
       "NotFound",
       `no API at ${c.req.method} ${new URL(c.req.url).pathname}`,
@@ -493,10 +540,10 @@ export function baiduRoutes(ctx: SandboxContext, store: BaiduStore): Hono {
   );
   app.onError((error, c) => {
     if (error instanceof ApiError)
-      return bceError(requestIdOf(c, ctx.random), now(), error.status, error.code, error.message);
+      return bceError(requestIdOf(c, ctx.random), gatewayDate(), error.status, error.code, error.message);
     return bceError(
       requestIdOf(c, ctx.random),
-      now(),
+      gatewayDate(),
       500,
       "InternalError",
       "We encountered an internal error. Please try again.",
@@ -517,10 +564,10 @@ function sortedInstances<T extends { createdAt: number; startAt: number; instanc
   );
 }
 
-function paging(c: Context): { pageNo: number; pageSize: number } {
+function paging(c: Context, options: { zeroIsDefault?: boolean } = {}): { pageNo: number; pageSize: number } {
   const read = (name: string, fallback: number, max: number) => {
     const raw = c.req.query(name);
-    if (raw === undefined || raw === "") return fallback;
+    if (raw === undefined || raw === "" || (options.zeroIsDefault && raw === "0")) return fallback;
     const value = Number(raw);
     if (!Number.isInteger(value) || value < 1 || value > max) {
       throw new ApiError(400, "InvalidParameter", `${name} must be a whole number from 1 to ${max}`);

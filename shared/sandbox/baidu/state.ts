@@ -75,7 +75,7 @@ export interface ClusterRecord {
   instanceGroups: InstanceGroupRecord[];
 }
 
-/** A scale-up / scale-down task (`GET /v2/task/InstanceGroupReplicas/{taskID}`). */
+/** A scale-up / scale-down task (`GET /v2/task/InstanceGroupReplicas/{taskID}`, `GET /v2/tasks/InstanceGroupReplicas?targetID=`). */
 export interface TaskRecord {
   id: string;
   clusterID: string;

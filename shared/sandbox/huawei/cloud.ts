@@ -2,6 +2,7 @@
 // machines, fleet.ts the default fleet and the seed format, render.ts the vendor's JSON shapes.
 import { seededRandom } from "../clock.ts";
 import type { SandboxAccount, SandboxCloud, SandboxContext } from "../cloud.ts";
+import { IAM_DESCRIPTION } from "../huawei-iam.ts";
 import { cceError, cceErrorResponse } from "./errors.ts";
 import { buildState, defaultFleet } from "./fleet.ts";
 import {
@@ -81,6 +82,7 @@ export async function createHuaweiCloud(ctx: SandboxContext): Promise<SandboxClo
         a.projects.map((p) => ({ account: a.name, region: p.region, projectId: p.projectId })),
       ),
       headers: { "X-Project-Id": "the project id of the path (signed)" },
+      iam: IAM_DESCRIPTION,
       durationsSeconds: {
         hibernate: HIBERNATE_SECONDS,
         awake: AWAKE_SECONDS,

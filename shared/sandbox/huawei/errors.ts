@@ -2,7 +2,9 @@
 // - CCE itself: the combined shape, `errorCode`/`errorMessage` plus `error_code`/`error_msg` inside a
 //   Kubernetes `Status` envelope, as seen in the wild;
 // - the API gateway (APIG) in front of it: only `error_code`/`error_msg` (+ `request_id`), e.g.
-//   APIG.0301 for a bad signature, APIG.0308 for throttling, APIG.0101 for an unknown API.
+//   APIG.0301 for a bad signature or token, APIG.0308 for throttling (../apig.ts), APIG.0101 for
+//   an unknown API.
+import type { ApigRefusal } from "../apig.ts";
 
 /** CCE codes with the doc's exact English message (digest §4.2). */
 export const CCE_ERRORS = {
@@ -67,38 +69,9 @@ export function cceErrorResponse(
   });
 }
 
-/** Gateway errors (public knowledge: APIG bodies carry `request_id` too). */
-export const APIG_ERRORS = {
-  "APIG.0101": {
-    status: 404,
-    message: "The API does not exist or has not been published in the environment",
-  },
-  "APIG.0301": {
-    status: 401,
-    message: "Incorrect IAM authentication information: verify aksk signature fail",
-  },
-  "APIG.0308": {
-    status: 429,
-    message:
-      "The throttling threshold has been reached: policy user over ratelimit,limit:{limit},time:1 minute",
-  },
-} as const;
-export type ApigErrorCode = keyof typeof APIG_ERRORS;
-
-export function apigErrorResponse(
-  code: ApigErrorCode,
-  requestId: string,
-  options: { retryAfterSeconds?: number; limitPerMinute?: number } = {},
-): Response {
-  const { status, message } = APIG_ERRORS[code];
-  const headers: Record<string, string> = { "X-Request-Id": requestId };
-  if (options.retryAfterSeconds !== undefined) headers["Retry-After"] = String(options.retryAfterSeconds);
-  return Response.json(
-    {
-      error_code: code,
-      error_msg: message.replace("{limit}", String(options.limitPerMinute ?? 0)),
-      request_id: requestId,
-    },
-    { status, headers },
-  );
-}
+/** The gateway's answer to an API it does not have (the other APIG refusals: ../apig.ts). */
+export const APIG_NO_SUCH_API: ApigRefusal = {
+  status: 404,
+  code: "APIG.0101",
+  message: "The API does not exist or has not been published in the environment",
+};

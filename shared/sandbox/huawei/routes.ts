@@ -8,14 +8,16 @@
 //   GET    {p}/clusters/{id}/nodepools[?showDefaultNodePool=]  GET|PUT|DELETE .../nodepools/{pool_id}
 //   GET    {p}/clusters/{id}/nodes                              GET|DELETE .../nodes/{node_id}[?nodepoolScaleDown=]
 //
-// with {p} = /api/v3/projects/{project_id}.
+// with {p} = /api/v3/projects/{project_id}. Beside them, IAM's `POST /v3/auth/tokens`
+// (huawei-iam.ts): a request may carry its token in `X-Auth-Token` instead of an AK/SK signature.
 
 import { type Context, Hono } from "hono";
 import { z } from "zod";
-import { verifyHuawei } from "../../signer/huawei.ts";
+import { apigResponse, apigThrottled } from "../apig.ts";
 import { ACCESS_KEY_VAR, type SandboxContext } from "../cloud.ts";
+import { checkGatewayCredentials, createHuaweiIam, TOKEN_PATH } from "../huawei-iam.ts";
 import { receivedBody } from "../received-body.ts";
-import { apigErrorResponse, type CceError, cceError, cceErrorResponse } from "./errors.ts";
+import { APIG_NO_SUCH_API, type CceError, cceError, cceErrorResponse } from "./errors.ts";
 import { clusterCert, validDuration } from "./kubeconfig.ts";
 import {
   addTags,
@@ -38,7 +40,13 @@ export interface StateHolder {
 }
 
 type HuaweiEnv = {
-  Variables: { requestId: string; body: Uint8Array; account: AccountRecord } & {
+  Variables: {
+    requestId: string;
+    body: Uint8Array;
+    account: AccountRecord;
+    /** The project an IAM token is scoped to (absent under AK/SK). */
+    tokenProject?: string;
+  } & {
     [K in typeof ACCESS_KEY_VAR]: string;
   };
 };
@@ -165,8 +173,12 @@ export function huaweiRoutes(ctx: SandboxContext, holder: StateHolder): Hono {
 
   const accountOf = (accessKeyId: string) =>
     holder.state.accounts.find((account) => account.accessKeyId === accessKeyId);
+  const iam = createHuaweiIam({ now });
 
-  // The gateway: signature, throttle, content type; then the state is brought up to now.
+  app.post(TOKEN_PATH, (c) => iam.issueToken(c.req.raw, holder.state.accounts));
+
+  // The gateway: credentials (AK/SK signature or IAM token), throttle, content type; then the
+  // state is brought up to now.
   app.use("/api/*", async (c, next) => {
     const rid = requestId(ctx.random);
     c.set("requestId", rid);
@@ -176,19 +188,23 @@ export function huaweiRoutes(ctx: SandboxContext, holder: StateHolder): Hono {
     c.req.raw.headers.forEach((value, name) => {
       headers[name] = value;
     });
-    const verdict = await verifyHuawei(
+    const caller = await checkGatewayCredentials(
       { method: c.req.method, url: c.req.url, headers, body },
-      (ak) => accountOf(ak)?.secretAccessKey,
-      { now: ctx.signatureNow() },
+      {
+        iam,
+        secretOf: (ak) => accountOf(ak)?.secretAccessKey,
+        signatureNow: ctx.signatureNow(),
+        tokenNow: now(),
+      },
     );
-    if (!verdict.ok) return apigErrorResponse("APIG.0301", rid);
-    c.set(ACCESS_KEY_VAR, verdict.accessKeyId);
-    c.set("account", accountOf(verdict.accessKeyId)!);
-    const token = ctx.throttle.take(verdict.accessKeyId);
+    if (!caller.ok) return apigResponse(caller.refusal, rid);
+    c.set(ACCESS_KEY_VAR, caller.accessKeyId);
+    c.set("account", accountOf(caller.accessKeyId)!);
+    if (caller.via === "token") c.set("tokenProject", caller.projectId);
+    const token = ctx.throttle.take(caller.accessKeyId);
     if (!token.ok) {
-      return apigErrorResponse("APIG.0308", rid, {
-        retryAfterSeconds: token.retryAfterSeconds,
-        limitPerMinute: Math.round(ctx.throttle.ratePerSecond * 60),
+      return apigResponse(apigThrottled(Math.round(ctx.throttle.ratePerSecond * 60)), rid, {
+        "Retry-After": String(token.retryAfterSeconds),
       });
     }
     if (c.req.method !== "GET" && body.length > 0) {
@@ -210,6 +226,10 @@ export function huaweiRoutes(ctx: SandboxContext, holder: StateHolder): Hono {
         "CCE.01403001",
         `X-Project-Id ${header.trim()} does not match the project ${projectId} in the path`,
       );
+    }
+    const scoped = c.get("tokenProject");
+    if (scoped !== undefined && scoped !== projectId) {
+      return cceError("CCE.01403001", `the token is scoped to project ${scoped}, not ${projectId}`);
     }
     if (c.get("account").projects.some((p) => p.projectId === projectId)) return undefined;
     const exists = holder.state.accounts.some((a) => a.projects.some((p) => p.projectId === projectId));
@@ -435,6 +455,6 @@ export function huaweiRoutes(ctx: SandboxContext, holder: StateHolder): Hono {
   });
 
   // Registered last: only what no route above answered. (A mounted app's notFound is never used.)
-  app.all("*", (c) => apigErrorResponse("APIG.0101", c.get("requestId") ?? requestId(ctx.random)));
+  app.all("*", (c) => apigResponse(APIG_NO_SUCH_API, c.get("requestId") ?? requestId(ctx.random)));
   return app as unknown as Hono;
 }
