@@ -10,6 +10,7 @@
 import "reflect-metadata"; // @peculiar/x509 resolves its services through tsyringe, which needs it
 import * as x509 from "@peculiar/x509";
 import { isMap, isSeq, parseDocument } from "yaml";
+import type { Kubeconfig } from "../providers/port.ts";
 import { PrivateKeyError, privateKeyMatches } from "./private-key.ts";
 
 /** What is wrong with a kubeconfig, for callers that act on the kind of problem. */
@@ -320,4 +321,18 @@ export async function readUsableKubeconfig(source: string): Promise<ParsedKubeco
       "the private key does not belong to the client certificate (their public keys differ)",
     );
   return parsed;
+}
+
+/**
+ * What a provider's `issueKubeconfig` answers (the port's Kubeconfig) from the kubeconfig text a
+ * cloud returned. Throws KubeconfigError; the provider reports it as a malformed response.
+ */
+export function issuedKubeconfig(source: string): Kubeconfig {
+  const parsed = parseKubeconfig(source);
+  return {
+    text: source,
+    notBefore: parsed.certificate.notBefore,
+    notAfter: parsed.certificate.notAfter,
+    server: parsed.server,
+  };
 }

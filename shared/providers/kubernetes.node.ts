@@ -17,7 +17,8 @@ import {
   type HttpClientOptions,
   HttpFailure,
 } from "../http/client.ts";
-import { type ParsedKubeconfig, parseBody, parseKubeconfig } from "./autopilot.schemas.ts";
+import { KubeconfigError, type ParsedKubeconfig, parseKubeconfig } from "../kubeconfig/kubeconfig.ts";
+import { parseBody } from "./autopilot.schemas.ts";
 import { type Kubeconfig, ProviderError, type ProviderErrorKind } from "./port.ts";
 
 export type WorkloadKind = "Deployment" | "StatefulSet";
@@ -132,11 +133,17 @@ function failureError(api: string, failure: HttpFailure): ProviderError {
 }
 
 function kubeconfigOf(kubeconfig: Kubeconfig | string): ParsedKubeconfig {
-  return parseKubeconfig(
-    typeof kubeconfig === "string" ? kubeconfig : kubeconfig.text,
-    "autopilot.kubernetes",
-    "invalid",
-  );
+  try {
+    return parseKubeconfig(typeof kubeconfig === "string" ? kubeconfig : kubeconfig.text);
+  } catch (error) {
+    if (!(error instanceof KubeconfigError)) throw error;
+    throw new ProviderError({
+      kind: "invalid",
+      provider: "autopilot",
+      api: "autopilot.kubernetes",
+      message: `invalid kubeconfig: ${error.message}`,
+    });
+  }
 }
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -162,8 +169,8 @@ export function createKubernetesClient(
   const agent = new Agent({
     connect: {
       ...(config.caPem ? { ca: config.caPem } : {}),
-      cert: config.certPem,
-      key: config.keyPem,
+      cert: config.certificatePem,
+      key: config.privateKey,
       rejectUnauthorized: !config.insecureSkipTlsVerify,
     },
   });
