@@ -9,7 +9,7 @@
 // (or any value from the document but names).
 import "reflect-metadata"; // @peculiar/x509 resolves its services through tsyringe, which needs it
 import * as x509 from "@peculiar/x509";
-import { isMap, isSeq, parseDocument } from "yaml";
+import { parseDocument } from "yaml";
 import type { Kubeconfig } from "../providers/port.ts";
 import { PrivateKeyError, privateKeyMatches } from "./private-key.ts";
 
@@ -89,12 +89,6 @@ function documentOf(text: string): { root: Mapping; format: "json" | "yaml" } {
     throw notKubeconfig(
       "(document)",
       `is not valid ${format === "json" ? "JSON" : "YAML"} (${error.code}${line ? ` at line ${line}, column ${col}` : ""})`,
-    );
-  }
-  if (!isMap(document.contents) && !isSeq(document.contents) && document.contents !== null) {
-    throw notKubeconfig(
-      "(document)",
-      "is a single value, not a kubeconfig (a mapping with clusters, users, contexts)",
     );
   }
   let root: unknown;
