@@ -32,7 +32,7 @@ type KeyAlgorithm = RsaHashedImportParams | EcKeyImportParams;
 /** The public members that identify a key, in a canonical order, e.g. `RSA n e` or `EC P-256 x y`. */
 type PublicIdentity = string;
 
-const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----([A-Za-z0-9+/=\s]*)-----END \1-----/;
+const PRIVATE_KEY_BLOCK = /-----BEGIN ([A-Z0-9 ]*PRIVATE KEY)-----([A-Za-z0-9+/=\s]*)-----END \1-----/;
 
 function base64Bytes(text: string): Uint8Array<ArrayBuffer> {
   return Uint8Array.from(atob(text.replace(/\s+/g, "")), (c) => c.charCodeAt(0));
@@ -40,7 +40,7 @@ function base64Bytes(text: string): Uint8Array<ArrayBuffer> {
 
 /** The first PEM block whose label ends in PRIVATE KEY: its label and DER bytes. */
 function privateKeyBlock(pem: string): { label: string; der: Uint8Array<ArrayBuffer> } {
-  const match = new RegExp(PEM_BLOCK.source.replace("[A-Z0-9 ]+", "[A-Z0-9 ]*PRIVATE KEY"), "").exec(pem);
+  const match = PRIVATE_KEY_BLOCK.exec(pem);
   if (!match) throw new PrivateKeyError("is not a PEM private key (no -----BEGIN … PRIVATE KEY----- block)");
   try {
     return { label: match[1]!, der: base64Bytes(match[2]!) };
@@ -136,21 +136,15 @@ export async function publicIdentityOfPrivateKey(pem: string): Promise<PublicIde
   return identity(jwk);
 }
 
-/** The algorithm to import a certificate's SubjectPublicKeyInfo with, from its algorithm OID. */
+/** The algorithm to import a certificate's SubjectPublicKeyInfo with; undefined for other key types. */
 function spkiAlgorithm(spki: ArrayBuffer): KeyAlgorithm | undefined {
-  let info: SubjectPublicKeyInfo;
   try {
-    info = AsnConvert.parse(spki, SubjectPublicKeyInfo);
+    const { algorithm } = AsnConvert.parse(spki, SubjectPublicKeyInfo);
+    if (algorithm.algorithm === id_rsaEncryption) return { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" };
+    if (algorithm.algorithm === id_ecPublicKey)
+      return { name: "ECDSA", namedCurve: curveOf(algorithm.parameters, "certificate") };
   } catch {
-    return undefined;
-  }
-  if (info.algorithm.algorithm === id_rsaEncryption) return { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" };
-  if (info.algorithm.algorithm === id_ecPublicKey) {
-    const oid = info.algorithm.parameters
-      ? AsnConvert.parse(info.algorithm.parameters, ECParameters).namedCurve
-      : undefined;
-    const curve = oid ? CURVES[oid] : undefined;
-    return curve ? { name: "ECDSA", namedCurve: curve } : undefined;
+    // Unreadable, or a curve this module does not support: it cannot match.
   }
   return undefined;
 }
