@@ -2,7 +2,12 @@
 // handler, Node serves it through @hono/node-server.
 import { Hono } from "hono";
 import packageJson from "../package.json" with { type: "json" };
-import type { ConfigIssue } from "../shared/config/config.ts";
+import {
+  type ConfigIssue,
+  DEFAULT_EVENTBRIDGE_API_KEY_HEADER,
+  type WebhookCredentials,
+} from "../shared/config/config.ts";
+import type { AcceptEvents } from "../shared/events/inbound.ts";
 import type { Logger } from "../shared/log/logger.ts";
 import type { Inventory } from "../shared/providers/inventory.ts";
 import type { Calendar, Schedule } from "../shared/schedule/types.ts";
@@ -11,6 +16,7 @@ import { actionRoutes } from "./actions.ts";
 import { adminApi } from "./api.ts";
 import { errorBody, errorResponse } from "./errors.ts";
 import { bodyLimits } from "./request-body.ts";
+import { webhookRoutes } from "./webhooks/routes.ts";
 
 export type HostName = "workers" | "node";
 
@@ -28,7 +34,17 @@ export interface AppDeps {
   calendars: ReadonlyMap<string, Calendar>;
   /** Signs the snooze/postpone links of pre-action notices; the route is off without it. */
   linkSecret?: string;
+  /** Who may post to /webhooks/*; a source with none configured answers 503 (off). */
+  webhooks?: WebhookCredentials;
+  /** Records, dedupes and routes the webhooks' events; unset: /webhooks/* answer 503, never a pretended 2xx. */
+  accept?: AcceptEvents;
 }
+
+const NO_WEBHOOK_CREDENTIALS: WebhookCredentials = {
+  alertmanager: { tokens: [] },
+  events: { secrets: [] },
+  eventbridge: { header: DEFAULT_EVENTBRIDGE_API_KEY_HEADER, apiKeys: [] },
+};
 
 export const VERSION = packageJson.version;
 
@@ -69,6 +85,17 @@ export function createApp(deps: AppDeps): Hono {
       inventory: deps.inventory,
       now: deps.now,
       ...(deps.linkSecret ? { linkSecret: deps.linkSecret } : {}),
+    }),
+  );
+
+  app.route(
+    "/webhooks",
+    webhookRoutes({
+      credentials: deps.webhooks ?? NO_WEBHOOK_CREDENTIALS,
+      ...(deps.accept ? { accept: deps.accept } : {}),
+      now: deps.now,
+      realNow: deps.realNow ?? deps.now,
+      log: deps.log,
     }),
   );
 

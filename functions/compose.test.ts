@@ -166,4 +166,54 @@ describe("compose", () => {
     });
     expect(authorized.status).toBe(200);
   });
+
+  it("gives the app the configured webhook credentials and the host's accept, on the host's cloud clock", async () => {
+    const token = "compose-alertmanager-token-0123456789";
+    const payload = JSON.stringify({
+      receiver: "nightshift",
+      status: "firing",
+      alerts: [
+        {
+          status: "firing",
+          labels: { alertname: "QueueBacklogHigh" },
+          annotations: {},
+          startsAt: "2026-11-23T13:55:00Z",
+          endsAt: "0001-01-01T00:00:00Z",
+          generatorURL: "",
+          fingerprint: "a3f2c1d4e5b6a7c8",
+        },
+      ],
+      groupLabels: {},
+      commonLabels: {},
+      commonAnnotations: {},
+      externalURL: "http://alertmanager:9093",
+      version: "4",
+      groupKey: "{}:{}",
+      truncatedAlerts: 0,
+    });
+    const post = (app: ReturnType<typeof wiring>["composed"]["app"]) =>
+      app.request("/webhooks/alertmanager", {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Authorization: `Bearer ${token}` },
+        body: payload,
+      });
+    const calls: Array<{ ids: string[]; now: Date }> = [];
+    const { composed } = wiring(
+      { ...ENV, NIGHTSHIFT_WEBHOOK_ALERTMANAGER_TOKENS: token },
+      {
+        accept: async (events, now) => {
+          calls.push({ ids: events.map((e) => e.id), now });
+          return events.map((e) => ({ id: e.id, status: "accepted", operations: [] }));
+        },
+      },
+    );
+    const answer = await post(composed.app);
+    expect(answer.status).toBe(202);
+    expect(calls).toEqual([{ ids: [expect.stringMatching(/^[0-9a-f]{64}$/)], now: CLOUD_NOW }]);
+    // Without an accept, the routes say so instead of pretending.
+    const unwired = wiring({ ...ENV, NIGHTSHIFT_WEBHOOK_ALERTMANAGER_TOKENS: token });
+    const refused = await post(unwired.composed.app);
+    expect(refused.status).toBe(503);
+    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe("events_unavailable");
+  });
 });

@@ -9,6 +9,7 @@ import {
   type EventPublisher,
   eventBridgeClient,
 } from "../shared/events/eventbridge.ts";
+import type { AcceptEvents } from "../shared/events/inbound.ts";
 import { createHttpClient, type Fetch } from "../shared/http/client.ts";
 import type { KubernetesAccess } from "../shared/jobs/job-kind.ts";
 import { createLogger, type Logger, type LoggerOptions } from "../shared/log/logger.ts";
@@ -55,6 +56,11 @@ export interface HostAdapters {
    * outlives the call, not a Worker invocation, which may be cut off).
    */
   inventory: { sharedThroughStore: boolean; refreshInBackground: boolean };
+  /**
+   * Records, dedupes and routes the webhooks' events. Tests only, to stand in for the resize
+   * function; unset, the app gets the resize function's own, or none (its routes then answer 503).
+   */
+  accept?: AcceptEvents;
   /**
    * Whether the tick's time moves on with `cloudNow`/`realNow` while it chains steps (Node). False:
    * the tick keeps its trigger's time throughout (Workers: the queue consumers advance operations
@@ -139,6 +145,9 @@ export function compose(config: Config, host: HostAdapters): Composition {
     schedules,
     calendars,
     ...(config.notices.linkSecret ? { linkSecret: config.notices.linkSecret } : {}),
+    webhooks: config.webhooks,
+    // The resize function's `accept` is wired here when it is merged (functions/resize/).
+    ...(host.accept ? { accept: host.accept } : {}),
   };
   return {
     providers,

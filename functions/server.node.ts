@@ -9,7 +9,7 @@ import type { Logger } from "../shared/log/logger.ts";
 import { describeStore } from "../shared/store/open.node.ts";
 import { serveWithJsonErrors } from "./client-error.node.ts";
 import { errorBody } from "./errors.ts";
-import { createNodeRuntime, type NodeRuntime } from "./runtime.node.ts";
+import { createNodeRuntime, type NodeRuntime, type NodeRuntimeOptions } from "./runtime.node.ts";
 import { runTick, TICK_STEPPING_SHARE } from "./tick.ts";
 
 export interface RunningServer {
@@ -59,7 +59,12 @@ async function listen(
 export async function startServer(
   config: Config,
   log: Logger,
-  options: { env?: Record<string, string | undefined>; tickSeconds?: number } = {},
+  options: {
+    env?: Record<string, string | undefined>;
+    tickSeconds?: number;
+    /** Tests only: see NodeRuntimeOptions.accept. */
+    accept?: NodeRuntimeOptions["accept"];
+  } = {},
 ): Promise<RunningServer> {
   // The port first: it is the one thing that can still be taken, and nothing else is running yet.
   let app: Hono | undefined;
@@ -76,6 +81,7 @@ export async function startServer(
     runtime = await createNodeRuntime(config, log, {
       demoStore: "fresh-file",
       ...(options.env ? { env: options.env } : {}),
+      ...(options.accept ? { accept: options.accept } : {}),
     });
   } catch (error) {
     await new Promise((resolve) => server.close(resolve));

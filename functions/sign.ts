@@ -35,6 +35,11 @@ const signRequestSchema = z
           message: "must be an ISO-8601 time with a zone, e.g. 2026-11-22T08:00:00Z",
         })
         .optional(),
+      signature: z
+        .enum(["acs3", "roa"], {
+          message: 'must be "acs3" (Alibaba signature V3, the default) or "roa" (Apsara Stack ASAPI)',
+        })
+        .optional(),
       expirationSeconds: z
         .number({ message: "must be a number of seconds" })
         .int("must be a whole number of seconds")
@@ -47,6 +52,10 @@ const signRequestSchema = z
   .refine((r) => r.expirationSeconds === undefined || r.vendor === "baidu", {
     path: ["expirationSeconds"],
     message: 'only applies to vendor "baidu"; remove it',
+  })
+  .refine((r) => r.signature === undefined || r.vendor === "alibaba", {
+    path: ["signature"],
+    message: 'only applies to vendor "alibaba"; remove it',
   });
 
 export type SignRequestLine = z.infer<typeof signRequestSchema>;
@@ -132,6 +141,7 @@ async function signOne(text: string, options: SignLinesOptions) {
         },
         now: request.now ? new Date(request.now) : options.now(),
         ...(request.expirationSeconds !== undefined ? { expirationSeconds: request.expirationSeconds } : {}),
+        ...(request.signature !== undefined ? { alibabaSignature: request.signature } : {}),
       },
       { nonce: options.nonce },
     );

@@ -28,7 +28,7 @@ export interface TickDeps {
   /** The fleet, as of the tick's time `now` (a listing cached elsewhere may ignore it). */
   inventory: (now: Date) => Promise<Inventory>;
   providerFor: (account: string) => Provider | undefined;
-  /** Node host only: the Kubernetes client for Autopilot workloads mode. */
+  /** Node host only: mutual-TLS Kubernetes access for Autopilot workloads mode (Workers use the API gateway). */
   kube?: KubernetesAccess;
   /** Identifies this process in leases (e.g. host name + pid). */
   holder: string;

@@ -77,7 +77,11 @@ export function renewalSummary(renewal: Renewal): string {
       `, renewed ${before}`,
     `targets ${renewal.targets.map(selector).join(" | ")}`,
   ];
-  if (renewal.window) parts.push(`window "${renewal.window.cron}" ${renewal.window.timezone}`);
+  if (renewal.window)
+    parts.push(
+      `window "${renewal.window.cron}" ${renewal.window.timezone}` +
+        (renewal.window.durationMinutes > 1 ? ` for ${formatMinutes(renewal.window.durationMinutes)}` : ""),
+    );
   parts.push(`sinks ${renewal.sinks.map((sink) => sink.type).join(", ")}`);
   return `${parts.join("; ")} (${renewal.source})`;
 }

@@ -117,7 +117,7 @@ function runtimeFor(env: WorkerEnv): Runtime {
       realNow: now,
       schedules: loaded.schedules,
       calendars: loaded.calendars,
-      // No Kubernetes access on Workers: Autopilot workloads mode runs on the Node host.
+      // No mutual-TLS Kubernetes access on Workers: Autopilot workloads go through the API gateway.
       holder: `worker:${crypto.randomUUID()}`,
       inventory: { sharedThroughStore: false, refreshInBackground: false },
       tickFollowsClocks: false,

@@ -543,13 +543,13 @@ describe("a whole night on the fake cloud", () => {
 });
 
 describe("clear refusals", () => {
-  it("workloads mode on the Workers host (no Kubernetes access) fails saying where it runs", async () => {
+  it("workloads mode with neither mutual-TLS access nor a gateway client fails saying what is missing", async () => {
     const cloud = fakeCloud("autopilot");
     const op = await createOp({ provider: "autopilot", mode: "workloads", namespaces: ["shop"] });
     await run(cloud, T0);
     const failed = await get(op.id);
     expect(failed).toMatchObject({ status: "failed", error: { kind: "unsupported" } });
-    expect(failed.error?.message).toContain("workloads mode runs on the Node host");
+    expect(failed.error?.message).toContain("workloads mode needs the cluster's Kubernetes API");
     expect(cloud.calls).toEqual([]);
   });
 

@@ -31,7 +31,7 @@ export const DEADLINE_MS = 6 * 3600 * 1000;
 
 export type { KubernetesAccess } from "../../shared/jobs/job-kind.ts";
 
-/** The runtime's step environment; `kube` is absent on the Workers host (workloads mode then fails, saying so). */
+/** The runtime's step environment; `kube` is absent on the Workers host (workloads mode then goes through the API gateway). */
 export type StepDeps = StepEnv;
 
 export type SleepWakeOutcome = OutcomeDetail["outcome"];

@@ -39,7 +39,7 @@ import {
   restoreWorkloads,
   scaleWorkloadsDown,
   snapshotWorkloadsStep,
-  WORKLOADS_NEED_NODE,
+  WORKLOADS_NEED_ACCESS,
 } from "./workload-steps.ts";
 
 export type { KubernetesAccess, SleepWakeEvent, StepDeps, StepResult } from "./step-context.ts";
@@ -131,7 +131,9 @@ const unstable = (cluster: Cluster) =>
 async function checkCluster(ctx: StepContext): Promise<StepResult> {
   const { input, plan } = ctx;
   if (input.mode === "workloads") {
-    if (!ctx.deps.kube) return fail(ctx, { kind: "unsupported", message: WORKLOADS_NEED_NODE });
+    if (!ctx.deps.kube && !ctx.deps.provider.kubernetes) {
+      return fail(ctx, { kind: "unsupported", message: WORKLOADS_NEED_ACCESS });
+    }
     if (input.namespaces.length === 0) {
       return fail(ctx, {
         kind: "invalid",

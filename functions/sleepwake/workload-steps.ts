@@ -3,9 +3,15 @@
 // One scale call per invocation; like the pool steps, each decision is made from the replicas the
 // API server reports now, so a repeated step never repeats a change.
 //
-// The Kubernetes client needs a client certificate per cluster (mutual TLS), which only the Node
-// host can present: without `deps.kube` (the Workers host) the operation fails saying so.
-import type { KubernetesClient, Scale, WorkloadRef } from "../../shared/providers/kubernetes.node.ts";
+// Which way to the cluster's Kubernetes API:
+//   - Node host (`deps.kube`): straight to the API server with a kubeconfig from clustercert
+//     (mutual TLS). It does not depend on the API gateway and does not spend the account's
+//     gateway throttle on every poll.
+//   - Workers host, or anywhere without `deps.kube`: through the API gateway
+//     (`provider.kubernetes`), signed with the account's AK/SK, as a Worker cannot present a
+//     per-cluster client certificate.
+// A provider offering neither fails the operation saying so.
+import type { KubernetesClient, Scale, WorkloadRef } from "../../shared/providers/kubernetes.ts";
 import { ProviderError } from "../../shared/providers/port.ts";
 import type { LedgerEntryInput } from "../../shared/store/backend.ts";
 import { type WorkloadSnapshot, workloadKey } from "./operation-data.ts";
@@ -28,10 +34,10 @@ import {
 /** Validity of the kubeconfig the workloads steps use (Autopilot counts in days). */
 export const KUBECONFIG_VALIDITY_DAYS = 1;
 
-export const WORKLOADS_NEED_NODE =
-  "workloads mode runs on the Node host: the cluster's Kubernetes API needs a per-cluster client " +
-  "certificate (mutual TLS), which a Cloudflare Worker cannot present; run nightshift on Node " +
-  "(npm start, or a container) for Autopilot workloads schedules";
+export const WORKLOADS_NEED_ACCESS =
+  "workloads mode needs the cluster's Kubernetes API: this cloud offers it neither through an API " +
+  "gateway nor (on this host) with a client certificate; run nightshift on Node (npm start, or a " +
+  "container) for this schedule";
 
 type WithClient = (client: KubernetesClient) => Promise<StepResult>;
 
@@ -40,9 +46,16 @@ type WithClient = (client: KubernetesClient) => Promise<StepResult>;
  * rotated) is dropped and a fresh kubeconfig tried once before the operation fails.
  */
 async function withKubernetes(ctx: StepContext, use: WithClient): Promise<StepResult> {
-  const kube = ctx.deps.kube;
-  if (!kube) return fail(ctx, { kind: "unsupported", message: WORKLOADS_NEED_NODE });
-  const { provider } = ctx.deps;
+  const { kube, provider } = ctx.deps;
+  if (!kube) {
+    if (!provider.kubernetes) return fail(ctx, { kind: "unsupported", message: WORKLOADS_NEED_ACCESS });
+    const client = provider.kubernetes(ctx.input.clusterId);
+    try {
+      return await use(client);
+    } finally {
+      await client.close();
+    }
+  }
   const client = await kube.client(
     ctx.op.target,
     () => provider.issueKubeconfig(ctx.input.clusterId, KUBECONFIG_VALIDITY_DAYS),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, configSecrets, loadConfig } from "./config.ts";
+import { alibabaSignature, ConfigError, configSecrets, loadConfig } from "./config.ts";
 
 const huawei = {
   NIGHTSHIFT_ACCOUNT_PROD_HW_VENDOR: "huawei",
@@ -34,7 +34,65 @@ describe("loadConfig", () => {
       notices: { secrets: [] },
       accounts: [],
       vaultKeys: [],
+      webhooks: {
+        alertmanager: { tokens: [] },
+        events: { secrets: [] },
+        eventbridge: { header: "x-api-key", apiKeys: [] },
+      },
     });
+  });
+
+  it("reads the webhook credentials, several per source for rotation, and masks every one", () => {
+    const token = (n: number) => `alertmanager-token-${n}-0123456789abcdef`;
+    const password = "basic-password-0123456789abcdef";
+    const key = "eventbridge-api-key-0123456789abcdef";
+    const config = loadConfig({
+      NIGHTSHIFT_WEBHOOK_ALERTMANAGER_TOKENS: `${token(1)}, ${token(2)}`,
+      NIGHTSHIFT_WEBHOOK_ALERTMANAGER_USERNAME: "alertmanager",
+      NIGHTSHIFT_WEBHOOK_ALERTMANAGER_PASSWORDS: password,
+      NIGHTSHIFT_WEBHOOK_EVENT_SECRETS: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw,whsec_c2Vjb25kLXNlY3JldA==",
+      NIGHTSHIFT_WEBHOOK_EVENTBRIDGE_API_KEYS: key,
+      NIGHTSHIFT_WEBHOOK_EVENTBRIDGE_API_KEY_HEADER: "X-Nightshift-Key",
+    });
+    expect(config.webhooks).toEqual({
+      alertmanager: {
+        tokens: [token(1), token(2)],
+        basic: { username: "alertmanager", passwords: [password] },
+      },
+      events: { secrets: ["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "whsec_c2Vjb25kLXNlY3JldA=="] },
+      eventbridge: { header: "x-nightshift-key", apiKeys: [key] },
+    });
+    const secrets = configSecrets(config);
+    for (const secret of [token(1), token(2), password, key, ...config.webhooks.events.secrets])
+      expect(secrets).toContain(secret);
+    // The basic credentials also as the Authorization header carries them.
+    expect(secrets).toContain(btoa(`alertmanager:${password}`));
+  });
+
+  it("refuses short or malformed webhook credentials, naming the variable and never the value", () => {
+    const issues = issuesOf({
+      NIGHTSHIFT_WEBHOOK_ALERTMANAGER_TOKENS: "long-enough-token-0123456789abcdef,short",
+      NIGHTSHIFT_WEBHOOK_ALERTMANAGER_PASSWORDS: "basic-password-0123456789abcdef",
+      NIGHTSHIFT_WEBHOOK_EVENT_SECRETS: "not-a-whsec",
+      NIGHTSHIFT_WEBHOOK_EVENTBRIDGE_API_KEY_HEADER: "x api key",
+    });
+    const byVariable = Object.fromEntries(issues.map((i) => [i.variable, i.message]));
+    expect(byVariable).toEqual({
+      NIGHTSHIFT_WEBHOOK_ALERTMANAGER_TOKENS: expect.stringMatching(/each at least 24 characters/),
+      NIGHTSHIFT_WEBHOOK_EVENT_SECRETS: expect.stringMatching(/whsec_<base64>/),
+      NIGHTSHIFT_WEBHOOK_EVENTBRIDGE_API_KEY_HEADER: expect.stringMatching(/HTTP header name/),
+    });
+    expect(JSON.stringify(issues)).not.toContain("short");
+    // Basic auth needs both halves (checked once the values themselves are well-formed).
+    expect(
+      issuesOf({ NIGHTSHIFT_WEBHOOK_ALERTMANAGER_PASSWORDS: "basic-password-0123456789abcdef" }),
+    ).toEqual([
+      {
+        variable: "NIGHTSHIFT_WEBHOOK_ALERTMANAGER_USERNAME",
+        message:
+          "is not set; basic auth needs both the user name and NIGHTSHIFT_WEBHOOK_ALERTMANAGER_PASSWORDS",
+      },
+    ]);
   });
 
   it("reads the vault keys in order (the first encrypts), masks them, and names a bad one by id only", () => {
@@ -233,5 +291,51 @@ describe("loadConfig", () => {
     })();
     expect(error?.message).toContain("PORT: must be between 0 and 65535");
     expect(error?.message).not.toContain("hw-secret-value-123456");
+  });
+});
+
+describe("Alibaba signature setting", () => {
+  const alibaba = {
+    NIGHTSHIFT_ACCOUNT_ACK_VENDOR: "alibaba",
+    NIGHTSHIFT_ACCOUNT_ACK_ACCESS_KEY_ID: "LTAItest",
+    NIGHTSHIFT_ACCOUNT_ACK_SECRET_ACCESS_KEY: "secret-value",
+    NIGHTSHIFT_ACCOUNT_ACK_REGION: "cn-hangzhou",
+  };
+  it("defaults to acs3 for the public cloud and roa for an ASAPI account; an explicit roa is kept", () => {
+    const [publicAccount] = loadConfig(alibaba).accounts;
+    expect(publicAccount!.signature).toBeUndefined();
+    expect(alibabaSignature(publicAccount!)).toBe("acs3");
+    const [asapi] = loadConfig({ ...alibaba, NIGHTSHIFT_ACCOUNT_ACK_ORGANIZATION_ID: "27" }).accounts;
+    expect(alibabaSignature(asapi!)).toBe("roa");
+    const [pop] = loadConfig({ ...alibaba, NIGHTSHIFT_ACCOUNT_ACK_SIGNATURE: "roa" }).accounts;
+    expect(alibabaSignature(pop!)).toBe("roa");
+  });
+
+  it("refuses an unknown scheme, acs3 through ASAPI, and the setting on another vendor, naming the variable", () => {
+    expect(issuesOf({ ...alibaba, NIGHTSHIFT_ACCOUNT_ACK_SIGNATURE: "v2" })).toEqual([
+      { variable: "NIGHTSHIFT_ACCOUNT_ACK_SIGNATURE", message: expect.stringMatching(/must be acs3/) },
+    ]);
+    expect(
+      issuesOf({
+        ...alibaba,
+        NIGHTSHIFT_ACCOUNT_ACK_ORGANIZATION_ID: "27",
+        NIGHTSHIFT_ACCOUNT_ACK_SIGNATURE: "acs3",
+      }),
+    ).toEqual([
+      { variable: "NIGHTSHIFT_ACCOUNT_ACK_SIGNATURE", message: expect.stringMatching(/ROA signatures only/) },
+    ]);
+    expect(
+      issuesOf({
+        ...alibaba,
+        NIGHTSHIFT_ACCOUNT_ACK_VENDOR: "baidu",
+        NIGHTSHIFT_ACCOUNT_ACK_REGION: "bj",
+        NIGHTSHIFT_ACCOUNT_ACK_SIGNATURE: "roa",
+      }),
+    ).toEqual([
+      {
+        variable: "NIGHTSHIFT_ACCOUNT_ACK_SIGNATURE",
+        message: expect.stringMatching(/only applies to alibaba/),
+      },
+    ]);
   });
 });

@@ -3,6 +3,7 @@
 // with the variable's name and what is expected, all at once, and never with a secret's value.
 import { z } from "zod";
 import { LOG_LEVELS } from "../log/logger.ts";
+import { base64, utf8 } from "../signer/encoding.ts";
 
 export const VENDORS = ["huawei", "autopilot", "alibaba", "baidu"] as const;
 export type AccountVendor = (typeof VENDORS)[number];
@@ -23,6 +24,22 @@ export interface Account {
   pathPrefix?: string;
   /** Alibaba Apsara Stack: the organization (department) id the ASAPI gateway expects. */
   organizationId?: string;
+  /** Alibaba: how requests are signed; unset, `alibabaSignature` decides. */
+  signature?: AlibabaSignature;
+}
+
+/** The two Alibaba signing schemes: signature V3 (`ACS3-HMAC-SHA256`) and ROA (`acs <id>:<sig>`, HMAC-SHA1). */
+export const ALIBABA_SIGNATURES = ["acs3", "roa"] as const;
+export type AlibabaSignature = (typeof ALIBABA_SIGNATURES)[number];
+
+/**
+ * The scheme an Alibaba account signs with. Default: V3 (`acs3`) for the public cloud, the scheme
+ * its API documents today and its current SDKs send; ROA for an Apsara Stack ASAPI account (one
+ * with an organization id), because that gateway's document (digest §1-§2) describes ROA only.
+ * An Apsara Stack POP gateway that predates V3 sets `roa` explicitly.
+ */
+export function alibabaSignature(account: Pick<Account, "signature" | "organizationId">): AlibabaSignature {
+  return account.signature ?? (account.organizationId ? "roa" : "acs3");
 }
 
 /** Where the Node host keeps state. Workers always use the D1 binding `DB`. */
@@ -48,6 +65,22 @@ export interface VaultKeySetting {
   /** base64 of the 256-bit AES key. Secret. */
   key: string;
 }
+
+/**
+ * Who may post to the webhook routes (NIGHTSHIFT_WEBHOOK_*). A source with nothing configured is
+ * off: its route answers 503 naming the variable to set. Lists hold several values during a rotation.
+ */
+export interface WebhookCredentials {
+  /** Alertmanager cannot sign: `http_config.authorization` (bearer) or `basic_auth`. */
+  alertmanager: { tokens: string[]; basic?: { username: string; passwords: string[] } };
+  /** Standard Webhooks secrets (`whsec_…`) for POST /webhooks/events. */
+  events: { secrets: string[] };
+  /** The EventBridge connection's API-key authorization: its header name and accepted values. */
+  eventbridge: { header: string; apiKeys: string[] };
+}
+
+/** The header an EventBridge connection's API-key authorization sends when none is configured. */
+export const DEFAULT_EVENTBRIDGE_API_KEY_HEADER = "x-api-key";
 
 export const LOG_FORMATS = ["text", "json"] as const;
 export type LogFormat = (typeof LOG_FORMATS)[number];
@@ -80,6 +113,7 @@ export interface Config {
    * when unset (nothing can then be stored encrypted).
    */
   vaultKeys: VaultKeySetting[];
+  webhooks: WebhookCredentials;
 }
 
 export interface ConfigIssue {
@@ -110,6 +144,7 @@ const ACCOUNT_FIELDS = {
   ORGANIZATION_ID: "organizationId",
   PATH_PREFIX: "pathPrefix",
   PROJECT_ID: "projectId",
+  SIGNATURE: "signature",
   ENDPOINT: "endpoint",
   VENDOR: "vendor",
   REGION: "region",
@@ -146,6 +181,12 @@ const accountSchema = z.object({
     )
     .optional(),
   organizationId: nonEmpty("the Apsara Stack organization id").optional(),
+  signature: z
+    .enum(ALIBABA_SIGNATURES, {
+      message:
+        "must be acs3 (signature V3, the public cloud's) or roa (Apsara Stack ASAPI / older POP gateways)",
+    })
+    .optional(),
 });
 
 const integer = (min: number, max: number, example: string) =>
@@ -204,6 +245,77 @@ const settingsSchema = z.object({
   NIGHTSHIFT_VAULT_KEYS: z.string().optional(),
 });
 
+/** Comma-separated shared secrets, each long enough not to be guessed. */
+const secretList = (what: string) =>
+  z
+    .string()
+    .transform((text) => text.split(",").map((part) => part.trim()))
+    .refine(
+      (parts) => parts.every((part) => part.length >= 24),
+      `must be one or more ${what}, comma-separated, each at least 24 characters; generate one with \`openssl rand -hex 24\``,
+    );
+
+const webhookSchema = z.object({
+  NIGHTSHIFT_WEBHOOK_ALERTMANAGER_TOKENS: secretList("bearer tokens").optional(),
+  NIGHTSHIFT_WEBHOOK_ALERTMANAGER_USERNAME: z
+    .string()
+    .regex(/^[^:\s]+$/, "must be a user name without spaces or colons, e.g. alertmanager")
+    .optional(),
+  NIGHTSHIFT_WEBHOOK_ALERTMANAGER_PASSWORDS: secretList("passwords").optional(),
+  NIGHTSHIFT_WEBHOOK_EVENT_SECRETS: z
+    .string()
+    .regex(
+      /^whsec_[A-Za-z0-9+/=]+(,whsec_[A-Za-z0-9+/=]+)*$/,
+      "must be one or more Standard Webhooks secrets, comma-separated: whsec_<base64>[,whsec_<base64>]",
+    )
+    .optional(),
+  NIGHTSHIFT_WEBHOOK_EVENTBRIDGE_API_KEYS: secretList("API key values").optional(),
+  NIGHTSHIFT_WEBHOOK_EVENTBRIDGE_API_KEY_HEADER: z
+    .string()
+    .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, "must be an HTTP header name, e.g. x-api-key")
+    .optional(),
+});
+
+/** NIGHTSHIFT_WEBHOOK_*: who may post to /webhooks/*; problems are added to `issues`. */
+function loadWebhookCredentials(env: Record<string, string>, issues: ConfigIssue[]): WebhookCredentials {
+  const parsed = webhookSchema.safeParse(env);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues)
+      issues.push({ variable: String(issue.path[0]), message: issue.message });
+  }
+  const settings = parsed.success ? parsed.data : {};
+  const username = settings.NIGHTSHIFT_WEBHOOK_ALERTMANAGER_USERNAME;
+  const passwords = settings.NIGHTSHIFT_WEBHOOK_ALERTMANAGER_PASSWORDS;
+  if (parsed.success && (username === undefined) !== (passwords === undefined)) {
+    issues.push(
+      username === undefined
+        ? {
+            variable: "NIGHTSHIFT_WEBHOOK_ALERTMANAGER_USERNAME",
+            message:
+              "is not set; basic auth needs both the user name and NIGHTSHIFT_WEBHOOK_ALERTMANAGER_PASSWORDS",
+          }
+        : {
+            variable: "NIGHTSHIFT_WEBHOOK_ALERTMANAGER_PASSWORDS",
+            message:
+              "is not set; basic auth needs both NIGHTSHIFT_WEBHOOK_ALERTMANAGER_USERNAME and the passwords",
+          },
+    );
+  }
+  return {
+    alertmanager: {
+      tokens: settings.NIGHTSHIFT_WEBHOOK_ALERTMANAGER_TOKENS ?? [],
+      ...(username && passwords ? { basic: { username, passwords } } : {}),
+    },
+    events: { secrets: settings.NIGHTSHIFT_WEBHOOK_EVENT_SECRETS?.split(",") ?? [] },
+    eventbridge: {
+      header: (
+        settings.NIGHTSHIFT_WEBHOOK_EVENTBRIDGE_API_KEY_HEADER ?? DEFAULT_EVENTBRIDGE_API_KEY_HEADER
+      ).toLowerCase(),
+      apiKeys: settings.NIGHTSHIFT_WEBHOOK_EVENTBRIDGE_API_KEYS ?? [],
+    },
+  };
+}
+
 export type Environment = Record<string, unknown>;
 
 /** Reads and validates the configuration; throws ConfigError listing every problem found. */
@@ -222,6 +334,7 @@ export function loadConfig(env: Environment): Config {
 
   const accounts = loadAccounts(strings, issues);
   const eventBridge = loadEventBridge(env, issues);
+  const webhooks = loadWebhookCredentials(strings, issues);
   if (settings.success) checkStore(settings.data.NIGHTSHIFT_STORE, issues);
   if (settings.success) checkPlannerLease(settings.data, issues);
   const vaultKeys = parseVaultKeys(strings.NIGHTSHIFT_VAULT_KEYS, issues);
@@ -260,6 +373,7 @@ export function loadConfig(env: Environment): Config {
     accounts,
     ...(eventBridge ? { eventBridge } : {}),
     vaultKeys,
+    webhooks,
   };
 }
 
@@ -481,6 +595,21 @@ function loadAccounts(env: Record<string, string>, issues: ConfigIssue[]): Accou
       });
       continue;
     }
+    if (account.signature !== undefined && account.vendor !== "alibaba") {
+      issues.push({
+        variable: variableFor("signature"),
+        message: `only applies to alibaba accounts (this one is ${account.vendor}); remove it`,
+      });
+      continue;
+    }
+    if (account.signature === "acs3" && account.organizationId) {
+      issues.push({
+        variable: variableFor("signature"),
+        message:
+          "the Apsara Stack ASAPI gateway (ORGANIZATION_ID is set) accepts ROA signatures only; set roa or remove it",
+      });
+      continue;
+    }
     accounts.push({ id: name.toLowerCase().replaceAll("_", "-"), ...withoutUndefined(account) });
   }
   return accounts;
@@ -498,5 +627,12 @@ export function configSecrets(config: Config): string[] {
   if (config.notices.linkSecret) secrets.push(config.notices.linkSecret);
   if (config.eventBridge) secrets.push(config.eventBridge.secretAccessKey);
   secrets.push(...config.vaultKeys.map((k) => k.key));
+  const { alertmanager, events, eventbridge } = config.webhooks;
+  secrets.push(...alertmanager.tokens);
+  for (const password of alertmanager.basic?.passwords ?? []) {
+    // Also as the Authorization header carries it, should a header ever reach a log.
+    secrets.push(password, base64(utf8(`${alertmanager.basic!.username}:${password}`)));
+  }
+  secrets.push(...events.secrets, ...eventbridge.apiKeys);
   return secrets.filter((s) => s !== "");
 }

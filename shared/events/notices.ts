@@ -147,7 +147,7 @@ function encodeBody(body: unknown): string | undefined {
 }
 
 /** The URL without credentials or query, for logs and messages (either may carry a token). */
-function safeUrl(text: string): string {
+export function safeUrl(text: string): string {
   try {
     const url = new URL(text);
     return `${url.protocol}//${url.host}${url.pathname}`;

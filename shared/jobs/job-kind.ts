@@ -38,13 +38,14 @@
 // must be safe to repeat once: read before you change), chaining, the step budget, back-off, the
 // ledger, the report and the outcome events (each collected once, when the operation ends, and
 // recorded in the same write for the outbox to publish: outbox.ts).
-import type { KubernetesClient } from "../providers/kubernetes.node.ts";
+import type { KubernetesClient } from "../providers/kubernetes.ts";
 import type { Kubeconfig, Provider } from "../providers/port.ts";
 import type { LedgerEntryInput } from "../store/backend.ts";
 import type { Operation, Store } from "../store/store.ts";
 
 /**
- * A cluster's Kubernetes API (Node host only: functions/sleepwake/kubernetes-access.node.ts).
+ * A cluster's Kubernetes API over mutual TLS (Node host: functions/sleepwake/kubernetes-access.node.ts);
+ * without it, a provider's gateway client (`Provider.kubernetes`) is used.
  * `issue` mints a kubeconfig when none is held or it is about to expire.
  */
 export interface KubernetesAccess {

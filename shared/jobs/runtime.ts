@@ -48,7 +48,7 @@ export interface RunDueOptions<Event extends OutcomeEvent = OutcomeEvent> {
   jobs: readonly JobKind<unknown, Event>[];
   /** The provider of an account id (as in the operation's data.account); undefined when none is configured. */
   providers: (account: string) => Provider | undefined;
-  /** The Node host's Kubernetes access (Autopilot workloads); absent on Workers. */
+  /** The Node host's Kubernetes access (Autopilot workloads); absent on Workers, which use the API gateway. */
   kube?: KubernetesAccess;
   /** The time of the run: which operations are due, and the first step of each. */
   now: Date;

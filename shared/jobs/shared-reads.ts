@@ -100,6 +100,7 @@ export function createSharedReads(clock: () => Date): SharedReads {
         listClusters: () => provider.listClusters(),
         listNodes: (clusterId, poolId) => provider.listNodes(clusterId, poolId),
         issueKubeconfig: (clusterId, validity) => provider.issueKubeconfig(clusterId, validity),
+        ...(provider.kubernetes ? { kubernetes: provider.kubernetes.bind(provider) } : {}),
         getJob: (jobId) => provider.getJob(jobId),
         getCluster: (clusterId) => clusterPhase(provider, clusterId),
         listNodePools,

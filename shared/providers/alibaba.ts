@@ -17,9 +17,11 @@
 // - The endpoint is account-wide: DescribeClustersV1 lists the account's clusters in every region,
 //   each reported with its own `region_id`.
 import type { z } from "zod";
+import { type AlibabaSignature, alibabaSignature } from "../config/config.ts";
 import { type HttpClient, HttpFailure, type ReceivedResponse } from "../http/client.ts";
 import { issuedKubeconfig, KubeconfigError } from "../kubeconfig/kubeconfig.ts";
 import { asapiHeaders, signAlibaba } from "../signer/alibaba.ts";
+import { signAlibabaAcs3 } from "../signer/alibaba-acs3.ts";
 import {
   type AckCluster,
   type AckNode,
@@ -78,6 +80,8 @@ export interface AlibabaProviderOptions {
   pathPrefix?: string;
   /** Call through the Apsara Stack ASAPI gateway with these headers. */
   asapi?: AlibabaAsapiOptions;
+  /** The signing scheme; default as `alibabaSignature` (config.ts): ROA through ASAPI, else V3. */
+  signature?: AlibabaSignature;
   /** Kubeconfigs with the intranet API server address (`PrivateIpAddress=true`). */
   privateIpAddress?: boolean;
   /** How a shrink removes nodes: RemoveClusterNodes (in every version, default) or RemoveNodePoolNodes. */
@@ -301,6 +305,8 @@ function throttledResponse(response: ReceivedResponse): boolean | "throttled" {
 // The client
 
 interface CallSpec {
+  /** The API name (`x-acs-action`, which signature V3 requires and signs). */
+  action: string;
   method: "GET" | "POST" | "PUT" | "DELETE";
   path: string;
   query?: Record<string, string>;
@@ -352,6 +358,17 @@ export function createAlibabaProvider(options: AlibabaProviderOptions): AlibabaP
     ...(account.securityToken ? { securityToken: account.securityToken } : {}),
   };
 
+  const signature = alibabaSignature({
+    ...(options.signature ? { signature: options.signature } : {}),
+    ...(options.asapi ? { organizationId: options.asapi.organizationId } : {}),
+  });
+  if (signature === "acs3" && options.asapi) {
+    throw new Error(
+      `alibaba account "${account.id}": the Apsara Stack ASAPI gateway accepts ROA signatures only; use signature "roa"`,
+    );
+  }
+  const sign = signature === "acs3" ? signAlibabaAcs3 : signAlibaba;
+
   const fail = errorsOf("alibaba");
 
   async function exchange(api: string, spec: CallSpec): Promise<ReceivedResponse> {
@@ -359,7 +376,12 @@ export function createAlibabaProvider(options: AlibabaProviderOptions): AlibabaP
     const request = {
       method: spec.method,
       url: `${endpoint}${pathPrefix}${spec.path}${encodeQuery(spec.query)}`,
-      headers: { ...fixedHeaders, ...(body !== undefined ? { "Content-Type": "application/json" } : {}) },
+      headers: {
+        ...fixedHeaders,
+        // V3 requires (and signs) the API name; ROA routes by path alone.
+        ...(signature === "acs3" ? { "x-acs-action": spec.action } : {}),
+        ...(body !== undefined ? { "Content-Type": "application/json" } : {}),
+      },
       ...(body !== undefined ? { body } : {}),
     };
     try {
@@ -369,7 +391,7 @@ export function createAlibabaProvider(options: AlibabaProviderOptions): AlibabaP
         idempotent: spec.idempotent,
         sign: async (attempt) =>
           (
-            await signAlibaba(
+            await sign(
               {
                 method: attempt.method,
                 url: attempt.url,
@@ -454,7 +476,16 @@ export function createAlibabaProvider(options: AlibabaProviderOptions): AlibabaP
     `/clusters/${id(clusterId)}/nodepools/${id(poolId)}`;
 
   async function poolDetail(api: string, clusterId: string, poolId: string): Promise<AckNodePool> {
-    return read(api, { method: "GET", path: poolPath(clusterId, poolId), idempotent: true }, nodePoolSchema);
+    return read(
+      api,
+      {
+        action: "DescribeClusterNodePoolDetail",
+        method: "GET",
+        path: poolPath(clusterId, poolId),
+        idempotent: true,
+      },
+      nodePoolSchema,
+    );
   }
 
   async function rawNodes(api: string, clusterId: string, poolId?: string): Promise<AckNode[]> {
@@ -464,7 +495,13 @@ export function createAlibabaProvider(options: AlibabaProviderOptions): AlibabaP
       if (poolId) query.nodepool_id = poolId;
       const answer = await read(
         api,
-        { method: "GET", path: `/clusters/${id(clusterId)}/nodes`, query, idempotent: true },
+        {
+          action: "DescribeClusterNodes",
+          method: "GET",
+          path: `/clusters/${id(clusterId)}/nodes`,
+          query,
+          idempotent: true,
+        },
         nodeListSchema,
       );
       nodes.push(...answer.nodes);
@@ -488,6 +525,7 @@ export function createAlibabaProvider(options: AlibabaProviderOptions): AlibabaP
     checkNodeNames(api, names);
     // Removing named nodes twice removes nothing more: safe to resend after an unknown outcome.
     await call(api, {
+      action: "RemoveClusterNodes",
       method: "POST",
       path: `/api/v2/clusters/${id(clusterId)}/nodes/remove`,
       body: { nodes: names, release_node: opts.release, drain_node: opts.drain },
@@ -506,6 +544,7 @@ export function createAlibabaProvider(options: AlibabaProviderOptions): AlibabaP
     const answer = await read(
       api,
       {
+        action: "RemoveNodePoolNodes",
         method: "DELETE",
         path: `${poolPath(clusterId, poolId)}/nodes`,
         query: {
@@ -531,7 +570,13 @@ export function createAlibabaProvider(options: AlibabaProviderOptions): AlibabaP
     // Not idempotent: `count` is an increment, so a resend after a lost answer would add twice.
     const answer = await read(
       api,
-      { method: "POST", path: poolPath(clusterId, poolId), body: { count }, idempotent: false },
+      {
+        action: "ScaleClusterNodePool",
+        method: "POST",
+        path: poolPath(clusterId, poolId),
+        body: { count },
+        idempotent: false,
+      },
       taskIdSchema,
     );
     return answer.task_id;
@@ -550,6 +595,7 @@ export function createAlibabaProvider(options: AlibabaProviderOptions): AlibabaP
         const answer = await read(
           api,
           {
+            action: "DescribeClustersV1",
             method: "GET",
             path: "/api/v1/clusters",
             query: { page_size: String(PAGE_SIZE), page_number: String(page) },
@@ -566,7 +612,12 @@ export function createAlibabaProvider(options: AlibabaProviderOptions): AlibabaP
     async getCluster(clusterId) {
       const raw = await read(
         "alibaba.getCluster",
-        { method: "GET", path: `/clusters/${id(clusterId)}`, idempotent: true },
+        {
+          action: "DescribeClusterDetail",
+          method: "GET",
+          path: `/clusters/${id(clusterId)}`,
+          idempotent: true,
+        },
         clusterSchema,
       );
       return toCluster(account.id, raw);
@@ -591,7 +642,12 @@ export function createAlibabaProvider(options: AlibabaProviderOptions): AlibabaP
     async listNodePools(clusterId) {
       const answer = await read(
         "alibaba.listNodePools",
-        { method: "GET", path: `/clusters/${id(clusterId)}/nodepools`, idempotent: true },
+        {
+          action: "DescribeClusterNodePools",
+          method: "GET",
+          path: `/clusters/${id(clusterId)}/nodepools`,
+          idempotent: true,
+        },
         nodePoolListSchema,
       );
       return answer.nodepools.map(toNodePool);
@@ -675,6 +731,7 @@ export function createAlibabaProvider(options: AlibabaProviderOptions): AlibabaP
       await read(
         api,
         {
+          action: "ModifyClusterNodePool",
           method: "PUT",
           path: poolPath(clusterId, poolId),
           body: { auto_scaling: { enable: enabled, min_instances: min, max_instances: max } },
@@ -708,6 +765,7 @@ export function createAlibabaProvider(options: AlibabaProviderOptions): AlibabaP
       const answer = await read(
         api,
         {
+          action: "DescribeClusterUserKubeconfig",
           method: "GET",
           path: `/k8s/${id(clusterId)}/user_config`,
           query: {
@@ -730,7 +788,7 @@ export function createAlibabaProvider(options: AlibabaProviderOptions): AlibabaP
     async getJob(jobId) {
       const task = await read(
         "alibaba.getJob",
-        { method: "GET", path: `/tasks/${id(jobId)}`, idempotent: true },
+        { action: "DescribeTaskInfo", method: "GET", path: `/tasks/${id(jobId)}`, idempotent: true },
         taskSchema,
       );
       const phase: Job["phase"] =
@@ -760,7 +818,13 @@ export function createAlibabaProvider(options: AlibabaProviderOptions): AlibabaP
     async modifyNodePool(clusterId, poolId, modification) {
       const answer = await read(
         "alibaba.modifyNodePool",
-        { method: "PUT", path: poolPath(clusterId, poolId), body: modification, idempotent: true },
+        {
+          action: "ModifyClusterNodePool",
+          method: "PUT",
+          path: poolPath(clusterId, poolId),
+          body: modification,
+          idempotent: true,
+        },
         taskIdSchema,
       );
       return { kind: "job", jobId: answer.task_id };
@@ -768,6 +832,7 @@ export function createAlibabaProvider(options: AlibabaProviderOptions): AlibabaP
 
     async deleteNodePool(clusterId, poolId, opts = {}) {
       await call("alibaba.deleteNodePool", {
+        action: "DeleteClusterNodepool",
         method: "DELETE",
         path: poolPath(clusterId, poolId),
         ...(opts.force ? { query: { force: "true" } } : {}),

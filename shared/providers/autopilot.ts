@@ -2,8 +2,9 @@
 // Autopilot has clusters, clustercert and jobs under `/autopilot/v3/projects/{project_id}/…`, and
 // NO hibernate/awake and NO node pools or nodes: those methods answer ProviderError "unsupported"
 // without calling the cloud. Sleeping an Autopilot cluster means scaling its workloads to zero
-// through the cluster's own Kubernetes API (kubernetes.node.ts), with the kubeconfig from
-// `issueKubeconfig`.
+// through the cluster's own Kubernetes API (kubernetes.ts): over mutual TLS with the kubeconfig
+// from `issueKubeconfig` (kubernetes.node.ts), or through the API gateway with the account's
+// signature (`kubernetes(clusterId)`).
 //
 // Vendor quirks handled here:
 // - two error-body shapes: CCE's `errorCode`/`errorMessage` and the gateway's `error_code`/`error_msg`;
@@ -22,6 +23,7 @@ import {
   JobSchema,
   parseBody,
 } from "./autopilot.schemas.ts";
+import { createGatewayKubernetesClient } from "./kubernetes.ts";
 import {
   type Cluster,
   type ClusterPhase,
@@ -282,6 +284,9 @@ export function createAutopilotProvider(options: AutopilotProviderOptions): Prov
         throw error;
       }
     },
+
+    kubernetes: (clusterId) =>
+      createGatewayKubernetesClient({ http, endpoint, clusterId, credentials, account: account.id, now }),
 
     async getJob(jobId) {
       const api = "autopilot.getJob";

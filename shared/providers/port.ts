@@ -1,6 +1,7 @@
 // The one port every cloud client implements. The sleep/wake, resize and renewal jobs speak only
 // this language; what "sleep" means per cloud (hibernate, scale to zero, release nodes) is decided
 // above it, from `capabilities`.
+import type { KubernetesClient } from "./kubernetes.ts";
 
 /** The clouds nightshift speaks to: the one list (schedule selectors and operations validate against it). */
 export const PROVIDER_KINDS = ["huawei", "autopilot", "alibaba", "baidu"] as const;
@@ -166,6 +167,12 @@ export interface Provider {
 
   /** validity in the unit of capabilities.kubeconfigValidity. */
   issueKubeconfig(clusterId: string, validity: number): Promise<Kubeconfig>;
+  /**
+   * The cluster's Kubernetes API through the cloud's API gateway, signed with the account's keys
+   * like every other call: no client certificate needed (CCE Autopilot). Absent where the cloud has
+   * no such gateway.
+   */
+  kubernetes?(clusterId: string): KubernetesClient;
   getJob(jobId: string): Promise<Job>;
 }
 

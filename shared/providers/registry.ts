@@ -1,5 +1,5 @@
 // One Provider per configured account, whatever the cloud.
-import type { Account } from "../config/config.ts";
+import { type Account, alibabaSignature } from "../config/config.ts";
 import type { HttpClient } from "../http/client.ts";
 import { ALIBABA_CAPABILITIES, createAlibabaProvider } from "./alibaba.ts";
 import { AUTOPILOT_CAPABILITIES, createAutopilotProvider } from "./autopilot.ts";
@@ -45,6 +45,7 @@ export function createProvider(account: Account, deps: ProviderDeps): Provider {
         nonce: deps.nonce,
         ...(account.pathPrefix ? { pathPrefix: account.pathPrefix } : {}),
         ...(account.organizationId ? { asapi: { organizationId: account.organizationId } } : {}),
+        signature: alibabaSignature(account),
       });
     case "baidu":
       return createBaiduProvider({

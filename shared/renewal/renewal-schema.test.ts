@@ -9,6 +9,7 @@ import {
   providerValidity,
   type Renewal,
   targetProviders,
+  windowIsSatisfiable,
 } from "./renewal-schema.ts";
 
 const FILE = "schedules/renewals.yaml";
@@ -67,7 +68,7 @@ describe("renewal declarations", () => {
         targets: [{ providers: ["huawei", "autopilot"], tags: { ci: "kubeconfig" } }],
         durationMinutes: 30 * 1440,
         renewBefore: { minutes: 7 * 1440 },
-        window: { cron: "* 1-5 * * 1-5", timezone: "Europe/Berlin" },
+        window: { cron: "* 1-5 * * 1-5", timezone: "Europe/Berlin", durationMinutes: 1 },
         sinks: [
           { type: "webhook", url: "https://ci.example.com/hooks/kubeconfig", secretRef: "CI_WEBHOOK_SECRET" },
           { type: "file", path: "/var/lib/ci/kubeconfig" },
@@ -137,19 +138,46 @@ describe("renewal declarations", () => {
     expect(
       errors(doc("duration: 1d", "window:", '  cron: "0 3 30 2 *"', "  timezone: Asia/Shanghai")),
     ).toEqual([
-      `${FILE}:7: window.cron: window: "0 3 30 2 *" matches no date at all (e.g. February 30th), so renewal could never run`,
+      `${FILE}:7: window.cron: window.cron "0 3 30 2 *" matches no date at all (e.g. February 30th), so renewal could never run`,
     ]);
     expect(
       errors(doc("duration: 1d", "window:", '  cron: "0 3 * *"', "  timezone: Asia/Shanghai"))[0],
     ).toMatch(
-      /^schedules\/renewals\.yaml:7: window\.cron: window: "0 3 \* \*" is not a 5-field cron expression: /,
+      /^schedules\/renewals\.yaml:7: window\.cron: window\.cron "0 3 \* \*" is not a five-field cron expression /,
     );
     expect(errors(doc("duration: 1d", "window:", '  cron: "0 3 * * *"', "  timezone: +08:00"))).toEqual([
       `${FILE}:8: window.timezone: timezone "+08:00" is not an IANA time zone; use e.g. "Asia/Shanghai" or "Europe/Berlin"`,
     ]);
     expect(errors(doc("duration: 1d", 'window: "0 3 * * *"'))[0]).toContain(
-      "window must be { cron, timezone }",
+      "window must be { cron, timezone, durationMinutes? }",
     );
+    expect(
+      errors(doc("duration: 1d", "window: { cron: '0 3 * * *', timezone: UTC, durationMinutes: 0 }")),
+    ).toEqual([`${FILE}:6: window.durationMinutes: durationMinutes must be at least 1`]);
+    // February 29th exists (in leap years): the window opens, though only every four years.
+    expect(windowIsSatisfiable({ cron: "0 3 29 2 *", timezone: "UTC" })).toBeUndefined();
+    expect(windowIsSatisfiable({ cron: "0 3 29 2 *", timezone: "UTC" }, 1440)?.message).toMatch(
+      /does not open between .* make the cron fire at least every 1 d$/,
+    );
+    expect(windowIsSatisfiable({ cron: "0 0 31 4,6,9,11 *", timezone: "UTC" })?.field).toBe("cron");
+  });
+
+  it("refuse a window that stays closed longer than the time between renewal and expiry", () => {
+    // A 1-day credential renewed at 2/3 has 8 hours left: a weekly window would let it expire.
+    const weekly = errors(doc("duration: 1d", "window: { cron: '0 3 * * 1', timezone: Asia/Shanghai }"));
+    expect(weekly).toHaveLength(1);
+    expect(weekly[0]).toMatch(
+      /^schedules\/renewals\.yaml:6: window\.cron: window "0 3 \* \* 1" \(Asia\/Shanghai, 1 min per firing\) stays closed for 6 d 23 h 59 min .*longer than the 8 h between renewal time and expiry/,
+    );
+    // Nightly for eight hours, 3-day credentials renewed a day early: fits.
+    const nightly = renewals(
+      doc(
+        "duration: 3d",
+        "renewBefore: 1d",
+        "window: { cron: '0 22 * * *', timezone: Europe/Berlin, durationMinutes: 480 }",
+      ),
+    )[0]!;
+    expect(nightly.window).toEqual({ cron: "0 22 * * *", timezone: "Europe/Berlin", durationMinutes: 480 });
   });
 
   it("check the sinks, and send a pasted secret to the environment", () => {

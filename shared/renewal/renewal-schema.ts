@@ -9,7 +9,14 @@ import { KUBECONFIG_MAX_DAYS } from "../providers/autopilot.ts";
 import { PROVIDER_KINDS, type ProviderKind } from "../providers/port.ts";
 import { isTimeZone, SCHEDULE_NAME, Selector } from "../schedule/schedule-schema.ts";
 import type { TargetSelector } from "../schedule/types.ts";
-import { type RenewalWindow, windowIsSatisfiable } from "./window.ts";
+import {
+  checkWindowSatisfiable,
+  compileWindow,
+  DEFAULT_WINDOW_MINUTES,
+  MAX_WINDOW_MINUTES,
+  type RenewalWindowSpec,
+  WindowError,
+} from "./window.ts";
 
 const MINUTES_PER_DAY = 1440;
 
@@ -181,8 +188,21 @@ export const RenewalDocument = z
                 `timezone ${JSON.stringify(issue.input)} is not an IANA time zone; use e.g. "Asia/Shanghai" or "Europe/Berlin"`,
             })
             .meta({ description: "The IANA time zone the cron expression is read in." }),
+          durationMinutes: z
+            .int({
+              error: mustBe("durationMinutes", `a whole number of minutes from 1 to ${MAX_WINDOW_MINUTES}`),
+            })
+            .min(1, "durationMinutes must be at least 1")
+            .max(MAX_WINDOW_MINUTES, `durationMinutes must be at most ${MAX_WINDOW_MINUTES} (a week)`)
+            .optional()
+            .meta({
+              description: "How long each firing of the cron keeps the window open (default 1 minute).",
+            }),
         },
-        { error: 'window must be { cron, timezone }, e.g. { cron: "* 1-5 * * *", timezone: Europe/Berlin }' },
+        {
+          error:
+            'window must be { cron, timezone, durationMinutes? }, e.g. { cron: "0 22 * * *", timezone: Europe/Berlin, durationMinutes: 480 }',
+        },
       )
       .optional()
       .meta({
@@ -245,8 +265,15 @@ export const RenewalDocument = z
           );
       }
       if (clean("window") && renewal.window) {
-        const satisfiable = windowIsSatisfiable(renewal.window);
-        if (!satisfiable.ok) add(["window", "cron"], `window: ${satisfiable.reason}`);
+        // The share of the lifetime between the renewal time and the end: the window must open within it.
+        const slackMinutes =
+          duration === undefined || !clean("duration", "renewBefore", "renewBeforePercentage")
+            ? undefined
+            : renewal.renewBefore
+              ? parseDuration(renewal.renewBefore)!
+              : (duration * (renewal.renewBeforePercentage ?? 100 / 3)) / 100;
+        const problem = windowIsSatisfiable(renewal.window, slackMinutes);
+        if (problem) add(["window", problem.field], problem.message);
       }
       if (clean("sinks")) {
         const stores = renewal.sinks.filter((sink) => sink.type === "store").length;
@@ -271,6 +298,37 @@ export function targetProviders(
   return PROVIDER_KINDS.filter((p) => found.has(p));
 }
 
+/** Validation starts here so it does not depend on the day it runs (a year is scanned from it). */
+const WINDOW_REFERENCE = new Date(Date.UTC(2026, 0, 1));
+
+/**
+ * Why a renewal window can never serve, or undefined when it can: it must parse (cron, time zone,
+ * durationMinutes), open at all (February 30th never does), and, when `slackMinutes` (the time
+ * between the renewal time and the end of the credential) is known, never stay closed longer than
+ * that. Pure: the scan starts at a fixed instant. Built on the window module the policy evaluates
+ * windows with, so the declaration and the evaluation agree.
+ */
+export function windowIsSatisfiable(
+  spec: RenewalWindowSpec,
+  slackMinutes?: number,
+): { field: "cron" | "timezone" | "durationMinutes"; message: string } | undefined {
+  let window: ReturnType<typeof compileWindow>;
+  try {
+    window = compileWindow(spec);
+  } catch (error) {
+    if (error instanceof WindowError) return { field: error.field, message: error.message };
+    throw error;
+  }
+  if (window.nextOpening(WINDOW_REFERENCE) === null)
+    return {
+      field: "cron",
+      message: `window.cron ${JSON.stringify(spec.cron)} matches no date at all (e.g. February 30th), so renewal could never run`,
+    };
+  if (slackMinutes === undefined) return undefined;
+  const check = checkWindowSatisfiable(window, { from: WINDOW_REFERENCE, slackMs: slackMinutes * 60_000 });
+  return check.ok ? undefined : { field: "cron", message: check.message };
+}
+
 export type RenewalSink =
   | { type: "webhook"; url: string; secretRef: string }
   | { type: "file"; path: string }
@@ -292,7 +350,7 @@ export interface Renewal {
   /** The lifetime to ask for, in minutes; absent when the targets match only clouds that take none (Baidu). */
   durationMinutes?: number;
   renewBefore: RenewBefore;
-  window?: RenewalWindow;
+  window?: Required<RenewalWindowSpec>;
   sinks: RenewalSink[];
 }
 
@@ -309,7 +367,7 @@ export function compileRenewal(value: RenewalDocumentOutput, source: string): Re
       : value.renewBeforePercentage !== undefined
         ? { percentage: value.renewBeforePercentage }
         : DEFAULT_RENEW_BEFORE,
-    ...(value.window ? { window: { ...value.window } } : {}),
+    ...(value.window ? { window: { durationMinutes: DEFAULT_WINDOW_MINUTES, ...value.window } } : {}),
     sinks: value.sinks.map((sink) => ({ ...sink })),
   };
 }

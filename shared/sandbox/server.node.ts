@@ -3,9 +3,10 @@
 // `nightshift sandbox` prints as its first line.
 import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
-import { serve } from "@hono/node-server";
+import { type Http2Bindings, type HttpBindings, serve } from "@hono/node-server";
 import type { Hono } from "hono";
 import { type CloudName, cloudApp, type SandboxListener } from "./cloud.ts";
+import { recordBodilessMethodBody } from "./received-body.ts";
 import { CLOUD_NAMES, createSandbox, type Sandbox, type SandboxOptions } from "./sandbox.ts";
 
 export interface RunningSandbox {
@@ -18,11 +19,50 @@ export type SandboxDescription = Record<CloudName, Record<string, unknown>>;
 
 type Server = ReturnType<typeof serve>;
 
+/** The most a GET/HEAD body may hold: Huawei's AK/SK signing limit (12 MB), far above any SDK's `{}`. */
+const MAX_BODILESS_METHOD_BODY = 12 * 1024 * 1024;
+
+/**
+ * node-server hands a GET/HEAD request to the app without its body (a Fetch Request cannot hold
+ * one), but clients do send one (the Huawei SDK signs `{}` on every GET). Read it here, where the
+ * socket is still at hand, and record it for the gateways (received-body.ts).
+ */
+function keepingBodilessMethodBodies(app: Hono) {
+  return async (request: Request, env: HttpBindings | Http2Bindings): Promise<Response> => {
+    const { incoming } = env;
+    const declaresBody =
+      Number(incoming.headers["content-length"] ?? 0) > 0 ||
+      incoming.headers["transfer-encoding"] !== undefined;
+    if ((request.method === "GET" || request.method === "HEAD") && declaresBody) {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      for await (const chunk of incoming as AsyncIterable<Buffer>) {
+        size += chunk.length;
+        if (size > MAX_BODILESS_METHOD_BODY) {
+          return Response.json(
+            {
+              error: {
+                code: "body_too_large",
+                message: `a ${request.method} body may hold at most ${MAX_BODILESS_METHOD_BODY} bytes`,
+                details: { limitBytes: MAX_BODILESS_METHOD_BODY },
+              },
+            },
+            { status: 413, headers: { connection: "close" } },
+          );
+        }
+        chunks.push(chunk);
+      }
+      recordBodilessMethodBody(request, new Uint8Array(Buffer.concat(chunks)));
+    }
+    return app.fetch(request, env);
+  };
+}
+
 async function listen(app: Hono, host: string, port: number, tls?: SandboxListener["tls"]): Promise<Server> {
   return new Promise((resolve, reject) => {
     const server = serve(
       {
-        fetch: app.fetch,
+        fetch: keepingBodilessMethodBodies(app),
         hostname: host,
         port,
         ...(tls

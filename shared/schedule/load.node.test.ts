@@ -181,7 +181,11 @@ describe("the example schedules in schedules/", () => {
   it("include a renewal declaration that selects a sandbox cluster", async () => {
     const { renewals } = loaded(await loadSchedules("schedules"));
     expect(renewals.map((r) => [r.name, r.durationMinutes, r.window])).toEqual([
-      ["ack-dev-ci-kubeconfigs", 3 * 1440, { cron: "* 1-5 * * *", timezone: "Asia/Shanghai" }],
+      [
+        "ack-dev-ci-kubeconfigs",
+        3 * 1440,
+        { cron: "* 1-5 * * *", timezone: "Asia/Shanghai", durationMinutes: 1 },
+      ],
     ]);
     const selected = targets.filter((target) => matchesTarget(renewals[0]!, target));
     expect(selected.map((t) => `${t.provider}:${t.name}`)).toEqual(["alibaba:dev-web"]);

@@ -165,23 +165,23 @@ const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 // Latin-1 bytes while the string to sign is UTF-8, so the server's reading would be a guess.
 const HEADER_VALUE = /^[\t\x20-\x7e]*$/;
 
-function normaliseMethod(method: unknown): string {
+export function normaliseMethod(method: unknown): string {
   const upper = typeof method === "string" ? method.trim().toUpperCase() : "";
   if (!FETCH_NORMALISED_METHODS.has(upper)) {
     throw new SignerInputError(
       "method",
-      `"${String(method)}" is not an HTTP method ROA APIs use; give one of GET, POST, PUT, DELETE, PATCH, HEAD, OPTIONS`,
+      `"${String(method)}" is not an HTTP method Alibaba Cloud APIs use; give one of GET, POST, PUT, DELETE, PATCH, HEAD, OPTIONS`,
     );
   }
   return upper;
 }
 
-function checkCredentials(credentials: Credentials): void {
+export function checkCredentials(credentials: Credentials): void {
   const id = credentials.accessKeyId;
-  if (typeof id !== "string" || id === "" || /[\s:]/.test(id)) {
+  if (typeof id !== "string" || id === "" || /[\s:,]/.test(id)) {
     throw new SignerInputError(
       "accessKeyId",
-      "the AccessKey ID must be a non-empty string without spaces or colons (it goes into `acs <id>:<signature>`)",
+      "the AccessKey ID must be a non-empty string without spaces, colons or commas (it goes into `acs <id>:<signature>` or `Credential=<id>,`)",
     );
   }
   if (typeof credentials.secretAccessKey !== "string" || credentials.secretAccessKey === "") {
@@ -196,7 +196,7 @@ function checkCredentials(credentials: Credentials): void {
   }
 }
 
-function checkHeaders(headers: Record<string, string>): void {
+export function checkHeaders(headers: Record<string, string>): void {
   assertDistinctHeaderNames(headers);
   for (const [name, value] of Object.entries(headers)) {
     if (!HEADER_NAME.test(name)) {
@@ -214,7 +214,7 @@ function checkHeaders(headers: Record<string, string>): void {
   }
 }
 
-function checkNow(now: unknown): Date {
+export function checkNow(now: unknown): Date {
   if (!(now instanceof Date) || Number.isNaN(now.getTime())) {
     throw new SignerInputError("now", "the signing time is not a valid date; give an ISO-8601 time");
   }

@@ -1,5 +1,6 @@
 // The one entry to the cloud signers: pick the vendor's algorithm, pass time and randomness in.
 import { signAlibaba } from "./alibaba.ts";
+import { signAlibabaAcs3 } from "./alibaba-acs3.ts";
 import { signBaidu } from "./baidu.ts";
 import { signHuawei } from "./huawei.ts";
 import type { Credentials, RequestToSign, SignedRequest, Vendor } from "./request.ts";
@@ -14,6 +15,8 @@ export interface SignInput {
   now: Date;
   /** Baidu only: how long the signature stays valid (default 1800 s). */
   expirationSeconds?: number;
+  /** Alibaba only: signature V3 (`acs3`, the default, as for a public-cloud account) or ROA. */
+  alibabaSignature?: "acs3" | "roa";
 }
 
 export async function signRequest(input: SignInput, random: { nonce: () => string }): Promise<SignedRequest> {
@@ -24,7 +27,10 @@ export async function signRequest(input: SignInput, random: { nonce: () => strin
       signed = await signHuawei(request, credentials, { now });
       break;
     case "alibaba":
-      signed = await signAlibaba(request, credentials, { now, nonce: random.nonce });
+      signed =
+        input.alibabaSignature === "roa"
+          ? await signAlibaba(request, credentials, { now, nonce: random.nonce })
+          : await signAlibabaAcs3(request, credentials, { now, nonce: random.nonce });
       break;
     case "baidu":
       signed = await signBaidu(request, credentials, {

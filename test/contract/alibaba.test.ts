@@ -585,6 +585,39 @@ describe("ASAPI gateway form", () => {
     };
     expect(() => createAlibabaProvider({ ...base, asapi: { organizationId: "38" } })).toThrow(/endpoint/);
     expect(() => createAlibabaProvider({ ...base, pathPrefix: "roa/" })).toThrow(/pathPrefix/);
+    expect(() =>
+      createAlibabaProvider({
+        ...base,
+        account: { ...base.account, endpoint: sb.alibaba.endpoint },
+        asapi: { organizationId: "38" },
+        signature: "acs3",
+      }),
+    ).toThrow(/ROA signatures only/);
+  });
+
+  it("signs with either scheme on the public form: V3 by default, ROA when the account says so", async () => {
+    const signedWith: string[] = [];
+    const recording = (scheme: "acs3" | "roa" | undefined) =>
+      provider("ack-dev", {
+        ...(scheme ? { signature: scheme } : {}),
+        http: {
+          ...httpClient(),
+          send: (request, options) =>
+            httpClient().send(request, {
+              ...options,
+              sign: async (attempt) => {
+                const headers = await options.sign!(attempt);
+                signedWith.push((headers.Authorization ?? "").split(" ")[0]!);
+                return headers;
+              },
+            }),
+        },
+      });
+    const byDefault = await recording(undefined).listClusters();
+    const byRoa = await recording("roa").listClusters();
+    expect(byRoa.map((c) => c.id)).toEqual(byDefault.map((c) => c.id));
+    expect(byDefault.length).toBeGreaterThan(0);
+    expect(signedWith).toEqual(["ACS3-HMAC-SHA256", "acs"]);
   });
 });
 

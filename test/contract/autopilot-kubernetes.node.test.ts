@@ -181,7 +181,7 @@ describe("autopilot workloads through the cluster's Kubernetes API", () => {
     expect(Array.isArray(await listWorkloads(other, "kube-system"))).toBe(true);
   });
 
-  it("answers 422 Invalid for negative replicas, 415 for a JSON patch", async () => {
+  it("answers 422 Invalid for negative replicas, 415 for a patch type it does not take", async () => {
     const parsed = parseKubeconfig(kubeconfig.text);
     const agent = new Agent({
       connect: { ca: parsed.caPem!, cert: parsed.certificatePem, key: parsed.privateKey },
@@ -206,8 +206,8 @@ describe("autopilot workloads through the cluster's Kubernetes API", () => {
       const jsonPatch = await undiciFetch(url, {
         method: "PATCH",
         dispatcher: agent,
-        headers: { "content-type": "application/json-patch+json" },
-        body: JSON.stringify([{ op: "replace", path: "/spec/replicas", value: 1 }]),
+        headers: { "content-type": "application/apply-patch+yaml" },
+        body: "spec:\n  replicas: 1\n",
       });
       expect(jsonPatch.status).toBe(415);
     } finally {

@@ -1,6 +1,7 @@
 // `nightshift start`, spawned as a person runs it, with one of every kind of secret configured:
 // none of them appears in its output, not even in a log line that carries them (the schedules
-// folder it warns about is named after them here).
+// folder it warns about is named after them here, one folder per secret: all in one name would be
+// longer than a file name may be).
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { mkdir, mkdtemp } from "node:fs/promises";
@@ -14,8 +15,8 @@ const CLI = new URL("../../functions/cli.node.ts", import.meta.url).pathname;
 
 describe("nightshift start's log", () => {
   it("masks every configured secret by value, wherever a line carries it", { timeout: 30_000 }, async () => {
-    const dir = join(await mkdtemp(join(tmpdir(), "nightshift-secrets-")), Object.values(SECRETS).join("-"));
-    await mkdir(dir);
+    const dir = join(await mkdtemp(join(tmpdir(), "nightshift-secrets-")), ...Object.values(SECRETS));
+    await mkdir(dir, { recursive: true });
     const child = spawn(process.execPath, [CLI, "start"], {
       env: {
         PATH: process.env.PATH ?? "",

@@ -6,6 +6,7 @@ import { once } from "node:events";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import * as alibaba from "./alibaba.ts";
+import * as alibabaAcs3 from "./alibaba-acs3.ts";
 import * as baidu from "./baidu.ts";
 import * as huawei from "./huawei.ts";
 
@@ -33,7 +34,21 @@ interface Oracle<T> {
 
 const oracles: Array<[string, Oracle<unknown>]> = [
   ["huawei", huawei as unknown as Oracle<unknown>],
-  ["alibaba", alibaba as unknown as Oracle<unknown>],
+  // `signature` picks the scheme: ROA must be asked for, V3 is what an unmarked request gets.
+  [
+    "alibaba (roa)",
+    {
+      randomRequest: alibaba.randomRequest.map((r) => ({ ...r, signature: "roa" })),
+      sdkSignature: alibaba.sdkSignature,
+    } as unknown as Oracle<unknown>,
+  ],
+  [
+    "alibaba (acs3, the default)",
+    {
+      randomRequest: alibabaAcs3.randomRequest.map(({ signature: _default, ...r }) => r),
+      sdkSignature: alibabaAcs3.sdkSignature,
+    } as unknown as Oracle<unknown>,
+  ],
   ["baidu", baidu as unknown as Oracle<unknown>],
 ];
 

@@ -3,9 +3,9 @@
 // CI); anywhere else the run stops here with one message saying exactly what to install, instead
 // of failing half-way through the suite.
 import { spawnSync } from "node:child_process";
-import { installInstructions, isInstalled, REQUIRED_SERVERS } from "./servers.ts";
+import { installedCommand, installInstructions, isInstalled, REQUIRED_SERVERS } from "./servers.ts";
 
-const missing = REQUIRED_SERVERS.filter((server) => !isInstalled(server.command));
+const missing = REQUIRED_SERVERS.filter((server) => installedCommand(server) === undefined);
 if (missing.length > 0) {
   const commands = missing.map((server) => server.command).join(", ");
   const canApt = process.platform === "linux" && process.getuid?.() === 0 && isInstalled("apt-get");
@@ -17,7 +17,7 @@ if (missing.length > 0) {
     run(["update", "-qq"]);
     run(["install", "-y", "-qq", "--no-install-recommends", ...packages]);
   }
-  const stillMissing = missing.filter((server) => !isInstalled(server.command));
+  const stillMissing = missing.filter((server) => installedCommand(server) === undefined);
   if (stillMissing.length > 0) {
     process.stderr.write(
       `npm test: ${commands} ${missing.length === 1 ? "is" : "are"} not installed; the tests run against real servers:\n` +

@@ -1,12 +1,17 @@
 // A configuration holding one of every kind of secret, for the tests that check each host's log
 // masks them by value (configSecrets): an account's secret key, the admin token, a notice secret,
-// the link secret and the EventBridge secret key. Letters and digits only, so they fit in a path.
+// the link secret, the EventBridge secret key and the webhook credentials. Letters and digits only,
+// so they fit in a path.
 export const SECRETS = {
   account: "AccountSecretKey0123456789",
   adminToken: "AdminToken0123456789abcdef",
   notice: "whsec_NoticeSecret0123456789",
   link: "LinkSecret0123456789abcdef0123456789",
   eventBridge: "EventBridgeSecretKey0123456789",
+  alertmanagerToken: "AlertmanagerToken0123456789",
+  alertmanagerPassword: "AlertmanagerPassword0123456",
+  eventSecret: "whsec_EventSecret012345678901",
+  eventBridgeApiKey: "EventBridgeApiKey0123456789",
 } as const;
 
 export const SECRET_ENV: Record<string, string> = {
@@ -25,4 +30,9 @@ export const SECRET_ENV: Record<string, string> = {
   NIGHTSHIFT_EVENTBRIDGE_SECRET_ACCESS_KEY: SECRETS.eventBridge,
   // Nothing listens there either: no event is ever sent out of a test.
   NIGHTSHIFT_EVENTBRIDGE_ENDPOINT: "http://127.0.0.1:9",
+  NIGHTSHIFT_WEBHOOK_ALERTMANAGER_TOKENS: SECRETS.alertmanagerToken,
+  NIGHTSHIFT_WEBHOOK_ALERTMANAGER_USERNAME: "alertmanager",
+  NIGHTSHIFT_WEBHOOK_ALERTMANAGER_PASSWORDS: SECRETS.alertmanagerPassword,
+  NIGHTSHIFT_WEBHOOK_EVENT_SECRETS: SECRETS.eventSecret,
+  NIGHTSHIFT_WEBHOOK_EVENTBRIDGE_API_KEYS: SECRETS.eventBridgeApiKey,
 };

@@ -1,17 +1,25 @@
-// The real servers the tests and benchmarks run against (today: redis-server), in one place:
+// The real servers and tools the tests and benchmarks run against (redis-server; Prometheus
+// Alertmanager; kubectl, the Kubernetes client the conformance suite drives against the sandbox), in one place:
 // how to tell whether one is installed, how to install it, and how to start a throw-away instance
 // on a free loopback port. `npm test` first runs ensure-servers.ts, which installs what is missing
 // where it can (root on Debian/Ubuntu, as CI is) and otherwise stops with one message.
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 export interface RequiredServer {
   /** The executable the tests spawn. */
   command: string;
+  /** Other names the same executable has where it is packaged differently (upstream, Homebrew). */
+  alternatives?: readonly string[];
   /** What needs it, for the message. */
   neededBy: string;
   /** The package that provides it, per package manager. */
   packages: { apt: string; brew: string; dnf: string };
+  /** Arguments that make it print its version and exit 0. Default `--version`. */
+  probe?: string[];
 }
 
 export const REQUIRED_SERVERS: readonly RequiredServer[] = [
@@ -20,11 +28,35 @@ export const REQUIRED_SERVERS: readonly RequiredServer[] = [
     neededBy: "the Redis store backend's tests (shared/store/redis.node.test.ts)",
     packages: { apt: "redis-server", brew: "redis", dnf: "redis" },
   },
+  {
+    command: "kubectl",
+    neededBy: "the Kubernetes API conformance tests (test/conformance/kubernetes.node.test.ts)",
+    packages: { apt: "kubernetes-client", brew: "kubernetes-cli", dnf: "kubernetes-client" },
+    probe: ["version", "--client"],
+  },
+  {
+    // Debian names it prometheus-alertmanager; upstream and Homebrew, alertmanager.
+    command: "prometheus-alertmanager",
+    alternatives: ["alertmanager"],
+    neededBy: "the real Alertmanager end-to-end test (test/e2e/alertmanager.node.test.ts)",
+    packages: {
+      apt: "prometheus-alertmanager",
+      brew: "alertmanager",
+      dnf: "golang-github-prometheus-alertmanager",
+    },
+  },
 ];
 
-/** Whether `command --version` runs. */
-export function isInstalled(command: string): boolean {
-  const probe = spawnSync(command, ["--version"], { stdio: "ignore", timeout: 10_000 });
+/** The name under which `server` is installed here, or undefined. */
+export function installedCommand(server: RequiredServer): string | undefined {
+  return [server.command, ...(server.alternatives ?? [])].find((command) =>
+    isInstalled(command, server.probe),
+  );
+}
+
+/** Whether `command --version` (or the server's own probe) runs. */
+export function isInstalled(command: string, args: string[] = ["--version"]): boolean {
+  const probe = spawnSync(command, args, { stdio: "ignore", timeout: 10_000 });
   return probe.error === undefined && probe.status === 0;
 }
 
@@ -36,7 +68,10 @@ export function installInstructions(servers: readonly RequiredServer[]): string 
     `  Debian/Ubuntu:  sudo apt-get update && sudo apt-get install -y ${names("apt")}`,
     `  Fedora/RHEL:    sudo dnf install -y ${names("dnf")}`,
     `  macOS:          brew install ${names("brew")}`,
-    `  elsewhere:      install ${servers.map((server) => server.command).join(", ")} so that it is on PATH`,
+    `  elsewhere:      install ${servers.map((server) => server.command).join(", ")} so that it is on PATH` +
+      (servers.some((server) => server.alternatives)
+        ? ` (${servers.flatMap((server) => (server.alternatives ? [`${server.alternatives.join(" or ")} for ${server.command}`] : [])).join("; ")})`
+        : ""),
   ].join("\n");
 }
 
@@ -116,4 +151,67 @@ export async function startRedisServer(): Promise<RedisServer> {
     await stopChild(child);
   }
   throw new Error(`redis-server did not start:\n${lastFailure}`);
+}
+
+export interface AlertmanagerServer {
+  /** Its web address, e.g. http://127.0.0.1:41234 (API v2 under /api/v2). */
+  url: string;
+  /** What it printed, for a failure message. */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/**
+ * A real Prometheus Alertmanager on a free loopback port, with `config` (alertmanager.yml text),
+ * its own storage in a temp dir and clustering off (an independent instance: nothing of it listens
+ * on the default cluster port 9094). Resolves once `/-/ready` answers.
+ */
+export async function startAlertmanager(config: string): Promise<AlertmanagerServer> {
+  const server = REQUIRED_SERVERS.find((s) => s.command === "prometheus-alertmanager")!;
+  const command = installedCommand(server);
+  if (!command) {
+    throw new Error(
+      `Prometheus Alertmanager is not installed; it is needed by ${server.neededBy}. Install it:\n${installInstructions([server])}`,
+    );
+  }
+  const dir = mkdtempSync(join(tmpdir(), "nightshift-alertmanager-"));
+  writeFileSync(join(dir, "alertmanager.yml"), config);
+  let lastFailure = "";
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const child = spawn(
+      command,
+      [
+        `--config.file=${join(dir, "alertmanager.yml")}`,
+        `--storage.path=${join(dir, `data-${attempt}`)}`,
+        `--web.listen-address=127.0.0.1:${port}`,
+        `--web.external-url=${url}`,
+        "--cluster.listen-address=",
+        "--log.level=debug",
+      ],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
+    let output = "";
+    child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    const deadline = Date.now() + 15_000;
+    let ready = false;
+    while (!ready && Date.now() < deadline && child.exitCode === null) {
+      ready = await fetch(`${url}/-/ready`).then(
+        (response) => response.ok,
+        () => false,
+      );
+      if (!ready) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const stop = async () => {
+      await stopChild(child);
+      rmSync(dir, { recursive: true, force: true });
+    };
+    if (ready) return { url, output: () => output, stop };
+    lastFailure = output;
+    await stopChild(child);
+  }
+  rmSync(dir, { recursive: true, force: true });
+  throw new Error(`Alertmanager did not start:\n${lastFailure}`);
 }

@@ -1,12 +1,17 @@
-// The simulated API gateway in front of ACK: every request's ROA signature is checked with
-// verifyAlibaba against the fleet's accounts, nonces are not accepted twice, ASAPI requests must
-// carry the ASAPI headers, and each account is throttled. Answers as the vendor documents them:
+// The simulated API gateway in front of ACK: every request's signature is checked against the
+// fleet's accounts, nonces are not accepted twice, ASAPI requests must carry the ASAPI headers, and
+// each account is throttled. The public form takes both schemes the public cloud accepts, signature
+// V3 (`ACS3-HMAC-SHA256`, verifyAlibabaAcs3: what the current SDKs send by default) and ROA
+// (`acs <id>:<sig>`, verifyAlibaba); the ASAPI form (`/roa/...`) takes ROA only, the one scheme its
+// document (002) describes. The same refusals for both schemes:
 //
 //   problem                              status  code                          (digest)
 //   no / malformed Authorization, Date    400    IncompleteSignature           (DOC SILENT, POP code)
+//     (V3: x-acs-date, x-acs-content-sha256, a header sent unsigned; ACS3 on the ASAPI form)
 //   unknown AccessKey ID                  404    InvalidAccessKeyId.NotFound   (POP public behaviour)
 //   Date more than 15 min off             400    InvalidTimeStamp.Expired      (§1.6: 400)
-//   signature or Content-MD5 mismatch     403    SignatureDoesNotMatch         (§1.6: 403)
+//   signature, Content-MD5 or             403    SignatureDoesNotMatch         (§1.6: 403)
+//     x-acs-content-sha256 mismatch
 //   nonce seen in the last 15 min         400    SignatureNonceUsed            (§6: anti-replay)
 //   throttled                      429/400/503   Throttling.User + Retry-After (§1.6; status per fleet)
 //
@@ -14,7 +19,10 @@
 // HTTP 200 with `X-Acs-Response-Success: false` and `X-Acs-Response-Errorhint`, as that gateway does.
 import type { Context, MiddlewareHandler } from "hono";
 import { ACK_API_VERSION, MAX_CLOCK_SKEW_MS, verifyAlibaba } from "../../signer/alibaba.ts";
+import { isAcs3Authorization, verifyAlibabaAcs3 } from "../../signer/alibaba-acs3.ts";
+import type { VerifyResult } from "../../signer/request.ts";
 import { ACCESS_KEY_VAR, type SandboxContext } from "../cloud.ts";
+import { receivedText } from "../received-body.ts";
 import { ids } from "./ids.ts";
 import { type Exchange, gatewayError, wantsJson } from "./render.ts";
 import type { AccountRecord, AckState } from "./state.ts";
@@ -106,17 +114,24 @@ export function gateway(ctx: SandboxContext, current: () => AckState): Middlewar
   return async (c, next) => {
     const state = current();
     const exchange = exchangeOf(c, ctx.random);
-    const body = await c.req.text();
+    const body = await receivedText(c.req.raw);
     const headers: Record<string, string> = {};
     c.req.raw.headers.forEach((value, name) => {
       headers[name] = value;
     });
     const now = ctx.signatureNow();
-    const verdict = await verifyAlibaba(
-      { method: c.req.method, url: c.req.url, headers, body },
-      (id) => state.accounts.find((a) => a.accessKeyId === id)?.secretAccessKey,
-      { now },
-    );
+    const received = { method: c.req.method, url: c.req.url, headers, body };
+    const lookup = (id: string) => state.accounts.find((a) => a.accessKeyId === id)?.secretAccessKey;
+    let verdict: VerifyResult;
+    if (!isAcs3Authorization(headers.authorization)) verdict = await verifyAlibaba(received, lookup, { now });
+    else if (exchange.asapi) {
+      verdict = {
+        ok: false,
+        reason: "malformed",
+        detail:
+          "the ASAPI gateway accepts ROA signatures only (Authorization: acs <AccessKeyId>:<Signature>), not ACS3-HMAC-SHA256",
+      };
+    } else verdict = await verifyAlibabaAcs3(received, lookup, { now });
     const refuse = (status: number, code: string, message: string) =>
       gatewayError(exchange, status, code, message, { asapiStyle: true });
     if (!verdict.ok) {

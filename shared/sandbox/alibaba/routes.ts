@@ -65,6 +65,8 @@ const poolPatchSchema = z.object({
       internet_charge_type: z.string().optional(),
       internet_max_bandwidth_out: z.number().int().min(1).max(100).optional(),
       multi_az_policy: z.string().optional(),
+      // Public ACK's desired node count (digest §3.7); checked against the pool in modifyPool.
+      desired_size: z.number().optional(),
     })
     .optional(),
   tee_config: z.object({ tee_enable: z.boolean().optional() }).optional(),

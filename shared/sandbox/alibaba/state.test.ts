@@ -285,6 +285,58 @@ describe("modify and delete", () => {
     ).toMatch(/max_instances must be at least 1/);
   });
 
+  it("moves a pool without the autoscaler to scaling_group.desired_size, and refuses it with one", () => {
+    const state = fleet();
+    const { cluster } = at(state, T0);
+    const pool = findPool(cluster, "npmain");
+    const grow = modifyPool(
+      state,
+      cluster,
+      pool,
+      { scaling_group: { desired_size: 5 } },
+      T0,
+      seededRandom(1),
+    );
+    expect(grow.instances).toHaveLength(3);
+    expect(at(state, grow.finishesAt).status("npmain")).toMatchObject({ state: "active", total_nodes: 5 });
+    const shrink = modifyPool(
+      state,
+      cluster,
+      pool,
+      { scaling_group: { desired_size: 0 } },
+      grow.finishesAt,
+      seededRandom(1),
+    );
+    expect(shrink.instances).toHaveLength(5);
+    expect(at(state, shrink.finishesAt).status("npmain")).toMatchObject({ state: "active", total_nodes: 0 });
+    expect(pool.scalingGroup).not.toHaveProperty("desired_size");
+    const auto = findPool(cluster, "npauto");
+    const refused = refusal(() =>
+      modifyPool(
+        state,
+        cluster,
+        auto,
+        { scaling_group: { desired_size: 3 } },
+        shrink.finishesAt,
+        seededRandom(1),
+      ),
+    );
+    expect(refused).toMatchObject({ status: 400, code: "InvalidParameter" });
+    expect(refused.message).toMatch(/without auto scaling/);
+    expect(
+      refusal(() =>
+        modifyPool(
+          state,
+          cluster,
+          pool,
+          { scaling_group: { desired_size: -1 } },
+          shrink.finishesAt,
+          seededRandom(1),
+        ),
+      ).message,
+    ).toMatch(/desired_size must be an integer/);
+  });
+
   it("deletes a pool only with force while nodes remain; it is gone after its nodes and POOL_DELETE_SECONDS", () => {
     const state = fleet();
     const { cluster } = at(state, T0);

@@ -467,7 +467,9 @@ export interface PoolPatch {
       }
     | undefined;
   kubernetes_config?: Partial<PoolRecord["kubernetesConfig"]> | undefined;
-  scaling_group?: Partial<Omit<PoolRecord["scalingGroup"], "scaling_group_id">> | undefined;
+  scaling_group?:
+    | (Partial<Omit<PoolRecord["scalingGroup"], "scaling_group_id">> & { desired_size?: number | undefined })
+    | undefined;
   tee_config?: { tee_enable?: boolean | undefined } | undefined;
   update_nodes?: boolean | undefined;
 }
@@ -478,7 +480,9 @@ function defined<T extends object>(patch: T | undefined): Partial<T> {
 
 /**
  * ModifyClusterNodePool: merges the given fields (fields left out keep their value). With the
- * autoscaler on, the pool is then moved into [min_instances, max_instances].
+ * autoscaler on, the pool is then moved into [min_instances, max_instances]. `scaling_group.
+ * desired_size` (public ACK, not in the 3.16.2 document: digest §3.7) moves a pool without the
+ * autoscaler to exactly that many nodes: the newest go first, released per its scaling_policy.
  */
 export function modifyPool(
   state: AckState,
@@ -519,38 +523,51 @@ export function modifyPool(
       "scaling_group.instance_charge_type must be PrePaid or PostPaid",
     );
   }
+  const { desired_size: desiredSize, ...scalingGroup } = patch.scaling_group ?? {};
+  if (desiredSize !== undefined) {
+    if (!Number.isInteger(desiredSize) || desiredSize < 0 || desiredSize > AUTOSCALING_MAX_INSTANCES) {
+      throw new AckError(
+        400,
+        "InvalidParameter",
+        `scaling_group.desired_size must be an integer from 0 to ${AUTOSCALING_MAX_INSTANCES}, got ${JSON.stringify(desiredSize)}`,
+      );
+    }
+    if (autoScaling.enable) {
+      throw new AckError(
+        400,
+        "InvalidParameter",
+        "scaling_group.desired_size applies to a node pool without auto scaling; the autoscaler sizes this one within auto_scaling.min_instances..max_instances",
+      );
+    }
+  }
   pool.autoScaling = autoScaling;
   if (patch.nodepool_info?.name !== undefined) pool.name = patch.nodepool_info.name;
   pool.kubernetesConfig = { ...pool.kubernetesConfig, ...defined(patch.kubernetes_config) };
-  pool.scalingGroup = { ...pool.scalingGroup, ...defined(patch.scaling_group) };
+  pool.scalingGroup = { ...pool.scalingGroup, ...defined(scalingGroup) };
   if (patch.tee_config?.tee_enable !== undefined) pool.teeEnable = patch.tee_config.tee_enable;
   pool.updatingUntil = now + POOL_UPDATE_SECONDS * 1000;
   pool.updated = now;
 
   let finishesAt = pool.updatingUntil;
   const instances: string[] = [];
-  if (autoScaling.enable) {
-    const staying = poolNodes(cluster, pool).filter((node) => !node.removal);
-    if (staying.length < autoScaling.min_instances) {
-      const added = addNodes(
-        cluster,
-        pool,
-        autoScaling.min_instances - staying.length,
-        pool.updatingUntil,
-        random,
-      );
-      finishesAt = added[added.length - 1]!.readyAt;
-      instances.push(...added.map((node) => node.instanceId));
-    } else if (staying.length > autoScaling.max_instances) {
-      const surplus = [...staying]
-        .sort((a, b) => b.created - a.created)
-        .slice(0, staying.length - autoScaling.max_instances);
-      finishesAt = scheduleRemoval(surplus, pool.updatingUntil, {
-        release: pool.scalingGroup.scaling_policy === "release",
-        drain: true,
-      });
-      instances.push(...surplus.map((node) => node.instanceId));
-    }
+  const staying = poolNodes(cluster, pool).filter((node) => !node.removal);
+  const [lowest, highest] =
+    desiredSize !== undefined
+      ? [desiredSize, desiredSize]
+      : autoScaling.enable
+        ? [autoScaling.min_instances, autoScaling.max_instances]
+        : [0, Number.POSITIVE_INFINITY];
+  if (staying.length < lowest) {
+    const added = addNodes(cluster, pool, lowest - staying.length, pool.updatingUntil, random);
+    finishesAt = added[added.length - 1]!.readyAt;
+    instances.push(...added.map((node) => node.instanceId));
+  } else if (staying.length > highest) {
+    const surplus = [...staying].sort((a, b) => b.created - a.created).slice(0, staying.length - highest);
+    finishesAt = scheduleRemoval(surplus, pool.updatingUntil, {
+      release: pool.scalingGroup.scaling_policy === "release",
+      drain: true,
+    });
+    instances.push(...surplus.map((node) => node.instanceId));
   }
   return newTask(state, cluster, random, {
     type: "nodepool_update",

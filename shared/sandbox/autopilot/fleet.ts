@@ -31,6 +31,7 @@
 import { z } from "zod";
 import { seededRandom } from "../clock.ts";
 import { randomHex, v1Uuid } from "./format.ts";
+import { defaultWorkloadSpec } from "./kube/workloads.ts";
 import {
   type AccountRecord,
   type AutopilotState,
@@ -210,6 +211,9 @@ export function buildState(fleet: Fleet, now: number, random: () => number): Aut
         changedAt: born,
         generation: 1 + Math.floor(random() * 4),
         resourceVersion,
+        labels: { app: w.name },
+        annotations: {},
+        spec: defaultWorkloadSpec(w.kind, w.name),
       };
     });
     const cluster: ClusterRecord = {

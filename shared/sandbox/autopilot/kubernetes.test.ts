@@ -3,7 +3,7 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { parseKubeconfig } from "../../kubeconfig/kubeconfig.ts";
 import { certificateFingerprint } from "./format.ts";
-import { type InProcessAutopilot, inProcessAutopilot } from "./testing.ts";
+import { type InProcessAutopilot, inProcessAutopilot, TEST_ORIGIN } from "./testing.ts";
 
 let ap: InProcessAutopilot;
 let fingerprints: Record<string, string>;
@@ -120,6 +120,44 @@ describe("autopilot Kubernetes API: who gets in", () => {
   });
 });
 
+describe("autopilot Kubernetes API through the API gateway (AK/SK)", () => {
+  const uri = "/apis/apps/v1/namespaces/shop/deployments";
+
+  it("answers the documented host form {clusterid}.{Endpoint} and the single-host path form, signed", async () => {
+    const app = ap.cloud.routes;
+    const account = ap.cloud.accounts()[0]!;
+    const { signHuawei } = await import("../../signer/huawei.ts");
+    for (const url of [
+      `https://one.cce.cn-north-4.myhuaweicloud.com${uri}`,
+      `${TEST_ORIGIN}/clusters/one${uri}`,
+    ]) {
+      const signed = await signHuawei({ method: "GET", url, headers: {} }, account, {
+        now: ap.ctx.clock.now(),
+      });
+      const response = await app.request(url, { headers: signed.headers });
+      expect(response.status).toBe(200);
+      const list = (await response.json()) as { items: Array<{ metadata: { name: string } }> };
+      expect(list.items.map((d) => d.metadata.name)).toEqual(["idle", "web"]);
+      expect((await app.request(url)).status).toBe(401);
+    }
+  });
+
+  it("counts against the account's gateway throttle", async () => {
+    ap.ctx.throttle.configure(1, 1);
+    const account = ap.cloud.accounts()[0]!;
+    const { signHuawei } = await import("../../signer/huawei.ts");
+    const url = `${TEST_ORIGIN}/clusters/one${uri}`;
+    const statuses: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const signed = await signHuawei({ method: "GET", url, headers: {} }, account, {
+        now: ap.ctx.clock.now(),
+      });
+      statuses.push((await ap.cloud.routes.request(url, { headers: signed.headers })).status);
+    }
+    expect(statuses).toEqual([200, 429, 429]);
+  });
+});
+
 describe("autopilot Kubernetes API: workloads", () => {
   const as = () => socket(fingerprints.one);
 
@@ -201,7 +239,9 @@ describe("autopilot Kubernetes API: workloads", () => {
     expect(forbidden.status).toBe(403);
     expect(await forbidden.json()).toMatchObject({ reason: "Forbidden", code: 403 });
 
-    expect((await patch(scale, '{"spec":{"replicas":1}}', "application/json-patch+json")).status).toBe(415);
+    const yaml = await patch(scale, "spec:\n  replicas: 1\n", "application/apply-patch+yaml");
+    expect(yaml.status).toBe(415);
+    expect(await yaml.json()).toMatchObject({ reason: "UnsupportedMediaType" });
     expect((await patch(scale, "{not json")).status).toBe(400);
     const wrongType = await patch(scale, '{"spec":{"replicas":"2"}}');
     expect(wrongType.status).toBe(400);
@@ -215,7 +255,7 @@ describe("autopilot Kubernetes API: workloads", () => {
         'Scale.autoscaling "web" is invalid: spec.replicas: Invalid value: -1: must be greater than or equal to 0',
       details: { causes: [{ reason: "FieldValueInvalid", field: "spec.replicas" }] },
     });
-    expect((await kube(scale, as(), { method: "PUT", body: "{}" })).status).toBe(405);
+    expect((await kube(scale, as(), { method: "POST", body: "{}" })).status).toBe(405);
 
     // Nothing above changed the workload.
     expect(await (await kube(scale, as())).json()).toMatchObject({ spec: { replicas: 3 } });

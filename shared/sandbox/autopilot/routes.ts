@@ -4,12 +4,16 @@
 // per-account throttle (→ 429 APIG.0308 + Retry-After), the Content-Type check (→ 400
 // CCE.01400006) and the project check (→ 403 CCE.01403001), then CCE itself.
 //
+// The same gateway fronts every cluster's Kubernetes API at `https://{clusterid}.{Endpoint}/{uri}`
+// (and, on the sandbox's single host, at `{Endpoint}/clusters/{clusterid}/{uri}`): gateway.ts.
+//
 // Not simulated (answered 404 APIGW.0101 like any unknown API): create/update/delete cluster,
 // mastereip, openapi, quotas, tags, upgrade, addons. Autopilot has no hibernate/awake, node-pool or
 // node APIs at all, so those paths are unknown to the real gateway too.
 import { type Context, Hono } from "hono";
 import { verifyHuawei } from "../../signer/huawei.ts";
 import { ACCESS_KEY_VAR, type SandboxContext } from "../cloud.ts";
+import { receivedText } from "../received-body.ts";
 import {
   CCE,
   cceError,
@@ -19,6 +23,7 @@ import {
   requestIdHeader,
 } from "./errors.ts";
 import { certificateFingerprint } from "./format.ts";
+import { type GatewayCheck, kubernetesGateway, kubernetesTarget } from "./gateway.ts";
 import { renderCluster, renderJob, renderKubeconfig } from "./render.ts";
 import {
   type AccountRecord,
@@ -169,22 +174,11 @@ export function autopilotRoutes(ctx: SandboxContext, holder: StateHolder): Hono 
     { method: "GET", pattern: new RegExp(`${PREFIX}/jobs/([^/]+)$`), handler: showJob },
   ];
 
-  const app = new Hono();
-  app.all("*", async (c) => {
-    const url = new URL(c.req.url);
-    let route: { handler: Handler; match: RegExpExecArray } | undefined;
-    for (const entry of table) {
-      const match = entry.pattern.exec(url.pathname);
-      if (match && entry.method === c.req.method) {
-        route = { handler: entry.handler, match };
-        break;
-      }
-    }
-    if (!route)
-      return gatewayError(c, ctx.random, 404, GATEWAY_NO_SUCH_API.code, GATEWAY_NO_SUCH_API.message);
-
-    const state = holder.current;
-    const body = await c.req.text();
+  /**
+   * The gateway's checks every API behind it shares, in order: the AK/SK signature over the body
+   * as received (→ 401), then the per-account throttle (→ 429 + Retry-After).
+   */
+  const authenticate: GatewayCheck = async (c, state, body) => {
     const headers: Record<string, string> = {};
     c.req.raw.headers.forEach((value, name) => {
       headers[name] = value;
@@ -197,8 +191,6 @@ export function autopilotRoutes(ctx: SandboxContext, holder: StateHolder): Hono 
     );
     if (!verdict.ok) return fail(c, CCE.unauthorized, authFailure(verdict.reason, verdict.detail));
     c.set(ACCESS_KEY_VAR as never, verdict.accessKeyId as never);
-    const account = findAccountByKey(state, verdict.accessKeyId)!;
-
     const token = ctx.throttle.take(verdict.accessKeyId);
     if (!token.ok) {
       const perMinute = Math.max(1, Math.round(ctx.throttle.ratePerSecond * 60));
@@ -206,6 +198,33 @@ export function autopilotRoutes(ctx: SandboxContext, holder: StateHolder): Hono 
         "Retry-After": String(token.retryAfterSeconds),
       });
     }
+    return { account: findAccountByKey(state, verdict.accessKeyId)!, now };
+  };
+
+  const kubernetes = kubernetesGateway(ctx, holder, authenticate);
+
+  const app = new Hono();
+  app.all("*", async (c) => {
+    const url = new URL(c.req.url);
+    const cluster = kubernetesTarget(url, holder.current);
+    if (cluster) return kubernetes(c, cluster);
+
+    let route: { handler: Handler; match: RegExpExecArray } | undefined;
+    for (const entry of table) {
+      const match = entry.pattern.exec(url.pathname);
+      if (match && entry.method === c.req.method) {
+        route = { handler: entry.handler, match };
+        break;
+      }
+    }
+    if (!route)
+      return gatewayError(c, ctx.random, 404, GATEWAY_NO_SUCH_API.code, GATEWAY_NO_SUCH_API.message);
+
+    const state = holder.current;
+    const body = await receivedText(c.req.raw);
+    const checked = await authenticate(c, state, body);
+    if (checked instanceof Response) return checked;
+    const { account, now } = checked;
 
     const contentType = c.req.header("content-type") ?? "";
     if (!/^application\/json\s*(;|$)/i.test(contentType.trim())) {

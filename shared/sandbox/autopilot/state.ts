@@ -83,6 +83,11 @@ export interface WorkloadRecord {
   changedAt: number;
   generation: number;
   resourceVersion: number;
+  /** metadata.labels and metadata.annotations, as the API server stores them. */
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  /** spec without `replicas` (kept above): selector, template, strategy, … as JSON. */
+  spec: Record<string, unknown>;
 }
 
 export interface ClusterRecord {
@@ -206,13 +211,45 @@ export function scaleWorkload(
   replicas: number,
   now: number,
 ): void {
-  if (workload.replicas === replicas) return;
-  workload.from = currentReplicas(workload, now);
-  workload.changedAt = now;
-  workload.replicas = replicas;
-  workload.generation += 1;
+  updateWorkload(cluster, workload, { replicas }, now);
+}
+
+export interface WorkloadChange {
+  replicas?: number;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  spec?: Record<string, unknown>;
+}
+
+/**
+ * Writes what changed, as the API server does: any change takes a new resourceVersion; a change of
+ * the spec (replicas included) a new generation too; new replicas restart the pods' convergence.
+ * Returns whether anything changed.
+ */
+export function updateWorkload(
+  cluster: ClusterRecord,
+  workload: WorkloadRecord,
+  change: WorkloadChange,
+  now: number,
+): boolean {
+  const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+  const replicas = change.replicas !== undefined && change.replicas !== workload.replicas;
+  const spec = change.spec !== undefined && !same(change.spec, workload.spec);
+  const labels = change.labels !== undefined && !same(change.labels, workload.labels);
+  const annotations = change.annotations !== undefined && !same(change.annotations, workload.annotations);
+  if (!replicas && !spec && !labels && !annotations) return false;
+  if (replicas) {
+    workload.from = currentReplicas(workload, now);
+    workload.changedAt = now;
+    workload.replicas = change.replicas!;
+  }
+  if (spec) workload.spec = change.spec!;
+  if (labels) workload.labels = change.labels!;
+  if (annotations) workload.annotations = change.annotations!;
+  if (replicas || spec) workload.generation += 1;
   cluster.resourceVersion += 1;
   workload.resourceVersion = cluster.resourceVersion;
+  return true;
 }
 
 /** Namespaces whose objects the kubeconfig user may read but not change (as on Autopilot). */

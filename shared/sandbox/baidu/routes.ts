@@ -15,6 +15,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { parseAuthorization, verifyBaidu } from "../../signer/baidu.ts";
 import { ACCESS_KEY_VAR, type SandboxContext } from "../cloud.ts";
+import { receivedText } from "../received-body.ts";
 import { bceError, ok, requestIdOf } from "./errors.ts";
 import { issueKubeconfig, KUBECONFIG_TYPES, type KubeconfigType } from "./kubeconfig.ts";
 import {
@@ -84,7 +85,7 @@ export function baiduRoutes(ctx: SandboxContext, store: BaiduStore): Hono {
   app.use("*", async (c, next) => {
     const requestId = requestIdOf(c, ctx.random);
     const at = now();
-    const body = await c.req.text();
+    const body = await receivedText(c.req.raw);
     c.set(BODY_VAR as never, body as never);
     const headers: Record<string, string> = {};
     c.req.raw.headers.forEach((value, name) => {

@@ -14,6 +14,7 @@ import { type Context, Hono } from "hono";
 import { z } from "zod";
 import { verifyHuawei } from "../../signer/huawei.ts";
 import { ACCESS_KEY_VAR, type SandboxContext } from "../cloud.ts";
+import { receivedBody } from "../received-body.ts";
 import { apigErrorResponse, type CceError, cceError, cceErrorResponse } from "./errors.ts";
 import { clusterCert, validDuration } from "./kubeconfig.ts";
 import {
@@ -169,7 +170,7 @@ export function huaweiRoutes(ctx: SandboxContext, holder: StateHolder): Hono {
   app.use("/api/*", async (c, next) => {
     const rid = requestId(ctx.random);
     c.set("requestId", rid);
-    const body = new Uint8Array(await c.req.arrayBuffer());
+    const body = await receivedBody(c.req.raw);
     c.set("body", body);
     const headers: Record<string, string> = {};
     c.req.raw.headers.forEach((value, name) => {

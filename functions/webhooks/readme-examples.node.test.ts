@@ -1,0 +1,87 @@
+// The signed-event examples in README.md, run as a user would paste them (the openssl + curl lines
+// in bash, the Node script with node), against the real Node HTTP server: each is accepted, so
+// the signature they compute is the one nightshift checks.
+import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createLogger } from "../../shared/log/logger.ts";
+import { memoryBackend } from "../../shared/store/memory.ts";
+import { createStore } from "../../shared/store/store.ts";
+import { type RecordingAccept, recordingAccept } from "../../test/setup/recording-accept.ts";
+import { createApp } from "../app.ts";
+import { serveWithJsonErrors } from "../client-error.node.ts";
+
+const README = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
+const SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+const run = promisify(execFile);
+
+/** The fenced block of `language` in the README section headed `heading`. */
+function example(heading: string, language: string): string {
+  const section = README.split(/^### /m).find((part) => part.startsWith(heading));
+  const block = section?.match(new RegExp(`\`\`\`${language}\\n([\\s\\S]*?)\`\`\``))?.[1];
+  if (!block) throw new Error(`README.md has no ${language} example under "### ${heading}"`);
+  return block;
+}
+
+let server: ReturnType<typeof serveWithJsonErrors>;
+let base: string;
+let recorder: RecordingAccept;
+let dir: string;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "nightshift-readme-"));
+  const store = createStore(memoryBackend());
+  recorder = recordingAccept(store);
+  const app = createApp({
+    host: "node",
+    log: createLogger({ write: () => {} }),
+    now: () => new Date(),
+    inventory: async () => ({ targets: [], errors: [] }),
+    store,
+    schedules: [],
+    calendars: new Map(),
+    webhooks: {
+      alertmanager: { tokens: [] },
+      events: { secrets: [SECRET] },
+      eventbridge: { header: "x-api-key", apiKeys: [] },
+    },
+    accept: recorder.accept,
+  });
+  await new Promise<void>((resolve) => {
+    server = serveWithJsonErrors({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }, resolve);
+  });
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(async () => {
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe("README: a signed event", () => {
+  it("the openssl + curl lines are accepted", async () => {
+    const script = example("A signed event", "sh")
+      .replace("SECRET=whsec_...", `SECRET=${SECRET}`)
+      .replaceAll("https://nightshift.example.com", base);
+    const { stdout } = await run("bash", ["-euo", "pipefail", "-c", script]);
+    const answer = JSON.parse(stdout) as { accepted: string[] };
+    expect(answer.accepted).toHaveLength(1);
+    expect(recorder.accepted.at(-1)).toMatchObject({
+      id: answer.accepted[0],
+      type: "nodepool.resize",
+      data: { cluster: "qa-1", pool: "workers", size: 5 },
+    });
+  });
+
+  it("the Node script is accepted", async () => {
+    const file = join(dir, "send-event.mjs");
+    writeFileSync(file, example("A signed event", "js"));
+    const { stdout } = await run(process.execPath, [file, base], {
+      env: { PATH: process.env.PATH ?? "", NIGHTSHIFT_EVENT_SECRET: SECRET },
+    });
+    expect(stdout).toMatch(/^202 \{"accepted":\["msg_[0-9a-f-]{36}"\],"duplicates":\[\]\}/);
+  });
+});

@@ -1,0 +1,22 @@
+// The webhook benchmark on a few deliveries, so `npm run bench` cannot rot: every row is measured,
+// and every answer is the one expected (202 for a new event, 200 for a duplicate).
+import { describe, expect, it } from "vitest";
+import { benchWebhookAcceptance } from "./webhooks.ts";
+
+describe("benchWebhookAcceptance", () => {
+  it("measures distinct and duplicate deliveries of both sources, every answer as expected", async () => {
+    const figures = await benchWebhookAcceptance(40, { concurrency: 10, store: "sqlite" });
+    expect(figures.map((f) => [f.source, f.deliveries, f.store, f.count])).toEqual([
+      ["alertmanager", "distinct", "sqlite", 40],
+      ["alertmanager", "duplicate", "sqlite", 40],
+      ["events", "distinct", "sqlite", 40],
+      ["events", "duplicate", "sqlite", 40],
+    ]);
+    for (const f of figures) {
+      expect(f.unexpected).toBe(0);
+      expect(f.perSecond).toBeGreaterThan(0);
+      expect(f.p99).toBeGreaterThanOrEqual(f.p50);
+      expect(f.handledP50).toBeGreaterThan(0);
+    }
+  }, 60_000);
+});
