@@ -88,7 +88,7 @@ describe("every cloud's kubeconfig, as the sandbox issues it", () => {
       expect(read.certificate, vendor.provider).toEqual({
         subject: vendor.subject,
         issuer: "CN=nightshift sandbox CA, O=nightshift",
-        serialNumber: expect.stringMatching(/^[0-7][0-9a-f]{31}$/),
+        serial: expect.stringMatching(/^[0-7][0-9a-f]{31}$/),
         notBefore: vendor.notBefore,
         notAfter: vendor.notAfter,
       });

@@ -34,13 +34,13 @@ export class KubeconfigError extends Error {
   }
 }
 
-/** The client certificate's metadata: what events, logs and the API may show. */
-export interface CertificateMetadata {
+/** The client certificate's metadata: what events, logs and the API may show (renewal's facts). */
+export interface CertificateFacts {
   /** RFC 4514 form as @peculiar/x509 writes it, e.g. `CN=alice, O=system:masters`. */
   subject: string;
   issuer: string;
   /** Lower-case hex of the serial number's bytes. */
-  serialNumber: string;
+  serial: string;
   notBefore: Date;
   notAfter: Date;
 }
@@ -60,7 +60,7 @@ export interface ParsedKubeconfig {
   /** PEM of the cluster CA, when the cluster entry carries one. */
   caPem?: string;
   insecureSkipTlsVerify: boolean;
-  certificate: CertificateMetadata;
+  certificate: CertificateFacts;
   /** The client certificate (PEM): public, but not metadata. */
   certificatePem: string;
   /** The client's private key (PEM). Secret material: never log it (the redactor masks this name). */
@@ -175,11 +175,11 @@ function clientCertificate(data: string, field: string): { pem: string; cert: x5
 }
 
 /** The metadata of an X.509 certificate (what may be shown anywhere). */
-export function certificateMetadata(cert: x509.X509Certificate): CertificateMetadata {
+export function certificateFacts(cert: x509.X509Certificate): CertificateFacts {
   return {
     subject: cert.subject,
     issuer: cert.issuer,
-    serialNumber: cert.serialNumber.toLowerCase(),
+    serial: cert.serialNumber.toLowerCase(),
     notBefore: cert.notBefore,
     notAfter: cert.notAfter,
   };
@@ -274,7 +274,7 @@ export function parseKubeconfig(source: string): ParsedKubeconfig {
     servers,
     ...(caPems.length > 0 ? { caPem: caPems.join("\n") } : {}),
     insecureSkipTlsVerify: clusterBody.value["insecure-skip-tls-verify"] === true,
-    certificate: certificateMetadata(cert),
+    certificate: certificateFacts(cert),
     certificatePem,
     privateKey,
   };
