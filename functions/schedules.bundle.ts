@@ -6,6 +6,10 @@ export const SCHEDULE_DIR = "schedules";
 
 export const SCHEDULE_FILES: ScheduleSources["schedules"] = [
   {
+    "name": "ack-dev-ci-kubeconfigs.yaml",
+    "text": "# yaml-language-server: $schema=./schedule.schema.json\n# Renewal, not a schedule (kind: renewal): the CI pipelines of the web team reach the Alibaba ACK\n# development cluster with a temporary kubeconfig. ACK issues those for 15 minutes to 3 days, so\n# nightshift asks for 3 days and renews a day before the end, only between 01:00 and 05:59\n# Shanghai time, so a credential never changes under a pipeline during the working day. The new\n# kubeconfig goes to the encrypted store (GET /api/targets/{id}/kubeconfig, with the admin token).\nkind: renewal\nname: ack-dev-ci-kubeconfigs\ntargets:\n  - accounts: [sandbox-alibaba-ack-dev]\n    providers: [alibaba]\n    tags: { env: dev }\nduration: 3d\nrenewBefore: 1d\nwindow:\n  cron: \"* 1-5 * * *\"\n  timezone: Asia/Shanghai\nsinks:\n  - type: store\n"
+  },
+  {
     "name": "alibaba-dev-weekends.yaml",
     "text": "# yaml-language-server: $schema=./schedule.schema.json\n# Alibaba ACK, weekends off: the web team's development cluster runs on working days and sleeps from\n# Friday evening to Monday morning. ACK cannot hibernate a cluster; sleeping removes the node pools'\n# nodes, which releases the instances, so it needs the explicit releaseNodes: true. On wake the\n# pools scale out to the sizes remembered at sleep.\nname: dev-weekends-off\ntimezone: Asia/Shanghai\ntargets:\n  - accounts: [sandbox-alibaba-ack-dev]\n    tags: { env: dev }\nsleep:\n  - days: fri\n    at: \"19:00\"\nwake:\n  - days: mon\n    at: \"07:30\"\nreleaseNodes: true\nexceptions:\n  - from: 2026-12-12\n    to: 2026-12-13\n    state: awake\n    reason: Double 12 sale weekend, the web team load-tests on Saturday and Sunday\n"
   },

@@ -88,16 +88,19 @@ notice: { minutesBefore: 15, webhookUrl: https://hooks.example.com/n }
   it("checks the shipped examples", async () => {
     const { code, stdout, stderr } = await validate(["schedules"]);
     expect({ code, stderr }).toEqual({ code: 0, stderr: [] });
-    expect(stdout).toHaveLength(5);
+    expect(stdout).toHaveLength(6);
     expect(stdout.find((line) => line.startsWith("qa-weeknights:"))).toBe(
       "qa-weeknights: Asia/Shanghai, full; sleep weekdays 20:00, wake weekdays 08:00; targets accounts=sandbox-huawei-qa-team-cn-north-4 tag env=qa; exceptions awake 2026-12-14..2026-12-18 (schedules/huawei-qa-weeknights.yaml)",
+    );
+    expect(stdout.at(-1)).toBe(
+      'ack-dev-ci-kubeconfigs: renewal for 3d, renewed 1d before the end; targets accounts=sandbox-alibaba-ack-dev providers=alibaba tag env=dev; window "* 1-5 * * *" Asia/Shanghai; sinks store (schedules/ack-dev-ci-kubeconfigs.yaml)',
     );
   });
 
   it("warns on stderr, still exiting 0, when cn-mainland's official data ends within 60 days", async () => {
     const { code, stdout, stderr } = await validate(["schedules"], new Date("2026-12-06T10:00:00+08:00"));
     expect(code).toBe(0);
-    expect(stdout).toHaveLength(5);
+    expect(stdout).toHaveLength(6);
     expect(stderr).toEqual([
       "schedules/baidu-china-holidays.yaml: warning: schedule \"acme-office-days\": calendar cn-mainland has official data only up to 2026-12-31 (25 days from now); from 2027-01-01 it uses provisional statutory holidays computed from the statute (全国年节及纪念日放假办法); 2027's make-up working days (调休) and days off in lieu are unknown. Fix: when the State Council publishes 2027's arrangement, add it as a calendar file with `replaces: { builtin: cn-mainland, years: [2027] }` and list it in this schedule's calendars (see schedules/calendars/README.md), or upgrade nightshift.",
     ]);

@@ -3,6 +3,8 @@
 // `file:line: field: message` line per problem on stdout and nothing else there, exit 1. A missing
 // directory or bad arguments: a message on stderr, exit 2. A builtin calendar that runs out within
 // WARN_DAYS_AHEAD of `now`: a `file: warning: message` line on stderr, still exit 0.
+
+import { formatMinutes, type Renewal } from "../shared/renewal/renewal-schema.ts";
 import { coverageWarnings } from "../shared/schedule/coverage.ts";
 import { formatDays } from "../shared/schedule/days.ts";
 import { loadSchedules, ScheduleDirectoryError } from "../shared/schedule/load.node.ts";
@@ -56,10 +58,32 @@ export async function runValidate(
   if (loaded.schedules.length === 0)
     out.stderr(`nightshift validate: no schedule files (*.yaml, *.yml) in ${dir}`);
   for (const schedule of loaded.schedules) out.stdout(summary(schedule));
+  for (const renewal of loaded.renewals) out.stdout(renewalSummary(renewal));
   const window = { from: now, to: now, now };
   for (const warning of coverageWarnings({ ...loaded, ...window }))
     out.stderr(`${warning.source}: warning: ${warning.message}`);
   return 0;
+}
+
+/** One line: what the renewal keeps fresh, how, and where it is declared. */
+export function renewalSummary(renewal: Renewal): string {
+  const before =
+    "minutes" in renewal.renewBefore
+      ? `${formatMinutes(renewal.renewBefore.minutes)} before the end`
+      : `with ${Math.round(renewal.renewBefore.percentage * 10) / 10}% of the lifetime left`;
+  const parts = [
+    `${renewal.name}${renewal.enabled ? "" : " (disabled)"}: renewal` +
+      (renewal.durationMinutes !== undefined ? ` for ${formatMinutes(renewal.durationMinutes)}` : "") +
+      `, renewed ${before}`,
+    `targets ${renewal.targets.map(selector).join(" | ")}`,
+  ];
+  if (renewal.window)
+    parts.push(
+      `window "${renewal.window.cron}" ${renewal.window.timezone}` +
+        (renewal.window.durationMinutes > 1 ? ` for ${formatMinutes(renewal.window.durationMinutes)}` : ""),
+    );
+  parts.push(`sinks ${renewal.sinks.map((sink) => sink.type).join(", ")}`);
+  return `${parts.join("; ")} (${renewal.source})`;
 }
 
 /** One line: what the schedule does, to whom, and where it is declared. */

@@ -33,6 +33,7 @@ describe("loadConfig", () => {
       tickSecondsSet: false,
       notices: { secrets: [] },
       accounts: [],
+      vaultKeys: [],
       webhooks: {
         alertmanager: { tokens: [] },
         events: { secrets: [] },
@@ -92,6 +93,41 @@ describe("loadConfig", () => {
           "is not set; basic auth needs both the user name and NIGHTSHIFT_WEBHOOK_ALERTMANAGER_PASSWORDS",
       },
     ]);
+  });
+
+  it("reads the vault keys in order (the first encrypts), masks them, and names a bad one by id only", () => {
+    const k2 = btoa(String.fromCharCode(...Array.from({ length: 32 }, (_, i) => i + 1)));
+    const k1 = btoa(String.fromCharCode(...Array.from({ length: 32 }, (_, i) => 200 - i)));
+    const config = loadConfig({ NIGHTSHIFT_VAULT_KEYS: `k2:${k2}, k1:${k1}` });
+    expect(config.vaultKeys).toEqual([
+      { id: "k2", key: k2 },
+      { id: "k1", key: k1 },
+    ]);
+    expect(configSecrets(config)).toEqual(expect.arrayContaining([k1, k2]));
+
+    const short = btoa("sixteen bytes!!!");
+    const issues = issuesOf({ NIGHTSHIFT_VAULT_KEYS: `k2:${short},k2:${k1},:${k2},nocolon` });
+    expect(issues).toEqual([
+      {
+        variable: "NIGHTSHIFT_VAULT_KEYS",
+        message: expect.stringMatching(
+          /^key 1 \("k2"\) is not base64 of exactly 32 bytes \(an AES-256 key\); use <id>:/,
+        ),
+      },
+      {
+        variable: "NIGHTSHIFT_VAULT_KEYS",
+        message: expect.stringMatching(/^key 3 has no id of 1-32 letters/),
+      },
+      {
+        variable: "NIGHTSHIFT_VAULT_KEYS",
+        message: expect.stringMatching(/^key 4 has no id/),
+      },
+    ]);
+    // Never the value of a key, good or bad.
+    for (const issue of issues) for (const key of [short, k1, k2]) expect(issue.message).not.toContain(key);
+    expect(issuesOf({ NIGHTSHIFT_VAULT_KEYS: `a:${k1},a:${k2}` })[0]?.message).toBe(
+      'key 2 ("a"): the id "a" is used twice; ids must be unique',
+    );
   });
 
   it("selects the store: a SQLite file by default, Redis for several replicas, or memory", () => {

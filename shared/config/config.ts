@@ -59,6 +59,13 @@ export interface EventBridgeConfig {
   endpoint?: string;
 }
 
+/** One key of the credential vault (NIGHTSHIFT_VAULT_KEYS): an id and 32 bytes, base64. */
+export interface VaultKeySetting {
+  id: string;
+  /** base64 of the 256-bit AES key. Secret. */
+  key: string;
+}
+
 /**
  * Who may post to the webhook routes (NIGHTSHIFT_WEBHOOK_*). A source with nothing configured is
  * off: its route answers 503 naming the variable to set. Lists hold several values during a rotation.
@@ -101,6 +108,11 @@ export interface Config {
   notices: { secrets: string[]; linkSecret?: string; publicUrl?: string };
   accounts: Account[];
   eventBridge?: EventBridgeConfig;
+  /**
+   * The credential vault's keys (NIGHTSHIFT_VAULT_KEYS), the first encrypts, any decrypts; empty
+   * when unset (nothing can then be stored encrypted).
+   */
+  vaultKeys: VaultKeySetting[];
   webhooks: WebhookCredentials;
 }
 
@@ -230,6 +242,7 @@ const settingsSchema = z.object({
     .string()
     .min(24, "must be at least 24 characters; generate one with `openssl rand -hex 24`")
     .optional(),
+  NIGHTSHIFT_VAULT_KEYS: z.string().optional(),
 });
 
 /** Comma-separated shared secrets, each long enough not to be guessed. */
@@ -324,6 +337,7 @@ export function loadConfig(env: Environment): Config {
   const webhooks = loadWebhookCredentials(strings, issues);
   if (settings.success) checkStore(settings.data.NIGHTSHIFT_STORE, issues);
   if (settings.success) checkPlannerLease(settings.data, issues);
+  const vaultKeys = parseVaultKeys(strings.NIGHTSHIFT_VAULT_KEYS, issues);
   if (issues.length > 0 || !settings.success) throw new ConfigError(issues);
   const {
     LOG_LEVEL,
@@ -358,8 +372,64 @@ export function loadConfig(env: Environment): Config {
     },
     accounts,
     ...(eventBridge ? { eventBridge } : {}),
+    vaultKeys,
     webhooks,
   };
+}
+
+const VAULT_KEYS = "NIGHTSHIFT_VAULT_KEYS";
+const VAULT_KEY_ID = /^[A-Za-z0-9_-]{1,32}$/;
+const VAULT_FORMAT =
+  "use <id>:<base64 of 32 random bytes>, comma-separated, the encrypting key first, e.g. k2:<key>,k1:<key>; generate a key with `openssl rand -base64 32`";
+
+/**
+ * NIGHTSHIFT_VAULT_KEYS = "k2:<base64>,k1:<base64>": the first key encrypts, every key decrypts,
+ * so a new key goes first and the old one stays until the vault has moved its records over.
+ * Messages name the key by id or position, never by value.
+ */
+function parseVaultKeys(value: string | undefined, issues: ConfigIssue[]): VaultKeySetting[] {
+  if (value === undefined) return [];
+  const keys: VaultKeySetting[] = [];
+  const before = issues.length;
+  value.split(",").forEach((item, index) => {
+    const colon = item.indexOf(":");
+    const id = colon === -1 ? "" : item.slice(0, colon).trim();
+    const key = colon === -1 ? "" : item.slice(colon + 1).trim();
+    const where = `key ${index + 1}${VAULT_KEY_ID.test(id) ? ` ("${id}")` : ""}`;
+    if (!VAULT_KEY_ID.test(id)) {
+      issues.push({
+        variable: VAULT_KEYS,
+        message: `${where} has no id of 1-32 letters, digits, "_" or "-" before its ":"; ${VAULT_FORMAT}`,
+      });
+      return;
+    }
+    if (keys.some((k) => k.id === id)) {
+      issues.push({
+        variable: VAULT_KEYS,
+        message: `${where}: the id "${id}" is used twice; ids must be unique`,
+      });
+      return;
+    }
+    if (base64Length(key) !== 32) {
+      issues.push({
+        variable: VAULT_KEYS,
+        message: `${where} is not base64 of exactly 32 bytes (an AES-256 key); ${VAULT_FORMAT}`,
+      });
+      return;
+    }
+    keys.push({ id, key });
+  });
+  return issues.length > before ? [] : keys;
+}
+
+/** The number of bytes a base64 text decodes to, or -1 when it is not base64. */
+function base64Length(text: string): number {
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(text)) return -1;
+  try {
+    return atob(text).length;
+  } catch {
+    return -1;
+  }
 }
 
 /** The planner renews its lease once a tick: a lease no longer than a tick would lapse between renewals. */
@@ -556,6 +626,7 @@ export function configSecrets(config: Config): string[] {
   secrets.push(...config.notices.secrets);
   if (config.notices.linkSecret) secrets.push(config.notices.linkSecret);
   if (config.eventBridge) secrets.push(config.eventBridge.secretAccessKey);
+  secrets.push(...config.vaultKeys.map((k) => k.key));
   const { alertmanager, events, eventbridge } = config.webhooks;
   secrets.push(...alertmanager.tokens);
   for (const password of alertmanager.basic?.passwords ?? []) {

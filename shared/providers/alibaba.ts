@@ -16,11 +16,10 @@
 //   once more, as the digest advises, then reported as an auth error naming the clock.
 // - The endpoint is account-wide: DescribeClustersV1 lists the account's clusters in every region,
 //   each reported with its own `region_id`.
-import "reflect-metadata"; // @peculiar/x509 resolves its services through tsyringe, which needs it
-import * as x509 from "@peculiar/x509";
 import type { z } from "zod";
 import { type AlibabaSignature, alibabaSignature } from "../config/config.ts";
 import { type HttpClient, HttpFailure, type ReceivedResponse } from "../http/client.ts";
+import { issuedKubeconfig, KubeconfigError } from "../kubeconfig/kubeconfig.ts";
 import { asapiHeaders, signAlibaba } from "../signer/alibaba.ts";
 import { signAlibabaAcs3 } from "../signer/alibaba-acs3.ts";
 import {
@@ -43,7 +42,6 @@ import {
   type Completion,
   errorsOf,
   type Job,
-  type Kubeconfig,
   type Node,
   type NodePool,
   type NodePoolAutoscaling,
@@ -301,34 +299,6 @@ function retryAfterSeconds(response: ReceivedResponse): number | undefined {
 function throttledResponse(response: ReceivedResponse): boolean | "throttled" {
   if (response.status < 400 && !asapiFailed(response)) return false;
   return readVendorError(response).code.startsWith("Throttling") ? "throttled" : false;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Kubeconfig
-
-function kubeconfigValue(text: string, key: string): string | undefined {
-  const match = new RegExp(`^\\s*${key}:\\s*["']?([^"'\\s]+)["']?\\s*$`, "m").exec(text);
-  return match?.[1];
-}
-
-function decodeBase64Text(data: string): string {
-  const binary = atob(data);
-  return new TextDecoder().decode(Uint8Array.from(binary, (ch) => ch.charCodeAt(0)));
-}
-
-/** The server and the client certificate's validity, read from the real X.509 certificate. */
-export function parseKubeconfig(text: string): Omit<Kubeconfig, "text"> {
-  const server = kubeconfigValue(text, "server");
-  const certData = kubeconfigValue(text, "client-certificate-data");
-  if (!server) throw new Error("config has no clusters[].cluster.server");
-  if (!certData) throw new Error("config has no users[].user.client-certificate-data");
-  let certificate: x509.X509Certificate;
-  try {
-    certificate = new x509.X509Certificate(decodeBase64Text(certData));
-  } catch {
-    throw new Error("users[].user.client-certificate-data is not a base64 PEM X.509 certificate");
-  }
-  return { server, notBefore: certificate.notBefore, notAfter: certificate.notAfter };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -807,13 +777,11 @@ export function createAlibabaProvider(options: AlibabaProviderOptions): AlibabaP
         kubeconfigSchema,
       );
       try {
-        return { text: answer.config, ...parseKubeconfig(answer.config) };
+        return issuedKubeconfig(answer.config);
       } catch (error) {
-        throw fail(
-          api,
-          "malformed-response",
-          `malformed response: field \`config\`: ${(error as Error).message}`,
-        );
+        if (error instanceof KubeconfigError)
+          throw fail(api, "malformed-response", `malformed response: field \`config\`: ${error.message}`);
+        throw error;
       }
     },
 

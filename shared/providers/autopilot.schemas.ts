@@ -1,9 +1,7 @@
-// What the CCE Autopilot client reads from the cloud, validated with zod: clusters, jobs, the
-// clustercert kubeconfig, and both Huawei error-body shapes. Unknown fields are tolerated; a
-// missing or malformed required field becomes ProviderError "malformed-response" naming the API
-// and the field path.
-import "reflect-metadata"; // @peculiar/x509 resolves its services through tsyringe, which needs it
-import * as x509 from "@peculiar/x509";
+// What the CCE Autopilot client reads from the cloud, validated with zod: clusters, jobs and both
+// Huawei error-body shapes (the clustercert kubeconfig is read by shared/kubeconfig). Unknown
+// fields are tolerated; a missing or malformed required field becomes ProviderError
+// "malformed-response" naming the API and the field path.
 import { z } from "zod";
 import { ProviderError, type ProviderErrorKind } from "./port.ts";
 
@@ -43,36 +41,6 @@ export const ErrorBodySchema = z.object({
   error_code: z.string().optional(),
   error_msg: z.string().optional(),
   message: z.string().optional(),
-});
-
-export const KubeconfigSchema = z.object({
-  clusters: z
-    .array(
-      z.object({
-        name: z.string(),
-        cluster: z.object({
-          server: z.string().url(),
-          "certificate-authority-data": z.string().optional(),
-          "insecure-skip-tls-verify": z.boolean().optional(),
-        }),
-      }),
-    )
-    .min(1),
-  users: z
-    .array(
-      z.object({
-        name: z.string(),
-        user: z.object({
-          "client-certificate-data": z.string().min(1),
-          "client-key-data": z.string().min(1),
-        }),
-      }),
-    )
-    .min(1),
-  contexts: z
-    .array(z.object({ name: z.string(), context: z.object({ cluster: z.string(), user: z.string() }) }))
-    .min(1),
-  "current-context": z.string(),
 });
 
 function issuePath(path: readonly PropertyKey[]): string {
@@ -117,73 +85,4 @@ export function parseBody<T>(
     });
   }
   return parsed.data;
-}
-
-/** A kubeconfig reduced to what a Kubernetes client needs, with the certificate's real validity. */
-export interface ParsedKubeconfig {
-  server: string;
-  /** PEM of the API server's CA, when the kubeconfig carries one. */
-  caPem?: string;
-  insecureSkipTlsVerify: boolean;
-  certPem: string;
-  keyPem: string;
-  notBefore: Date;
-  notAfter: Date;
-}
-
-function decodeBase64Text(data: string): string {
-  const binary = atob(data.replace(/\s+/g, ""));
-  return new TextDecoder().decode(Uint8Array.from(binary, (ch) => ch.charCodeAt(0)));
-}
-
-/**
- * Reads a kubeconfig in JSON (as clustercert returns it): the current context's cluster and user,
- * the PEMs decoded from base64, and notBefore/notAfter from the X.509 client certificate.
- * `kind` says whose fault a bad kubeconfig is: the cloud's ("malformed-response") or the caller's.
- */
-export function parseKubeconfig(
-  text: string,
-  api: string,
-  kind: ProviderErrorKind = "malformed-response",
-): ParsedKubeconfig {
-  const config = parseBody(KubeconfigSchema, text, api, kind);
-  const fail = (message: string) => new ProviderError({ kind, provider: "autopilot", api, message });
-  const current = config["current-context"];
-  const context = config.contexts.find((c) => c.name === current);
-  if (!context) throw fail(`current-context "${current}" names none of the contexts`);
-  const cluster = config.clusters.find((c) => c.name === context.context.cluster);
-  if (!cluster)
-    throw fail(`context "${current}" names cluster "${context.context.cluster}", which is not in clusters`);
-  const user = config.users.find((u) => u.name === context.context.user);
-  if (!user) throw fail(`context "${current}" names user "${context.context.user}", which is not in users`);
-  let certPem: string;
-  let keyPem: string;
-  let caPem: string | undefined;
-  try {
-    certPem = decodeBase64Text(user.user["client-certificate-data"]);
-    keyPem = decodeBase64Text(user.user["client-key-data"]);
-    const ca = cluster.cluster["certificate-authority-data"];
-    caPem = ca ? decodeBase64Text(ca) : undefined;
-  } catch {
-    throw fail(
-      "users[].user.client-certificate-data, client-key-data or certificate-authority-data is not base64",
-    );
-  }
-  let certificate: x509.X509Certificate;
-  try {
-    certificate = new x509.X509Certificate(certPem);
-  } catch {
-    throw fail("users[].user.client-certificate-data is not a PEM X.509 certificate");
-  }
-  if (!keyPem.includes("PRIVATE KEY-----"))
-    throw fail("users[].user.client-key-data is not a PEM private key");
-  return {
-    server: cluster.cluster.server,
-    ...(caPem ? { caPem } : {}),
-    insecureSkipTlsVerify: cluster.cluster["insecure-skip-tls-verify"] === true,
-    certPem,
-    keyPem,
-    notBefore: certificate.notBefore,
-    notAfter: certificate.notAfter,
-  };
 }

@@ -13,6 +13,7 @@
 // - `Content-Type: application/json` on every request, GETs included (400 CCE.01400006 otherwise);
 // - the request id comes back in `X-Request-Id`.
 import { type HttpClient, HttpFailure, type ReceivedResponse } from "../http/client.ts";
+import { issuedKubeconfig, KubeconfigError } from "../kubeconfig/kubeconfig.ts";
 import { signHuawei } from "../signer/huawei.ts";
 import {
   type ClusterBody,
@@ -21,7 +22,6 @@ import {
   ErrorBodySchema,
   JobSchema,
   parseBody,
-  parseKubeconfig,
 } from "./autopilot.schemas.ts";
 import { createGatewayKubernetesClient } from "./kubernetes.ts";
 import {
@@ -271,13 +271,18 @@ export function createAutopilotProvider(options: AutopilotProviderOptions): Prov
         body: { duration: validity },
         idempotent: true,
       });
-      const parsed = parseKubeconfig(response.text, api);
-      return {
-        text: response.text,
-        notBefore: parsed.notBefore,
-        notAfter: parsed.notAfter,
-        server: parsed.server,
-      };
+      try {
+        return issuedKubeconfig(response.text);
+      } catch (error) {
+        if (error instanceof KubeconfigError)
+          throw new ProviderError({
+            kind: "malformed-response",
+            provider: "autopilot",
+            api,
+            message: `malformed response: kubeconfig ${error.message}`,
+          });
+        throw error;
+      }
     },
 
     kubernetes: (clusterId) =>

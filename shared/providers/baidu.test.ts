@@ -191,8 +191,6 @@ describe("Baidu client error mapping", () => {
     ]);
     const error = await failure(provider.issueKubeconfig("cce-abc12345", 1));
     expect(error.kind).toBe("malformed-response");
-    expect(error.message).toBe(
-      "baidu.issueKubeconfig: response field kubeConfig (YAML) clusters: missing or empty",
-    );
+    expect(error.message).toBe("baidu.issueKubeconfig: response field kubeConfig clusters: missing or empty");
   });
 });

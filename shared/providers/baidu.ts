@@ -19,9 +19,9 @@ import {
   type ReceivedResponse,
   retryAfterMs,
 } from "../http/client.ts";
+import { issuedKubeconfig, KubeconfigError } from "../kubeconfig/kubeconfig.ts";
 import { signBaidu } from "../signer/baidu.ts";
 import { SignerInputError } from "../signer/request.ts";
-import { KubeconfigError, readKubeconfig } from "./baidu.kubeconfig.ts";
 import {
   type BaiduCluster,
   type BaiduInstance,
@@ -560,21 +560,10 @@ export function createBaiduProvider(options: BaiduProviderOptions): BaiduProvide
         idempotent: true,
       });
       try {
-        const facts = readKubeconfig(body.kubeConfig);
-        return {
-          text: body.kubeConfig,
-          notBefore: facts.notBefore,
-          notAfter: facts.notAfter,
-          server: facts.server,
-        };
+        return issuedKubeconfig(body.kubeConfig);
       } catch (error) {
-        if (error instanceof KubeconfigError) {
-          throw fail(
-            api,
-            "malformed-response",
-            `response field kubeConfig (YAML) ${error.field}: ${error.message.slice(error.field.length + 2)}`,
-          );
-        }
+        if (error instanceof KubeconfigError)
+          throw fail(api, "malformed-response", `response field kubeConfig ${error.message}`);
         throw error;
       }
     },

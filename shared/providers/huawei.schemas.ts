@@ -201,35 +201,6 @@ export const jobSchema: z.ZodType<JobResponse> = z.object({
 });
 
 // ---------------------------------------------------------------------------------------------
-// Kubeconfig (clustercert): a v1.Config in JSON with hyphenated keys
-
-export const kubeconfigSchema = z.object({
-  clusters: z.array(
-    z.object({
-      name: z.string(),
-      cluster: z.object({
-        server: z.string().min(1),
-        "certificate-authority-data": z.string().nullish(),
-        "insecure-skip-tls-verify": z.boolean().nullish(),
-      }),
-    }),
-  ),
-  users: z.array(
-    z.object({
-      name: z.string(),
-      user: z.object({
-        "client-certificate-data": z.string().min(1),
-        "client-key-data": z.string().min(1),
-      }),
-    }),
-  ),
-  contexts: z.array(
-    z.object({ name: z.string(), context: z.object({ cluster: z.string(), user: z.string() }) }),
-  ),
-  "current-context": z.string(),
-});
-
-// ---------------------------------------------------------------------------------------------
 // Errors: CCE's `errorCode`/`errorMessage`, APIG's `error_code`/`error_msg`, or both, and maybe a
 // Kubernetes Status `message`. Read loosely: an error answer is never "malformed".
 

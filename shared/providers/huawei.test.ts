@@ -370,7 +370,9 @@ describe("reading answers", () => {
     };
     expect(
       (await rejection(provider([{ status: 200, body: broken }]).p.issueKubeconfig("c-1", 30))).message,
-    ).toMatch(/^huawei\.issueKubeconfig: response field users\.0\.user\.client-certificate-data: /);
+    ).toMatch(
+      /^huawei\.issueKubeconfig: response field users\[0\]\.user\.client-certificate-data: is not a base64 PEM/,
+    );
   });
 });
 

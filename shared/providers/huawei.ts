@@ -8,10 +8,9 @@
 // - two error-body shapes (CCE `errorCode`/`errorMessage`, APIG `error_code`/`error_msg`);
 // - 429 is throttling (`CCE.02429001`, `APIG.0308`) except `CCE.01429002`, a locked resource;
 // - `jobID` (clusters, nodes) vs `jobId` (node pools); Go timestamps.
-import "reflect-metadata"; // @peculiar/x509 resolves its services through tsyringe, which needs it
-import * as x509 from "@peculiar/x509";
 import type { z } from "zod";
 import { type HttpClient, HttpFailure, type ReceivedResponse, retryAfterMs } from "../http/client.ts";
+import { issuedKubeconfig, KubeconfigError } from "../kubeconfig/kubeconfig.ts";
 import { signHuawei } from "../signer/huawei.ts";
 import { SignerInputError } from "../signer/request.ts";
 import {
@@ -22,7 +21,6 @@ import {
   deletedNodeSchema,
   type JobResponse,
   jobSchema,
-  kubeconfigSchema,
   type NodePoolResponse,
   nodeListSchema,
   nodePoolListSchema,
@@ -148,16 +146,6 @@ export function huaweiError(api: string, response: ReceivedResponse, now: Date):
     requestId,
     retryAfterSeconds: wait === undefined ? undefined : Math.ceil(wait / 1000),
   });
-}
-
-function base64Text(data: string): string {
-  const binary = atob(data.replace(/\s+/g, ""));
-  return new TextDecoder().decode(Uint8Array.from(binary, (ch) => ch.charCodeAt(0)));
-}
-
-/** The first PEM certificate in text that may start with openssl's textual dump (digest §2.7). */
-function firstCertificatePem(text: string): string | undefined {
-  return /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(text)?.[0];
 }
 
 /** The fields a node-pool PUT must carry back whole (the PUT resets what it lacks). */
@@ -552,43 +540,13 @@ export function createHuaweiProvider(options: HuaweiProviderOptions): HuaweiProv
         idempotent: true,
         body: { duration: validity },
       });
-      const config = parse(api, kubeconfigSchema, response);
-      const context = config.contexts.find((c) => c.name === config["current-context"]);
-      if (!context) {
-        throw fail(
-          api,
-          "malformed-response",
-          `response field current-context: no context named "${config["current-context"]}"`,
-        );
-      }
-      const userIndex = config.users.findIndex((u) => u.name === context.context.user);
-      const clusterEntry = config.clusters.find((c) => c.name === context.context.cluster);
-      if (userIndex === -1 || !clusterEntry) {
-        throw fail(
-          api,
-          "malformed-response",
-          `response field contexts: context "${context.name}" names a missing user or cluster`,
-        );
-      }
-      const field = `users.${userIndex}.user.client-certificate-data`;
-      let certificate: x509.X509Certificate;
       try {
-        const pem = firstCertificatePem(base64Text(config.users[userIndex]!.user["client-certificate-data"]));
-        if (!pem) throw new Error("no PEM certificate in it");
-        certificate = new x509.X509Certificate(pem);
+        return issuedKubeconfig(response.text);
       } catch (error) {
-        throw fail(
-          api,
-          "malformed-response",
-          `response field ${field}: not a base64 PEM certificate (${error instanceof Error ? error.message : String(error)})`,
-        );
+        if (error instanceof KubeconfigError)
+          throw fail(api, "malformed-response", `response field ${error.message}`);
+        throw error;
       }
-      return {
-        text: response.text,
-        notBefore: certificate.notBefore,
-        notAfter: certificate.notAfter,
-        server: clusterEntry.cluster.server,
-      };
     },
 
     async getJob(jobId) {

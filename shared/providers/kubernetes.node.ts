@@ -11,7 +11,7 @@ import {
   type HttpClientOptions,
   type HttpFailure,
 } from "../http/client.ts";
-import { type ParsedKubeconfig, parseKubeconfig } from "./autopilot.schemas.ts";
+import { KubeconfigError, type ParsedKubeconfig, parseKubeconfig } from "../kubeconfig/kubeconfig.ts";
 import { type KubernetesClient, kubernetesClient, type WorkloadRef } from "./kubernetes.ts";
 import { type Kubeconfig, ProviderError } from "./port.ts";
 
@@ -43,11 +43,17 @@ function failureError(api: string, failure: HttpFailure): ProviderError {
 }
 
 function kubeconfigOf(kubeconfig: Kubeconfig | string): ParsedKubeconfig {
-  return parseKubeconfig(
-    typeof kubeconfig === "string" ? kubeconfig : kubeconfig.text,
-    "autopilot.kubernetes",
-    "invalid",
-  );
+  try {
+    return parseKubeconfig(typeof kubeconfig === "string" ? kubeconfig : kubeconfig.text);
+  } catch (error) {
+    if (!(error instanceof KubeconfigError)) throw error;
+    throw new ProviderError({
+      kind: "invalid",
+      provider: "autopilot",
+      api: "autopilot.kubernetes",
+      message: `invalid kubeconfig: ${error.message}`,
+    });
+  }
 }
 
 /** A client for one cluster, authenticated with the kubeconfig's client certificate. */
@@ -59,8 +65,8 @@ export function createKubernetesClient(
   const agent = new Agent({
     connect: {
       ...(config.caPem ? { ca: config.caPem } : {}),
-      cert: config.certPem,
-      key: config.keyPem,
+      cert: config.certificatePem,
+      key: config.privateKey,
       rejectUnauthorized: !config.insecureSkipTlsVerify,
     },
   });

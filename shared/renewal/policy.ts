@@ -6,21 +6,13 @@
 // Everything here is plain data in, plain data out: the stored credential is described by its
 // certificate's metadata (CertificateFacts), never by the kubeconfig itself, so no key material can
 // reach a reason, a plan or a record built from them.
+import type { CertificateFacts } from "../kubeconfig/kubeconfig.ts";
 import { backoffUntil, type FailureHistory } from "./backoff.ts";
 import { type RenewalTime, type RenewalTiming, renewalTime } from "./renewal-time.ts";
 import { formatSpan, type RenewalWindow } from "./window.ts";
 
-/** What is known of a stored client certificate: metadata only, no key material. */
-export interface CertificateFacts {
-  /** Subject distinguished name, e.g. "CN=nightshift, O=system:masters". */
-  subject: string;
-  /** Issuer distinguished name (the cluster CA that signed it). */
-  issuer: string;
-  /** Serial number, hex. */
-  serial: string;
-  notBefore: Date;
-  notAfter: Date;
-}
+/** What is known of a stored client certificate: metadata only, no key material (read by shared/kubeconfig). */
+export type { CertificateFacts };
 
 /** The credential held for a target, as the job read it from the store. */
 export type StoredCredential =

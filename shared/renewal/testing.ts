@@ -1,7 +1,6 @@
 // For tests: a real kubeconfig (client certificate and private key from the sandbox CA) and the
 // metadata of its certificate, so sinks and hygiene checks are exercised with real key material.
-import "reflect-metadata";
-import * as x509 from "@peculiar/x509";
+import { parseKubeconfig } from "../kubeconfig/kubeconfig.ts";
 import { createSandboxCa } from "../sandbox/ca.ts";
 import type { CertificateFacts } from "./policy.ts";
 
@@ -17,14 +16,6 @@ export async function sampleCredential(options: { now: Date; lifetimeMs: number;
     notBefore,
     notAfter,
   });
-  const certificate = new x509.X509Certificate(issued.certPem);
-  const facts: CertificateFacts = {
-    subject: certificate.subject,
-    issuer: certificate.issuer,
-    serial: certificate.serialNumber,
-    notBefore: certificate.notBefore,
-    notAfter: certificate.notAfter,
-  };
   const kubeconfig = [
     "apiVersion: v1",
     "kind: Config",
@@ -44,5 +35,6 @@ export async function sampleCredential(options: { now: Date; lifetimeMs: number;
     "current-context: sandbox",
     "",
   ].join("\n");
+  const facts: CertificateFacts = parseKubeconfig(kubeconfig).certificate;
   return { kubeconfig, facts, keyPem: issued.keyPem, certPem: issued.certPem };
 }

@@ -116,7 +116,11 @@ describe("loadSchedules", () => {
   });
 
   it("accepts an empty directory, and says when the directory is missing", async () => {
-    expect(loaded(await loadSchedules(directory({})))).toEqual({ schedules: [], calendars: new Map() });
+    expect(loaded(await loadSchedules(directory({})))).toEqual({
+      schedules: [],
+      renewals: [],
+      calendars: new Map(),
+    });
     const missing = join(directory({}), "nope");
     await expect(loadSchedules(missing)).rejects.toThrow(ScheduleDirectoryError);
     await expect(loadSchedules(missing)).rejects.toThrow(
@@ -172,6 +176,19 @@ describe("the example schedules in schedules/", () => {
       timezone: "Europe/Berlin",
     });
     for (const s of schedules) expect(s.exceptions.length, s.name).toBeLessThanOrEqual(1);
+  });
+
+  it("include a renewal declaration that selects a sandbox cluster", async () => {
+    const { renewals } = loaded(await loadSchedules("schedules"));
+    expect(renewals.map((r) => [r.name, r.durationMinutes, r.window])).toEqual([
+      [
+        "ack-dev-ci-kubeconfigs",
+        3 * 1440,
+        { cron: "* 1-5 * * *", timezone: "Asia/Shanghai", durationMinutes: 1 },
+      ],
+    ]);
+    const selected = targets.filter((target) => matchesTarget(renewals[0]!, target));
+    expect(selected.map((t) => `${t.provider}:${t.name}`)).toEqual(["alibaba:dev-web"]);
   });
 
   it("select clusters of the sandbox fleet, on the intended provider, no cluster twice", () => {

@@ -1,9 +1,11 @@
 // Schedule files (already read) → every schedule and the calendars they name, or every problem
 // found. Runtime-neutral: the Node host reads the schedules directory (load.node.ts); the Worker
 // runs with the same files bundled at deploy time (functions/schedules.bundle.ts).
+import type { Renewal } from "../renewal/renewal-schema.ts";
 import { BUILTIN_CALENDARS, builtinCalendar, CalendarFileError, parseCalendarFile } from "./calendar.ts";
 import {
   duplicateNameMessage,
+  type LocatedRenewal,
   type LocatedSchedule,
   parseScheduleDocuments,
   type ScheduleFileError,
@@ -13,6 +15,8 @@ import type { Calendar, Schedule } from "./types.ts";
 export type LoadedSchedules =
   | {
       schedules: Schedule[];
+      /** The renewal declarations (`kind: renewal` documents). */
+      renewals: Renewal[];
       /** Every calendar a schedule names, by reference (builtin name or file path as written). */
       calendars: Map<string, Calendar>;
     }
@@ -33,6 +37,7 @@ export function loadScheduleSources(sources: ScheduleSources): LoadedSchedules {
   const { dir } = sources;
   const errors: ScheduleFileError[] = [];
   const located: LocatedSchedule[] = [];
+  const renewals: LocatedRenewal[] = [];
   for (const file of sources.schedules) {
     const source = join(dir, file.name);
     const result = parseScheduleDocuments(file.text, source, {
@@ -43,20 +48,28 @@ export function loadScheduleSources(sources: ScheduleSources): LoadedSchedules {
           : `${join(dir, path)} does not exist; the path is relative to ${dir}/ (format: ${join(dir, "calendars/README.md")})`,
     });
     if ("errors" in result) errors.push(...result.errors);
-    else located.push(...result.schedules);
+    else {
+      located.push(...result.schedules);
+      renewals.push(...result.renewals);
+    }
   }
 
-  const firstByName = new Map<string, LocatedSchedule>();
-  for (const entry of located) {
-    const earlier = firstByName.get(entry.schedule.name);
+  // Names are unique across the directory, whatever the kind of document.
+  const firstByName = new Map<string, { source: string; line: number }>();
+  const named = [
+    ...located.map((entry) => ({ ...entry.schedule, at: entry.name })),
+    ...renewals.map((entry) => ({ ...entry.renewal, at: entry.name })),
+  ].sort((a, b) => (a.source === b.source ? a.at.line - b.at.line : a.source < b.source ? -1 : 1));
+  for (const entry of named) {
+    const earlier = firstByName.get(entry.name);
     if (earlier)
       errors.push({
-        file: entry.schedule.source,
-        ...entry.name,
+        file: entry.source,
+        ...entry.at,
         field: "name",
-        message: duplicateNameMessage(entry.schedule.name, `${earlier.schedule.source}:${earlier.name.line}`),
+        message: duplicateNameMessage(entry.name, `${earlier.source}:${earlier.line}`),
       });
-    else firstByName.set(entry.schedule.name, entry);
+    else firstByName.set(entry.name, { source: entry.source, line: entry.at.line });
   }
 
   const calendars = new Map<string, Calendar>();
@@ -88,5 +101,9 @@ export function loadScheduleSources(sources: ScheduleSources): LoadedSchedules {
   }
 
   if (errors.length > 0) return { errors };
-  return { schedules: located.map((entry) => entry.schedule), calendars };
+  return {
+    schedules: located.map((entry) => entry.schedule),
+    renewals: renewals.map((entry) => entry.renewal),
+    calendars,
+  };
 }

@@ -13,6 +13,7 @@ import {
   type YAMLError,
 } from "yaml";
 import type { z } from "zod";
+import { compileRenewal, type Renewal, RenewalDocument } from "../renewal/renewal-schema.ts";
 import { closest } from "./closest.ts";
 import { expandDays } from "./days.ts";
 import { ScheduleDocument, type ScheduleDocumentOutput } from "./schedule-schema.ts";
@@ -30,7 +31,10 @@ export interface ScheduleFileError {
   message: string;
 }
 
-export type ScheduleFileResult = { schedules: Schedule[] } | { errors: ScheduleFileError[] };
+/** Schedules, and the renewal declarations (`kind: renewal`) found beside them. */
+export type ScheduleFileResult =
+  | { schedules: Schedule[]; renewals: Renewal[] }
+  | { errors: ScheduleFileError[] };
 
 export interface ScheduleFileOptions {
   /** The shipped calendars' names; when given, `builtin:` must be one of them. */
@@ -45,6 +49,15 @@ export interface LocatedSchedule {
   name: { line: number; column: number };
 }
 
+/** A parsed renewal declaration and where its name was declared. */
+export interface LocatedRenewal {
+  renewal: Renewal;
+  name: { line: number; column: number };
+}
+
+/** The kinds of document a schedules file holds: `kind:` absent or `schedule`, or `renewal`. */
+const DOCUMENT_KINDS = ["schedule", "renewal"] as const;
+
 export function formatScheduleFileError(error: ScheduleFileError): string {
   return `${error.file}:${error.line}: ${error.field ? `${error.field}: ` : ""}${error.message}`;
 }
@@ -55,7 +68,12 @@ export function parseScheduleFile(
   options: ScheduleFileOptions = {},
 ): ScheduleFileResult {
   const result = parseScheduleDocuments(text, source, options);
-  return "errors" in result ? result : { schedules: result.schedules.map((located) => located.schedule) };
+  return "errors" in result
+    ? result
+    : {
+        schedules: result.schedules.map((located) => located.schedule),
+        renewals: result.renewals.map((located) => located.renewal),
+      };
 }
 
 /** Like parseScheduleFile, keeping where each schedule's name is. */
@@ -63,12 +81,13 @@ export function parseScheduleDocuments(
   text: string,
   source: string,
   options: ScheduleFileOptions = {},
-): { schedules: LocatedSchedule[] } | { errors: ScheduleFileError[] } {
+): { schedules: LocatedSchedule[]; renewals: LocatedRenewal[] } | { errors: ScheduleFileError[] } {
   const lineCounter = new LineCounter();
   // YAML 1.2 core schema: 20:00 and 2026-12-01 stay strings, yes/no are not booleans.
   const documents = parseAllDocuments(text, { lineCounter, prettyErrors: false, version: "1.2" });
   const errors: ScheduleFileError[] = [];
   const schedules: LocatedSchedule[] = [];
+  const renewals: LocatedRenewal[] = [];
   const at = (offset: number, field: string, message: string): ScheduleFileError => {
     const { line, col } = lineCounter.linePos(offset);
     return { file: source, line, column: col, field, message };
@@ -82,21 +101,34 @@ export function parseScheduleDocuments(
     // An empty document, e.g. after a trailing `---`.
     if (document.contents === null || (isScalar(document.contents) && document.contents.value === null))
       continue;
-    const located = parseDocument(document, source, options, at);
-    if ("errors" in located) errors.push(...located.errors);
-    else {
-      const earlier = schedules.find((s) => s.schedule.name === located.schedule.name);
-      if (earlier)
-        errors.push({
-          file: source,
-          ...located.name,
-          field: "name",
-          message: duplicateNameMessage(located.schedule.name, `${source}:${earlier.name.line}`),
-        });
-      else schedules.push(located);
+    const kind = documentKind(document, at);
+    if (typeof kind !== "string") {
+      errors.push(kind);
+      continue;
     }
+    const located =
+      kind === "renewal"
+        ? parseRenewalDocument(document, source, at)
+        : parseDocument(document, source, options, at);
+    if ("errors" in located) {
+      errors.push(...located.errors);
+      continue;
+    }
+    const name = "schedule" in located ? located.schedule.name : located.renewal.name;
+    const earlier = [...schedules, ...renewals].find(
+      (other) => ("schedule" in other ? other.schedule.name : other.renewal.name) === name,
+    );
+    if (earlier)
+      errors.push({
+        file: source,
+        ...located.name,
+        field: "name",
+        message: duplicateNameMessage(name, `${source}:${earlier.name.line}`),
+      });
+    else if ("schedule" in located) schedules.push(located);
+    else renewals.push(located);
   }
-  if (errors.length === 0 && schedules.length === 0)
+  if (errors.length === 0 && schedules.length === 0 && renewals.length === 0)
     errors.push({
       file: source,
       line: 1,
@@ -106,7 +138,45 @@ export function parseScheduleDocuments(
         "this file holds no schedule; add one (name, timezone, targets, sleep/wake; see the examples in schedules/) or delete the file",
     });
   if (errors.length > 0) return { errors: errors.sort((a, b) => a.line - b.line || a.column - b.column) };
-  return { schedules };
+  return { schedules, renewals };
+}
+
+/** The document's `kind:` (absent: a schedule), or the error for a kind nobody reads. */
+function documentKind(
+  document: Document.Parsed,
+  at: At,
+): (typeof DOCUMENT_KINDS)[number] | ScheduleFileError {
+  const contents = document.contents;
+  const node = isMap(contents)
+    ? contents.items.find((item) => isScalar(item.key) && item.key.value === "kind")
+    : undefined;
+  if (!node) return "schedule";
+  const value = isScalar(node.value) ? node.value.value : undefined;
+  const known = DOCUMENT_KINDS.find((kind) => kind === value);
+  if (known) return known;
+  const offset = (isScalar(node.value) ? node.value.range?.[0] : undefined) ?? contents?.range[0] ?? 0;
+  const suggestion = typeof value === "string" ? closest(value, DOCUMENT_KINDS) : undefined;
+  return at(
+    offset,
+    "kind",
+    `${JSON.stringify(value ?? null)} is not a kind of document; ${suggestion ? `did you mean "${suggestion}"? ` : ""}use ${DOCUMENT_KINDS.join(" or ")} (or leave kind out for a schedule)`,
+  );
+}
+
+/** A `kind: renewal` document → the Renewal, or its errors at their lines. */
+function parseRenewalDocument(
+  document: Document.Parsed,
+  source: string,
+  at: At,
+): LocatedRenewal | { errors: ScheduleFileError[] } {
+  const root = document.contents?.range[0] ?? 0;
+  const parsed = RenewalDocument.safeParse(document.toJS({ maxAliasCount: 100 }));
+  if (!parsed.success)
+    return {
+      errors: parsed.error.issues.flatMap((issue) => issueErrors(document, issue, at, root, RenewalDocument)),
+    };
+  const { line, column } = at(nodeAt(document, ["name"])?.range?.[0] ?? root, "", "");
+  return { renewal: compileRenewal(parsed.data, source), name: { line, column } };
 }
 
 export function duplicateNameMessage(name: string, earlier: string): string {
@@ -141,7 +211,11 @@ function parseDocument(
     };
   const parsed = ScheduleDocument.safeParse(document.toJS({ maxAliasCount: 100 }));
   if (!parsed.success)
-    return { errors: parsed.error.issues.flatMap((issue) => issueErrors(document, issue, at, root)) };
+    return {
+      errors: parsed.error.issues.flatMap((issue) =>
+        issueErrors(document, issue, at, root, ScheduleDocument),
+      ),
+    };
 
   const value = parsed.data;
   const errors: ScheduleFileError[] = [];
@@ -176,6 +250,7 @@ function issueErrors(
   issue: z.core.$ZodIssue,
   at: At,
   root: number,
+  schema: z.core.$ZodType,
 ): ScheduleFileError[] {
   const path = issue.path.filter((key) => typeof key !== "symbol") as (string | number)[];
   if (issue.code === "unrecognized_keys") {
@@ -185,11 +260,7 @@ function issueErrors(
         ? map.items.find((item) => isScalar(item.key) && String(item.key.value) === key)
         : undefined;
       const offset = (isScalar(pair?.key) ? pair.key.range?.[0] : undefined) ?? map?.range?.[0] ?? root;
-      return at(
-        offset,
-        fieldName([...path, key]),
-        unknownKeyMessage(key, knownKeys(path), path[0] === "notice"),
-      );
+      return at(offset, fieldName([...path, key]), unknownKeyMessage(key, knownKeys(schema, path), path[0]));
     });
   }
   // A missing key has no node: point at the nearest enclosing one (the mapping that lacks it).
@@ -220,12 +291,22 @@ export function fieldName(path: readonly (string | number)[]): string {
 // Keys people reach for when they try to put credentials in a file; they belong in the environment.
 const CREDENTIAL_KEY = /secret|password|passwd|token|accesskey|apikey|credential|privatekey|^(ak|sk)$/;
 
-function unknownKeyMessage(key: string, known: readonly string[], inNotice: boolean): string {
+function unknownKeyMessage(
+  key: string,
+  known: readonly string[],
+  within: string | number | undefined,
+): string {
+  const inNotice = within === "notice";
   const credential = CREDENTIAL_KEY.test(key.toLowerCase().replace(/[^a-z]/g, ""));
   if (credential && inNotice)
     return (
       `"${key}" looks like a credential, and credentials never go in schedule files: the notice's signing ` +
       "secret comes from the environment (see Configuration in README.md); here give only minutesBefore and webhookUrl"
+    );
+  if (credential && within === "sinks")
+    return (
+      `"${key}" looks like a credential, and credentials never go in schedule files: give the webhook's signing ` +
+      "secret in an environment variable and name it with secretRef, e.g. secretRef: NIGHTSHIFT_RENEWAL_WEBHOOK_SECRET"
     );
   if (credential)
     return (
@@ -239,8 +320,8 @@ function unknownKeyMessage(key: string, known: readonly string[], inNotice: bool
 }
 
 /** The keys the schema allows in the mapping at `path` (through lists, optionals and defaults). */
-function knownKeys(path: readonly (string | number)[]): string[] {
-  let schema: z.core.$ZodType | undefined = ScheduleDocument;
+function knownKeys(root: z.core.$ZodType, path: readonly (string | number)[]): string[] {
+  let schema: z.core.$ZodType | undefined = root;
   for (const key of [...path, undefined]) {
     // Unwrap to the next object (or stop at the end of the path).
     for (let guard = 0; schema && guard < 10; guard++) {
@@ -252,7 +333,10 @@ function knownKeys(path: readonly (string | number)[]): string[] {
       else if (def.type === "array" && typeof key === "number") {
         schema = def.element as z.core.$ZodType;
         break;
-      } else return [];
+      } else if (def.type === "union" && key === undefined)
+        // A union of objects (renewal sinks): every option's keys.
+        return [...new Set((def.options as z.core.$ZodType[]).flatMap((option) => knownKeys(option, [])))];
+      else return [];
     }
     if (key === undefined || typeof key === "number") continue;
     const shape: Record<string, z.core.$ZodType> | undefined = (

@@ -1,7 +1,8 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { JSON_SCHEMA_FILE } from "./json-schema.node.ts";
-import { REGENERATE_JSON_SCHEMA, ScheduleDocument, scheduleJsonSchema } from "./schedule-schema.ts";
+import { RenewalDocument } from "../renewal/renewal-schema.ts";
+import { documentJsonSchema, JSON_SCHEMA_FILE } from "./json-schema.node.ts";
+import { REGENERATE_JSON_SCHEMA, ScheduleDocument } from "./schedule-schema.ts";
 
 const SCHEDULES = new URL("../../schedules/", import.meta.url);
 
@@ -11,17 +12,20 @@ describe("schedules/schedule.schema.json", () => {
     expect(
       committed,
       `schedules/schedule.schema.json is stale: run \`${REGENERATE_JSON_SCHEMA}\` and commit the result`,
-    ).toEqual(scheduleJsonSchema());
+    ).toEqual(documentJsonSchema());
   });
 
-  it("knows exactly the keys the parser knows, and refuses any other", () => {
-    const schema = scheduleJsonSchema() as {
-      properties: Record<string, unknown>;
-      additionalProperties: unknown;
-      $comment: string;
-    };
-    expect(Object.keys(schema.properties).sort()).toEqual(Object.keys(ScheduleDocument.shape).sort());
-    expect(schema.additionalProperties).toBe(false);
+  it("knows exactly the keys the parser knows for each kind of document, and refuses any other", () => {
+    type Branch = { properties: Record<string, unknown>; additionalProperties: unknown; required?: string[] };
+    const schema = documentJsonSchema() as { anyOf: Branch[]; $comment: string };
+    expect(schema.anyOf).toHaveLength(2);
+    const [schedule, renewal] = schema.anyOf as [Branch, Branch];
+    expect(Object.keys(schedule.properties).sort()).toEqual(Object.keys(ScheduleDocument.shape).sort());
+    expect(Object.keys(renewal.properties).sort()).toEqual(Object.keys(RenewalDocument.shape).sort());
+    for (const branch of [schedule, renewal]) expect(branch.additionalProperties).toBe(false);
+    // A renewal must say so; a schedule may leave kind out.
+    expect(renewal.required).toContain("kind");
+    expect(schedule.required ?? []).not.toContain("kind");
     expect(schema.$comment).toContain(REGENERATE_JSON_SCHEMA);
   });
 

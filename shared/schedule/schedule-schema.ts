@@ -72,7 +72,8 @@ const Rule = z
   })
   .meta({ description: "On each of `days` at `at` (local time), the targets should enter `to`." });
 
-const Selector = z
+/** Which clusters (schedules and renewals alike): every given field must match. */
+export const Selector = z
   .strictObject({
     accounts: stringList(
       "accounts",
@@ -202,6 +203,9 @@ const Notice = z
 
 export const ScheduleDocument = z
   .strictObject({
+    kind: z.literal("schedule", { error: 'kind must be "schedule" here (or leave it out)' }).optional().meta({
+      description: "schedule (the default): a sleep/wake schedule. renewal: see the renewal document.",
+    }),
     name: z
       .string({ error: mustBe("name", "lower-case letters, digits and dashes, e.g. qa-weeknights") })
       .regex(
@@ -341,9 +345,20 @@ export type ScheduleDocumentOutput = z.output<typeof ScheduleDocument>;
 
 export const REGENERATE_JSON_SCHEMA = "npx node shared/schedule/json-schema.node.ts";
 
-/** The JSON Schema editors use (yaml-language-server): the input form, with defaults. */
-export function scheduleJsonSchema(): Record<string, unknown> {
-  const { $schema, title, description, ...rest } = z.toJSONSchema(ScheduleDocument, {
+/**
+ * The JSON Schema editors use (yaml-language-server): the input form, with defaults. `others`: the
+ * other kinds of document a schedules file may hold (`kind: renewal`, …), each its own branch.
+ */
+export function scheduleJsonSchema(others: readonly z.ZodType[] = []): Record<string, unknown> {
+  const document =
+    others.length === 0
+      ? ScheduleDocument
+      : z.union([ScheduleDocument, ...others]).meta({
+          title: "nightshift schedules file",
+          description:
+            "One document of a schedules/ file: a sleep/wake schedule (no kind, or kind: schedule), or another kind named by kind:.",
+        });
+  const { $schema, title, description, ...rest } = z.toJSONSchema(document, {
     io: "input",
     target: "draft-7",
   }) as Record<string, unknown>;

@@ -620,10 +620,15 @@ function documents<T>(backend: StoreBackend, ns: string): Documents<T> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Secret slots: ciphertext only; encryption and decryption live with certificate renewal.
+// Secret slots: ciphertext only; encryption and decryption live in the vault
+// (shared/kubeconfig/vault.ts).
 
 export interface SecretSlot {
-  /** base64 ciphertext (with its IV / key id, as the encryptor defines). */
+  /** Which of the configured vault keys encrypted it. */
+  keyId: string;
+  /** base64 of the random 96-bit AES-GCM IV. */
+  iv: string;
+  /** base64 AES-GCM ciphertext with its 128-bit tag. */
   ciphertext: string;
   /** Non-secret metadata: what it is, when it expires (e.g. the certificate's notAfter). */
   meta: Record<string, string>;

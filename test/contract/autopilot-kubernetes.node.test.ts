@@ -5,7 +5,7 @@
 import { Agent, fetch as undiciFetch } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHttpClient } from "../../shared/http/client.ts";
-import { parseKubeconfig } from "../../shared/providers/autopilot.schemas.ts";
+import { parseKubeconfig } from "../../shared/kubeconfig/kubeconfig.ts";
 import { createAutopilotProvider } from "../../shared/providers/autopilot.ts";
 import {
   createKubernetesClient,
@@ -182,8 +182,10 @@ describe("autopilot workloads through the cluster's Kubernetes API", () => {
   });
 
   it("answers 422 Invalid for negative replicas, 415 for a patch type it does not take", async () => {
-    const parsed = parseKubeconfig(kubeconfig.text, "test");
-    const agent = new Agent({ connect: { ca: parsed.caPem!, cert: parsed.certPem, key: parsed.keyPem } });
+    const parsed = parseKubeconfig(kubeconfig.text);
+    const agent = new Agent({
+      connect: { ca: parsed.caPem!, cert: parsed.certificatePem, key: parsed.privateKey },
+    });
     const target = web.workloads.find((w) => w.namespace !== "kube-system")!;
     const url = `${kubeconfig.server}/apis/apps/v1/namespaces/${target.namespace}/${target.kind === "Deployment" ? "deployments" : "statefulsets"}/${target.name}/scale`;
     try {
@@ -214,7 +216,7 @@ describe("autopilot workloads through the cluster's Kubernetes API", () => {
   });
 
   it("does not let a connection without a client certificate, or with a foreign CA's, through", async () => {
-    const parsed = parseKubeconfig(kubeconfig.text, "test");
+    const parsed = parseKubeconfig(kubeconfig.text);
     const url = `${kubeconfig.server}/apis/apps/v1/namespaces/default/deployments`;
     const anonymous = new Agent({ connect: { ca: parsed.caPem! } });
     const foreignCa = await createSandboxCa({ now: new Date(), random: seededRandom(99) });

@@ -1,7 +1,7 @@
 // The user kubeconfig carries a real X.509 client certificate with the requested validity, and the
 // answer renders as JSON or XML as asked.
 import { describe, expect, it } from "vitest";
-import { parseKubeconfig } from "../../providers/alibaba.ts";
+import { parseKubeconfig } from "../../kubeconfig/kubeconfig.ts";
 import { createSandboxCa } from "../ca.ts";
 import { seededRandom } from "../clock.ts";
 import { buildState, parseFleet } from "./fleet.ts";
@@ -32,10 +32,11 @@ describe("user kubeconfig", () => {
       privateIpAddress: false,
     });
     expect(temporary.expiration).toBe("2025-01-06T09:39:10Z");
-    const parsed = parseKubeconfig(temporary.config);
+    const parsed = parseKubeconfig(temporary.config).certificate;
+    const { server } = parseKubeconfig(temporary.config);
     expect(parsed.notBefore.toISOString()).toBe("2025-01-06T08:09:10.000Z");
     expect(parsed.notAfter.getTime() - parsed.notBefore.getTime()).toBe(90 * 60_000);
-    expect(parsed.server).toBe(`https://${cluster.publicIp}:6443`);
+    expect(server).toBe(`https://${cluster.publicIp}:6443`);
     expect(temporary.config).toContain('user: "1234567890123456"');
 
     const longTerm = await userKubeconfig(ca, cluster, "1234567890123456", {
@@ -43,7 +44,10 @@ describe("user kubeconfig", () => {
       minutes: undefined,
       privateIpAddress: true,
     });
-    const parsedLong = parseKubeconfig(longTerm.config);
+    const parsedLong = {
+      ...parseKubeconfig(longTerm.config).certificate,
+      server: parseKubeconfig(longTerm.config).server,
+    };
     expect(parsedLong.notAfter.getTime() - parsedLong.notBefore.getTime()).toBe(
       LONG_TERM_KUBECONFIG_DAYS * 86_400_000,
     );

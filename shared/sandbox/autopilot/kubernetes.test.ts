@@ -1,6 +1,7 @@
 // The Autopilot clusters' Kubernetes API in-process: the TLS socket is a stand-in that reports the
 // peer certificate as Node's would, so authentication and every answer are checked exactly.
 import { beforeEach, describe, expect, it } from "vitest";
+import { parseKubeconfig } from "../../kubeconfig/kubeconfig.ts";
 import { certificateFingerprint } from "./format.ts";
 import { type InProcessAutopilot, inProcessAutopilot, TEST_ORIGIN } from "./testing.ts";
 
@@ -39,8 +40,7 @@ async function issue(uid: string, days: number): Promise<string> {
     },
   );
   expect(response.status).toBe(200);
-  const config = (await response.json()) as { users: Array<{ user: { "client-certificate-data": string } }> };
-  return nodeStyle(await certificateFingerprint(atob(config.users[0]!.user["client-certificate-data"])));
+  return nodeStyle(await certificateFingerprint(parseKubeconfig(await response.text()).certificatePem));
 }
 
 function kube(path: string, env: unknown, init: RequestInit = {}): Promise<Response> {

@@ -1,5 +1,5 @@
-// The kubeconfig the Baidu API returns as YAML text (`kubeConfig` field, digest §6.2), written by
-// hand: no YAML library is installed, and the shape is fixed (kubectl's own layout, keys sorted).
+// The kubeconfig the Baidu API returns as YAML text (`kubeConfig` field, digest §6.2), written line
+// by line so the layout is exactly kubectl's own (keys sorted, sequences unindented).
 // The client certificate is real (the sandbox CA) and minted on every call, valid for
 // KUBECONFIG_VALIDITY_DAYS: the API takes no validity, so the sandbox picks one fixed value.
 import type { SandboxCa } from "../ca.ts";

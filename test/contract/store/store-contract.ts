@@ -533,6 +533,8 @@ export function storeContract(
 
       it("holds a secret slot's ciphertext as given", async () => {
         const slot = {
+          keyId: "k1",
+          iv: "AAAAAAAAAAAAAAAA",
           ciphertext: "AAECAwQ=",
           meta: { notAfter: at(86400).toISOString() },
           storedAt: T0.toISOString(),
