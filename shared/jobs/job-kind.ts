@@ -40,6 +40,7 @@
 // recorded in the same write for the outbox to publish: outbox.ts).
 import type { KubernetesClient } from "../providers/kubernetes.ts";
 import type { Kubeconfig, Provider } from "../providers/port.ts";
+import type { RenewalServices } from "../renewal/services.ts";
 import type { LedgerEntryInput } from "../store/backend.ts";
 import type { Operation, Store } from "../store/store.ts";
 
@@ -61,6 +62,8 @@ export interface StepEnv {
   provider: Provider;
   /** Absent on the Workers host. */
   kube?: KubernetesAccess;
+  /** The credential vault and sinks (certificate renewal); absent where the host configured none. */
+  renewal?: RenewalServices;
   /** The step's time (the clouds' time). */
   now: Date;
 }

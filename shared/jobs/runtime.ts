@@ -13,6 +13,7 @@
 // deadline; permanent ones fail the operation through the kind's `fail`. With `outbox`, an operation's final write also records its
 // outcome event in the store's outbox (outbox.ts publishes it, at least once).
 import type { Logger } from "../log/logger.ts";
+import type { RenewalServices } from "../renewal/services.ts";
 import { type Provider, ProviderError } from "../providers/port.ts";
 import {
   FINISHED,
@@ -50,6 +51,8 @@ export interface RunDueOptions<Event extends OutcomeEvent = OutcomeEvent> {
   providers: (account: string) => Provider | undefined;
   /** The Node host's Kubernetes access (Autopilot workloads); absent on Workers, which use the API gateway. */
   kube?: KubernetesAccess;
+  /** The credential vault and sinks the renewal job delivers with (shared/renewal/services.ts). */
+  renewal?: RenewalServices;
   /** The time of the run: which operations are due, and the first step of each. */
   now: Date;
   /** The time as the run goes on (steps chained after the first read it). Default: `now` throughout. */
@@ -386,6 +389,7 @@ async function step<Event extends OutcomeEvent>(
       store: options.store,
       provider: found.provider,
       ...(options.kube ? { kube: options.kube } : {}),
+      ...(options.renewal ? { renewal: options.renewal } : {}),
       now,
     };
     const prepared = job.prepare(op, env);

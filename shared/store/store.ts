@@ -6,6 +6,7 @@
 //   targets      per-target state: last transition, cooldown, backoff, snooze
 //   secrets      an opaque slot for encrypted kubeconfigs
 //   shared       copies of what is expensive to fetch (the fleet listing), so one replica fetches for all
+//   renewals     per-target renewal state, indexed by when it next needs looking at (the tick reads what is due)
 //   ledger       the append-only record of every action
 // Time is always an argument; nothing here reads a clock.
 import { hex, utf8 } from "../signer/encoding.ts";
@@ -28,6 +29,7 @@ const NS = {
   secret: "secret",
   shared: "shared",
   lineup: "op-lineup",
+  renewal: "renewal",
 } as const;
 
 /** Compare-and-set loops give up after this many lost races (each loss means someone else progressed). */
@@ -620,6 +622,60 @@ function documents<T>(backend: StoreBackend, ns: string): Documents<T> {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Due documents: versioned documents of which those that need work at some time are in an index
+// scored by that time, so a tick reads only what is due, never every document (the renewal state
+// of every target: shared/renewal/state.ts).
+
+/** The index every due document with a due time is in (epoch ms). */
+export const DUE_INDEX = "due";
+
+export interface DueDocuments<T> extends Documents<T> {
+  /**
+   * Writes the document by compare-and-set (null: only if absent) and, in the same write, its place
+   * in the due index: `dueAt` (undefined: in no index, never due). The new version, or undefined
+   * on a lost race.
+   */
+  putDue(
+    key: string,
+    value: T,
+    dueAt: Date | undefined,
+    expectedVersion: number | null,
+    now: Date,
+  ): Promise<number | undefined>;
+  /** The documents due by `dueBy`, earliest first, at most `limit`. */
+  due(query: { dueBy: Date; limit?: number }, now: Date): Promise<Array<Versioned<T> & { key: string; dueAt: Date }>>;
+}
+
+function dueDocuments<T>(backend: StoreBackend, ns: string): DueDocuments<T> {
+  return {
+    ...documents<T>(backend, ns),
+    async putDue(key, value, dueAt, expectedVersion, now) {
+      const put = await backend.put(
+        ns,
+        key,
+        {
+          value: JSON.stringify(value),
+          expiresAt: null,
+          ...(dueAt ? { index: { name: DUE_INDEX, score: dueAt.getTime() } } : {}),
+        },
+        { expectedVersion },
+        now,
+      );
+      return put.ok ? put.version : undefined;
+    },
+    async due({ dueBy, limit }, now) {
+      const query = limit === undefined ? { upTo: dueBy.getTime() } : { upTo: dueBy.getTime(), limit };
+      return (await backend.listIndex(ns, DUE_INDEX, query, now)).map((r) => ({
+        key: r.key,
+        value: parse<T>(r),
+        version: r.version,
+        dueAt: new Date(r.score),
+      }));
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
 // Secret slots: ciphertext only; encryption and decryption live in the vault
 // (shared/kubeconfig/vault.ts).
 
@@ -661,6 +717,8 @@ export interface Store {
   targets: Documents<TargetState>;
   secrets: Documents<SecretSlot>;
   shared: Documents<SharedCopy>;
+  /** Per-target renewal state (shared/renewal/state.ts), due through its index. */
+  renewals: DueDocuments<unknown>;
   ledger: Ledger;
   /** Removes expired idempotency keys, leases and finished operations. */
   sweep(now: Date): Promise<number>;
@@ -677,6 +735,7 @@ export function createStore(backend: StoreBackend): Store {
     targets: documents<TargetState>(backend, NS.target),
     secrets: documents<SecretSlot>(backend, NS.secret),
     shared: documents<SharedCopy>(backend, NS.shared),
+    renewals: dueDocuments<unknown>(backend, NS.renewal),
     ledger: {
       append(entry) {
         if (!entry.operationId || !entry.target || !entry.kind) {

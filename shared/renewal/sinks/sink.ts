@@ -18,7 +18,8 @@ export type DeliveryFailureReason =
   | "refused" // the receiver answered, not with success (HTTP 4xx/5xx, a redirect)
   | "unreachable" // no answer: network error, timeout
   | "rejected-path" // the file sink's path is outside its directory or a symlink
-  | "write-failed"; // the file could not be written
+  | "write-failed" // the file could not be written
+  | "unavailable"; // the sink cannot deliver on this host or lacks its configuration (a secret)
 
 export type DeliveryResult =
   | { ok: true; detail: string }
