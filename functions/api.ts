@@ -3,6 +3,8 @@
 import { Hono } from "hono";
 import type { Logger } from "../shared/log/logger.ts";
 import type { Inventory } from "../shared/providers/inventory.ts";
+import type { Renewal } from "../shared/renewal/renewal-schema.ts";
+import type { RenewalServices } from "../shared/renewal/services.ts";
 import { coverageWarnings } from "../shared/schedule/coverage.ts";
 import { calendarsFor } from "../shared/schedule/engine.ts";
 import {
@@ -19,6 +21,7 @@ import { FINISHED, type OperationStatus, type Store } from "../shared/store/stor
 import { errorResponse } from "./errors.ts";
 import { idempotency, idempotencyKeyOf } from "./idempotency.ts";
 import { INSTANT_EXAMPLES, readInstant } from "./instant.ts";
+import { renewalRoutes } from "./renewal/api.ts";
 import { readJson } from "./request-body.ts";
 
 export interface AdminApiDeps {
@@ -33,6 +36,9 @@ export interface AdminApiDeps {
   /** Real time, for what a caller meets in real time (remembered Idempotency-Keys); default \`now\`. */
   realNow?: () => Date;
   log: Logger;
+  /** Certificate renewal: the declarations and the vault and sinks (functions/renewal/api.ts). */
+  renewals?: readonly Renewal[];
+  renewal?: RenewalServices;
 }
 
 const DAY_MS = 24 * 3600 * 1000;
@@ -312,6 +318,18 @@ export function adminApi(deps: AdminApiDeps): Hono {
     }
     return errorResponse(c, 409, "conflict", "the target's state changed concurrently; try again");
   });
+
+  api.route(
+    "/",
+    renewalRoutes({
+      store: deps.store,
+      inventory: deps.inventory,
+      renewals: deps.renewals ?? [],
+      ...(deps.renewal ? { services: deps.renewal } : {}),
+      now: deps.now,
+      log: deps.log,
+    }),
+  );
 
   return api;
 }

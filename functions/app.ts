@@ -10,6 +10,8 @@ import {
 import type { AcceptEvents } from "../shared/events/inbound.ts";
 import type { Logger } from "../shared/log/logger.ts";
 import type { Inventory } from "../shared/providers/inventory.ts";
+import type { Renewal } from "../shared/renewal/renewal-schema.ts";
+import type { RenewalServices } from "../shared/renewal/services.ts";
 import type { Calendar, Schedule } from "../shared/schedule/types.ts";
 import type { Store } from "../shared/store/store.ts";
 import { actionRoutes } from "./actions.ts";
@@ -38,6 +40,9 @@ export interface AppDeps {
   webhooks?: WebhookCredentials;
   /** Records, dedupes and routes the webhooks' events; unset: /webhooks/* answer 503, never a pretended 2xx. */
   accept?: AcceptEvents;
+  /** Certificate renewal: the declarations, the vault and the sinks. */
+  renewals?: readonly Renewal[];
+  renewal?: RenewalServices;
 }
 
 const NO_WEBHOOK_CREDENTIALS: WebhookCredentials = {
@@ -75,6 +80,8 @@ export function createApp(deps: AppDeps): Hono {
       ...(deps.realNow ? { realNow: deps.realNow } : {}),
       log: deps.log,
       ...(deps.adminToken ? { adminToken: deps.adminToken } : {}),
+      ...(deps.renewals ? { renewals: deps.renewals } : {}),
+      ...(deps.renewal ? { renewal: deps.renewal } : {}),
     }),
   );
 

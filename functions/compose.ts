@@ -21,6 +21,8 @@ import {
 } from "../shared/providers/inventory.ts";
 import type { Provider } from "../shared/providers/port.ts";
 import { createProvider } from "../shared/providers/registry.ts";
+import type { Renewal } from "../shared/renewal/renewal-schema.ts";
+import { createRenewalServices, type RenewalServicesOptions } from "../shared/renewal/services.ts";
 import type { Calendar, Schedule } from "../shared/schedule/types.ts";
 import type { Store } from "../shared/store/store.ts";
 import { type AppDeps, createApp, type HostName } from "./app.ts";
@@ -42,6 +44,10 @@ export interface HostAdapters {
   realNow: () => Date;
   schedules: readonly Schedule[];
   calendars: ReadonlyMap<string, Calendar>;
+  /** The renewal declarations (`kind: renewal` in schedules/), as loaded. */
+  renewals?: readonly Renewal[];
+  /** Node only: the file sink renewal delivers with (shared/renewal/sinks/file.node.ts). */
+  fileSink?: RenewalServicesOptions["fileSink"];
   /** Identifies this process in leases (e.g. host name + pid). */
   holder: string;
   /** The accounts the providers talk to; default: the configured ones (Node's embedded sandbox brings its own). */
@@ -120,6 +126,14 @@ export function compose(config: Config, host: HostAdapters): Composition {
     },
   );
   const events = config.eventBridge ? eventPublisher(config.eventBridge, log) : undefined;
+  const renewals = host.renewals ?? [];
+  const renewal = createRenewalServices({
+    vaultKeys: config.vaultKeys,
+    namedSecrets: config.signingSecrets,
+    fetch: (url, init) => host.fetch(url, init),
+    now: realNow,
+    ...(host.fileSink ? { fileSink: host.fileSink } : {}),
+  });
 
   const tickDeps: TickDeps = {
     store,
@@ -129,6 +143,8 @@ export function compose(config: Config, host: HostAdapters): Composition {
     inventory: () => inventory.get(),
     providerFor: (account) => providers.get(account),
     ...(host.kube ? { kube: host.kube } : {}),
+    renewals,
+    renewal,
     ...(events ? { events } : {}),
     notices: { settings: config.notices, fetch: (url, init) => host.fetch(url, init) },
     holder: host.holder,
@@ -146,6 +162,8 @@ export function compose(config: Config, host: HostAdapters): Composition {
     calendars,
     ...(config.notices.linkSecret ? { linkSecret: config.notices.linkSecret } : {}),
     webhooks: config.webhooks,
+    renewals,
+    renewal,
     // The resize function's `accept` is wired here when it is merged (functions/resize/).
     ...(host.accept ? { accept: host.accept } : {}),
   };

@@ -19,6 +19,13 @@ import type { TickDeps } from "./tick.ts";
 export const LISTING_ALLOWANCE = 600;
 
 /**
+ * Due renewal targets one cron invocation plans at most: each costs about 8 store queries (its
+ * state, the vault's metadata, the operation with its ledger entry, the state again), so 25 keep
+ * within what the listing leaves; the rest are planned a minute later.
+ */
+export const CRON_RENEWAL_LIMIT = 25;
+
+/**
  * `deps` for a cron tick over `store` and the operations queue; with `providers` (whose calls
  * `budget` counts), the fleet is listed a part per invocation through the store.
  */
@@ -30,6 +37,7 @@ export function cronTickDeps(
   return {
     ...deps,
     store,
+    renewalLimit: CRON_RENEWAL_LIMIT,
     ...(providers
       ? {
           inventory: (now: Date) =>

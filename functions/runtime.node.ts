@@ -10,6 +10,7 @@ import type { Account, Config, StoreConfig } from "../shared/config/config.ts";
 import type { AcceptEvents } from "../shared/events/inbound.ts";
 import { createNodeTransport, loadExtraCa } from "../shared/http/transport.node.ts";
 import type { Logger } from "../shared/log/logger.ts";
+import { fileSink } from "../shared/renewal/sinks/file.node.ts";
 import { sandboxAccounts } from "../shared/sandbox/accounts.ts";
 import { type RunningSandbox, startSandbox } from "../shared/sandbox/server.node.ts";
 import { loadSchedules } from "../shared/schedule/load.node.ts";
@@ -149,6 +150,8 @@ export async function createNodeRuntime(
       realNow,
       schedules: loaded.schedules,
       calendars: loaded.calendars,
+      renewals: loaded.renewals,
+      fileSink: fileSinkIn(config.fileSinkDir),
       holder: `${hostname()}:${process.pid}`,
       accounts,
       kube,
@@ -173,6 +176,25 @@ export async function createNodeRuntime(
     await closeAll();
     throw error;
   }
+}
+
+/** Renewal's file sink, writing only inside NIGHTSHIFT_FILE_SINK_DIR (unset: it refuses, saying so). */
+function fileSinkIn(directory: string | undefined) {
+  return ({ name, path }: { name: string; path: string }) => {
+    if (directory === undefined)
+      return {
+        name,
+        kind: "file" as const,
+        destination: path,
+        deliver: async () => ({
+          ok: false as const,
+          reason: "unavailable" as const,
+          retryable: false,
+          message: `sink ${name}: file sinks are off; set NIGHTSHIFT_FILE_SINK_DIR to the directory they may write in (${path} must be inside it)`,
+        }),
+      };
+    return fileSink({ name, path, allowedDirectory: directory });
+  };
 }
 
 async function demoStore(kind: NodeRuntimeOptions["demoStore"] = "memory"): Promise<StoreConfig> {

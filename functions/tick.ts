@@ -11,12 +11,15 @@ import { runDueOperations } from "../shared/jobs/runtime.ts";
 import type { Logger } from "../shared/log/logger.ts";
 import type { Inventory, Target } from "../shared/providers/inventory.ts";
 import type { Provider } from "../shared/providers/port.ts";
+import type { Renewal } from "../shared/renewal/renewal-schema.ts";
+import type { RenewalServices } from "../shared/renewal/services.ts";
 import { type Decision, decideTick, type TargetFacts } from "../shared/schedule/engine.ts";
 import type { Calendar, DesiredState, Schedule } from "../shared/schedule/types.ts";
 import type { Store } from "../shared/store/store.ts";
 import { logCoverageWarnings } from "./coverage-log.ts";
 import { JOBS } from "./jobs.ts";
 import { type NoticeSettings, sendDueNotices } from "./notices.ts";
+import { planRenewals, type RenewalDecision } from "./renewal/planning.ts";
 
 export type TickTrigger = "cron" | "ticker" | "cli";
 
@@ -30,6 +33,11 @@ export interface TickDeps {
   providerFor: (account: string) => Provider | undefined;
   /** Node host only: mutual-TLS Kubernetes access for Autopilot workloads mode (Workers use the API gateway). */
   kube?: KubernetesAccess;
+  /** Certificate renewal: the declarations, and the vault and sinks the job delivers with. */
+  renewals?: readonly Renewal[];
+  renewal?: RenewalServices;
+  /** Due renewal targets planned per tick at most (functions/renewal/planning.ts; default 200). */
+  renewalLimit?: number;
   /** Identifies this process in leases (e.g. host name + pid). */
   holder: string;
   /** Operations advanced per tick at most. Default: every due one. */
@@ -77,6 +85,8 @@ export interface TickReport {
   /** `dispatched`: operations sent to the queue consumers (Workers). */
   /** `sent`: decisions whose writes went to the queue consumers (`sendWrites`, Workers). */
   operations: { created: number; advanced: number; dispatched?: number; sent?: number };
+  /** Certificate renewal: what each due target needed (functions/renewal/planning.ts). */
+  renewals?: RenewalDecision[];
   /** Outcome events published from the outbox; failed: retried later; undelivered: given up on. */
   events: { sent: number; failed: number; undelivered: number };
   errors: Array<{ target?: string; message: string }>;
@@ -242,6 +252,8 @@ async function planOperations(
     }
   }
 
+  await planRenewalOperations(now, deps, dryRun, inventory, report, created);
+
   if (!dryRun && deps.notices) {
     try {
       await sendDueNotices(
@@ -267,6 +279,41 @@ async function planOperations(
   return created;
 }
 
+/** Certificate renewal's part of planning: the due targets' renew (and redelivery) operations. */
+async function planRenewalOperations(
+  now: Date,
+  deps: TickDeps,
+  dryRun: boolean,
+  inventory: Inventory,
+  report: TickReport,
+  created: string[],
+): Promise<void> {
+  if (!deps.renewals || deps.renewals.length === 0) return;
+  try {
+    const planned = await planRenewals(
+      {
+        store: deps.store,
+        renewals: deps.renewals,
+        ...(deps.renewal ? { services: deps.renewal } : {}),
+        log: deps.log,
+        ...(deps.renewalLimit !== undefined ? { limit: deps.renewalLimit } : {}),
+      },
+      inventory,
+      now,
+      dryRun,
+    );
+    report.renewals = planned.decisions;
+    report.operations.created += planned.created.length;
+    created.push(...planned.created);
+    report.errors.push(...planned.errors);
+  } catch (error) {
+    report.errors.push({
+      message: `renewal planning: ${error instanceof Error ? error.message : String(error)}`,
+    });
+    deps.log.error("tick: renewal planning failed", { error });
+  }
+}
+
 /** The advancing part of a tick (the Node host): run the due steps of every job kind. */
 async function advanceDueOperations(
   now: Date,
@@ -282,6 +329,7 @@ async function advanceDueOperations(
     jobs: JOBS,
     providers: deps.providerFor,
     ...(deps.kube ? { kube: deps.kube } : {}),
+    ...(deps.renewal ? { renewal: deps.renewal } : {}),
     now,
     log: deps.log,
     ...(deps.operationLimit !== undefined ? { limit: deps.operationLimit } : {}),

@@ -117,6 +117,7 @@ function runtimeFor(env: WorkerEnv): Runtime {
       realNow: now,
       schedules: loaded.schedules,
       calendars: loaded.calendars,
+      renewals: loaded.renewals,
       // No mutual-TLS Kubernetes access on Workers: Autopilot workloads go through the API gateway.
       holder: `worker:${crypto.randomUUID()}`,
       inventory: { sharedThroughStore: false, refreshInBackground: false },
@@ -242,6 +243,7 @@ async function consume(
     store,
     jobs: JOBS,
     providers: providerFor,
+    ...(deps.renewal ? { renewal: deps.renewal } : {}),
     now: started,
     clock: now,
     realClock: () => new Date(),

@@ -59,7 +59,9 @@ export interface RenewalProgress {
   attempts?: Array<{ sink: string; ok: boolean; message?: string }>;
 }
 
-export function readInput(data: Record<string, unknown>): { ok: true; input: RenewalInput } | { ok: false; message: string } {
+export function readInput(
+  data: Record<string, unknown>,
+): { ok: true; input: RenewalInput } | { ok: false; message: string } {
   const parsed = Input.safeParse(data);
   if (parsed.success) return { ok: true, input: parsed.data as RenewalInput };
   const issue = parsed.error.issues[0]!;

@@ -11,7 +11,12 @@
 //            the sinks; the outcome event (metadata only)
 // A failed issuance or validation ends the operation failed and backs the target off (1 h
 // doubling to 32 h, shared/renewal/backoff.ts) with its next attempt in the state.
-import type { OutcomeDetail, OutcomeEvent, StepEnv, StepResult as JobStepResult } from "../../shared/jobs/job-kind.ts";
+import type {
+  StepResult as JobStepResult,
+  OutcomeDetail,
+  OutcomeEvent,
+  StepEnv,
+} from "../../shared/jobs/job-kind.ts";
 import { TransientError } from "../../shared/jobs/job-kind.ts";
 import { validateIssuedCredential } from "../../shared/kubeconfig/validate.ts";
 import type { Vault } from "../../shared/kubeconfig/vault.ts";
@@ -26,7 +31,8 @@ import {
   sinkName,
   storedCredentialOf,
 } from "../../shared/renewal/declaration.ts";
-import { planFor, failureHistory, withPlan } from "../../shared/renewal/planning.ts";
+import { findKeyMaterial } from "../../shared/renewal/key-material.ts";
+import { failureHistory, planFor, withPlan } from "../../shared/renewal/planning.ts";
 import type { StoredCredential } from "../../shared/renewal/policy.ts";
 import {
   type CertificateMetadata,
@@ -37,21 +43,20 @@ import {
   plannedRecord,
   WITHHELD,
 } from "../../shared/renewal/records.ts";
-import { findKeyMaterial } from "../../shared/renewal/key-material.ts";
 import { providerValidity, type RenewalSink } from "../../shared/renewal/renewal-schema.ts";
 import type { RenewalServices } from "../../shared/renewal/services.ts";
 import {
   attemptDelivery,
-  deliveryId,
   type DeliveryResult,
+  deliveryId,
   type SinkState,
   sinkRetryDue,
   sinkStateAfter,
   sinkStateForNewCredential,
 } from "../../shared/renewal/sinks/sink.ts";
-import { readRenewalState, type RenewalState, updateRenewalState } from "../../shared/renewal/state.ts";
+import { type RenewalState, readRenewalState, updateRenewalState } from "../../shared/renewal/state.ts";
 import type { LedgerEntryInput } from "../../shared/store/backend.ts";
-import { StoreConflictError, type Operation } from "../../shared/store/store.ts";
+import { type Operation, StoreConflictError } from "../../shared/store/store.ts";
 import { type RenewalInput, type RenewalProgress, readInput, readProgress } from "./operation-data.ts";
 
 /** A renew operation may retry store conflicts this long after its creation. */
@@ -59,7 +64,8 @@ export const DEADLINE_MS = 30 * 60_000;
 
 export const STEP_NAMES = ["decide", "issue", "deliver", "record"] as const;
 export type StepName = (typeof STEP_NAMES)[number];
-export const isStepName = (step: string): step is StepName => (STEP_NAMES as readonly string[]).includes(step);
+export const isStepName = (step: string): step is StepName =>
+  (STEP_NAMES as readonly string[]).includes(step);
 
 export type RenewalEvent = OutcomeEvent<
   OutcomeDetail & {
@@ -70,7 +76,10 @@ export type RenewalEvent = OutcomeEvent<
     declaration: string;
     requested: "renew" | "deliver";
     before?: CertificateMetadata;
-    after?: { certificate?: CertificateMetadata; sinks: Array<{ sink: string; status: string; message?: string }> };
+    after?: {
+      certificate?: CertificateMetadata;
+      sinks: Array<{ sink: string; status: string; message?: string }>;
+    };
   }
 > & { detailType: "nightshift.renew" };
 
@@ -87,8 +96,18 @@ export interface RenewalContext {
 
 const clean = (text: string) => (findKeyMaterial(text).length > 0 ? WITHHELD : text);
 
-function entry(ctx: Pick<RenewalContext, "op" | "now">, kind: string, detail: Record<string, unknown>): LedgerEntryInput {
-  return { at: ctx.now, operationId: ctx.op.id, target: ctx.op.target, kind: `renew.${kind}`, detail: { ...detail } };
+function entry(
+  ctx: Pick<RenewalContext, "op" | "now">,
+  kind: string,
+  detail: Record<string, unknown>,
+): LedgerEntryInput {
+  return {
+    at: ctx.now,
+    operationId: ctx.op.id,
+    target: ctx.op.target,
+    kind: `renew.${kind}`,
+    detail: { ...detail },
+  };
 }
 
 function withProgress(ctx: Pick<RenewalContext, "op">, progress: RenewalProgress): Record<string, unknown> {
@@ -99,7 +118,12 @@ function withProgress(ctx: Pick<RenewalContext, "op">, progress: RenewalProgress
 function event(
   ctx: Pick<RenewalContext, "op" | "input" | "progress">,
   outcome: OutcomeDetail["outcome"],
-  fields: { taken: string[]; reason?: string; error?: { kind: string; message: string }; after?: RenewalEvent["detail"]["after"] },
+  fields: {
+    taken: string[];
+    reason?: string;
+    error?: { kind: string; message: string };
+    after?: RenewalEvent["detail"]["after"];
+  },
 ): RenewalEvent {
   const { input, op, progress } = ctx;
   return {
@@ -151,7 +175,12 @@ async function decide(ctx: RenewalContext): Promise<StepResult> {
   const stored = storedCredentialOf(described);
   const spec = policySpecOf(ctx.input.spec, ctx.input.provider);
   const forced = ctx.input.forced ?? state?.value.forced;
-  const plan = planFor({ ...(state?.value.failures ? { failures: state.value.failures } : {}), ...(forced ? { forced } : {}) }, stored, spec, ctx.now);
+  const plan = planFor(
+    { ...(state?.value.failures ? { failures: state.value.failures } : {}), ...(forced ? { forced } : {}) },
+    stored,
+    spec,
+    ctx.now,
+  );
   const before = stored.kind === "certificate" ? certificateMetadata(stored.facts) : undefined;
   const meta = described ? readCredentialMeta(described.meta) : undefined;
   const progress: RenewalProgress = {
@@ -159,7 +188,12 @@ async function decide(ctx: RenewalContext): Promise<StepResult> {
     ...(before ? { before } : {}),
     ...(meta ? { previousServers: meta.servers } : {}),
   };
-  const planned = plannedRecord(ctx.op.target, plan, stored.kind === "certificate" ? stored.facts : undefined, ctx.now);
+  const planned = plannedRecord(
+    ctx.op.target,
+    plan,
+    stored.kind === "certificate" ? stored.facts : undefined,
+    ctx.now,
+  );
   if (plan.action === "wait") {
     // Renewed meanwhile (by another operation, a forced renewal), or the back-off began since planning.
     await updateRenewalState(ctx.env.store, ctx.op.target, ctx.now, (current) =>
@@ -175,7 +209,11 @@ async function decide(ctx: RenewalContext): Promise<StepResult> {
       event: event(done, "skipped", { taken: [], reason }),
     };
   }
-  progress.reason = { code: plan.reason!.code, message: plan.reason!.message, overrides: [...plan.overrides] };
+  progress.reason = {
+    code: plan.reason!.code,
+    message: plan.reason!.message,
+    overrides: [...plan.overrides],
+  };
   return {
     status: "running",
     step: "issue",
@@ -230,7 +268,12 @@ async function issue(ctx: RenewalContext): Promise<StepResult> {
     input.spec.sinks.map(async (sink, index) => {
       const name = sinkName(sink, index);
       const id = await deliveryId(ctx.op.target, facts.serial, name);
-      const state = sinkStateForNewCredential(name, { id, serial: facts.serial }, previous.find((s) => s.sink === name), now);
+      const state = sinkStateForNewCredential(
+        name,
+        { id, serial: facts.serial },
+        previous.find((s) => s.sink === name),
+        now,
+      );
       return sink.type === "store"
         ? sinkStateAfter(state, { ok: true, detail: `stored under vault key ${vault.primaryKeyId}` }, now)
         : state;
@@ -316,7 +359,12 @@ async function deliverTo(
 ): Promise<{ result: DeliveryResult; state: SinkState }> {
   const sink = ctx.services.sink(spec, state.sink);
   if ("unavailable" in sink) {
-    const result: DeliveryResult = { ok: false, reason: "unavailable", message: sink.unavailable, retryable: false };
+    const result: DeliveryResult = {
+      ok: false,
+      reason: "unavailable",
+      message: sink.unavailable,
+      retryable: false,
+    };
     return { result, state: sinkStateAfter(state, result, ctx.now) };
   }
   return attemptDelivery(sink, delivery, state, ctx.now);
@@ -422,7 +470,9 @@ export async function failRenewal(
       failures: {
         failedAttempts: history.failedAttempts,
         lastFailureAt: history.lastFailureAt.toISOString(),
-        ...(history.requestedDurationMs !== undefined ? { requestedDurationMs: history.requestedDurationMs } : {}),
+        ...(history.requestedDurationMs !== undefined
+          ? { requestedDurationMs: history.requestedDurationMs }
+          : {}),
         lastError: { kind: error.kind, message },
       },
     };
@@ -436,7 +486,11 @@ export async function failRenewal(
     error: { kind: error.kind, message },
     ledger: [
       entry(ctx, "failed", {
-        ...failedRecord(op.target, { message, failedAttempts: written?.failures?.failedAttempts ?? 1, nextAttemptAt }, now),
+        ...failedRecord(
+          op.target,
+          { message, failedAttempts: written?.failures?.failedAttempts ?? 1, nextAttemptAt },
+          now,
+        ),
         kind: error.kind,
       }),
     ],
@@ -497,12 +551,19 @@ export function invalidOperation(op: Operation, now: Date, message: string): Ste
   };
 }
 
-export function prepare(op: Operation, env: StepEnv): { step: string; ctx: RenewalContext } | { end: StepResult } {
+export function prepare(
+  op: Operation,
+  env: StepEnv,
+): { step: string; ctx: RenewalContext } | { end: StepResult } {
   const read = readInput(op.data);
   if (!read.ok) return { end: invalidOperation(op, env.now, read.message) };
   if (!env.renewal)
     return {
-      end: invalidOperation(op, env.now, "certificate renewal is not configured on this host (no credential vault)"),
+      end: invalidOperation(
+        op,
+        env.now,
+        "certificate renewal is not configured on this host (no credential vault)",
+      ),
     };
   const step = op.step === "start" ? (read.input.purpose === "deliver" ? "deliver" : "decide") : op.step;
   return {
@@ -512,7 +573,11 @@ export function prepare(op: Operation, env: StepEnv): { step: string; ctx: Renew
 }
 
 /** The end of an operation the runtime fails (a permanent error, the deadline): the tick backs the target off. */
-export function failOperation(op: Operation, now: Date, error: { kind: string; message: string }): StepResult {
+export function failOperation(
+  op: Operation,
+  now: Date,
+  error: { kind: string; message: string },
+): StepResult {
   const read = readInput(op.data);
   if (!read.ok) return invalidOperation(op, now, `${error.message}; and ${read.message}`);
   const message = clean(error.message);

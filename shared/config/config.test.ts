@@ -39,7 +39,20 @@ describe("loadConfig", () => {
         events: { secrets: [] },
         eventbridge: { header: "x-api-key", apiKeys: [] },
       },
+      signingSecrets: {},
     });
+  });
+
+  it("keeps every variable holding whsec_ secrets by name (a renewal sink's secretRef) and masks them", () => {
+    const secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+    const config = loadConfig({
+      NIGHTSHIFT_RENEWAL_WEBHOOK_SECRET: `${secret},whsec_b2xkc2VjcmV0b2xkc2VjcmV0`,
+      SOMETHING_ELSE: "not-a-secret",
+    });
+    expect(config.signingSecrets).toEqual({
+      NIGHTSHIFT_RENEWAL_WEBHOOK_SECRET: [secret, "whsec_b2xkc2VjcmV0b2xkc2VjcmV0"],
+    });
+    expect(configSecrets(config)).toContain(secret);
   });
 
   it("reads the webhook credentials, several per source for rotation, and masks every one", () => {

@@ -94,6 +94,8 @@ export interface Config {
   storeSet: boolean;
   /** Where the schedule files are (Node host). */
   schedulesDir: string;
+  /** The only directory renewal's file sinks may write in (Node host); unset: file sinks are off. */
+  fileSinkDir?: string;
   /** The embedded sandbox's speed (simulated seconds per real second) when no account is configured. */
   sandboxSpeed: number;
   port: number;
@@ -114,6 +116,11 @@ export interface Config {
    */
   vaultKeys: VaultKeySetting[];
   webhooks: WebhookCredentials;
+  /**
+   * Standard Webhooks signing secrets by variable name: every variable whose value is one or more
+   * comma-separated `whsec_` secrets. A renewal webhook sink names its variable (`secretRef`).
+   */
+  signingSecrets: Record<string, string[]>;
 }
 
 export interface ConfigIssue {
@@ -212,6 +219,13 @@ const settingsSchema = z.object({
     )
     .default("sqlite:.nightshift/state.db"),
   NIGHTSHIFT_SCHEDULES_DIR: z.string().min(1).default("schedules"),
+  NIGHTSHIFT_FILE_SINK_DIR: z
+    .string()
+    .refine(
+      (dir) => dir.startsWith("/"),
+      "must be an absolute directory, e.g. /var/lib/nightshift/kubeconfigs",
+    )
+    .optional(),
   NIGHTSHIFT_SANDBOX_SPEED: z
     .string()
     .regex(/^\d+(\.\d+)?$/, "must be a number of simulated seconds per real second, e.g. 600")
@@ -354,6 +368,9 @@ export function loadConfig(env: Environment): Config {
     store: parseStore(NIGHTSHIFT_STORE, NIGHTSHIFT_STORE_PREFIX),
     storeSet: strings.NIGHTSHIFT_STORE !== undefined,
     schedulesDir: settings.data.NIGHTSHIFT_SCHEDULES_DIR,
+    ...(settings.data.NIGHTSHIFT_FILE_SINK_DIR
+      ? { fileSinkDir: settings.data.NIGHTSHIFT_FILE_SINK_DIR }
+      : {}),
     sandboxSpeed: settings.data.NIGHTSHIFT_SANDBOX_SPEED,
     port: PORT,
     host: HOST,
@@ -374,7 +391,19 @@ export function loadConfig(env: Environment): Config {
     ...(eventBridge ? { eventBridge } : {}),
     vaultKeys,
     webhooks,
+    signingSecrets: signingSecretsOf(strings),
   };
+}
+
+/** The variables holding `whsec_` secrets (comma-separated for a rotation), by name. */
+function signingSecretsOf(strings: Record<string, string>): Record<string, string[]> {
+  const found: Record<string, string[]> = {};
+  for (const [name, value] of Object.entries(strings)) {
+    const items = value.split(",").map((item) => item.trim());
+    if (/^[A-Z][A-Z0-9_]*$/.test(name) && items.every((item) => /^whsec_[A-Za-z0-9+/=]+$/.test(item)))
+      found[name] = items;
+  }
+  return found;
 }
 
 const VAULT_KEYS = "NIGHTSHIFT_VAULT_KEYS";
@@ -634,5 +663,6 @@ export function configSecrets(config: Config): string[] {
     secrets.push(password, base64(utf8(`${alertmanager.basic!.username}:${password}`)));
   }
   secrets.push(...events.secrets, ...eventbridge.apiKeys);
+  secrets.push(...Object.values(config.signingSecrets ?? {}).flat());
   return secrets.filter((s) => s !== "");
 }

@@ -13,8 +13,8 @@
 // deadline; permanent ones fail the operation through the kind's `fail`. With `outbox`, an operation's final write also records its
 // outcome event in the store's outbox (outbox.ts publishes it, at least once).
 import type { Logger } from "../log/logger.ts";
-import type { RenewalServices } from "../renewal/services.ts";
 import { type Provider, ProviderError } from "../providers/port.ts";
+import type { RenewalServices } from "../renewal/services.ts";
 import {
   FINISHED,
   type Operation,

@@ -15,7 +15,9 @@ export interface RenewalSpec {
   sinks: RenewalSink[];
 }
 
-export function renewalSpecOf(renewal: Pick<Renewal, "durationMinutes" | "renewBefore" | "window" | "sinks">): RenewalSpec {
+export function renewalSpecOf(
+  renewal: Pick<Renewal, "durationMinutes" | "renewBefore" | "window" | "sinks">,
+): RenewalSpec {
   return {
     ...(renewal.durationMinutes !== undefined ? { durationMinutes: renewal.durationMinutes } : {}),
     renewBefore: renewal.renewBefore,
@@ -45,7 +47,9 @@ function windowOf(spec: NonNullable<RenewalSpec["window"]>): RenewalWindow {
 
 /** The validity asked for, ms, for a provider: none where the cloud takes none (Baidu). */
 export function requestedDurationMs(spec: RenewalSpec, provider: ProviderKind): number | undefined {
-  return provider === "baidu" || spec.durationMinutes === undefined ? undefined : spec.durationMinutes * 60_000;
+  return provider === "baidu" || spec.durationMinutes === undefined
+    ? undefined
+    : spec.durationMinutes * 60_000;
 }
 
 /** The policy's view of a declaration for one provider. */
@@ -86,7 +90,9 @@ export function credentialMeta(meta: CredentialMeta): Record<string, string> {
     notBefore: facts.notBefore.toISOString(),
     notAfter: facts.notAfter.toISOString(),
     servers: meta.servers.join(" "),
-    ...(meta.requestedDurationMs !== undefined ? { requestedDurationMs: String(meta.requestedDurationMs) } : {}),
+    ...(meta.requestedDurationMs !== undefined
+      ? { requestedDurationMs: String(meta.requestedDurationMs) }
+      : {}),
     ...(meta.declaration ? { declaration: meta.declaration } : {}),
   };
 }
@@ -113,13 +119,16 @@ export function readCredentialMeta(meta: Record<string, string>): CredentialMeta
 }
 
 /** The policy's view of what the vault describes (no decryption). */
-export function storedCredentialOf(described: { meta: Record<string, string> } | undefined): StoredCredential {
+export function storedCredentialOf(
+  described: { meta: Record<string, string> } | undefined,
+): StoredCredential {
   if (!described) return { kind: "none" };
   const meta = readCredentialMeta(described.meta);
   if (!meta)
     return {
       kind: "unparsable",
-      problem: "the stored credential's metadata (subject, issuer, serial, notBefore, notAfter) is missing or unreadable",
+      problem:
+        "the stored credential's metadata (subject, issuer, serial, notBefore, notAfter) is missing or unreadable",
     };
   return {
     kind: "certificate",

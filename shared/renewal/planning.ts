@@ -2,12 +2,14 @@
 // the API shows: next attempt, reason, back-off, metrics), what a due target needs (a renewal, a
 // delivery retry, or nothing yet), and the idempotent ids of the operations that do it.
 import type { FailureHistory } from "./backoff.ts";
-import { type RenewalPlan, type RenewalPolicySpec, planRenewal, type StoredCredential } from "./policy.ts";
+import { planRenewal, type RenewalPlan, type RenewalPolicySpec, type StoredCredential } from "./policy.ts";
 import { certificateMetadata } from "./records.ts";
 import { sinkRetryDue } from "./sinks/sink.ts";
 import type { RenewalPurpose, RenewalState } from "./state.ts";
 
-export function failureHistory(state: Pick<RenewalState, "failures"> | undefined): FailureHistory | undefined {
+export function failureHistory(
+  state: Pick<RenewalState, "failures"> | undefined,
+): FailureHistory | undefined {
   const f = state?.failures;
   if (!f) return undefined;
   return {

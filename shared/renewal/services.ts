@@ -3,8 +3,8 @@
 // configuration; the webhook sink runs on both hosts, the file sink only where the host brings one
 // (Node: functions/compose's caller passes sinks/file.node.ts).
 import type { VaultKeySetting } from "../config/config.ts";
-import { importVaultKeys, type Vault, VaultError, createVault, type VaultKey } from "../kubeconfig/vault.ts";
 import type { NoticeFetch } from "../events/notices.ts";
+import { createVault, importVaultKeys, type Vault, VaultError, type VaultKey } from "../kubeconfig/vault.ts";
 import type { Store } from "../store/store.ts";
 import type { RenewalSink } from "./renewal-schema.ts";
 import { type CredentialSink, SinkConfigError } from "./sinks/sink.ts";

@@ -8,9 +8,9 @@
 // writes by compare-and-set through `updateRenewalState`, re-reading on a lost race, so none
 // overwrites another's change.
 import type { ProviderKind } from "../providers/port.ts";
-import { StoreConflictError, type Store, type Versioned } from "../store/store.ts";
-import type { CertificateMetadata } from "./records.ts";
+import { type Store, StoreConflictError, type Versioned } from "../store/store.ts";
 import type { RenewReasonCode, WaitingFor } from "./policy.ts";
+import type { CertificateMetadata } from "./records.ts";
 import type { SinkState } from "./sinks/sink.ts";
 
 /** Why the next attempt is when it is, beyond the policy's reasons. */

@@ -643,7 +643,10 @@ export interface DueDocuments<T> extends Documents<T> {
     now: Date,
   ): Promise<number | undefined>;
   /** The documents due by `dueBy`, earliest first, at most `limit`. */
-  due(query: { dueBy: Date; limit?: number }, now: Date): Promise<Array<Versioned<T> & { key: string; dueAt: Date }>>;
+  due(
+    query: { dueBy: Date; limit?: number },
+    now: Date,
+  ): Promise<Array<Versioned<T> & { key: string; dueAt: Date }>>;
 }
 
 function dueDocuments<T>(backend: StoreBackend, ns: string): DueDocuments<T> {
