@@ -48,7 +48,7 @@ export async function forceRenewal(
   }
   const requestedAt = now.toISOString();
   const spec = renewalSpecOf(renewal);
-  const operationId = renewOperationId("renew", renewal.name, requestedAt, target.targetId);
+  const operationId = renewOperationId("renew", renewal.name, `forced-${requestedAt}`, target.targetId);
   const forced = { requestedAt, requestedBy: request.requestedBy };
   const input: RenewalInput = {
     account: target.account,

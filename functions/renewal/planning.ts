@@ -282,11 +282,18 @@ async function planDue(
   const purpose: RenewalPurpose = decision.kind;
   const serial = stored.kind === "certificate" ? stored.facts.serial : undefined;
   // The planned time names the attempt: the same on every re-plan of it, so the id is too.
+  // A forced request has its own ids (a renewal planned at the same instant may have run already).
   const plannedAt =
     purpose === "renew"
       ? (state.forced?.requestedAt ?? state.nextAttemptAt)
       : earliestRetry(state.sinks, decision.kind === "deliver" ? decision.sinks : []);
-  const operationId = renewOperationId(purpose, state.declaration, plannedAt, targetId, serial);
+  const operationId = renewOperationId(
+    purpose,
+    state.declaration,
+    state.forced && purpose === "renew" ? `forced-${plannedAt}` : plannedAt,
+    targetId,
+    serial,
+  );
   const input: RenewalInput = {
     account: state.account,
     provider: state.provider,
