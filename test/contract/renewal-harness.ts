@@ -63,6 +63,8 @@ export async function startRenewalHarness(options: {
   seed: number;
   start?: string;
   fileSink?: RenewalServicesOptions["fileSink"];
+  /** The webhook sinks' transport; default: a fake receiver answering `answer.status`. */
+  fetch?: NoticeFetch;
 }): Promise<RenewalHarness> {
   const sb = await newSandbox({ speed: 0, seed: options.seed, ...(options.start ? { start: options.start } : {}) });
   let simNow = new Date((await sb.inspect("alibaba", "GET", "clock")).now);
@@ -89,7 +91,7 @@ export async function startRenewalHarness(options: {
   };
   const deliveries: RenewalHarness["deliveries"] = [];
   const answer = { status: 204 };
-  const fetch: NoticeFetch = async (url, init) => {
+  const fake: NoticeFetch = async (url, init) => {
     deliveries.push({
       url: String(url),
       headers: Object.fromEntries(new Headers(init?.headers).entries()),
@@ -103,7 +105,7 @@ export async function startRenewalHarness(options: {
     createRenewalServices({
       vaultKeys: keys,
       namedSecrets: { RENEWAL_HOOK_SECRET: [WEBHOOK_SECRET] },
-      fetch,
+      fetch: options.fetch ?? fake,
       now: () => simNow,
       webhookAttempts: 1,
       sleep: async () => {},
