@@ -15,7 +15,7 @@ import type { Provider } from "../../shared/providers/port.ts";
 import { createProvider } from "../../shared/providers/registry.ts";
 import { compileRenewal, type Renewal, RenewalDocument } from "../../shared/renewal/renewal-schema.ts";
 import { createRenewalServices, type RenewalServicesOptions } from "../../shared/renewal/services.ts";
-import { readRenewalState, type RenewalState } from "../../shared/renewal/state.ts";
+import { type RenewalState, readRenewalState } from "../../shared/renewal/state.ts";
 import { sandboxAccounts } from "../../shared/sandbox/accounts.ts";
 import type { CloudName } from "../../shared/sandbox/cloud.ts";
 import { memoryBackend } from "../../shared/store/memory.ts";
@@ -66,9 +66,18 @@ export async function startRenewalHarness(options: {
   /** The webhook sinks' transport; default: a fake receiver answering `answer.status`. */
   fetch?: NoticeFetch;
 }): Promise<RenewalHarness> {
-  const sb = await newSandbox({ speed: 0, seed: options.seed, ...(options.start ? { start: options.start } : {}) });
+  const sb = await newSandbox({
+    speed: 0,
+    seed: options.seed,
+    ...(options.start ? { start: options.start } : {}),
+  });
   let simNow = new Date((await sb.inspect("alibaba", "GET", "clock")).now);
-  const accounts = sandboxAccounts({ huawei: sb.huawei, autopilot: sb.autopilot, alibaba: sb.alibaba, baidu: sb.baidu });
+  const accounts = sandboxAccounts({
+    huawei: sb.huawei,
+    autopilot: sb.autopilot,
+    alibaba: sb.alibaba,
+    baidu: sb.baidu,
+  });
   // One attempt per call: every injected fault reaches the job.
   const http = createHttpClient({
     fetch: (input, init) => globalThis.fetch(input, init),
@@ -76,7 +85,10 @@ export async function startRenewalHarness(options: {
     sleep: async () => {},
   });
   const real = new Map(
-    accounts.map((a) => [a.id, createProvider(a, { http, now: () => simNow, nonce: () => crypto.randomUUID() })]),
+    accounts.map((a) => [
+      a.id,
+      createProvider(a, { http, now: () => simNow, nonce: () => crypto.randomUUID() }),
+    ]),
   );
   const wrapped = new Map<string, Provider>();
   let store = createStore(memoryBackend());
@@ -148,7 +160,9 @@ export async function startRenewalHarness(options: {
       if (seconds > 0) await harness.advance(seconds);
     },
     declare(...documents) {
-      renewals = documents.map((document, i) => compileRenewal(RenewalDocument.parse(document), `test-${i}.yaml`));
+      renewals = documents.map((document, i) =>
+        compileRenewal(RenewalDocument.parse(document), `test-${i}.yaml`),
+      );
       return renewals;
     },
     useKeys(next) {

@@ -4,9 +4,10 @@
 // implementation (npm `standardwebhooks`) verifies; the delivered kubeconfig then authenticates to
 // the Autopilot sandbox's Kubernetes API through `@kubernetes/client-node`. A file sink refused
 // (its path a planted symlink) is delivered later from the vault without a new issuance.
+
+import { lstat, mkdtemp, readFile, rm, symlink, unlink, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { lstat, mkdtemp, readFile, rm, symlink, unlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { AppsV1Api, KubeConfig } from "@kubernetes/client-node";
@@ -58,7 +59,11 @@ describe("renewal's sinks on the Node host", () => {
       name: "ap-ci",
       targets: [{ accounts: [ap.account], providers: ["autopilot"], names: ["ap-dev-web"] }],
       duration: "1d",
-      sinks: [{ type: "store" }, { type: "file", path }, { type: "webhook", url: hookUrl, secretRef: "RENEWAL_HOOK_SECRET" }],
+      sinks: [
+        { type: "store" },
+        { type: "file", path },
+        { type: "webhook", url: hookUrl, secretRef: "RENEWAL_HOOK_SECRET" },
+      ],
     });
     await h.tick();
     const state = (await h.state(ap.target))!;
@@ -87,12 +92,20 @@ describe("renewal's sinks on the Node host", () => {
     const workloads = (await h.sb.inspect("autopilot", "GET", "state")).state.clusters.find(
       (c: { cluster: { metadata: { uid: string } } }) => c.cluster.metadata.uid === ap.clusterId,
     ).workloads as Array<{ kind: string; namespace: string; name: string }>;
-    const namespace = workloads.find((w) => w.kind === "Deployment" && w.namespace !== "kube-system")!.namespace;
+    const namespace = workloads.find(
+      (w) => w.kind === "Deployment" && w.namespace !== "kube-system",
+    )!.namespace;
     const listed = await apps.listNamespacedDeployment({ namespace });
     expect(listed.items.map((d) => d.metadata?.name).sort()).toEqual(
-      workloads.filter((w) => w.kind === "Deployment" && w.namespace === namespace).map((w) => w.name).sort(),
+      workloads
+        .filter((w) => w.kind === "Deployment" && w.namespace === namespace)
+        .map((w) => w.name)
+        .sort(),
     );
-    assertNoKeyMaterial({ lines: h.lines, payloads: [h.events, await h.store.ledger.query({ limit: 1000 })] });
+    assertNoKeyMaterial({
+      lines: h.lines,
+      payloads: [h.events, await h.store.ledger.query({ limit: 1000 })],
+    });
   });
 
   it("refuses a planted symlink, then delivers the same credential once it is gone, without issuing again", async () => {

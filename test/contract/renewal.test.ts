@@ -51,7 +51,11 @@ beforeAll(async () => {
   h = await startRenewalHarness({ seed: 12, start: "2026-03-02T10:00:00Z" });
   web = await clusterOf(h, "alibaba", "ack-dev", "dev-web");
   const anotherCluster = (await h.provider(web.account).listClusters()).find((c) => c.id !== web.clusterId)!;
-  other = { account: web.account, clusterId: anotherCluster.id, target: `${web.account}/${anotherCluster.id}` };
+  other = {
+    account: web.account,
+    clusterId: anotherCluster.id,
+    target: `${web.account}/${anotherCluster.id}`,
+  };
 });
 afterAll(async () => {
   await h.stop();
@@ -80,7 +84,10 @@ describe("renewal on the sandbox CA", () => {
   it("issues at once when nothing is stored, then renews at 2/3 of the lifetime, not a minute before", async () => {
     h.declare(declaration());
     const first = await h.tick();
-    expect(first.renewals?.find((d) => d.target === web.target)).toMatchObject({ kind: "renew", reason: "none-stored" });
+    expect(first.renewals?.find((d) => d.target === web.target)).toMatchObject({
+      kind: "renew",
+      reason: "none-stored",
+    });
     expect(first.renewals?.some((d) => d.target === other.target)).toBe(false); // not selected
     const state = (await h.state(web.target))!;
     expect(state.operation).toBeUndefined();
@@ -103,23 +110,36 @@ describe("renewal on the sandbox CA", () => {
 
     await h.advanceTo(new Date(notBefore + 40 * 60_000));
     const due = await h.tick();
-    expect(due.renewals?.find((d) => d.target === web.target)).toMatchObject({ kind: "renew", reason: "past-percentage" });
+    expect(due.renewals?.find((d) => d.target === web.target)).toMatchObject({
+      kind: "renew",
+      reason: "past-percentage",
+    });
     const renewed = (await h.state(web.target))!;
     expect(renewed.certificate!.serial).not.toBe(serial);
     expect(Date.parse(renewed.certificate!.notAfter)).toBeGreaterThan(notAfter);
-    expect(renewed.lastRenewal).toMatchObject({ reason: "past-percentage", serial: renewed.certificate!.serial });
+    expect(renewed.lastRenewal).toMatchObject({
+      reason: "past-percentage",
+      serial: renewed.certificate!.serial,
+    });
     const kinds = await ledgerKinds(web.target);
     expect(kinds.filter((k) => k === "renew.issued")).toHaveLength(2);
     expect(kinds).toContain("renew.scheduled");
     expect(kinds).toContain("renew.decided");
     const event = h.events.findLast((e) => e.detailType === "nightshift.renew")!;
     expect(event.detail).toMatchObject({ target: web.target, outcome: "succeeded" });
-    expect((event.detail.after as { certificate: { serial: string } }).certificate.serial).toBe(renewed.certificate!.serial);
+    expect((event.detail.after as { certificate: { serial: string } }).certificate.serial).toBe(
+      renewed.certificate!.serial,
+    );
   });
 
   it("waits for the window to open, then renews in it", async () => {
     // Open from minute 45 to 49 of every hour (and other quarters): 10:40 is closed, 10:45 open.
-    h.declare(declaration({ name: "ack-ci-window", window: { cron: "*/15 * * * *", timezone: "UTC", durationMinutes: 5 } }));
+    h.declare(
+      declaration({
+        name: "ack-ci-window",
+        window: { cron: "*/15 * * * *", timezone: "UTC", durationMinutes: 5 },
+      }),
+    );
     await h.tick();
     const state = (await h.state(web.target))!;
     const renewalTime = new Date(state.renewalTime!);
@@ -142,7 +162,9 @@ describe("renewal on the sandbox CA", () => {
     h.declare(declaration({ name: "ack-ci-3d", duration: "3d" }));
     await h.tick();
     const state = (await h.state(web.target))!;
-    expect(Date.parse(state.certificate!.notAfter) - Date.parse(state.certificate!.notBefore)).toBe(3 * 86_400_000);
+    expect(Date.parse(state.certificate!.notAfter) - Date.parse(state.certificate!.notBefore)).toBe(
+      3 * 86_400_000,
+    );
     await h.advanceTo(new Date(state.renewalTime!));
     await h.sb.inspect("alibaba", "PUT", "faults", { serverError: 1 });
     await h.tick();
@@ -194,9 +216,9 @@ describe("renewal on the sandbox CA", () => {
     expect(renewed.lastRenewal).toMatchObject({ reason: "forced" });
     expect(renewed.failures).toBeUndefined();
     expect(renewed.forced).toBeUndefined();
-    const decided = (await h.store.ledger.query({ operationId: forced.ok ? forced.operationId : "", limit: 100 })).find(
-      (e) => e.kind === "renew.decided",
-    )!;
+    const decided = (
+      await h.store.ledger.query({ operationId: forced.ok ? forced.operationId : "", limit: 100 })
+    ).find((e) => e.kind === "renew.decided")!;
     expect(decided.detail).toMatchObject({ reason: "forced", overrides: ["backoff"] });
   });
 
@@ -226,13 +248,29 @@ describe("renewal on the sandbox CA", () => {
   });
 
   it("delivers to a webhook sink; a refusal is retried later from the vault, without a new issuance", async () => {
-    h.declare(declaration({ name: "ack-ci-hook", sinks: [{ type: "store" }, { type: "webhook", url: "https://ci.example.com/hooks/kubeconfig", secretRef: "RENEWAL_HOOK_SECRET" }] }));
+    h.declare(
+      declaration({
+        name: "ack-ci-hook",
+        sinks: [
+          { type: "store" },
+          {
+            type: "webhook",
+            url: "https://ci.example.com/hooks/kubeconfig",
+            secretRef: "RENEWAL_HOOK_SECRET",
+          },
+        ],
+      }),
+    );
     h.answer.status = 500;
     const sent = h.deliveries.length;
     await h.tick(); // issued, stored, and delivered
     const state = (await h.state(web.target))!;
     const hook = state.sinks.find((s) => s.sink === "webhook-2")!;
-    expect(hook).toMatchObject({ status: "failing", serial: state.certificate!.serial, lastFailure: { reason: "refused", status: 500 } });
+    expect(hook).toMatchObject({
+      status: "failing",
+      serial: state.certificate!.serial,
+      lastFailure: { reason: "refused", status: 500 },
+    });
     expect(state.sinks.find((s) => s.sink === "store")).toMatchObject({ status: "delivered" });
     expect(h.deliveries.length).toBe(sent + 1);
     const body = JSON.parse(h.deliveries.at(-1)!.body);
@@ -276,7 +314,9 @@ describe("validation failures: nothing is stored, the target backs off", () => {
   }
 
   it("refuses a kubeconfig for another cluster", async () => {
-    const message = await failWith((_id, validity) => h.provider(web.account).issueKubeconfig(other.clusterId, validity));
+    const message = await failWith((_id, validity) =>
+      h.provider(web.account).issueKubeconfig(other.clusterId, validity),
+    );
     expect(message).toContain("right-cluster");
   });
 
@@ -289,7 +329,12 @@ describe("validation failures: nothing is stored, the target backs off", () => {
   });
 
   it("refuses an unparsable answer", async () => {
-    const message = await failWith(async () => ({ text: "kind: Config\nclusters: [", notBefore: new Date(0), notAfter: new Date(0), server: "" }));
+    const message = await failWith(async () => ({
+      text: "kind: Config\nclusters: [",
+      notBefore: new Date(0),
+      notAfter: new Date(0),
+      server: "",
+    }));
     expect(message).toContain("parses");
   });
 });
@@ -326,20 +371,29 @@ describe("the admin API", () => {
     expect(await reads()).toBe(before + 2);
 
     const state = await (await call(`/targets/${id}/renewal`)).json();
-    expect(state).toMatchObject({ target: web.target, declaration: "ack-ci-api", waitingFor: "renewal-time" });
+    expect(state).toMatchObject({
+      target: web.target,
+      declaration: "ack-ci-api",
+      waitingFor: "renewal-time",
+    });
     expect(state.secondsUntilExpiry).toBeGreaterThan(0);
     const listed = await (await call("/renewals")).json();
     expect(listed.renewals.map((r: { target: string }) => r.target)).toContain(web.target);
     assertNoKeyMaterial({ payloads: [state, listed] });
 
-    const force = () => call(`/targets/${id}/renew`, { method: "POST", headers: { "idempotency-key": "force-1" } });
+    const force = () =>
+      call(`/targets/${id}/renew`, { method: "POST", headers: { "idempotency-key": "force-1" } });
     const first = await force();
     expect(first.status).toBe(202);
     const body = await first.json();
     const again = await force();
     expect(again.headers.get("idempotent-replayed")).toBe("true");
     expect((await again.json()).operationId).toBe(body.operationId);
-    expect((await h.store.operations.list({ target: web.target }, h.now())).filter((op) => op.id === body.operationId)).toHaveLength(1);
+    expect(
+      (await h.store.operations.list({ target: web.target }, h.now())).filter(
+        (op) => op.id === body.operationId,
+      ),
+    ).toHaveLength(1);
     expect(await ledgerKinds(web.target)).toContain("renew.forced");
 
     const unknown = await call(`/targets/${encodeURIComponent(other.target)}/renew`, { method: "POST" });
