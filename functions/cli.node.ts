@@ -17,6 +17,8 @@ Commands:
   validate   check the schedule files (default dir: schedules); exit 1 with file:line: field: message lines
   plan       the upcoming transitions per target, in local time and UTC (--from T --to T)
   tick       run one tick now, or as if at --at T; --dry-run decides without acting
+  renew      renew a target's kubeconfig now: nightshift renew <account/clusterId> (forced, against
+             NIGHTSHIFT_STORE, run to its end here; prints the outcome as JSON)
   bundle-schedules  compile the schedules into the Worker (wrangler deploy runs it)
   sign       sign cloud API requests read as JSON (or JSON Lines) on stdin; print headers,
              canonical request and string to sign, one JSON line per request
@@ -55,6 +57,13 @@ async function main(argv: string[]): Promise<number> {
     case "tick": {
       const { runPlanOrTick } = await import("./plan-tick.node.ts");
       return runPlanOrTick(verb, argv.slice(1), {
+        stdout: (line) => process.stdout.write(`${line}\n`),
+        stderr: (line) => process.stderr.write(`${line}\n`),
+      });
+    }
+    case "renew": {
+      const { runRenew } = await import("./renew.node.ts");
+      return runRenew(argv.slice(1), {
         stdout: (line) => process.stdout.write(`${line}\n`),
         stderr: (line) => process.stderr.write(`${line}\n`),
       });

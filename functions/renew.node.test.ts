@@ -1,0 +1,76 @@
+// `nightshift renew <target>` as a user runs it: a real process, no cloud account (the built-in
+// sandbox), a SQLite store in a temporary directory and the example renewal declaration
+// (schedules/ack-dev-ci-kubeconfigs.yaml). The forced renewal runs to its end in the process and
+// stays in the store: a second process renews again and sees the first one's credential replaced.
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { findKeyMaterial } from "../shared/renewal/key-material.ts";
+
+const REPO = new URL("../", import.meta.url).pathname;
+const CLI = join(REPO, "functions/cli.node.ts");
+const SLOW = { timeout: 120_000 };
+const dir = mkdtempSync(join(tmpdir(), "nightshift-renew-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const KEYS = `k1:${btoa(String.fromCharCode(...new Array(32).fill(9)))}`;
+
+async function cli(args: string[], env: Record<string, string> = {}) {
+  const child = spawn(process.execPath, [CLI, ...args], {
+    cwd: REPO,
+    env: {
+      PATH: process.env.PATH ?? "",
+      NIGHTSHIFT_STORE: `sqlite:${join(dir, "state.db")}`,
+      NIGHTSHIFT_VAULT_KEYS: KEYS,
+      ...env,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (d) => (stdout += d));
+  child.stderr.on("data", (d) => (stderr += d));
+  const [code] = (await once(child, "close")) as [number];
+  return { code, stdout, stderr };
+}
+
+describe("nightshift renew", () => {
+  it(
+    "renews the target now and prints the outcome; the next run replaces that credential",
+    SLOW,
+    async () => {
+      const plan = await cli(["plan", "--json"], { NIGHTSHIFT_STORE: "memory" });
+      const target = /"target": ?"(sandbox-alibaba-ack-dev\/[^"]+)"/.exec(plan.stdout)?.[1];
+      expect(target).toBeDefined();
+      const first = await cli(["renew", target!]);
+      expect(first.code).toBe(0);
+      const outcome = JSON.parse(first.stdout);
+      expect(outcome).toMatchObject({
+        target,
+        status: "succeeded",
+        renewal: { declaration: "ack-dev-ci-kubeconfigs", lastRenewal: { reason: "forced" } },
+      });
+      expect(outcome.operationId).toMatch(/^renew:ack-dev-ci-kubeconfigs:forced-/);
+      const second = JSON.parse((await cli(["renew", target!])).stdout);
+      expect(second.status).toBe("succeeded");
+      // The store kept the first credential: the second replaced it with one that ends later (each
+      // process starts its own sandbox, whose seeded CA repeats serials).
+      expect(Date.parse(second.renewal.certificate.notAfter)).toBeGreaterThan(
+        Date.parse(outcome.renewal.certificate.notAfter),
+      );
+      expect(second.renewal.lastRenewal.operationId).not.toBe(outcome.renewal.lastRenewal.operationId);
+      expect(findKeyMaterial([first.stdout, first.stderr, second])).toEqual([]);
+    },
+  );
+
+  it("refuses a target nobody declared, and a call without one", SLOW, async () => {
+    const unknown = await cli(["renew", "nope/x"]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('no target "nope/x"');
+    const none = await cli(["renew"]);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain("name exactly one target");
+  });
+});
