@@ -141,24 +141,31 @@ export async function createNodeRuntime(
     }
     const running = sandbox;
     const cloudNow = running ? () => running.sandbox.clock.now() : realNow;
-    const composed = compose(config, {
-      host: "node",
-      log,
-      store,
-      fetch: transport.fetch,
-      cloudNow,
-      realNow,
-      schedules: loaded.schedules,
-      calendars: loaded.calendars,
-      renewals: loaded.renewals,
-      fileSink: fileSinkIn(config.fileSinkDir),
-      holder: `${hostname()}:${process.pid}`,
-      accounts,
-      kube,
-      inventory: { sharedThroughStore: true, refreshInBackground: true },
-      tickFollowsClocks: true,
-      ...(options.accept ? { accept: options.accept(store) } : {}),
-    });
+    // The demo renews the example's credentials too: with no vault key configured it encrypts
+    // them under a key of this run (its store is fresh each run as well).
+    const vaultKeys =
+      embedded && config.vaultKeys.length === 0 ? [{ id: "demo", key: randomVaultKey() }] : config.vaultKeys;
+    const composed = compose(
+      { ...config, vaultKeys },
+      {
+        host: "node",
+        log,
+        store,
+        fetch: transport.fetch,
+        cloudNow,
+        realNow,
+        schedules: loaded.schedules,
+        calendars: loaded.calendars,
+        renewals: loaded.renewals,
+        fileSink: fileSinkIn(config.fileSinkDir),
+        holder: `${hostname()}:${process.pid}`,
+        accounts,
+        kube,
+        inventory: { sharedThroughStore: true, refreshInBackground: true },
+        tickFollowsClocks: true,
+        ...(options.accept ? { accept: options.accept(store) } : {}),
+      },
+    );
     return {
       accounts,
       ...(sandbox ? { sandbox } : {}),
@@ -195,6 +202,11 @@ function fileSinkIn(directory: string | undefined) {
       };
     return fileSink({ name, path, allowedDirectory: directory });
   };
+}
+
+/** 32 random bytes, base64: an AES-256 key. */
+function randomVaultKey(): string {
+  return btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32))));
 }
 
 async function demoStore(kind: NodeRuntimeOptions["demoStore"] = "memory"): Promise<StoreConfig> {

@@ -303,7 +303,6 @@ async function planRenewalOperations(
       dryRun,
     );
     report.renewals = planned.decisions;
-    report.operations.created += planned.created.length;
     created.push(...planned.created);
     report.errors.push(...planned.errors);
   } catch (error) {
