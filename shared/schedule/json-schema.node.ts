@@ -1,10 +1,10 @@
 // Writes schedules/schedule.schema.json (the JSON Schema editors use) from the zod schema, formatted
-// the way `biome check` expects. Run after changing schedule-schema.ts:
+// the way `biome check` expects. Run after changing schedule-schema.ts or shared/rules/rule-schema.ts:
 //   npx node shared/schedule/json-schema.node.ts
 import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { scheduleJsonSchema } from "./schedule-schema.ts";
+import { scheduleJsonSchema } from "./document-kinds.ts";
 
 const ROOT = new URL("../../", import.meta.url);
 export const JSON_SCHEMA_FILE = fileURLToPath(new URL("schedules/schedule.schema.json", ROOT));

@@ -1,9 +1,13 @@
-// Schedule files (already read) → every schedule and the calendars they name, or every problem
-// found. Runtime-neutral: the Node host reads the schedules directory (load.node.ts); the Worker
+// Schedule files (already read) → every schedule, the calendars they name and the resize rules
+// (documents with `kind: resize`), or every problem found. Runtime-neutral: the Node host reads the schedules directory (load.node.ts); the Worker
 // runs with the same files bundled at deploy time (functions/schedules.bundle.ts).
+
+import type { ResizeRule } from "../rules/rule-schema.ts";
 import { BUILTIN_CALENDARS, builtinCalendar, CalendarFileError, parseCalendarFile } from "./calendar.ts";
 import {
   duplicateNameMessage,
+  duplicateRuleMessage,
+  type LocatedRule,
   type LocatedSchedule,
   parseScheduleDocuments,
   type ScheduleFileError,
@@ -15,6 +19,8 @@ export type LoadedSchedules =
       schedules: Schedule[];
       /** Every calendar a schedule names, by reference (builtin name or file path as written). */
       calendars: Map<string, Calendar>;
+      /** The resize rules (shared/rules/), in file order. */
+      rules: ResizeRule[];
     }
   | { errors: ScheduleFileError[] };
 
@@ -33,6 +39,7 @@ export function loadScheduleSources(sources: ScheduleSources): LoadedSchedules {
   const { dir } = sources;
   const errors: ScheduleFileError[] = [];
   const located: LocatedSchedule[] = [];
+  const rules: LocatedRule[] = [];
   for (const file of sources.schedules) {
     const source = join(dir, file.name);
     const result = parseScheduleDocuments(file.text, source, {
@@ -43,7 +50,10 @@ export function loadScheduleSources(sources: ScheduleSources): LoadedSchedules {
           : `${join(dir, path)} does not exist; the path is relative to ${dir}/ (format: ${join(dir, "calendars/README.md")})`,
     });
     if ("errors" in result) errors.push(...result.errors);
-    else located.push(...result.schedules);
+    else {
+      located.push(...result.schedules);
+      rules.push(...result.rules);
+    }
   }
 
   const firstByName = new Map<string, LocatedSchedule>();
@@ -57,6 +67,18 @@ export function loadScheduleSources(sources: ScheduleSources): LoadedSchedules {
         message: duplicateNameMessage(entry.schedule.name, `${earlier.schedule.source}:${earlier.name.line}`),
       });
     else firstByName.set(entry.schedule.name, entry);
+  }
+  const firstRule = new Map<string, LocatedRule>();
+  for (const entry of rules) {
+    const earlier = firstRule.get(entry.rule.name);
+    if (earlier)
+      errors.push({
+        file: entry.rule.source,
+        ...entry.name,
+        field: "name",
+        message: duplicateRuleMessage(entry.rule.name, `${earlier.rule.source}:${earlier.name.line}`),
+      });
+    else firstRule.set(entry.rule.name, entry);
   }
 
   const calendars = new Map<string, Calendar>();
@@ -88,5 +110,9 @@ export function loadScheduleSources(sources: ScheduleSources): LoadedSchedules {
   }
 
   if (errors.length > 0) return { errors };
-  return { schedules: located.map((entry) => entry.schedule), calendars };
+  return {
+    schedules: located.map((entry) => entry.schedule),
+    calendars,
+    rules: rules.map((entry) => entry.rule),
+  };
 }

@@ -1,5 +1,6 @@
-// Schedule files: YAML text → Schedule[], or every problem found, each with the file, line, column,
-// field and a message that says what is wrong and how to fix it. Runtime-neutral (no file system):
+// Schedule files: YAML text → Schedule[] (and the resize rules, documents with `kind: resize`:
+// shared/rules/rule-schema.ts), or every problem found, each with the file, line, column, field
+// and a message that says what is wrong and how to fix it. Runtime-neutral (no file system):
 // load.node.ts reads the directory; callers pass checks that need more than the text as options.
 import {
   type Document,
@@ -13,8 +14,10 @@ import {
   type YAMLError,
 } from "yaml";
 import type { z } from "zod";
+import { compileRule, type ResizeRule, ResizeRuleDocument } from "../rules/rule-schema.ts";
 import { closest } from "./closest.ts";
 import { expandDays } from "./days.ts";
+import { DOCUMENT_KIND_NAMES, DOCUMENT_KINDS, type DocumentKind } from "./document-kinds.ts";
 import { ScheduleDocument, type ScheduleDocumentOutput } from "./schedule-schema.ts";
 import type { CalendarRef, Schedule, TargetSelector, TransitionRule } from "./types.ts";
 
@@ -30,7 +33,9 @@ export interface ScheduleFileError {
   message: string;
 }
 
-export type ScheduleFileResult = { schedules: Schedule[] } | { errors: ScheduleFileError[] };
+export type ScheduleFileResult =
+  | { schedules: Schedule[]; rules: ResizeRule[] }
+  | { errors: ScheduleFileError[] };
 
 export interface ScheduleFileOptions {
   /** The shipped calendars' names; when given, `builtin:` must be one of them. */
@@ -45,6 +50,12 @@ export interface LocatedSchedule {
   name: { line: number; column: number };
 }
 
+/** A parsed resize rule and where its name was declared. */
+export interface LocatedRule {
+  rule: ResizeRule;
+  name: { line: number; column: number };
+}
+
 export function formatScheduleFileError(error: ScheduleFileError): string {
   return `${error.file}:${error.line}: ${error.field ? `${error.field}: ` : ""}${error.message}`;
 }
@@ -55,20 +66,26 @@ export function parseScheduleFile(
   options: ScheduleFileOptions = {},
 ): ScheduleFileResult {
   const result = parseScheduleDocuments(text, source, options);
-  return "errors" in result ? result : { schedules: result.schedules.map((located) => located.schedule) };
+  return "errors" in result
+    ? result
+    : {
+        schedules: result.schedules.map((located) => located.schedule),
+        rules: result.rules.map((located) => located.rule),
+      };
 }
 
-/** Like parseScheduleFile, keeping where each schedule's name is. */
+/** Like parseScheduleFile, keeping where each schedule's (and rule's) name is. */
 export function parseScheduleDocuments(
   text: string,
   source: string,
   options: ScheduleFileOptions = {},
-): { schedules: LocatedSchedule[] } | { errors: ScheduleFileError[] } {
+): { schedules: LocatedSchedule[]; rules: LocatedRule[] } | { errors: ScheduleFileError[] } {
   const lineCounter = new LineCounter();
   // YAML 1.2 core schema: 20:00 and 2026-12-01 stay strings, yes/no are not booleans.
   const documents = parseAllDocuments(text, { lineCounter, prettyErrors: false, version: "1.2" });
   const errors: ScheduleFileError[] = [];
   const schedules: LocatedSchedule[] = [];
+  const rules: LocatedRule[] = [];
   const at = (offset: number, field: string, message: string): ScheduleFileError => {
     const { line, col } = lineCounter.linePos(offset);
     return { file: source, line, column: col, field, message };
@@ -84,7 +101,17 @@ export function parseScheduleDocuments(
       continue;
     const located = parseDocument(document, source, options, at);
     if ("errors" in located) errors.push(...located.errors);
-    else {
+    else if ("rule" in located) {
+      const earlier = rules.find((r) => r.rule.name === located.rule.name);
+      if (earlier)
+        errors.push({
+          file: source,
+          ...located.name,
+          field: "name",
+          message: duplicateRuleMessage(located.rule.name, `${source}:${earlier.name.line}`),
+        });
+      else rules.push(located);
+    } else {
       const earlier = schedules.find((s) => s.schedule.name === located.schedule.name);
       if (earlier)
         errors.push({
@@ -96,7 +123,7 @@ export function parseScheduleDocuments(
       else schedules.push(located);
     }
   }
-  if (errors.length === 0 && schedules.length === 0)
+  if (errors.length === 0 && schedules.length === 0 && rules.length === 0)
     errors.push({
       file: source,
       line: 1,
@@ -106,11 +133,15 @@ export function parseScheduleDocuments(
         "this file holds no schedule; add one (name, timezone, targets, sleep/wake; see the examples in schedules/) or delete the file",
     });
   if (errors.length > 0) return { errors: errors.sort((a, b) => a.line - b.line || a.column - b.column) };
-  return { schedules };
+  return { schedules, rules };
 }
 
 export function duplicateNameMessage(name: string, earlier: string): string {
   return `the name "${name}" is already used by the schedule in ${earlier}; schedule names must be unique, rename one of them`;
+}
+
+export function duplicateRuleMessage(name: string, earlier: string): string {
+  return `the name "${name}" is already used by the rule in ${earlier}; rule names must be unique, rename one of them`;
 }
 
 type At = (offset: number, field: string, message: string) => ScheduleFileError;
@@ -126,7 +157,7 @@ function parseDocument(
   source: string,
   options: ScheduleFileOptions,
   at: At,
-): LocatedSchedule | { errors: ScheduleFileError[] } {
+): LocatedSchedule | LocatedRule | { errors: ScheduleFileError[] } {
   const contents = document.contents;
   const root = contents?.range[0] ?? 0;
   if (!isMap(contents))
@@ -139,9 +170,35 @@ function parseDocument(
         ),
       ],
     };
-  const parsed = ScheduleDocument.safeParse(document.toJS({ maxAliasCount: 100 }));
+  const js = document.toJS({ maxAliasCount: 100 }) as Record<string, unknown>;
+  const kind = js.kind ?? "schedule";
+  if (typeof kind !== "string" || !Object.hasOwn(DOCUMENT_KINDS, kind)) {
+    const suggestion = typeof kind === "string" ? closest(kind, DOCUMENT_KIND_NAMES) : undefined;
+    return {
+      errors: [
+        at(
+          nodeAt(document, ["kind"])?.range?.[0] ?? root,
+          "kind",
+          `kind ${JSON.stringify(kind)} is not a document kind; ${suggestion ? `did you mean "${suggestion}"? ` : ""}` +
+            `use ${DOCUMENT_KIND_NAMES.map((k) => `${k} (${DOCUMENT_KINDS[k].what})`).join(" or ")}`,
+        ),
+      ],
+    };
+  }
+  const { schema } = DOCUMENT_KINDS[kind as DocumentKind];
+  const namePosition = () => {
+    const { line, column } = at(nodeAt(document, ["name"])?.range?.[0] ?? root, "", "");
+    return { line, column };
+  };
+  if (kind === "resize") {
+    const rule = ResizeRuleDocument.safeParse(js);
+    if (!rule.success)
+      return { errors: rule.error.issues.flatMap((issue) => issueErrors(document, issue, at, root, schema)) };
+    return { rule: compileRule(rule.data, source), name: namePosition() };
+  }
+  const parsed = ScheduleDocument.safeParse(js);
   if (!parsed.success)
-    return { errors: parsed.error.issues.flatMap((issue) => issueErrors(document, issue, at, root)) };
+    return { errors: parsed.error.issues.flatMap((issue) => issueErrors(document, issue, at, root, schema)) };
 
   const value = parsed.data;
   const errors: ScheduleFileError[] = [];
@@ -166,8 +223,7 @@ function parseDocument(
     if (problem) errors.push(fieldAt(["calendars", index, "file"], problem));
   });
   if (errors.length > 0) return { errors };
-  const { line, column } = at(nodeAt(document, ["name"])?.range?.[0] ?? root, "", "");
-  return { schedule: compile(value, source), name: { line, column } };
+  return { schedule: compile(value, source), name: namePosition() };
 }
 
 /** One zod issue → the errors it stands for, each at the line of the node it is about. */
@@ -176,6 +232,7 @@ function issueErrors(
   issue: z.core.$ZodIssue,
   at: At,
   root: number,
+  schema: z.core.$ZodType,
 ): ScheduleFileError[] {
   const path = issue.path.filter((key) => typeof key !== "symbol") as (string | number)[];
   if (issue.code === "unrecognized_keys") {
@@ -188,7 +245,7 @@ function issueErrors(
       return at(
         offset,
         fieldName([...path, key]),
-        unknownKeyMessage(key, knownKeys(path), path[0] === "notice"),
+        unknownKeyMessage(key, knownKeys(schema, path), path[0] === "notice"),
       );
     });
   }
@@ -239,8 +296,8 @@ function unknownKeyMessage(key: string, known: readonly string[], inNotice: bool
 }
 
 /** The keys the schema allows in the mapping at `path` (through lists, optionals and defaults). */
-function knownKeys(path: readonly (string | number)[]): string[] {
-  let schema: z.core.$ZodType | undefined = ScheduleDocument;
+function knownKeys(root: z.core.$ZodType, path: readonly (string | number)[]): string[] {
+  let schema: z.core.$ZodType | undefined = root;
   for (const key of [...path, undefined]) {
     // Unwrap to the next object (or stop at the end of the path).
     for (let guard = 0; schema && guard < 10; guard++) {

@@ -1,12 +1,19 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { ResizeRuleDocument } from "../rules/rule-schema.ts";
+import { REGENERATE_JSON_SCHEMA, scheduleJsonSchema } from "./document-kinds.ts";
 import { JSON_SCHEMA_FILE } from "./json-schema.node.ts";
-import { REGENERATE_JSON_SCHEMA, ScheduleDocument, scheduleJsonSchema } from "./schedule-schema.ts";
+import { ScheduleDocument } from "./schedule-schema.ts";
 
 const SCHEDULES = new URL("../../schedules/", import.meta.url);
 
+type Branch = {
+  if: Record<string, unknown>;
+  then: { properties: Record<string, unknown>; additionalProperties: unknown };
+};
+
 describe("schedules/schedule.schema.json", () => {
-  it("is what the zod schema generates (regenerate it when this fails)", () => {
+  it("is what the zod schemas generate (regenerate it when this fails)", () => {
     const committed = JSON.parse(readFileSync(JSON_SCHEMA_FILE, "utf8"));
     expect(
       committed,
@@ -14,20 +21,20 @@ describe("schedules/schedule.schema.json", () => {
     ).toEqual(scheduleJsonSchema());
   });
 
-  it("knows exactly the keys the parser knows, and refuses any other", () => {
-    const schema = scheduleJsonSchema() as {
-      properties: Record<string, unknown>;
-      additionalProperties: unknown;
-      $comment: string;
-    };
-    expect(Object.keys(schema.properties).sort()).toEqual(Object.keys(ScheduleDocument.shape).sort());
-    expect(schema.additionalProperties).toBe(false);
+  it("knows exactly the keys the parser knows per kind, and refuses any other", () => {
+    const schema = scheduleJsonSchema() as { allOf: Branch[]; $comment: string };
+    const [schedule, rule] = schema.allOf as [Branch, Branch];
+    expect(Object.keys(schedule.then.properties).sort()).toEqual(Object.keys(ScheduleDocument.shape).sort());
+    expect(schedule.if).toEqual({ not: { properties: { kind: { const: "resize" } }, required: ["kind"] } });
+    expect(Object.keys(rule.then.properties).sort()).toEqual(Object.keys(ResizeRuleDocument.shape).sort());
+    expect(rule.if).toEqual({ properties: { kind: { const: "resize" } }, required: ["kind"] });
+    for (const branch of [schedule, rule]) expect(branch.then.additionalProperties).toBe(false);
     expect(schema.$comment).toContain(REGENERATE_JSON_SCHEMA);
   });
 
-  it("is named by every example schedule, so editors check and complete them", () => {
+  it("is named by every example file, so editors check and complete them", () => {
     const examples = readdirSync(SCHEDULES).filter((name) => /\.ya?ml$/.test(name));
-    expect(examples.length).toBeGreaterThanOrEqual(5);
+    expect(examples.length).toBeGreaterThanOrEqual(6);
     for (const name of examples) {
       const firstLine = readFileSync(new URL(name, SCHEDULES), "utf8").split("\n")[0];
       expect(firstLine, name).toBe("# yaml-language-server: $schema=./schedule.schema.json");

@@ -202,6 +202,12 @@ const Notice = z
 
 export const ScheduleDocument = z
   .strictObject({
+    kind: z
+      .literal("schedule", { error: "kind must be schedule for a schedule" })
+      .optional()
+      .meta({
+        description: "schedule (the default when left out); kind: resize makes the document a resize rule.",
+      }),
     name: z
       .string({ error: mustBe("name", "lower-case letters, digits and dashes, e.g. qa-weeknights") })
       .regex(
@@ -338,23 +344,6 @@ export const ScheduleDocument = z
 
 export type ScheduleDocumentInput = z.input<typeof ScheduleDocument>;
 export type ScheduleDocumentOutput = z.output<typeof ScheduleDocument>;
-
-export const REGENERATE_JSON_SCHEMA = "npx node shared/schedule/json-schema.node.ts";
-
-/** The JSON Schema editors use (yaml-language-server): the input form, with defaults. */
-export function scheduleJsonSchema(): Record<string, unknown> {
-  const { $schema, title, description, ...rest } = z.toJSONSchema(ScheduleDocument, {
-    io: "input",
-    target: "draft-7",
-  }) as Record<string, unknown>;
-  return {
-    $schema,
-    $comment: `Generated from shared/schedule/schedule-schema.ts; do not edit. Regenerate: ${REGENERATE_JSON_SCHEMA}`,
-    title,
-    description,
-    ...rest,
-  };
-}
 
 const IANA_NAME = /^[A-Za-z][A-Za-z0-9_+-]*(?:\/[A-Za-z0-9_+-]+)*$/;
 

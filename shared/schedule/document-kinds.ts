@@ -1,0 +1,50 @@
+// The kinds of YAML document a file in schedules/ holds, told apart by their top-level `kind:`
+// (none: a schedule). One entry per kind: its schema (for the parser's errors and the JSON Schema
+// editors use) and what it is, for messages. schedule-file.ts compiles each kind.
+import { z } from "zod";
+import { ResizeRuleDocument } from "../rules/rule-schema.ts";
+import { ScheduleDocument } from "./schedule-schema.ts";
+
+export const DOCUMENT_KINDS = {
+  schedule: { schema: ScheduleDocument, what: "a schedule (name, timezone, targets, sleep/wake)" },
+  resize: { schema: ResizeRuleDocument, what: "a resize rule (kind: resize, name, match, action)" },
+} as const;
+
+export type DocumentKind = keyof typeof DOCUMENT_KINDS;
+export const DOCUMENT_KIND_NAMES = Object.keys(DOCUMENT_KINDS) as DocumentKind[];
+/** A document without `kind:` is this kind. */
+export const DEFAULT_DOCUMENT_KIND: DocumentKind = "schedule";
+
+export const REGENERATE_JSON_SCHEMA = "npx node shared/schedule/json-schema.node.ts";
+
+function jsonSchemaOf(schema: z.core.$ZodType): Record<string, unknown> {
+  const { $schema: _, ...rest } = z.toJSONSchema(schema, { io: "input", target: "draft-7" }) as Record<
+    string,
+    unknown
+  >;
+  return rest;
+}
+
+/**
+ * The JSON Schema editors use (yaml-language-server): the input form, with defaults. One branch per
+ * kind, chosen by `kind` (draft-7 if/then), so an editor checks each document against its own kind.
+ */
+export function scheduleJsonSchema(): Record<string, unknown> {
+  const others = DOCUMENT_KIND_NAMES.filter((kind) => kind !== DEFAULT_DOCUMENT_KIND);
+  const kindIs = (kinds: readonly string[]) => ({
+    properties: { kind: kinds.length === 1 ? { const: kinds[0] } : { enum: kinds } },
+    required: ["kind"],
+  });
+  return {
+    $schema: "http://json-schema.org/draft-07/schema#",
+    $comment: `Generated from shared/schedule/schedule-schema.ts and shared/rules/rule-schema.ts; do not edit. Regenerate: ${REGENERATE_JSON_SCHEMA}`,
+    title: "nightshift schedules and rules",
+    description:
+      "A document in schedules/: a sleep/wake schedule (no kind, or kind: schedule) or a resize rule (kind: resize).",
+    type: "object",
+    allOf: [
+      { if: { not: kindIs(others) }, then: jsonSchemaOf(DOCUMENT_KINDS[DEFAULT_DOCUMENT_KIND].schema) },
+      ...others.map((kind) => ({ if: kindIs([kind]), then: jsonSchemaOf(DOCUMENT_KINDS[kind].schema) })),
+    ],
+  };
+}
