@@ -187,12 +187,9 @@ const Action = z
           description:
             "PercentChangeInCapacity: change by this percentage of the current size (rounded toward zero, at least 1 node, at least minStep).",
         }),
-      z
-        .strictObject({ wake: z.strictObject({ hold: Hold.optional() }) })
-        .meta({
-          description:
-            "Wake the whole cluster now (through the sleep/wake job), optionally holding it awake.",
-        }),
+      z.strictObject({ wake: z.strictObject({ hold: Hold.optional() }) }).meta({
+        description: "Wake the whole cluster now (through the sleep/wake job), optionally holding it awake.",
+      }),
       z
         .strictObject({ sleep: z.strictObject({}) })
         .meta({ description: "Put the whole cluster to sleep now (through the sleep/wake job)." }),
@@ -225,37 +222,27 @@ export const ResizeRuleDocument = z
     action: Action,
     min: Nodes("min").optional().meta({ description: "Pool actions: never below this size." }),
     max: Nodes("max").optional().meta({ description: "Pool actions: never above this size." }),
-    cooldownMinutes: Minutes("cooldownMinutes", 1440)
-      .optional()
-      .meta({
-        description: "Pool actions: after any resize of the pool, no other for this long. Default 5.",
-      }),
+    cooldownMinutes: Minutes("cooldownMinutes", 1440).optional().meta({
+      description: "Pool actions: after any resize of the pool, no other for this long. Default 5.",
+    }),
     hysteresis: z
       .strictObject({
-        minutes: Minutes("hysteresis.minutes", 1440)
-          .default(0)
-          .meta({
-            description: "A change in the other direction than the pool's last one waits this long after it.",
-          }),
+        minutes: Minutes("hysteresis.minutes", 1440).default(0).meta({
+          description: "A change in the other direction than the pool's last one waits this long after it.",
+        }),
         nodes: Nodes("hysteresis.nodes")
           .default(0)
           .meta({ description: "A change of fewer nodes than this is not made." }),
       })
       .optional()
       .meta({ description: "Pool actions: against flapping." }),
-    revert: z
-      .boolean({ error: "revert must be true or false" })
-      .optional()
-      .meta({
-        description:
-          "Pool actions: when the alert resolves, put the pool back to the size it had before. Default false.",
-      }),
-    allowWake: z
-      .boolean({ error: "allowWake must be true or false" })
-      .optional()
-      .meta({
-        description: "Pool actions: an asleep pool may be grown, waking its cluster first. Default false.",
-      }),
+    revert: z.boolean({ error: "revert must be true or false" }).optional().meta({
+      description:
+        "Pool actions: when the alert resolves, put the pool back to the size it had before. Default false.",
+    }),
+    allowWake: z.boolean({ error: "allowWake must be true or false" }).optional().meta({
+      description: "Pool actions: an asleep pool may be grown, waking its cluster first. Default false.",
+    }),
     dryRun: z
       .boolean({ error: "dryRun must be true or false" })
       .default(false)

@@ -202,12 +202,9 @@ const Notice = z
 
 export const ScheduleDocument = z
   .strictObject({
-    kind: z
-      .literal("schedule", { error: "kind must be schedule for a schedule" })
-      .optional()
-      .meta({
-        description: "schedule (the default when left out); kind: resize makes the document a resize rule.",
-      }),
+    kind: z.literal("schedule", { error: "kind must be schedule for a schedule" }).optional().meta({
+      description: "schedule (the default when left out); kind: resize makes the document a resize rule.",
+    }),
     name: z
       .string({ error: mustBe("name", "lower-case letters, digits and dashes, e.g. qa-weeknights") })
       .regex(
