@@ -17,6 +17,7 @@
 // it); the cooldown postpones the revert (it is not dropped: the alert resolves once).
 import type { NodePoolAutoscaling } from "../providers/port.ts";
 import type { ResizeMemory } from "../store/store.ts";
+import { describeAction } from "./describe.ts";
 import type { Intent } from "./match.ts";
 import type { PoolAction, ResizeRule } from "./rule-schema.ts";
 
@@ -275,7 +276,7 @@ function decideAct(input: DecideInput): ResizeDecision {
     ...(remembered ? { remembered } : {}),
     updatedAt: iso(now),
   };
-  const message = `node pool ${pool.name}: ${describe(change)} (rule ${rule.name}, ${actionText(rule.action)}${clamped ? `, asked for ${clamped.requested}, clamped to ${clampText(clamped)}` : ""})`;
+  const message = `node pool ${pool.name}: ${describe(change)} (rule ${rule.name}, ${describeAction(rule.action)}${clamped ? `, asked for ${clamped.requested}, clamped to ${clampText(clamped)}` : ""})`;
   if (rule.dryRun)
     return {
       outcome: "dry-run",
@@ -404,15 +405,4 @@ function withoutRemembered(memory: ResizeMemory): ResizeMemory {
 
 function clampText(clamped: Clamped): string {
   return clamped.max !== undefined && clamped.to === clamped.max ? `max ${clamped.max}` : `min ${clamped.to}`;
-}
-
-function actionText(action: PoolAction): string {
-  switch (action.kind) {
-    case "set":
-      return `set ${action.value}`;
-    case "add":
-      return `add ${action.value}`;
-    case "percent":
-      return `percent ${action.value}${action.minStep > 1 ? ` (at least ${action.minStep})` : ""}`;
-  }
 }

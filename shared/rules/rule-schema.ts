@@ -34,7 +34,14 @@ const Minutes = (field: string, max: number) =>
 
 const OneOrMore = <T extends z.ZodType<string>>(field: string, item: T, example: string) =>
   z.union([item, z.array(item).min(1, `${field} must list at least one value, e.g. ${example}`)], {
-    error: mustBe(field, `a value or a list of values, e.g. ${example}`),
+    // A single value that is wrong: the item's own message says why (not "must be a value or a list").
+    error: (issue) => {
+      if (typeof issue.input === "string") {
+        const own = item.safeParse(issue.input);
+        if (!own.success) return own.error.issues[0]?.message;
+      }
+      return mustBe(field, `a value or a list of values, e.g. ${example}`)(issue);
+    },
   });
 
 const Match = z

@@ -25,6 +25,12 @@ function jsonSchemaOf(schema: z.core.$ZodType): Record<string, unknown> {
   return rest;
 }
 
+/** JSON Schema's `if`/`then`: documents that satisfy `condition` must satisfy `schema`. */
+function branch(condition: Record<string, unknown>, schema: z.core.$ZodType): Record<string, unknown> {
+  // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then keyword, not a thenable
+  return { if: condition, then: jsonSchemaOf(schema) };
+}
+
 /**
  * The JSON Schema editors use (yaml-language-server): the input form, with defaults. One branch per
  * kind, chosen by `kind` (draft-7 if/then), so an editor checks each document against its own kind.
@@ -43,8 +49,8 @@ export function scheduleJsonSchema(): Record<string, unknown> {
       "A document in schedules/: a sleep/wake schedule (no kind, or kind: schedule) or a resize rule (kind: resize).",
     type: "object",
     allOf: [
-      { if: { not: kindIs(others) }, then: jsonSchemaOf(DOCUMENT_KINDS[DEFAULT_DOCUMENT_KIND].schema) },
-      ...others.map((kind) => ({ if: kindIs([kind]), then: jsonSchemaOf(DOCUMENT_KINDS[kind].schema) })),
+      branch({ not: kindIs(others) }, DOCUMENT_KINDS[DEFAULT_DOCUMENT_KIND].schema),
+      ...others.map((kind) => branch(kindIs([kind]), DOCUMENT_KINDS[kind].schema)),
     ],
   };
 }

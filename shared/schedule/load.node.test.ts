@@ -116,7 +116,11 @@ describe("loadSchedules", () => {
   });
 
   it("accepts an empty directory, and says when the directory is missing", async () => {
-    expect(loaded(await loadSchedules(directory({})))).toEqual({ schedules: [], calendars: new Map() });
+    expect(loaded(await loadSchedules(directory({})))).toEqual({
+      schedules: [],
+      calendars: new Map(),
+      rules: [],
+    });
     const missing = join(directory({}), "nope");
     await expect(loadSchedules(missing)).rejects.toThrow(ScheduleDirectoryError);
     await expect(loadSchedules(missing)).rejects.toThrow(
