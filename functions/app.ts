@@ -3,6 +3,7 @@
 import { Hono } from "hono";
 import packageJson from "../package.json" with { type: "json" };
 import type { ConfigIssue } from "../shared/config/config.ts";
+import type { AcceptEvents } from "../shared/events/inbound.ts";
 import type { Logger } from "../shared/log/logger.ts";
 import type { Inventory } from "../shared/providers/inventory.ts";
 import type { Calendar, Schedule } from "../shared/schedule/types.ts";
@@ -28,6 +29,11 @@ export interface AppDeps {
   calendars: ReadonlyMap<string, Calendar>;
   /** Signs the snooze/postpone links of pre-action notices; the route is off without it. */
   linkSecret?: string;
+  /**
+   * Records, dedupes and routes the webhook routes' events, and starts the work they ask for
+   * (functions/resize/accept.ts); call it with the clouds' time (`now()`) before answering.
+   */
+  accept?: AcceptEvents;
 }
 
 export const VERSION = packageJson.version;

@@ -32,6 +32,7 @@ function rule(action: PoolAction, extra: Partial<ResizeRule> = {}): ResizeRule &
     hysteresis: { minutes: 0, nodes: 0 },
     revert: false,
     allowWake: false,
+    releaseNodes: false,
     dryRun: false,
     ...extra,
     action,

@@ -59,6 +59,7 @@ describe("resize rules in schedules/ (kind: resize)", () => {
         hysteresis: { minutes: 0, nodes: 0 },
         revert: true,
         allowWake: false,
+        releaseNodes: false,
         dryRun: false,
       },
     ]);

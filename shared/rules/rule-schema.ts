@@ -250,6 +250,10 @@ export const ResizeRuleDocument = z
     allowWake: z.boolean({ error: "allowWake must be true or false" }).optional().meta({
       description: "Pool actions: an asleep pool may be grown, waking its cluster first. Default false.",
     }),
+    releaseNodes: z.boolean({ error: "releaseNodes must be true or false" }).optional().meta({
+      description:
+        "Pool actions, Alibaba: shrinking a pool removes nodes and releases their instances; only with true. Default false.",
+    }),
     dryRun: z
       .boolean({ error: "dryRun must be true or false" })
       .default(false)
@@ -260,7 +264,15 @@ export const ResizeRuleDocument = z
     if (broken.has("action")) return;
     const cluster = typeof rule.action === "string" || "wake" in rule.action || "sleep" in rule.action;
     if (cluster) {
-      for (const key of ["min", "max", "cooldownMinutes", "hysteresis", "revert", "allowWake"] as const) {
+      for (const key of [
+        "min",
+        "max",
+        "cooldownMinutes",
+        "hysteresis",
+        "revert",
+        "allowWake",
+        "releaseNodes",
+      ] as const) {
         if (rule[key] !== undefined)
           ctx.addIssue({
             code: "custom",
@@ -349,6 +361,7 @@ export interface ResizeRule {
   hysteresis: { minutes: number; nodes: number };
   revert: boolean;
   allowWake: boolean;
+  releaseNodes: boolean;
   dryRun: boolean;
 }
 
@@ -391,6 +404,7 @@ export function compileRule(value: ResizeRuleDocumentOutput, source: string): Re
     hysteresis: { minutes: value.hysteresis?.minutes ?? 0, nodes: value.hysteresis?.nodes ?? 0 },
     revert: value.revert ?? false,
     allowWake: value.allowWake ?? false,
+    releaseNodes: value.releaseNodes ?? false,
     dryRun: value.dryRun,
   };
 }
