@@ -158,10 +158,8 @@ describe("resize on events, against the sandbox", () => {
     );
     const grown = before.desired + 2;
     const snapshot = await h.store.snapshots.get(`${account}/${clusterId}`, h.now());
-    expect(
-      (snapshot?.value.data.pools as Array<{ id: string; desired: number }>).find((p) => p.id === before.id)
-        ?.desired,
-    ).toBe(grown);
+    const remembered = (snapshot?.value.data.pools ?? []) as Array<{ id: string; desired: number }>;
+    expect(remembered.find((p) => p.id === before.id)?.desired).toBe(grown);
     const wake = await h.createOperation({
       direction: "wake",
       mode: "full",
