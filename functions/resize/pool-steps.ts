@@ -28,7 +28,36 @@ import {
 } from "./step-context.ts";
 
 const settling = (pool: NodePool) => pool.phase === "scaling" || pool.phase === "busy";
-const memoryKey = (ctx: ResizeContext, poolId: string) => `${ctx.op.target}/${poolId}`;
+/** The store.pools key of a pool's memory. */
+export const poolMemoryKey = (target: string, poolId: string) => `${target}/${poolId}`;
+const memoryKey = (ctx: ResizeContext, poolId: string) => poolMemoryKey(ctx.op.target, poolId);
+
+/** The pool by the id or name an event gave. */
+export const findPool = (pools: readonly NodePool[], ref: string | undefined) =>
+  pools.find((p) => p.id === ref) ?? pools.find((p) => p.name === ref);
+
+/**
+ * Whether the pool sleeps, and what its wake restores: a sleep's snapshot lists it, or (no
+ * snapshot of it) its control plane hibernates and the pool stays as it is.
+ */
+export async function asleepOf(
+  store: Store,
+  target: string,
+  pool: NodePool,
+  hibernated: boolean,
+  now: Date,
+): Promise<{ restores: number; autoscaling?: NodePool["autoscaling"] } | undefined> {
+  const snapshot = await store.snapshots.get(target, now);
+  const snapPool = (snapshot?.value.data as SnapshotContent | undefined)?.pools?.find(
+    (p) => p.id === pool.id,
+  );
+  if (snapPool)
+    return {
+      restores: snapPool.desired,
+      ...(snapPool.autoscaling ? { autoscaling: snapPool.autoscaling } : {}),
+    };
+  return hibernated ? { restores: pool.desired } : undefined;
+}
 
 export function describeChange(change: Change): string {
   return change.mode === "size"
@@ -81,7 +110,7 @@ export async function readAndDecide(ctx: ResizeContext): Promise<ResizeStepResul
       });
   }
   const pools = await readPools(ctx);
-  const pool = pools.find((p) => p.id === input.pool) ?? pools.find((p) => p.name === input.pool);
+  const pool = findPool(pools, input.pool);
   if (!pool)
     return fail(ctx, {
       kind: "not-found",
