@@ -7,7 +7,7 @@ import type { ResizeRule } from "../../shared/rules/rule-schema.ts";
 import { parseScheduleFile } from "../../shared/schedule/schedule-file.ts";
 import { memoryBackend } from "../../shared/store/memory.ts";
 import { createStore, type Operation } from "../../shared/store/store.ts";
-import { createAcceptEvents, eventKey } from "./accept.ts";
+import { createAcceptEvents } from "./accept.ts";
 
 const NOW = new Date("2026-03-02T10:00:00Z");
 const rules = (text: string): ResizeRule[] => {
