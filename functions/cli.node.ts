@@ -17,6 +17,7 @@ Commands:
   validate   check the schedule files (default dir: schedules); exit 1 with file:line: field: message lines
   plan       the upcoming transitions per target, in local time and UTC (--from T --to T)
   tick       run one tick now, or as if at --at T; --dry-run decides without acting
+  match      read a sample event payload on stdin; print what each resize rule would do and why
   bundle-schedules  compile the schedules into the Worker (wrangler deploy runs it)
   sign       sign cloud API requests read as JSON (or JSON Lines) on stdin; print headers,
              canonical request and string to sign, one JSON line per request
@@ -55,6 +56,16 @@ async function main(argv: string[]): Promise<number> {
     case "tick": {
       const { runPlanOrTick } = await import("./plan-tick.node.ts");
       return runPlanOrTick(verb, argv.slice(1), {
+        stdout: (line) => process.stdout.write(`${line}\n`),
+        stderr: (line) => process.stderr.write(`${line}\n`),
+      });
+    }
+    case "match": {
+      const { runMatch } = await import("./match.node.ts");
+      const chunks: Buffer[] = [];
+      if (!argv.includes("--help") && !argv.includes("-h"))
+        for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+      return runMatch(argv.slice(1), Buffer.concat(chunks).toString("utf8"), {
         stdout: (line) => process.stdout.write(`${line}\n`),
         stderr: (line) => process.stderr.write(`${line}\n`),
       });

@@ -1,5 +1,9 @@
 // The job kinds the jobs runtime (shared/jobs/) advances on every tick, on both hosts.
 import type { JobKind, OutcomeEvent } from "../shared/jobs/job-kind.ts";
+import { resizeJob } from "./resize/job.ts";
 import { sleepWakeJob } from "./sleepwake/job.ts";
 
-export const JOBS: readonly JobKind<unknown, OutcomeEvent>[] = [sleepWakeJob];
+export const JOBS: readonly JobKind<unknown, OutcomeEvent>[] = [sleepWakeJob, resizeJob] as readonly JobKind<
+  unknown,
+  OutcomeEvent
+>[];

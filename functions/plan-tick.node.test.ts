@@ -489,6 +489,8 @@ describe("nightshift validate (exit codes)", () => {
         "schedules/baidu-china-holidays.yaml",
         "schedules/berlin-platform-evenings.yaml",
         "schedules/huawei-qa-weeknights.yaml",
+        "schedules/qa-resize-rules.yaml",
+        "schedules/qa-resize-rules.yaml",
       ]);
       expect(invalid.code).toBe(1);
       expect(invalid.lines.length).toBeGreaterThan(0);

@@ -282,6 +282,7 @@ async function advanceDueOperations(
     jobs: JOBS,
     providers: deps.providerFor,
     ...(deps.kube ? { kube: deps.kube } : {}),
+    schedules: deps.schedules,
     now,
     log: deps.log,
     ...(deps.operationLimit !== undefined ? { limit: deps.operationLimit } : {}),

@@ -117,6 +117,8 @@ function runtimeFor(env: WorkerEnv): Runtime {
       realNow: now,
       schedules: loaded.schedules,
       calendars: loaded.calendars,
+      rules: loaded.rules,
+      operationQueue: queue,
       // No mutual-TLS Kubernetes access on Workers: Autopilot workloads go through the API gateway.
       holder: `worker:${crypto.randomUUID()}`,
       inventory: { sharedThroughStore: false, refreshInBackground: false },
@@ -242,6 +244,7 @@ async function consume(
     store,
     jobs: JOBS,
     providers: providerFor,
+    schedules: deps.schedules,
     now: started,
     clock: now,
     realClock: () => new Date(),

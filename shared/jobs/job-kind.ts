@@ -40,6 +40,7 @@
 // recorded in the same write for the outbox to publish: outbox.ts).
 import type { KubernetesClient } from "../providers/kubernetes.ts";
 import type { Kubeconfig, Provider } from "../providers/port.ts";
+import type { Schedule } from "../schedule/types.ts";
 import type { LedgerEntryInput } from "../store/backend.ts";
 import type { Operation, Store } from "../store/store.ts";
 
@@ -61,6 +62,8 @@ export interface StepEnv {
   provider: Provider;
   /** Absent on the Workers host. */
   kube?: KubernetesAccess;
+  /** The schedules as loaded: which one owns a cluster (a wake or sleep on demand is done its way). */
+  schedules?: readonly Schedule[];
   /** The step's time (the clouds' time). */
   now: Date;
 }

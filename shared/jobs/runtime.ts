@@ -14,6 +14,7 @@
 // outcome event in the store's outbox (outbox.ts publishes it, at least once).
 import type { Logger } from "../log/logger.ts";
 import { type Provider, ProviderError } from "../providers/port.ts";
+import type { Schedule } from "../schedule/types.ts";
 import {
   FINISHED,
   type Operation,
@@ -50,6 +51,8 @@ export interface RunDueOptions<Event extends OutcomeEvent = OutcomeEvent> {
   providers: (account: string) => Provider | undefined;
   /** The Node host's Kubernetes access (Autopilot workloads); absent on Workers, which use the API gateway. */
   kube?: KubernetesAccess;
+  /** The schedules as loaded, handed to every step (StepEnv.schedules). */
+  schedules?: readonly Schedule[];
   /** The time of the run: which operations are due, and the first step of each. */
   now: Date;
   /** The time as the run goes on (steps chained after the first read it). Default: `now` throughout. */
@@ -386,6 +389,7 @@ async function step<Event extends OutcomeEvent>(
       store: options.store,
       provider: found.provider,
       ...(options.kube ? { kube: options.kube } : {}),
+      ...(options.schedules ? { schedules: options.schedules } : {}),
       now,
     };
     const prepared = job.prepare(op, env);
