@@ -722,7 +722,12 @@ export async function benchNight(options: {
           (r) => r.at >= start - 60_000 && r.path.includes(`/clusters/${clusterId}`),
         );
         const calls = mine.map((r) => `${s(r.at)} ${r.method} ${r.path.split(clusterId)[1] || "/"}`);
-        return `${op.target} (largest pool ${op.data.largestPool}) finished ${s(Date.parse(op.updatedAt))}: ${calls.join("; ")}`;
+        // The pools as the operation's snapshot recorded them (a wake's inventory shows them at 0).
+        const snapshot = (
+          op.data.progress as { snapshot?: { content?: { pools?: Array<{ desired: number }> } } }
+        )?.snapshot;
+        const pools = (snapshot?.content?.pools ?? []).map((p) => p.desired).join("+") || "none recorded";
+        return `${op.target} (pools ${pools}) finished ${s(Date.parse(op.updatedAt))}: ${calls.join("; ")}`;
       });
     };
 
