@@ -66,6 +66,11 @@ export interface StepEnv {
   schedules?: readonly Schedule[];
   /** The step's time (the clouds' time). */
   now: Date;
+  /**
+   * The time as the step goes on (after its call was answered, e.g.); default: `now` throughout.
+   * A wait counted from when the cloud accepted a change reads it after the call.
+   */
+  clock?: () => Date;
 }
 
 export type Outcome = "succeeded" | "skipped" | "failed";
