@@ -38,7 +38,11 @@ export interface AppDeps {
   linkSecret?: string;
   /** Who may post to /webhooks/*; a source with none configured answers 503 (off). */
   webhooks?: WebhookCredentials;
-  /** Records, dedupes and routes the webhooks' events; unset: /webhooks/* answer 503, never a pretended 2xx. */
+  /**
+   * Records, dedupes and routes the webhook routes' events, and starts the work they ask for
+   * (functions/resize/accept.ts); call it with the clouds' time (`now()`) before answering.
+   * Unset: /webhooks/* answer 503, never a pretended 2xx.
+   */
   accept?: AcceptEvents;
   /** Certificate renewal: the declarations, the vault and the sinks. */
   renewals?: readonly Renewal[];

@@ -19,6 +19,7 @@ Commands:
   tick       run one tick now, or as if at --at T; --dry-run decides without acting
   renew      renew a target's kubeconfig now: nightshift renew <account/clusterId> (forced, against
              NIGHTSHIFT_STORE, run to its end here; prints the outcome as JSON)
+  match      read a sample event payload on stdin; print what each resize rule would do and why
   bundle-schedules  compile the schedules into the Worker (wrangler deploy runs it)
   sign       sign cloud API requests read as JSON (or JSON Lines) on stdin; print headers,
              canonical request and string to sign, one JSON line per request
@@ -64,6 +65,16 @@ async function main(argv: string[]): Promise<number> {
     case "renew": {
       const { runRenew } = await import("./renew.node.ts");
       return runRenew(argv.slice(1), {
+        stdout: (line) => process.stdout.write(`${line}\n`),
+        stderr: (line) => process.stderr.write(`${line}\n`),
+      });
+    }
+    case "match": {
+      const { runMatch } = await import("./match.node.ts");
+      const chunks: Buffer[] = [];
+      if (!argv.includes("--help") && !argv.includes("-h"))
+        for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+      return runMatch(argv.slice(1), Buffer.concat(chunks).toString("utf8"), {
         stdout: (line) => process.stdout.write(`${line}\n`),
         stderr: (line) => process.stderr.write(`${line}\n`),
       });

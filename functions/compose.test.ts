@@ -210,10 +210,78 @@ describe("compose", () => {
     const answer = await post(composed.app);
     expect(answer.status).toBe(202);
     expect(calls).toEqual([{ ids: [expect.stringMatching(/^[0-9a-f]{64}$/)], now: CLOUD_NOW }]);
-    // Without an accept, the routes say so instead of pretending.
-    const unwired = wiring({ ...ENV, NIGHTSHIFT_WEBHOOK_ALERTMANAGER_TOKENS: token });
-    const refused = await post(unwired.composed.app);
-    expect(refused.status).toBe(503);
-    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe("events_unavailable");
+    // Without a host's own, the resize function's accept records it: again, a duplicate.
+    const own = wiring({ ...ENV, NIGHTSHIFT_WEBHOOK_ALERTMANAGER_TOKENS: token });
+    expect((await post(own.composed.app)).status).toBe(202);
+    expect((await post(own.composed.app)).status).toBe(200);
+  });
+});
+
+describe("compose: accept, for the webhook routes", () => {
+  const rules = (() => {
+    const loaded = loadScheduleSources({
+      dir: "schedules",
+      schedules: [
+        {
+          name: "r.yaml",
+          text: "kind: resize\nname: grow\nmatch: { type: Backlog }\ntarget: { account: hw }\naction: { add: 1 }\n",
+        },
+      ],
+      calendarFile: () => undefined,
+    });
+    if ("errors" in loaded) throw new Error(JSON.stringify(loaded.errors));
+    return loaded.rules;
+  })();
+  const event = {
+    source: "alertmanager" as const,
+    id: "e-1",
+    type: "Backlog",
+    status: "firing" as const,
+    labels: { cluster: "c1", pool: "batch" },
+    data: {},
+    occurredAt: CLOUD_NOW.toISOString(),
+    origin: {},
+  };
+
+  it("is the same function in the composition and the app's dependencies", () => {
+    const { composed } = wiring(ENV, { rules });
+    expect(composed.appDeps.accept).toBe(composed.accept);
+  });
+
+  it("on Workers, sends what it created to the operations queue before it returns", async () => {
+    const sent: unknown[] = [];
+    const { composed, host } = wiring(ENV, {
+      host: "workers",
+      rules,
+      operationQueue: {
+        async sendBatch(messages) {
+          sent.push(...messages);
+        },
+      },
+    });
+    const [answer] = await composed.accept([event], CLOUD_NOW);
+    expect(answer).toMatchObject({ status: "accepted", operations: [expect.any(String)] });
+    expect(sent).toEqual([
+      { body: { operationId: answer!.operations[0], target: "hw/c1" }, delaySeconds: 0 },
+    ]);
+    expect(await host.store.operations.get(answer!.operations[0]!, CLOUD_NOW)).toMatchObject({
+      kind: "resize",
+    });
+  });
+
+  it("on Node, starts the operation in this process at once (its first step reads the cloud)", async () => {
+    const { composed, requests, host } = wiring(ENV, { rules });
+    const [answer] = await composed.accept([event], CLOUD_NOW);
+    const id = answer!.operations[0]!;
+    // The run is not awaited by accept; it reaches the cloud right after (here refused: 403).
+    for (let i = 0; i < 100 && requests.length === 0; i++)
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(requests.length).toBeGreaterThan(0);
+    expect(new URL(requests[0]!.url).host).toBe("hw.cloud.test");
+    for (let i = 0; i < 100; i++) {
+      if ((await host.store.operations.get(id, CLOUD_NOW))?.status === "failed") break;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    expect((await host.store.operations.get(id, CLOUD_NOW))?.status).toBe("failed");
   });
 });

@@ -1,7 +1,8 @@
 // The composition root both hosts call: from the validated configuration and what differs per host
 // (the store, the outbound fetch, the clocks, the schedules as loaded, Kubernetes access), it builds
 // the same objects on Workers and Node: one provider per account, the cached inventory, the
-// EventBridge publisher, the tick's and the app's dependencies. Web-standard APIs only.
+// EventBridge publisher, the tick's and the app's dependencies, and `accept`, which records the
+// webhook routes' events and starts the work they ask for. Web-standard APIs only.
 import type { Hono } from "hono";
 import { type Account, type Config, configSecrets } from "../shared/config/config.ts";
 import {
@@ -11,7 +12,9 @@ import {
 } from "../shared/events/eventbridge.ts";
 import type { AcceptEvents } from "../shared/events/inbound.ts";
 import { createHttpClient, type Fetch } from "../shared/http/client.ts";
+import { type OperationQueue, sendOperations } from "../shared/jobs/dispatch.ts";
 import type { KubernetesAccess } from "../shared/jobs/job-kind.ts";
+import { runTargetsNow } from "../shared/jobs/start-now.ts";
 import { createLogger, type Logger, type LoggerOptions } from "../shared/log/logger.ts";
 import {
   cachedInventory,
@@ -23,9 +26,12 @@ import type { Provider } from "../shared/providers/port.ts";
 import { createProvider } from "../shared/providers/registry.ts";
 import type { Renewal } from "../shared/renewal/renewal-schema.ts";
 import { createRenewalServices, type RenewalServicesOptions } from "../shared/renewal/services.ts";
+import type { ResizeRule } from "../shared/rules/rule-schema.ts";
 import type { Calendar, Schedule } from "../shared/schedule/types.ts";
-import type { Store } from "../shared/store/store.ts";
+import type { Operation, Store } from "../shared/store/store.ts";
 import { type AppDeps, createApp, type HostName } from "./app.ts";
+import { JOBS } from "./jobs.ts";
+import { createAcceptEvents } from "./resize/accept.ts";
 import type { TickDeps } from "./tick.ts";
 
 /** How long a listing of the fleet is reused (cloud time), by this process and, shared, the others. */
@@ -48,6 +54,14 @@ export interface HostAdapters {
   renewals?: readonly Renewal[];
   /** Node only: the file sink renewal delivers with (shared/renewal/sinks/file.node.ts). */
   fileSink?: RenewalServicesOptions["fileSink"];
+  /** The resize rules as loaded (documents with `kind: resize` in schedules/); default none. */
+  rules?: readonly ResizeRule[];
+  /**
+   * Workers: the operations queue, where `accept` sends what it created at once (the consumers run
+   * it). Absent (Node): `accept` runs it in this process at once (the ticker would take it within
+   * its period, too late for an alert).
+   */
+  operationQueue?: OperationQueue;
   /** Identifies this process in leases (e.g. host name + pid). */
   holder: string;
   /** The accounts the providers talk to; default: the configured ones (Node's embedded sandbox brings its own). */
@@ -81,6 +95,11 @@ export interface Composition {
   /** The EventBridge publisher, when NIGHTSHIFT_EVENTBRIDGE_* is configured. */
   events?: EventPublisher;
   tickDeps: TickDeps;
+  /**
+   * Records, dedupes and routes inbound events (functions/resize/accept.ts), and starts the work
+   * they ask for. The webhook routes call it (it is also `appDeps.accept`) with the clouds' time.
+   */
+  accept: AcceptEvents;
   appDeps: AppDeps;
   app: Hono;
 }
@@ -150,6 +169,38 @@ export function compose(config: Config, host: HostAdapters): Composition {
     holder: host.holder,
     ...(host.tickFollowsClocks ? { clock: cloudNow, realClock: realNow } : {}),
   };
+  const start = host.operationQueue
+    ? (operations: readonly Operation[], now: Date) => sendOperations(host.operationQueue!, operations, now)
+    : (operations: readonly Operation[]) => {
+        // Not awaited: the webhook answers now; the steps run on (leases keep ticks off them).
+        void runTargetsNow({
+          ...(events ? { outbox: true } : {}),
+          store,
+          jobs: JOBS,
+          providers: (account) => providers.get(account),
+          ...(host.kube ? { kube: host.kube } : {}),
+          schedules,
+          now: cloudNow,
+          clock: cloudNow,
+          realClock: realNow,
+          log,
+          holder: host.holder,
+          targets: operations.map((op) => op.target),
+        }).catch((error: unknown) =>
+          log.error("running accepted operations failed; the next tick takes them", { error }),
+        );
+        return Promise.resolve();
+      };
+  const accept = createAcceptEvents({
+    store,
+    rules: host.rules ?? [],
+    accounts: new Map(
+      [...providers].map(([id, provider]) => [id, { kind: provider.kind, region: provider.region }]),
+    ),
+    log,
+    start,
+    realNow,
+  });
   const appDeps: AppDeps = {
     host: host.host,
     log,
@@ -164,14 +215,15 @@ export function compose(config: Config, host: HostAdapters): Composition {
     webhooks: config.webhooks,
     renewals,
     renewal,
-    // The resize function's `accept` is wired here when it is merged (functions/resize/).
-    ...(host.accept ? { accept: host.accept } : {}),
+    // A host (a test) may put its own in front; otherwise the resize function's.
+    accept: host.accept ?? accept,
   };
   return {
     providers,
     inventory,
     ...(events ? { events } : {}),
     tickDeps,
+    accept,
     appDeps,
     app: createApp(appDeps),
   };

@@ -484,11 +484,14 @@ describe("nightshift validate (exit codes)", () => {
       ]);
       expect(examples.code).toBe(0);
       expect(examples.lines.map((line) => /\((schedules\/[^)]+\.yaml)\)$/.exec(line)?.[1]).sort()).toEqual([
+        "schedules/ack-dev-ci-kubeconfigs.yaml",
         "schedules/alibaba-dev-weekends.yaml",
         "schedules/autopilot-dev-workloads.yaml",
         "schedules/baidu-china-holidays.yaml",
         "schedules/berlin-platform-evenings.yaml",
         "schedules/huawei-qa-weeknights.yaml",
+        "schedules/qa-resize-rules.yaml",
+        "schedules/qa-resize-rules.yaml",
       ]);
       expect(invalid.code).toBe(1);
       expect(invalid.lines.length).toBeGreaterThan(0);

@@ -49,6 +49,9 @@ export interface NodeRuntime {
   tickDeps: TickDeps;
   /** The HTTP surface, on the same store, schedules and clocks as the tick. */
   app: Composition["app"];
+  /** Records inbound events and starts what they ask for (the webhook routes' `accept`). */
+  accept: Composition["accept"];
+  rules: NonNullable<Parameters<typeof compose>[1]["rules"]>;
   close(): Promise<void>;
 }
 
@@ -156,6 +159,7 @@ export async function createNodeRuntime(
         realNow,
         schedules: loaded.schedules,
         calendars: loaded.calendars,
+        rules: loaded.rules,
         renewals: loaded.renewals,
         fileSink: fileSinkIn(config.fileSinkDir),
         holder: `${hostname()}:${process.pid}`,
@@ -177,6 +181,8 @@ export async function createNodeRuntime(
       inventory: composed.inventory,
       tickDeps: composed.tickDeps,
       app: composed.app,
+      accept: composed.accept,
+      rules: loaded.rules,
       close: closeAll,
     };
   } catch (error) {

@@ -2,6 +2,7 @@
 // cloud account configured it runs the sandbox clouds in-process (sped up) and points the
 // providers at them: the embedded default a newcomer sees before entering any credentials.
 import type { AddressInfo } from "node:net";
+import { setTimeout as pause } from "node:timers/promises";
 import type { Hono } from "hono";
 import { type Config, ConfigError } from "../shared/config/config.ts";
 import { createPlannerLease, plannerLeaseTtlMs } from "../shared/jobs/planner-lease.ts";
@@ -10,7 +11,7 @@ import { describeStore } from "../shared/store/open.node.ts";
 import { serveWithJsonErrors } from "./client-error.node.ts";
 import { errorBody } from "./errors.ts";
 import { createNodeRuntime, type NodeRuntime, type NodeRuntimeOptions } from "./runtime.node.ts";
-import { runTick, TICK_STEPPING_SHARE } from "./tick.ts";
+import { DUE_PASS_GAP_MS, runTick, TICK_STEPPING_SHARE } from "./tick.ts";
 
 export interface RunningServer {
   url: string;
@@ -139,7 +140,19 @@ export async function startServer(
       // A tick steps only within its period: the next one starts on time with what is left.
       const over = runtime.realNow().getTime() + TICK_STEPPING_SHARE * tickSeconds * 1000;
       const canStep = () => runtime.realNow().getTime() < over;
-      await runTick({ now, trigger: "ticker", deps: runtime.tickDeps, plan, canStep });
+      // Within its period the tick also runs what falls due meanwhile (a poll due 3 s in runs then,
+      // not a period later). `at` is the clouds' time, which may run faster than real time (the
+      // sandbox), never slower: it waits in short spans and looks at the clock again.
+      const waitUntil = async (at: Date) => {
+        for (;;) {
+          const left = at.getTime() - runtime.cloudNow().getTime();
+          if (left <= 0) return true;
+          const periodLeft = over - runtime.realNow().getTime();
+          if (stopping || periodLeft <= 0) return false;
+          await pause(Math.min(left, periodLeft, DUE_PASS_GAP_MS));
+        }
+      };
+      await runTick({ now, trigger: "ticker", deps: runtime.tickDeps, plan, canStep, waitUntil });
       // Store expiries are kept in real time (the cloud clock may run ahead, never behind).
       await runtime.store.sweep(runtime.realNow());
     })()

@@ -199,6 +199,64 @@ describe("runTick on a replica that does not plan", () => {
   });
 });
 
+describe("runTick with waitUntil (the Node ticker within its period)", () => {
+  const now = new Date("2026-11-23T12:00:00Z");
+  async function tickWaiting(periodMs: number) {
+    const store = createStore(memoryBackend());
+    // A poll due 3 s into the tick (for an account this process does not know: the step ends it).
+    await store.operations.create(
+      {
+        id: "op-1",
+        target: "gone/c1",
+        kind: "sleep",
+        step: "start",
+        data: { account: "gone" },
+        nextAttemptAt: new Date(now.getTime() + 3000).toISOString(),
+      },
+      { now },
+    );
+    let clock = now.getTime();
+    const asked: string[] = [];
+    const deps: TickDeps = {
+      store,
+      log: createLogger({ level: "error", write: () => {} }),
+      schedules: [],
+      calendars: new Map(),
+      inventory: async () => ({ targets: [], errors: [] }),
+      providerFor: () => undefined,
+      holder: "test",
+      clock: () => new Date(clock),
+    };
+    const report = await runTick({
+      now,
+      trigger: "ticker",
+      deps,
+      plan: false,
+      waitUntil: async (at) => {
+        asked.push(at.toISOString());
+        if (at.getTime() >= now.getTime() + periodMs) return false;
+        clock = at.getTime();
+        return true;
+      },
+    });
+    return { report, asked, op: await store.operations.get("op-1", new Date(clock)) };
+  }
+
+  it("runs an operation falling due within the period at its time, then stops with nothing left", async () => {
+    const { report, asked, op } = await tickWaiting(8000);
+    expect(asked).toEqual(["2026-11-23T12:00:03.000Z"]);
+    expect(report.operations.advanced).toBe(1);
+    expect(op).toMatchObject({ status: "failed", updatedAt: "2026-11-23T12:00:03.000Z" });
+  });
+
+  it("leaves one falling due after the period to the next tick", async () => {
+    const { report, asked, op } = await tickWaiting(2000);
+    expect(asked).toEqual(["2026-11-23T12:00:03.000Z"]);
+    expect(report.operations.advanced).toBe(0);
+    expect(op).toMatchObject({ status: "pending" });
+  });
+});
+
 describe("runTick with sendWrites (the Worker's cron: consumers apply its decisions)", () => {
   const SLEEP = new Date("2026-03-02T12:00:00Z"); // Monday 20:00 in Shanghai
   const targets: Target[] = ["c1", "c2", "c3"].map((id) => ({

@@ -128,6 +128,12 @@ function factsOf(target: Target, deps: Pick<TickDeps, "providerFor">): TargetFac
  */
 export const TICK_STEPPING_SHARE = 0.8;
 
+/**
+ * With `waitUntil`, the least time between a pass over the due operations and the next: the polls
+ * falling due within it are taken together, each pass reading the unfinished operations once.
+ */
+export const DUE_PASS_GAP_MS = 1000;
+
 export async function runTick(input: {
   now: Date;
   trigger: TickTrigger;
@@ -141,6 +147,14 @@ export async function runTick(input: {
    * largest work first) together with what fell due meanwhile, instead of waiting behind it.
    */
   canStep?: () => boolean;
+  /**
+   * The Node host: waits until `at` (the clouds' time) when that comes within the tick's period,
+   * saying whether it did. The tick then also runs the operations that fall due during its period
+   * (a poll due 3 s after the tick started runs then, not at the next tick, which would add up to
+   * a whole period to every wait for the cloud), in passes at least DUE_PASS_GAP_MS apart.
+   * Absent: the tick runs what is due at its start, and the chains that follow.
+   */
+  waitUntil?: (at: Date) => Promise<boolean>;
 }): Promise<TickReport> {
   const { now, deps } = input;
   const dryRun = input.dryRun ?? false;
@@ -158,7 +172,7 @@ export async function runTick(input: {
   // every replica advances the due operations.
   const created = (input.plan ?? true) ? await planOperations(now, deps, dryRun, report) : [];
   if (!dryRun && deps.dispatch) await dispatchOperations(now, deps, deps.dispatch, created, report);
-  else if (!dryRun) await advanceDueOperations(now, deps, report, input.canStep);
+  else if (!dryRun) await advanceDueOperations(now, deps, report, input.canStep, input.waitUntil);
   // On both hosts the tick publishes what the outbox holds (on Workers, what the consumers finished).
   if (!dryRun) report.events = await publishOutboxEvents(deps, now, report);
   // One line per tick for the machines that read the log (on Workers, one per cron invocation).
@@ -313,14 +327,30 @@ async function planRenewalOperations(
   }
 }
 
-/** The advancing part of a tick (the Node host): run the due steps of every job kind. */
+/**
+ * The advancing part of a tick (the Node host): run the due steps of every job kind; with
+ * `waitUntil`, again as more fall due within the tick's period.
+ */
 async function advanceDueOperations(
   now: Date,
   deps: TickDeps,
   report: TickReport,
   canStep: (() => boolean) | undefined,
+  waitUntil: ((at: Date) => Promise<boolean>) | undefined,
 ): Promise<void> {
-  const advanced = await runDueOperations({
+  for (let passAt = now; ; ) {
+    const pass = await advancePass(passAt, deps, canStep);
+    report.operations.advanced += pass.advanced;
+    if (!waitUntil || pass.nextDueAt === undefined || (canStep && !canStep())) return;
+    const ended = deps.clock?.() ?? passAt;
+    const at = new Date(Math.max(Date.parse(pass.nextDueAt), ended.getTime() + DUE_PASS_GAP_MS));
+    if (!(await waitUntil(at))) return;
+    passAt = deps.clock?.() ?? at;
+  }
+}
+
+function advancePass(now: Date, deps: TickDeps, canStep: (() => boolean) | undefined) {
+  return runDueOperations({
     ...(canStep ? { canStep } : {}),
     // With a bus configured, each finished operation's event is recorded in the outbox.
     ...(deps.events ? { outbox: true } : {}),
@@ -329,6 +359,7 @@ async function advanceDueOperations(
     providers: deps.providerFor,
     ...(deps.kube ? { kube: deps.kube } : {}),
     ...(deps.renewal ? { renewal: deps.renewal } : {}),
+    schedules: deps.schedules,
     now,
     log: deps.log,
     ...(deps.operationLimit !== undefined ? { limit: deps.operationLimit } : {}),
@@ -338,7 +369,6 @@ async function advanceDueOperations(
     ...(deps.realClock ? { realClock: deps.realClock } : {}),
     holder: deps.holder,
   });
-  report.operations.advanced = advanced.advanced;
 }
 
 /** Workers: hand the due operations to the queue consumers (shared/jobs/dispatch.ts). */

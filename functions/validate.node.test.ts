@@ -88,7 +88,11 @@ notice: { minutesBefore: 15, webhookUrl: https://hooks.example.com/n }
   it("checks the shipped examples", async () => {
     const { code, stdout, stderr } = await validate(["schedules"]);
     expect({ code, stderr }).toEqual({ code: 0, stderr: [] });
-    expect(stdout).toHaveLength(6);
+    expect(stdout).toHaveLength(8);
+    expect(stdout.filter((line) => line.startsWith("rule "))).toEqual([
+      "rule qa-runners-pending-pods: on alertmanager KubePodsPending namespace=e2e-* → percent 50 (at least 2); target account sandbox-huawei-qa-team-cn-north-4, cluster label cluster_id, pool event pool; max 12, cooldown 10 min, hysteresis 30 min, reverts on resolve (schedules/qa-resize-rules.yaml)",
+      "rule ci-wakes-qa: on events cluster.wake → wake the cluster, held awake until data.until (at most 360 min); target account event account, cluster event cluster (schedules/qa-resize-rules.yaml)",
+    ]);
     expect(stdout.find((line) => line.startsWith("qa-weeknights:"))).toBe(
       "qa-weeknights: Asia/Shanghai, full; sleep weekdays 20:00, wake weekdays 08:00; targets accounts=sandbox-huawei-qa-team-cn-north-4 tag env=qa; exceptions awake 2026-12-14..2026-12-18 (schedules/huawei-qa-weeknights.yaml)",
     );
@@ -100,7 +104,7 @@ notice: { minutesBefore: 15, webhookUrl: https://hooks.example.com/n }
   it("warns on stderr, still exiting 0, when cn-mainland's official data ends within 60 days", async () => {
     const { code, stdout, stderr } = await validate(["schedules"], new Date("2026-12-06T10:00:00+08:00"));
     expect(code).toBe(0);
-    expect(stdout).toHaveLength(6);
+    expect(stdout).toHaveLength(8);
     expect(stderr).toEqual([
       "schedules/baidu-china-holidays.yaml: warning: schedule \"acme-office-days\": calendar cn-mainland has official data only up to 2026-12-31 (25 days from now); from 2027-01-01 it uses provisional statutory holidays computed from the statute (全国年节及纪念日放假办法); 2027's make-up working days (调休) and days off in lieu are unknown. Fix: when the State Council publishes 2027's arrangement, add it as a calendar file with `replaces: { builtin: cn-mainland, years: [2027] }` and list it in this schedule's calendars (see schedules/calendars/README.md), or upgrade nightshift.",
     ]);

@@ -118,6 +118,8 @@ function runtimeFor(env: WorkerEnv): Runtime {
       schedules: loaded.schedules,
       calendars: loaded.calendars,
       renewals: loaded.renewals,
+      rules: loaded.rules,
+      operationQueue: queue,
       // No mutual-TLS Kubernetes access on Workers: Autopilot workloads go through the API gateway.
       holder: `worker:${crypto.randomUUID()}`,
       inventory: { sharedThroughStore: false, refreshInBackground: false },
@@ -244,6 +246,7 @@ async function consume(
     jobs: JOBS,
     providers: providerFor,
     ...(deps.renewal ? { renewal: deps.renewal } : {}),
+    schedules: deps.schedules,
     now: started,
     clock: now,
     realClock: () => new Date(),

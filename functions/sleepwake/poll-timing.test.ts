@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import type { Operation } from "../../shared/store/store.ts";
 import { sleepWakeJob } from "./job.ts";
-import { nextPollAt } from "./step-context.ts";
+import { FIRST_POLL_SECONDS, moveOnAndPoll, nextPollAt, type StepContext } from "./step-context.ts";
 
 const T = Date.parse("2026-03-02T12:00:00Z");
 const at = (seconds: number) => new Date(T + seconds * 1000);
@@ -24,6 +24,25 @@ describe("nextPollAt", () => {
 
   it("counts from now when the step was not resumed from a wait", () => {
     expect(nextPollAt({ op: op({}), now: at(3) }, 15)).toEqual(at(18));
+  });
+});
+
+describe("moveOnAndPoll", () => {
+  it("counts the first poll from when the cloud answered the call, not from when the step started", () => {
+    // The hibernate waited 0.3 s for its slot of the account's rate: the first poll comes 60 s after.
+    const ctx = {
+      op: op({ kind: "sleep", step: "hibernate" }),
+      plan: ["check-cluster", "hibernate", "await-hibernation", "done"],
+      step: "hibernate",
+      progress: {},
+      now: at(0),
+      deps: { now: at(0), clock: () => new Date(T + 300) },
+    } as unknown as StepContext;
+    expect(moveOnAndPoll(ctx, [])).toMatchObject({
+      status: "waiting",
+      step: "await-hibernation",
+      nextAttemptAt: new Date(T + 300 + FIRST_POLL_SECONDS * 1000),
+    });
   });
 });
 

@@ -399,12 +399,13 @@ describe("steps chained in one run", () => {
       "scale-pools-down → scale-pools-down",
       "scale-pools-down → await-pools",
     ]);
-    // Each step was written on its own (a crash repeats at most one), each of the three with ledger
-    // entries followed by their clear once appended; the first poll waits a minute.
+    // Each step was written on its own (a crash repeats at most one); each write clears the entries
+    // the step before appended, and the last step's are cleared on their own, as the chain ends
+    // with them; the first poll waits a minute.
     expect(await get(op.id)).toMatchObject({
       status: "waiting",
       step: "await-pools",
-      version: op.version + 4 + 3,
+      version: op.version + 4 + 1,
       nextAttemptAt: at(60).toISOString(),
     });
     expect((await store.ledger.query({ operationId: op.id })).map((e) => e.kind)).toEqual([

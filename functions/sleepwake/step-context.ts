@@ -156,14 +156,18 @@ export const moveOn = (ctx: StepContext, ledger: LedgerEntryInput[] = []) =>
  * Moves on after issuing the change the next step waits for: that step's first poll comes
  * FIRST_POLL_SECONDS later rather than straight away (within the same run it could only find the
  * change just accepted, and would spend a request of the account's rate budget to learn it).
+ * Counted from when the cloud answered the call, not from when the step started: the call may
+ * have waited for its slot of the account's rate, and the polls after the first keep its cadence,
+ * so a first poll early by that wait would find the change unfinished and cost a whole interval.
  */
 export function moveOnAndPoll(ctx: StepContext, ledger: LedgerEntryInput[]): StepResult {
   const moved = moveOn(ctx, ledger);
   if (moved.status !== "running") return moved;
+  const accepted = ctx.deps.clock?.() ?? ctx.now;
   return {
     ...moved,
     status: "waiting",
-    nextAttemptAt: new Date(ctx.now.getTime() + FIRST_POLL_SECONDS * 1000),
+    nextAttemptAt: new Date(accepted.getTime() + FIRST_POLL_SECONDS * 1000),
   };
 }
 

@@ -122,6 +122,23 @@ async function send(
   await flush();
 }
 
+/**
+ * Sends operations just created elsewhere (an event's, accepted by the webhook routes) to the
+ * consumers at once, one subrequest per 100: the consumer runs each that is first on its target.
+ */
+export async function sendOperations(
+  queue: OperationQueue,
+  operations: readonly Operation[],
+  now: Date,
+  budget?: SubrequestBudget,
+): Promise<void> {
+  await send(
+    queue,
+    operations.map((op) => messageFor(op, now)),
+    budget,
+  );
+}
+
 /** The cron's sending of its decisions' writes: one subrequest per 100 decisions (or 256 KB). */
 export async function sendDecisionWrites(
   queue: OperationQueue,

@@ -41,6 +41,7 @@
 import type { KubernetesClient } from "../providers/kubernetes.ts";
 import type { Kubeconfig, Provider } from "../providers/port.ts";
 import type { RenewalServices } from "../renewal/services.ts";
+import type { Schedule } from "../schedule/types.ts";
 import type { LedgerEntryInput } from "../store/backend.ts";
 import type { Operation, Store } from "../store/store.ts";
 
@@ -64,8 +65,15 @@ export interface StepEnv {
   kube?: KubernetesAccess;
   /** The credential vault and sinks (certificate renewal); absent where the host configured none. */
   renewal?: RenewalServices;
+  /** The schedules as loaded: which one owns a cluster (a wake or sleep on demand is done its way). */
+  schedules?: readonly Schedule[];
   /** The step's time (the clouds' time). */
   now: Date;
+  /**
+   * The time as the step goes on (after its call was answered, e.g.); default: `now` throughout.
+   * A wait counted from when the cloud accepted a change reads it after the call.
+   */
+  clock?: () => Date;
 }
 
 export type Outcome = "succeeded" | "skipped" | "failed";

@@ -1,6 +1,7 @@
 // Every action is exactly one ledger entry, also across crashes. A step's ledger entries are written
 // IN the compare-and-set write that records its result (`op.ledgerPending`), each with a key unique
-// to the step attempt that won that write; then they are appended with their keys and cleared. A
+// to the step attempt that won that write; then they are appended with their keys and cleared (by
+// the write of the next step when the operation goes on at once, else by a write of their own). A
 // process that dies in between leaves them pending in the operation, and whoever next holds it
 // appends them first:
 //   - an unfinished operation: the jobs runtime, when it next takes the operation (under its lease),
@@ -41,13 +42,21 @@ export function pendingEntry(key: string, entry: Omit<LedgerEntryInput, "key">):
 }
 
 /**
+ * Appends the operation's pending entries (idempotently), leaving them in it: the jobs runtime
+ * clears them with its next write of the operation (a chained step's result), which it makes anyway.
+ */
+export async function appendPending(store: Store, op: Operation): Promise<void> {
+  for (const { at, ...entry } of op.ledgerPending ?? [])
+    await store.ledger.append({ ...entry, at: new Date(at) });
+}
+
+/**
  * Appends the operation's pending entries (idempotently) and clears them with compare-and-set on
  * its version: the operation as it now stands, or undefined when someone else wrote it meanwhile.
  */
 export async function flushLedger(store: Store, op: Operation, now: Date): Promise<Operation | undefined> {
-  const pending = op.ledgerPending ?? [];
-  if (pending.length === 0) return op;
-  for (const { at, ...entry } of pending) await store.ledger.append({ ...entry, at: new Date(at) });
+  if ((op.ledgerPending ?? []).length === 0) return op;
+  await appendPending(store, op);
   return store.operations.clearLedgerPending(op, now);
 }
 

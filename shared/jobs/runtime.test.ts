@@ -176,8 +176,9 @@ describe("chaining", () => {
       "add → settle",
       "settle → settle",
     ]);
-    // Four step writes, and a clear after each of the three steps with ledger entries.
-    expect(await get(op.id)).toMatchObject({ status: "waiting", step: "settle", version: 8 });
+    // Four step writes, nothing more: each step's write clears the entries the step before it
+    // appended, and the last step (a wait) has none left to clear.
+    expect(await get(op.id)).toMatchObject({ status: "waiting", step: "settle", version: 5 });
     expect(cloud.counters.get("acct/c1")).toBe(3);
     expect((await run(at(59))).advanced).toBe(0);
     const second = await run(at(60));
@@ -476,6 +477,32 @@ describe("ledger entries across a crash: each exactly once", () => {
   });
 });
 
+describe("the next due time a run reports", () => {
+  it("is the earliest wait it leaves, counting a target's next operation once the first finished", async () => {
+    // c1: a tally that ends waiting 60 s; c2: a ping that finishes, with a tally queued behind it.
+    await create({ target: "acct/c1", count: 1 });
+    await create({ kind: "ping", target: "acct/c2" });
+    await create({ target: "acct/c2", count: 1 }, at(1));
+    const report = await run(T0);
+    // The queued tally was not due before (its target was held): due now that the ping ended.
+    expect(report.nextDueAt).toBe(T0.toISOString());
+    const next = await run(T0);
+    expect(next.nextDueAt).toBe(at(60).toISOString());
+    // Nothing due before then; afterwards, nothing left at all.
+    expect((await run(at(30))).nextDueAt).toBe(at(60).toISOString());
+    await run(at(60));
+    expect((await run(at(60))).nextDueAt).toBeUndefined();
+  });
+
+  it("leaves out what another worker holds: its lease says nothing of when it is done", async () => {
+    const op = await create({ target: "acct/c1" });
+    await store.leases.acquire(op.target, { holder: "worker-2", ttlMs: LEASE_TTL_MS, now: T0 });
+    const report = await run(T0);
+    expect(report.skipped).toEqual([{ operationId: op.id, target: op.target, reason: "lease-held" }]);
+    expect(report.nextDueAt).toBeUndefined();
+  });
+});
+
 describe("outcome events", () => {
   it("are collected once per operation, when it ends, in the report", async () => {
     const op = await create({ count: 2 });
@@ -501,11 +528,11 @@ describe("outcome events", () => {
   it("with the outbox on, the write that finishes the operation carries its event, pending", async () => {
     const op = await create({ kind: "ping" });
     const report = await run(T0, { outbox: true });
-    // start → done → succeeded: two step writes after the creation, each followed by the clear of
-    // its ledger entries; the event in the last step write.
+    // start → done → succeeded: two step writes after the creation (the second clears the first's
+    // appended entries), then the clear of the last step's; the event in the last step write.
     expect(await get(op.id)).toMatchObject({
       status: "succeeded",
-      version: 5,
+      version: 4,
       outbox: {
         state: "pending",
         attempts: 0,

@@ -15,6 +15,7 @@
 import type { Logger } from "../log/logger.ts";
 import { type Provider, ProviderError } from "../providers/port.ts";
 import type { RenewalServices } from "../renewal/services.ts";
+import type { Schedule } from "../schedule/types.ts";
 import {
   FINISHED,
   type Operation,
@@ -31,7 +32,7 @@ import {
   type StepResult,
   TransientError,
 } from "./job-kind.ts";
-import { flushLedger, pendingEntries } from "./ledger-pending.ts";
+import { appendPending, pendingEntries } from "./ledger-pending.ts";
 import { outboxEntryFor } from "./outbox.ts";
 import { createSharedReads, type SharedReads } from "./shared-reads.ts";
 
@@ -53,6 +54,8 @@ export interface RunDueOptions<Event extends OutcomeEvent = OutcomeEvent> {
   kube?: KubernetesAccess;
   /** The credential vault and sinks the renewal job delivers with (shared/renewal/services.ts). */
   renewal?: RenewalServices;
+  /** The schedules as loaded, handed to every step (StepEnv.schedules). */
+  schedules?: readonly Schedule[];
   /** The time of the run: which operations are due, and the first step of each. */
   now: Date;
   /** The time as the run goes on (steps chained after the first read it). Default: `now` throughout. */
@@ -112,6 +115,13 @@ export interface RunReport<Event extends OutcomeEvent = OutcomeEvent> {
   /** Store or programming errors: the operation was left as it was. */
   errors: Array<{ operationId: string; target: string; message: string }>;
   events: Event[];
+  /**
+   * When the work this run saw falls due next (ISO): the earliest next attempt of the operations it
+   * read and wrote, the first unfinished one per target as the run leaves them (an operation it
+   * left due at once: the run's end). Absent when none of them falls due again, nor any it could
+   * not take (another worker's lease, a store error): new work (a tick's decisions) aside.
+   */
+  nextDueAt?: string;
 }
 
 export async function runDueOperations<Event extends OutcomeEvent>(
@@ -127,9 +137,11 @@ export async function runDueOperations<Event extends OutcomeEvent>(
     events: [],
   };
   const jobOf = jobsByKind(options.jobs);
-  const due = options.selected
+  const active = options.selected
     ? options.selected.filter((op) => jobOf.has(op.kind))
-    : await dueOperations(store, jobOf, now);
+    : (await store.operations.list({ status: ACTIVE }, now)).filter((op) => jobOf.has(op.kind));
+  const priority = (op: Operation) => jobOf.get(op.kind)!.priority;
+  const due = options.selected ? active : firstPerTarget(active, priority).filter((op) => isDue(op, now));
   report.due = due.length;
   const interleaved = interleaveByAccount(due, (op) => jobOf.get(op.kind)!.weight?.(op) ?? 0);
   const batch = options.limit === undefined ? interleaved : interleaved.slice(0, options.limit);
@@ -155,17 +167,44 @@ export async function runDueOperations<Event extends OutcomeEvent>(
   };
   const workers = Math.max(1, Math.min(options.concurrency ?? DEFAULT_CONCURRENCY, batch.length));
   await Promise.all(Array.from({ length: workers }, worker));
+  const nextDue = nextDueOf(active, priority, report, (options.clock ?? (() => now))());
+  if (nextDue !== undefined) report.nextDueAt = new Date(nextDue).toISOString();
   return report;
 }
 
-/** The oldest unfinished operation per target (any registered kind), when it is due by `now`. */
-async function dueOperations<Event extends OutcomeEvent>(
-  store: Store,
-  jobOf: Map<string, JobKind<unknown, Event>>,
-  now: Date,
-) {
-  const active = (await store.operations.list({ status: ACTIVE }, now)).filter((op) => jobOf.has(op.kind));
-  return firstPerTarget(active, (op) => jobOf.get(op.kind)!.priority).filter((op) => isDue(op, now));
+/**
+ * When the earliest of `active` (as read by the run) falls due after it, per target its first
+ * unfinished operation as the run left it (one the run finished hands on to the next); targets
+ * whose operation the run could not take (a lease held, a store error) say nothing.
+ */
+function nextDueOf(
+  active: readonly Operation[],
+  priority: (op: Operation) => number,
+  report: RunReport<OutcomeEvent>,
+  end: Date,
+): number | undefined {
+  const left = new Map<string, AdvancedOperation>();
+  for (const o of report.operations) left.set(o.operationId, o);
+  const untouchable = new Set([
+    ...report.skipped.filter((s) => s.reason !== "not-due").map((s) => s.target),
+    ...report.errors.map((e) => e.target),
+  ]);
+  const byTarget = new Map<string, Operation[]>();
+  for (const op of active) byTarget.set(op.target, [...(byTarget.get(op.target) ?? []), op]);
+  let next: number | undefined;
+  for (const [target, ops] of byTarget) {
+    if (untouchable.has(target)) continue;
+    ops.sort(runsBefore(priority));
+    for (const op of ops) {
+      const now = left.get(op.id);
+      if (now && FINISHED.includes(now.status)) continue;
+      const at = now ? now.nextAttemptAt : op.nextAttemptAt;
+      const due = at === undefined ? end.getTime() : Math.max(end.getTime(), Date.parse(at));
+      next = next === undefined ? due : Math.min(next, due);
+      break;
+    }
+  }
+  return next;
 }
 
 export const isDue = (op: Operation, now: Date) =>
@@ -193,18 +232,29 @@ export function firstPerTarget(
   priority: (op: Operation) => number,
 ): Operation[] {
   const first = new Map<string, Operation>();
-  const before = (a: Operation, b: Operation) =>
-    a.createdAt !== b.createdAt
-      ? a.createdAt < b.createdAt
-      : priority(a) !== priority(b)
-        ? priority(a) < priority(b)
-        : a.id < b.id;
+  const order = runsBefore(priority);
   for (const op of operations) {
     const held = first.get(op.target);
-    if (!held || before(op, held)) first.set(op.target, op);
+    if (!held || order(op, held) < 0) first.set(op.target, op);
   }
   return [...first.values()];
 }
+
+/** The order of one target's operations (see firstPerTarget), as a sort comparator. */
+const runsBefore =
+  (priority: (op: Operation) => number) =>
+  (a: Operation, b: Operation): number =>
+    a.createdAt !== b.createdAt
+      ? a.createdAt < b.createdAt
+        ? -1
+        : 1
+      : priority(a) !== priority(b)
+        ? priority(a) - priority(b)
+        : a.id < b.id
+          ? -1
+          : a.id > b.id
+            ? 1
+            : 0;
 
 /**
  * The order a run takes due operations in. Every account has its own API rate limit, so they are
@@ -264,19 +314,17 @@ async function runOne<Event extends OutcomeEvent>(
     // Re-read under the lease: another worker may have advanced it since the list, or died
     // before appending its last step's ledger entries.
     const read = await store.operations.get(listed.id, started);
-    let op = read && (await flushLedger(store, read, started));
-    if (read && !op) {
-      report.skipped.push({ operationId: listed.id, target: listed.target, reason: "lost-race" });
-      return;
-    }
     if (
-      !op ||
-      FINISHED.includes(op.status) ||
-      (op.nextAttemptAt !== undefined && Date.parse(op.nextAttemptAt) > started.getTime())
+      !read ||
+      FINISHED.includes(read.status) ||
+      (read.nextAttemptAt !== undefined && Date.parse(read.nextAttemptAt) > started.getTime())
     ) {
       report.skipped.push({ operationId: listed.id, target: listed.target, reason: "not-due" });
       return;
     }
+    // Whatever a dead worker left pending is appended first; the step's write below clears it.
+    await appendPending(store, read);
+    let op = read;
     const maxSteps = options.stepsPerOperation ?? DEFAULT_STEPS_PER_OPERATION;
     const provider = providerOf(op, options, reads);
     for (let steps = 1; ; steps++) {
@@ -292,16 +340,18 @@ async function runOne<Event extends OutcomeEvent>(
         report.skipped.push({ operationId: op.id, target: op.target, reason: "lost-race" });
         return;
       }
-      // The step's entries are in the write: appended now, or by whoever takes it next.
-      const flushed = await flushLedger(store, written.operation, now);
+      // The step's entries are in the write: appended now (or by whoever takes it next), and
+      // cleared by the next step's write when the operation goes on at once, else right away.
+      await appendPending(store, written.operation);
       record(job, op, result, failed, written.operation, report, log);
-      // Cleared by someone else meanwhile (only a flusher of finished ones): they hold it now.
-      if (!flushed) return;
-      op = flushed;
+      op = written.operation;
       const goesOn = op.status === "running" && op.nextAttemptAt === undefined;
       // Half the lease is kept in hand: a slow step never runs on a lease about to lapse.
       const leaseLeft = realClock().getTime() - leaseStarted.getTime() < LEASE_TTL_MS / 2;
-      if (!goesOn || steps >= maxSteps || !leaseLeft || stepsSpent(options, report)) return;
+      if (goesOn && steps < maxSteps && leaseLeft && !stepsSpent(options, report)) continue;
+      // Cleared by someone else meanwhile (only a flusher of finished ones): their write stands.
+      if ((op.ledgerPending ?? []).length > 0) await store.operations.clearLedgerPending(op, now);
+      return;
     }
   } finally {
     await store.leases
@@ -360,7 +410,10 @@ function providerOf(
   const account = typeof op.data.account === "string" ? op.data.account : "";
   try {
     const provider = options.providers(account);
-    if (provider) return { provider: reads.forOperation(provider) };
+    if (provider) {
+      const dueAt = op.nextAttemptAt === undefined ? undefined : new Date(op.nextAttemptAt);
+      return { provider: reads.forOperation(provider, dueAt ? { dueAt } : {}) };
+    }
     return {
       missing: `no cloud account "${account}": it is not configured (NIGHTSHIFT_ACCOUNT_<NAME>_* variables)`,
     };
@@ -390,7 +443,9 @@ async function step<Event extends OutcomeEvent>(
       provider: found.provider,
       ...(options.kube ? { kube: options.kube } : {}),
       ...(options.renewal ? { renewal: options.renewal } : {}),
+      ...(options.schedules ? { schedules: options.schedules } : {}),
       now,
+      ...(options.clock ? { clock: options.clock } : {}),
     };
     const prepared = job.prepare(op, env);
     if ("end" in prepared) return { result: prepared.end, failed: false };
@@ -471,9 +526,11 @@ function changes(
   failed: boolean,
   outbox: OutboxEntry | undefined,
 ): OperationChanges {
-  const clear: Array<"nextAttemptAt" | "error"> = [];
+  const clear: Array<"nextAttemptAt" | "error" | "ledgerPending"> = [];
   if (!result.nextAttemptAt) clear.push("nextAttemptAt");
   if (!result.error) clear.push("error");
+  // The last step's entries, appended before this step ran: this write clears them.
+  if (result.ledger.length === 0 && (op.ledgerPending ?? []).length > 0) clear.push("ledgerPending");
   return {
     status: result.status,
     step: result.step,

@@ -100,6 +100,21 @@ describe("shared reads", () => {
     expect((await reads.forOperation(cloud.provider).getCluster("c1")).vendorPhase).toBe("listing 2");
   });
 
+  it("never answers a poll from a listing made before the poll fell due", async () => {
+    const cloud = countingProvider();
+    let now = T0;
+    const reads = createSharedReads(() => new Date(now));
+    expect((await reads.forOperation(cloud.provider).getCluster("c1")).vendorPhase).toBe("listing 1");
+    now = T0 + 2000;
+    // Fresh enough for an operation due before it was made...
+    const early = reads.forOperation(cloud.provider, { dueAt: new Date(T0) });
+    expect((await early.getCluster("c2")).vendorPhase).toBe("listing 1");
+    // ...not for one due after: it asks for the state at its time.
+    const late = reads.forOperation(cloud.provider, { dueAt: new Date(T0 + 1000) });
+    expect((await late.getCluster("c2")).vendorPhase).toBe("listing 2");
+    expect(cloud.calls).toEqual(["listClusters", "listClusters"]);
+  });
+
   it("reads a cluster missing from the listing on its own, and does not keep a failed listing", async () => {
     const cloud = countingProvider();
     const reads = createSharedReads(() => new Date(T0));

@@ -2,7 +2,9 @@
 // on changes rather than on asking the same question many times:
 // - cluster phases: one listClusters per account answers the getCluster of every operation of
 //   that account in the run, for CLUSTER_LIST_MAX_AGE_MS (a fleet's hibernation polls then cost
-//   one request per account instead of one per cluster);
+//   one request per account instead of one per cluster), but never a poll that fell due after the
+//   listing was made: a poll asks for the state at its time, and an older listing could only
+//   repeat what the last poll saw;
 // - node pools: the steps one operation chains in the run reuse the pools it already read, until
 //   it changes that pool; its first read of a pool lists the cluster's pools (one request answers
 //   for all of them); a change sends back the pool as read when that read is fresh
@@ -32,8 +34,11 @@ interface AccountReads {
 }
 
 export interface SharedReads {
-  /** The provider an operation's steps use in this run: `provider` with the shared reads. */
-  forOperation(provider: Provider): Provider;
+  /**
+   * The provider an operation's steps use in this run: `provider` with the shared reads.
+   * `dueAt`: when the operation fell due (its poll's time); listings made before it do not answer it.
+   */
+  forOperation(provider: Provider, options?: { dueAt?: Date }): Provider;
 }
 
 export function createSharedReads(clock: () => Date): SharedReads {
@@ -47,12 +52,17 @@ export function createSharedReads(clock: () => Date): SharedReads {
     return reads;
   };
 
-  const clusterPhase = async (provider: Provider, clusterId: string): Promise<Cluster> => {
+  const clusterPhase = async (provider: Provider, clusterId: string, dueAt: number): Promise<Cluster> => {
     const reads = readsOf(provider);
     const now = clock().getTime();
     const changed = reads.changedAt.get(clusterId) ?? Number.NEGATIVE_INFINITY;
     let listing = reads.listing;
-    if (!listing || now - listing.at > CLUSTER_LIST_MAX_AGE_MS || listing.at <= changed) {
+    if (
+      !listing ||
+      now - listing.at > CLUSTER_LIST_MAX_AGE_MS ||
+      listing.at <= changed ||
+      listing.at < dueAt
+    ) {
       const clusters = provider.listClusters().then((list) => new Map(list.map((c) => [c.id, c])));
       listing = { at: now, clusters };
       reads.listing = listing;
@@ -67,8 +77,9 @@ export function createSharedReads(clock: () => Date): SharedReads {
   };
 
   return {
-    forOperation(provider) {
+    forOperation(provider, options = {}) {
       const reads = readsOf(provider);
+      const dueAt = options.dueAt?.getTime() ?? Number.NEGATIVE_INFINITY;
       const pools = new Map<string, { pool: NodePool; at: number }>();
       /** Clusters whose pools this operation has listed in this run. */
       const listed = new Set<string>();
@@ -102,7 +113,7 @@ export function createSharedReads(clock: () => Date): SharedReads {
         issueKubeconfig: (clusterId, validity) => provider.issueKubeconfig(clusterId, validity),
         ...(provider.kubernetes ? { kubernetes: provider.kubernetes.bind(provider) } : {}),
         getJob: (jobId) => provider.getJob(jobId),
-        getCluster: (clusterId) => clusterPhase(provider, clusterId),
+        getCluster: (clusterId) => clusterPhase(provider, clusterId, dueAt),
         listNodePools,
         async getNodePool(clusterId, poolId) {
           if (!pools.has(poolKey(clusterId, poolId)) && !listed.has(clusterId))

@@ -208,3 +208,59 @@ describe("decideTick", () => {
     ]);
   });
 });
+
+describe("decideTick: a hold awake an event asked for (functions/resize/)", () => {
+  const hold = (at: Date, until: Date) => ({
+    heldAwake: {
+      at: at.toISOString(),
+      until: until.toISOString(),
+      operationId: "ev-1:wake",
+      rule: "ci-wakes-qa",
+    },
+  });
+
+  it("holds the sleep until the hold ends, then sleeps (the same slot's operation)", () => {
+    const state = {
+      ...handled(WAKE_MON, "awake", local("08:00")),
+      ...hold(local("19:00"), local("02:00", "2026-11-24")),
+    };
+    expect(decide(local("20:01"), state)[0]).toMatchObject({
+      kind: "defer",
+      reason: "held-awake",
+      until: local("02:00", "2026-11-24"),
+    });
+    const [after] = decide(local("02:00", "2026-11-24"), state);
+    // Late by six hours, but counted from the hold's end: within the grace window.
+    expect(after).toMatchObject({ kind: "act", operationId: `${SLEEP_MON}@prod-hw/c1` });
+    expect(stateAfter(after!, state, local("02:00", "2026-11-24"))?.heldAwake).toBeUndefined();
+  });
+
+  it("a cluster woken after its sleep sleeps again when the hold ends, with an operation of its own", () => {
+    const slept = handled(SLEEP_MON, "asleep", local("20:00"));
+    // Without a hold, a cluster woken at 23:00 stays awake until the next transition.
+    expect(decide(local("23:30"), slept)[0]).toMatchObject({ kind: "skip", reason: "already-handled" });
+    const state = { ...slept, ...hold(local("23:00"), local("02:00", "2026-11-24")) };
+    expect(decide(local("23:30"), state)[0]).toMatchObject({ kind: "defer", reason: "held-awake" });
+    const [again] = decide(local("02:01", "2026-11-24"), state);
+    expect(again).toMatchObject({
+      kind: "act",
+      operationId: `${SLEEP_MON}@prod-hw/c1#after-hold-${local("23:00").getTime()}`,
+    });
+    const next = stateAfter(again!, state, local("02:01", "2026-11-24"))!;
+    expect(next.heldAwake).toBeUndefined();
+    expect(decide(local("02:02", "2026-11-24"), next)[0]).toMatchObject({
+      kind: "skip",
+      reason: "already-handled",
+    });
+  });
+
+  it("never holds a wake, and a hold still running is kept by the state written meanwhile", () => {
+    const state = {
+      ...handled(SLEEP_MON, "asleep", local("20:00")),
+      ...hold(local("07:00", "2026-11-24"), local("12:00", "2026-11-24")),
+    };
+    const [wake] = decide(local("08:00", "2026-11-24"), state);
+    expect(wake).toMatchObject({ kind: "act", transition: { to: "awake" } });
+    expect(stateAfter(wake!, state, local("08:00", "2026-11-24"))?.heldAwake).toEqual(state.heldAwake);
+  });
+});

@@ -11,6 +11,10 @@
 // however late (a cluster left asleep is an outage). A sleep is carried out only within the
 // schedule's grace window; later it is skipped and recorded. A target seen for the first time
 // (first deploy, or a new cluster) is only recorded: nightshift never acts on first sight.
+//
+// Holds: a snooze holds sleeps until its time. So does a hold awake an event asked for (a rule's
+// `wake` with `hold`, functions/resize/): and once it ends, the schedule's state applies again,
+// even a sleep whose slot was handled before the hold (the cluster slept, an event woke it).
 import type { ProviderKind } from "../providers/port.ts";
 import type { Operation, TargetState } from "../store/store.ts";
 import { withReplacements } from "./calendar.ts";
@@ -42,7 +46,7 @@ export type SkipReason =
   | "already-handled" // transition-based: this slot was acted on (or deliberately skipped) before
   | "several-schedules"; // more than one enabled schedule matches the target (ownership.ts)
 
-export type DeferReason = "snoozed" | "dwell";
+export type DeferReason = "snoozed" | "dwell" | "held-awake";
 
 export type Decision =
   | {
@@ -148,7 +152,15 @@ function decideTarget(
   const base = { targetId: target.targetId, schedule: schedule.name, transition };
   if (!state?.lastTransition) return { kind: "skip", ...base, reason: "first-sight" };
 
-  const handled = state.lastTransition.slot === transition.slot;
+  const held = state.heldAwake;
+  const heldUntil = held ? new Date(held.until) : undefined;
+  // A sleep handled before the hold began is open again once the hold ends (with its own operation).
+  const reopened =
+    held !== undefined &&
+    transition.to === "asleep" &&
+    Date.parse(held.at) > Date.parse(state.lastTransition.at) &&
+    Date.parse(held.at) > transition.at.getTime();
+  const handled = state.lastTransition.slot === transition.slot && !reopened;
   if (handled) {
     if (schedule.enforce && target.observed !== undefined && target.observed !== transition.to) {
       return {
@@ -166,6 +178,9 @@ function decideTarget(
   if (transition.to === "asleep" && snoozeUntil && snoozeUntil > now) {
     return { kind: "defer", ...base, reason: "snoozed", until: snoozeUntil };
   }
+  if (transition.to === "asleep" && heldUntil && heldUntil > now) {
+    return { kind: "defer", ...base, reason: "held-awake", until: heldUntil };
+  }
   const dwellUntil = new Date(Date.parse(state.lastTransition.at) + schedule.minDwellMinutes * MINUTE);
   if (dwellUntil > now && state.lastTransition.to !== transition.to) {
     return { kind: "defer", ...base, reason: "dwell", until: dwellUntil };
@@ -173,7 +188,12 @@ function decideTarget(
 
   if (transition.to === "asleep") {
     // Lateness counts from when the sleep could first have happened (after a snooze or dwell).
-    const startable = Math.max(transition.at.getTime(), snoozeUntil?.getTime() ?? 0, dwellUntil.getTime());
+    const startable = Math.max(
+      transition.at.getTime(),
+      snoozeUntil?.getTime() ?? 0,
+      dwellUntil.getTime(),
+      heldUntil?.getTime() ?? 0,
+    );
     if (now.getTime() - startable > schedule.graceMinutes * MINUTE) {
       return {
         kind: "skip",
@@ -183,7 +203,14 @@ function decideTarget(
       };
     }
   }
-  return { kind: "act", ...base, operationId: operationIdFor(transition, target.targetId), enforce: false };
+  const operationId = operationIdFor(transition, target.targetId);
+  return {
+    kind: "act",
+    ...base,
+    // The slot's first operation already ran (before the hold): this one needs its own id.
+    operationId: reopened ? `${operationId}#after-hold-${Date.parse(held!.at)}` : operationId,
+    enforce: false,
+  };
 }
 
 /** The target state to store after a decision (transition-based memory), or undefined for none. */
@@ -197,8 +224,12 @@ export function stateAfter(
     return undefined;
   }
   const t = decision.transition;
+  // A hold that has ended is spent: the schedule's state applies again (and is now recorded).
+  const { heldAwake, ...rest } = state ?? {};
+  const keep = heldAwake && Date.parse(heldAwake.until) > now.getTime() ? { heldAwake } : {};
   return {
-    ...state,
+    ...rest,
+    ...keep,
     lastTransition: {
       to: t.to,
       at: t.at.toISOString(),
@@ -217,8 +248,23 @@ export function operationFor(
   target: TargetFacts,
 ): Pick<Operation, "id" | "target" | "kind" | "step" | "data"> {
   const direction = decision.transition.to === "asleep" ? "sleep" : "wake";
+  return sleepWakeOperation(decision.operationId, direction, schedule, target, decision.transition.slot);
+}
+
+/**
+ * A sleep or wake operation of `target` as its schedule defines it (mode, releaseNodes,
+ * namespaces): what the tick creates for a transition, and an event's rule for a wake or sleep on
+ * demand (functions/resize/), so both are carried out the same way.
+ */
+export function sleepWakeOperation(
+  id: string,
+  direction: "sleep" | "wake",
+  schedule: Schedule,
+  target: Pick<TargetFacts, "targetId" | "provider" | "account" | "id" | "largestPool">,
+  slot: string,
+): Pick<Operation, "id" | "target" | "kind" | "step" | "data"> {
   return {
-    id: decision.operationId,
+    id,
     target: target.targetId,
     kind: direction,
     step: "start",
@@ -229,7 +275,7 @@ export function operationFor(
       account: target.account,
       clusterId: target.id,
       schedule: schedule.name,
-      slot: decision.transition.slot,
+      slot,
       releaseNodes: schedule.releaseNodes,
       namespaces: [...schedule.namespaces],
       ...(target.largestPool !== undefined ? { largestPool: target.largestPool } : {}),

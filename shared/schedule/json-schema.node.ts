@@ -1,22 +1,16 @@
 // Writes schedules/schedule.schema.json (the JSON Schema editors use) from the zod schema, formatted
-// the way `biome check` expects. Run after changing schedule-schema.ts:
+// the way `biome check` expects. Run after changing schedule-schema.ts or shared/rules/rule-schema.ts:
 //   npx node shared/schedule/json-schema.node.ts
 import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { RenewalDocument } from "../renewal/renewal-schema.ts";
-import { scheduleJsonSchema } from "./schedule-schema.ts";
+import { scheduleJsonSchema } from "./document-kinds.ts";
 
 const ROOT = new URL("../../", import.meta.url);
 export const JSON_SCHEMA_FILE = fileURLToPath(new URL("schedules/schedule.schema.json", ROOT));
 
-/** Every kind of document a schedules file holds: schedules, and `kind: renewal`. */
-export function documentJsonSchema(): Record<string, unknown> {
-  return scheduleJsonSchema([RenewalDocument]);
-}
-
 export function writeScheduleJsonSchema(): void {
-  writeFileSync(JSON_SCHEMA_FILE, `${JSON.stringify(documentJsonSchema(), null, 2)}\n`);
+  writeFileSync(JSON_SCHEMA_FILE, `${JSON.stringify(scheduleJsonSchema(), null, 2)}\n`);
   execFileSync(
     fileURLToPath(new URL("node_modules/.bin/biome", ROOT)),
     ["format", "--write", JSON_SCHEMA_FILE],

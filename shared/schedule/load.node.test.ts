@@ -120,6 +120,7 @@ describe("loadSchedules", () => {
       schedules: [],
       renewals: [],
       calendars: new Map(),
+      rules: [],
     });
     const missing = join(directory({}), "nope");
     await expect(loadSchedules(missing)).rejects.toThrow(ScheduleDirectoryError);

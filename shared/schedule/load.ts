@@ -1,11 +1,14 @@
-// Schedule files (already read) → every schedule and the calendars they name, or every problem
-// found. Runtime-neutral: the Node host reads the schedules directory (load.node.ts); the Worker
+// Schedule files (already read) → every schedule, the calendars they name, the resize rules
+// (documents with `kind: resize`) and the renewals (`kind: renewal`), or every problem found. Runtime-neutral: the Node host reads the schedules directory (load.node.ts); the Worker
 // runs with the same files bundled at deploy time (functions/schedules.bundle.ts).
 import type { Renewal } from "../renewal/renewal-schema.ts";
+import type { ResizeRule } from "../rules/rule-schema.ts";
 import { BUILTIN_CALENDARS, builtinCalendar, CalendarFileError, parseCalendarFile } from "./calendar.ts";
 import {
   duplicateNameMessage,
+  duplicateRuleMessage,
   type LocatedRenewal,
+  type LocatedRule,
   type LocatedSchedule,
   parseScheduleDocuments,
   type ScheduleFileError,
@@ -19,6 +22,8 @@ export type LoadedSchedules =
       renewals: Renewal[];
       /** Every calendar a schedule names, by reference (builtin name or file path as written). */
       calendars: Map<string, Calendar>;
+      /** The resize rules (shared/rules/), in file order. */
+      rules: ResizeRule[];
     }
   | { errors: ScheduleFileError[] };
 
@@ -38,6 +43,7 @@ export function loadScheduleSources(sources: ScheduleSources): LoadedSchedules {
   const errors: ScheduleFileError[] = [];
   const located: LocatedSchedule[] = [];
   const renewals: LocatedRenewal[] = [];
+  const rules: LocatedRule[] = [];
   for (const file of sources.schedules) {
     const source = join(dir, file.name);
     const result = parseScheduleDocuments(file.text, source, {
@@ -51,6 +57,7 @@ export function loadScheduleSources(sources: ScheduleSources): LoadedSchedules {
     else {
       located.push(...result.schedules);
       renewals.push(...result.renewals);
+      rules.push(...result.rules);
     }
   }
 
@@ -70,6 +77,18 @@ export function loadScheduleSources(sources: ScheduleSources): LoadedSchedules {
         message: duplicateNameMessage(entry.name, `${earlier.source}:${earlier.line}`),
       });
     else firstByName.set(entry.name, { source: entry.source, line: entry.at.line });
+  }
+  const firstRule = new Map<string, LocatedRule>();
+  for (const entry of rules) {
+    const earlier = firstRule.get(entry.rule.name);
+    if (earlier)
+      errors.push({
+        file: entry.rule.source,
+        ...entry.name,
+        field: "name",
+        message: duplicateRuleMessage(entry.rule.name, `${earlier.rule.source}:${earlier.name.line}`),
+      });
+    else firstRule.set(entry.rule.name, entry);
   }
 
   const calendars = new Map<string, Calendar>();
@@ -105,5 +124,6 @@ export function loadScheduleSources(sources: ScheduleSources): LoadedSchedules {
     schedules: located.map((entry) => entry.schedule),
     renewals: renewals.map((entry) => entry.renewal),
     calendars,
+    rules: rules.map((entry) => entry.rule),
   };
 }

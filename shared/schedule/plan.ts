@@ -421,10 +421,10 @@ export function nextTransition(
   return undefined;
 }
 
-type StringTest = (value: string) => boolean;
+export type StringTest = (value: string) => boolean;
 
 /** One glob as the cheapest test that decides it: most are a prefix, a suffix or a substring. */
-function globTest(glob: string): StringTest {
+export function globTest(glob: string): StringTest {
   const inner = glob.slice(1, -1);
   if (!glob.includes("?")) {
     const stars = glob.split("*").length - 1;

@@ -1,5 +1,7 @@
-// Schedule files: YAML text → Schedule[], or every problem found, each with the file, line, column,
-// field and a message that says what is wrong and how to fix it. Runtime-neutral (no file system):
+// Schedule files: YAML text → Schedule[] (and the resize rules, documents with `kind: resize`:
+// shared/rules/rule-schema.ts, and the certificate renewals, `kind: renewal`:
+// shared/renewal/renewal-schema.ts), or every problem found, each with the file, line, column, field
+// and a message that says what is wrong and how to fix it. Runtime-neutral (no file system):
 // load.node.ts reads the directory; callers pass checks that need more than the text as options.
 import {
   type Document,
@@ -14,8 +16,10 @@ import {
 } from "yaml";
 import type { z } from "zod";
 import { compileRenewal, type Renewal, RenewalDocument } from "../renewal/renewal-schema.ts";
+import { compileRule, type ResizeRule, ResizeRuleDocument } from "../rules/rule-schema.ts";
 import { closest } from "./closest.ts";
 import { expandDays } from "./days.ts";
+import { DOCUMENT_KIND_NAMES, DOCUMENT_KINDS, type DocumentKind } from "./document-kinds.ts";
 import { ScheduleDocument, type ScheduleDocumentOutput } from "./schedule-schema.ts";
 import type { CalendarRef, Schedule, TargetSelector, TransitionRule } from "./types.ts";
 
@@ -31,9 +35,8 @@ export interface ScheduleFileError {
   message: string;
 }
 
-/** Schedules, and the renewal declarations (`kind: renewal`) found beside them. */
 export type ScheduleFileResult =
-  | { schedules: Schedule[]; renewals: Renewal[] }
+  | { schedules: Schedule[]; rules: ResizeRule[]; renewals: Renewal[] }
   | { errors: ScheduleFileError[] };
 
 export interface ScheduleFileOptions {
@@ -55,8 +58,11 @@ export interface LocatedRenewal {
   name: { line: number; column: number };
 }
 
-/** The kinds of document a schedules file holds: `kind:` absent or `schedule`, or `renewal`. */
-const DOCUMENT_KINDS = ["schedule", "renewal"] as const;
+/** A parsed resize rule and where its name was declared. */
+export interface LocatedRule {
+  rule: ResizeRule;
+  name: { line: number; column: number };
+}
 
 export function formatScheduleFileError(error: ScheduleFileError): string {
   return `${error.file}:${error.line}: ${error.field ? `${error.field}: ` : ""}${error.message}`;
@@ -72,21 +78,25 @@ export function parseScheduleFile(
     ? result
     : {
         schedules: result.schedules.map((located) => located.schedule),
+        rules: result.rules.map((located) => located.rule),
         renewals: result.renewals.map((located) => located.renewal),
       };
 }
 
-/** Like parseScheduleFile, keeping where each schedule's name is. */
+/** Like parseScheduleFile, keeping where each schedule's (and rule's) name is. */
 export function parseScheduleDocuments(
   text: string,
   source: string,
   options: ScheduleFileOptions = {},
-): { schedules: LocatedSchedule[]; renewals: LocatedRenewal[] } | { errors: ScheduleFileError[] } {
+):
+  | { schedules: LocatedSchedule[]; rules: LocatedRule[]; renewals: LocatedRenewal[] }
+  | { errors: ScheduleFileError[] } {
   const lineCounter = new LineCounter();
   // YAML 1.2 core schema: 20:00 and 2026-12-01 stay strings, yes/no are not booleans.
   const documents = parseAllDocuments(text, { lineCounter, prettyErrors: false, version: "1.2" });
   const errors: ScheduleFileError[] = [];
   const schedules: LocatedSchedule[] = [];
+  const rules: LocatedRule[] = [];
   const renewals: LocatedRenewal[] = [];
   const at = (offset: number, field: string, message: string): ScheduleFileError => {
     const { line, col } = lineCounter.linePos(offset);
@@ -101,34 +111,36 @@ export function parseScheduleDocuments(
     // An empty document, e.g. after a trailing `---`.
     if (document.contents === null || (isScalar(document.contents) && document.contents.value === null))
       continue;
-    const kind = documentKind(document, at);
-    if (typeof kind !== "string") {
-      errors.push(kind);
-      continue;
+    const located = parseDocument(document, source, options, at);
+    if ("errors" in located) errors.push(...located.errors);
+    else if ("rule" in located) {
+      const earlier = rules.find((r) => r.rule.name === located.rule.name);
+      if (earlier)
+        errors.push({
+          file: source,
+          ...located.name,
+          field: "name",
+          message: duplicateRuleMessage(located.rule.name, `${source}:${earlier.name.line}`),
+        });
+      else rules.push(located);
+    } else {
+      // Schedules and renewals share one namespace: both name what the API and the ledger show per target.
+      const name = "schedule" in located ? located.schedule.name : located.renewal.name;
+      const earlier = [...schedules, ...renewals].find(
+        (other) => ("schedule" in other ? other.schedule.name : other.renewal.name) === name,
+      );
+      if (earlier)
+        errors.push({
+          file: source,
+          ...located.name,
+          field: "name",
+          message: duplicateNameMessage(name, `${source}:${earlier.name.line}`),
+        });
+      else if ("schedule" in located) schedules.push(located);
+      else renewals.push(located);
     }
-    const located =
-      kind === "renewal"
-        ? parseRenewalDocument(document, source, at)
-        : parseDocument(document, source, options, at);
-    if ("errors" in located) {
-      errors.push(...located.errors);
-      continue;
-    }
-    const name = "schedule" in located ? located.schedule.name : located.renewal.name;
-    const earlier = [...schedules, ...renewals].find(
-      (other) => ("schedule" in other ? other.schedule.name : other.renewal.name) === name,
-    );
-    if (earlier)
-      errors.push({
-        file: source,
-        ...located.name,
-        field: "name",
-        message: duplicateNameMessage(name, `${source}:${earlier.name.line}`),
-      });
-    else if ("schedule" in located) schedules.push(located);
-    else renewals.push(located);
   }
-  if (errors.length === 0 && schedules.length === 0 && renewals.length === 0)
+  if (errors.length === 0 && schedules.length === 0 && rules.length === 0 && renewals.length === 0)
     errors.push({
       file: source,
       line: 1,
@@ -138,49 +150,15 @@ export function parseScheduleDocuments(
         "this file holds no schedule; add one (name, timezone, targets, sleep/wake; see the examples in schedules/) or delete the file",
     });
   if (errors.length > 0) return { errors: errors.sort((a, b) => a.line - b.line || a.column - b.column) };
-  return { schedules, renewals };
-}
-
-/** The document's `kind:` (absent: a schedule), or the error for a kind nobody reads. */
-function documentKind(
-  document: Document.Parsed,
-  at: At,
-): (typeof DOCUMENT_KINDS)[number] | ScheduleFileError {
-  const contents = document.contents;
-  const node = isMap(contents)
-    ? contents.items.find((item) => isScalar(item.key) && item.key.value === "kind")
-    : undefined;
-  if (!node) return "schedule";
-  const value = isScalar(node.value) ? node.value.value : undefined;
-  const known = DOCUMENT_KINDS.find((kind) => kind === value);
-  if (known) return known;
-  const offset = (isScalar(node.value) ? node.value.range?.[0] : undefined) ?? contents?.range[0] ?? 0;
-  const suggestion = typeof value === "string" ? closest(value, DOCUMENT_KINDS) : undefined;
-  return at(
-    offset,
-    "kind",
-    `${JSON.stringify(value ?? null)} is not a kind of document; ${suggestion ? `did you mean "${suggestion}"? ` : ""}use ${DOCUMENT_KINDS.join(" or ")} (or leave kind out for a schedule)`,
-  );
-}
-
-/** A `kind: renewal` document → the Renewal, or its errors at their lines. */
-function parseRenewalDocument(
-  document: Document.Parsed,
-  source: string,
-  at: At,
-): LocatedRenewal | { errors: ScheduleFileError[] } {
-  const root = document.contents?.range[0] ?? 0;
-  const parsed = RenewalDocument.safeParse(document.toJS({ maxAliasCount: 100 }));
-  if (!parsed.success)
-    return {
-      errors: parsed.error.issues.flatMap((issue) => issueErrors(document, issue, at, root, RenewalDocument)),
-    };
-  const { line, column } = at(nodeAt(document, ["name"])?.range?.[0] ?? root, "", "");
-  return { renewal: compileRenewal(parsed.data, source), name: { line, column } };
+  return { schedules, rules, renewals };
 }
 
 export function duplicateNameMessage(name: string, earlier: string): string {
   return `the name "${name}" is already used by the schedule in ${earlier}; schedule names must be unique, rename one of them`;
+}
+
+export function duplicateRuleMessage(name: string, earlier: string): string {
+  return `the name "${name}" is already used by the rule in ${earlier}; rule names must be unique, rename one of them`;
 }
 
 type At = (offset: number, field: string, message: string) => ScheduleFileError;
@@ -196,7 +174,7 @@ function parseDocument(
   source: string,
   options: ScheduleFileOptions,
   at: At,
-): LocatedSchedule | { errors: ScheduleFileError[] } {
+): LocatedSchedule | LocatedRule | LocatedRenewal | { errors: ScheduleFileError[] } {
   const contents = document.contents;
   const root = contents?.range[0] ?? 0;
   if (!isMap(contents))
@@ -209,13 +187,44 @@ function parseDocument(
         ),
       ],
     };
-  const parsed = ScheduleDocument.safeParse(document.toJS({ maxAliasCount: 100 }));
-  if (!parsed.success)
+  const js = document.toJS({ maxAliasCount: 100 }) as Record<string, unknown>;
+  const kind = js.kind ?? "schedule";
+  if (typeof kind !== "string" || !Object.hasOwn(DOCUMENT_KINDS, kind)) {
+    const suggestion = typeof kind === "string" ? closest(kind, DOCUMENT_KIND_NAMES) : undefined;
     return {
-      errors: parsed.error.issues.flatMap((issue) =>
-        issueErrors(document, issue, at, root, ScheduleDocument),
-      ),
+      errors: [
+        at(
+          nodeAt(document, ["kind"])?.range?.[0] ?? root,
+          "kind",
+          `${JSON.stringify(kind)} is not a kind of document; ${suggestion ? `did you mean "${suggestion}"? ` : ""}` +
+            `use ${DOCUMENT_KIND_NAMES.map((k) => `${k} for ${DOCUMENT_KINDS[k].what}`).join(", ")} ` +
+            "(or leave kind out for a schedule)",
+        ),
+      ],
     };
+  }
+  const { schema } = DOCUMENT_KINDS[kind as DocumentKind];
+  const namePosition = () => {
+    const { line, column } = at(nodeAt(document, ["name"])?.range?.[0] ?? root, "", "");
+    return { line, column };
+  };
+  if (kind === "resize") {
+    const rule = ResizeRuleDocument.safeParse(js);
+    if (!rule.success)
+      return { errors: rule.error.issues.flatMap((issue) => issueErrors(document, issue, at, root, schema)) };
+    return { rule: compileRule(rule.data, source), name: namePosition() };
+  }
+  if (kind === "renewal") {
+    const renewal = RenewalDocument.safeParse(js);
+    if (!renewal.success)
+      return {
+        errors: renewal.error.issues.flatMap((issue) => issueErrors(document, issue, at, root, schema)),
+      };
+    return { renewal: compileRenewal(renewal.data, source), name: namePosition() };
+  }
+  const parsed = ScheduleDocument.safeParse(js);
+  if (!parsed.success)
+    return { errors: parsed.error.issues.flatMap((issue) => issueErrors(document, issue, at, root, schema)) };
 
   const value = parsed.data;
   const errors: ScheduleFileError[] = [];
@@ -240,8 +249,7 @@ function parseDocument(
     if (problem) errors.push(fieldAt(["calendars", index, "file"], problem));
   });
   if (errors.length > 0) return { errors };
-  const { line, column } = at(nodeAt(document, ["name"])?.range?.[0] ?? root, "", "");
-  return { schedule: compile(value, source), name: { line, column } };
+  return { schedule: compile(value, source), name: namePosition() };
 }
 
 /** One zod issue → the errors it stands for, each at the line of the node it is about. */

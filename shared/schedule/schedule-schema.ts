@@ -203,8 +203,9 @@ const Notice = z
 
 export const ScheduleDocument = z
   .strictObject({
-    kind: z.literal("schedule", { error: 'kind must be "schedule" here (or leave it out)' }).optional().meta({
-      description: "schedule (the default): a sleep/wake schedule. renewal: see the renewal document.",
+    kind: z.literal("schedule", { error: "kind must be schedule for a schedule" }).optional().meta({
+      description:
+        "schedule (the default when left out); kind: resize makes the document a resize rule, kind: renewal a certificate renewal.",
     }),
     name: z
       .string({ error: mustBe("name", "lower-case letters, digits and dashes, e.g. qa-weeknights") })
@@ -342,34 +343,6 @@ export const ScheduleDocument = z
 
 export type ScheduleDocumentInput = z.input<typeof ScheduleDocument>;
 export type ScheduleDocumentOutput = z.output<typeof ScheduleDocument>;
-
-export const REGENERATE_JSON_SCHEMA = "npx node shared/schedule/json-schema.node.ts";
-
-/**
- * The JSON Schema editors use (yaml-language-server): the input form, with defaults. `others`: the
- * other kinds of document a schedules file may hold (`kind: renewal`, …), each its own branch.
- */
-export function scheduleJsonSchema(others: readonly z.ZodType[] = []): Record<string, unknown> {
-  const document =
-    others.length === 0
-      ? ScheduleDocument
-      : z.union([ScheduleDocument, ...others]).meta({
-          title: "nightshift schedules file",
-          description:
-            "One document of a schedules/ file: a sleep/wake schedule (no kind, or kind: schedule), or another kind named by kind:.",
-        });
-  const { $schema, title, description, ...rest } = z.toJSONSchema(document, {
-    io: "input",
-    target: "draft-7",
-  }) as Record<string, unknown>;
-  return {
-    $schema,
-    $comment: `Generated from shared/schedule/schedule-schema.ts; do not edit. Regenerate: ${REGENERATE_JSON_SCHEMA}`,
-    title,
-    description,
-    ...rest,
-  };
-}
 
 const IANA_NAME = /^[A-Za-z][A-Za-z0-9_+-]*(?:\/[A-Za-z0-9_+-]+)*$/;
 

@@ -3,7 +3,8 @@
 //   leases       one holder per target at a time, with fencing tokens that only ever grow
 //   operations   durable multi-step operations that keep the cloud's job ids, so a retry resumes
 //   snapshots    what a sleep changed, kept until the wake restores it
-//   targets      per-target state: last transition, cooldown, backoff, snooze
+//   targets      per-target state: last transition, cooldown, backoff, snooze, a hold awake
+//   pools        per node pool: what resizes remember (the last one, the size to revert to)
 //   secrets      an opaque slot for encrypted kubeconfigs
 //   shared       copies of what is expensive to fetch (the fleet listing), so one replica fetches for all
 //   renewals     per-target renewal state, indexed by when it next needs looking at (the tick reads what is due)
@@ -30,6 +31,7 @@ const NS = {
   shared: "shared",
   lineup: "op-lineup",
   renewal: "renewal",
+  pool: "pool",
 } as const;
 
 /** Compare-and-set loops give up after this many lost races (each loss means someone else progressed). */
@@ -581,6 +583,30 @@ export interface TargetState {
   cooldownUntil?: string;
   backoff?: { failures: number; nextAttemptAt: string; lastError?: string };
   snoozeUntil?: string;
+  /**
+   * Woken on demand (an event's rule) and held awake until `until`: the schedule's sleeps wait for
+   * it, and once it ends the schedule's state applies again, even a sleep handled before the hold.
+   */
+  heldAwake?: { at: string; until: string; operationId: string; rule: string };
+  updatedAt?: string;
+}
+
+/**
+ * What the resizes of one node pool remember (store.pools, keyed `account/cluster/pool id`): the
+ * last resize (for the cooldown and the hysteresis) and the size before a reverting rule first
+ * changed it (to put it back when the alert resolves).
+ */
+export interface ResizeMemory {
+  lastResizeAt?: string;
+  lastDirection?: "up" | "down";
+  lastRule?: string;
+  lastOperationId?: string;
+  remembered?: {
+    desired: number;
+    autoscaling?: { enabled: boolean; min: number; max: number };
+    rule: string;
+    at: string;
+  };
   updatedAt?: string;
 }
 
@@ -718,6 +744,7 @@ export interface Store {
   operations: Operations;
   snapshots: Documents<Snapshot>;
   targets: Documents<TargetState>;
+  pools: Documents<ResizeMemory>;
   secrets: Documents<SecretSlot>;
   shared: Documents<SharedCopy>;
   /** Per-target renewal state (shared/renewal/state.ts), due through its index. */
@@ -736,6 +763,7 @@ export function createStore(backend: StoreBackend): Store {
     operations: operations(backend),
     snapshots: documents<Snapshot>(backend, NS.snapshot),
     targets: documents<TargetState>(backend, NS.target),
+    pools: documents<ResizeMemory>(backend, NS.pool),
     secrets: documents<SecretSlot>(backend, NS.secret),
     shared: documents<SharedCopy>(backend, NS.shared),
     renewals: dueDocuments<unknown>(backend, NS.renewal),

@@ -6,12 +6,14 @@ import { sleepWakeJob } from "../../functions/sleepwake/job.ts";
 import type { KubernetesAccess, SleepWakeEvent } from "../../functions/sleepwake/steps.ts";
 import type { Account } from "../../shared/config/config.ts";
 import { createHttpClient } from "../../shared/http/client.ts";
+import type { JobKind, OutcomeEvent } from "../../shared/jobs/job-kind.ts";
 import { type RunDueOptions, type RunReport, runDueOperations } from "../../shared/jobs/runtime.ts";
 import { createLogger } from "../../shared/log/logger.ts";
 import type { Provider } from "../../shared/providers/port.ts";
 import { createProvider } from "../../shared/providers/registry.ts";
 import { sandboxAccounts } from "../../shared/sandbox/accounts.ts";
 import type { CloudName } from "../../shared/sandbox/cloud.ts";
+import type { Schedule } from "../../shared/schedule/types.ts";
 import type { LedgerEntry } from "../../shared/store/backend.ts";
 import { memoryBackend } from "../../shared/store/memory.ts";
 import { createStore, FINISHED, type Operation, type Store } from "../../shared/store/store.ts";
@@ -34,6 +36,8 @@ export interface NightHarness {
   store: Store;
   now(): Date;
   accounts: Account[];
+  /** The providers by account id, signing on the sandbox's clock. */
+  providers: ReadonlyMap<string, Provider>;
   /** The sandbox account whose name is `name` on `cloud` (e.g. "platform-dev-cn-north-4"). */
   account(cloud: CloudName, name: string): Account;
   provider(accountId: string): Provider;
@@ -56,6 +60,12 @@ export async function startNightHarness(options: {
   kube?: KubernetesAccess;
   /** Attempts per call in the HTTP layer (1: every fault reaches the runner). Default 4. */
   httpAttempts?: number;
+  /** The job kinds the runner advances (default: sleep/wake only). */
+  jobs?: readonly JobKind<unknown, OutcomeEvent>[];
+  /** The schedules the steps see (StepEnv.schedules). */
+  schedules?: readonly Schedule[];
+  /** Default: a fresh in-memory store. */
+  store?: Store;
 }): Promise<NightHarness> {
   const sb = await newSandbox({
     speed: 0,
@@ -81,7 +91,7 @@ export async function startNightHarness(options: {
       createProvider(a, { http, now: () => simNow, nonce: () => crypto.randomUUID() }),
     ]),
   );
-  const store = createStore(memoryBackend());
+  const store = options.store ?? createStore(memoryBackend());
   const log = createLogger({ level: "error", write: () => {}, now: () => simNow });
   const events: SleepWakeEvent[] = [];
   let counter = 0;
@@ -91,6 +101,7 @@ export async function startNightHarness(options: {
     store,
     now: () => simNow,
     accounts,
+    providers,
     account(cloud, name) {
       const found = accounts.find((a) => a.vendor === cloud && a.id === `sandbox-${cloud}-${name}`);
       if (!found)
@@ -128,7 +139,8 @@ export async function startNightHarness(options: {
     async tick(extra = {}) {
       const report = await runDueOperations({
         store,
-        jobs: [sleepWakeJob],
+        jobs: (options.jobs ?? [sleepWakeJob]) as readonly JobKind<unknown, SleepWakeEvent>[],
+        ...(options.schedules ? { schedules: options.schedules } : {}),
         providers: (account) => providers.get(account),
         ...(options.kube ? { kube: options.kube } : {}),
         now: simNow,

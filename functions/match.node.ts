@@ -1,0 +1,145 @@
+// `nightshift match [--format F] [--json]`: reads a sample payload on stdin and prints, per event,
+// what each rule would do with it and why (no match and why, matched, clamped, in cooldown,
+// asleep, dry run), deciding on the pools as the configured clouds (or, with no account, the
+// built-in sandbox) and the store show them now. Nothing is changed.
+import { parseArgs } from "node:util";
+import { ConfigError, loadConfig } from "../shared/config/config.ts";
+import type { InboundEvent } from "../shared/events/inbound.ts";
+import { ProviderError } from "../shared/providers/port.ts";
+import { ScheduleDirectoryError } from "../shared/schedule/load.node.ts";
+import { configuredLogger } from "./compose.ts";
+import { EVENT_FORMATS } from "./resize/event-formats.ts";
+import { explainEvent, type Observe } from "./resize/explain.ts";
+import { asleepOf, findPool, poolMemoryKey } from "./resize/pool-steps.ts";
+import { createNodeRuntime, ScheduleLoadError } from "./runtime.node.ts";
+
+interface Out {
+  stdout: (line: string) => void;
+  stderr: (line: string) => void;
+}
+
+export const MATCH_USAGE = `Usage: nightshift match [--format F] [--json] < payload.json
+
+Reads a sample payload on stdin and prints what each resize rule (schedules/, kind: resize) would
+do with it, and why: no match (and which field did not), matched and the decision on the pool as
+it is now (resize, clamped, cooldown, hysteresis, asleep, dry run). Nothing is changed.
+  --format F  the payload's format: ${Object.keys(EVENT_FORMATS).join(", ")} (default inbound: the
+              normalised event, {"source","id","type","status"?,"labels","data","occurredAt","origin"},
+              or a list of them)
+  --json      one JSON object per event instead of text`;
+
+export async function runMatch(args: readonly string[], stdin: string, out: Out): Promise<number> {
+  let values: { format?: string; json?: boolean; help?: boolean };
+  try {
+    values = parseArgs({
+      args: [...args],
+      options: {
+        format: { type: "string" },
+        json: { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+      },
+      strict: true,
+    }).values;
+  } catch (error) {
+    out.stderr(`nightshift match: ${(error as Error).message}\n\n${MATCH_USAGE}`);
+    return 2;
+  }
+  if (values.help) {
+    out.stdout(MATCH_USAGE);
+    return 0;
+  }
+  const format = EVENT_FORMATS[values.format ?? "inbound"];
+  if (!format) {
+    out.stderr(
+      `nightshift match: --format must be one of ${Object.keys(EVENT_FORMATS).join(", ")} (got "${values.format}")`,
+    );
+    return 2;
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(stdin);
+  } catch (error) {
+    out.stderr(`nightshift match: stdin is not JSON: ${(error as Error).message}`);
+    return 2;
+  }
+  const parsed = format(body);
+  if ("error" in parsed) {
+    out.stderr(`nightshift match: ${parsed.error}`);
+    return 2;
+  }
+
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig(process.env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    for (const issue of error.issues) out.stderr(`${issue.variable}: ${issue.message}`);
+    return 1;
+  }
+  const log = configuredLogger(config, { level: "warn", write: (line) => process.stderr.write(`${line}\n`) });
+  let runtime: Awaited<ReturnType<typeof createNodeRuntime>>;
+  try {
+    runtime = await createNodeRuntime({ ...config, sandboxSpeed: 0 }, log);
+  } catch (error) {
+    if (error instanceof ScheduleLoadError) {
+      for (const line of error.lines) out.stdout(line);
+      return 1;
+    }
+    if (error instanceof ScheduleDirectoryError) {
+      out.stderr(`NIGHTSHIFT_SCHEDULES_DIR: ${error.message}`);
+      return 1;
+    }
+    throw error;
+  }
+  try {
+    const now = runtime.cloudNow();
+    const observe: Observe = async (target) => {
+      const provider = runtime.tickDeps.providerFor(target.account);
+      if (!provider) return { problem: `account "${target.account}" is not configured` };
+      try {
+        const hibernated =
+          provider.capabilities.hibernate &&
+          ["hibernated", "hibernating"].includes((await provider.getCluster(target.clusterId)).phase);
+        const pool = findPool(await provider.listNodePools(target.clusterId), target.pool);
+        if (!pool) return { problem: `cluster ${target.targetId} has no node pool "${target.pool}"` };
+        const asleep = await asleepOf(runtime.store, target.targetId, pool, hibernated, now);
+        const memory = (await runtime.store.pools.get(poolMemoryKey(target.targetId, pool.id), now))?.value;
+        return {
+          pool: {
+            id: pool.id,
+            name: pool.name,
+            desired: pool.desired,
+            ...(pool.autoscaling ? { autoscaling: pool.autoscaling } : {}),
+          },
+          ...(asleep ? { asleep } : {}),
+          ...(memory ? { memory } : {}),
+        };
+      } catch (error) {
+        if (error instanceof ProviderError) return { problem: error.message };
+        throw error;
+      }
+    };
+    for (const event of parsed.events) {
+      const explained = await explainEvent(event, runtime.rules, observe, now);
+      if (values.json) {
+        out.stdout(
+          JSON.stringify({
+            event: { source: event.source, id: event.id, type: event.type },
+            rules: explained,
+          }),
+        );
+        continue;
+      }
+      out.stdout(heading(event));
+      if (explained.length === 0) out.stdout("  no rules are declared (schedules/, kind: resize)");
+      for (const e of explained) out.stdout(`  ${e.rule}: ${e.outcome}: ${e.message}`);
+    }
+    return 0;
+  } finally {
+    await runtime.close();
+  }
+}
+
+function heading(event: InboundEvent): string {
+  return `${event.source} ${event.id} (${event.type}${event.status ? `, ${event.status}` : ""}):`;
+}
