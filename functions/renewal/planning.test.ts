@@ -47,9 +47,18 @@ function counting(backend: StoreBackend) {
   const counted: StoreBackend = {
     ...backend,
     kind: backend.kind,
-    get: (...args) => (reads.get++, backend.get(...args)),
-    list: (...args) => (reads.list++, backend.list(...args)),
-    listIndex: (...args) => (reads.listIndex++, backend.listIndex(...args)),
+    get: (...args) => {
+      reads.get++;
+      return backend.get(...args);
+    },
+    list: (...args) => {
+      reads.list++;
+      return backend.list(...args);
+    },
+    listIndex: (...args) => {
+      reads.listIndex++;
+      return backend.listIndex(...args);
+    },
     put: (...args) => backend.put(...args),
     delete: (...args) => backend.delete(...args),
     increment: (...args) => backend.increment(...args),
