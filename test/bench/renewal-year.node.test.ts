@@ -1,6 +1,7 @@
 // The simulated renewal year on a small fleet, so the harness cannot rot between `npm run bench`
 // runs. Seeded, so the figures are exact from run to run.
 import { describe, expect, it } from "vitest";
+import { sandboxIssuer } from "./renewal-sandbox.ts";
 import { benchRenewalYear, type Issuer, modelIssuer, seeded } from "./renewal-year.ts";
 
 describe("benchRenewalYear on 40 clusters over 60 days", () => {
@@ -34,6 +35,27 @@ describe("benchRenewalYear on 40 clusters over 60 days", () => {
     expect(calls.length).toBe(year.attempts);
     expect(new Set(calls)).toContain("alibaba");
   });
+
+  it("runs the renewal job on the sandbox clouds as the issuer: real certificates, injected failures", async () => {
+    const start = new Date("2026-01-01T00:00:00Z");
+    const sandbox = await sandboxIssuer({ start, failureRate: 0.2 });
+    try {
+      const year = await benchRenewalYear({
+        clusters: sandbox.clusters,
+        failureRate: 0.2,
+        days: 8,
+        issuer: sandbox.issuer,
+        start,
+      });
+      expect(year.clusters).toBeGreaterThanOrEqual(8);
+      expect(year.expiredEpisodes).toBe(0);
+      expect(year.failedAttempts).toBeGreaterThan(0); // the sandbox's injected 5xx reached the job
+      expect(year.failedAttempts).toBeLessThan(0.4 * year.attempts);
+      expect(year.byVendor.alibaba.renewalsPerCluster).toBeGreaterThan(2);
+    } finally {
+      await sandbox.stop();
+    }
+  }, 120_000);
 
   it("refuses nonsense sizes, naming them", async () => {
     await expect(benchRenewalYear({ clusters: 0, failureRate: 0.2 })).rejects.toThrow("clusters");

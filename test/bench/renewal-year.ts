@@ -6,8 +6,8 @@
 // credential was expired (goal 0), renewals per cluster, and how long after its planned time
 // (the replaced credential's renewal time) each renewal happened.
 //
-// The issuer is injected (`Issuer`): today a model of the vendors' kubeconfig APIs; once the
-// renewal job exists, the same harness drives the job against the sandbox clouds.
+// The issuer is injected (`Issuer`): a model of the vendors' kubeconfig APIs (1,000 clusters in
+// seconds), or the renewal job itself against the sandbox clouds (renewal-sandbox.ts).
 import { backoffUntil, type FailureHistory, recordFailure } from "../../shared/renewal/backoff.ts";
 import { type CertificateFacts, planRenewal, type StoredCredential } from "../../shared/renewal/policy.ts";
 import { renewalTime } from "../../shared/renewal/renewal-time.ts";
@@ -80,7 +80,7 @@ export interface IssueRequest {
 export type IssueOutcome =
   | { ok: true; facts: CertificateFacts; requestedDurationMs?: number }
   | { ok: false; message: string };
-/** Issues one credential for a cluster: the model below, or (after the merge) the renewal job. */
+/** Issues one credential for a cluster: the model below, or the renewal job on the sandbox (renewal-sandbox.ts). */
 export type Issuer = (request: IssueRequest) => Promise<IssueOutcome>;
 
 /** The vendors' kubeconfig APIs as a model: grants per VENDOR_PROFILES, fails `failureRate` of calls. */
