@@ -7,6 +7,7 @@
 //   GET  /api/targets/{id}/renewal      one target's
 //   GET  /api/targets/{id}/kubeconfig   the stored kubeconfig, decrypted (every read is a ledger entry)
 //   POST /api/targets/{id}/renew        a forced renewal (also inside a back-off or a closed window)
+//   POST /api/vault/rotate              moves every stored credential to the first vault key
 import { Hono } from "hono";
 import { VaultError } from "../../shared/kubeconfig/vault.ts";
 import type { Logger } from "../../shared/log/logger.ts";
@@ -135,6 +136,32 @@ export function renewalRoutes(deps: RenewalApiDeps): Hono {
       },
       202,
     );
+  });
+
+  routes.post("/vault/rotate", async (c) => {
+    const now = deps.now();
+    if (!deps.services)
+      return errorResponse(c, 503, "renewal_disabled", "certificate renewal is not configured on this host");
+    try {
+      const vault = await deps.services.vault(deps.store);
+      const rotation = await vault.rotate(now);
+      await deps.store.ledger.append({
+        at: now,
+        operationId: `vault-rotate@${now.toISOString()}`,
+        target: "vault",
+        kind: "vault.rotated",
+        detail: {
+          keyId: vault.primaryKeyId,
+          moved: rotation.moved,
+          current: rotation.current,
+          failed: rotation.failed,
+        },
+      });
+      return c.json({ keyId: vault.primaryKeyId, ...rotation });
+    } catch (error) {
+      if (!(error instanceof VaultError)) throw error;
+      return errorResponse(c, 503, `vault_${error.code.replaceAll("-", "_")}`, error.message);
+    }
   });
 
   return routes;

@@ -396,6 +396,11 @@ describe("the admin API", () => {
     ).toHaveLength(1);
     expect(await ledgerKinds(web.target)).toContain("renew.forced");
 
+    const rotated = await (await call("/vault/rotate", { method: "POST" })).json();
+    expect(rotated).toMatchObject({ keyId: "k1", failed: [] });
+    expect(rotated.moved + rotated.current).toBeGreaterThanOrEqual(1);
+    expect(await ledgerKinds("vault")).toEqual(["vault.rotated"]);
+
     const unknown = await call(`/targets/${encodeURIComponent(other.target)}/renew`, { method: "POST" });
     expect(unknown.status).toBe(409);
     expect((await unknown.json()).error.code).toBe("not_renewed");
