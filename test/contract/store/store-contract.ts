@@ -542,6 +542,29 @@ export function storeContract(
         await store.secrets.put("kubeconfig:hw/c1", slot, null, T0);
         expect((await store.secrets.get("kubeconfig:hw/c1", T0))?.value).toEqual(slot);
       });
+
+      it("lists the renewal states due by a time through their index, earliest first, and none taken out of it", async () => {
+        const v1 = await store.renewals.putDue("hw/c1", { n: 1 }, at(600), null, T0);
+        await store.renewals.putDue("ali/c2", { n: 2 }, at(60), null, T0);
+        await store.renewals.putDue("bd/c3", { n: 3 }, undefined, null, T0);
+        const due = await store.renewals.due({ dueBy: at(600) }, T0);
+        expect(due.map((d) => [d.key, d.dueAt.getTime()])).toEqual([
+          ["ali/c2", at(60).getTime()],
+          ["hw/c1", at(600).getTime()],
+        ]);
+        expect((await store.renewals.due({ dueBy: at(600), limit: 1 }, T0)).map((d) => d.key)).toEqual([
+          "ali/c2",
+        ]);
+        // Rescheduled by compare-and-set; a stale version loses.
+        expect(await store.renewals.putDue("hw/c1", { n: 1 }, at(9000), v1 ?? null, T0)).toBeDefined();
+        expect(await store.renewals.putDue("hw/c1", { n: 9 }, at(0), v1 ?? null, T0)).toBeUndefined();
+        expect((await store.renewals.due({ dueBy: at(600) }, T0)).map((d) => d.key)).toEqual(["ali/c2"]);
+        expect((await store.renewals.list(T0)).map((d) => d.key).sort()).toEqual([
+          "ali/c2",
+          "bd/c3",
+          "hw/c1",
+        ]);
+      });
     });
 
     describe("ledger", () => {
