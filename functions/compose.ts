@@ -73,9 +73,12 @@ export interface HostAdapters {
   /**
    * How the fleet listing is kept. `sharedThroughStore`: replicas on one store list it once between
    * them; `refreshInBackground`: a stale listing is answered while the next runs (a process that
-   * outlives the call, not a Worker invocation, which may be cut off).
+   * outlives the call, not a Worker invocation, which may be cut off). `listing` (Workers): the
+   * host's own, each call within a subrequest budget (the copy the cron keeps: functions/cron.ts).
    */
-  inventory: { sharedThroughStore: boolean; refreshInBackground: boolean };
+  inventory:
+    | { sharedThroughStore: boolean; refreshInBackground: boolean }
+    | { listing: (now: Date) => Promise<Inventory> };
   /**
    * Records, dedupes and routes the webhooks' events. Tests only, to stand in for the resize
    * function; unset, the app gets the resize function's own, or none (its routes then answer 503).
@@ -133,17 +136,7 @@ export function compose(config: Config, host: HostAdapters): Composition {
     now: cloudNow,
     ...(host.sharedRate ? { sharedRate: host.sharedRate } : {}),
   });
-  const list = () => listInventory([...providers.values()]);
-  const inventory = cachedInventory(
-    host.inventory.sharedThroughStore
-      ? sharedListing(list, { shared: store.shared, maxAgeMs: INVENTORY_MAX_AGE_MS, now: cloudNow })
-      : list,
-    {
-      maxAgeMs: INVENTORY_MAX_AGE_MS,
-      now: cloudNow,
-      ...(host.inventory.refreshInBackground ? { refreshInBackground: true } : {}),
-    },
-  );
+  const inventory = fleetInventory(host, providers);
   const events = config.eventBridge ? eventPublisher(config.eventBridge, log) : undefined;
   const renewals = host.renewals ?? [];
   const renewal = createRenewalServices({
@@ -227,6 +220,28 @@ export function compose(config: Config, host: HostAdapters): Composition {
     appDeps,
     app: createApp(appDeps),
   };
+}
+
+function fleetInventory(
+  host: HostAdapters,
+  providers: ReadonlyMap<string, Provider>,
+): Composition["inventory"] {
+  const options = host.inventory;
+  if ("listing" in options) return { get: () => options.listing(host.cloudNow()), invalidate: () => {} };
+  const list = async (): Promise<Inventory> => {
+    const listedAt = host.cloudNow().toISOString();
+    return { ...(await listInventory([...providers.values()])), listedAt };
+  };
+  return cachedInventory(
+    options.sharedThroughStore
+      ? sharedListing(list, { shared: host.store.shared, maxAgeMs: INVENTORY_MAX_AGE_MS, now: host.cloudNow })
+      : list,
+    {
+      maxAgeMs: INVENTORY_MAX_AGE_MS,
+      now: host.cloudNow,
+      ...(options.refreshInBackground ? { refreshInBackground: true } : {}),
+    },
+  );
 }
 
 function eventPublisher(settings: NonNullable<Config["eventBridge"]>, log: Logger): EventPublisher {
