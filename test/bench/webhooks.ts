@@ -30,6 +30,8 @@ export interface AcceptanceFigures {
   /** The service's own time per delivery, Request to Response, without socket queueing (ms). */
   handledP50: number;
   handledP99: number;
+  /** Paced rate (deliveries per second), or undefined: as fast as answered. */
+  ratePerSecond?: number;
   /** Answers other than the expected 202 (distinct) or 200 (duplicate). */
   unexpected: number;
   /** Resize operations the row's deliveries created: one per distinct event, none for duplicates. */
@@ -115,6 +117,7 @@ async function drive(
   deliveries: Delivery[],
   expected: number,
   concurrency: number,
+  ratePerSecond?: number,
 ) {
   const before = await operationCount(pool);
   const latencies: number[] = [];
@@ -124,8 +127,14 @@ async function drive(
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       while (next < deliveries.length) {
-        const delivery = deliveries[next++]!;
-        const t = performance.now();
+        const n = next++;
+        const delivery = deliveries[n]!;
+        // Paced: delivery n is due at its slot, and its latency counts from then, so a service
+        // that falls behind is charged for the wait it causes (no coordinated omission).
+        const due = ratePerSecond ? started + (n * 1000) / ratePerSecond : undefined;
+        if (due !== undefined && due > performance.now())
+          await new Promise((resolve) => setTimeout(resolve, due - performance.now()));
+        const t = due ?? performance.now();
         const response = await pool.request({
           method: "POST",
           path,
@@ -156,7 +165,16 @@ async function drive(
 
 export async function benchWebhookAcceptance(
   count: number,
-  options: { concurrency?: number; store?: BenchStore } = {},
+  options: {
+    concurrency?: number;
+    store?: BenchStore;
+    /**
+     * Paced: deliveries sent at this rate (per second, all senders together), each by whichever
+     * of the `concurrency` senders is free, latency counted from its due time. Unset: each sender
+     * sends its next delivery as soon as its last is answered (`concurrency` always in flight).
+     */
+    ratePerSecond?: number;
+  } = {},
 ): Promise<AcceptanceFigures[]> {
   const concurrency = options.concurrency ?? 50;
   const store = options.store ?? "sqlite";
@@ -183,7 +201,8 @@ export async function benchWebhookAcceptance(
         deliveries: "distinct",
         store,
         count,
-        ...(await drive(pool, path, distinct, 202, concurrency)),
+        ...(options.ratePerSecond ? { ratePerSecond: options.ratePerSecond } : {}),
+        ...(await drive(pool, path, distinct, 202, concurrency, options.ratePerSecond)),
       });
       // One event, recorded above, delivered `count` times more.
       const duplicate = Array.from({ length: count }, () => distinct[0]!);
@@ -192,7 +211,8 @@ export async function benchWebhookAcceptance(
         deliveries: "duplicate",
         store,
         count,
-        ...(await drive(pool, path, duplicate, 200, concurrency)),
+        ...(options.ratePerSecond ? { ratePerSecond: options.ratePerSecond } : {}),
+        ...(await drive(pool, path, duplicate, 200, concurrency, options.ratePerSecond)),
       });
     }
   } finally {
