@@ -22,4 +22,14 @@ describe("benchWebhookAcceptance", () => {
       expect(f.handledP50).toBeGreaterThan(0);
     }
   }, 60_000);
+
+  it("paces deliveries at the rate asked, all senders together", async () => {
+    const figures = await benchWebhookAcceptance(30, { concurrency: 5, store: "memory", ratePerSecond: 100 });
+    for (const f of figures) {
+      expect(f).toMatchObject({ ratePerSecond: 100, unexpected: 0 });
+      // 30 deliveries due over 290 ms: never faster than the rate.
+      expect(f.perSecond).toBeLessThanOrEqual(105);
+    }
+    expect(figures.map((f) => f.operationsCreated)).toEqual([30, 0, 30, 0]);
+  }, 60_000);
 });
