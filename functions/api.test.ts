@@ -24,6 +24,7 @@ const inventory: Inventory = {
   errors: [
     { provider: "baidu", account: "bd", kind: "auth", message: "baidu.listClusters: signature refused" },
   ],
+  listedAt: "2026-11-21T23:58:00.000Z",
 };
 
 function app(adminToken?: string) {
@@ -51,7 +52,7 @@ describe("GET /api/targets", () => {
     expect(wrong.status).toBe(401);
   });
 
-  it("lists the targets, and the accounts that failed beside them", async () => {
+  it("lists the targets, the accounts that failed beside them, and when the listing was taken", async () => {
     const response = await app(token).request("/api/targets", {
       headers: { Authorization: `Bearer ${token}` },
     });
@@ -65,6 +66,7 @@ describe("GET /api/targets", () => {
         next: null,
       })),
       errors: inventory.errors,
+      listedAt: "2026-11-21T23:58:00.000Z",
     });
   });
 

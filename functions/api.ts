@@ -161,7 +161,8 @@ export function adminApi(deps: AdminApiDeps): Hono {
           : null,
       };
     });
-    return c.json({ targets, errors: inventory.errors });
+    // How fresh the listing is: on Workers, the copy the cron keeps (its oldest account's list).
+    return c.json({ targets, errors: inventory.errors, listedAt: inventory.listedAt ?? null });
   });
 
   api.get("/plan", async (c) => {

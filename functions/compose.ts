@@ -67,9 +67,12 @@ export interface HostAdapters {
   /**
    * How the fleet listing is kept. `sharedThroughStore`: replicas on one store list it once between
    * them; `refreshInBackground`: a stale listing is answered while the next runs (a process that
-   * outlives the call, not a Worker invocation, which may be cut off).
+   * outlives the call, not a Worker invocation, which may be cut off). `listing` (Workers): the
+   * host's own, each call within a subrequest budget (the copy the cron keeps: functions/cron.ts).
    */
-  inventory: { sharedThroughStore: boolean; refreshInBackground: boolean };
+  inventory:
+    | { sharedThroughStore: boolean; refreshInBackground: boolean }
+    | { listing: (now: Date) => Promise<Inventory> };
   /**
    * Whether the tick's time moves on with `cloudNow`/`realNow` while it chains steps (Node). False:
    * the tick keeps its trigger's time throughout (Workers: the queue consumers advance operations
@@ -122,17 +125,7 @@ export function compose(config: Config, host: HostAdapters): Composition {
     now: cloudNow,
     ...(host.sharedRate ? { sharedRate: host.sharedRate } : {}),
   });
-  const list = () => listInventory([...providers.values()]);
-  const inventory = cachedInventory(
-    host.inventory.sharedThroughStore
-      ? sharedListing(list, { shared: store.shared, maxAgeMs: INVENTORY_MAX_AGE_MS, now: cloudNow })
-      : list,
-    {
-      maxAgeMs: INVENTORY_MAX_AGE_MS,
-      now: cloudNow,
-      ...(host.inventory.refreshInBackground ? { refreshInBackground: true } : {}),
-    },
-  );
+  const inventory = fleetInventory(host, providers);
   const events = config.eventBridge ? eventPublisher(config.eventBridge, log) : undefined;
 
   const tickDeps: TickDeps = {
@@ -203,6 +196,28 @@ export function compose(config: Config, host: HostAdapters): Composition {
     appDeps,
     app: createApp(appDeps),
   };
+}
+
+function fleetInventory(
+  host: HostAdapters,
+  providers: ReadonlyMap<string, Provider>,
+): Composition["inventory"] {
+  const options = host.inventory;
+  if ("listing" in options) return { get: () => options.listing(host.cloudNow()), invalidate: () => {} };
+  const list = async (): Promise<Inventory> => {
+    const listedAt = host.cloudNow().toISOString();
+    return { ...(await listInventory([...providers.values()])), listedAt };
+  };
+  return cachedInventory(
+    options.sharedThroughStore
+      ? sharedListing(list, { shared: host.store.shared, maxAgeMs: INVENTORY_MAX_AGE_MS, now: host.cloudNow })
+      : list,
+    {
+      maxAgeMs: INVENTORY_MAX_AGE_MS,
+      now: host.cloudNow,
+      ...(options.refreshInBackground ? { refreshInBackground: true } : {}),
+    },
+  );
 }
 
 function eventPublisher(settings: NonNullable<Config["eventBridge"]>, log: Logger): EventPublisher {

@@ -6,11 +6,13 @@
 // any fleet size.
 import type { SubrequestBudget } from "../shared/jobs/budget.ts";
 import { dispatchDue, type OperationQueue, sendDecisionWrites } from "../shared/jobs/dispatch.ts";
+import type { Inventory } from "../shared/providers/inventory.ts";
 import type { Provider } from "../shared/providers/port.ts";
 import { spreadInventory } from "../shared/providers/spread-inventory.ts";
+import type { Schedule } from "../shared/schedule/types.ts";
 import type { Store } from "../shared/store/store.ts";
 import { JOBS } from "./jobs.ts";
-import type { TickDeps } from "./tick.ts";
+import { readsPools, type TickDeps } from "./tick.ts";
 
 /**
  * Subrequests the fleet listing may spend per cron invocation (of 1,000): the rest covers the
@@ -19,12 +21,49 @@ import type { TickDeps } from "./tick.ts";
 export const LISTING_ALLOWANCE = 600;
 
 /**
+ * Subrequests an API request's fleet listing may spend (`GET /api/targets`, `/api/plan`, a
+ * snooze, an action link): it serves the copy the cron keeps (one D1 query) and lists live only
+ * what the copy lacks or holds too old, within this; the request's own few queries come on top.
+ */
+export const API_LISTING_ALLOWANCE = 100;
+
+/**
+ * The Worker's fleet listing over the copy in the store, counted against `budget`: the cron's
+ * and the API's. The clusters `enforce` reads the pools of go first (`readsPools`).
+ */
+export function fleetListing(options: {
+  providers: readonly Provider[];
+  store: Store;
+  budget: SubrequestBudget;
+  schedules: readonly Schedule[];
+  allowance: number;
+}): (now: Date) => Promise<Inventory> {
+  const watched = readsPools(options.schedules);
+  return (now) =>
+    spreadInventory({
+      providers: options.providers,
+      shared: options.store.shared,
+      now,
+      budget: options.budget,
+      allowance: options.allowance,
+      watched,
+    });
+}
+
+/**
  * `deps` for a cron tick over `store` and the operations queue; with `providers` (whose calls
  * `budget` counts), the fleet is listed a part per invocation through the store.
  */
 export function cronTickDeps(
   deps: TickDeps,
-  options: { store: Store; queue: OperationQueue; budget: SubrequestBudget; providers?: readonly Provider[] },
+  options: {
+    store: Store;
+    queue: OperationQueue;
+    budget: SubrequestBudget;
+    providers?: readonly Provider[];
+    /** The listing's share of the invocation (default LISTING_ALLOWANCE; tests model a larger fleet with less). */
+    listingAllowance?: number;
+  },
 ): TickDeps {
   const { store, queue, budget, providers } = options;
   return {
@@ -32,14 +71,13 @@ export function cronTickDeps(
     store,
     ...(providers
       ? {
-          inventory: (now: Date) =>
-            spreadInventory({
-              providers,
-              shared: store.shared,
-              now,
-              budget,
-              allowance: LISTING_ALLOWANCE,
-            }),
+          inventory: fleetListing({
+            providers,
+            store,
+            budget,
+            schedules: deps.schedules,
+            allowance: options.listingAllowance ?? LISTING_ALLOWANCE,
+          }),
         }
       : {}),
     sendWrites: (writes) => sendDecisionWrites(queue, writes, budget),

@@ -484,6 +484,7 @@ describe("nightshift validate (exit codes)", () => {
       ]);
       expect(examples.code).toBe(0);
       expect(examples.lines.map((line) => /\((schedules\/[^)]+\.yaml)\)$/.exec(line)?.[1]).sort()).toEqual([
+        "schedules/ack-dev-ci-kubeconfigs.yaml",
         "schedules/alibaba-dev-weekends.yaml",
         "schedules/autopilot-dev-workloads.yaml",
         "schedules/baidu-china-holidays.yaml",

@@ -96,6 +96,13 @@ describe("observedState (for enforce)", () => {
     expect(observedState(cluster({ phase: "hibernated" }), true)).toBe("asleep");
   });
 
+  it("reads nothing from pools not known, whatever the cloud; a hibernated phase still says asleep", () => {
+    const unknown = { poolsUnknown: "not listed yet" };
+    expect(observedState(cluster({ ...unknown }), true)).toBeUndefined();
+    expect(observedState(cluster({ ...unknown }), false)).toBeUndefined();
+    expect(observedState(cluster({ ...unknown, phase: "hibernated" }), true)).toBe("asleep");
+  });
+
   it("otherwise reads the pools: all at zero is asleep", () => {
     expect(observedState(cluster({ nodePools: [pool(0), pool(0)] }), false)).toBe("asleep");
     expect(observedState(cluster({ nodePools: [pool(0), pool(2)] }), true)).toBe("awake");

@@ -12,6 +12,7 @@ import type { Logger } from "../shared/log/logger.ts";
 import type { Inventory, Target } from "../shared/providers/inventory.ts";
 import type { Provider } from "../shared/providers/port.ts";
 import { type Decision, decideTick, type TargetFacts } from "../shared/schedule/engine.ts";
+import { compileOwnership } from "../shared/schedule/ownership.ts";
 import type { Calendar, DesiredState, Schedule } from "../shared/schedule/types.ts";
 import type { Store } from "../shared/store/store.ts";
 import { logCoverageWarnings } from "./coverage-log.ts";
@@ -70,7 +71,7 @@ export interface TickReport {
     to?: DesiredState;
     schedule?: string;
     reason?: string;
-    /** Why, for a skip that says more than its reason (e.g. which schedules conflict). */
+    /** Why, for a skip or deferral that says more than its reason (which schedules conflict, what is not observed). */
     detail?: string;
     operationId?: string;
   }>;
@@ -84,15 +85,29 @@ export interface TickReport {
 
 /**
  * Observed state for `enforce`: where the cloud hibernates, the phase says it directly; elsewhere,
- * pools at zero.
+ * pools at zero. Pools not known (`poolsUnknown`: not listed yet, or their listing failed) are no
+ * observation: a running cluster may have its pools at zero, whatever the cloud.
  */
 export function observedState(target: Target, hibernates: boolean): DesiredState | undefined {
   if (target.phase === "hibernated" || target.phase === "hibernating") return "asleep";
+  if (target.poolsUnknown !== undefined) return undefined;
   if (hibernates && target.phase === "running" && target.nodePools.length === 0) return "awake";
   if (target.nodePools.length > 0) {
     return target.nodePools.every((p) => p.desired === 0) ? "asleep" : "awake";
   }
   return undefined;
+}
+
+/**
+ * The targets whose decisions read their node pools: those an `enforce` schedule owns. The Worker's
+ * listing lists their pools first and keeps them fresher (shared/providers/spread-inventory.ts).
+ */
+export function readsPools(schedules: readonly Schedule[]): (target: Target) => boolean {
+  const ownershipOf = compileOwnership(schedules);
+  return (target) => {
+    const ownership = ownershipOf(target);
+    return ownership.status === "owned" && ownership.schedule.enforce;
+  };
 }
 
 function factsOf(target: Target, deps: Pick<TickDeps, "providerFor">): TargetFacts {
@@ -105,7 +120,9 @@ function factsOf(target: Target, deps: Pick<TickDeps, "providerFor">): TargetFac
     id: target.id,
     name: target.name,
     tags: target.tags,
-    ...(observed ? { observed } : {}),
+    ...(observed
+      ? { observed }
+      : { ...(target.poolsUnknown ? { unobserved: `node pools ${target.poolsUnknown}` } : {}) }),
     ...(target.nodePools.length > 0
       ? { largestPool: Math.max(...target.nodePools.map((p) => p.desired)) }
       : {}),
@@ -217,7 +234,7 @@ async function planOperations(
       ...(decision.transition ? { to: decision.transition.to } : {}),
       ...(decision.schedule ? { schedule: decision.schedule } : {}),
       ...(decision.kind !== "act" ? { reason: decision.reason } : { operationId: decision.operationId }),
-      ...(decision.kind === "skip" && decision.detail ? { detail: decision.detail } : {}),
+      ...(decision.kind !== "act" && decision.detail ? { detail: decision.detail } : {}),
     });
     if (dryRun) continue;
     try {

@@ -34,7 +34,7 @@ import { createStore, type Store } from "../shared/store/store.ts";
 import { accountRateFromEnv } from "./account-rate.workers.ts";
 import { misconfiguredApp } from "./app.ts";
 import { compose, configuredLogger, createProviders } from "./compose.ts";
-import { cronTickDeps } from "./cron.ts";
+import { API_LISTING_ALLOWANCE, cronTickDeps, fleetListing } from "./cron.ts";
 import { JOBS } from "./jobs.ts";
 import { CALENDAR_FILES, SCHEDULE_DIR, SCHEDULE_FILES } from "./schedules.bundle.ts";
 import { runTick, type TickDeps } from "./tick.ts";
@@ -108,6 +108,32 @@ function runtimeFor(env: WorkerEnv): Runtime {
     const db = env.DB;
     const sharedRate = accountRateFromEnv(env);
     const now = () => new Date();
+    const invocation = (budget: SubrequestBudget) => {
+      const providers = createProviders(config.accounts, {
+        fetch: countingFetch(platformFetch(), budget),
+        now,
+        ...(sharedRate ? { sharedRate: sharedRate(budget) } : {}),
+      });
+      return {
+        store: createStore(countingBackend(d1Backend(db), budget)),
+        providerFor: (account: string) => providers.get(account),
+      };
+    };
+    // The API's fleet: the copy the cron keeps in D1, listed live only within API_LISTING_ALLOWANCE
+    // (each call counts its own subrequests), never the whole fleet on a request.
+    const apiListing = async (at: Date) => {
+      const budget = subrequestBudget();
+      const { store, providerFor } = invocation(budget);
+      const inventory = await fleetListing({
+        providers: config.accounts.map((account) => providerFor(account.id)!),
+        store,
+        budget,
+        schedules: loaded.schedules,
+        allowance: API_LISTING_ALLOWANCE,
+      })(at);
+      log.routine("fleet listing for the API", { listedAt: inventory.listedAt, subrequests: budget.spent });
+      return inventory;
+    };
     const { tickDeps, app } = compose(config, {
       host: "workers",
       log,
@@ -121,21 +147,10 @@ function runtimeFor(env: WorkerEnv): Runtime {
       operationQueue: queue,
       // No mutual-TLS Kubernetes access on Workers: Autopilot workloads go through the API gateway.
       holder: `worker:${crypto.randomUUID()}`,
-      inventory: { sharedThroughStore: false, refreshInBackground: false },
+      inventory: { listing: apiListing },
       tickFollowsClocks: false,
       ...(sharedRate ? { sharedRate: sharedRate() } : {}),
     });
-    const invocation = (budget: SubrequestBudget) => {
-      const providers = createProviders(config.accounts, {
-        fetch: countingFetch(platformFetch(), budget),
-        now,
-        ...(sharedRate ? { sharedRate: sharedRate(budget) } : {}),
-      });
-      return {
-        store: createStore(countingBackend(d1Backend(db), budget)),
-        providerFor: (account: string) => providers.get(account),
-      };
-    };
     runtime = {
       tickDeps,
       accounts: config.accounts.map((account) => account.id),

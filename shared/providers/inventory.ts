@@ -7,6 +7,13 @@ export interface Target extends Cluster {
   /** `account/clusterId`: unique across the fleet, used in the API and the ledger. */
   targetId: string;
   nodePools: NodePool[];
+  /** When `nodePools` was listed, where a listing keeps the pools apart from the clusters (the Worker's). */
+  poolsListedAt?: string;
+  /**
+   * Set when `nodePools` is not an observation (it is then empty): why the pools are not known —
+   * not listed yet, or listing them failed. A decision that reads the pools waits (functions/tick.ts).
+   */
+  poolsUnknown?: string;
 }
 
 export interface InventoryError {
@@ -56,20 +63,22 @@ export async function listInventory(
       return [];
     }
     return mapLimited(clusters, options.concurrency ?? 4, async (cluster): Promise<Target> => {
-      let nodePools: NodePool[] = [];
+      const target: Target = { ...cluster, targetId: `${cluster.account}/${cluster.id}`, nodePools: [] };
       if (provider.capabilities.nodePools) {
         try {
-          nodePools = await provider.listNodePools(cluster.id);
+          target.nodePools = await provider.listNodePools(cluster.id);
         } catch (error) {
+          const described = describeError(error);
           errors.push({
             provider: provider.kind,
             account: provider.account,
             clusterId: cluster.id,
-            ...describeError(error),
+            ...described,
           });
+          target.poolsUnknown = `listing them failed: ${described.message}`;
         }
       }
-      return { ...cluster, targetId: `${cluster.account}/${cluster.id}`, nodePools };
+      return target;
     });
   });
   const targets = perAccount.flat().sort((a, b) => a.targetId.localeCompare(b.targetId));

@@ -3,7 +3,13 @@ import { countingBackend, type SubrequestBudget, subrequestBudget } from "../job
 import { memoryBackend } from "../store/memory.ts";
 import { createStore } from "../store/store.ts";
 import type { Cluster, NodePool, Provider } from "./port.ts";
-import { CLUSTERS_MAX_AGE_MS, POOLS_MAX_AGE_MS, spreadInventory } from "./spread-inventory.ts";
+import {
+  CLUSTERS_MAX_AGE_MS,
+  POOLS_MAX_AGE_MS,
+  POOLS_NOT_LISTED_YET,
+  spreadInventory,
+  WATCHED_POOLS_MAX_AGE_MS,
+} from "./spread-inventory.ts";
 
 /** An account of `count` clusters whose every call (and its rate booking) the current budget counts. */
 function account(name: string, count: number, budget: () => SubrequestBudget, calls: string[]): Provider {
@@ -129,5 +135,92 @@ describe("spreadInventory", () => {
     expect(inventory.errors).toEqual([
       expect.objectContaining({ account: "a", message: "CCE.0001: service unavailable" }),
     ]);
+  });
+
+  it("lists the pools a decision reads (watched) first and keeps them fresh; the rest say they are not listed yet", async () => {
+    const backend = memoryBackend();
+    let budget = subrequestBudget();
+    const calls: string[] = [];
+    const providers = [account("a", 400, () => budget, calls), account("b", 400, () => budget, calls)];
+    // The last clusters of each account: stalest-first alone would reach them last.
+    const watchedIds = new Set(["a/c399", "a/c398", "b/c399", "b/c398"]);
+    const start = Date.parse("2026-03-02T11:00:00Z");
+    const list = async (at: number) => {
+      budget = subrequestBudget();
+      calls.length = 0;
+      const inventory = await spreadInventory({
+        providers,
+        shared: createStore(countingBackend(backend, budget)).shared,
+        now: new Date(at),
+        budget,
+        allowance: 600,
+        watched: (t) => watchedIds.has(t.targetId),
+      });
+      return { inventory, pools: calls.filter((c) => c.endsWith(" pools")) };
+    };
+
+    const first = await list(start);
+    expect(first.pools.slice(0, 4).sort()).toEqual([
+      "a/c398 pools",
+      "a/c399 pools",
+      "b/c398 pools",
+      "b/c399 pools",
+    ]);
+    const byId = new Map(first.inventory.targets.map((t) => [t.targetId, t] as const));
+    for (const id of watchedIds) {
+      expect(byId.get(id)).toMatchObject({ poolsListedAt: new Date(start).toISOString() });
+      expect(byId.get(id)!.poolsUnknown).toBeUndefined();
+    }
+    const unknown = first.inventory.targets.filter((t) => t.poolsUnknown !== undefined);
+    expect(unknown.length).toBe(800 - first.pools.length);
+    expect(unknown[0]).toMatchObject({ nodePools: [], poolsUnknown: POOLS_NOT_LISTED_YET });
+    expect(first.inventory.listedAt).toBe(new Date(start).toISOString());
+
+    // Within their age the watched pools are not listed again, while the rest of the fleet is.
+    let at = start;
+    let last = first;
+    while (last.inventory.targets.some((t) => t.poolsUnknown !== undefined)) {
+      at += 60_000;
+      last = await list(at);
+      expect(last.pools.filter((c) => watchedIds.has(c.replace(" pools", "")))).toEqual([]);
+    }
+    expect(at - start).toBeLessThan(WATCHED_POOLS_MAX_AGE_MS);
+    // Past their age they are listed again (with the cluster lists), the others not before theirs.
+    const later = await list(start + WATCHED_POOLS_MAX_AGE_MS);
+    expect(later.pools.sort()).toEqual(["a/c398 pools", "a/c399 pools", "b/c398 pools", "b/c399 pools"]);
+    expect(later.inventory.listedAt).toBe(new Date(start + WATCHED_POOLS_MAX_AGE_MS).toISOString());
+  });
+
+  it("says which accounts it could not list yet, and how old the copy is", async () => {
+    const backend = memoryBackend();
+    let budget = subrequestBudget();
+    const calls: string[] = [];
+    const providers = Array.from({ length: 6 }, (_, i) => account(`acc${i}`, 2, () => budget, calls));
+    const now = Date.parse("2026-03-02T11:00:00Z");
+    // Two calls' worth beyond the reserve: two accounts' cluster lists, nothing more.
+    const inventory = await spreadInventory({
+      providers,
+      shared: createStore(backend).shared,
+      now: new Date(now),
+      budget,
+      allowance: 12,
+    });
+    expect(calls).toEqual(["acc0 clusters", "acc1 clusters"]);
+    expect(inventory.targets.map((t) => t.targetId)).toEqual(["acc0/c0", "acc0/c1", "acc1/c0", "acc1/c1"]);
+    expect(inventory.errors.map((e) => [e.account, e.kind])).toEqual(
+      ["acc2", "acc3", "acc4", "acc5"].map((a) => [a, "not-listed-yet"]),
+    );
+    expect(inventory.listedAt).toBe(new Date(now).toISOString());
+    // A minute later the next accounts; the copy is as old as its oldest account's list.
+    budget = subrequestBudget();
+    const next = await spreadInventory({
+      providers,
+      shared: createStore(backend).shared,
+      now: new Date(now + 60_000),
+      budget,
+      allowance: 12,
+    });
+    expect(next.errors.map((e) => e.account)).toEqual(["acc4", "acc5"]);
+    expect(next.listedAt).toBe(new Date(now).toISOString());
   });
 });

@@ -4,11 +4,14 @@
 // per account, and each cron brings part of it up to date within `allowance` subrequests:
 //   clusters  each account's cluster list (it gives every cluster's phase), when older than
 //             CLUSTERS_MAX_AGE_MS, stalest account first;
-//   pools     each cluster's node pools, when older than POOLS_MAX_AGE_MS or never listed,
-//             stalest first, with what the allowance leaves.
-// Pools only order a night's operations (largest pool first) and tell `enforce` the state of a
-// cloud that cannot hibernate; the operations read the pools they change themselves. A cluster
-// whose pools are not listed yet is decided on its phase alone.
+//   pools     each cluster's node pools, with what the allowance leaves: first the `watched`
+//             clusters' (a decision reads them: `enforce`) never listed, then every cluster's by
+//             how overdue it is, a watched cluster's being due after CLUSTERS_MAX_AGE_MS, the
+//             others' after POOLS_MAX_AGE_MS.
+// Pools order a night's operations (largest pool first) and tell `enforce` a cluster's state; the
+// operations read the pools they change themselves. A cluster whose pools are not listed yet says
+// so (`poolsUnknown`): `enforce` waits for them rather than deciding blind. The API serves the same
+// copy (functions/cron.ts `fleetListing`), so no request lists the whole fleet live.
 import type { SubrequestBudget } from "../jobs/budget.ts";
 import type { Documents, SharedCopy } from "../store/store.ts";
 import type { Inventory, InventoryError, Target } from "./inventory.ts";
@@ -18,13 +21,18 @@ import { type NodePool, type Provider, ProviderError } from "./port.ts";
 export const ACCOUNT_LISTING_PREFIX = "inventory:";
 export const CLUSTERS_MAX_AGE_MS = 5 * 60 * 1000;
 export const POOLS_MAX_AGE_MS = 6 * 3600 * 1000;
+/** A watched cluster's pools are listed as often as the cluster lists: `enforce` sees them as fresh as the phase. */
+export const WATCHED_POOLS_MAX_AGE_MS = CLUSTERS_MAX_AGE_MS;
+/** `poolsUnknown` of a cluster whose pools the copy does not have yet. */
+export const POOLS_NOT_LISTED_YET =
+  "not listed yet (the Worker lists the fleet's node pools a part per cron)";
 /** Subrequests one listing call may cost: the call and its rate booking (a retry costs more: kept in hand). */
 const CALL_SUBREQUESTS = 2;
 const RETRY_RESERVE = 8;
 
 interface AccountListing {
   listedAt: string;
-  targets: Array<Target & { poolsListedAt?: string }>;
+  targets: Target[];
 }
 
 function describe(error: unknown): { kind: string; message: string } {
@@ -40,6 +48,8 @@ export async function spreadInventory(options: {
   budget: SubrequestBudget;
   /** Subrequests this listing may spend in this invocation. */
   allowance: number;
+  /** Clusters a decision reads the pools of (`enforce`): listed first, and kept fresher. */
+  watched?: (target: Target) => boolean;
 }): Promise<Inventory> {
   const { providers, shared, now, budget } = options;
   const start = budget.spent;
@@ -85,12 +95,25 @@ export async function spreadInventory(options: {
     }
   }
 
-  // Pools: stalest cluster first, across accounts.
+  // Pools, across accounts: watched clusters never listed first, then the most overdue.
+  const watched = options.watched ?? (() => false);
   const stalePools = [...listings]
     .filter(([provider]) => provider.capabilities.nodePools)
-    .flatMap(([provider, l]) => (l.copy?.targets ?? []).map((target) => ({ provider, l, target })))
-    .filter(({ target }) => age(target.poolsListedAt) >= POOLS_MAX_AGE_MS)
-    .sort((a, b) => age(b.target.poolsListedAt) - age(a.target.poolsListedAt));
+    .flatMap(([provider, l]) =>
+      (l.copy?.targets ?? []).map((target) => {
+        const first = watched(target);
+        const maxAge = first ? WATCHED_POOLS_MAX_AGE_MS : POOLS_MAX_AGE_MS;
+        return {
+          provider,
+          l,
+          target,
+          first: first && !target.poolsListedAt,
+          overdue: age(target.poolsListedAt) / maxAge,
+        };
+      }),
+    )
+    .filter(({ overdue }) => overdue >= 1)
+    .sort((a, b) => Number(b.first) - Number(a.first) || b.overdue - a.overdue);
   const take = [];
   for (const item of stalePools) {
     if (!affords(take.length + 1)) break;
@@ -131,9 +154,29 @@ export async function spreadInventory(options: {
           .catch(() => undefined),
       ),
   );
-  const targets = [...listings.values()]
-    .flatMap((l) => l.copy?.targets ?? [])
-    .map(({ poolsListedAt: _, ...target }) => target)
-    .sort((a, b) => a.targetId.localeCompare(b.targetId));
-  return { targets, errors };
+  const targets = [...listings].flatMap(([provider, l]) =>
+    (l.copy?.targets ?? []).map((target) =>
+      provider.capabilities.nodePools && !target.poolsListedAt
+        ? { ...target, poolsUnknown: POOLS_NOT_LISTED_YET }
+        : target,
+    ),
+  );
+  targets.sort((a, b) => a.targetId.localeCompare(b.targetId));
+  // An account with no copy yet (its listing failed, or the allowance ran out) is said, never left out silently.
+  for (const [provider, l] of listings) {
+    if (!l.copy && !errors.some((e) => e.account === provider.account)) {
+      errors.push({
+        provider: provider.kind,
+        account: provider.account,
+        kind: "not-listed-yet",
+        message: "not listed yet: the fleet is listed a part per cron; this account comes within minutes",
+      });
+    }
+  }
+  // The copy is at least as fresh as its oldest account's cluster list.
+  const listedAt = [...listings.values()]
+    .flatMap((l) => (l.copy ? [l.copy.listedAt] : []))
+    .sort()
+    .at(0);
+  return { targets, errors, ...(listedAt ? { listedAt } : {}) };
 }

@@ -103,6 +103,37 @@ describe("decideTick", () => {
     });
   });
 
+  it("with enforce, waits for a state not observed yet: deferred saying why, never acted on, stored nothing", () => {
+    const asleep = handled(SLEEP_MON, "asleep", local("20:00"));
+    const enforce = schedule({ enforce: true });
+    const unobserved = target({ unobserved: "node pools not listed yet" });
+    const [decision] = decide(local("22:00"), asleep, enforce, unobserved);
+    expect(decision).toEqual({
+      kind: "defer",
+      targetId: "prod-hw/c1",
+      schedule: "qa-weeknights",
+      transition: expect.objectContaining({ slot: SLEEP_MON }),
+      reason: "unobserved",
+      detail: "node pools not listed yet",
+    });
+    expect(stateAfter(decision!, asleep, local("22:00"))).toBeUndefined();
+    // Once observed, it converges; without enforce, nothing waits for an observation.
+    expect(decide(local("22:01"), asleep, enforce, target({ observed: "awake" }))[0]).toMatchObject({
+      kind: "act",
+      enforce: true,
+    });
+    expect(decide(local("22:00"), asleep, schedule(), unobserved)[0]).toMatchObject({
+      kind: "skip",
+      reason: "already-handled",
+    });
+    // A due transition acts on the schedule, observed or not (the operation reads the cluster itself).
+    const awake = handled(WAKE_MON, "awake", local("08:00"));
+    expect(decide(local("20:01"), awake, enforce, unobserved)[0]).toMatchObject({
+      kind: "act",
+      enforce: false,
+    });
+  });
+
   it("always catches up a missed wake, however late", () => {
     const asleep = handled("qa-weeknights:asleep:2026-11-20T20:00", "asleep", local("20:00", "2026-11-20"));
     expect(decide(local("13:00"), asleep)[0]).toMatchObject({

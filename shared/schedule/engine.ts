@@ -34,6 +34,11 @@ export interface TargetFacts {
   /** What the cloud shows now, when known: for `enforce`. */
   observed?: DesiredState;
   /**
+   * Why `observed` is not known where it would be read from the cluster (its node pools are not
+   * listed yet): `enforce` then waits, deferring with this as its detail, instead of deciding blind.
+   */
+  unobserved?: string;
+  /**
    * The largest node pool's size when planned, when known: a larger pool takes longer to drain or
    * fill, so the runner starts its operation before smaller ones of the same account.
    */
@@ -46,7 +51,7 @@ export type SkipReason =
   | "already-handled" // transition-based: this slot was acted on (or deliberately skipped) before
   | "several-schedules"; // more than one enabled schedule matches the target (ownership.ts)
 
-export type DeferReason = "snoozed" | "dwell" | "held-awake";
+export type DeferReason = "snoozed" | "dwell" | "held-awake" | "unobserved"; // enforce waits for the cluster's state to be observed (TargetFacts.unobserved)
 
 export type Decision =
   | {
@@ -63,7 +68,9 @@ export type Decision =
       schedule: string;
       transition: PlannedTransition;
       reason: DeferReason;
-      until: Date;
+      /** Until when; none for `unobserved`: decided again once the observation comes. */
+      until?: Date;
+      detail?: string;
     }
   | {
       kind: "skip";
@@ -162,6 +169,9 @@ function decideTarget(
     Date.parse(held.at) > transition.at.getTime();
   const handled = state.lastTransition.slot === transition.slot && !reopened;
   if (handled) {
+    if (schedule.enforce && target.observed === undefined && target.unobserved !== undefined) {
+      return { kind: "defer", ...base, reason: "unobserved", detail: target.unobserved };
+    }
     if (schedule.enforce && target.observed !== undefined && target.observed !== transition.to) {
       return {
         kind: "act",
