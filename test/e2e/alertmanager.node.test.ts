@@ -8,8 +8,9 @@
 //
 // The service is `startServer`, in this process, with nothing standing in: its own `accept` (the
 // resize function), a SQLite store, the embedded sandbox clouds, the in-process start of accepted
-// operations. Alertmanager flushes groups within a second (group_wait, group_interval 1s, the
-// least it allows), so each step takes about a second plus the resize.
+// operations. Alertmanager flushes a group 100 ms after its first alert and every 100 ms after
+// (group_wait, group_interval), so each step takes little more than the resize. (resolve_timeout
+// plays no part: every alert is posted with its endsAt, as Prometheus posts them.)
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -122,13 +123,13 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** alertmanager.yml: one webhook receiver, the service with bearer credentials, groups flushed within a second. */
+/** alertmanager.yml: one webhook receiver, the service with bearer credentials, groups flushed at once. */
 const alertmanagerConfig = (serviceUrl: string) => `
 route:
   receiver: nightshift
   group_by: [alertname]
-  group_wait: 1s
-  group_interval: 1s
+  group_wait: 100ms
+  group_interval: 100ms
   repeat_interval: 1h
 receivers:
   - name: nightshift
@@ -257,7 +258,11 @@ describe("a real Alertmanager delivering to the Node service", () => {
     // Resolved: the same alerts, ended a second ago. The pools go back to their remembered sizes.
     await postAlerts(alertmanager, alertsOf("NightshiftBacklog", startsAt, new Date(Date.now() - 1000)));
     await waitForSizes("the pools back at their remembered sizes", sizes);
-    // Two resizes per pool: the growth and the revert.
+    // Two resizes per pool, the growth and the revert (the revert's entry follows its cloud call).
+    await waitFor("the reverts recorded", async () => {
+      const applied = await appliedFor("NightshiftBacklog");
+      return applied.length >= 4 ? applied : undefined;
+    });
     expect(await appliedFor("NightshiftBacklog")).toHaveLength(4);
     expect(logLines.filter((line) => line.includes('"level":"error"'))).toEqual([]);
   });
@@ -285,8 +290,11 @@ describe("a real Alertmanager delivering to the Node service", () => {
     expect(seen.accepted).toHaveLength(1);
     expect(new Set([...seen.accepted, ...seen.duplicates])).toEqual(new Set(pair.map((a) => a.url)));
     await waitForSizes("the pool grown once", grown(2, 1));
-    // A while longer (Alertmanager's group_interval flushes again): still one resize.
-    await new Promise((resolve) => setTimeout(resolve, 2500));
+    await waitFor("the resize recorded", async () =>
+      (await appliedFor("NightshiftPairBacklog")).length >= 1 ? true : undefined,
+    );
+    // A while longer (both Alertmanagers flush the group many times over): still one resize.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
     expect(await sizesNow()).toEqual(grown(2, 1));
     expect(await appliedFor("NightshiftPairBacklog")).toHaveLength(1);
   });
