@@ -80,11 +80,6 @@ export interface HostAdapters {
     | { sharedThroughStore: boolean; refreshInBackground: boolean }
     | { listing: (now: Date) => Promise<Inventory> };
   /**
-   * Records, dedupes and routes the webhooks' events. Tests only, to stand in for the resize
-   * function; unset, the app gets the resize function's own, or none (its routes then answer 503).
-   */
-  accept?: AcceptEvents;
-  /**
    * Whether the tick's time moves on with `cloudNow`/`realNow` while it chains steps (Node). False:
    * the tick keeps its trigger's time throughout (Workers: the queue consumers advance operations
    * on their own clocks).
@@ -208,8 +203,7 @@ export function compose(config: Config, host: HostAdapters): Composition {
     webhooks: config.webhooks,
     renewals,
     renewal,
-    // A host (a test) may put its own in front; otherwise the resize function's.
-    accept: host.accept ?? accept,
+    accept,
   };
   return {
     providers,

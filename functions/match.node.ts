@@ -23,9 +23,12 @@ export const MATCH_USAGE = `Usage: nightshift match [--format F] [--json] < payl
 Reads a sample payload on stdin and prints what each resize rule (schedules/, kind: resize) would
 do with it, and why: no match (and which field did not), matched and the decision on the pool as
 it is now (resize, clamped, cooldown, hysteresis, asleep, dry run). Nothing is changed.
-  --format F  the payload's format: ${Object.keys(EVENT_FORMATS).join(", ")} (default inbound: the
-              normalised event, {"source","id","type","status"?,"labels","data","occurredAt","origin"},
-              or a list of them)
+  --format F  the payload's format, as the webhook route would read it: ${Object.keys(EVENT_FORMATS).join(", ")}
+              alertmanager  Alertmanager's webhook payload (POST /webhooks/alertmanager), one event per alert
+              events        a signed event's JSON body (POST /webhooks/events), {"type","data","timestamp"?}
+              eventbridge   an EventBridge envelope (POST /webhooks/eventbridge), {"version","id","detail-type",...}
+              inbound       (default) the normalised event, {"source","id","type","status"?,"labels","data",
+                            "occurredAt","origin"}, or a list of them
   --json      one JSON object per event instead of text`;
 
 export async function runMatch(args: readonly string[], stdin: string, out: Out): Promise<number> {
@@ -62,7 +65,7 @@ export async function runMatch(args: readonly string[], stdin: string, out: Out)
     out.stderr(`nightshift match: stdin is not JSON: ${(error as Error).message}`);
     return 2;
   }
-  const parsed = format(body);
+  const parsed = await format(body, new Date());
   if ("error" in parsed) {
     out.stderr(`nightshift match: ${parsed.error}`);
     return 2;

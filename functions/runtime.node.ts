@@ -7,7 +7,6 @@ import { rm } from "node:fs/promises";
 import { hostname } from "node:os";
 import { resolve } from "node:path";
 import type { Account, Config, StoreConfig } from "../shared/config/config.ts";
-import type { AcceptEvents } from "../shared/events/inbound.ts";
 import { createNodeTransport, loadExtraCa } from "../shared/http/transport.node.ts";
 import type { Logger } from "../shared/log/logger.ts";
 import { fileSink } from "../shared/renewal/sinks/file.node.ts";
@@ -67,8 +66,6 @@ export interface NodeRuntimeOptions {
    * DEMO_STORE_PATH, so the API can be explored) or "memory" (one-shot `plan` and `tick`).
    */
   demoStore?: "fresh-file" | "memory";
-  /** Tests only: what records the webhooks' events, on the store opened here (see HostAdapters.accept). */
-  accept?: (store: Store) => AcceptEvents;
 }
 
 /**
@@ -167,7 +164,6 @@ export async function createNodeRuntime(
         kube,
         inventory: { sharedThroughStore: true, refreshInBackground: true },
         tickFollowsClocks: true,
-        ...(options.accept ? { accept: options.accept(store) } : {}),
       },
     );
     return {

@@ -10,7 +10,7 @@ import type { Logger } from "../shared/log/logger.ts";
 import { describeStore } from "../shared/store/open.node.ts";
 import { serveWithJsonErrors } from "./client-error.node.ts";
 import { errorBody } from "./errors.ts";
-import { createNodeRuntime, type NodeRuntime, type NodeRuntimeOptions } from "./runtime.node.ts";
+import { createNodeRuntime, type NodeRuntime } from "./runtime.node.ts";
 import { DUE_PASS_GAP_MS, runTick, TICK_STEPPING_SHARE } from "./tick.ts";
 
 export interface RunningServer {
@@ -63,8 +63,6 @@ export async function startServer(
   options: {
     env?: Record<string, string | undefined>;
     tickSeconds?: number;
-    /** Tests only: see NodeRuntimeOptions.accept. */
-    accept?: NodeRuntimeOptions["accept"];
   } = {},
 ): Promise<RunningServer> {
   // The port first: it is the one thing that can still be taken, and nothing else is running yet.
@@ -82,7 +80,6 @@ export async function startServer(
     runtime = await createNodeRuntime(config, log, {
       demoStore: "fresh-file",
       ...(options.env ? { env: options.env } : {}),
-      ...(options.accept ? { accept: options.accept } : {}),
     });
   } catch (error) {
     await new Promise((resolve) => server.close(resolve));

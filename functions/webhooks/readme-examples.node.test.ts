@@ -1,6 +1,6 @@
 // The signed-event examples in README.md, run as a user would paste them (the openssl + curl lines
-// in bash, the Node script with node), against the real Node HTTP server: each is accepted, so
-// the signature they compute is the one nightshift checks.
+// in bash, the Node script with node), against the real Node HTTP server and the resize function's
+// accept: each is accepted, so the signature they compute is the one nightshift checks.
 import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
@@ -10,10 +10,10 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLogger } from "../../shared/log/logger.ts";
 import { memoryBackend } from "../../shared/store/memory.ts";
-import { createStore } from "../../shared/store/store.ts";
-import { type RecordingAccept, recordingAccept } from "../../test/setup/recording-accept.ts";
+import { createStore, type Store } from "../../shared/store/store.ts";
 import { createApp } from "../app.ts";
 import { serveWithJsonErrors } from "../client-error.node.ts";
+import { createAcceptEvents } from "../resize/accept.ts";
 
 const README = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
 const SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
@@ -29,16 +29,16 @@ function example(heading: string, language: string): string {
 
 let server: ReturnType<typeof serveWithJsonErrors>;
 let base: string;
-let recorder: RecordingAccept;
+let store: Store;
 let dir: string;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "nightshift-readme-"));
-  const store = createStore(memoryBackend());
-  recorder = recordingAccept(store);
+  store = createStore(memoryBackend());
+  const log = createLogger({ write: () => {} });
   const app = createApp({
     host: "node",
-    log: createLogger({ write: () => {} }),
+    log,
     now: () => new Date(),
     inventory: async () => ({ targets: [], errors: [] }),
     store,
@@ -49,7 +49,8 @@ beforeAll(async () => {
       events: { secrets: [SECRET] },
       eventbridge: { header: "x-api-key", apiKeys: [] },
     },
-    accept: recorder.accept,
+    // No rule: each accepted event is recorded, and the ledger says no rule matched it.
+    accept: createAcceptEvents({ store, rules: [], accounts: new Map(), log }),
   });
   await new Promise<void>((resolve) => {
     server = serveWithJsonErrors({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }, resolve);
@@ -69,10 +70,10 @@ describe("README: a signed event", () => {
     const { stdout } = await run("bash", ["-euo", "pipefail", "-c", script]);
     const answer = JSON.parse(stdout) as { accepted: string[] };
     expect(answer.accepted).toHaveLength(1);
-    expect(recorder.accepted.at(-1)).toMatchObject({
-      id: answer.accepted[0],
-      type: "nodepool.resize",
-      data: { cluster: "qa-1", pool: "workers", size: 5 },
+    const [entry] = await store.ledger.query({});
+    expect(entry).toMatchObject({
+      kind: "event.unmatched",
+      detail: { event: { source: "events", id: answer.accepted[0], type: "nodepool.resize" } },
     });
   });
 

@@ -1,17 +1,19 @@
 // The webhook routes on Node and in workerd: each source's authentication, the 4xx a sender must
 // not retry (401, 400 naming the field, 413, 415), the 2xx once every event is recorded (202; 200
-// when all were duplicates) and the 503 it must retry. `accept` is the test recorder (durable
-// records in the store, no operations) until the resize function is merged.
+// when all were duplicates) and the 503 it must retry. Behind them is the resize function's own
+// `accept`, with a rule that turns each signed `nodepool.resize` event into a resize operation, so
+// a refused delivery is seen to create nothing and a replay to create nothing more.
 import { describe, expect, it } from "vitest";
 import type { WebhookCredentials } from "../../shared/config/config.ts";
-import type { AcceptEvents } from "../../shared/events/inbound.ts";
+import type { AcceptEvents, InboundEvent } from "../../shared/events/inbound.ts";
 import { createLogger } from "../../shared/log/logger.ts";
+import { parseScheduleFile } from "../../shared/schedule/schedule-file.ts";
 import { signWebhook } from "../../shared/signer/webhooks.ts";
 import { memoryBackend } from "../../shared/store/memory.ts";
 import { createStore } from "../../shared/store/store.ts";
-import { failingAccept, recordingAccept } from "../../test/setup/recording-accept.ts";
 import { createApp } from "../app.ts";
 import { WEBHOOK_BODY_LIMIT } from "../request-body.ts";
+import { createAcceptEvents } from "../resize/accept.ts";
 
 const NOW = new Date("2026-11-22T20:00:30Z");
 const TOKENS = ["alertmanager-token-old-0123456789abcdef", "alertmanager-token-new-0123456789abcdef"];
@@ -25,23 +27,59 @@ const CREDENTIALS: WebhookCredentials = {
 };
 const ALL_SECRETS = [...TOKENS, PASSWORD, ...SECRETS, ...API_KEYS];
 
-function setup(options: { accept?: AcceptEvents | "none"; webhooks?: WebhookCredentials } = {}) {
-  const store = createStore(memoryBackend());
-  const recorder = recordingAccept(store);
+const PARSED = parseScheduleFile(
+  `kind: resize
+name: signed-resize
+match: { source: events, type: nodepool.resize }
+target: { account: hw }
+action: { set: 5 }
+`,
+  "routes-test.yaml",
+);
+if ("errors" in PARSED) throw new Error(JSON.stringify(PARSED.errors));
+const RULES = PARSED.rules;
+
+/**
+ * The app with the resize function's accept on a memory store (`store: "down"`: one whose every
+ * write fails, as when D1 is unreachable), and what that accept was handed and accepted.
+ */
+function setup(options: { store?: "down"; accept?: "none"; webhooks?: WebhookCredentials } = {}) {
+  const backend = memoryBackend();
+  if (options.store === "down")
+    backend.put = async () => {
+      throw new Error("D1_ERROR: the store is unreachable (token whsec_must-not-leak)");
+    };
+  const store = createStore(backend);
   const lines: string[] = [];
-  const accept = options.accept === "none" ? undefined : (options.accept ?? recorder.accept);
+  const log = createLogger({ write: (line) => lines.push(line), secrets: ALL_SECRETS });
+  const real = createAcceptEvents({
+    store,
+    rules: RULES,
+    accounts: new Map([["hw", { kind: "huawei", region: "cn-north-4" }]]),
+    log,
+  });
+  const recorder = { accepted: [] as InboundEvent[], calls: 0 };
+  const accept: AcceptEvents = async (events, now) => {
+    recorder.calls++;
+    const results = await real(events, now);
+    results.forEach((result, i) => {
+      if (result.status === "accepted") recorder.accepted.push(events[i]!);
+    });
+    return results;
+  };
+  const operations = async () => (await store.operations.list({}, NOW)).map((op) => op.kind);
   const app = createApp({
     host: "node",
-    log: createLogger({ write: (line) => lines.push(line), secrets: ALL_SECRETS }),
+    log,
     now: () => NOW,
     inventory: async () => ({ targets: [], errors: [] }),
     store,
     schedules: [],
     calendars: new Map(),
     webhooks: options.webhooks ?? CREDENTIALS,
-    ...(accept ? { accept } : {}),
+    ...(options.accept === "none" ? {} : { accept }),
   });
-  return { app, store, recorder, lines };
+  return { app, store, recorder, operations, lines };
 }
 
 const alertmanagerPayload = (
@@ -211,7 +249,7 @@ describe("POST /webhooks/alertmanager", () => {
   });
 
   it("answers 503 with Retry-After when accept throws, so Alertmanager retries; no stack, no secret", async () => {
-    const { app, lines } = setup({ accept: failingAccept });
+    const { app, lines } = setup({ store: "down" });
     const answer = await post(app, "/webhooks/alertmanager", {
       headers: bearer(TOKENS[0]!),
       body: JSON.stringify(alertmanagerPayload()),
@@ -236,7 +274,7 @@ describe("POST /webhooks/events (Standard Webhooks)", () => {
   });
 
   it("accepts a delivery signed with either secret, or both (rotation); a replay is a duplicate", async () => {
-    const { app, recorder } = setup();
+    const { app, recorder, operations } = setup();
     const body = JSON.stringify(event);
     const first = await post(app, "/webhooks/events", {
       headers: await signed([SECRETS[1]!], "msg_1", body),
@@ -267,10 +305,12 @@ describe("POST /webhooks/events (Standard Webhooks)", () => {
     });
     expect(replay).toMatchObject({ status: 200, body: { accepted: [], duplicates: ["msg_1"] } });
     expect(recorder.accepted.map((e) => e.id)).toEqual(["msg_1", "msg_2"]);
+    // One resize operation per event: the replay created none.
+    expect(await operations()).toEqual(["resize", "resize"]);
   });
 
   it("refuses forged, tampered, expired, future and unsigned deliveries with 401", async () => {
-    const { app, recorder } = setup();
+    const { app, recorder, operations } = setup();
     const body = JSON.stringify(event);
     const forged = await post(app, "/webhooks/events", {
       headers: await signed(["whsec_Zm9yZ2VkLXNlY3JldC0wMTIzNDU2Nzg5"], "msg_f", body),
@@ -308,6 +348,8 @@ describe("POST /webhooks/events (Standard Webhooks)", () => {
       body: { error: { details: { reason: "missing-headers" } } },
     });
     expect(recorder.accepted.map((e) => e.id)).toEqual(["msg_l"]);
+    // Only the delivery within the tolerance became a resize operation.
+    expect(await operations()).toEqual(["resize"]);
   });
 
   it("checks the body once the signature holds: 415, then 400 naming the field", async () => {

@@ -1,6 +1,7 @@
 // The webhook routes through the real Node HTTP server (the one `nightshift start` serves with),
-// with the SQLite store behind the recorder: each source answers over a socket, many concurrent
-// deliveries of one event are recorded once, and an oversized chunked body is cut off at the limit.
+// with the resize function's accept on a SQLite store behind them: each source answers over a
+// socket once its event is recorded, many concurrent deliveries of one event create one resize
+// operation, and an oversized chunked body is cut off at the limit.
 import { mkdtempSync, rmSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -8,13 +9,14 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { WebhookCredentials } from "../../shared/config/config.ts";
 import { createLogger } from "../../shared/log/logger.ts";
+import { parseScheduleFile } from "../../shared/schedule/schedule-file.ts";
 import { signWebhook } from "../../shared/signer/webhooks.ts";
 import { openStore } from "../../shared/store/open.node.ts";
 import type { Store } from "../../shared/store/store.ts";
-import { type RecordingAccept, recordingAccept, recordKey } from "../../test/setup/recording-accept.ts";
 import { createApp } from "../app.ts";
 import { serveWithJsonErrors } from "../client-error.node.ts";
 import { WEBHOOK_BODY_LIMIT } from "../request-body.ts";
+import { createAcceptEvents, eventKey } from "../resize/accept.ts";
 
 const TOKEN = "server-test-alertmanager-token-0123456789";
 const SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
@@ -25,26 +27,47 @@ const CREDENTIALS: WebhookCredentials = {
   eventbridge: { header: "x-api-key", apiKeys: [API_KEY] },
 };
 
+/** Each signed nodepool.resize event becomes a resize operation (left for the ticker here). */
+const RULE = `kind: resize
+name: signed-resize
+match: { source: events, type: nodepool.resize }
+target: { account: hw }
+action: { set: 5 }
+`;
+/** The events the ledger says were accepted (matched a rule or not), by source, in order. */
+async function acceptedSources(): Promise<string[]> {
+  const entries = await store.ledger.query({ limit: 1000 });
+  return entries
+    .filter((e) => e.kind === "resize.accepted" || e.kind === "event.unmatched")
+    .map((e) => (e.detail.event as { source: string }).source);
+}
+
 let dir: string;
 let store: Store;
-let recorder: RecordingAccept;
 let server: ReturnType<typeof serveWithJsonErrors>;
 let base: string;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "nightshift-webhooks-"));
   store = await openStore({ kind: "sqlite", path: join(dir, "state.db") });
-  recorder = recordingAccept(store);
+  const rules = parseScheduleFile(RULE, "server-test.yaml");
+  if ("errors" in rules) throw new Error(JSON.stringify(rules.errors));
+  const log = createLogger({ write: () => {} });
   const app = createApp({
     host: "node",
-    log: createLogger({ write: () => {} }),
+    log,
     now: () => new Date(),
     inventory: async () => ({ targets: [], errors: [] }),
     store,
     schedules: [],
     calendars: new Map(),
     webhooks: CREDENTIALS,
-    accept: recorder.accept,
+    accept: createAcceptEvents({
+      store,
+      rules: rules.rules,
+      accounts: new Map([["hw", { kind: "huawei", region: "cn-north-4" }]]),
+      log,
+    }),
   });
   await new Promise<void>((resolve) => {
     server = serveWithJsonErrors({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }, resolve);
@@ -90,14 +113,15 @@ describe("webhooks over the Node HTTP server", () => {
     expect(alert.status).toBe(202);
     const { accepted } = (await alert.json()) as { accepted: string[] };
     expect(accepted).toHaveLength(1);
-    // The record is in the store when the answer arrives: claiming it again finds it.
-    const again = await store.idempotency.claim(recordKey({ source: "alertmanager", id: accepted[0]! }), {
-      fingerprint: accepted[0]!,
+    // The record is in the store, complete, when the answer arrives: claiming it again finds it.
+    const key = eventKey({ source: "alertmanager", id: accepted[0]! });
+    const again = await store.idempotency.claim(key, {
+      fingerprint: key,
       leaseMs: 1000,
       ttlMs: 1000,
       now: new Date(),
     });
-    expect(again.outcome).toBe("in-progress");
+    expect(again.outcome).toBe("completed");
 
     const body = JSON.stringify({ type: "cluster.wake", data: { cluster: "qa-1" } });
     const signed = await fetch(`${base}/webhooks/events`, {
@@ -127,16 +151,18 @@ describe("webhooks over the Node HTTP server", () => {
       body: JSON.stringify(envelope),
     });
     expect(bridged.status).toBe(202);
-    expect(recorder.accepted.map((e) => e.source)).toEqual(["alertmanager", "events", "eventbridge"]);
+    // No rule matches these three (the ledger says "event.unmatched" for each): no operation.
+    expect(await acceptedSources()).toEqual(["alertmanager", "events", "eventbridge"]);
+    expect(await store.operations.list({}, new Date())).toEqual([]);
   });
 
-  it("records one of 200 concurrent deliveries of the same signed event; the rest are duplicates", async () => {
-    const body = JSON.stringify({ type: "nodepool.resize", data: { pool: "workers", size: 5 } });
+  it("records one of 200 concurrent deliveries of the same signed event, one operation; the rest are duplicates", async () => {
+    const body = JSON.stringify({ type: "nodepool.resize", data: { cluster: "qa-1", pool: "workers" } });
     const headers = {
       "Content-Type": "application/json",
       ...(await signWebhook(SECRET, { id: "msg_storm", body, now: new Date() })),
     };
-    const before = recorder.accepted.length;
+    const before = (await store.operations.list({}, new Date())).length;
     const answers = await Promise.all(
       Array.from({ length: 200 }, () =>
         fetch(`${base}/webhooks/events`, { method: "POST", headers, body }).then(async (r) => ({
@@ -149,7 +175,7 @@ describe("webhooks over the Node HTTP server", () => {
       { accepted: ["msg_storm"], duplicates: [] },
     ]);
     expect(answers.filter((a) => a.status === 200)).toHaveLength(199);
-    expect(recorder.accepted.length - before).toBe(1);
+    expect((await store.operations.list({}, new Date())).length - before).toBe(1);
   });
 
   it("cuts an oversized chunked body off at the limit with 413, before authentication", async () => {

@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { backendContract } from "../../test/contract/store/backend-contract.ts";
 import { storeContract } from "../../test/contract/store/store-contract.ts";
+import type { StoreBackend } from "./backend.ts";
 import { MIGRATIONS, SCHEMA_VERSION, SQL } from "./sql.ts";
 import { loadSqlite, sqliteBackend } from "./sqlite.node.ts";
 import { ACTIVE, createStore } from "./store.ts";
@@ -31,6 +32,9 @@ backendContract("sqlite", () => sqliteBackend(freshFile()), {
   makeWithSweepBatch: (sweepBatch) => sqliteBackend(freshFile(), { sweepBatch }),
 });
 storeContract("sqlite", () => sqliteBackend(freshFile()));
+backendContract("sqlite, one commit per write", () => sqliteBackend(freshFile(), { groupCommit: false }), {
+  makeWithSweepBatch: (sweepBatch) => sqliteBackend(freshFile(), { sweepBatch, groupCommit: false }),
+});
 
 const child = fileURLToPath(new URL("../../test/contract/store/sqlite-race.child.ts", import.meta.url));
 
@@ -128,6 +132,110 @@ describe("SQLite file shared by several processes", () => {
     } finally {
       await backend.close();
     }
+  });
+});
+
+describe("SQLite group commit", () => {
+  /** A second connection on the file, as another process has: it sees committed rows only. */
+  const observe = (file: string) => {
+    const other = new DatabaseSync(file);
+    other.exec("PRAGMA busy_timeout = 0");
+    return {
+      rows: () => Number(other.prepare("SELECT COUNT(*) AS n FROM records WHERE namespace = 'g'").get()?.n),
+      canWrite: () => {
+        try {
+          other.exec("BEGIN IMMEDIATE");
+          other.exec("ROLLBACK");
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      close: () => other.close(),
+    };
+  };
+  const put = (backend: StoreBackend, key: string, index?: { name: string; score: number }) =>
+    backend.put(
+      "g",
+      key,
+      { value: key, expiresAt: null, ...(index ? { index } : {}) },
+      { expectedVersion: null },
+      T0,
+    );
+
+  it("commits concurrent writes once, together, and answers each only after that commit", async () => {
+    const file = freshFile();
+    const backend = await sqliteBackend(file);
+    const other = observe(file);
+    try {
+      const seenWhenAnswered: number[] = [];
+      const writes = Array.from({ length: 50 }, (_, i) =>
+        put(backend, `k${i}`).then((result) => {
+          seenWhenAnswered.push(other.rows());
+          return result;
+        }),
+      );
+      // The batch's transaction is open: nothing is visible elsewhere, and it holds the write lock.
+      expect(other.rows()).toBe(0);
+      expect(other.canWrite()).toBe(false);
+      expect((await Promise.all(writes)).every((r) => r.ok)).toBe(true);
+      // Every answer came after the one commit that made all 50 durable at once.
+      expect(seenWhenAnswered).toEqual(Array(50).fill(50));
+      expect(other.canWrite()).toBe(true);
+    } finally {
+      other.close();
+      await backend.close();
+    }
+  });
+
+  it("answers a read made while a batch is open after its commit, seeing the batch's writes", async () => {
+    const file = freshFile();
+    const backend = await sqliteBackend(file);
+    const other = observe(file);
+    try {
+      const write = put(backend, "a");
+      const read = backend.get("g", "a", T0).then((record) => ({ record, committed: other.rows() }));
+      expect(await read).toEqual({ record: { value: "a", version: 1, expiresAt: null }, committed: 1 });
+      expect(await write).toEqual({ ok: true, version: 1 });
+      // No batch open: a read answers from what is committed.
+      expect(await backend.get("g", "a", T0)).toEqual({ value: "a", version: 1, expiresAt: null });
+    } finally {
+      other.close();
+      await backend.close();
+    }
+  });
+
+  it("fails a refused call alone; the rest of its batch commits", async () => {
+    const file = freshFile();
+    const backend = await sqliteBackend(file);
+    try {
+      const results = await Promise.allSettled([
+        put(backend, "a"),
+        put(backend, "b", { name: "not an index name", score: 1 }),
+        put(backend, "a"),
+        backend.increment("c"),
+      ]);
+      expect(results.map((r) => (r.status === "fulfilled" ? r.value : String(r.reason)))).toEqual([
+        { ok: true, version: 1 },
+        expect.stringMatching(/^RangeError: index name "not an index name" is not allowed/),
+        { ok: false, current: { value: "a", version: 1, expiresAt: null } },
+        1,
+      ]);
+      expect((await backend.list("g", {}, T0)).map((r) => r.key)).toEqual(["a"]);
+    } finally {
+      await backend.close();
+    }
+  });
+
+  it("commits what is pending before closing", async () => {
+    const file = freshFile();
+    const backend = await sqliteBackend(file);
+    const write = put(backend, "a");
+    await backend.close();
+    expect(await write).toEqual({ ok: true, version: 1 });
+    const other = observe(file);
+    expect(other.rows()).toBe(1);
+    other.close();
   });
 });
 

@@ -11,10 +11,21 @@
 // finds the write lock taken waits for it instead of failing. Every compare-and-set is ONE
 // statement (INSERT ... ON CONFLICT DO UPDATE ... WHERE expires_at <= now, UPDATE ... WHERE
 // version = ?, both with RETURNING), so it is atomic across connections and processes on its own.
-// `put` wraps it with the read of the current record in a BEGIN IMMEDIATE transaction, so a failed
-// put reports the record that made it fail, as memory.ts and D1 do. The synchronous API means a
+// `put` runs it with the read of the current record inside one transaction, so a failed put
+// reports the record that made it fail, as memory.ts and D1 do. The synchronous API means a
 // waiting statement blocks this process's event loop for up to the busy timeout: fine for a short
 // write lock, and the reason sweeps run in bounded batches.
+//
+// Group commit: synchronous=FULL costs one fsync per commit, and a commit per write would make
+// every concurrent caller queue behind the others' fsyncs. Instead the first write opens a
+// transaction (BEGIN IMMEDIATE), every call made before the event loop's next check phase
+// (setImmediate) runs inside it, and one COMMIT (one fsync) ends it; each call's promise settles
+// only after that COMMIT, so nothing is answered before it is durable, and a caller that read a
+// record another caller of the same batch wrote never acts on a write that could still be lost.
+// While a COMMIT blocks the loop, the next requests queue in the sockets; they all land in the
+// next batch, so the batch grows with the load and costs nothing when idle. A read with no batch
+// open runs at once (nothing uncommitted to see). A failed call changed nothing and fails alone,
+// unless SQLite rolled the whole transaction back, which fails the batch.
 //
 // Expired records count as absent (every read filters on expires_at > now) and stay in the table
 // until `sweep` deletes them, SWEEP_BATCH rows per statement. A claim over an expired row updates
@@ -55,6 +66,8 @@ export interface SqliteBackendOptions {
   busyTimeoutMs?: number;
   /** Rows deleted per sweep statement. Default SWEEP_BATCH. */
   sweepBatch?: number;
+  /** Share one commit between the calls of one event-loop turn (see above). Default true; false: one commit per write. */
+  groupCommit?: boolean;
 }
 
 let sqliteModule: Promise<typeof import("node:sqlite")> | undefined;
@@ -99,7 +112,7 @@ export async function sqliteBackend(path: string, options: SqliteBackendOptions 
     db.close();
     throw error;
   }
-  return openedBackend(db, options.sweepBatch ?? SWEEP_BATCH);
+  return openedBackend(db, options.sweepBatch ?? SWEEP_BATCH, options.groupCommit ?? true);
 }
 
 /**
@@ -134,7 +147,91 @@ function transaction<T>(db: DatabaseSync, body: () => T): T {
   }
 }
 
-function openedBackend(db: DatabaseSync, sweepBatch: number): StoreBackend {
+/** One call's part in a batch: settled once the batch's COMMIT has succeeded or failed. */
+interface BatchMember {
+  resolve(): void;
+  reject(error: unknown): void;
+}
+
+/**
+ * The group commit described at the top: `write` runs a call inside the open batch (opening one if
+ * needed), `read` too when a batch is open, at once otherwise. Both answer after the COMMIT.
+ */
+function groupCommitter(db: DatabaseSync, enabled: boolean) {
+  let batch: BatchMember[] | undefined;
+
+  const fail = (members: BatchMember[], error: unknown) => {
+    for (const member of members) member.reject(error);
+  };
+
+  /** Commits the open batch now and settles its calls; no-op without one. */
+  const flush = () => {
+    const members = batch;
+    if (!members) return;
+    batch = undefined;
+    try {
+      db.exec("COMMIT");
+    } catch (error) {
+      if (db.isTransaction) db.exec("ROLLBACK");
+      fail(members, error);
+      return;
+    }
+    for (const member of members) member.resolve();
+  };
+
+  const join = <T>(work: () => T): Promise<T> => {
+    const members = batch!;
+    let value: T;
+    try {
+      value = work();
+    } catch (error) {
+      // A failed statement is undone alone; some errors (disk full, I/O) undo the transaction.
+      if (!db.isTransaction) {
+        batch = undefined;
+        fail(members, error);
+      }
+      return Promise.reject(error);
+    }
+    return new Promise<T>((resolve, reject) => {
+      members.push({ resolve: () => resolve(value), reject });
+    });
+  };
+
+  return {
+    flush,
+    /** A call that writes: always inside a batch (or its own transaction without group commit). */
+    write<T>(work: () => T): Promise<T> {
+      if (!enabled) {
+        try {
+          return Promise.resolve(transaction(db, work));
+        } catch (error) {
+          return Promise.reject(error);
+        }
+      }
+      if (!batch) {
+        try {
+          db.exec("BEGIN IMMEDIATE");
+        } catch (error) {
+          return Promise.reject(error);
+        }
+        batch = [];
+        setImmediate(flush);
+      }
+      return join(work);
+    },
+    /** A call that only reads: inside the open batch (it may see its writes), else at once. */
+    read<T>(work: () => T): Promise<T> {
+      if (batch) return join(work);
+      try {
+        return Promise.resolve(work());
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    },
+  };
+}
+
+function openedBackend(db: DatabaseSync, sweepBatch: number, groupCommit: boolean): StoreBackend {
   const prepared = new Map<string, StatementSync>();
   // Ledger queries vary with the filters given: at most 32 shapes, each prepared once.
   const statement = (sql: string) => {
@@ -145,56 +242,71 @@ function openedBackend(db: DatabaseSync, sweepBatch: number): StoreBackend {
     }
     return found;
   };
+  const { read, write, flush } = groupCommitter(db, groupCommit);
   let open = true;
 
   return {
     kind: "sqlite",
-    async get(namespace, key, now) {
-      const row = statement(SQL.get).get(namespace, key, now.getTime());
-      return row ? recordFromRow(row) : undefined;
+    get(namespace, key, now) {
+      return read(() => {
+        const row = statement(SQL.get).get(namespace, key, now.getTime());
+        return row ? recordFromRow(row) : undefined;
+      });
     },
     async put(namespace, key, record, condition, now): Promise<PutResult> {
       checkIndexEntry(record.index);
       const params = putParams(namespace, key, record, now, condition.expectedVersion);
-      const write = condition.expectedVersion === null ? SQL.insertIfAbsent : SQL.updateAtVersion;
-      return transaction(db, () => {
-        const written = statement(write).get(...params);
+      const sql = condition.expectedVersion === null ? SQL.insertIfAbsent : SQL.updateAtVersion;
+      return write((): PutResult => {
+        const written = statement(sql).get(...params);
         if (written) return { ok: true, version: Number(written.version) };
         const current = statement(SQL.get).get(namespace, key, now.getTime());
         return { ok: false, current: current ? recordFromRow(current) : undefined };
       });
     },
-    async delete(namespace, key, expectedVersion, now) {
-      return statement(SQL.deleteAtVersion).run(namespace, key, now.getTime(), expectedVersion).changes > 0;
+    delete(namespace, key, expectedVersion, now) {
+      return write(
+        () => statement(SQL.deleteAtVersion).run(namespace, key, now.getTime(), expectedVersion).changes > 0,
+      );
     },
-    async list(namespace, options, now) {
+    list(namespace, options, now) {
       const { sql, params } = listQuery(namespace, options, now);
-      return statement(sql)
-        .all(...params)
-        .map(listedFromRow);
+      return read(() =>
+        statement(sql)
+          .all(...params)
+          .map(listedFromRow),
+      );
     },
-    async listIndex(namespace, index, query, now) {
-      return statement(SQL.listIndex)
-        .all(...listIndexParams(namespace, index, query, now))
-        .map(indexedFromRow);
+    listIndex(namespace, index, query, now) {
+      return read(() =>
+        statement(SQL.listIndex)
+          .all(...listIndexParams(namespace, index, query, now))
+          .map(indexedFromRow),
+      );
     },
-    async increment(counter) {
-      return Number(statement(SQL.increment).get(counter)?.value);
+    increment(counter) {
+      return write(() => Number(statement(SQL.increment).get(counter)?.value));
     },
     async append(entry): Promise<LedgerEntry> {
       checkLedgerKey(entry.key);
-      const row = statement(SQL.append).get(...appendParams(entry));
-      if (row) return { ...entry, detail: structuredClone(entry.detail), seq: Number(row.seq) };
-      // Its key was stored before (a committed row: the insert saw it under the write lock).
-      return ledgerEntryFromRow(statement(SQL.entryByKey).get(entry.key!)!);
+      return write(() => {
+        const row = statement(SQL.append).get(...appendParams(entry));
+        if (row) return { ...entry, detail: structuredClone(entry.detail), seq: Number(row.seq) };
+        // Its key was stored before (a row the insert saw under the write lock).
+        return ledgerEntryFromRow(statement(SQL.entryByKey).get(entry.key!)!);
+      });
     },
-    async query(q) {
+    query(q) {
       const { sql, params } = ledgerQuery(q);
-      return statement(sql)
-        .all(...(params as SQLInputValue[]))
-        .map(ledgerEntryFromRow);
+      return read(() =>
+        statement(sql)
+          .all(...(params as SQLInputValue[]))
+          .map(ledgerEntryFromRow),
+      );
     },
     async sweep(now) {
+      // Its own commits, one per bounded batch, so other processes get the lock in between.
+      flush();
       let removed = 0;
       for (;;) {
         const changes = Number(statement(SQL.sweepBatch).run(now.getTime(), sweepBatch).changes);
@@ -205,6 +317,7 @@ function openedBackend(db: DatabaseSync, sweepBatch: number): StoreBackend {
     async close() {
       if (!open) return;
       open = false;
+      flush();
       db.close();
     },
   };

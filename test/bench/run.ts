@@ -11,13 +11,13 @@ import { benchNight, type NightBenchResult, type PhaseResult } from "./night.ts"
 import { benchDecideTick } from "./planning.ts";
 import { sandboxIssuer } from "./renewal-sandbox.ts";
 import { benchRenewalYear, type YearResult } from "./renewal-year.ts";
-import { benchEventToCloudCall } from "./resize.ts";
+import { benchConcurrentEventsToCloudCall, benchEventToCloudCall, type EventLatency } from "./resize.ts";
 import { signingBench as alibaba } from "./signing.alibaba.ts";
 import { signingBench as baidu } from "./signing.baidu.ts";
 import { signingBench as huawei } from "./signing.huawei.ts";
 import { benchStore } from "./store.ts";
 import { reportTickStore } from "./tick-store.ts";
-import { benchWebhookAcceptance } from "./webhooks.ts";
+import { type AcceptanceFigures, type BenchStore, benchWebhookAcceptance } from "./webhooks.ts";
 import { startWorkerdSigner } from "./workerd.ts";
 
 interface SigningBench<T> {
@@ -271,34 +271,60 @@ async function storeClaims() {
 }
 
 async function webhookAcceptance() {
-  // The durable record: until the resize function's `accept` is merged, the store's duplicate-
-  // detecting claim per event id (test/setup/recording-accept.ts), which is what it records with.
   const webhookConcurrency = 50;
   const webhookCount = Number(process.env.BENCH_WEBHOOKS ?? 2000);
+  const pacedRate = Number(process.env.BENCH_WEBHOOKS_RATE ?? 300);
   console.log(
-    `\nWebhook acceptance on the Node host: ${webhookCount} deliveries per row at concurrency ${webhookConcurrency}, ` +
-      "service in its own process, answered once recorded (the store's claim per event id; no cloud call)",
+    `\nWebhook acceptance on the Node host: up to ${webhookCount} deliveries per row, service in its own process, ` +
+      "answered once the resize function's accept has recorded each event (claim, resize operation, record done; no cloud call)",
   );
   console.log(
-    `${"source".padEnd(14)}${"deliveries".padEnd(12)}${"store".padEnd(8)}${"per s".padStart(9)}${"p50 ms".padStart(9)}${"p99 ms".padStart(9)}` +
-      `${"own p50".padStart(9)}${"own p99".padStart(9)}${"unexpected".padStart(12)}`,
+    `${"senders".padEnd(11)}${"source".padEnd(14)}${"deliveries".padEnd(12)}${"store".padEnd(18)}${"per s".padStart(9)}${"p50 ms".padStart(9)}${"p99 ms".padStart(9)}` +
+      `${"own p50".padStart(9)}${"own p99".padStart(9)}${"ops".padStart(7)}${"unexpected".padStart(12)}`,
   );
-  const webhookFigures = [
-    ...(await benchWebhookAcceptance(webhookCount, { concurrency: webhookConcurrency, store: "sqlite" })),
-    ...(await benchWebhookAcceptance(webhookCount, { concurrency: webhookConcurrency, store: "memory" })),
+  // One sender at a time: the cost of one delivery. Then 50 at once, the goal's concurrency:
+  // always 50 in flight (each sends again as soon as answered), then 50 senders at a fixed total rate.
+  const runs: Array<{ concurrency: number; store: BenchStore; count: number; ratePerSecond?: number }> = [
+    { concurrency: 1, store: "sqlite", count: Math.min(webhookCount, 500) },
+    { concurrency: 1, store: "memory", count: Math.min(webhookCount, 500) },
+    ...(["sqlite", "sqlite-unbatched", "memory"] as const).map((store) => ({
+      concurrency: webhookConcurrency,
+      store,
+      count: webhookCount,
+    })),
+    ...(["sqlite", "memory"] as const).map((store) => ({
+      concurrency: webhookConcurrency,
+      store,
+      count: Math.min(webhookCount, pacedRate * 5),
+      ratePerSecond: pacedRate,
+    })),
   ];
-  for (const r of webhookFigures) {
+  const rows: Array<{ concurrency: number } & AcceptanceFigures> = [];
+  for (const { concurrency, count, ...options } of runs) {
+    for (const r of await benchWebhookAcceptance(count, { concurrency, ...options }))
+      rows.push({ concurrency, ...r });
+  }
+  for (const r of rows) {
+    const senders = r.ratePerSecond ? `${r.concurrency}@${r.ratePerSecond}/s` : String(r.concurrency);
     console.log(
-      `${r.source.padEnd(14)}${r.deliveries.padEnd(12)}${r.store.padEnd(8)}${fmt(r.perSecond).padStart(9)}` +
+      `${senders.padEnd(11)}${r.source.padEnd(14)}${r.deliveries.padEnd(12)}${r.store.padEnd(18)}${fmt(r.perSecond).padStart(9)}` +
         `${r.p50.toFixed(1).padStart(9)}${r.p99.toFixed(1).padStart(9)}${r.handledP50.toFixed(1).padStart(9)}` +
-        `${r.handledP99.toFixed(1).padStart(9)}${String(r.unexpected).padStart(12)}`,
+        `${r.handledP99.toFixed(1).padStart(9)}${String(r.operationsCreated).padStart(7)}${String(r.unexpected).padStart(12)}`,
     );
   }
-  const worst = Math.max(...webhookFigures.filter((r) => r.store === "sqlite").map((r) => r.p99));
+  const saturated = rows.filter((r) => r.concurrency === webhookConcurrency && r.ratePerSecond === undefined);
+  const worst = Math.max(...saturated.filter((r) => r.store === "sqlite").map((r) => r.p99));
+  const fastest = Math.max(...saturated.filter((r) => r.store === "memory").map((r) => r.perSecond));
   console.log(
-    `p50/p99: the sender's (sent to answered); own: the service's time per delivery without socket queueing. ` +
-      `Goal: p99 under 5 ms with SQLite; worst ${worst.toFixed(1)} ms (${(worst / 5).toFixed(1)}x the goal). ` +
-      "A distinct delivery waits for its record's fsync (SQLite synchronous=FULL, one commit per event).",
+    "p50/p99: the sender's (sent, or due when paced, to answered); own: the service's time per delivery without socket " +
+      "queueing; ops: resize operations created (one per distinct event). sqlite: group commit (the writes of concurrent " +
+      "deliveries share one commit); sqlite-unbatched: one commit per write, for comparison; 50@N/s: 50 senders at N " +
+      "deliveries/s in all.\n" +
+      `Goal: p99 under 5 ms at concurrency 50 with SQLite; worst ${worst.toFixed(1)} ms with 50 always in flight. Then ` +
+      `latency is at least 50 / throughput (Little's law): under 5 ms needs over 10,000 deliveries/s from one process; ` +
+      `the memory store (nothing durable) does at most ${fmt(fastest)}/s, so the bound is the service's CPU per ` +
+      "delivery (HTTP, parse, accept), not the durable record. On a machine other processes load, the paced p99 is " +
+      "their scheduling as much as ours.",
   );
 }
 
@@ -353,13 +379,17 @@ ${title}: ${year.clusters} clusters over the four clouds (vendor duration limits
 
 async function reportEventToCloudCall() {
   const events = Number(process.env.BENCH_RESIZE_EVENTS ?? 100);
+  const inFlight = Number(process.env.BENCH_RESIZE_IN_FLIGHT ?? 50);
   console.log(
-    `\nResize on events (Node, SQLite store, sandbox in its own process): from accept to the resize request leaving for the cloud, ${events} events one after another`,
+    "\nResize on events (Node, SQLite store, sandbox in its own process): from accept to the resize request leaving for the cloud",
   );
-  const resize = await benchEventToCloudCall(events);
+  const line = (label: string, r: EventLatency) =>
+    `${label.padEnd(44)}p50 ${r.p50Ms.toFixed(1).padStart(7)} ms  p99 ${r.p99Ms.toFixed(1).padStart(7)} ms  max ${r.maxMs.toFixed(1).padStart(7)} ms`;
+  console.log(line(`${events} events one after another`, await benchEventToCloudCall(events)));
   console.log(
-    `event-to-cloud-call  p50 ${resize.p50Ms.toFixed(1)} ms  p99 ${resize.p99Ms.toFixed(1)} ms  max ${resize.maxMs.toFixed(1)} ms  (goal: p99 under 2,000 ms; the ticker alone: up to 15,000)`,
+    line(`${inFlight} events in flight, distinct pools`, await benchConcurrentEventsToCloudCall(inFlight)),
   );
+  console.log("goal: p99 under 2,000 ms; the ticker alone: up to 15,000");
 }
 
 await main();

@@ -1,9 +1,11 @@
 // Webhook acceptance on the Node host: deliveries at concurrency 50 against the service's HTTP
-// side in a process of its own (test/bench/webhooks-server.ts), each answered once its events are
-// recorded in SQLite. Distinct deliveries are new events (one durable write each); duplicates are
-// one event delivered again and again (a read of its record). Latency is the sender's: request
-// sent to answer read, over keep-alive connections. The cloud call is not part of it (it runs on
-// the jobs runtime after the answer).
+// side in a process of its own (test/bench/webhooks-server.ts), each answered once the resize
+// function's `accept` has recorded its event: the claim, the resize operation a rule creates for
+// it, and the record marked done, durable in SQLite (group commit: the writes of concurrent
+// deliveries share one commit) or in memory. Distinct deliveries are new events; duplicates are one
+// event delivered again and again (its claim found, a ledger entry saying so). Latency is the
+// sender's: request sent to answer read, over keep-alive connections. The cloud call is not part
+// of it (it runs on the jobs runtime after the answer).
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { createInterface } from "node:readline";
@@ -13,7 +15,8 @@ import { signWebhook } from "../../shared/signer/webhooks.ts";
 const TOKEN = "bench-alertmanager-token-0123456789abcdef";
 const SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
-export type BenchStore = "sqlite" | "memory";
+/** "sqlite-unbatched": the SQLite backend without group commit (one commit per write), for comparison. */
+export type BenchStore = "sqlite" | "sqlite-unbatched" | "memory";
 
 export interface AcceptanceFigures {
   source: "alertmanager" | "events";
@@ -27,8 +30,12 @@ export interface AcceptanceFigures {
   /** The service's own time per delivery, Request to Response, without socket queueing (ms). */
   handledP50: number;
   handledP99: number;
+  /** Paced rate (deliveries per second), or undefined: as fast as answered. */
+  ratePerSecond?: number;
   /** Answers other than the expected 202 (distinct) or 200 (duplicate). */
   unexpected: number;
+  /** Resize operations the row's deliveries created: one per distinct event, none for duplicates. */
+  operationsCreated: number;
 }
 
 interface Delivery {
@@ -77,7 +84,8 @@ async function startService(store: BenchStore): Promise<{ url: string; stop: () 
       PATH: process.env.PATH ?? "",
       NIGHTSHIFT_WEBHOOK_ALERTMANAGER_TOKENS: TOKEN,
       NIGHTSHIFT_WEBHOOK_EVENT_SECRETS: SECRET,
-      BENCH_WEBHOOK_STORE: store,
+      BENCH_WEBHOOK_STORE: store === "memory" ? "memory" : "sqlite",
+      BENCH_SQLITE_GROUP_COMMIT: store === "sqlite-unbatched" ? "0" : "1",
     },
     stdio: ["ignore", "pipe", "inherit"],
   });
@@ -97,6 +105,11 @@ async function startService(store: BenchStore): Promise<{ url: string; stop: () 
 const percentile = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
 
+async function operationCount(pool: Pool): Promise<number> {
+  const response = await pool.request({ method: "GET", path: "/__bench/operations" });
+  return ((await response.body.json()) as { operations: number }).operations;
+}
+
 /** Sends every delivery once, `concurrency` at a time; latencies in ms. */
 async function drive(
   pool: Pool,
@@ -104,7 +117,9 @@ async function drive(
   deliveries: Delivery[],
   expected: number,
   concurrency: number,
+  ratePerSecond?: number,
 ) {
+  const before = await operationCount(pool);
   const latencies: number[] = [];
   let unexpected = 0;
   let next = 0;
@@ -112,8 +127,14 @@ async function drive(
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       while (next < deliveries.length) {
-        const delivery = deliveries[next++]!;
-        const t = performance.now();
+        const n = next++;
+        const delivery = deliveries[n]!;
+        // Paced: delivery n is due at its slot, and its latency counts from then, so a service
+        // that falls behind is charged for the wait it causes (no coordinated omission).
+        const due = ratePerSecond ? started + (n * 1000) / ratePerSecond : undefined;
+        if (due !== undefined && due > performance.now())
+          await new Promise((resolve) => setTimeout(resolve, due - performance.now()));
+        const t = due ?? performance.now();
         const response = await pool.request({
           method: "POST",
           path,
@@ -130,7 +151,9 @@ async function drive(
   latencies.sort((a, b) => a - b);
   const handled = await pool.request({ method: "GET", path: "/__bench/handled" });
   const times = ((await handled.body.json()) as number[]).sort((a, b) => a - b);
+  const after = await operationCount(pool);
   return {
+    operationsCreated: after - before,
     perSecond: deliveries.length / seconds,
     p50: percentile(latencies, 0.5),
     p99: percentile(latencies, 0.99),
@@ -142,7 +165,16 @@ async function drive(
 
 export async function benchWebhookAcceptance(
   count: number,
-  options: { concurrency?: number; store?: BenchStore } = {},
+  options: {
+    concurrency?: number;
+    store?: BenchStore;
+    /**
+     * Paced: deliveries sent at this rate (per second, all senders together), each by whichever
+     * of the `concurrency` senders is free, latency counted from its due time. Unset: each sender
+     * sends its next delivery as soon as its last is answered (`concurrency` always in flight).
+     */
+    ratePerSecond?: number;
+  } = {},
 ): Promise<AcceptanceFigures[]> {
   const concurrency = options.concurrency ?? 50;
   const store = options.store ?? "sqlite";
@@ -169,7 +201,8 @@ export async function benchWebhookAcceptance(
         deliveries: "distinct",
         store,
         count,
-        ...(await drive(pool, path, distinct, 202, concurrency)),
+        ...(options.ratePerSecond ? { ratePerSecond: options.ratePerSecond } : {}),
+        ...(await drive(pool, path, distinct, 202, concurrency, options.ratePerSecond)),
       });
       // One event, recorded above, delivered `count` times more.
       const duplicate = Array.from({ length: count }, () => distinct[0]!);
@@ -178,7 +211,8 @@ export async function benchWebhookAcceptance(
         deliveries: "duplicate",
         store,
         count,
-        ...(await drive(pool, path, duplicate, 200, concurrency)),
+        ...(options.ratePerSecond ? { ratePerSecond: options.ratePerSecond } : {}),
+        ...(await drive(pool, path, duplicate, 200, concurrency, options.ratePerSecond)),
       });
     }
   } finally {
@@ -193,6 +227,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const count = Number(process.argv[2] ?? 2000);
   console.table([
     ...(await benchWebhookAcceptance(count, { store: "sqlite" })),
+    ...(await benchWebhookAcceptance(count, { store: "sqlite-unbatched" })),
     ...(await benchWebhookAcceptance(count, { store: "memory" })),
   ]);
 }

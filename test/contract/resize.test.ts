@@ -108,6 +108,59 @@ describe("resize on events, against the sandbox", () => {
     });
   });
 
+  it("hysteresis: a shrink right after a growth waits its minutes; a change of fewer nodes than it asks is not made", async () => {
+    const before = await h.pool("batch");
+    const accept = h.accept(
+      rules(`kind: resize
+name: grow-batch
+match: { type: BatchBacklog }
+action: { add: 2 }
+max: 10
+cooldownMinutes: 0
+---
+kind: resize
+name: shrink-batch
+match: { type: BatchIdle }
+action: { add: -1 }
+cooldownMinutes: 0
+hysteresis: { minutes: 30, nodes: 0 }
+---
+kind: resize
+name: nudge-batch
+match: { type: BatchNudge }
+action: { add: 1 }
+cooldownMinutes: 0
+hysteresis: { minutes: 0, nodes: 2 }
+`),
+    );
+    const l = await labels();
+    const kindsOf = async (event: ReturnType<typeof alert>) => {
+      const [answer] = await accept([event], h.now());
+      await h.runAll();
+      return ledgerKinds(answer!.operations[0]!);
+    };
+    expect(await kindsOf(alert(l))).toContain("resize.applied");
+    expect((await h.pool("batch")).desired).toBe(before.desired + 2);
+    // Against the last direction within 30 minutes: held.
+    expect(await kindsOf(alert({ ...l, alertname: "BatchIdle" }))).toEqual([
+      "resize.accepted",
+      "resize.hysteresis",
+      "resize.skipped",
+    ]);
+    // A change of 1 node where the rule asks for at least 2: not made.
+    expect(await kindsOf(alert({ ...l, alertname: "BatchNudge" }))).toEqual([
+      "resize.accepted",
+      "resize.hysteresis",
+      "resize.skipped",
+    ]);
+    expect((await h.pool("batch")).desired).toBe(before.desired + 2);
+    // 31 minutes later the shrink is made.
+    await h.advanceClock(31 * 60);
+    expect(await kindsOf(alert({ ...l, alertname: "BatchIdle" }))).toContain("resize.applied");
+    expect((await h.pool("batch")).desired).toBe(before.desired + 1);
+    expect(await h.poolWrites()).toHaveLength(2);
+  });
+
   it("moves the autoscaler's bounds when the pool's autoscaler is on", async () => {
     const general = await h.pool("general");
     expect(general.autoscaling?.enabled).toBe(true);

@@ -1,50 +1,120 @@
 // A real Prometheus Alertmanager (Debian's prometheus-alertmanager; `npm test` installs it) in front
-// of the Node service: its webhook receiver points at /webhooks/alertmanager with bearer
-// credentials in `http_config.authorization`. Alerts posted to Alertmanager's API v2 arrive as
-// events the service records; resolving them (endsAt in the past) delivers the resolution; two
-// Alertmanagers with the same configuration, each sending the same alerts, are recorded once.
+// of the Node service, exactly as a user runs them: its webhook receiver points at
+// /webhooks/alertmanager with bearer credentials in `http_config.authorization`, and a resize rule
+// in the service's schedules folder grows the pool an alert names. Alerts posted to Alertmanager's
+// API v2 resize a pool of the embedded sandbox cloud (its inspection API shows the new size);
+// resolving them puts the pool back to the size it had; two Alertmanagers with the same
+// configuration, each sending the same alerts, cause one resize.
 //
-// The service is `startServer`, in this process, on a SQLite store and the embedded sandbox clouds.
-// What records the events is the test recorder (test/setup/recording-accept.ts: the store's
-// durable claim per event id) until the resize function is merged; then the service's own
-// `accept` records them, and the pool's resize and revert are asserted where marked below.
-import { mkdtempSync, rmSync } from "node:fs";
+// The service is `startServer`, in this process, with nothing standing in: its own `accept` (the
+// resize function), a SQLite store, the embedded sandbox clouds, the in-process start of accepted
+// operations. Alertmanager flushes a group 100 ms after its first alert and every 100 ms after
+// (group_wait, group_interval), so each step takes little more than the resize. (resolve_timeout
+// plays no part: every alert is posted with its endsAt, as Prometheus posts them.)
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { configuredLogger } from "../../functions/compose.ts";
+import { eventKey } from "../../functions/resize/accept.ts";
 import { type RunningServer, startServer } from "../../functions/server.node.ts";
 import { loadConfig } from "../../shared/config/config.ts";
 import { alertEventId } from "../../shared/events/inbound/alertmanager.ts";
-import type { InboundEvent } from "../../shared/events/inbound.ts";
-import { type RecordingAccept, recordingAccept, recordKey } from "../setup/recording-accept.ts";
+import type { LedgerEntry } from "../../shared/store/backend.ts";
 import { type AlertmanagerServer, startAlertmanager } from "../setup/servers.ts";
 
 const TOKEN = "alertmanager-e2e-token-0123456789abcdef";
 const DEADLINE_MS = 30_000;
+/**
+ * The rule under test: an alert whose name starts with Nightshift grows the pool its labels name
+ * (account, cluster, pool) by 2, and puts it back when the alert resolves.
+ */
+const RULE = `kind: resize
+name: backlog-grows-pool
+match: { source: alertmanager, type: "Nightshift*" }
+action: { add: 2 }
+max: 30
+cooldownMinutes: 0
+revert: true
+`;
 
 let dir: string;
 let service: RunningServer;
-let recorder: RecordingAccept;
 const logLines: string[] = [];
 const alertmanagers: AlertmanagerServer[] = [];
 
+interface SandboxPool {
+  name: string;
+  initialNodeCount: number;
+  isDefault: boolean;
+  autoscaling: { enable: boolean };
+}
+interface SandboxCluster {
+  uid: string;
+  name: string;
+  projectId: string;
+  phase: string;
+  pools: SandboxPool[];
+}
+interface SandboxState {
+  accounts: Array<{ name: string; projects: Array<{ region: string; projectId: string }> }>;
+  clusters: SandboxCluster[];
+}
+
+/** The Huawei cloud as the sandbox's inspection API shows it (not through nightshift's provider). */
+async function inspect(): Promise<SandboxState> {
+  const { inspection } = service.runtime.sandbox!.description.huawei as { inspection: string };
+  const response = await fetch(`${inspection}/state`);
+  return ((await response.json()) as { state: SandboxState }).state;
+}
+
+/** A pool an alert names: its account, cluster and name, as the alert's labels carry them. */
+interface AlertedPool {
+  account: string;
+  cluster: string;
+  pool: string;
+}
+
+/** Two fixed-size pools (an autoscaled pool's bounds would move instead) of running clusters. */
+let pools: AlertedPool[];
+let sizes: number[];
+
+async function sizesNow(): Promise<number[]> {
+  const { clusters } = await inspect();
+  return pools.map(
+    ({ cluster, pool }) =>
+      clusters.find((c) => c.uid === cluster)!.pools.find((p) => p.name === pool)!.initialNodeCount,
+  );
+}
+
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "nightshift-alertmanager-e2e-"));
+  // No sleep schedules: only the rule.
+  writeFileSync(join(dir, "rules.yaml"), RULE);
   const config = loadConfig({
     PORT: "0",
     NIGHTSHIFT_STORE: `sqlite:${join(dir, "state.db")}`,
-    // No sleep schedules: only the events matter here. (The resize rule goes in this folder.)
     NIGHTSHIFT_SCHEDULES_DIR: dir,
     NIGHTSHIFT_WEBHOOK_ALERTMANAGER_TOKENS: TOKEN,
   });
   const log = configuredLogger(config, { write: (line) => logLines.push(line), format: "json" });
-  service = await startServer(config, log, {
-    accept: (store) => {
-      recorder = recordingAccept(store);
-      return recorder.accept;
-    },
-  });
+  service = await startServer(config, log);
+  const state = await inspect();
+  const accountOf = new Map(
+    state.accounts.flatMap((a) =>
+      a.projects.map((p) => [p.projectId, `sandbox-huawei-${a.name}-${p.region}`]),
+    ),
+  );
+  pools = state.clusters
+    .filter((c) => c.phase === "Available")
+    .flatMap((c) =>
+      c.pools
+        .filter((p) => !p.isDefault && !p.autoscaling.enable)
+        .map((p) => ({ account: accountOf.get(c.projectId)!, cluster: c.uid, pool: p.name })),
+    )
+    .slice(0, 2);
+  expect(pools).toHaveLength(2);
+  sizes = await sizesNow();
 }, 60_000);
 
 afterAll(async () => {
@@ -53,13 +123,13 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** alertmanager.yml: one webhook receiver, the service with bearer credentials, groups flushed within a second. */
+/** alertmanager.yml: one webhook receiver, the service with bearer credentials, groups flushed at once. */
 const alertmanagerConfig = (serviceUrl: string) => `
 route:
   receiver: nightshift
   group_by: [alertname]
-  group_wait: 1s
-  group_interval: 1s
+  group_wait: 100ms
+  group_interval: 100ms
   repeat_interval: 1h
 receivers:
   - name: nightshift
@@ -98,10 +168,10 @@ async function postAlerts(alertmanager: AlertmanagerServer, alerts: PostedAlert[
     throw new Error(`Alertmanager refused the alerts: ${response.status} ${await response.text()}`);
 }
 
-async function waitFor<T>(what: string, read: () => T | undefined): Promise<T> {
+async function waitFor<T>(what: string, read: () => Promise<T | undefined>): Promise<T> {
   const deadline = Date.now() + DEADLINE_MS;
   while (Date.now() < deadline) {
-    const value = read();
+    const value = await read();
     if (value !== undefined) return value;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
@@ -111,13 +181,17 @@ async function waitFor<T>(what: string, read: () => T | undefined): Promise<T> {
   );
 }
 
-const accepted = (alertname: string, status: "firing" | "resolved") =>
-  recorder.accepted.filter((e) => e.type === alertname && e.status === status);
+/** Waits until the pools have exactly these sizes (as the sandbox shows them). */
+const waitForSizes = (what: string, expected: number[]) =>
+  waitFor(what, async () => {
+    const now = await sizesNow();
+    return JSON.stringify(now) === JSON.stringify(expected) ? now : undefined;
+  });
 
-/** Two alerts of one group, as Prometheus would send them for two pools. */
-function alertsOf(alertname: string, startsAt: Date, endsAt: Date): PostedAlert[] {
-  return ["workers", "gpu"].map((pool) => ({
-    labels: { alertname, provider: "huawei", cluster: "qa-1", pool, severity: "page" },
+/** One alert per pool, as Prometheus would send them. */
+function alertsOf(alertname: string, startsAt: Date, endsAt: Date, onPools = pools): PostedAlert[] {
+  return onPools.map(({ account, cluster, pool }) => ({
+    labels: { alertname, account, cluster, pool, severity: "page" },
     annotations: { summary: `${pool} backlog above 1000` },
     startsAt: startsAt.toISOString(),
     endsAt: endsAt.toISOString(),
@@ -125,90 +199,103 @@ function alertsOf(alertname: string, startsAt: Date, endsAt: Date): PostedAlert[
   }));
 }
 
-async function expectedId(event: InboundEvent, startsAt: Date): Promise<string> {
-  return alertEventId(event.origin.groupKey!, {
-    fingerprint: event.origin.fingerprint!,
-    startsAt: startsAt.toISOString(),
-    status: event.status!,
-  });
+const ledger = () => service.runtime.store.ledger.query({ limit: 1000 });
+const ofAlert = (entries: LedgerEntry[], alertname: string) =>
+  entries.filter((e) => (e.detail.event as { type?: string } | undefined)?.type === alertname);
+/** The sizes before the tests, the first `count` pools grown by `by`. */
+/** The resizes applied for an alert's events: its operations' `resize.applied` entries. */
+async function appliedFor(alertname: string): Promise<LedgerEntry[]> {
+  const entries = await ledger();
+  const operations = new Set(
+    ofAlert(entries, alertname)
+      .filter((e) => e.kind === "resize.accepted")
+      .map((e) => e.operationId),
+  );
+  return entries.filter((e) => e.kind === "resize.applied" && operations.has(e.operationId));
 }
+const grown = (by: number, count = pools.length) => sizes.map((size, i) => (i < count ? size + by : size));
 
 describe("a real Alertmanager delivering to the Node service", () => {
-  it("records the firing alerts, then their resolution", { timeout: 90_000 }, async () => {
+  it("its firing alerts grow the pools the rule names; their resolution puts them back", {
+    timeout: 90_000,
+  }, async () => {
     const alertmanager = await startOne();
     const startsAt = new Date(Date.now() - 60_000);
     await postAlerts(alertmanager, alertsOf("NightshiftBacklog", startsAt, new Date(Date.now() + 3600_000)));
+    await waitForSizes("the pools grown by the rule's step", grown(2));
 
-    const firing = await waitFor("the firing alerts", () => {
-      const events = accepted("NightshiftBacklog", "firing");
-      return events.length === 2 ? events : undefined;
-    });
-    expect(firing.map((e) => e.labels.pool).sort()).toEqual(["gpu", "workers"]);
-    for (const event of firing) {
+    // Each alert was recorded under the id its groupKey, fingerprint, startsAt and status make,
+    // before the answer, and created one resize operation.
+    const accepted = ofAlert(await ledger(), "NightshiftBacklog").filter((e) => e.kind === "resize.accepted");
+    expect(accepted.map((e) => (e.detail.target as { pool: string }).pool).sort()).toEqual(
+      pools.map((p) => p.pool).sort(),
+    );
+    for (const entry of accepted) {
+      const event = entry.detail.event as { id: string; origin: Record<string, string>; status: string };
       expect(event).toMatchObject({
         source: "alertmanager",
-        labels: { alertname: "NightshiftBacklog", provider: "huawei", cluster: "qa-1", severity: "page" },
-        data: { summary: `${event.labels.pool} backlog above 1000` },
+        status: "firing",
         occurredAt: startsAt.toISOString(),
-        origin: {
-          receiver: "nightshift",
-          externalURL: alertmanager.url,
-          generatorURL: "http://prometheus.example:9090/graph",
-        },
+        origin: { receiver: "nightshift", externalURL: alertmanager.url },
       });
-      expect(event.id).toBe(await expectedId(event, startsAt));
-      // Recorded durably in the service's store (SQLite) before the answer.
-      const record = await service.runtime.store.idempotency.claim(recordKey(event), {
-        fingerprint: event.id,
+      expect(event.id).toBe(
+        await alertEventId(event.origin.groupKey!, {
+          fingerprint: event.origin.fingerprint!,
+          startsAt: startsAt.toISOString(),
+          status: "firing",
+        }),
+      );
+      const key = eventKey({ source: "alertmanager", id: event.id });
+      const record = await service.runtime.store.idempotency.claim(key, {
+        fingerprint: key,
         leaseMs: 1000,
         ttlMs: 1000,
-        now: service.runtime.cloudNow(),
+        now: new Date(),
       });
-      expect(record.outcome).toBe("in-progress");
+      expect(record.outcome).toBe("completed");
     }
-    // After the resize function is merged: the sandbox pool has grown by the rule's step here.
 
-    // Resolved: the same alerts, ended a second ago.
-    const endedAt = new Date(Date.now() - 1000);
-    await postAlerts(alertmanager, alertsOf("NightshiftBacklog", startsAt, endedAt));
-    const resolved = await waitFor("the resolved alerts", () => {
-      const events = accepted("NightshiftBacklog", "resolved");
-      return events.length === 2 ? events : undefined;
+    // Resolved: the same alerts, ended a second ago. The pools go back to their remembered sizes.
+    await postAlerts(alertmanager, alertsOf("NightshiftBacklog", startsAt, new Date(Date.now() - 1000)));
+    await waitForSizes("the pools back at their remembered sizes", sizes);
+    // Two resizes per pool, the growth and the revert (the revert's entry follows its cloud call).
+    await waitFor("the reverts recorded", async () => {
+      const applied = await appliedFor("NightshiftBacklog");
+      return applied.length >= 4 ? applied : undefined;
     });
-    for (const event of resolved) {
-      expect(event.occurredAt).toBe(endedAt.toISOString());
-      expect(event.id).toBe(await expectedId(event, startsAt));
-    }
-    expect(new Set([...firing, ...resolved].map((e) => e.id)).size).toBe(4);
-    // After the resize function is merged: the pool is back at its remembered size here.
+    expect(await appliedFor("NightshiftBacklog")).toHaveLength(4);
     expect(logLines.filter((line) => line.includes('"level":"error"'))).toEqual([]);
   });
 
-  it("records once what two Alertmanagers with the same configuration both send", {
+  it("resizes once when two Alertmanagers with the same configuration both send the alert", {
     timeout: 90_000,
   }, async () => {
+    sizes = await sizesNow();
     const pair = [await startOne(), await startOne()];
     const startsAt = new Date(Date.now() - 30_000);
-    const alerts = alertsOf("NightshiftPairBacklog", startsAt, new Date(Date.now() + 3600_000));
+    const alerts = alertsOf("NightshiftPairBacklog", startsAt, new Date(Date.now() + 3600_000), [pools[0]!]);
     await Promise.all(pair.map((alertmanager) => postAlerts(alertmanager, alerts)));
 
-    // Each Alertmanager delivered both alerts: four deliveries, two of them duplicates.
-    const deliveries = await waitFor("both Alertmanagers' deliveries", () => {
-      const seen = recorder.deliveries.filter((d) => d.event.type === "NightshiftPairBacklog");
-      const from = new Set(seen.map((d) => d.event.origin.externalURL));
-      return from.size === 2 && seen.length >= 4 ? seen : undefined;
+    // Both delivered it: one acceptance, one duplicate, whichever came first.
+    const seen = await waitFor("both Alertmanagers' deliveries", async () => {
+      const entries = ofAlert(await ledger(), "NightshiftPairBacklog");
+      const from = (kind: string) =>
+        entries
+          .filter((e) => e.kind === kind)
+          .map((e) => (e.detail.event as { origin: { externalURL: string } }).origin.externalURL);
+      const accepted = from("resize.accepted");
+      const duplicates = from("event.duplicate");
+      return accepted.length + duplicates.length >= 2 ? { accepted, duplicates, entries } : undefined;
     });
-    expect(new Set(deliveries.map((d) => d.event.origin.externalURL))).toEqual(
-      new Set(pair.map((a) => a.url)),
+    expect(seen.accepted).toHaveLength(1);
+    expect(new Set([...seen.accepted, ...seen.duplicates])).toEqual(new Set(pair.map((a) => a.url)));
+    await waitForSizes("the pool grown once", grown(2, 1));
+    await waitFor("the resize recorded", async () =>
+      (await appliedFor("NightshiftPairBacklog")).length >= 1 ? true : undefined,
     );
-    const firing = accepted("NightshiftPairBacklog", "firing");
-    expect(firing).toHaveLength(2);
-    expect(
-      deliveries
-        .filter((d) => d.status === "duplicate")
-        .map((d) => d.event.id)
-        .sort(),
-    ).toEqual(firing.map((e) => e.id).sort());
-    // After the resize function is merged: one resize per pool, whatever the number of deliveries.
+    // A while longer (both Alertmanagers flush the group many times over): still one resize.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(await sizesNow()).toEqual(grown(2, 1));
+    expect(await appliedFor("NightshiftPairBacklog")).toHaveLength(1);
   });
 });
