@@ -107,6 +107,13 @@ export function configuredLogger(config: Config, options: LoggerOptions = {}): L
   return createLogger({ level: config.logLevel, ...options, secrets: configSecrets(config) });
 }
 
+/** One warn line per NIGHTSHIFT_* variable nothing reads (names only, never a value), at start-up. */
+export function logConfigWarnings(config: Pick<Config, "warnings">, log: Logger): void {
+  for (const warning of config.warnings) {
+    log.warn(`${warning.variable} ${warning.message}`, { variable: warning.variable });
+  }
+}
+
 /** One provider per account, signing on `now`, over one HTTP client. */
 export function createProviders(
   accounts: readonly Account[],

@@ -17,7 +17,7 @@ import { formatScheduleFileError } from "../shared/schedule/schedule-file.ts";
 import type { Calendar, Schedule } from "../shared/schedule/types.ts";
 import { describeStore, openStore } from "../shared/store/open.node.ts";
 import type { Store } from "../shared/store/store.ts";
-import { type Composition, compose } from "./compose.ts";
+import { type Composition, compose, logConfigWarnings } from "./compose.ts";
 import { chooseDemoNight } from "./demo-start.ts";
 import { createKubernetesAccess } from "./sleepwake/kubernetes-access.node.ts";
 import type { TickDeps } from "./tick.ts";
@@ -77,6 +77,7 @@ export async function createNodeRuntime(
   log: Logger,
   options: NodeRuntimeOptions = {},
 ): Promise<NodeRuntime> {
+  logConfigWarnings(config, log);
   const loaded = await loadSchedules(config.schedulesDir);
   if ("errors" in loaded) throw new ScheduleLoadError(loaded.errors.map(formatScheduleFileError));
   if (loaded.schedules.length === 0) {

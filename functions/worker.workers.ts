@@ -33,7 +33,7 @@ import { d1Backend } from "../shared/store/d1.workers.ts";
 import { createStore, type Store } from "../shared/store/store.ts";
 import { accountRateFromEnv } from "./account-rate.workers.ts";
 import { misconfiguredApp } from "./app.ts";
-import { compose, configuredLogger, createProviders } from "./compose.ts";
+import { compose, configuredLogger, createProviders, logConfigWarnings } from "./compose.ts";
 import { API_LISTING_ALLOWANCE, cronTickDeps, fleetListing } from "./cron.ts";
 import { JOBS } from "./jobs.ts";
 import { CALENDAR_FILES, SCHEDULE_DIR, SCHEDULE_FILES } from "./schedules.bundle.ts";
@@ -78,6 +78,8 @@ function runtimeFor(env: WorkerEnv): Runtime {
   try {
     const config = loadConfig(env);
     const log = configuredLogger(config, { fields: { host: "workers" } });
+    // Once per isolate: the runtime is built once per env and kept.
+    logConfigWarnings(config, log);
     if (!isD1(env.DB)) {
       throw new ConfigError([
         {

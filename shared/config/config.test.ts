@@ -40,6 +40,7 @@ describe("loadConfig", () => {
         eventbridge: { header: "x-api-key", apiKeys: [] },
       },
       signingSecrets: {},
+      warnings: [],
     });
   });
 
@@ -281,7 +282,9 @@ describe("loadConfig", () => {
     expect(byVariable.LOG_LEVEL).toMatch(/debug, info, warn, error/);
     expect(byVariable.NIGHTSHIFT_ADMIN_TOKEN).toMatch(/at least 24/);
     expect(byVariable.NIGHTSHIFT_STORE).toMatch(/memory, sqlite:<file path> or redis:/);
-    expect(byVariable.NIGHTSHIFT_ACCOUNT_X_REGOIN).toMatch(/not a known account setting/);
+    expect(byVariable.NIGHTSHIFT_ACCOUNT_X_REGOIN).toMatch(
+      /^is not a known account setting; did you mean NIGHTSHIFT_ACCOUNT_X_REGION\?/,
+    );
     expect(byVariable.NIGHTSHIFT_ACCOUNT_X_VENDOR).toMatch(/huawei, autopilot, alibaba, baidu/);
     expect(byVariable.NIGHTSHIFT_ACCOUNT_X_ACCESS_KEY_ID).toMatch(/required/);
     expect(byVariable.NIGHTSHIFT_ACCOUNT_X_SECRET_ACCESS_KEY).toMatch(/required/);
@@ -350,5 +353,100 @@ describe("Alibaba signature setting", () => {
         message: expect.stringMatching(/only applies to alibaba/),
       },
     ]);
+  });
+});
+
+describe("loadConfig: variables nothing reads", () => {
+  const warningsOf = (env: Record<string, string>) =>
+    Object.fromEntries(loadConfig(env).warnings.map((w) => [w.variable, w.message]));
+
+  it("names each NIGHTSHIFT_* variable nothing reads, with the setting probably meant", () => {
+    const warnings = warningsOf({
+      NIGHTSHIFT_PORT: "20999",
+      NIGHTSHIFT_ADMIN_TOKNE: "0123456789abcdef0123456789abcdef",
+      NIGHTSHIFT_LOG_LEVL: "debug",
+      NIGHTSHIFT_SCHEDULE_DIR: "/etc/nightshift",
+      NIGHTSHIFT_EXTRA_CA_FILES: "/etc/ca.pem",
+      NIGHTSHIFT_ACOUNT_PROD_REGION: "cn-north-4",
+      NIGHTSHIFT_COLOUR: "blue",
+    });
+    expect(warnings).toEqual({
+      NIGHTSHIFT_PORT: "is not a setting nightshift reads, so it is ignored; did you mean PORT?",
+      NIGHTSHIFT_ADMIN_TOKNE:
+        "is not a setting nightshift reads, so it is ignored; did you mean NIGHTSHIFT_ADMIN_TOKEN?",
+      NIGHTSHIFT_LOG_LEVL: "is not a setting nightshift reads, so it is ignored; did you mean LOG_LEVEL?",
+      NIGHTSHIFT_SCHEDULE_DIR:
+        "is not a setting nightshift reads, so it is ignored; did you mean NIGHTSHIFT_SCHEDULES_DIR?",
+      NIGHTSHIFT_EXTRA_CA_FILES:
+        "is not a setting nightshift reads, so it is ignored; did you mean NIGHTSHIFT_EXTRA_CA_FILE?",
+      NIGHTSHIFT_ACOUNT_PROD_REGION:
+        "is not a setting nightshift reads, so it is ignored; did you mean NIGHTSHIFT_ACCOUNT_PROD_REGION?",
+      NIGHTSHIFT_COLOUR:
+        "is not a setting nightshift reads, so it is ignored; see the Configuration section of the README for the settings",
+    });
+  });
+
+  it("knows every setting it reads, the host-read ones and accounts included, and ignores other prefixes", () => {
+    expect(
+      loadConfig({
+        ...huawei,
+        PORT: "0",
+        LOG_LEVEL: "warn",
+        NIGHTSHIFT_STORE: "memory",
+        NIGHTSHIFT_ADMIN_TOKEN: "0123456789abcdef0123456789abcdef",
+        NIGHTSHIFT_EXTRA_CA_FILE: "/etc/ca.pem",
+        NIGHTSHIFT_WEBHOOK_EVENTBRIDGE_API_KEY_HEADER: "x-key",
+        NIGHTSHIFT_EVENTBRIDGE_REGION: "eu-central-1",
+        NIGHTSHIFT_EVENTBRIDGE_ACCESS_KEY_ID: "AKIAEXAMPLE",
+        NIGHTSHIFT_EVENTBRIDGE_SECRET_ACCESS_KEY: "eb-secret-value",
+        ACCOUNT_RATE_PER_SECOND: "10",
+        HOME: "/root",
+      }).warnings,
+    ).toEqual([]);
+  });
+
+  it("never names a variable holding whsec_ secrets (a renewal sink's secretRef may point at it)", () => {
+    const secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+    const config = loadConfig({
+      NIGHTSHIFT_RENEWAL_WEBHOOK_SECRET: secret,
+      NIGHTSHIFT_ACCOUNT_PROD_RENEWAL_SECRET: `${secret},whsec_b2xkc2VjcmV0b2xkc2VjcmV0`,
+      NIGHTSHIFT_RENEWAL_WEBHOOK_URL: "https://hooks.example.com/kubeconfig",
+    });
+    expect(config.warnings.map((w) => w.variable)).toEqual(["NIGHTSHIFT_RENEWAL_WEBHOOK_URL"]);
+    expect(Object.keys(config.signingSecrets).sort()).toEqual([
+      "NIGHTSHIFT_ACCOUNT_PROD_RENEWAL_SECRET",
+      "NIGHTSHIFT_RENEWAL_WEBHOOK_SECRET",
+    ]);
+  });
+
+  it("never puts a value in a warning", () => {
+    const values = ["0123456789abcdef0123456789abcdef", "hunter2-but-longer-than-24-chars", "PORT"];
+    const config = loadConfig({
+      NIGHTSHIFT_ADMIN_TOKNE: values[0]!,
+      NIGHTSHIFT_WEBHOOK_ALERTMANAGER_TOKEN: values[1]!,
+      NIGHTSHIFT_HTTP_PORT: values[2]!,
+    });
+    expect(config.warnings.map((w) => w.variable)).toEqual([
+      "NIGHTSHIFT_ADMIN_TOKNE",
+      "NIGHTSHIFT_HTTP_PORT",
+      "NIGHTSHIFT_WEBHOOK_ALERTMANAGER_TOKEN",
+    ]);
+    const text = JSON.stringify(config.warnings);
+    for (const value of values.slice(0, 2)) expect(text).not.toContain(value);
+    // "PORT" is also a setting's name: the suggestion, not the value, is what names it.
+    expect(config.warnings[1]!.message).not.toMatch(/did you mean PORT/);
+  });
+
+  it("suggests the nearest field of an account variable, its name holding underscores", () => {
+    const issues = issuesOf({ ...huawei, NIGHTSHIFT_ACCOUNT_PROD_HW_SECURTY_TOKEN: "sts-token-value" });
+    expect(issues).toEqual([
+      {
+        variable: "NIGHTSHIFT_ACCOUNT_PROD_HW_SECURTY_TOKEN",
+        message: expect.stringMatching(
+          /^is not a known account setting; did you mean NIGHTSHIFT_ACCOUNT_PROD_HW_SECURITY_TOKEN\? use /,
+        ),
+      },
+    ]);
+    expect(JSON.stringify(issues)).not.toContain("sts-token-value");
   });
 });

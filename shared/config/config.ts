@@ -3,6 +3,7 @@
 // with the variable's name and what is expected, all at once, and never with a secret's value.
 import { z } from "zod";
 import { LOG_LEVELS } from "../log/logger.ts";
+import { closest, editDistance } from "../schedule/closest.ts";
 import { base64, utf8 } from "../signer/encoding.ts";
 
 export const VENDORS = ["huawei", "autopilot", "alibaba", "baidu"] as const;
@@ -121,6 +122,11 @@ export interface Config {
    * comma-separated `whsec_` secrets. A renewal webhook sink names its variable (`secretRef`).
    */
   signingSecrets: Record<string, string[]>;
+  /**
+   * NIGHTSHIFT_* variables nothing reads (a typo, or another product's name), each with the
+   * setting probably meant. Names only, never a value; the hosts log them at start-up.
+   */
+  warnings: ConfigIssue[];
 }
 
 export interface ConfigIssue {
@@ -353,6 +359,7 @@ export function loadConfig(env: Environment): Config {
   if (settings.success) checkPlannerLease(settings.data, issues);
   const vaultKeys = parseVaultKeys(strings.NIGHTSHIFT_VAULT_KEYS, issues);
   if (issues.length > 0 || !settings.success) throw new ConfigError(issues);
+  const signingSecrets = signingSecretsOf(strings);
   const {
     LOG_LEVEL,
     PORT,
@@ -391,7 +398,8 @@ export function loadConfig(env: Environment): Config {
     ...(eventBridge ? { eventBridge } : {}),
     vaultKeys,
     webhooks,
-    signingSecrets: signingSecretsOf(strings),
+    signingSecrets,
+    warnings: unreadVariables(Object.keys(strings), signingSecrets),
   };
 }
 
@@ -399,11 +407,15 @@ export function loadConfig(env: Environment): Config {
 function signingSecretsOf(strings: Record<string, string>): Record<string, string[]> {
   const found: Record<string, string[]> = {};
   for (const [name, value] of Object.entries(strings)) {
-    const items = value.split(",").map((item) => item.trim());
-    if (/^[A-Z][A-Z0-9_]*$/.test(name) && items.every((item) => /^whsec_[A-Za-z0-9+/=]+$/.test(item)))
-      found[name] = items;
+    if (/^[A-Z][A-Z0-9_]*$/.test(name) && isSigningSecret(value))
+      found[name] = value.split(",").map((item) => item.trim());
   }
   return found;
+}
+
+/** One or more comma-separated Standard Webhooks secrets (`whsec_<base64>`). */
+function isSigningSecret(value: string): boolean {
+  return value.split(",").every((item) => /^whsec_[A-Za-z0-9+/=]+$/.test(item.trim()));
 }
 
 const VAULT_KEYS = "NIGHTSHIFT_VAULT_KEYS";
@@ -560,6 +572,82 @@ function loadEventBridge(
   return { region, accessKeyId, secretAccessKey, ...(bus ? { bus } : {}), ...(endpoint ? { endpoint } : {}) };
 }
 
+/** Read by the Node host itself, not this loader (shared/http/transport.node.ts). */
+export const EXTRA_CA_VARIABLE = "NIGHTSHIFT_EXTRA_CA_FILE";
+
+const PREFIX = "NIGHTSHIFT_";
+
+/** Every variable the hosts read, prefixed or not (accounts apart: NIGHTSHIFT_ACCOUNT_<NAME>_<FIELD>). */
+const READ_VARIABLES: readonly string[] = [
+  ...Object.keys(settingsSchema.shape),
+  ...Object.keys(webhookSchema.shape),
+  ...Object.values(EVENTBRIDGE_ENV),
+  EXTRA_CA_VARIABLE,
+];
+const UNPREFIXED_VARIABLES = READ_VARIABLES.filter((name) => !name.startsWith(PREFIX));
+
+/**
+ * The NIGHTSHIFT_* variables nothing reads, with the setting probably meant: NIGHTSHIFT_PORT →
+ * PORT, NIGHTSHIFT_ADMIN_TOKNE → NIGHTSHIFT_ADMIN_TOKEN. A variable holding `whsec_` secrets is
+ * never named: a renewal sink's `secretRef` may point at it, and schedules are not read here.
+ * (NIGHTSHIFT_ACCOUNT_* are checked, as errors, by loadAccounts.)
+ */
+function unreadVariables(names: readonly string[], signingSecrets: Record<string, string[]>): ConfigIssue[] {
+  const warnings: ConfigIssue[] = [];
+  for (const variable of [...names].sort()) {
+    if (!variable.startsWith(PREFIX) || variable.startsWith(ACCOUNT_PREFIX)) continue;
+    if (READ_VARIABLES.includes(variable) || variable in signingSecrets) continue;
+    const meant = closestVariable(variable);
+    warnings.push({
+      variable,
+      message: `is not a setting nightshift reads, so it is ignored; ${meant ? `did you mean ${meant}?` : "see the Configuration section of the README for the settings"}`,
+    });
+  }
+  return warnings;
+}
+
+/** The read variable nearest to `variable`, the NIGHTSHIFT_ prefix dropped for unprefixed ones (PORT). */
+function closestVariable(variable: string): string | undefined {
+  const bare = variable.slice(PREFIX.length);
+  const candidates = [
+    { word: variable, meant: closest(variable, READ_VARIABLES) },
+    { word: bare, meant: closest(bare, UNPREFIXED_VARIABLES) },
+    { word: variable, meant: accountVariableMisspelt(variable) },
+  ].flatMap(({ word, meant }) => (meant ? [{ meant, distance: editDistance(word, meant) }] : []));
+  candidates.sort((a, b) => a.distance - b.distance);
+  return candidates[0]?.meant;
+}
+
+/** NIGHTSHIFT_ACOUNT_PROD_REGION → NIGHTSHIFT_ACCOUNT_PROD_REGION: the account prefix misspelt. */
+function accountVariableMisspelt(variable: string): string | undefined {
+  const underscore = variable.indexOf("_", PREFIX.length);
+  if (underscore === -1) return undefined;
+  const head = variable.slice(0, underscore + 1);
+  if (editDistance(head, ACCOUNT_PREFIX) > 2) return undefined;
+  const meant = `${ACCOUNT_PREFIX}${variable.slice(underscore + 1)}`;
+  const rest = meant.slice(ACCOUNT_PREFIX.length);
+  return ACCOUNT_SUFFIXES.some((s) => rest.endsWith(`_${s}`) && rest.length > s.length + 1)
+    ? meant
+    : undefined;
+}
+
+/**
+ * The account variable nearest to NIGHTSHIFT_ACCOUNT_<rest>, whose field is unknown: every split
+ * into <NAME>_<FIELD> is tried (names have underscores too), the closest field wins.
+ */
+function closestAccountVariable(rest: string): string | undefined {
+  let best: { variable: string; distance: number } | undefined;
+  for (let at = rest.indexOf("_"); at > 0; at = rest.indexOf("_", at + 1)) {
+    const field = rest.slice(at + 1);
+    const meant = closest(field, ACCOUNT_SUFFIXES);
+    if (meant === undefined) continue;
+    const distance = editDistance(field, meant);
+    if (!best || distance < best.distance)
+      best = { variable: `${ACCOUNT_PREFIX}${rest.slice(0, at)}_${meant}`, distance };
+  }
+  return best?.variable;
+}
+
 function isHttpUrl(text: string): boolean {
   try {
     const url = new URL(text);
@@ -579,12 +667,15 @@ function loadAccounts(env: Record<string, string>, issues: ConfigIssue[]): Accou
   const raw = new Map<string, Record<string, string>>();
   for (const [variable, value] of Object.entries(env)) {
     if (!variable.startsWith(ACCOUNT_PREFIX)) continue;
+    // A signing secret a schedule may name (secretRef), whatever its name; no account field holds one.
+    if (isSigningSecret(value)) continue;
     const rest = variable.slice(ACCOUNT_PREFIX.length);
     const suffix = ACCOUNT_SUFFIXES.find((s) => rest.endsWith(`_${s}`) && rest.length > s.length + 1);
     if (!suffix) {
+      const meant = closestAccountVariable(rest);
       issues.push({
         variable,
-        message: `is not a known account setting; use ${ACCOUNT_PREFIX}<NAME>_<${Object.keys(ACCOUNT_FIELDS).join("|")}>`,
+        message: `is not a known account setting; ${meant ? `did you mean ${meant}? ` : ""}use ${ACCOUNT_PREFIX}<NAME>_<${Object.keys(ACCOUNT_FIELDS).join("|")}>`,
       });
       continue;
     }

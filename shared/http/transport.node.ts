@@ -5,9 +5,10 @@
 import { readFile } from "node:fs/promises";
 import { rootCertificates } from "node:tls";
 import { EnvHttpProxyAgent, fetch as undiciFetch } from "undici";
+import { EXTRA_CA_VARIABLE } from "../config/config.ts";
 import type { Fetch } from "./client.ts";
 
-export const EXTRA_CA_VARIABLE = "NIGHTSHIFT_EXTRA_CA_FILE";
+export { EXTRA_CA_VARIABLE };
 
 export interface NodeFetchOptions {
   /** PEM certificates trusted in addition to Node's default roots (an internal CA). */

@@ -254,7 +254,7 @@ export async function readSandboxClock(huawei: SandboxHuawei, speed: number): Pr
 // Date in the service process follows the sandbox clock: sim = anchorSim + (real - anchorReal) * speed.
 // A Proxy (not a subclass) keeps `instanceof Date` true for dates made anywhere in the process.
 const CLOCK_SHIM = `
-const [anchorSim, anchorReal, speed] = process.env.NIGHTSHIFT_E2E_CLOCK.split(",").map(Number);
+const [anchorSim, anchorReal, speed] = process.env.E2E_SANDBOX_CLOCK.split(",").map(Number);
 const RealDate = Date;
 const realNow = RealDate.now.bind(RealDate);
 const simNow = () => Math.floor(anchorSim + (realNow() - anchorReal) * speed);
@@ -278,7 +278,7 @@ export function writeClockShim(
   writeFileSync(shim, CLOCK_SHIM);
   return {
     nodeOptions: ["--import", pathToFileURL(shim).href],
-    env: { NIGHTSHIFT_E2E_CLOCK: `${clock.anchorSim},${clock.anchorReal},${clock.speed}` },
+    env: { E2E_SANDBOX_CLOCK: `${clock.anchorSim},${clock.anchorReal},${clock.speed}` },
   };
 }
 
