@@ -89,3 +89,24 @@ describe("Worker log", () => {
     for (const secret of Object.values(SECRETS)) expect(logged).not.toContain(secret);
   });
 });
+
+describe("Worker start-up warnings", () => {
+  it("logs a variable nothing reads once per isolate, by name, never its value", async () => {
+    const lines: string[] = [];
+    vi.spyOn(console, "log").mockImplementation((line: string) => void lines.push(line));
+    const bindings = { ...env, NIGHTSHIFT_ADMIN_TOKNE: "0123456789abcdef0123456789abcdef" };
+    for (let i = 0; i < 2; i++) {
+      const response = await call(new Request("https://nightshift.example/healthz"), bindings);
+      expect(response.status).toBe(200);
+    }
+    const warnings = lines.map((l) => JSON.parse(l)).filter((r) => r.level === "warn");
+    expect(warnings).toEqual([
+      expect.objectContaining({
+        msg: "NIGHTSHIFT_ADMIN_TOKNE is not a setting nightshift reads, so it is ignored; did you mean NIGHTSHIFT_ADMIN_TOKEN?",
+        variable: "NIGHTSHIFT_ADMIN_TOKNE",
+        host: "workers",
+      }),
+    ]);
+    expect(lines.join("\n")).not.toContain("0123456789abcdef0123456789abcdef");
+  });
+});

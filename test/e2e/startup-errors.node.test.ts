@@ -108,33 +108,58 @@ describe("nightshift start fails fast on a bad configuration", () => {
   }
 });
 
+/**
+ * Starts `nightshift start` with an account (no sandbox) and JSON logs, and resolves with its first
+ * warn record, or rejects if it starts without one. Stops the process either way.
+ */
+async function firstWarning(
+  env: Record<string, string>,
+): Promise<{ record: Record<string, unknown>; output: string }> {
+  const child = spawn(process.execPath, [CLI, "start"], {
+    env: {
+      PATH: process.env.PATH ?? "",
+      PORT: "0",
+      NIGHTSHIFT_STORE: "memory",
+      LOG_FORMAT: "json",
+      ...ACCOUNT,
+      ...env,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stderr.on("data", (d) => (output += d));
+  try {
+    const record = await new Promise<Record<string, unknown>>((resolve, reject) => {
+      createInterface({ input: child.stdout! }).on("line", (line) => {
+        output += `${line}\n`;
+        const record = JSON.parse(line) as Record<string, unknown>;
+        if (record.level === "warn") resolve(record);
+        if (record.msg === "nightshift started") reject(new Error("started without a warning"));
+      });
+    });
+    return { record, output };
+  } finally {
+    child.kill("SIGTERM");
+    await once(child, "exit");
+  }
+}
+
 describe("nightshift start with no schedule", () => {
   it("warns naming the folder it looked in and how to add one", { timeout: 20_000 }, async () => {
     const empty = await mkdtemp(join(tmpdir(), "nightshift-no-schedules-"));
-    const child = spawn(process.execPath, [CLI, "start"], {
-      env: {
-        PATH: process.env.PATH ?? "",
-        PORT: "0",
-        NIGHTSHIFT_STORE: "memory",
-        LOG_FORMAT: "json",
-        NIGHTSHIFT_SCHEDULES_DIR: empty,
-        ...ACCOUNT,
-      },
-      stdio: ["ignore", "pipe", "pipe"],
+    const { record: warning } = await firstWarning({ NIGHTSHIFT_SCHEDULES_DIR: empty });
+    expect(warning).toMatchObject({ msg: expect.stringMatching(/no schedules found/), dir: empty });
+    expect(String(warning.hint)).toMatch(/add a schedule file \(\*\.yaml\) there/);
+  });
+});
+
+describe("nightshift start with a variable it does not read", () => {
+  it("warns naming it and the setting probably meant, never its value", { timeout: 20_000 }, async () => {
+    const { record, output } = await firstWarning({ NIGHTSHIFT_PORT: "20999" });
+    expect(record).toMatchObject({
+      msg: "NIGHTSHIFT_PORT is not a setting nightshift reads, so it is ignored; did you mean PORT?",
+      variable: "NIGHTSHIFT_PORT",
     });
-    try {
-      const warning = await new Promise<Record<string, unknown>>((resolve, reject) => {
-        createInterface({ input: child.stdout! }).on("line", (line) => {
-          const record = JSON.parse(line) as Record<string, unknown>;
-          if (record.level === "warn") resolve(record);
-          if (record.msg === "nightshift started") reject(new Error("started without a warning"));
-        });
-      });
-      expect(warning).toMatchObject({ msg: expect.stringMatching(/no schedules found/), dir: empty });
-      expect(String(warning.hint)).toMatch(/add a schedule file \(\*\.yaml\) there/);
-    } finally {
-      child.kill("SIGTERM");
-      await once(child, "exit");
-    }
+    expect(output).not.toContain("20999");
   });
 });
