@@ -70,19 +70,20 @@ function counting(backend: StoreBackend) {
   return { backend: counted, reads };
 }
 
-function setup(targets: Target[], renewals = [renewal("ci", { ci: "yes" })]) {
+function setup(targets: Target[], renewals = [renewal("ci", { ci: "yes" })], vaultKeys = [KEY]) {
   const { backend, reads } = counting(memoryBackend());
   const store = createStore(backend);
   const services = createRenewalServices({
-    vaultKeys: [KEY],
+    vaultKeys,
     namedSecrets: {},
     fetch: async () => new Response(null, { status: 204 }),
     now: () => T0,
   });
   const inventory: Inventory = { targets, errors: [] };
-  const log = createLogger({ level: "error", write: () => {} });
+  const logged: string[] = [];
+  const log = createLogger({ level: "error", write: (line: string) => void logged.push(line) });
   const plan = (now: Date) => planRenewals({ store, renewals, services, log }, inventory, now);
-  return { store, reads, plan };
+  return { store, reads, plan, logged };
 }
 
 describe("renewal planning in the tick", () => {
@@ -117,6 +118,21 @@ describe("renewal planning in the tick", () => {
     expect(reads.get - before.get).toBe(1); // the roster
     expect(reads.listIndex - before.listIndex).toBe(1); // the due index
     expect(reads.list - before.list).toBe(0);
+  });
+
+  it("needs the vault keys only once a declaration owns a target, and then says they are missing", async () => {
+    // A declaration that matches nothing (e.g. no account configured yet) is no error without keys.
+    const idle = setup([target(1, { ci: "no" })], [renewal("ci", { ci: "yes" })], []);
+    expect((await idle.plan(T0)).errors).toEqual([]);
+    expect(idle.logged).toEqual([]);
+    // Once it owns one, the tick reports renewal off, as an error and one log line, and creates nothing.
+    const owning = setup([target(1)], [renewal("ci", { ci: "yes" })], []);
+    const report = await owning.plan(T0);
+    expect(report.created).toEqual([]);
+    expect(report.errors).toEqual([
+      { message: expect.stringMatching(/^certificate renewal is off: .*NIGHTSHIFT_VAULT_KEYS/) },
+    ]);
+    expect(owning.logged.map((line) => JSON.parse(line).msg)).toEqual(["tick: certificate renewal is off"]);
   });
 
   it("renews nothing a second declaration also matches, and says so", async () => {

@@ -101,18 +101,6 @@ export async function planRenewals(
   const { owned, conflicts } = renewalOwnership(deps.renewals, inventory.targets);
   for (const [target, reason] of conflicts) report.decisions.push({ target, kind: "skip", reason });
   if (dryRun) return report;
-  if (!deps.services) {
-    report.errors.push({ message: "renewal declarations are loaded but this host has no renewal services" });
-    return report;
-  }
-  let vault: Vault;
-  try {
-    vault = await deps.services.vault(deps.store);
-  } catch (error) {
-    if (!(error instanceof VaultError)) throw error;
-    report.errors.push({ message: `certificate renewal is off: ${error.message}` });
-    return report;
-  }
   const limit = deps.limit ?? RENEWAL_PLAN_LIMIT;
   // Accounts whose listing failed this time: their targets are not disowned for being absent.
   const unlisted = new Set(inventory.errors.filter((e) => e.clusterId === undefined).map((e) => e.account));
@@ -121,6 +109,22 @@ export async function planRenewals(
   const due = (await deps.store.renewals.due({ dueBy: now, limit: limit + 1 }, now)).filter(
     (record) => record.key !== ROSTER_KEY,
   );
+  // The vault is needed only for a due target: a declaration that owns nothing (yet) is no error.
+  if (due.length === 0) return report;
+  if (!deps.services) {
+    report.errors.push({ message: "renewal declarations are loaded but this host has no renewal services" });
+    deps.log.error("tick: certificate renewal has no services on this host", {});
+    return report;
+  }
+  let vault: Vault;
+  try {
+    vault = await deps.services.vault(deps.store);
+  } catch (error) {
+    if (!(error instanceof VaultError)) throw error;
+    report.errors.push({ message: `certificate renewal is off: ${error.message}` });
+    deps.log.error("tick: certificate renewal is off", { error: error.message });
+    return report;
+  }
   for (const record of due.slice(0, limit)) {
     try {
       await planDue(deps, vault, record.key, owned, now, report);
