@@ -6,11 +6,11 @@ import type {
   OutcomeEvent,
   StepEnv,
 } from "../../shared/jobs/job-kind.ts";
+import { dataWithProgress as data, nextPollAt, waiting } from "../../shared/jobs/step-results.ts";
 import { describeAction } from "../../shared/rules/describe.ts";
 import { isPoolAction } from "../../shared/rules/rule-schema.ts";
 import type { LedgerEntryInput } from "../../shared/store/backend.ts";
 import type { Operation } from "../../shared/store/store.ts";
-import { nextPollAt } from "../sleepwake/step-context.ts";
 import type { ResizeInput, ResizeKind, ResizeProgress } from "./operation-data.ts";
 
 /** An event's resize gives up retrying (throttling, a pool that never settles) this long after it was accepted. */
@@ -67,13 +67,6 @@ export function requested(input: ResizeInput): string {
   return isPoolAction(input.rule.action) ? describeAction(input.rule.action) : input.rule.action.kind;
 }
 
-function data(ctx: ResizeContext, ledger: LedgerEntryInput[]): Record<string, unknown> {
-  const actions = ledger.map((e) => e.detail.action).filter((a): a is string => typeof a === "string");
-  if (actions.length > 0) ctx.progress.taken = [...(ctx.progress.taken ?? []), ...actions];
-  const { waitingFor: _, ...progress } = ctx.progress;
-  return { ...ctx.op.data, progress };
-}
-
 function event(
   ctx: ResizeContext,
   outcome: OutcomeDetail["outcome"],
@@ -122,13 +115,7 @@ export function waitFor(
       ledger,
     );
   const nextAttemptAt = "at" in when ? when.at : nextPollAt(ctx, when.seconds);
-  return {
-    status: "waiting",
-    step,
-    data: { ...data(ctx, ledger), progress: { ...ctx.progress, waitingFor } },
-    nextAttemptAt,
-    ledger,
-  };
+  return waiting(ctx, step, waitingFor, nextAttemptAt, ledger);
 }
 
 /**
