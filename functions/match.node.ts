@@ -9,7 +9,7 @@ import { loadCliConfig, type Out, openCliRuntime } from "./cli-runtime.node.ts";
 import { configuredLogger } from "./compose.ts";
 import { EVENT_FORMATS } from "./resize/event-formats.ts";
 import { explainEvent, type Observe } from "./resize/explain.ts";
-import { asleepOf, findPool, poolMemoryKey } from "./resize/pool-steps.ts";
+import { findPool, observePool } from "./resize/pool-steps.ts";
 
 export const MATCH_USAGE = `Usage: nightshift match [--format F] [--json] < payload.json
 
@@ -80,18 +80,7 @@ export async function runMatch(args: readonly string[], stdin: string, out: Out)
           ["hibernated", "hibernating"].includes((await provider.getCluster(target.clusterId)).phase);
         const pool = findPool(await provider.listNodePools(target.clusterId), target.pool);
         if (!pool) return { problem: `cluster ${target.targetId} has no node pool "${target.pool}"` };
-        const asleep = await asleepOf(runtime.store, target.targetId, pool, hibernated, now);
-        const memory = (await runtime.store.pools.get(poolMemoryKey(target.targetId, pool.id), now))?.value;
-        return {
-          pool: {
-            id: pool.id,
-            name: pool.name,
-            desired: pool.desired,
-            ...(pool.autoscaling ? { autoscaling: pool.autoscaling } : {}),
-          },
-          ...(asleep ? { asleep } : {}),
-          ...(memory ? { memory } : {}),
-        };
+        return await observePool(runtime.store, target.targetId, pool, hibernated, now);
       } catch (error) {
         if (error instanceof ProviderError) return { problem: error.message };
         throw error;
