@@ -8,6 +8,7 @@ import type { Account } from "../../shared/config/config.ts";
 import type { JobKind, OutcomeEvent } from "../../shared/jobs/job-kind.ts";
 import { type RunDueOptions, type RunReport, runDueOperations } from "../../shared/jobs/runtime.ts";
 import { createLogger } from "../../shared/log/logger.ts";
+import type { WorkloadKind } from "../../shared/providers/kubernetes.ts";
 import type { Provider } from "../../shared/providers/port.ts";
 import type { CloudName } from "../../shared/sandbox/cloud.ts";
 import type { Schedule } from "../../shared/schedule/types.ts";
@@ -26,6 +27,15 @@ export interface SleepWakeInputFields {
   clusterId: string;
   releaseNodes?: boolean;
   namespaces?: string[];
+}
+
+/** A workload of an Autopilot sandbox cluster, as the sandbox's inspection API shows it. */
+export interface AutopilotWorkload {
+  kind: WorkloadKind;
+  namespace: string;
+  name: string;
+  replicas: number;
+  running: number;
 }
 
 export interface NightHarness {
@@ -48,6 +58,8 @@ export interface NightHarness {
   runUntilStep(id: string, step: string, maxTicks?: number): Promise<Operation>;
   events: SleepWakeEvent[];
   ledger(operationId: string): Promise<LedgerEntry[]>;
+  /** The workloads of the Autopilot sandbox cluster `clusterId` (its uid), as the sandbox holds them. */
+  autopilotWorkloads(clusterId: string): Promise<AutopilotWorkload[]>;
   stop(): Promise<void>;
 }
 
@@ -159,6 +171,19 @@ export async function startNightHarness(options: {
     },
     events,
     ledger: (operationId) => store.ledger.query({ operationId, limit: 1000 }),
+    async autopilotWorkloads(clusterId) {
+      const state = (await sb.inspect("autopilot", "GET", "state")).state;
+      const found = state.clusters.find(
+        (c: { cluster: { metadata: { uid: string } } }) => c.cluster.metadata.uid === clusterId,
+      );
+      return (found.workloads as AutopilotWorkload[]).map(({ kind, namespace, name, replicas, running }) => ({
+        kind,
+        namespace,
+        name,
+        replicas,
+        running,
+      }));
+    },
     stop: () => sb.stop(),
   };
   return harness;
