@@ -6,7 +6,12 @@ import type {
   OutcomeEvent,
   StepEnv,
 } from "../../shared/jobs/job-kind.ts";
-import { dataWithProgress as data, nextPollAt, waiting } from "../../shared/jobs/step-results.ts";
+import {
+  dataWithProgress as data,
+  nextPollAt,
+  operationEntry,
+  waiting,
+} from "../../shared/jobs/step-results.ts";
 import { describeAction } from "../../shared/rules/describe.ts";
 import { isPoolAction } from "../../shared/rules/rule-schema.ts";
 import type { LedgerEntryInput } from "../../shared/store/backend.ts";
@@ -46,19 +51,13 @@ export function ledgerEntry(
   kind: string,
   detail: Record<string, unknown>,
 ): LedgerEntryInput {
-  return {
-    at: ctx.now,
-    operationId: ctx.op.id,
-    target: ctx.op.target,
-    kind: `${ctx.op.kind}.${kind}`,
-    detail: {
-      step: ctx.step,
-      rule: ctx.input.rule.name,
-      event: { source: ctx.input.event.source, id: ctx.input.event.id },
-      ...(ctx.input.pool !== undefined ? { pool: ctx.input.pool } : {}),
-      ...detail,
-    },
-  };
+  return operationEntry(ctx, `${ctx.op.kind}.${kind}`, {
+    step: ctx.step,
+    rule: ctx.input.rule.name,
+    event: { source: ctx.input.event.source, id: ctx.input.event.id },
+    ...(ctx.input.pool !== undefined ? { pool: ctx.input.pool } : {}),
+    ...detail,
+  });
 }
 
 /** What was asked, as the outcome event says it: the action, or "revert". */

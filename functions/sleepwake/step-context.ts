@@ -7,7 +7,12 @@ import type {
   OutcomeEvent,
   StepEnv,
 } from "../../shared/jobs/job-kind.ts";
-import { dataWithProgress as data, nextPollAt, waiting } from "../../shared/jobs/step-results.ts";
+import {
+  dataWithProgress as data,
+  nextPollAt,
+  operationEntry,
+  waiting,
+} from "../../shared/jobs/step-results.ts";
 import type { LedgerEntryInput } from "../../shared/store/backend.ts";
 import type { Operation } from "../../shared/store/store.ts";
 import type { Conflict, Progress, SleepWakeInput } from "./operation-data.ts";
@@ -74,13 +79,11 @@ export function ledgerEntry(
   kind: string,
   detail: Record<string, unknown>,
 ): LedgerEntryInput {
-  return {
-    at: ctx.now,
-    operationId: ctx.op.id,
-    target: ctx.op.target,
-    kind: `${ctx.input.direction}.${kind}`,
-    detail: { step: ctx.step, clusterId: ctx.input.clusterId, ...detail },
-  };
+  return operationEntry(ctx, `${ctx.input.direction}.${kind}`, {
+    step: ctx.step,
+    clusterId: ctx.input.clusterId,
+    ...detail,
+  });
 }
 
 function event(

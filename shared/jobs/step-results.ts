@@ -1,5 +1,5 @@
-// What every job kind's steps build their results from, whatever the kind: the operation's data
-// with the step's progress, a wait until the next poll, and the end of an operation whose data
+// What every job kind's steps build their results from, whatever the kind: a ledger entry of the
+// operation, the operation's data with the step's progress, a wait until the next poll, and the end of an operation whose data
 // cannot be read. Each kind's step context (functions/*/step-context.ts) adds its ledger entries
 // and outcome event around these.
 import type { LedgerEntryInput } from "../store/backend.ts";
@@ -12,6 +12,15 @@ export interface TrackedProgress {
   taken?: string[];
   /** What a waiting step waits for; kept only while it waits. */
   waitingFor?: string;
+}
+
+/** A ledger entry of the operation at `now`: `kind` as the job names it (e.g. "sleep.failed"). */
+export function operationEntry(
+  ctx: { op: Operation; now: Date },
+  kind: string,
+  detail: Record<string, unknown>,
+): LedgerEntryInput {
+  return { at: ctx.now, operationId: ctx.op.id, target: ctx.op.target, kind, detail };
 }
 
 /** The op's data with the progress, after noting the actions of `ledger` as taken. */
@@ -66,8 +75,6 @@ export function invalidOperation<Event extends OutcomeEvent>(
     step: op.step,
     data: op.data,
     error,
-    ledger: [
-      { at: now, operationId: op.id, target: op.target, kind: `${op.kind}.failed`, detail: { error } },
-    ],
+    ledger: [operationEntry({ op, now }, `${op.kind}.failed`, { error })],
   };
 }
