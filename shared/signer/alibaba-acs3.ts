@@ -33,6 +33,7 @@ import {
   ensureNonce,
   verifyFailure as fail,
   normaliseMethod,
+  refuseLiteralPlus,
   setSecurityTokenHeaders,
 } from "./alibaba.ts";
 import { timingSafeEqual } from "./compare.ts";
@@ -95,12 +96,7 @@ export function canonicalUri(url: URL): string {
 /** CanonicalQueryString: decoded, RFC 3986-encoded `key=value` pairs, sorted, joined by `&`. */
 export function canonicalQuery(url: URL): string {
   const pairs = rawQueryPairs(url).map(([rawKey, rawValue]): [string, string] => {
-    if (rawKey.includes("+") || rawValue.includes("+")) {
-      throw new SignerInputError(
-        "url",
-        `query parameter "${rawKey}" contains a literal "+", which servers read as a space or a plus; write %2B for a plus sign or %20 for a space`,
-      );
-    }
+    refuseLiteralPlus(rawKey, rawValue);
     return [percentEncode(percentDecode(rawKey)), percentEncode(percentDecode(rawValue))];
   });
   const order = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);

@@ -84,12 +84,7 @@ export function canonicalUri(url: URL): string {
  */
 export function canonicalQuery(url: URL): string {
   const pairs = rawQueryPairs(url).map(([rawKey, rawValue]): [string, string] => {
-    if (rawKey.includes("+") || rawValue.includes("+")) {
-      throw new SignerInputError(
-        "url",
-        `query parameter "${rawKey}" contains a literal "+", which servers read as a space or a plus; write %2B for a plus sign or %20 for a space`,
-      );
-    }
+    refuseLiteralPlus(rawKey, rawValue);
     return [percentDecode(rawKey), percentDecode(rawValue)];
   });
   // Array.prototype.sort is stable: repeated keys keep the order they were given in.
@@ -235,6 +230,16 @@ function fixedHeader(headers: Record<string, string>, name: string, value: strin
 // ---------------------------------------------------------------------------------------------
 // Shared by ROA (here) and V3 (alibaba-acs3.ts): the checked input, the nonce and STS headers, and
 // the verifier's key and clock checks
+
+/** A literal `+` in a query parameter is refused: servers read it as a space or a plus. */
+export function refuseLiteralPlus(rawKey: string, rawValue: string): void {
+  if (rawKey.includes("+") || rawValue.includes("+")) {
+    throw new SignerInputError(
+      "url",
+      `query parameter "${rawKey}" contains a literal "+", which servers read as a space or a plus; write %2B for a plus sign or %20 for a space`,
+    );
+  }
+}
 
 /** Where both schemes' signing starts: method, URL, credentials, time and headers checked, the headers copied. */
 export function checkedRequest(
