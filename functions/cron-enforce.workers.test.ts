@@ -14,19 +14,18 @@ import {
   type SubrequestBudget,
   subrequestBudget,
 } from "../shared/jobs/budget.ts";
-import { CONSUMER_CONCURRENCY, consumeOperations } from "../shared/jobs/dispatch.ts";
+import { CONSUMER_CONCURRENCY } from "../shared/jobs/dispatch.ts";
 import { createLogger } from "../shared/log/logger.ts";
 import type { Inventory } from "../shared/providers/inventory.ts";
 import { createProvider } from "../shared/providers/registry.ts";
 import { POOLS_NOT_LISTED_YET } from "../shared/providers/spread-inventory.ts";
 import { d1Backend } from "../shared/store/d1.workers.ts";
 import { createStore, type Operation } from "../shared/store/store.ts";
-import { SimulatedQueue } from "../test/contract/queue-model.ts";
+import { consumeInvocation, SimulatedQueue } from "../test/contract/queue-model.ts";
 import { testSchedule } from "../test/fixtures/schedule.ts";
 import { DB, emptiedD1 } from "../test/setup/d1.workers.ts";
 import { newSandbox, type TestSandbox } from "../test/setup/sandbox.ts";
 import { cronTickDeps } from "./cron.ts";
-import { JOBS } from "./jobs.ts";
 import { runTick, type TickDeps, type TickReport } from "./tick.ts";
 
 const START = "2026-03-02T13:00:00Z"; // Monday 21:00 in Shanghai: the 20:00 sleep is behind
@@ -185,14 +184,8 @@ describe("enforce on clusters whose node pools are not listed yet (Alibaba, Baid
         continue;
       }
       for (let batch = queue.take(simNow.getTime()); batch.length > 0; batch = queue.take(simNow.getTime())) {
-        const budget = subrequestBudget();
-        const report = await consumeOperations({
-          messages: batch,
-          queue,
-          budget,
-          store: createStore(countingBackend(d1Backend(DB), budget)),
-          jobs: JOBS,
-          providers: providersFor(budget),
+        const { report } = await consumeInvocation(batch, queue, d1Backend(DB), {
+          providers: providersFor,
           now: simNow,
           log,
           holder: "worker:enforce-consumer",

@@ -16,7 +16,7 @@ import {
   scheduleFor,
   startScheduledNight,
 } from "../test/contract/night-harness.ts";
-import { SimulatedQueue } from "../test/contract/queue-model.ts";
+import { consumeInvocation, SimulatedQueue } from "../test/contract/queue-model.ts";
 import { testSchedule } from "../test/fixtures/schedule.ts";
 import { DB, emptiedD1 } from "../test/setup/d1.workers.ts";
 import { cronTickDeps } from "./cron.ts";
@@ -93,14 +93,8 @@ describe("the Worker's cron with many decisions", () => {
     const log = base.log;
     const consumed = async () => {
       for (let batch = queue.take(now); batch.length > 0; batch = queue.take(now)) {
-        const budget = subrequestBudget();
-        const report = await consumeOperations({
-          messages: batch,
-          queue,
-          budget,
-          store: createStore(countingBackend(d1Backend(DB), budget)),
-          jobs: JOBS,
-          providers: () => undefined,
+        const { report } = await consumeInvocation(batch, queue, d1Backend(DB), {
+          providers: () => () => undefined,
           now: new Date(now),
           log,
           holder: "worker:consumer",

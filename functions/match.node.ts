@@ -3,20 +3,13 @@
 // asleep, dry run), deciding on the pools as the configured clouds (or, with no account, the
 // built-in sandbox) and the store show them now. Nothing is changed.
 import { parseArgs } from "node:util";
-import { ConfigError, loadConfig } from "../shared/config/config.ts";
 import type { InboundEvent } from "../shared/events/inbound.ts";
 import { ProviderError } from "../shared/providers/port.ts";
-import { ScheduleDirectoryError } from "../shared/schedule/load.node.ts";
+import { loadCliConfig, type Out, openCliRuntime } from "./cli-runtime.node.ts";
 import { configuredLogger } from "./compose.ts";
 import { EVENT_FORMATS } from "./resize/event-formats.ts";
 import { explainEvent, type Observe } from "./resize/explain.ts";
-import { asleepOf, findPool, poolMemoryKey } from "./resize/pool-steps.ts";
-import { createNodeRuntime, ScheduleLoadError } from "./runtime.node.ts";
-
-interface Out {
-  stdout: (line: string) => void;
-  stderr: (line: string) => void;
-}
+import { findPool, observePool } from "./resize/pool-steps.ts";
 
 export const MATCH_USAGE = `Usage: nightshift match [--format F] [--json] < payload.json
 
@@ -71,29 +64,11 @@ export async function runMatch(args: readonly string[], stdin: string, out: Out)
     return 2;
   }
 
-  let config: ReturnType<typeof loadConfig>;
-  try {
-    config = loadConfig(process.env);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    for (const issue of error.issues) out.stderr(`${issue.variable}: ${issue.message}`);
-    return 1;
-  }
+  const config = loadCliConfig(out);
+  if (!config) return 1;
   const log = configuredLogger(config, { level: "warn", write: (line) => process.stderr.write(`${line}\n`) });
-  let runtime: Awaited<ReturnType<typeof createNodeRuntime>>;
-  try {
-    runtime = await createNodeRuntime({ ...config, sandboxSpeed: 0 }, log);
-  } catch (error) {
-    if (error instanceof ScheduleLoadError) {
-      for (const line of error.lines) out.stdout(line);
-      return 1;
-    }
-    if (error instanceof ScheduleDirectoryError) {
-      out.stderr(`NIGHTSHIFT_SCHEDULES_DIR: ${error.message}`);
-      return 1;
-    }
-    throw error;
-  }
+  const runtime = await openCliRuntime(config, log, out);
+  if (!runtime) return 1;
   try {
     const now = runtime.cloudNow();
     const observe: Observe = async (target) => {
@@ -105,18 +80,7 @@ export async function runMatch(args: readonly string[], stdin: string, out: Out)
           ["hibernated", "hibernating"].includes((await provider.getCluster(target.clusterId)).phase);
         const pool = findPool(await provider.listNodePools(target.clusterId), target.pool);
         if (!pool) return { problem: `cluster ${target.targetId} has no node pool "${target.pool}"` };
-        const asleep = await asleepOf(runtime.store, target.targetId, pool, hibernated, now);
-        const memory = (await runtime.store.pools.get(poolMemoryKey(target.targetId, pool.id), now))?.value;
-        return {
-          pool: {
-            id: pool.id,
-            name: pool.name,
-            desired: pool.desired,
-            ...(pool.autoscaling ? { autoscaling: pool.autoscaling } : {}),
-          },
-          ...(asleep ? { asleep } : {}),
-          ...(memory ? { memory } : {}),
-        };
+        return await observePool(runtime.store, target.targetId, pool, hibernated, now);
       } catch (error) {
         if (error instanceof ProviderError) return { problem: error.message };
         throw error;

@@ -2,13 +2,13 @@
 // their links hold the sleep, and the engine then defers it.
 import { describe, expect, it } from "vitest";
 import { createLogger } from "../shared/log/logger.ts";
-import type { Target } from "../shared/providers/inventory.ts";
 import { decideTick } from "../shared/schedule/engine.ts";
 import type { Schedule } from "../shared/schedule/types.ts";
 import { verifyWebhook } from "../shared/signer/webhooks.ts";
 import { memoryBackend } from "../shared/store/memory.ts";
 import { createStore } from "../shared/store/store.ts";
 import { testSchedule } from "../test/fixtures/schedule.ts";
+import { testTarget } from "../test/fixtures/target.ts";
 import { createApp } from "./app.ts";
 import { sendDueNotices } from "./notices.ts";
 
@@ -25,18 +25,7 @@ const schedule = testSchedule({
   minDwellMinutes: 30,
   notice: { minutesBefore: 15, webhookUrl: "https://hooks.example.com/nightshift" },
 });
-const target: Target = {
-  targetId: "hw/c1",
-  provider: "huawei",
-  account: "hw",
-  region: "cn-north-4",
-  id: "c1",
-  name: "qa-1",
-  phase: "running",
-  vendorPhase: "Available",
-  tags: { env: "qa" },
-  nodePools: [],
-};
+const target = testTarget();
 const at = (time: string) => new Date(`2026-11-23T${time}:00+08:00`);
 
 describe("pre-action notices", () => {

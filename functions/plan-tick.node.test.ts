@@ -1,15 +1,11 @@
 // `nightshift plan`, `nightshift tick` and `nightshift validate` as a user runs them: a real
 // process in the repository, no cloud account (so the built-in sandbox fleet, held still at the
 // requested time), and the example schedules in schedules/.
-import { spawn } from "node:child_process";
-import { once } from "node:events";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-
-const REPO = new URL("../", import.meta.url).pathname;
-const CLI = join(REPO, "functions/cli.node.ts");
+import { runCli } from "../test/setup/cli.node.ts";
 
 // Each process starts the sandbox clouds (about a second, several on a loaded machine), and some
 // tests run several in turn: every test gets a generous bound.
@@ -25,19 +21,8 @@ afterAll(() => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
-async function cli(args: string[], env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, [CLI, ...args], {
-    cwd: REPO,
-    env: { PATH: process.env.PATH ?? "", NIGHTSHIFT_STORE: "memory", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (d) => (stdout += d));
-  child.stderr.on("data", (d) => (stderr += d));
-  const [code] = (await once(child, "close")) as [number];
-  return { code, stdout, stderr, lines: stdout.split("\n").filter((line) => line !== "") };
-}
+const cli = (args: string[], env: Record<string, string> = {}) =>
+  runCli(args, { NIGHTSHIFT_STORE: "memory", ...env });
 
 interface PlanRow {
   target: string;

@@ -1,23 +1,16 @@
 // `nightshift plan` and `nightshift tick`, on the same runtime the service uses (so with no
 // account configured, against the built-in sandbox).
 import { parseArgs } from "node:util";
-import { ConfigError, loadConfig } from "../shared/config/config.ts";
 import type { Target } from "../shared/providers/inventory.ts";
 import { coverageWarnings } from "../shared/schedule/coverage.ts";
 import { calendarsFor } from "../shared/schedule/engine.ts";
-import { ScheduleDirectoryError } from "../shared/schedule/load.node.ts";
 import { compileOwnership, type NotOwned, whyNotOwned } from "../shared/schedule/ownership.ts";
 import { planTransitions } from "../shared/schedule/plan.ts";
 import type { Schedule } from "../shared/schedule/types.ts";
+import { loadCliConfig, type Out, openCliRuntime } from "./cli-runtime.node.ts";
 import { configuredLogger } from "./compose.ts";
 import { parseInstant } from "./instant.ts";
-import { createNodeRuntime, ScheduleLoadError } from "./runtime.node.ts";
 import { runTick } from "./tick.ts";
-
-interface Out {
-  stdout: (line: string) => void;
-  stderr: (line: string) => void;
-}
 
 const DAY_MS = 24 * 3600 * 1000;
 
@@ -63,14 +56,8 @@ export async function runPlanOrTick(
     return 2;
   }
 
-  let config: ReturnType<typeof loadConfig>;
-  try {
-    config = loadConfig(process.env);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    for (const issue of error.issues) out.stderr(`${issue.variable}: ${issue.message}`);
-    return 1;
-  }
+  const config = loadCliConfig(out);
+  if (!config) return 1;
   // Log lines go to stderr: stdout is the plan or the tick report.
   const log = configuredLogger(config, {
     ...(verb === "plan" ? { level: "warn" as const } : {}),
@@ -89,23 +76,9 @@ export async function runPlanOrTick(
     return 2;
   }
 
-  let runtime: Awaited<ReturnType<typeof createNodeRuntime>>;
-  try {
-    // The built-in sandbox, when used, starts at the requested time and holds still.
-    runtime = await createNodeRuntime({ ...config, sandboxSpeed: 0 }, log, {
-      sandboxStart: at ?? from ?? new Date(),
-    });
-  } catch (error) {
-    if (error instanceof ScheduleLoadError) {
-      for (const line of error.lines) out.stdout(line);
-      return 1;
-    }
-    if (error instanceof ScheduleDirectoryError) {
-      out.stderr(`NIGHTSHIFT_SCHEDULES_DIR: ${error.message}`);
-      return 1;
-    }
-    throw error;
-  }
+  // The built-in sandbox, when used, starts at the requested time and holds still.
+  const runtime = await openCliRuntime(config, log, out, { sandboxStart: at ?? from ?? new Date() });
+  if (!runtime) return 1;
 
   try {
     if (verb === "tick") {

@@ -2,39 +2,20 @@
 // sandbox), a SQLite store in a temporary directory and the example renewal declaration
 // (schedules/ack-dev-ci-kubeconfigs.yaml). The forced renewal runs to its end in the process and
 // stays in the store: a second process renews again and sees the first one's credential replaced.
-import { spawn } from "node:child_process";
-import { once } from "node:events";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { findKeyMaterial } from "../shared/renewal/key-material.ts";
+import { runCli } from "../test/setup/cli.node.ts";
 
-const REPO = new URL("../", import.meta.url).pathname;
-const CLI = join(REPO, "functions/cli.node.ts");
 const SLOW = { timeout: 120_000 };
 const dir = mkdtempSync(join(tmpdir(), "nightshift-renew-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const KEYS = `k1:${btoa(String.fromCharCode(...new Array(32).fill(9)))}`;
 
-async function cli(args: string[], env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, [CLI, ...args], {
-    cwd: REPO,
-    env: {
-      PATH: process.env.PATH ?? "",
-      NIGHTSHIFT_STORE: `sqlite:${join(dir, "state.db")}`,
-      NIGHTSHIFT_VAULT_KEYS: KEYS,
-      ...env,
-    },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (d) => (stdout += d));
-  child.stderr.on("data", (d) => (stderr += d));
-  const [code] = (await once(child, "close")) as [number];
-  return { code, stdout, stderr };
-}
+const cli = (args: string[], env: Record<string, string> = {}) =>
+  runCli(args, { NIGHTSHIFT_STORE: `sqlite:${join(dir, "state.db")}`, NIGHTSHIFT_VAULT_KEYS: KEYS, ...env });
 
 describe("nightshift renew", () => {
   it(

@@ -6,21 +6,14 @@
 // service holds it, this command waits for the service to finish it). With no account configured
 // it runs against the built-in sandbox, like `plan` and `tick`.
 import { parseArgs } from "node:util";
-import { ConfigError, loadConfig } from "../shared/config/config.ts";
 import { runDueOperations } from "../shared/jobs/runtime.ts";
 import { readRenewalState } from "../shared/renewal/state.ts";
-import { ScheduleDirectoryError } from "../shared/schedule/load.node.ts";
 import { FINISHED } from "../shared/store/store.ts";
+import { loadCliConfig, type Out, openCliRuntime } from "./cli-runtime.node.ts";
 import { configuredLogger } from "./compose.ts";
 import { JOBS } from "./jobs.ts";
 import { renewalView } from "./renewal/api.ts";
 import { forceRenewal } from "./renewal/force.ts";
-import { createNodeRuntime, ScheduleLoadError } from "./runtime.node.ts";
-
-interface Out {
-  stdout: (line: string) => void;
-  stderr: (line: string) => void;
-}
 
 export const RENEW_USAGE = `Usage: nightshift renew <target>
 
@@ -53,29 +46,11 @@ export async function runRenew(
     return 2;
   }
   const targetId = positionals[0]!;
-  let config: ReturnType<typeof loadConfig>;
-  try {
-    config = loadConfig(process.env);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    for (const issue of error.issues) out.stderr(`${issue.variable}: ${issue.message}`);
-    return 1;
-  }
+  const config = loadCliConfig(out);
+  if (!config) return 1;
   const log = configuredLogger(config, { level: "warn", write: (line) => process.stderr.write(`${line}\n`) });
-  let runtime: Awaited<ReturnType<typeof createNodeRuntime>>;
-  try {
-    runtime = await createNodeRuntime({ ...config, sandboxSpeed: 0 }, log);
-  } catch (error) {
-    if (error instanceof ScheduleLoadError) {
-      for (const line of error.lines) out.stdout(line);
-      return 1;
-    }
-    if (error instanceof ScheduleDirectoryError) {
-      out.stderr(`NIGHTSHIFT_SCHEDULES_DIR: ${error.message}`);
-      return 1;
-    }
-    throw error;
-  }
+  const runtime = await openCliRuntime(config, log, out);
+  if (!runtime) return 1;
   const sleep = options.sleep ?? ((ms: number) => new Promise((resolve) => setTimeout(resolve, ms)));
   try {
     const deps = runtime.tickDeps;

@@ -5,10 +5,24 @@ import { outboxEntryFor } from "../shared/jobs/outbox.ts";
 import { createLogger } from "../shared/log/logger.ts";
 import type { Target } from "../shared/providers/inventory.ts";
 import { memoryBackend } from "../shared/store/memory.ts";
-import { createStore } from "../shared/store/store.ts";
+import { createStore, type Store } from "../shared/store/store.ts";
 import { testSchedule } from "../test/fixtures/schedule.ts";
 import type { SleepWakeEvent } from "./sleepwake/steps.ts";
 import { observedState, outcomeEvent, runTick, type TickDeps } from "./tick.ts";
+
+/** A tick's dependencies with nothing to act on (no schedules, an empty fleet, no providers, a quiet log), but for `fields`. */
+function tickDeps(store: Store, fields: Partial<TickDeps> = {}): TickDeps {
+  return {
+    store,
+    log: createLogger({ level: "error", write: () => {} }),
+    schedules: [],
+    calendars: new Map(),
+    inventory: async () => ({ targets: [], errors: [] }),
+    providerFor: () => undefined,
+    holder: "test",
+    ...fields,
+  };
+}
 
 const finished = (overrides: Partial<SleepWakeEvent["detail"]> = {}): SleepWakeEvent => ({
   detailType: "nightshift.wake",
@@ -131,16 +145,7 @@ describe("runTick's outbox hook", () => {
     const report = await runTick({
       now,
       trigger: "cli",
-      deps: {
-        store,
-        log: createLogger({ level: "error", write: () => {} }),
-        schedules: [],
-        calendars: new Map(),
-        inventory: async () => ({ targets: [], errors: [] }),
-        providerFor: () => undefined,
-        holder: "test",
-        ...(publisher ? { events: publisher } : {}),
-      },
+      deps: tickDeps(store, publisher ? { events: publisher } : {}),
     });
     return { report, sent, entry: (await store.operations.get("op-1", now))?.outbox };
   }
@@ -174,18 +179,13 @@ describe("runTick on a replica that does not plan", () => {
     );
     let listings = 0;
     const lines: Array<Record<string, unknown>> = [];
-    const deps: TickDeps = {
-      store,
+    const deps = tickDeps(store, {
       log: createLogger({ level: "debug", write: (line) => lines.push(JSON.parse(line)) }),
-      schedules: [],
-      calendars: new Map(),
       inventory: async () => {
         listings++;
         return { targets: [], errors: [] };
       },
-      providerFor: () => undefined,
-      holder: "test",
-    };
+    });
     const report = await runTick({ now, trigger: "ticker", deps, ...(plan === undefined ? {} : { plan }) });
     return { report, listings, tick: lines.find((l) => l.msg === "tick") };
   }
@@ -224,16 +224,7 @@ describe("runTick with waitUntil (the Node ticker within its period)", () => {
     );
     let clock = now.getTime();
     const asked: string[] = [];
-    const deps: TickDeps = {
-      store,
-      log: createLogger({ level: "error", write: () => {} }),
-      schedules: [],
-      calendars: new Map(),
-      inventory: async () => ({ targets: [], errors: [] }),
-      providerFor: () => undefined,
-      holder: "test",
-      clock: () => new Date(clock),
-    };
+    const deps = tickDeps(store, { clock: () => new Date(clock) });
     const report = await runTick({
       now,
       trigger: "ticker",
@@ -286,16 +277,11 @@ describe("runTick with sendWrites (the Worker's cron: consumers apply its decisi
 
   it("hands every decision's writes on and writes nothing itself; applied, they create each operation once", async () => {
     const store = createStore(memoryBackend());
-    const deps: TickDeps = {
-      store,
-      log: createLogger({ level: "error", write: () => {} }),
+    const deps = tickDeps(store, {
       schedules: [schedule],
-      calendars: new Map(),
       inventory: async () => ({ targets, errors: [] }),
-      providerFor: () => undefined,
-      holder: "test",
       dispatch: async () => 0,
-    };
+    });
     const sent: DecisionWrites[][] = [];
     const cron = {
       ...deps,

@@ -18,6 +18,7 @@ import type {
   StepEnv,
 } from "../../shared/jobs/job-kind.ts";
 import { TransientError } from "../../shared/jobs/job-kind.ts";
+import { operationEntry } from "../../shared/jobs/step-results.ts";
 import { validateIssuedCredential } from "../../shared/kubeconfig/validate.ts";
 import type { Vault } from "../../shared/kubeconfig/vault.ts";
 import { VaultError } from "../../shared/kubeconfig/vault.ts";
@@ -101,13 +102,7 @@ function entry(
   kind: string,
   detail: Record<string, unknown>,
 ): LedgerEntryInput {
-  return {
-    at: ctx.now,
-    operationId: ctx.op.id,
-    target: ctx.op.target,
-    kind: `renew.${kind}`,
-    detail: { ...detail },
-  };
+  return operationEntry(ctx, `renew.${kind}`, { ...detail });
 }
 
 function withProgress(ctx: Pick<RenewalContext, "op">, progress: RenewalProgress): Record<string, unknown> {

@@ -8,6 +8,7 @@
 // Pool actions:     read (cluster, pool, snapshot, memory; decide) → apply → await → record
 // Cluster actions:  request (owning schedule, hold, the sleep/wake operation)
 import type { JobKind, StepEnv } from "../../shared/jobs/job-kind.ts";
+import { invalidOperation } from "../../shared/jobs/step-results.ts";
 import type { Operation } from "../../shared/store/store.ts";
 import { requestClusterAction } from "./cluster-steps.ts";
 import { RESIZE_KINDS, type ResizeKind, readInput, readProgress } from "./operation-data.ts";
@@ -32,25 +33,12 @@ const STEPS: Readonly<Record<string, { run(ctx: ResizeContext): Promise<ResizeSt
 
 const firstStep = (kind: ResizeKind) => (kind === "resize" ? "read" : "request");
 
-function invalid(op: Operation, now: Date, message: string): ResizeStepResult {
-  const error = { kind: "invalid", message };
-  return {
-    status: "failed",
-    step: op.step,
-    data: op.data,
-    error,
-    ledger: [
-      { at: now, operationId: op.id, target: op.target, kind: `${op.kind}.failed`, detail: { error } },
-    ],
-  };
-}
-
 function prepare(
   op: Operation,
   env: StepEnv,
 ): { step: string; ctx: ResizeContext } | { end: ResizeStepResult } {
   const read = readInput(op.data);
-  if (!read.ok) return { end: invalid(op, env.now, read.message) };
+  if (!read.ok) return { end: invalidOperation(op, env.now, read.message) };
   const kind = op.kind as ResizeKind;
   const step = op.step === "" || op.step === "start" ? firstStep(kind) : op.step;
   const ctx: ResizeContext = {
@@ -81,7 +69,7 @@ export const resizeJob: JobKind<ResizeContext, ResizeEvent> = {
   steps: STEPS,
   fail(op, now, error) {
     const read = readInput(op.data);
-    if (!read.ok) return invalid(op, now, `${error.message}; and ${read.message}`);
+    if (!read.ok) return invalidOperation(op, now, `${error.message}; and ${read.message}`);
     const ctx = {
       op: op as Operation & { kind: ResizeKind },
       input: read.input,

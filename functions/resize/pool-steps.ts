@@ -6,7 +6,12 @@
 import { TransientError } from "../../shared/jobs/job-kind.ts";
 import { type Cluster, type NodePool, ProviderError } from "../../shared/providers/port.ts";
 import { PROVIDERS } from "../../shared/providers/registry.ts";
-import { type Change, decideResize, type ResizeDecision } from "../../shared/rules/decide.ts";
+import {
+  type Change,
+  type DecideInput,
+  decideResize,
+  type ResizeDecision,
+} from "../../shared/rules/decide.ts";
 import type { LedgerEntryInput } from "../../shared/store/backend.ts";
 import type { ResizeMemory, Store } from "../../shared/store/store.ts";
 import type { SnapshotContent } from "../sleepwake/operation-data.ts";
@@ -37,26 +42,37 @@ export const findPool = (pools: readonly NodePool[], ref: string | undefined) =>
   pools.find((p) => p.id === ref) ?? pools.find((p) => p.name === ref);
 
 /**
- * Whether the pool sleeps, and what its wake restores: a sleep's snapshot lists it, or (no
- * snapshot of it) its control plane hibernates and the pool stays as it is.
+ * The pool as a resize decision sees it (the step and `nightshift match` alike): its size, whether
+ * it sleeps and what its wake restores (a sleep's snapshot lists it, or, with no snapshot of it,
+ * its control plane hibernates and the pool stays as it is), and the store's memory of it.
  */
-export async function asleepOf(
+export async function observePool(
   store: Store,
   target: string,
   pool: NodePool,
   hibernated: boolean,
   now: Date,
-): Promise<{ restores: number; autoscaling?: NodePool["autoscaling"] } | undefined> {
+): Promise<Pick<DecideInput, "pool" | "asleep" | "memory">> {
   const snapshot = await store.snapshots.get(target, now);
   const snapPool = (snapshot?.value.data as SnapshotContent | undefined)?.pools?.find(
     (p) => p.id === pool.id,
   );
-  if (snapPool)
-    return {
-      restores: snapPool.desired,
-      ...(snapPool.autoscaling ? { autoscaling: snapPool.autoscaling } : {}),
-    };
-  return hibernated ? { restores: pool.desired } : undefined;
+  const asleep = snapPool
+    ? { restores: snapPool.desired, ...(snapPool.autoscaling ? { autoscaling: snapPool.autoscaling } : {}) }
+    : hibernated
+      ? { restores: pool.desired }
+      : undefined;
+  const memory = (await store.pools.get(poolMemoryKey(target, pool.id), now))?.value;
+  return {
+    pool: {
+      id: pool.id,
+      name: pool.name,
+      desired: pool.desired,
+      ...(pool.autoscaling ? { autoscaling: pool.autoscaling } : {}),
+    },
+    ...(asleep ? { asleep } : {}),
+    ...(memory ? { memory } : {}),
+  };
 }
 
 export function describeChange(change: Change): string {
@@ -122,17 +138,7 @@ export async function readAndDecide(ctx: ResizeContext): Promise<ResizeStepResul
     });
 
   // Asleep: a sleep's snapshot lists the pool (its wake restores it), or the control plane hibernates.
-  const snapshot = await store.snapshots.get(ctx.op.target, ctx.now);
-  const snapPool = (snapshot?.value.data as SnapshotContent | undefined)?.pools?.find(
-    (p) => p.id === pool.id,
-  );
-  const asleep = snapPool
-    ? { restores: snapPool.desired, ...(snapPool.autoscaling ? { autoscaling: snapPool.autoscaling } : {}) }
-    : hibernated
-      ? { restores: pool.desired }
-      : undefined;
-  const key = memoryKey(ctx, pool.id);
-  const memory = (await store.pools.get(key, ctx.now))?.value;
+  const observed = await observePool(store, ctx.op.target, pool, hibernated, ctx.now);
   // After the wake it asked for, a rule never wakes the cluster again (no loop if it sleeps meanwhile).
   const rule = input.afterWake ? { ...input.rule, allowWake: false } : input.rule;
   if (rule.action.kind !== "set" && rule.action.kind !== "add" && rule.action.kind !== "percent")
@@ -143,14 +149,7 @@ export async function readAndDecide(ctx: ResizeContext): Promise<ResizeStepResul
   const decision = decideResize({
     rule: { ...rule, action: rule.action },
     intent: input.intent,
-    pool: {
-      id: pool.id,
-      name: pool.name,
-      desired: pool.desired,
-      ...(pool.autoscaling ? { autoscaling: pool.autoscaling } : {}),
-    },
-    ...(asleep ? { asleep } : {}),
-    ...(memory ? { memory } : {}),
+    ...observed,
     now: ctx.now,
     operationId: ctx.op.id,
   });
@@ -196,7 +195,7 @@ export async function readAndDecide(ctx: ResizeContext): Promise<ResizeStepResul
     case "remember-for-wake":
       return rememberForWake(ctx, pool, decision, decided);
     default:
-      if (decision.memory) await remember(store, key, decision.memory, ctx.now);
+      if (decision.memory) await remember(store, memoryKey(ctx, pool.id), decision.memory, ctx.now);
       return finish(ctx, [decided], {
         outcome: "skipped",
         reason: decision.message,

@@ -6,11 +6,16 @@ import type {
   OutcomeEvent,
   StepEnv,
 } from "../../shared/jobs/job-kind.ts";
+import {
+  dataWithProgress as data,
+  nextPollAt,
+  operationEntry,
+  waiting,
+} from "../../shared/jobs/step-results.ts";
 import { describeAction } from "../../shared/rules/describe.ts";
 import { isPoolAction } from "../../shared/rules/rule-schema.ts";
 import type { LedgerEntryInput } from "../../shared/store/backend.ts";
 import type { Operation } from "../../shared/store/store.ts";
-import { nextPollAt } from "../sleepwake/step-context.ts";
 import type { ResizeInput, ResizeKind, ResizeProgress } from "./operation-data.ts";
 
 /** An event's resize gives up retrying (throttling, a pool that never settles) this long after it was accepted. */
@@ -46,32 +51,19 @@ export function ledgerEntry(
   kind: string,
   detail: Record<string, unknown>,
 ): LedgerEntryInput {
-  return {
-    at: ctx.now,
-    operationId: ctx.op.id,
-    target: ctx.op.target,
-    kind: `${ctx.op.kind}.${kind}`,
-    detail: {
-      step: ctx.step,
-      rule: ctx.input.rule.name,
-      event: { source: ctx.input.event.source, id: ctx.input.event.id },
-      ...(ctx.input.pool !== undefined ? { pool: ctx.input.pool } : {}),
-      ...detail,
-    },
-  };
+  return operationEntry(ctx, `${ctx.op.kind}.${kind}`, {
+    step: ctx.step,
+    rule: ctx.input.rule.name,
+    event: { source: ctx.input.event.source, id: ctx.input.event.id },
+    ...(ctx.input.pool !== undefined ? { pool: ctx.input.pool } : {}),
+    ...detail,
+  });
 }
 
 /** What was asked, as the outcome event says it: the action, or "revert". */
 export function requested(input: ResizeInput): string {
   if (input.intent === "revert") return "revert";
   return isPoolAction(input.rule.action) ? describeAction(input.rule.action) : input.rule.action.kind;
-}
-
-function data(ctx: ResizeContext, ledger: LedgerEntryInput[]): Record<string, unknown> {
-  const actions = ledger.map((e) => e.detail.action).filter((a): a is string => typeof a === "string");
-  if (actions.length > 0) ctx.progress.taken = [...(ctx.progress.taken ?? []), ...actions];
-  const { waitingFor: _, ...progress } = ctx.progress;
-  return { ...ctx.op.data, progress };
 }
 
 function event(
@@ -122,13 +114,7 @@ export function waitFor(
       ledger,
     );
   const nextAttemptAt = "at" in when ? when.at : nextPollAt(ctx, when.seconds);
-  return {
-    status: "waiting",
-    step,
-    data: { ...data(ctx, ledger), progress: { ...ctx.progress, waitingFor } },
-    nextAttemptAt,
-    ledger,
-  };
+  return waiting(ctx, step, waitingFor, nextAttemptAt, ledger);
 }
 
 /**

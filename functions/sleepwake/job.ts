@@ -2,11 +2,12 @@
 // operation the runtime fails ends (the same ledger entry and outcome event as a failing step), and
 // which operations go first within an account (the largest node pool: it takes longest).
 import type { JobKind } from "../../shared/jobs/job-kind.ts";
+import { invalidOperation } from "../../shared/jobs/step-results.ts";
 import type { Operation } from "../../shared/store/store.ts";
 import { type Progress, readInput, readProgress } from "./operation-data.ts";
 import { FIRST_STEP, isStepName } from "./plan-steps.ts";
 import { DEADLINE_MS, fail, type SleepWakeEvent, type StepContext, type StepResult } from "./step-context.ts";
-import { invalidOperation, prepare, STEPS } from "./steps.ts";
+import { prepare, STEPS } from "./steps.ts";
 
 /**
  * The operation ends in failure because of `error` (a permanent cloud error, a transient one past

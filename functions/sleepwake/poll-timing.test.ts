@@ -1,8 +1,9 @@
 // When a waiting step polls again, and which operation of an account goes first.
 import { describe, expect, it } from "vitest";
+import { nextPollAt } from "../../shared/jobs/step-results.ts";
 import type { Operation } from "../../shared/store/store.ts";
 import { sleepWakeJob } from "./job.ts";
-import { FIRST_POLL_SECONDS, moveOnAndPoll, nextPollAt, type StepContext } from "./step-context.ts";
+import { FIRST_POLL_SECONDS, moveOnAndPoll, type StepContext } from "./step-context.ts";
 
 const T = Date.parse("2026-03-02T12:00:00Z");
 const at = (seconds: number) => new Date(T + seconds * 1000);

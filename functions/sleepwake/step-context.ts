@@ -7,6 +7,12 @@ import type {
   OutcomeEvent,
   StepEnv,
 } from "../../shared/jobs/job-kind.ts";
+import {
+  dataWithProgress as data,
+  nextPollAt,
+  operationEntry,
+  waiting,
+} from "../../shared/jobs/step-results.ts";
 import type { LedgerEntryInput } from "../../shared/store/backend.ts";
 import type { Operation } from "../../shared/store/store.ts";
 import type { Conflict, Progress, SleepWakeInput } from "./operation-data.ts";
@@ -73,21 +79,11 @@ export function ledgerEntry(
   kind: string,
   detail: Record<string, unknown>,
 ): LedgerEntryInput {
-  return {
-    at: ctx.now,
-    operationId: ctx.op.id,
-    target: ctx.op.target,
-    kind: `${ctx.input.direction}.${kind}`,
-    detail: { step: ctx.step, clusterId: ctx.input.clusterId, ...detail },
-  };
-}
-
-/** The op's data with the progress, after noting the actions of `ledger` as taken. */
-function data(ctx: RecordContext, ledger: LedgerEntryInput[]): Record<string, unknown> {
-  const actions = ledger.map((e) => e.detail.action).filter((a): a is string => typeof a === "string");
-  if (actions.length > 0) ctx.progress.taken = [...(ctx.progress.taken ?? []), ...actions];
-  const { waitingFor: _, ...progress } = ctx.progress;
-  return { ...ctx.op.data, progress };
+  return operationEntry(ctx, `${ctx.input.direction}.${kind}`, {
+    step: ctx.step,
+    clusterId: ctx.input.clusterId,
+    ...detail,
+  });
 }
 
 function event(
@@ -197,18 +193,6 @@ export function deadlineOf(op: Operation): Date {
   return new Date(Date.parse(op.createdAt) + DEADLINE_MS);
 }
 
-/**
- * When to poll again, `seconds` apart: counted from when this poll was due, not from when it ran
- * (a ticker picks a due step up late, by up to its period, and the late start would otherwise add
- * to every interval), but never sooner than half the interval from now. The cloud sees one poll
- * per interval on average, and no two closer than half of it.
- */
-export function nextPollAt(ctx: Pick<StepContext, "op" | "now">, seconds: number): Date {
-  const now = ctx.now.getTime();
-  const due = ctx.op.nextAttemptAt === undefined ? now : Math.min(now, Date.parse(ctx.op.nextAttemptAt));
-  return new Date(Math.max(due + seconds * 1000, now + (seconds * 1000) / 2));
-}
-
 /** Polls again later; past the deadline, fails naming what never happened. */
 export function wait(
   ctx: StepContext,
@@ -226,13 +210,7 @@ export function wait(
       ledger,
     );
   }
-  return {
-    status: "waiting",
-    step: ctx.step,
-    data: { ...data(ctx, ledger), progress: { ...ctx.progress, waitingFor } },
-    nextAttemptAt: nextPollAt(ctx, seconds),
-    ledger,
-  };
+  return waiting(ctx, ctx.step, waitingFor, nextPollAt(ctx, seconds), ledger);
 }
 
 export function recordConflict(ctx: StepContext, conflict: Conflict) {

@@ -7,6 +7,7 @@
 //
 // Steps per capability set and mode: plan-steps.ts. Pools: pool-steps.ts. Autopilot workloads:
 // workload-steps.ts. The snapshot: snapshot.ts.
+import { invalidOperation } from "../../shared/jobs/step-results.ts";
 import type { Cluster } from "../../shared/providers/port.ts";
 import { PROVIDERS } from "../../shared/providers/registry.ts";
 import type { Operation } from "../../shared/store/store.ts";
@@ -213,18 +214,4 @@ async function awaitControlPlane(ctx: StepContext, change: ControlPlaneChange): 
   // The request did not take (refused, or changed back meanwhile): issue it again.
   if (cluster.phase === from) return moveTo(ctx, change);
   return wait(ctx, unstable(cluster), [], UNSTABLE_POLL_SECONDS);
-}
-
-/** The data itself is unreadable: fail without touching anything, naming the field. */
-export function invalidOperation(op: Operation, now: Date, message: string): StepResult {
-  const error = { kind: "invalid", message };
-  return {
-    status: "failed",
-    step: op.step,
-    data: op.data,
-    error,
-    ledger: [
-      { at: now, operationId: op.id, target: op.target, kind: `${op.kind}.failed`, detail: { error } },
-    ],
-  };
 }

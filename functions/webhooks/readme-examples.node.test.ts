@@ -3,7 +3,6 @@
 // accept: each is accepted, so the signature they compute is the one nightshift checks.
 import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -11,8 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLogger } from "../../shared/log/logger.ts";
 import { memoryBackend } from "../../shared/store/memory.ts";
 import { createStore, type Store } from "../../shared/store/store.ts";
-import { createApp } from "../app.ts";
-import { serveWithJsonErrors } from "../client-error.node.ts";
+import { serveOnLoopback, webhooksApp } from "../../test/setup/webhooks-server.node.ts";
 import { createAcceptEvents } from "../resize/accept.ts";
 
 const README = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
@@ -27,7 +25,7 @@ function example(heading: string, language: string): string {
   return block;
 }
 
-let server: ReturnType<typeof serveWithJsonErrors>;
+let server: Awaited<ReturnType<typeof serveOnLoopback>>["server"];
 let base: string;
 let store: Store;
 let dir: string;
@@ -36,14 +34,9 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "nightshift-readme-"));
   store = createStore(memoryBackend());
   const log = createLogger({ write: () => {} });
-  const app = createApp({
-    host: "node",
+  const app = webhooksApp({
     log,
-    now: () => new Date(),
-    inventory: async () => ({ targets: [], errors: [] }),
     store,
-    schedules: [],
-    calendars: new Map(),
     webhooks: {
       alertmanager: { tokens: [] },
       events: { secrets: [SECRET] },
@@ -52,10 +45,7 @@ beforeAll(async () => {
     // No rule: each accepted event is recorded, and the ledger says no rule matched it.
     accept: createAcceptEvents({ store, rules: [], accounts: new Map(), log }),
   });
-  await new Promise<void>((resolve) => {
-    server = serveWithJsonErrors({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }, resolve);
-  });
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  ({ server, base } = await serveOnLoopback(app.fetch));
 });
 afterAll(async () => {
   await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -3,7 +3,6 @@
 // socket once its event is recorded, many concurrent deliveries of one event create one resize
 // operation, and an oversized chunked body is cut off at the limit.
 import { mkdtempSync, rmSync } from "node:fs";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -13,8 +12,7 @@ import { parseScheduleFile } from "../../shared/schedule/schedule-file.ts";
 import { signWebhook } from "../../shared/signer/webhooks.ts";
 import { openStore } from "../../shared/store/open.node.ts";
 import type { Store } from "../../shared/store/store.ts";
-import { createApp } from "../app.ts";
-import { serveWithJsonErrors } from "../client-error.node.ts";
+import { serveOnLoopback, webhooksApp } from "../../test/setup/webhooks-server.node.ts";
 import { WEBHOOK_BODY_LIMIT } from "../request-body.ts";
 import { createAcceptEvents, eventKey } from "../resize/accept.ts";
 
@@ -44,7 +42,7 @@ async function acceptedSources(): Promise<string[]> {
 
 let dir: string;
 let store: Store;
-let server: ReturnType<typeof serveWithJsonErrors>;
+let server: Awaited<ReturnType<typeof serveOnLoopback>>["server"];
 let base: string;
 
 beforeAll(async () => {
@@ -53,14 +51,9 @@ beforeAll(async () => {
   const rules = parseScheduleFile(RULE, "server-test.yaml");
   if ("errors" in rules) throw new Error(JSON.stringify(rules.errors));
   const log = createLogger({ write: () => {} });
-  const app = createApp({
-    host: "node",
+  const app = webhooksApp({
     log,
-    now: () => new Date(),
-    inventory: async () => ({ targets: [], errors: [] }),
     store,
-    schedules: [],
-    calendars: new Map(),
     webhooks: CREDENTIALS,
     accept: createAcceptEvents({
       store,
@@ -69,10 +62,7 @@ beforeAll(async () => {
       log,
     }),
   });
-  await new Promise<void>((resolve) => {
-    server = serveWithJsonErrors({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }, resolve);
-  });
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  ({ server, base } = await serveOnLoopback(app.fetch));
 });
 afterAll(async () => {
   await new Promise<void>((resolve) => server.close(() => resolve()));

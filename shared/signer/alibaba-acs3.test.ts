@@ -1,5 +1,6 @@
 /// <reference types="vite/client" />
 import { describe, expect, it } from "vitest";
+import type { JsonSignInput, SigningVector } from "../../test/fixtures/signing/vector.ts";
 import {
   acsDate,
   authorizationHeader,
@@ -17,20 +18,9 @@ import {
 } from "./alibaba-acs3.ts";
 import { SignerInputError } from "./request.ts";
 
-interface Fixture {
-  description: string;
-  provenance: string;
-  input: {
-    accessKeyId: string;
-    secretAccessKey: string;
-    securityToken?: string;
-    method: string;
-    url: string;
-    headers?: Record<string, string>;
-    body?: string;
-    now: string;
-  };
-  expected: {
+type Fixture = SigningVector<
+  JsonSignInput,
+  {
     hashedPayload: string;
     canonicalUri: string;
     canonicalQuery: string;
@@ -41,8 +31,8 @@ interface Fixture {
     signature: string;
     authorization: string;
     headers: Record<string, string>;
-  };
-}
+  }
+>;
 
 const fixtures = Object.entries(
   import.meta.glob<Fixture>("../../test/fixtures/signing/alibaba-acs3/*.json", {

@@ -28,11 +28,13 @@
 import {
   ACK_API_VERSION,
   canonicalHeaderValue,
-  checkCredentials,
-  checkHeaders,
-  checkNow,
-  MAX_CLOCK_SKEW_MS,
+  checkedRequest,
+  checkKeyAndTime,
+  ensureNonce,
+  verifyFailure as fail,
   normaliseMethod,
+  refuseLiteralPlus,
+  setSecurityTokenHeaders,
 } from "./alibaba.ts";
 import { timingSafeEqual } from "./compare.ts";
 import { hmac, sha256Hex } from "./digest.ts";
@@ -94,12 +96,7 @@ export function canonicalUri(url: URL): string {
 /** CanonicalQueryString: decoded, RFC 3986-encoded `key=value` pairs, sorted, joined by `&`. */
 export function canonicalQuery(url: URL): string {
   const pairs = rawQueryPairs(url).map(([rawKey, rawValue]): [string, string] => {
-    if (rawKey.includes("+") || rawValue.includes("+")) {
-      throw new SignerInputError(
-        "url",
-        `query parameter "${rawKey}" contains a literal "+", which servers read as a space or a plus; write %2B for a plus sign or %20 for a space`,
-      );
-    }
+    refuseLiteralPlus(rawKey, rawValue);
     return [percentEncode(percentDecode(rawKey)), percentEncode(percentDecode(rawValue))];
   });
   const order = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
@@ -171,12 +168,7 @@ export async function signAlibabaAcs3(
   credentials: Credentials,
   options: Acs3SignOptions,
 ): Promise<Acs3SignedRequest> {
-  const method = normaliseMethod(request.method);
-  const url = parseAbsoluteUrl(request.url);
-  checkCredentials(credentials);
-  const now = checkNow(options.now);
-  const headers: Record<string, string> = { ...(request.headers ?? {}) };
-  checkHeaders(headers);
+  const { method, url, now, headers } = checkedRequest(request, credentials, options.now);
   const action = headerValue(headers, "x-acs-action");
   if (action === undefined || !/^[A-Za-z][A-Za-z0-9]*$/.test(action.trim())) {
     throw new SignerInputError(
@@ -191,22 +183,10 @@ export async function signAlibabaAcs3(
   if (body.length > 0) setDefaultHeader(headers, "Content-Type", "application/json");
   setDefaultHeader(headers, "x-acs-version", ACK_API_VERSION);
   setHeader(headers, "x-acs-date", acsDate(now));
-  if (headerValue(headers, "x-acs-signature-nonce") === undefined) {
-    const nonce = options.nonce?.();
-    if (typeof nonce !== "string" || nonce === "" || !/^[\x21-\x7e]+$/.test(nonce)) {
-      throw new SignerInputError(
-        "headers.x-acs-signature-nonce",
-        "no nonce: give an x-acs-signature-nonce header or an options.nonce function returning a unique printable string",
-      );
-    }
-    headers["x-acs-signature-nonce"] = nonce;
-  }
+  ensureNonce(headers, options.nonce, /^[\x21-\x7e]+$/);
   const payload = await hashedPayload(body);
   setHeader(headers, "x-acs-content-sha256", payload);
-  if (credentials.securityToken !== undefined) {
-    setHeader(headers, "x-acs-security-token", credentials.securityToken);
-    setHeader(headers, "x-acs-accesskey-id", credentials.accessKeyId);
-  }
+  setSecurityTokenHeaders(headers, credentials);
 
   const names = signedHeaderNames(headers);
   const parts = {
@@ -250,12 +230,6 @@ const AUTHORIZATION =
 const ACS_DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
 /** What a V3 request must sign, whatever else it carries. */
 const REQUIRED_SIGNED = ["host", "x-acs-content-sha256", "x-acs-date", "x-acs-signature-nonce"];
-
-const fail = (reason: Exclude<VerifyResult, { ok: true }>["reason"], detail: string): VerifyResult => ({
-  ok: false,
-  reason,
-  detail,
-});
 
 /** True when the Authorization header names the V3 scheme (the gateway picks the verifier by it). */
 export function isAcs3Authorization(authorization: string | undefined): boolean {
@@ -320,22 +294,9 @@ export async function verifyAlibabaAcs3(
   if (!ACS_DATE.test(date) || Number.isNaN(Date.parse(date))) {
     return fail("malformed", `x-acs-date "${date}" is not a UTC time such as 2024-01-02T03:04:05Z`);
   }
-  const tokenKeyId = headerValue(headers, "x-acs-accesskey-id");
-  if (tokenKeyId !== undefined && canonicalHeaderValue(tokenKeyId) !== accessKeyId) {
-    return fail("malformed", "x-acs-accesskey-id does not name the AccessKey ID of the Authorization header");
-  }
-
-  const secret = lookupSecret(accessKeyId);
-  if (secret === undefined) return fail("unknown-key", `AccessKey ID "${accessKeyId}" is not known`);
-
-  const skew = Math.abs(options.now.getTime() - Date.parse(date));
-  const maxSkew = options.maxSkewMs ?? MAX_CLOCK_SKEW_MS;
-  if (!(skew <= maxSkew)) {
-    return fail(
-      "expired",
-      `x-acs-date "${date}" is ${Math.round(skew / 1000)} s away from the server time (limit ${maxSkew / 1000} s)`,
-    );
-  }
+  const key = checkKeyAndTime(headers, accessKeyId, lookupSecret, options, "x-acs-date", date);
+  if ("refused" in key) return key.refused;
+  const { secret } = key;
 
   const payload = await hashedPayload(request.body);
   const claimed = canonicalHeaderValue(headerValue(headers, "x-acs-content-sha256")!);

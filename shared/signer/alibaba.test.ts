@@ -1,5 +1,6 @@
 /// <reference types="vite/client" />
 import { describe, expect, it } from "vitest";
+import type { JsonSignInput, SigningVector } from "../../test/fixtures/signing/vector.ts";
 import {
   asapiHeaders,
   authorizationHeader,
@@ -16,21 +17,9 @@ import {
 import { utf8 } from "./encoding.ts";
 import { SignerInputError } from "./request.ts";
 
-interface Fixture {
-  description: string;
-  provenance: string;
-  input: {
-    vendor: "alibaba";
-    accessKeyId: string;
-    secretAccessKey: string;
-    securityToken?: string;
-    method: string;
-    url: string;
-    headers?: Record<string, string>;
-    body?: string;
-    now: string;
-  };
-  expected: {
+type Fixture = SigningVector<
+  JsonSignInput & { vendor: "alibaba" },
+  {
     contentMd5: string;
     canonicalUri: string;
     canonicalQuery: string;
@@ -41,8 +30,8 @@ interface Fixture {
     signature: string;
     authorization: string;
     headers: Record<string, string>;
-  };
-}
+  }
+>;
 
 const fixtures = Object.entries(
   import.meta.glob<Fixture>("../../test/fixtures/signing/alibaba/*.json", { eager: true, import: "default" }),

@@ -84,12 +84,7 @@ export function canonicalUri(url: URL): string {
  */
 export function canonicalQuery(url: URL): string {
   const pairs = rawQueryPairs(url).map(([rawKey, rawValue]): [string, string] => {
-    if (rawKey.includes("+") || rawValue.includes("+")) {
-      throw new SignerInputError(
-        "url",
-        `query parameter "${rawKey}" contains a literal "+", which servers read as a space or a plus; write %2B for a plus sign or %20 for a space`,
-      );
-    }
+    refuseLiteralPlus(rawKey, rawValue);
     return [percentDecode(rawKey), percentDecode(rawValue)];
   });
   // Array.prototype.sort is stable: repeated keys keep the order they were given in.
@@ -233,6 +228,102 @@ function fixedHeader(headers: Record<string, string>, name: string, value: strin
 }
 
 // ---------------------------------------------------------------------------------------------
+// Shared by ROA (here) and V3 (alibaba-acs3.ts): the checked input, the nonce and STS headers, and
+// the verifier's key and clock checks
+
+/** A literal `+` in a query parameter is refused: servers read it as a space or a plus. */
+export function refuseLiteralPlus(rawKey: string, rawValue: string): void {
+  if (rawKey.includes("+") || rawValue.includes("+")) {
+    throw new SignerInputError(
+      "url",
+      `query parameter "${rawKey}" contains a literal "+", which servers read as a space or a plus; write %2B for a plus sign or %20 for a space`,
+    );
+  }
+}
+
+/** Where both schemes' signing starts: method, URL, credentials, time and headers checked, the headers copied. */
+export function checkedRequest(
+  request: RequestToSign,
+  credentials: Credentials,
+  now: unknown,
+): { method: string; url: URL; now: Date; headers: Record<string, string> } {
+  const method = normaliseMethod(request.method);
+  const url = parseAbsoluteUrl(request.url);
+  checkCredentials(credentials);
+  const checkedNow = checkNow(now);
+  const headers: Record<string, string> = { ...(request.headers ?? {}) };
+  checkHeaders(headers);
+  return { method, url, now: checkedNow, headers };
+}
+
+/** x-acs-signature-nonce: the one the headers give, else `nonce()`'s, which must match `valid`. */
+export function ensureNonce(
+  headers: Record<string, string>,
+  nonce: (() => string) | undefined,
+  valid: RegExp,
+): void {
+  if (headerValue(headers, "x-acs-signature-nonce") !== undefined) return;
+  const value = nonce?.();
+  if (typeof value !== "string" || value === "" || !valid.test(value)) {
+    throw new SignerInputError(
+      "headers.x-acs-signature-nonce",
+      "no nonce: give an x-acs-signature-nonce header or an options.nonce function returning a unique printable string",
+    );
+  }
+  headers["x-acs-signature-nonce"] = value;
+}
+
+/** STS credentials: both headers are x-acs-* and so signed; the credentials win over stale copies in the headers. */
+export function setSecurityTokenHeaders(headers: Record<string, string>, credentials: Credentials): void {
+  if (credentials.securityToken === undefined) return;
+  setHeader(headers, "x-acs-security-token", credentials.securityToken);
+  setHeader(headers, "x-acs-accesskey-id", credentials.accessKeyId);
+}
+
+export const verifyFailure = (
+  reason: Exclude<VerifyResult, { ok: true }>["reason"],
+  detail: string,
+): VerifyResult => ({ ok: false, reason, detail });
+
+/**
+ * The verifier's checks between the Authorization's form and the body: an STS x-acs-accesskey-id
+ * names the Authorization's key, the key is known, and the request time (`date`, from the header
+ * `dateHeader`) is within the allowed skew of now. The key's secret, or why the request is refused.
+ */
+export function checkKeyAndTime(
+  headers: Record<string, string>,
+  accessKeyId: string,
+  lookupSecret: (accessKeyId: string) => string | undefined,
+  options: { now: Date; maxSkewMs?: number },
+  dateHeader: string,
+  date: string,
+): { secret: string } | { refused: VerifyResult } {
+  const tokenKeyId = headerValue(headers, "x-acs-accesskey-id");
+  if (tokenKeyId !== undefined && canonicalHeaderValue(tokenKeyId) !== accessKeyId) {
+    return {
+      refused: verifyFailure(
+        "malformed",
+        "x-acs-accesskey-id does not name the AccessKey ID of the Authorization header",
+      ),
+    };
+  }
+  const secret = lookupSecret(accessKeyId);
+  if (secret === undefined)
+    return { refused: verifyFailure("unknown-key", `AccessKey ID "${accessKeyId}" is not known`) };
+  const skew = Math.abs(options.now.getTime() - Date.parse(date));
+  const maxSkew = options.maxSkewMs ?? MAX_CLOCK_SKEW_MS;
+  if (!(skew <= maxSkew)) {
+    return {
+      refused: verifyFailure(
+        "expired",
+        `${dateHeader} "${date}" is ${Math.round(skew / 1000)} s away from the server time (limit ${maxSkew / 1000} s)`,
+      ),
+    };
+  }
+  return { secret };
+}
+
+// ---------------------------------------------------------------------------------------------
 // Sign
 
 /**
@@ -244,12 +335,7 @@ export async function signAlibaba(
   credentials: Credentials,
   options: AlibabaSignOptions,
 ): Promise<AlibabaSignedRequest> {
-  const method = normaliseMethod(request.method);
-  const url = parseAbsoluteUrl(request.url);
-  checkCredentials(credentials);
-  const now = checkNow(options.now);
-  const headers: Record<string, string> = { ...(request.headers ?? {}) };
-  checkHeaders(headers);
+  const { method, url, now, headers } = checkedRequest(request, credentials, options.now);
   const body = toBytes(request.body);
 
   setDefaultHeader(headers, "Accept", "application/json");
@@ -258,23 +344,10 @@ export async function signAlibaba(
   if (body.length > 0) setDefaultHeader(headers, "Content-Type", "application/json");
   setHeader(headers, "Date", now.toUTCString());
   setDefaultHeader(headers, "x-acs-version", ACK_API_VERSION);
-  if (headerValue(headers, "x-acs-signature-nonce") === undefined) {
-    const nonce = options.nonce?.();
-    if (typeof nonce !== "string" || nonce === "" || !HEADER_VALUE.test(nonce)) {
-      throw new SignerInputError(
-        "headers.x-acs-signature-nonce",
-        "no nonce: give an x-acs-signature-nonce header or an options.nonce function returning a unique printable string",
-      );
-    }
-    headers["x-acs-signature-nonce"] = nonce;
-  }
+  ensureNonce(headers, options.nonce, HEADER_VALUE);
   fixedHeader(headers, "x-acs-signature-method", SIGNATURE_METHOD);
   fixedHeader(headers, "x-acs-signature-version", SIGNATURE_VERSION);
-  if (credentials.securityToken !== undefined) {
-    // Both are x-acs-* and so signed; the credentials win over stale copies in the headers.
-    setHeader(headers, "x-acs-security-token", credentials.securityToken);
-    setHeader(headers, "x-acs-accesskey-id", credentials.accessKeyId);
-  }
+  setSecurityTokenHeaders(headers, credentials);
 
   const resource = canonicalizedResource(url);
   const { toSign, canonicalized } = assembleStringToSign(method, headers, resource);
@@ -358,11 +431,7 @@ export interface AlibabaVerifyOptions {
 const AUTHORIZATION = /^acs ([^\s:]+):([A-Za-z0-9+/]{27}=)$/;
 const RFC1123_GMT = /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/;
 
-const fail = (reason: Exclude<VerifyResult, { ok: true }>["reason"], detail: string): VerifyResult => ({
-  ok: false,
-  reason,
-  detail,
-});
+const fail = verifyFailure;
 
 /**
  * Recomputes the ROA signature over the request as received (every `x-acs-*` header it carries,
@@ -414,22 +483,9 @@ export async function verifyAlibaba(
       `x-acs-signature-version "${version}" is not supported; use ${SIGNATURE_VERSION}`,
     );
   }
-  const tokenKeyId = headerValue(headers, "x-acs-accesskey-id");
-  if (tokenKeyId !== undefined && canonicalHeaderValue(tokenKeyId) !== accessKeyId) {
-    return fail("malformed", "x-acs-accesskey-id does not name the AccessKey ID of the Authorization header");
-  }
-
-  const secret = lookupSecret(accessKeyId);
-  if (secret === undefined) return fail("unknown-key", `AccessKey ID "${accessKeyId}" is not known`);
-
-  const skew = Math.abs(options.now.getTime() - Date.parse(date));
-  const maxSkew = options.maxSkewMs ?? MAX_CLOCK_SKEW_MS;
-  if (!(skew <= maxSkew)) {
-    return fail(
-      "expired",
-      `Date "${date}" is ${Math.round(skew / 1000)} s away from the server time (limit ${maxSkew / 1000} s)`,
-    );
-  }
+  const key = checkKeyAndTime(headers, accessKeyId, lookupSecret, options, "Date", date);
+  if ("refused" in key) return key.refused;
+  const { secret } = key;
 
   const md5 = headerValue(headers, "content-md5");
   if (md5 !== undefined && !timingSafeEqual(canonicalHeaderValue(md5), contentMd5(request.body))) {

@@ -2,6 +2,7 @@
 // test/fixtures/signing/baidu (Baidu's published example, the digest's CCE vectors, and vectors
 // produced by @baiducloud/sdk), then the signer's input rules, then verification.
 import { describe, expect, it } from "vitest";
+import type { JsonSignInput, SigningVector } from "../../test/fixtures/signing/vector.ts";
 import {
   authorization,
   bceTimestamp,
@@ -22,22 +23,9 @@ import { md5Bytes } from "./digest.ts";
 import { base64, utf8 } from "./encoding.ts";
 import { type Credentials, type RequestToSign, SignerInputError } from "./request.ts";
 
-interface Fixture {
-  description: string;
-  provenance: string;
-  input: {
-    vendor: "baidu";
-    accessKeyId: string;
-    secretAccessKey: string;
-    securityToken?: string;
-    method: string;
-    url: string;
-    headers?: Record<string, string>;
-    body?: string;
-    now: string;
-    expirationSeconds?: number;
-  };
-  expected: {
+type Fixture = SigningVector<
+  JsonSignInput & { vendor: "baidu"; expirationSeconds?: number },
+  {
     canonicalUri: string;
     canonicalQuery: string;
     canonicalHeaders: string;
@@ -48,8 +36,8 @@ interface Fixture {
     signature: string;
     authorization: string;
     headers: Record<string, string>;
-  };
-}
+  }
+>;
 
 const fixtures = import.meta.glob<Fixture>("../../test/fixtures/signing/baidu/*.json", {
   eager: true,

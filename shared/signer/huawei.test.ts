@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import type { JsonSignInput, SigningVector } from "../../test/fixtures/signing/vector.ts";
 import {
   authorizationHeader,
   canonicalHeaders,
@@ -18,21 +19,9 @@ import {
 } from "./huawei.ts";
 import { type Credentials, type RequestToSign, SignerInputError } from "./request.ts";
 
-interface Fixture {
-  description: string;
-  provenance: string;
-  input: {
-    vendor: "huawei";
-    accessKeyId: string;
-    secretAccessKey: string;
-    securityToken?: string;
-    method: string;
-    url: string;
-    headers?: Record<string, string>;
-    body?: string;
-    now: string;
-  };
-  expected: {
+type Fixture = SigningVector<
+  JsonSignInput & { vendor: "huawei" },
+  {
     canonicalUri: string;
     canonicalQuery: string;
     canonicalHeaders: string;
@@ -42,8 +31,8 @@ interface Fixture {
     stringToSign: string;
     signature: string;
     headers: Record<string, string>;
-  };
-}
+  }
+>;
 
 const fixtures = Object.entries(
   import.meta.glob<Fixture>("../../test/fixtures/signing/huawei/*.json", { eager: true, import: "default" }),

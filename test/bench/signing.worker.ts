@@ -3,18 +3,12 @@
 // the whole call from outside.
 import { signRequest } from "../../shared/signer/index.ts";
 import type { Vendor } from "../../shared/signer/request.ts";
+import type { JsonSignInput } from "../fixtures/signing/vector.ts";
 
-interface BenchInput {
+interface BenchInput extends JsonSignInput {
   vendor: Vendor;
-  accessKeyId: string;
-  secretAccessKey: string;
-  securityToken?: string;
-  method: string;
-  url: string;
-  headers?: Record<string, string>;
-  body?: string;
-  now: string;
   expirationSeconds?: number;
+  now: string;
 }
 
 export default {

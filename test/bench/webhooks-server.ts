@@ -8,11 +8,8 @@
 // `GET /__bench/handled` answers how long the app took over each request since the last such call
 // (ms, from the Request to the Response: the service's own time, without the sockets' queueing).
 import { mkdtempSync, rmSync } from "node:fs";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createApp } from "../../functions/app.ts";
-import { serveWithJsonErrors } from "../../functions/client-error.node.ts";
 import { createAcceptEvents } from "../../functions/resize/accept.ts";
 import { loadConfig } from "../../shared/config/config.ts";
 import { createLogger } from "../../shared/log/logger.ts";
@@ -20,6 +17,7 @@ import { parseScheduleFile } from "../../shared/schedule/schedule-file.ts";
 import { memoryBackend } from "../../shared/store/memory.ts";
 import { sqliteBackend } from "../../shared/store/sqlite.node.ts";
 import { createStore } from "../../shared/store/store.ts";
+import { serveOnLoopback, webhooksApp } from "../setup/webhooks-server.node.ts";
 
 /** The account the rules name; the bench events name its cluster and pool. */
 export const BENCH_ACCOUNT = "bench-huawei";
@@ -56,17 +54,7 @@ const accept = createAcceptEvents({
   accounts: new Map([[BENCH_ACCOUNT, { kind: "huawei", region: "cn-north-4" }]]),
   log,
 });
-const app = createApp({
-  host: "node",
-  log,
-  now: () => new Date(),
-  inventory: async () => ({ targets: [], errors: [] }),
-  store,
-  schedules: [],
-  calendars: new Map(),
-  webhooks: config.webhooks,
-  accept,
-});
+const app = webhooksApp({ log, store, webhooks: config.webhooks, accept });
 let handled: number[] = [];
 const fetch = async (request: Request) => {
   const path = new URL(request.url).pathname;
@@ -84,11 +72,8 @@ const fetch = async (request: Request) => {
   handled.push(performance.now() - started);
   return response;
 };
-const server = serveWithJsonErrors({ fetch, port: 0, hostname: "127.0.0.1" }, () => {
-  process.stdout.write(
-    `${JSON.stringify({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` })}\n`,
-  );
-});
+const { server, base } = await serveOnLoopback(fetch);
+process.stdout.write(`${JSON.stringify({ url: base })}\n`);
 process.once("SIGTERM", () => {
   server.close();
   server.closeAllConnections();

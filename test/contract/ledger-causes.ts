@@ -12,11 +12,11 @@ import { createActionToken } from "../../shared/events/links.ts";
 import { applyWrites, writesOf } from "../../shared/jobs/decision-writes.ts";
 import { recordDeadLetters } from "../../shared/jobs/dispatch.ts";
 import { createLogger } from "../../shared/log/logger.ts";
-import type { Target } from "../../shared/providers/inventory.ts";
 import { decideTick } from "../../shared/schedule/engine.ts";
 import type { StoreBackend } from "../../shared/store/backend.ts";
 import { createStore, type Store, type TargetState } from "../../shared/store/store.ts";
 import { testSchedule } from "../fixtures/schedule.ts";
+import { testTarget } from "../fixtures/target.ts";
 
 /** `inner`, except that its `dieAt`-th call and every one after it fail (1-based; 0: none does). */
 export function dyingBackend(
@@ -65,18 +65,7 @@ const schedule = testSchedule({
   ],
   notice: { minutesBefore: 15, webhookUrl: "https://hooks.example.com/nightshift" },
 });
-const target: Target = {
-  targetId: "hw/c1",
-  provider: "huawei",
-  account: "hw",
-  region: "cn-north-4",
-  id: "c1",
-  name: "qa-1",
-  phase: "running",
-  vendorPhase: "Available",
-  tags: { env: "qa" },
-  nodePools: [],
-};
+const target = testTarget();
 // What the engine decides on: the target without its phases and pools (nothing observed).
 const { phase: _phase, vendorPhase: _vendorPhase, nodePools: _pools, ...facts } = target;
 const awake: TargetState = {

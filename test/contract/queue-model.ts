@@ -2,7 +2,18 @@
 // delivered `delaySeconds` after it was sent, in batches of at most `maxBatchSize` (oldest first);
 // a message retried more than `maxRetries` times goes to the dead-letter list instead. The
 // settings mirror wrangler.toml's consumer (a test checks they agree).
-import type { OperationQueue, QueueMessage } from "../../shared/jobs/dispatch.ts";
+import { JOBS } from "../../functions/jobs.ts";
+import { countingBackend, type SubrequestBudget, subrequestBudget } from "../../shared/jobs/budget.ts";
+import {
+  type ConsumeOptions,
+  type ConsumeReport,
+  consumeOperations,
+  type OperationQueue,
+  type QueueMessage,
+} from "../../shared/jobs/dispatch.ts";
+import type { OutcomeEvent } from "../../shared/jobs/job-kind.ts";
+import type { StoreBackend } from "../../shared/store/backend.ts";
+import { createStore } from "../../shared/store/store.ts";
 
 export interface QueueSettings {
   maxBatchSize: number;
@@ -80,4 +91,34 @@ export class SimulatedQueue implements OperationQueue {
       else this.waiting.push({ ...m, deliverAt: now });
     }
   }
+}
+
+/**
+ * One consumer invocation over `batch`, as the Worker's queue handler runs one: every job kind, its
+ * own subrequest budget, counting the queries to `backend` and the calls of `providers(budget)`.
+ * Settling the batch is the caller's (a test may instead expect no retry).
+ */
+export async function consumeInvocation(
+  batch: ReadonlyArray<{ id: string; body: unknown }>,
+  queue: OperationQueue,
+  backend: StoreBackend,
+  options: Pick<ConsumeOptions<OutcomeEvent>, "now" | "log" | "holder"> & {
+    concurrency: number;
+    providers: (budget: SubrequestBudget) => ConsumeOptions<OutcomeEvent>["providers"];
+  },
+): Promise<{ report: ConsumeReport<OutcomeEvent>; budget: SubrequestBudget }> {
+  const budget = subrequestBudget();
+  const report = await consumeOperations({
+    messages: batch,
+    queue,
+    budget,
+    store: createStore(countingBackend(backend, budget)),
+    jobs: JOBS,
+    providers: options.providers(budget),
+    now: options.now,
+    log: options.log,
+    holder: options.holder,
+    concurrency: options.concurrency,
+  });
+  return { report, budget };
 }

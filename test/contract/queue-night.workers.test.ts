@@ -7,8 +7,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { JOBS } from "../../functions/jobs.ts";
 import type { TickDeps, TickReport } from "../../functions/tick.ts";
-import { countingBackend, subrequestBudget, WORKERS_SUBREQUEST_LIMIT } from "../../shared/jobs/budget.ts";
-import { consumeOperations, dispatchDue } from "../../shared/jobs/dispatch.ts";
+import { WORKERS_SUBREQUEST_LIMIT } from "../../shared/jobs/budget.ts";
+import { dispatchDue } from "../../shared/jobs/dispatch.ts";
 import { d1Backend } from "../../shared/store/d1.workers.ts";
 import { createStore, type Operation, type Store } from "../../shared/store/store.ts";
 import { DB, emptiedD1 } from "../setup/d1.workers.ts";
@@ -19,7 +19,7 @@ import {
   scheduleFor,
   startScheduledNight,
 } from "./night-harness.ts";
-import { SimulatedQueue } from "./queue-model.ts";
+import { consumeInvocation, SimulatedQueue } from "./queue-model.ts";
 import { poolShape } from "./sleepwake-harness.ts";
 
 const CRON_SECONDS = 600;
@@ -74,14 +74,8 @@ describe("a scheduled night through the queue: cron dispatches, consumers advanc
       }
       for (let batch = queue.take(now()); batch.length > 0; batch = queue.take(now())) {
         // One consumer invocation: its own budget over its own counted store and providers.
-        const budget = subrequestBudget();
-        const report = await consumeOperations({
-          messages: batch,
-          queue,
-          budget,
-          store: createStore(countingBackend(d1Backend(DB), budget)),
-          jobs: JOBS,
-          providers: night.countedProviders(budget),
+        const { report, budget } = await consumeInvocation(batch, queue, d1Backend(DB), {
+          providers: (budget) => night.countedProviders(budget),
           now: night.now(),
           log: base.log,
           holder: "worker:queue-night",

@@ -7,20 +7,17 @@ import { runTick, type TickDeps, type TickReport } from "../../functions/tick.ts
 import type { Account, VaultKeySetting } from "../../shared/config/config.ts";
 import type { EventPublisher, OutcomeEvent } from "../../shared/events/eventbridge.ts";
 import type { NoticeFetch } from "../../shared/events/notices.ts";
-import { createHttpClient } from "../../shared/http/client.ts";
 import { createVault, importVaultKeys, type Vault } from "../../shared/kubeconfig/vault.ts";
 import { createLogger } from "../../shared/log/logger.ts";
 import { type Inventory, listInventory } from "../../shared/providers/inventory.ts";
 import type { Provider } from "../../shared/providers/port.ts";
-import { createProvider } from "../../shared/providers/registry.ts";
 import { compileRenewal, type Renewal, RenewalDocument } from "../../shared/renewal/renewal-schema.ts";
 import { createRenewalServices, type RenewalServicesOptions } from "../../shared/renewal/services.ts";
 import { type RenewalState, readRenewalState } from "../../shared/renewal/state.ts";
-import { sandboxAccounts } from "../../shared/sandbox/accounts.ts";
 import type { CloudName } from "../../shared/sandbox/cloud.ts";
 import { memoryBackend } from "../../shared/store/memory.ts";
 import { createStore, type Store } from "../../shared/store/store.ts";
-import { newSandbox, type TestSandbox } from "../setup/sandbox.ts";
+import { newSandbox, sandboxProviders, type TestSandbox } from "../setup/sandbox.ts";
 
 /** 32 bytes, base64: test keys (never used anywhere else). */
 export const KEY_1: VaultKeySetting = { id: "k1", key: btoa(String.fromCharCode(...new Array(32).fill(1))) };
@@ -72,24 +69,12 @@ export async function startRenewalHarness(options: {
     ...(options.start ? { start: options.start } : {}),
   });
   let simNow = new Date((await sb.inspect("alibaba", "GET", "clock")).now);
-  const accounts = sandboxAccounts({
-    huawei: sb.huawei,
-    autopilot: sb.autopilot,
-    alibaba: sb.alibaba,
-    baidu: sb.baidu,
-  });
   // One attempt per call: every injected fault reaches the job.
-  const http = createHttpClient({
-    fetch: (input, init) => globalThis.fetch(input, init),
-    retry: { attempts: 1, baseDelayMs: 1, maxDelayMs: 1 },
-    sleep: async () => {},
+  const { accounts, providers: real } = sandboxProviders(sb, {
+    now: () => simNow,
+    attempts: 1,
+    maxDelayMs: 1,
   });
-  const real = new Map(
-    accounts.map((a) => [
-      a.id,
-      createProvider(a, { http, now: () => simNow, nonce: () => crypto.randomUUID() }),
-    ]),
-  );
   const wrapped = new Map<string, Provider>();
   let store = createStore(memoryBackend());
   const lines: string[] = [];

@@ -46,6 +46,17 @@ async function ledgerKinds(operationId: string) {
   return (await h.store.ledger.query({ operationId, limit: 1000 })).map((e) => e.kind);
 }
 
+/** A full sleep or wake of dev-core, created now for the sleep/wake job. */
+async function devCoreOperation(direction: "sleep" | "wake") {
+  const { account, clusterId } = await h.devCore();
+  return h.createOperation({ direction, mode: "full", provider: "huawei", account, clusterId });
+}
+
+/** The same, run to its end. */
+async function runDevCore(direction: "sleep" | "wake") {
+  await h.runUntilFinished((await devCoreOperation(direction)).id);
+}
+
 describe("resize on events, against the sandbox", () => {
   beforeEach(freshStore);
 
@@ -194,13 +205,7 @@ hysteresis: { minutes: 0, nodes: 2 }
     const [fired] = await accept([alert(await labels())], h.now());
     // A second later (created at the same instant, the sleep would go first: sleep/wake's priority).
     await h.advanceClock(1);
-    const sleep = await h.createOperation({
-      direction: "sleep",
-      mode: "full",
-      provider: "huawei",
-      account,
-      clusterId,
-    });
+    const sleep = await devCoreOperation("sleep");
     // Two runners at once: the one-operation-per-target rule keeps the sleep behind the resize.
     await Promise.all([h.tick(), h.tick()]);
     await h.runAll();
@@ -213,28 +218,14 @@ hysteresis: { minutes: 0, nodes: 2 }
     const snapshot = await h.store.snapshots.get(`${account}/${clusterId}`, h.now());
     const remembered = (snapshot?.value.data.pools ?? []) as Array<{ id: string; desired: number }>;
     expect(remembered.find((p) => p.id === before.id)?.desired).toBe(grown);
-    const wake = await h.createOperation({
-      direction: "wake",
-      mode: "full",
-      provider: "huawei",
-      account,
-      clusterId,
-    });
-    await h.runUntilFinished(wake.id);
+    await runDevCore("wake");
     expect(await h.pool("batch")).toMatchObject({ desired: grown, ready: grown });
   });
 
   it("an asleep pool is not grown; with allowWake its cluster is woken first, then it grows", async () => {
     const before = await h.pool("batch");
     const { account, clusterId } = await h.devCore();
-    const sleep = await h.createOperation({
-      direction: "sleep",
-      mode: "full",
-      provider: "huawei",
-      account,
-      clusterId,
-    });
-    await h.runUntilFinished(sleep.id);
+    await runDevCore("sleep");
     await markRequests(h);
 
     const [refused] = await h.accept(rules(GROW))([alert(await labels())], h.now());
@@ -267,19 +258,11 @@ hysteresis: { minutes: 0, nodes: 2 }
 
   it("a revert while the pool sleeps goes into its snapshot: the wake restores the size before the alert", async () => {
     const before = await h.pool("batch");
-    const { account, clusterId } = await h.devCore();
     const accept = h.accept(rules(GROW));
     const l = await labels();
     await accept([alert(l, { id: "b-1" })], h.now());
     await h.runAll();
-    const sleep = await h.createOperation({
-      direction: "sleep",
-      mode: "full",
-      provider: "huawei",
-      account,
-      clusterId,
-    });
-    await h.runUntilFinished(sleep.id);
+    await runDevCore("sleep");
     const [resolved] = await accept([alert(l, { id: "b-1r", status: "resolved" })], h.now());
     await h.runAll();
     expect(await ledgerKinds(resolved!.operations[0]!)).toEqual([
@@ -288,27 +271,13 @@ hysteresis: { minutes: 0, nodes: 2 }
       "resize.remembered-for-wake",
       "resize.succeeded",
     ]);
-    const wake = await h.createOperation({
-      direction: "wake",
-      mode: "full",
-      provider: "huawei",
-      account,
-      clusterId,
-    });
-    await h.runUntilFinished(wake.id);
+    await runDevCore("wake");
     expect(await h.pool("batch")).toMatchObject({ desired: before.desired, ready: before.desired });
   });
 
   it("an event wakes an asleep cluster through the sleep/wake job and holds it awake", async () => {
     const { account, clusterId } = await h.devCore();
-    const sleep = await h.createOperation({
-      direction: "sleep",
-      mode: "full",
-      provider: "huawei",
-      account,
-      clusterId,
-    });
-    await h.runUntilFinished(sleep.id);
+    await runDevCore("sleep");
     const wakeRule = rules(`kind: resize
 name: ci-wake
 match: { source: events, type: cluster.wake }

@@ -4,15 +4,7 @@
 // (`https://{clusterid}.{Endpoint}/{uri}`; the sandbox's single-host form `/clusters/{id}/{uri}`),
 // and a whole night scales the chosen namespaces to 0 and back to exactly their replicas.
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type NightHarness, startNightHarness } from "./sleepwake-harness.ts";
-
-interface StateWorkload {
-  kind: string;
-  namespace: string;
-  name: string;
-  replicas: number;
-  running: number;
-}
+import { type AutopilotWorkload, type NightHarness, startNightHarness } from "./sleepwake-harness.ts";
 
 interface LoggedRequest {
   method: string;
@@ -30,28 +22,14 @@ afterEach(async () => {
   await night.stop();
 });
 
-async function workloads(clusterId: string): Promise<StateWorkload[]> {
-  const state = (await night.sb.inspect("autopilot", "GET", "state")).state;
-  const found = state.clusters.find(
-    (c: { cluster: { metadata: { uid: string } } }) => c.cluster.metadata.uid === clusterId,
-  );
-  return (found.workloads as StateWorkload[]).map(({ kind, namespace, name, replicas, running }) => ({
-    kind,
-    namespace,
-    name,
-    replicas,
-    running,
-  }));
-}
-
 describe("Autopilot workloads mode through the API gateway (no client certificate)", () => {
   it("sleeps the chosen namespaces to 0 and wakes them to exactly their replicas, every call signed", async () => {
     const account = night.account("autopilot", "dev-cn-north-4");
     const provider = night.provider(account.id);
     const clusterId = (await provider.listClusters()).find((c) => c.name === "ap-dev-web")!.id;
-    const before = await workloads(clusterId);
+    const before = await night.autopilotWorkloads(clusterId);
     const namespaces = [...new Set(before.map((w) => w.namespace).filter((ns) => ns !== "kube-system"))];
-    const inChosen = (w: StateWorkload) => namespaces.includes(w.namespace);
+    const inChosen = (w: AutopilotWorkload) => namespaces.includes(w.namespace);
     expect(before.filter((w) => inChosen(w) && w.replicas > 0).length).toBeGreaterThan(0);
     const fields = {
       mode: "workloads",
@@ -63,14 +41,14 @@ describe("Autopilot workloads mode through the API gateway (no client certificat
 
     const sleep = await night.createOperation({ ...fields, direction: "sleep" });
     expect((await night.runUntilFinished(sleep.id)).status).toBe("succeeded");
-    for (const w of await workloads(clusterId)) {
+    for (const w of await night.autopilotWorkloads(clusterId)) {
       if (inChosen(w)) expect(w).toMatchObject({ replicas: 0, running: 0 });
       else expect(w).toEqual(before.find((b) => b.name === w.name && b.namespace === w.namespace));
     }
 
     const wake = await night.createOperation({ ...fields, direction: "wake" });
     expect((await night.runUntilFinished(wake.id)).status).toBe("succeeded");
-    expect(await workloads(clusterId)).toEqual(before);
+    expect(await night.autopilotWorkloads(clusterId)).toEqual(before);
 
     // Every Kubernetes call went through the gateway, signed with the account's key; no kubeconfig
     // was issued.

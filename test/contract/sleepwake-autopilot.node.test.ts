@@ -8,16 +8,8 @@ import {
   type NodeKubernetesAccess,
 } from "../../functions/sleepwake/kubernetes-access.node.ts";
 import { advance } from "../../functions/sleepwake/steps.ts";
-import { createKubernetesClient, type WorkloadKind } from "../../shared/providers/kubernetes.node.ts";
-import { type NightHarness, startNightHarness } from "./sleepwake-harness.ts";
-
-interface StateWorkload {
-  kind: WorkloadKind;
-  namespace: string;
-  name: string;
-  replicas: number;
-  running: number;
-}
+import { createKubernetesClient } from "../../shared/providers/kubernetes.node.ts";
+import { type AutopilotWorkload, type NightHarness, startNightHarness } from "./sleepwake-harness.ts";
 
 let night: NightHarness;
 let kube: NodeKubernetesAccess;
@@ -43,20 +35,6 @@ async function cluster(name: string) {
   return { account, provider, clusterId: found.id };
 }
 
-async function workloads(clusterId: string): Promise<StateWorkload[]> {
-  const state = (await night.sb.inspect("autopilot", "GET", "state")).state;
-  const found = state.clusters.find(
-    (c: { cluster: { metadata: { uid: string } } }) => c.cluster.metadata.uid === clusterId,
-  );
-  return (found.workloads as StateWorkload[]).map(({ kind, namespace, name, replicas, running }) => ({
-    kind,
-    namespace,
-    name,
-    replicas,
-    running,
-  }));
-}
-
 const kinds = async (id: string) => (await night.ledger(id)).map((e) => e.kind);
 
 /** Runs a sleep operation to its end. */
@@ -69,10 +47,10 @@ async function sleepNight(fields: Omit<Parameters<NightHarness["createOperation"
 describe("Autopilot workloads mode, whole nights", () => {
   it("scales the chosen namespaces' workloads to 0 and back to exactly their replicas", async () => {
     const { account, clusterId } = await cluster("ap-dev-web");
-    const before = await workloads(clusterId);
+    const before = await night.autopilotWorkloads(clusterId);
     const namespaces = [...new Set(before.map((w) => w.namespace).filter((ns) => ns !== "kube-system"))];
     const chosen = namespaces.slice(0, 2);
-    const inChosen = (w: StateWorkload) => chosen.includes(w.namespace);
+    const inChosen = (w: AutopilotWorkload) => chosen.includes(w.namespace);
     const running = before.filter((w) => inChosen(w) && w.replicas > 0);
     expect(running.length).toBeGreaterThan(0);
     const clustercertsBefore = (await night.sb.inspect("autopilot", "GET", "requests")).requests.filter(
@@ -88,7 +66,7 @@ describe("Autopilot workloads mode, whole nights", () => {
     } as const;
     const { sleep, slept } = await sleepNight(fields);
     expect(slept.status).toBe("succeeded");
-    const asleep = await workloads(clusterId);
+    const asleep = await night.autopilotWorkloads(clusterId);
     for (const w of asleep) {
       const was = before.find((b) => b.kind === w.kind && b.namespace === w.namespace && b.name === w.name)!;
       if (inChosen(w)) expect(w).toMatchObject({ replicas: 0, running: 0 });
@@ -100,7 +78,7 @@ describe("Autopilot workloads mode, whole nights", () => {
 
     const wake = await night.createOperation({ ...fields, direction: "wake" });
     expect((await night.runUntilFinished(wake.id)).status).toBe("succeeded");
-    expect(await workloads(clusterId)).toEqual(before);
+    expect(await night.autopilotWorkloads(clusterId)).toEqual(before);
     expect((await kinds(wake.id)).filter((k) => k === "wake.restore-workload")).toHaveLength(running.length);
     expect(await night.store.snapshots.get(`${account}/${clusterId}`, night.now())).toBeUndefined();
 
@@ -120,7 +98,7 @@ describe("Autopilot workloads mode, whole nights", () => {
 
   it("leaves a workload scaled by hand while asleep as it is, and records the conflict", async () => {
     const { account, provider, clusterId } = await cluster("ap-dev-data");
-    const before = await workloads(clusterId);
+    const before = await night.autopilotWorkloads(clusterId);
     const namespaces = [...new Set(before.map((w) => w.namespace).filter((ns) => ns !== "kube-system"))];
     const fields = { mode: "workloads", provider: "autopilot", account, clusterId, namespaces } as const;
     const { slept } = await sleepNight(fields);
@@ -137,8 +115,8 @@ describe("Autopilot workloads mode, whole nights", () => {
 
     const wake = await night.createOperation({ ...fields, direction: "wake" });
     expect((await night.runUntilFinished(wake.id)).status).toBe("succeeded");
-    const after = await workloads(clusterId);
-    const key = (w: StateWorkload) => `${w.kind}/${w.namespace}/${w.name}`;
+    const after = await night.autopilotWorkloads(clusterId);
+    const key = (w: AutopilotWorkload) => `${w.kind}/${w.namespace}/${w.name}`;
     expect(after.find((w) => key(w) === key(touched))).toMatchObject({ replicas: 2, running: 2 });
     expect(after.filter((w) => key(w) !== key(touched))).toEqual(
       before.filter((w) => key(w) !== key(touched)),
@@ -157,7 +135,7 @@ describe("Autopilot workloads mode, whole nights", () => {
 
   it("a restore step run twice (crash before the store write) scales each workload once", async () => {
     const { account, provider, clusterId } = await cluster("ap-dev-web");
-    const before = await workloads(clusterId);
+    const before = await night.autopilotWorkloads(clusterId);
     const namespaces = [...new Set(before.map((w) => w.namespace).filter((ns) => ns !== "kube-system"))];
     const fields = { mode: "workloads", provider: "autopilot", account, clusterId, namespaces } as const;
     await sleepNight(fields);
@@ -178,7 +156,7 @@ describe("Autopilot workloads mode, whole nights", () => {
       { now: night.now() },
     );
     expect((await night.runUntilFinished(wake.id)).status).toBe("succeeded");
-    expect(await workloads(clusterId)).toEqual(before);
+    expect(await night.autopilotWorkloads(clusterId)).toEqual(before);
   });
 
   it("fails clearly when the schedule names no namespaces", async () => {

@@ -5,19 +5,17 @@
 import { sleepWakeJob } from "../../functions/sleepwake/job.ts";
 import type { KubernetesAccess, SleepWakeEvent } from "../../functions/sleepwake/steps.ts";
 import type { Account } from "../../shared/config/config.ts";
-import { createHttpClient } from "../../shared/http/client.ts";
 import type { JobKind, OutcomeEvent } from "../../shared/jobs/job-kind.ts";
 import { type RunDueOptions, type RunReport, runDueOperations } from "../../shared/jobs/runtime.ts";
 import { createLogger } from "../../shared/log/logger.ts";
+import type { WorkloadKind } from "../../shared/providers/kubernetes.ts";
 import type { Provider } from "../../shared/providers/port.ts";
-import { createProvider } from "../../shared/providers/registry.ts";
-import { sandboxAccounts } from "../../shared/sandbox/accounts.ts";
 import type { CloudName } from "../../shared/sandbox/cloud.ts";
 import type { Schedule } from "../../shared/schedule/types.ts";
 import type { LedgerEntry } from "../../shared/store/backend.ts";
 import { memoryBackend } from "../../shared/store/memory.ts";
 import { createStore, FINISHED, type Operation, type Store } from "../../shared/store/store.ts";
-import { newSandbox, type TestSandbox } from "../setup/sandbox.ts";
+import { newSandbox, sandboxProviders, type TestSandbox } from "../setup/sandbox.ts";
 
 export const TICK_SECONDS = 60;
 
@@ -29,6 +27,15 @@ export interface SleepWakeInputFields {
   clusterId: string;
   releaseNodes?: boolean;
   namespaces?: string[];
+}
+
+/** A workload of an Autopilot sandbox cluster, as the sandbox's inspection API shows it. */
+export interface AutopilotWorkload {
+  kind: WorkloadKind;
+  namespace: string;
+  name: string;
+  replicas: number;
+  running: number;
 }
 
 export interface NightHarness {
@@ -51,6 +58,8 @@ export interface NightHarness {
   runUntilStep(id: string, step: string, maxTicks?: number): Promise<Operation>;
   events: SleepWakeEvent[];
   ledger(operationId: string): Promise<LedgerEntry[]>;
+  /** The workloads of the Autopilot sandbox cluster `clusterId` (its uid), as the sandbox holds them. */
+  autopilotWorkloads(clusterId: string): Promise<AutopilotWorkload[]>;
   stop(): Promise<void>;
 }
 
@@ -73,24 +82,11 @@ export async function startNightHarness(options: {
     ...(options.start ? { start: options.start } : {}),
   });
   let simNow = new Date((await sb.inspect("huawei", "GET", "clock")).now);
-  const accounts = sandboxAccounts({
-    huawei: sb.huawei,
-    autopilot: sb.autopilot,
-    alibaba: sb.alibaba,
-    baidu: sb.baidu,
+  const { accounts, providers } = sandboxProviders(sb, {
+    now: () => simNow,
+    attempts: options.httpAttempts ?? 4,
+    maxDelayMs: 2,
   });
-  // Retries inside one call are instant (Retry-After included): the night's clock is the sandbox's.
-  const http = createHttpClient({
-    fetch: (input, init) => globalThis.fetch(input, init),
-    retry: { attempts: options.httpAttempts ?? 4, baseDelayMs: 1, maxDelayMs: 2 },
-    sleep: async () => {},
-  });
-  const providers = new Map(
-    accounts.map((a) => [
-      a.id,
-      createProvider(a, { http, now: () => simNow, nonce: () => crypto.randomUUID() }),
-    ]),
-  );
   const store = options.store ?? createStore(memoryBackend());
   const log = createLogger({ level: "error", write: () => {}, now: () => simNow });
   const events: SleepWakeEvent[] = [];
@@ -175,6 +171,19 @@ export async function startNightHarness(options: {
     },
     events,
     ledger: (operationId) => store.ledger.query({ operationId, limit: 1000 }),
+    async autopilotWorkloads(clusterId) {
+      const state = (await sb.inspect("autopilot", "GET", "state")).state;
+      const found = state.clusters.find(
+        (c: { cluster: { metadata: { uid: string } } }) => c.cluster.metadata.uid === clusterId,
+      );
+      return (found.workloads as AutopilotWorkload[]).map(({ kind, namespace, name, replicas, running }) => ({
+        kind,
+        namespace,
+        name,
+        replicas,
+        running,
+      }));
+    },
     stop: () => sb.stop(),
   };
   return harness;

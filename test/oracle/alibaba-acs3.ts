@@ -13,19 +13,12 @@ import { createRequire } from "node:module";
 import { dirname } from "node:path";
 import vm from "node:vm";
 import fc from "fast-check";
+import type { JsonSignInput } from "../fixtures/signing/vector.ts";
 
 /** The `nightshift sign` stdin request, for Alibaba V3. */
-export interface Acs3RequestInput {
+export interface Acs3RequestInput extends JsonSignInput {
   vendor: "alibaba";
   signature: "acs3";
-  accessKeyId: string;
-  secretAccessKey: string;
-  securityToken?: string;
-  method: string;
-  url: string;
-  headers?: Record<string, string>;
-  body?: string;
-  now?: string;
 }
 
 interface SdkRequest {

@@ -12,18 +12,11 @@ import { createRequire } from "node:module";
 import { dirname } from "node:path";
 import vm from "node:vm";
 import fc from "fast-check";
+import type { JsonSignInput } from "../fixtures/signing/vector.ts";
 
 /** The `nightshift sign` stdin request, for Alibaba. */
-export interface SignRequestInput {
+export interface SignRequestInput extends JsonSignInput {
   vendor: "alibaba";
-  accessKeyId: string;
-  secretAccessKey: string;
-  securityToken?: string;
-  method: string;
-  url: string;
-  headers?: Record<string, string>;
-  body?: string;
-  now?: string;
 }
 
 type Headers = Record<string, string | number>;

@@ -10,6 +10,7 @@
 import { createHash } from "node:crypto";
 import { createRequire } from "node:module";
 import fc from "fast-check";
+import type { JsonSignInput } from "../fixtures/signing/vector.ts";
 
 const require = createRequire(import.meta.url);
 
@@ -37,16 +38,8 @@ export const SDK_NAME = "@baiducloud/sdk";
 export const SDK_VERSION = (require("@baiducloud/sdk/package.json") as { version: string }).version;
 
 /** The `nightshift sign` stdin request, Baidu flavour. */
-export interface SignRequestInput {
+export interface SignRequestInput extends JsonSignInput {
   vendor: "baidu";
-  accessKeyId: string;
-  secretAccessKey: string;
-  securityToken?: string;
-  method: string;
-  url: string;
-  headers?: Record<string, string>;
-  body?: string;
-  now?: string;
   expirationSeconds?: number;
 }
 

@@ -27,6 +27,7 @@ import { createRequire } from "node:module";
 import { AKSKSigner } from "@huaweicloud/huaweicloud-sdk-core/auth/AKSKSigner.js";
 import { BasicCredentials } from "@huaweicloud/huaweicloud-sdk-core/auth/BasicCredentials.js";
 import fc from "fast-check";
+import type { JsonSignInput } from "../fixtures/signing/vector.ts";
 
 const require = createRequire(import.meta.url);
 export const SDK_VERSION: string = (
@@ -35,16 +36,8 @@ export const SDK_VERSION: string = (
 export const SDK_NAME = `@huaweicloud/huaweicloud-sdk-core ${SDK_VERSION}`;
 
 /** The `nightshift sign` stdin request. */
-export interface SignRequestInput {
+export interface SignRequestInput extends JsonSignInput {
   vendor: "huawei" | "alibaba" | "baidu";
-  accessKeyId: string;
-  secretAccessKey: string;
-  securityToken?: string;
-  method: string;
-  url: string;
-  headers?: Record<string, string>;
-  body?: string;
-  now?: string;
   expirationSeconds?: number;
 }
 

@@ -1,6 +1,11 @@
 // For tests: a fresh, isolated sandbox from the factory the global setup runs. Works on Node and
 // inside workerd alike (plain fetch over loopback).
 import { inject } from "vitest";
+import type { Account } from "../../shared/config/config.ts";
+import { createHttpClient } from "../../shared/http/client.ts";
+import type { Provider } from "../../shared/providers/port.ts";
+import { createProvider } from "../../shared/providers/registry.ts";
+import { sandboxAccounts } from "../../shared/sandbox/accounts.ts";
 
 export interface SandboxAccountInfo {
   name: string;
@@ -58,4 +63,33 @@ export async function newSandbox(
       await fetch(`${factory}/sandboxes/${description.id}`, { method: "DELETE" });
     },
   };
+}
+
+/**
+ * The sandbox's accounts and a provider for each, signing and timing on `now` (a harness's simulated
+ * clock). Retries inside one call are instant (Retry-After included): the harness's clock is the
+ * sandbox's; `attempts: 1` lets every injected fault reach the job.
+ */
+export function sandboxProviders(
+  sb: TestSandbox,
+  options: { now: () => Date; attempts: number; maxDelayMs: number },
+): { accounts: Account[]; providers: Map<string, Provider> } {
+  const accounts = sandboxAccounts({
+    huawei: sb.huawei,
+    autopilot: sb.autopilot,
+    alibaba: sb.alibaba,
+    baidu: sb.baidu,
+  });
+  const http = createHttpClient({
+    fetch: (input, init) => globalThis.fetch(input, init),
+    retry: { attempts: options.attempts, baseDelayMs: 1, maxDelayMs: options.maxDelayMs },
+    sleep: async () => {},
+  });
+  const providers = new Map(
+    accounts.map((a) => [
+      a.id,
+      createProvider(a, { http, now: options.now, nonce: () => crypto.randomUUID() }),
+    ]),
+  );
+  return { accounts, providers };
 }
