@@ -636,3 +636,21 @@ export function configSecrets(config: Config): string[] {
   secrets.push(...events.secrets, ...eventbridge.apiKeys);
   return secrets.filter((s) => s !== "");
 }
+
+/**
+ * Every variable `loadConfig` reads, from the schemas it reads them with (the documentation test
+ * checks the docs against it). An account's are `NIGHTSHIFT_ACCOUNT_<NAME>_<FIELD>`.
+ */
+export const CONFIG_VARIABLES: {
+  names: readonly string[];
+  accountPrefix: string;
+  accountFields: readonly string[];
+} = {
+  names: [
+    ...Object.keys(settingsSchema.shape),
+    ...Object.keys(webhookSchema.shape),
+    ...Object.values(EVENTBRIDGE_ENV),
+  ],
+  accountPrefix: ACCOUNT_PREFIX,
+  accountFields: Object.keys(ACCOUNT_FIELDS),
+};
