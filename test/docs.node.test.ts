@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest";
 import { ACCOUNT_RATE_VARIABLE } from "../functions/account-rate.workers.ts";
 import { CONFIG_VARIABLES } from "../shared/config/config.ts";
 import { EXTRA_CA_VARIABLE } from "../shared/http/transport.node.ts";
+import { formatScheduleFileError, parseScheduleFile } from "../shared/schedule/schedule-file.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
@@ -107,6 +108,22 @@ describe("documentation", () => {
       (field) => !new RegExp(`\`[^\`]*\\b${field}\\b[^\`]*\``).test(text),
     );
     expect(fields).toEqual([]);
+  });
+
+  it("shows only schedule, rule and renewal examples that validate", () => {
+    // A complete document names itself; fragments (a key or two) are not checked, nor calendar files.
+    const examples = PAGES.filter((page) => !page.startsWith("schedules/calendars/")).flatMap((page) =>
+      [...readFileSync(join(ROOT, page), "utf8").matchAll(/```yaml\n([\s\S]*?)```/g)]
+        .map((match) => match[1]!)
+        .filter((yaml) => /^name:/m.test(yaml))
+        .map((yaml) => ({ page, yaml })),
+    );
+    expect(examples.length).toBeGreaterThanOrEqual(3);
+    const problems = examples.flatMap(({ page, yaml }) => {
+      const parsed = parseScheduleFile(yaml, page);
+      return "errors" in parsed ? parsed.errors.map(formatScheduleFileError) : [];
+    });
+    expect(problems).toEqual([]);
   });
 
   it.each(PAGES)("%s links only to files in the repository", (page) => {
