@@ -9,7 +9,9 @@ import {
   AFTER_STEPS_RESERVE,
   type ConsumeReport,
   consumeOperations,
+  DEAD_LETTER_QUEUE,
   dispatchDue,
+  OPERATIONS_QUEUE,
   type OperationMessage,
 } from "../shared/jobs/dispatch.ts";
 import type { OutcomeEvent } from "../shared/jobs/job-kind.ts";
@@ -26,7 +28,7 @@ import { type QueuedMessage, SimulatedQueue, WRANGLER_CONSUMER } from "../test/c
 import { DB, emptiedD1 } from "../test/setup/d1.workers.ts";
 import { JOBS } from "./jobs.ts";
 import type { TickDeps } from "./tick.ts";
-import { createWorker, DEAD_LETTER_QUEUE, OPERATIONS_QUEUE } from "./worker.workers.ts";
+import { createWorker } from "./worker.workers.ts";
 
 const START = "2026-03-02T11:40:00Z"; // Monday 19:40 in Shanghai
 const SLEEP_AT = Date.parse("2026-03-02T12:00:00Z");

@@ -18,6 +18,15 @@ const call = async (request: Request, bindings: Record<string, unknown>) => {
   return response;
 };
 
+describe("Worker module", () => {
+  it("exports only entrypoints (handlers and classes), as workerd requires of a main module", async () => {
+    const exported = Object.entries(await import("./worker.workers.ts"));
+    const refused = exported.filter(([, value]) => typeof value !== "function" && typeof value !== "object");
+    expect(refused.map(([name]) => name)).toEqual([]);
+    expect(exported.map(([name]) => name)).toEqual(expect.arrayContaining(["default", "AccountRateLimiter"]));
+  });
+});
+
 describe("Worker fetch", () => {
   it("answers GET /healthz with JSON naming the host", async () => {
     const response = await call(new Request("https://nightshift.example/healthz"), { ...env });

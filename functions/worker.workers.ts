@@ -22,6 +22,8 @@ import {
 import {
   CONSUMER_CONCURRENCY,
   consumeOperations,
+  DEAD_LETTER_QUEUE,
+  OPERATIONS_QUEUE,
   type OperationMessage,
   type OperationQueue,
   recordDeadLetters,
@@ -39,6 +41,8 @@ import { JOBS } from "./jobs.ts";
 import { CALENDAR_FILES, SCHEDULE_DIR, SCHEDULE_FILES } from "./schedules.bundle.ts";
 import { runTick, type TickDeps } from "./tick.ts";
 
+// Every export of this module is a Workers entrypoint: workerd refuses to load a main module that
+// exports anything but handlers and classes (a string constant stops `wrangler dev` and deploy).
 export { AccountRateLimiter } from "./account-rate.workers.ts";
 
 export type WorkerEnv = Record<string, unknown>;
@@ -49,9 +53,6 @@ function isD1(binding: unknown): binding is D1Database {
   );
 }
 
-/** The queue the cron dispatches to, and its dead-letter queue (wrangler.toml). */
-export const OPERATIONS_QUEUE = "nightshift-operations";
-export const DEAD_LETTER_QUEUE = "nightshift-operations-dlq";
 function isQueue(binding: unknown): binding is Queue<OperationMessage> {
   return (
     typeof binding === "object" && binding !== null && typeof (binding as Queue).sendBatch === "function"

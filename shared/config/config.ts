@@ -757,3 +757,17 @@ export function configSecrets(config: Config): string[] {
   secrets.push(...Object.values(config.signingSecrets ?? {}).flat());
   return secrets.filter((s) => s !== "");
 }
+
+/**
+ * Every variable the hosts read (READ_VARIABLES, the one list; the documentation test checks the
+ * docs against it). An account's are `NIGHTSHIFT_ACCOUNT_<NAME>_<FIELD>`.
+ */
+export const CONFIG_VARIABLES: {
+  names: readonly string[];
+  accountPrefix: string;
+  accountFields: readonly string[];
+} = {
+  names: READ_VARIABLES,
+  accountPrefix: ACCOUNT_PREFIX,
+  accountFields: Object.keys(ACCOUNT_FIELDS),
+};

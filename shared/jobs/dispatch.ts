@@ -42,6 +42,10 @@ export interface OperationQueue {
   sendBatch(messages: Iterable<{ body: QueueMessage; delaySeconds?: number }>): Promise<unknown>;
 }
 
+/** The queue the cron dispatches to, and its dead-letter queue (wrangler.toml). */
+export const OPERATIONS_QUEUE = "nightshift-operations";
+export const DEAD_LETTER_QUEUE = "nightshift-operations-dlq";
+
 /** The longest `delaySeconds` a message may have: 24 h (https://developers.cloudflare.com/queues/platform/limits/). */
 export const MAX_DELAY_SECONDS = 24 * 3600;
 /** Messages per `sendBatch` call: at most 100, and 256 KB in all (same page). */

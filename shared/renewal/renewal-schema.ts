@@ -100,7 +100,9 @@ const Sink = z.discriminatedUnion(
       .strictObject({
         type: z.literal("webhook"),
         url: HTTP_URL("url", "https://ci.example.com/hooks/kubeconfig").meta({
-          description: "Where the renewed kubeconfig is POSTed, signed with Standard Webhooks.",
+          description:
+            "Where the renewed kubeconfig is POSTed, signed with Standard Webhooks: https (plain http only to this machine), no user name or password.",
+          examples: ["https://ci.example.com/hooks/kubeconfig"],
         }),
         secretRef: z
           .string({
@@ -112,7 +114,8 @@ const Sink = z.discriminatedUnion(
           )
           .meta({
             description:
-              "The environment variable (a Workers secret) holding the Standard Webhooks secret; never the secret itself.",
+              "The environment variable (a Workers secret) holding the Standard Webhooks secret (whsec_…); never the secret itself.",
+            examples: ["NIGHTSHIFT_RENEWAL_WEBHOOK_SECRET"],
           }),
       })
       .meta({ description: "A Standard-Webhooks-signed POST of the renewed kubeconfig." }),
@@ -124,7 +127,10 @@ const Sink = z.discriminatedUnion(
           .refine((path) => path.startsWith("/") && !path.endsWith("/") && !path.split("/").includes(".."), {
             error: "path must be an absolute file path without .., e.g. /var/lib/ci/kubeconfig",
           })
-          .meta({ description: "Written atomically with mode 0600 (Node host only)." }),
+          .meta({
+            description: "An absolute path, written atomically with mode 0600 (Node host only).",
+            examples: ["/var/lib/ci/kubeconfig"],
+          }),
       })
       .meta({ description: "A file on the Node host, written atomically with mode 0600." }),
     z
@@ -141,31 +147,47 @@ const Sink = z.discriminatedUnion(
 
 export const RenewalDocument = z
   .strictObject({
-    kind: z.literal("renewal").meta({ description: "renewal: keep the targets' kubeconfigs from expiring." }),
+    kind: z.literal("renewal").meta({
+      description: "renewal: keep the targets' kubeconfigs from expiring.",
+      examples: ["renewal"],
+    }),
     name: z
       .string({ error: mustBe("name", "lower-case letters, digits and dashes, e.g. ci-kubeconfigs") })
       .regex(
         SCHEDULE_NAME,
         "name must be 1-63 lower-case letters, digits and dashes (not at either end), e.g. ci-kubeconfigs",
       )
-      .meta({ description: "Unique across the schedules directory." }),
+      .meta({
+        description: "Unique across the schedules directory (schedules and renewals together).",
+        examples: ["ci-kubeconfigs"],
+      }),
     enabled: z
       .boolean({ error: "enabled must be true or false" })
       .default(true)
-      .meta({ description: "false is the kill switch: nothing is renewed." }),
+      .meta({ description: "false is the kill switch: nothing is renewed.", examples: [false] }),
     targets: z
       .array(Selector, {
         error: mustBe("targets", "a list of selectors, e.g. targets: [{ tags: { ci: kubeconfig } }]"),
       })
       .min(1, "targets must list at least one selector, e.g. targets: [{ providers: [alibaba] }]")
-      .meta({ description: "The clusters whose credentials are renewed: those matching any selector." }),
-    duration: Duration("duration").optional().meta({
-      description:
-        "The lifetime to ask for (e.g. 3d): huawei/autopilot whole days 1d-1827d, alibaba 15m-3d; baidu takes none.",
-    }),
-    renewBefore: Duration("renewBefore").optional().meta({
-      description: "Renew this long before the certificate ends (instead of renewBeforePercentage).",
-    }),
+      .meta({
+        description: "The clusters whose credentials are renewed: those matching any selector.",
+        examples: [[{ providers: ["alibaba"], tags: { env: "dev" } }]],
+      }),
+    duration: Duration("duration")
+      .optional()
+      .meta({
+        description:
+          "The lifetime to ask for (90m, 12h, 30d, 1d12h): huawei/autopilot whole days 1d-1827d, alibaba 15m-3d; it must suit every cloud the targets can match. Required unless the targets can match only baidu, which takes none.",
+        examples: ["3d"],
+      }),
+    renewBefore: Duration("renewBefore")
+      .optional()
+      .meta({
+        description:
+          "Renew this long before the certificate ends (instead of renewBeforePercentage); shorter than duration.",
+        examples: ["1d"],
+      }),
     renewBeforePercentage: z
       .number({ error: "renewBeforePercentage must be a number from 1 to 99" })
       .min(1, "renewBeforePercentage must be at least 1")
@@ -173,21 +195,27 @@ export const RenewalDocument = z
       .optional()
       .meta({
         description:
-          "Renew when this share of the lifetime is left (default 33.3: at 2/3 of the lifetime, as cert-manager).",
+          "Renew when this share of the lifetime is left (default 33.3: at 2/3 of the lifetime, as cert-manager); not with renewBefore.",
+        examples: [25],
       }),
     window: z
       .strictObject(
         {
-          cron: z
-            .string({ error: mustBe("cron", 'a 5-field cron expression, e.g. "* 1-5 * * 1-5"') })
-            .meta({ description: "The minutes a renewal may start at, e.g. * 1-5 * * 1-5." }),
+          cron: z.string({ error: mustBe("cron", 'a 5-field cron expression, e.g. "* 1-5 * * 1-5"') }).meta({
+            description:
+              "Standard 5-field cron (minute, hour, day of month, month, day of week): each firing opens the window.",
+            examples: ["* 1-5 * * 1-5"],
+          }),
           timezone: z
             .string({ error: mustBe("timezone", 'an IANA time zone, e.g. "Europe/Berlin"') })
             .refine(isTimeZone, {
               error: (issue) =>
                 `timezone ${JSON.stringify(issue.input)} is not an IANA time zone; use e.g. "Asia/Shanghai" or "Europe/Berlin"`,
             })
-            .meta({ description: "The IANA time zone the cron expression is read in." }),
+            .meta({
+              description: "The IANA time zone the cron expression is read in.",
+              examples: ["Europe/Berlin"],
+            }),
           durationMinutes: z
             .int({
               error: mustBe("durationMinutes", `a whole number of minutes from 1 to ${MAX_WINDOW_MINUTES}`),
@@ -196,7 +224,9 @@ export const RenewalDocument = z
             .max(MAX_WINDOW_MINUTES, `durationMinutes must be at most ${MAX_WINDOW_MINUTES} (a week)`)
             .optional()
             .meta({
-              description: "How long each firing of the cron keeps the window open (default 1 minute).",
+              description: "How long each firing of the cron keeps the window open, in minutes.",
+              default: DEFAULT_WINDOW_MINUTES,
+              examples: [480],
             }),
         },
         {
@@ -206,13 +236,27 @@ export const RenewalDocument = z
       )
       .optional()
       .meta({
-        description: "When renewals may start (e.g. outside business hours); a forced renewal ignores it.",
+        description:
+          "When renewals may start (e.g. outside business hours); it must open, and often enough for the credentials to be renewed before they end. A forced renewal ignores it.",
+        examples: [{ cron: "0 22 * * *", timezone: "Europe/Berlin", durationMinutes: 480 }],
       }),
     sinks: z
       .array(Sink, { error: "sinks must be a list, e.g. sinks: [{ type: store }]" })
       .min(1, "sinks must list at least one sink, e.g. sinks: [{ type: store }]")
       .default([{ type: "store" }])
-      .meta({ description: "Where each renewed kubeconfig goes (default: the encrypted store)." }),
+      .meta({
+        description: "Where each renewed kubeconfig goes; the store at most once.",
+        examples: [
+          [
+            { type: "store" },
+            {
+              type: "webhook",
+              url: "https://ci.example.com/hooks/kubeconfig",
+              secretRef: "NIGHTSHIFT_RENEWAL_WEBHOOK_SECRET",
+            },
+          ],
+        ],
+      }),
   })
   .superRefine(
     (renewal, ctx) => {

@@ -15,6 +15,8 @@ const LOCAL_TIME = /^(?:[01]\d|2[0-3]):[0-5]\d$/;
 /** A dotted path into the event's data: `pool.name`, `detail.cluster` (letters, digits, _ and -). */
 const DATA_PATH = /^[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*$/;
 const MAX_NODES = 10_000;
+/** A pool action's cooldown when the rule gives none. */
+export const DEFAULT_COOLDOWN_MINUTES = 5;
 
 const quoted = (value: unknown) => (typeof value === "string" ? `"${value}"` : JSON.stringify(value));
 const mustBe = (field: string, what: string) => (issue: { input?: unknown }) =>
@@ -58,17 +60,22 @@ const Match = z
       .meta({
         description:
           "Where the event came from: alertmanager, events (signed Standard Webhooks), eventbridge. Default: any.",
+        examples: ["alertmanager", ["events", "eventbridge"]],
       }),
-    type: OneOrMore("type", z.string().min(1, "type must not be empty"), "KubePodsPending").optional().meta({
-      description:
-        "The alert's alertname, the signed event's type or EventBridge's detail-type (globs: *, ?). Default: any.",
-    }),
+    type: OneOrMore("type", z.string().min(1, "type must not be empty"), "KubePodsPending")
+      .optional()
+      .meta({
+        description:
+          "The alert's alertname, the signed event's type or EventBridge's detail-type (globs: *, ?). Default: any.",
+        examples: ["KubePodsPending", ["ci.pipeline.*"]],
+      }),
     status: z
       .enum(["firing", "resolved", "any"], { error: "status must be firing, resolved or any" })
       .default("firing")
       .meta({
         description:
           "Alertmanager: act on firing alerts (default), on resolved ones, or on any. Events without a status count as firing.",
+        examples: ["resolved"],
       }),
     labels: z
       .record(
@@ -79,7 +86,10 @@ const Match = z
         },
       )
       .optional()
-      .meta({ description: "Every listed label must be present with a matching value (globs: *, ?)." }),
+      .meta({
+        description: "Every listed label must be present with a matching value (globs: *, ?).",
+        examples: [{ severity: "warning", namespace: "e2e-*" }],
+      }),
     data: z
       .record(
         z.string().regex(DATA_PATH, "data: a key is a dotted path into the event's data, e.g. pool.action"),
@@ -92,24 +102,44 @@ const Match = z
       .meta({
         description:
           "Every listed field of the event's data (signed events' data, EventBridge's detail) must equal the value (strings: globs).",
+        examples: [{ "pool.action": "grow", urgent: true }],
       }),
   })
-  .meta({ description: "Which events the rule acts on: every given field must match." });
+  .meta({
+    description: "Which events the rule acts on: every given field must match.",
+    examples: [{ source: "alertmanager", type: "KubePodsPending" }],
+  });
 
-const FromEvent = z.union(
-  [
-    z.string().min(1),
-    z
-      .strictObject({ label: z.string().min(1) })
-      .meta({ description: "The value of this label of the alert." }),
-    z
-      .strictObject({
-        field: z.string().regex(DATA_PATH, "field must be a dotted path, e.g. detail.cluster"),
-      })
-      .meta({ description: "The value of this field of the event's data (a dotted path)." }),
-  ],
-  { error: "a target field is a value, { label: <name> } or { field: <dotted.path> }" },
-);
+/** A target field's value: written in the rule, or taken from a label or a data field of the event. */
+export const FromEvent = z
+  .union(
+    [
+      z.string().min(1),
+      z.strictObject({
+        label: z
+          .string()
+          .min(1)
+          .meta({
+            description: "The value of this label of the alert (or event).",
+            examples: ["cluster_id"],
+          }),
+      }),
+      z.strictObject({
+        field: z
+          .string()
+          .regex(DATA_PATH, "field must be a dotted path, e.g. detail.cluster")
+          .meta({
+            description: "The value of this field of the event's data (a dotted path).",
+            examples: ["detail.cluster"],
+          }),
+      }),
+    ],
+    { error: "a target field is a value, { label: <name> } or { field: <dotted.path> }" },
+  )
+  .meta({
+    description:
+      "A value written in the rule (a string), or taken from the event: { label: <name> } or { field: <dotted.path> }.",
+  });
 
 const TARGET_FIELDS = ["provider", "account", "region", "cluster", "pool"] as const;
 export type TargetField = (typeof TARGET_FIELDS)[number];
@@ -118,27 +148,44 @@ const Target = z
   .strictObject({
     provider: FromEvent.optional().meta({
       description: `Checked against the account's cloud: ${PROVIDER_KINDS.join(", ")}.`,
+      examples: ["huawei"],
     }),
-    account: FromEvent.optional().meta({ description: "The account id as configured (e.g. prod-hw)." }),
-    region: FromEvent.optional().meta({ description: "Checked against the account's region." }),
-    cluster: FromEvent.optional().meta({ description: "The cluster id as the cloud reports it." }),
-    pool: FromEvent.optional().meta({ description: "The node pool's id or name (pool actions)." }),
+    account: FromEvent.optional().meta({
+      description: "The account id as configured (e.g. prod-hw).",
+      examples: ["prod-hw", { label: "account" }],
+    }),
+    region: FromEvent.optional().meta({
+      description: "Checked against the account's region.",
+      examples: ["cn-north-4"],
+    }),
+    cluster: FromEvent.optional().meta({
+      description: "The cluster id as the cloud reports it.",
+      examples: [{ label: "cluster_id" }],
+    }),
+    pool: FromEvent.optional().meta({
+      description: "The node pool's id or name (pool actions).",
+      examples: ["runners", { field: "detail.pool" }],
+    }),
   })
   .meta({
     description:
       "The pool (or cluster) to act on. A field left out is taken from the event: the alert's label of that name, else the data field of that name.",
+    examples: [{ cluster: { label: "cluster_id" }, pool: "runners" }],
   });
 
 const Hold = z
   .strictObject({
     minutes: Minutes("hold.minutes", 7 * 1440)
       .optional()
-      .meta({ description: "Hold the cluster awake this long from the event." }),
+      .meta({ description: "Hold the cluster awake this long from the event.", examples: [180] }),
     until: z
       .string({ error: 'hold.until must be local time "HH:MM", e.g. "02:00"' })
       .regex(LOCAL_TIME, 'hold.until must be local time "HH:MM", e.g. "02:00"')
       .optional()
-      .meta({ description: "Hold it awake until the next time it is this local time (HH:MM)." }),
+      .meta({
+        description: "Hold it awake until the next time it is this local time (HH:MM).",
+        examples: ["02:00"],
+      }),
     timezone: z
       .string()
       .refine(isTimeZone, {
@@ -147,15 +194,22 @@ const Hold = z
       .optional()
       .meta({
         description: "The time zone of `until`; default: the timezone of the schedule that owns the cluster.",
+        examples: ["Asia/Shanghai"],
       }),
     field: z
       .string()
       .regex(DATA_PATH, "hold.field must be a dotted path, e.g. until")
       .optional()
-      .meta({ description: "Hold it awake until the ISO 8601 time in this field of the event's data." }),
+      .meta({
+        description: "Hold it awake until the ISO 8601 time in this field of the event's data.",
+        examples: ["until"],
+      }),
     maxMinutes: Minutes("hold.maxMinutes", 7 * 1440)
       .default(1440)
-      .meta({ description: "The longest hold an event may ask for (with `field`): longer is cut to this." }),
+      .meta({
+        description: "The longest hold an event may ask for (with `field`): longer is cut to this.",
+        examples: [360],
+      }),
   })
   .refine((hold) => [hold.minutes, hold.until, hold.field].filter((v) => v !== undefined).length === 1, {
     error: "hold needs exactly one of minutes, until (with timezone) or field",
@@ -169,49 +223,73 @@ const Action = z
   .union(
     [
       z.enum(["wake", "sleep"]),
-      z.strictObject({ set: Nodes("set") }).meta({ description: "ExactCapacity: the pool to this size." }),
-      z
-        .strictObject({
-          add: z
-            .int({ error: "add must be a whole number of nodes (negative removes)" })
-            .min(-MAX_NODES)
-            .max(MAX_NODES)
-            .refine((n) => n !== 0, "add must not be 0"),
-        })
-        .meta({ description: "ChangeInCapacity: add (or, negative, remove) this many nodes." }),
-      z
-        .strictObject({
-          percent: z
-            .number({ error: "percent must be a number, e.g. 50 or -25" })
-            .min(-100, "percent must be at least -100")
-            .max(10_000, "percent must be at most 10000")
-            .refine((n) => n !== 0, "percent must not be 0"),
-          minStep: Nodes("minStep")
-            .default(1)
-            .meta({ description: "MinAdjustmentMagnitude: change at least this many nodes." }),
-        })
-        .meta({
-          description:
-            "PercentChangeInCapacity: change by this percentage of the current size (rounded toward zero, at least 1 node, at least minStep).",
-        }),
-      z.strictObject({ wake: z.strictObject({ hold: Hold.optional() }) }).meta({
-        description: "Wake the whole cluster now (through the sleep/wake job), optionally holding it awake.",
+      z.strictObject({
+        set: Nodes("set").meta({ description: "ExactCapacity: the pool to this size.", examples: [5] }),
       }),
-      z
-        .strictObject({ sleep: z.strictObject({}) })
-        .meta({ description: "Put the whole cluster to sleep now (through the sleep/wake job)." }),
+      z.strictObject({
+        add: z
+          .int({ error: "add must be a whole number of nodes (negative removes)" })
+          .min(-MAX_NODES)
+          .max(MAX_NODES)
+          .refine((n) => n !== 0, "add must not be 0")
+          .meta({
+            description: "ChangeInCapacity: add (or, negative, remove) this many nodes; not 0.",
+            examples: [-2],
+          }),
+      }),
+      z.strictObject({
+        percent: z
+          .number({ error: "percent must be a number, e.g. 50 or -25" })
+          .min(-100, "percent must be at least -100")
+          .max(10_000, "percent must be at most 10000")
+          .refine((n) => n !== 0, "percent must not be 0")
+          .meta({
+            description:
+              "PercentChangeInCapacity: change by this percentage of the current size (rounded toward zero, at least 1 node, at least minStep); not 0.",
+            examples: [50],
+          }),
+        minStep: Nodes("minStep")
+          .default(1)
+          .meta({ description: "MinAdjustmentMagnitude: change at least this many nodes.", examples: [2] }),
+      }),
+      z.strictObject({
+        wake: z
+          .strictObject({
+            hold: Hold.optional().meta({
+              description:
+                "Hold the cluster awake: exactly one of minutes, until (optionally with timezone) or field (optionally with maxMinutes). The schedule's sleeps wait for the hold; when it ends the schedule's state applies again.",
+              examples: [{ until: "02:00", timezone: "Asia/Shanghai" }],
+            }),
+          })
+          .meta({
+            description:
+              "Wake the whole cluster now (through the sleep/wake job), optionally holding it awake.",
+            examples: [{ hold: { minutes: 180 } }],
+          }),
+      }),
+      z.strictObject({
+        sleep: z.strictObject({}).meta({
+          description: "Put the whole cluster to sleep now (through the sleep/wake job), ending a hold.",
+          examples: [{}],
+        }),
+      }),
     ],
     {
       error:
         "action must be one of { set: N }, { add: N }, { percent: P, minStep: N }, wake, { wake: { hold: … } } or sleep",
     },
   )
-  .meta({ description: "What to do: a pool action (set, add, percent) or a cluster action (wake, sleep)." });
+  .meta({
+    description:
+      "What to do: a pool action ({ set }, { add }, { percent, minStep }) or a cluster action (wake or { wake: { hold } }; sleep).",
+    examples: [{ percent: 50, minStep: 2 }, "wake"],
+  });
 
 export const ResizeRuleDocument = z
   .strictObject({
     kind: z.literal("resize", { error: "kind must be resize for a rule" }).meta({
       description: "resize: this document is a resize rule (no kind, or kind: schedule, is a schedule).",
+      examples: ["resize"],
     }),
     name: z
       .string({ error: mustBe("name", "lower-case letters, digits and dashes, e.g. grow-qa-runners") })
@@ -219,45 +297,75 @@ export const ResizeRuleDocument = z
         SCHEDULE_NAME,
         "name must be 1-63 lower-case letters, digits and dashes (not at either end), e.g. grow-qa-runners",
       )
-      .meta({ description: "Unique among the rules: lower-case letters, digits and dashes." }),
+      .meta({
+        description: "Unique among the rules: lower-case letters, digits and dashes.",
+        examples: ["grow-qa-runners"],
+      }),
     enabled: z
       .boolean({ error: "enabled must be true or false" })
       .default(true)
-      .meta({ description: "false is the kill switch: the rule matches nothing." }),
+      .meta({ description: "false is the kill switch: the rule matches nothing.", examples: [false] }),
     match: Match,
     target: Target.optional(),
     action: Action,
-    min: Nodes("min").optional().meta({ description: "Pool actions: never below this size." }),
-    max: Nodes("max").optional().meta({ description: "Pool actions: never above this size." }),
-    cooldownMinutes: Minutes("cooldownMinutes", 1440).optional().meta({
-      description: "Pool actions: after any resize of the pool, no other for this long. Default 5.",
-    }),
+    min: Nodes("min")
+      .optional()
+      .meta({ description: "Pool actions: never below this size.", examples: [2] }),
+    max: Nodes("max")
+      .optional()
+      .meta({ description: "Pool actions: never above this size.", examples: [20] }),
+    cooldownMinutes: Minutes("cooldownMinutes", 1440)
+      .optional()
+      .meta({
+        description: "Pool actions: after any resize of the pool, no other for this long.",
+        default: DEFAULT_COOLDOWN_MINUTES,
+        examples: [10],
+      }),
     hysteresis: z
       .strictObject({
-        minutes: Minutes("hysteresis.minutes", 1440).default(0).meta({
-          description: "A change in the other direction than the pool's last one waits this long after it.",
-        }),
+        minutes: Minutes("hysteresis.minutes", 1440)
+          .default(0)
+          .meta({
+            description: "A change in the other direction than the pool's last one waits this long after it.",
+            examples: [15],
+          }),
         nodes: Nodes("hysteresis.nodes")
           .default(0)
-          .meta({ description: "A change of fewer nodes than this is not made." }),
+          .meta({ description: "A change of fewer nodes than this is not made.", examples: [2] }),
       })
       .optional()
-      .meta({ description: "Pool actions: against flapping." }),
-    revert: z.boolean({ error: "revert must be true or false" }).optional().meta({
-      description:
-        "Pool actions: when the alert resolves, put the pool back to the size it had before. Default false.",
-    }),
-    allowWake: z.boolean({ error: "allowWake must be true or false" }).optional().meta({
-      description: "Pool actions: an asleep pool may be grown, waking its cluster first. Default false.",
-    }),
-    releaseNodes: z.boolean({ error: "releaseNodes must be true or false" }).optional().meta({
-      description:
-        "Pool actions, Alibaba: shrinking a pool removes nodes and releases their instances; only with true. Default false.",
-    }),
+      .meta({ description: "Pool actions: against flapping.", examples: [{ minutes: 15, nodes: 2 }] }),
+    revert: z
+      .boolean({ error: "revert must be true or false" })
+      .optional()
+      .meta({
+        description:
+          "Pool actions: when the alert resolves, put the pool back to the size (or autoscaler bounds) it had before this rule first changed it.",
+        default: false,
+        examples: [true],
+      }),
+    allowWake: z
+      .boolean({ error: "allowWake must be true or false" })
+      .optional()
+      .meta({
+        description:
+          "Pool actions: an asleep pool may be grown: its cluster is woken first (through the sleep/wake job), then the pool grows.",
+        default: false,
+        examples: [true],
+      }),
+    releaseNodes: z
+      .boolean({ error: "releaseNodes must be true or false" })
+      .optional()
+      .meta({
+        description:
+          "Pool actions, Alibaba: shrinking a pool removes nodes and releases their instances; only with true.",
+        default: false,
+        examples: [true],
+      }),
     dryRun: z
       .boolean({ error: "dryRun must be true or false" })
       .default(false)
-      .meta({ description: "Decide and record what would be done, change nothing." }),
+      .meta({ description: "Decide and record what would be done, change nothing.", examples: [true] }),
   })
   .superRefine((rule, ctx) => {
     const broken = new Set(ctx.issues.map((issue) => issue.path?.[0]));
@@ -338,8 +446,6 @@ export type Hold =
   | { kind: "field"; path: string; maxMinutes: number };
 
 export type ClusterAction = { kind: "wake"; hold?: Hold } | { kind: "sleep" };
-
-export const DEFAULT_COOLDOWN_MINUTES = 5;
 
 export interface ResizeRule {
   name: string;

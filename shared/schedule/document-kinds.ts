@@ -22,7 +22,8 @@ export const DEFAULT_DOCUMENT_KIND: DocumentKind = "schedule";
 
 export const REGENERATE_JSON_SCHEMA = "npx node shared/schedule/json-schema.node.ts";
 
-function jsonSchemaOf(schema: z.core.$ZodType): Record<string, unknown> {
+/** One schema's JSON Schema, input form (defaults are optional), without `$schema`. */
+export function jsonSchemaOf(schema: z.core.$ZodType): Record<string, unknown> {
   const { $schema: _, ...rest } = z.toJSONSchema(schema, { io: "input", target: "draft-7" }) as Record<
     string,
     unknown

@@ -53,12 +53,18 @@ const Days = z
   .union([dayToken(), z.array(dayToken()).min(1, `days must list at least one day: ${DAYS_HINT}`)], {
     error: mustBe("days", `${DAYS_HINT}, or a list of these`),
   })
-  .meta({ description: `The days the rule applies on: ${DAYS_HINT}, or a list of these.` });
+  .meta({
+    description: `The days the rule applies on: ${DAYS_HINT}, or a list of these.`,
+    examples: ["mon-fri", ["sat", "sun"]],
+  });
 
 const At = z
   .string({ error: (issue) => (isMissing(issue.input) ? `at is required; ${AT_MESSAGE}` : AT_MESSAGE) })
   .regex(LOCAL_TIME, AT_MESSAGE)
-  .meta({ description: 'Local wall-clock time "HH:MM" (00:00-23:59) in the schedule\'s timezone.' });
+  .meta({
+    description: 'Local wall-clock time "HH:MM" (00:00-23:59) in the schedule\'s timezone.',
+    examples: ["20:00"],
+  });
 
 const ShorthandRule = z
   .strictObject({ days: Days, at: At })
@@ -66,7 +72,9 @@ const ShorthandRule = z
 
 const Rule = z
   .strictObject({
-    to: z.enum(["asleep", "awake"], { error: mustBe("to", "asleep or awake") }),
+    to: z
+      .enum(["asleep", "awake"], { error: mustBe("to", "asleep or awake") })
+      .meta({ description: "The state the targets enter at `at`.", examples: ["asleep"] }),
     days: Days,
     at: At,
   })
@@ -88,16 +96,26 @@ export const Selector = z
       .optional()
       .meta({
         description: "Account ids as configured: NIGHTSHIFT_ACCOUNT_<NAME>_* → <name> in lower case, _ → -.",
+        examples: [["prod-hw"]],
       }),
-    regions: stringList("regions", z.string().min(1), "[cn-north-4]").optional().meta({
-      description: "Region ids, e.g. cn-north-4, cn-hangzhou, bj.",
-    }),
-    clusterIds: stringList("clusterIds", z.string().min(1), "[1f3c…]").optional().meta({
-      description: "Cluster ids as the cloud reports them.",
-    }),
-    names: stringList("names", z.string().min(1), '["qa-*"]').optional().meta({
-      description: "Cluster name patterns: `*` matches any run of characters, `?` one character.",
-    }),
+    regions: stringList("regions", z.string().min(1), "[cn-north-4]")
+      .optional()
+      .meta({
+        description: "Region ids, e.g. cn-north-4, cn-hangzhou, bj.",
+        examples: [["cn-north-4", "cn-hangzhou"]],
+      }),
+    clusterIds: stringList("clusterIds", z.string().min(1), "[1f3c…]")
+      .optional()
+      .meta({
+        description: "Cluster ids as the cloud reports them.",
+        examples: [["c7d2a1e4-6b1e-11ef-9c1a-0255ac100042"]],
+      }),
+    names: stringList("names", z.string().min(1), '["qa-*"]')
+      .optional()
+      .meta({
+        description: "Cluster name patterns: `*` matches any run of characters, `?` one character.",
+        examples: [["qa-*", "dev-?"]],
+      }),
     tags: z
       .record(
         z.string().min(1),
@@ -107,7 +125,10 @@ export const Selector = z
         },
       )
       .optional()
-      .meta({ description: 'Every listed tag must be present with exactly this value ("*" = any value).' }),
+      .meta({
+        description: 'Every listed tag must be present with exactly this value ("*" = any value).',
+        examples: [{ env: "qa", team: "*" }],
+      }),
     providers: stringList(
       "providers",
       z.enum(PROVIDERS, {
@@ -118,6 +139,7 @@ export const Selector = z
       .optional()
       .meta({
         description: "Cloud providers: huawei (CCE), autopilot (CCE Autopilot), alibaba (ACK), baidu (CCE).",
+        examples: [["huawei", "autopilot"]],
       }),
   })
   .refine((selector) => Object.keys(selector).length > 0, {
@@ -133,14 +155,21 @@ const Calendar = z
       .string({ error: mustBe("builtin", "the name of a shipped calendar, e.g. cn-mainland") })
       .regex(SCHEDULE_NAME, "builtin must be the name of a shipped calendar, e.g. cn-mainland")
       .optional()
-      .meta({ description: "A calendar shipped with nightshift, e.g. cn-mainland." }),
+      .meta({
+        description: "A calendar shipped with nightshift, e.g. cn-mainland.",
+        examples: ["cn-mainland"],
+      }),
     file: z
       .string({ error: mustBe("file", "a path such as calendars/company.yaml") })
       .refine((path) => !path.startsWith("/") && !path.split(/[\\/]/).includes(".."), {
         error: "file must be a path inside the schedules directory, e.g. calendars/company.yaml",
       })
       .optional()
-      .meta({ description: "A custom calendar file, relative to the schedules directory." }),
+      .meta({
+        description:
+          "A custom calendar file, relative to the schedules directory (format: schedules/calendars/README.md).",
+        examples: ["calendars/company.yaml"],
+      }),
   })
   .refine((ref) => (ref.builtin === undefined) !== (ref.file === undefined), {
     error: "a calendar is either builtin: <name> or file: <path>; give exactly one",
@@ -156,12 +185,24 @@ const LocalDate = (field: string) =>
 
 const Exception = z
   .strictObject({
-    from: LocalDate("from").meta({ description: "First local date held (inclusive)." }),
+    from: LocalDate("from").meta({
+      description: "First local date held (inclusive).",
+      examples: ["2026-12-24"],
+    }),
     to: LocalDate("to").meta({
       description: "Last local date held (inclusive); the hold then ends by itself.",
+      examples: ["2027-01-01"],
     }),
-    state: z.enum(["asleep", "awake"], { error: mustBe("state", "asleep or awake") }),
-    reason: z.string({ error: "reason must be text" }).optional(),
+    state: z
+      .enum(["asleep", "awake"], { error: mustBe("state", "asleep or awake") })
+      .meta({ description: "The state the targets are held in on these dates.", examples: ["awake"] }),
+    reason: z
+      .string({ error: "reason must be text" })
+      .optional()
+      .meta({
+        description: "Why, for the people reading the schedule and the plan.",
+        examples: ["release week"],
+      }),
   })
   .refine((exception) => exception.to >= exception.from, {
     path: ["to"],
@@ -184,6 +225,7 @@ const Notice = z
   .strictObject({
     minutesBefore: Minutes("minutesBefore", 1, 15).meta({
       description: "How long before a sleep the notice goes out.",
+      examples: [15],
     }),
     webhookUrl: z
       .url({
@@ -196,32 +238,47 @@ const Notice = z
       })
       .meta({
         description:
-          "Where the signed (Standard Webhooks) notice is POSTed; the secret comes from the environment.",
+          "Where the signed (Standard Webhooks) notice is POSTed; the secret comes from the environment (NIGHTSHIFT_NOTICE_SECRETS).",
+        examples: ["https://hooks.example.com/nightshift"],
       }),
   })
-  .meta({ description: "A signed webhook before each sleep, with snooze and postpone links." });
+  .meta({
+    description: "A signed webhook before each sleep, with snooze and postpone links.",
+    examples: [{ minutesBefore: 15, webhookUrl: "https://hooks.example.com/nightshift" }],
+  });
 
 export const ScheduleDocument = z
   .strictObject({
-    kind: z.literal("schedule", { error: "kind must be schedule for a schedule" }).optional().meta({
-      description:
-        "schedule (the default when left out); kind: resize makes the document a resize rule, kind: renewal a certificate renewal.",
-    }),
+    kind: z
+      .literal("schedule", { error: "kind must be schedule for a schedule" })
+      .optional()
+      .meta({
+        description:
+          "schedule (the default when left out); kind: resize makes the document a resize rule, kind: renewal a certificate renewal.",
+        examples: ["schedule"],
+      }),
     name: z
       .string({ error: mustBe("name", "lower-case letters, digits and dashes, e.g. qa-weeknights") })
       .regex(
         SCHEDULE_NAME,
         "name must be 1-63 lower-case letters, digits and dashes (not at either end), e.g. qa-weeknights",
       )
-      .meta({ description: "Unique across the schedules directory: lower-case letters, digits and dashes." }),
+      .meta({
+        description: "Unique across the schedules directory: lower-case letters, digits and dashes.",
+        examples: ["qa-weeknights"],
+      }),
     enabled: z
       .boolean({ error: "enabled must be true or false" })
       .default(true)
-      .meta({ description: "false is the kill switch: the schedule does nothing." }),
+      .meta({ description: "false is the kill switch: the schedule does nothing.", examples: [false] }),
     timezone: z
       .string({ error: mustBe("timezone", 'an IANA time zone, e.g. "Asia/Shanghai" or "Europe/Berlin"') })
       .refine(isTimeZone, { error: (issue) => timeZoneMessage(String(issue.input)) })
-      .meta({ description: "IANA time zone the times and dates are in, e.g. Asia/Shanghai, Europe/Berlin." }),
+      .meta({
+        description:
+          "IANA time zone the times and dates are in, e.g. Asia/Shanghai, Europe/Berlin (not a UTC offset such as +08:00, which has no daylight saving rules).",
+        examples: ["Asia/Shanghai"],
+      }),
     mode: z
       .enum(["full", "control-plane", "nodes", "workloads"], {
         error: (issue) =>
@@ -231,57 +288,98 @@ export const ScheduleDocument = z
       .meta({
         description:
           "full: everything the provider can put to sleep; control-plane: Huawei hibernate only; nodes: pools only; workloads: Autopilot namespaces.",
+        examples: ["nodes"],
       }),
-    enforce: z.boolean({ error: "enforce must be true or false" }).default(false).meta({
-      description: "Converge every tick (overrides manual changes) instead of acting on transitions.",
-    }),
+    enforce: z
+      .boolean({ error: "enforce must be true or false" })
+      .default(false)
+      .meta({
+        description: "Converge every tick (overrides manual changes) instead of acting on transitions.",
+        examples: [true],
+      }),
     targets: z
       .array(Selector, {
         error: mustBe("targets", "a list of selectors, e.g. targets: [{ tags: { env: qa } }]"),
       })
       .min(1, "targets must list at least one selector, e.g. targets: [{ tags: { env: qa } }]")
-      .meta({ description: "The clusters this schedule applies to: those matching any of these selectors." }),
+      .meta({
+        description: "The clusters this schedule applies to: those matching any of these selectors.",
+        examples: [[{ tags: { env: "qa" } }]],
+      }),
     rules: z
       .array(Rule, { error: "rules must be a list of { to, days, at }" })
       .optional()
-      .meta({ description: "General form of sleep/wake: each rule names the state to enter." }),
+      .meta({
+        description: "General form of sleep/wake: each rule names the state to enter.",
+        examples: [[{ to: "asleep", days: "fri", at: "20:00" }]],
+      }),
     sleep: z
       .array(ShorthandRule, { error: 'sleep must be a list, e.g. sleep: [{ days: weekdays, at: "20:00" }]' })
       .optional()
-      .meta({ description: "When the targets go to sleep." }),
+      .meta({
+        description: "When the targets go to sleep: a list of { days, at }.",
+        examples: [[{ days: "weekdays", at: "20:00" }]],
+      }),
     wake: z
       .array(ShorthandRule, { error: 'wake must be a list, e.g. wake: [{ days: weekdays, at: "08:00" }]' })
       .optional()
-      .meta({ description: "When the targets wake up." }),
+      .meta({
+        description: "When the targets wake up: a list of { days, at }.",
+        examples: [[{ days: "weekdays", at: "08:00" }]],
+      }),
     calendars: z
       .array(Calendar, { error: "calendars must be a list, e.g. calendars: [{ builtin: cn-mainland }]" })
       .default([])
-      .meta({ description: "Public holidays and make-up working days." }),
-    holidays: z.enum(["asleep", "ignore"], { error: "holidays must be asleep or ignore" }).optional().meta({
-      description:
-        "asleep (the default with calendars): keep the targets asleep on holidays; ignore: treat them as any day.",
-    }),
+      .meta({
+        description:
+          "Public holidays and make-up working days: { builtin: cn-mainland } and/or { file: calendars/<name>.yaml }.",
+        examples: [[{ builtin: "cn-mainland" }, { file: "calendars/company.yaml" }]],
+      }),
+    holidays: z
+      .enum(["asleep", "ignore"], { error: "holidays must be asleep or ignore" })
+      .optional()
+      .meta({
+        description:
+          "asleep (the default with calendars): keep the targets asleep on holidays; ignore (the default without): treat them as any day.",
+        examples: ["ignore"],
+      }),
     makeupDayAs: z
       .enum(WEEKDAYS as readonly [Weekday, ...Weekday[]], {
         error: "makeupDayAs must be a day: mon, tue, wed, thu, fri, sat or sun",
       })
       .default("mon")
-      .meta({ description: "A make-up working day (e.g. a working Saturday) follows this weekday's rules." }),
+      .meta({
+        description: "A make-up working day (e.g. a working Saturday) follows this weekday's rules.",
+        examples: ["fri"],
+      }),
     exceptions: z
       .array(Exception, { error: "exceptions must be a list of { from, to, state, reason }" })
       .default([])
-      .meta({ description: "Date ranges during which the targets are held awake or asleep." }),
+      .meta({
+        description: "Date ranges during which the targets are held awake or asleep; each ends by itself.",
+        examples: [[{ from: "2026-12-24", to: "2027-01-01", state: "asleep", reason: "year-end shutdown" }]],
+      }),
     graceMinutes: Minutes("graceMinutes", 0, 60)
       .default(60)
-      .meta({ description: "A missed sleep is still carried out up to this long after its time." }),
+      .meta({
+        description:
+          "A missed sleep is still carried out up to this long after its time (a missed wake always is).",
+        examples: [30],
+      }),
     minDwellMinutes: Minutes("minDwellMinutes", 0, 30)
       .default(30)
-      .meta({ description: "At least this long between a sleep and the following wake (and vice versa)." }),
+      .meta({
+        description: "At least this long between a sleep and the following wake (and vice versa).",
+        examples: [45],
+      }),
     notice: Notice.optional(),
     releaseNodes: z
       .boolean({ error: "releaseNodes must be true or false" })
       .default(false)
-      .meta({ description: "Alibaba: allow removing pool nodes (releases the instances) to sleep." }),
+      .meta({
+        description: "Alibaba: allow removing pool nodes (releases the instances) to sleep.",
+        examples: [true],
+      }),
     namespaces: z
       .array(
         z
@@ -290,7 +388,11 @@ export const ScheduleDocument = z
         { error: "namespaces must be a list, e.g. namespaces: [app, jobs]" },
       )
       .optional()
-      .meta({ description: "Workloads mode: the namespaces whose Deployments and StatefulSets sleep." }),
+      .meta({
+        description:
+          "Required with mode: workloads, refused otherwise: the namespaces whose Deployments and StatefulSets are scaled to 0.",
+        examples: [["app", "jobs"]],
+      }),
   })
   // Checks across fields. They run even when other fields are wrong (so one pass reports
   // everything), each only over fields that parsed cleanly.

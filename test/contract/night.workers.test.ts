@@ -17,8 +17,9 @@ import {
 } from "cloudflare:test";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { TickReport } from "../../functions/tick.ts";
-import worker, { createWorker, OPERATIONS_QUEUE } from "../../functions/worker.workers.ts";
+import worker, { createWorker } from "../../functions/worker.workers.ts";
 import { createHttpClient } from "../../shared/http/client.ts";
+import { OPERATIONS_QUEUE } from "../../shared/jobs/dispatch.ts";
 import { createProvider } from "../../shared/providers/registry.ts";
 import { d1Backend } from "../../shared/store/d1.workers.ts";
 import { createStore, FINISHED, type Operation, type Store } from "../../shared/store/store.ts";

@@ -2,7 +2,7 @@
 // settings change, the simulated ones must follow.
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { DEAD_LETTER_QUEUE, OPERATIONS_QUEUE } from "../../functions/worker.workers.ts";
+import { DEAD_LETTER_QUEUE, OPERATIONS_QUEUE } from "../../shared/jobs/dispatch.ts";
 import { WRANGLER_CONSUMER } from "./queue-model.ts";
 
 describe("wrangler.toml's queues", () => {

@@ -1,4 +1,4 @@
-// The signed-event examples in README.md, run as a user would paste them (the openssl + curl lines
+// The signed-event examples in docs/events.md, run as a user would paste them (the openssl + curl lines
 // in bash, the Node script with node), against the real Node HTTP server and the resize function's
 // accept: each is accepted, so the signature they compute is the one nightshift checks.
 import { execFile } from "node:child_process";
@@ -13,15 +13,15 @@ import { createStore, type Store } from "../../shared/store/store.ts";
 import { serveOnLoopback, webhooksApp } from "../../test/setup/webhooks-server.node.ts";
 import { createAcceptEvents } from "../resize/accept.ts";
 
-const README = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
+const GUIDE = readFileSync(new URL("../../docs/events.md", import.meta.url), "utf8");
 const SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 const run = promisify(execFile);
 
-/** The fenced block of `language` in the README section headed `heading`. */
+/** The fenced block of `language` in the guide's section headed `heading`. */
 function example(heading: string, language: string): string {
-  const section = README.split(/^### /m).find((part) => part.startsWith(heading));
+  const section = GUIDE.split(/^### /m).find((part) => part.startsWith(heading));
   const block = section?.match(new RegExp(`\`\`\`${language}\\n([\\s\\S]*?)\`\`\``))?.[1];
-  if (!block) throw new Error(`README.md has no ${language} example under "### ${heading}"`);
+  if (!block) throw new Error(`docs/events.md has no ${language} example under "### ${heading}"`);
   return block;
 }
 
@@ -52,7 +52,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-describe("README: a signed event", () => {
+describe("docs/events.md: a signed event", () => {
   it("the openssl + curl lines are accepted", async () => {
     const script = example("A signed event", "sh")
       .replace("SECRET=whsec_...", `SECRET=${SECRET}`)
@@ -71,7 +71,7 @@ describe("README: a signed event", () => {
     const file = join(dir, "send-event.mjs");
     writeFileSync(file, example("A signed event", "js"));
     const { stdout } = await run(process.execPath, [file, base], {
-      env: { PATH: process.env.PATH ?? "", NIGHTSHIFT_EVENT_SECRET: SECRET },
+      env: { PATH: process.env.PATH ?? "", EVENT_SECRET: SECRET },
     });
     expect(stdout).toMatch(/^202 \{"accepted":\["msg_[0-9a-f-]{36}"\],"duplicates":\[\]\}/);
   });
