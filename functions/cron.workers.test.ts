@@ -4,7 +4,7 @@
 // its "scheduled" ledger entry once.
 import { afterEach, describe, expect, it } from "vitest";
 import { countingBackend, subrequestBudget, WORKERS_SUBREQUEST_LIMIT } from "../shared/jobs/budget.ts";
-import { CONSUMER_CONCURRENCY, consumeOperations, type QueueMessage } from "../shared/jobs/dispatch.ts";
+import { CONSUMER_CONCURRENCY, type QueueMessage } from "../shared/jobs/dispatch.ts";
 import { createLogger } from "../shared/log/logger.ts";
 import type { Target } from "../shared/providers/inventory.ts";
 import type { Schedule } from "../shared/schedule/types.ts";
@@ -20,7 +20,6 @@ import { consumeInvocation, SimulatedQueue } from "../test/contract/queue-model.
 import { testSchedule } from "../test/fixtures/schedule.ts";
 import { DB, emptiedD1 } from "../test/setup/d1.workers.ts";
 import { cronTickDeps } from "./cron.ts";
-import { JOBS } from "./jobs.ts";
 import { runTick, type TickDeps } from "./tick.ts";
 
 const SLEEP_AT = Date.parse("2026-03-02T12:00:00Z"); // Monday 20:00 in Shanghai
@@ -139,21 +138,16 @@ describe("duplicated decision messages", () => {
       const counted = createStore(countingBackend(d1Backend(DB), budget));
       return n.tick(cronTickDeps(n.tickDeps(counted, schedules), { store: counted, queue, budget }));
     };
-    const consume = async (messages: ReturnType<SimulatedQueue["take"]>) => {
-      const budget = subrequestBudget();
-      return consumeOperations({
-        messages,
-        queue,
-        budget,
-        store: createStore(countingBackend(d1Backend(DB), budget)),
-        jobs: JOBS,
-        providers: n.countedProviders(budget),
-        now: n.now(),
-        log: createLogger({ level: "error", write: () => {} }),
-        holder: `worker:${crypto.randomUUID()}`,
-        concurrency: CONSUMER_CONCURRENCY,
-      });
-    };
+    const consume = async (messages: ReturnType<SimulatedQueue["take"]>) =>
+      (
+        await consumeInvocation(messages, queue, d1Backend(DB), {
+          providers: (budget) => n.countedProviders(budget),
+          now: n.now(),
+          log: createLogger({ level: "error", write: () => {} }),
+          holder: `worker:${crypto.randomUUID()}`,
+          concurrency: CONSUMER_CONCURRENCY,
+        })
+      ).report;
 
     await tick(); // first sight
     await consume(queue.take(n.now().getTime()));

@@ -4,11 +4,10 @@
 // taking steps before its subrequest budget runs out and hands the rest on.
 import { createExecutionContext, createMessageBatch, env, getQueueResult } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { countingBackend, STEP_SUBREQUESTS_MAX, subrequestBudget } from "../shared/jobs/budget.ts";
+import { STEP_SUBREQUESTS_MAX } from "../shared/jobs/budget.ts";
 import {
   AFTER_STEPS_RESERVE,
   type ConsumeReport,
-  consumeOperations,
   DEAD_LETTER_QUEUE,
   dispatchDue,
   OPERATIONS_QUEUE,
@@ -24,7 +23,12 @@ import {
   scheduleFor,
   startScheduledNight,
 } from "../test/contract/night-harness.ts";
-import { type QueuedMessage, SimulatedQueue, WRANGLER_CONSUMER } from "../test/contract/queue-model.ts";
+import {
+  consumeInvocation,
+  type QueuedMessage,
+  SimulatedQueue,
+  WRANGLER_CONSUMER,
+} from "../test/contract/queue-model.ts";
 import { DB, emptiedD1 } from "../test/setup/d1.workers.ts";
 import { JOBS } from "./jobs.ts";
 import type { TickDeps } from "./tick.ts";
@@ -160,21 +164,15 @@ describe("consumers over the sandbox night", () => {
     await n.tick(deps); // first sight
     await n.advance((SLEEP_AT - n.now().getTime()) / 1000);
     expect((await n.tick(deps)).operations.dispatched).toBe(subjects.length);
-    const consume = (messages: readonly QueuedMessage[], limit?: number, concurrency = 6) => {
-      const budget = subrequestBudget(limit);
-      return consumeOperations({
-        messages,
-        queue,
-        budget,
-        store: createStore(countingBackend(d1Backend(DB), budget)),
-        jobs: JOBS,
-        providers: n.countedProviders(budget),
+    const consume = (messages: readonly QueuedMessage[], limit?: number, concurrency = 6) =>
+      consumeInvocation(messages, queue, d1Backend(DB), {
+        providers: (budget) => n.countedProviders(budget),
         now: n.now(),
         log: deps.log,
         holder: `worker:${crypto.randomUUID()}`,
         concurrency,
-      }).then((report) => ({ report, spent: budget.spent }));
-    };
+        ...(limit !== undefined ? { limit } : {}),
+      }).then(({ report, budget }) => ({ report, spent: budget.spent }));
     /** Moves the clock to the next delivery; false when nothing is left to deliver. */
     const nextDelivery = async () => {
       const at = queue.nextDelivery;

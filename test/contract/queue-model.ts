@@ -105,9 +105,11 @@ export async function consumeInvocation(
   options: Pick<ConsumeOptions<OutcomeEvent>, "now" | "log" | "holder"> & {
     concurrency: number;
     providers: (budget: SubrequestBudget) => ConsumeOptions<OutcomeEvent>["providers"];
+    /** The invocation's subrequest limit; default the platform's. */
+    limit?: number;
   },
 ): Promise<{ report: ConsumeReport<OutcomeEvent>; budget: SubrequestBudget }> {
-  const budget = subrequestBudget();
+  const budget = subrequestBudget(options.limit);
   const report = await consumeOperations({
     messages: batch,
     queue,
