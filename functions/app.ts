@@ -1,6 +1,7 @@
 // The HTTP surface, one Hono app for both hosts: Workers calls `app.fetch` from its `fetch`
 // handler, Node serves it through @hono/node-server.
 import { Hono } from "hono";
+import { HTTPException } from "hono/http-exception";
 import packageJson from "../package.json" with { type: "json" };
 import {
   type ConfigIssue,
@@ -16,7 +17,7 @@ import type { Calendar, Schedule } from "../shared/schedule/types.ts";
 import type { Store } from "../shared/store/store.ts";
 import { actionRoutes } from "./actions.ts";
 import { adminApi } from "./api.ts";
-import { errorBody, errorResponse } from "./errors.ts";
+import { clientErrorResponse, errorBody, errorResponse } from "./errors.ts";
 import { bodyLimits } from "./request-body.ts";
 import { webhookRoutes } from "./webhooks/routes.ts";
 
@@ -114,6 +115,8 @@ export function createApp(deps: AppDeps): Hono {
     errorResponse(c, 404, "not_found", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`),
   );
   app.onError((error, c) => {
+    // A client error a library raised (a validator's media-type gate): the caller's fault, said so.
+    if (error instanceof HTTPException && error.status < 500) return clientErrorResponse(c, error);
     // The caller gets a reference, the log gets the (redacted) detail; never a stack in a response.
     deps.log.error("unhandled error", { error, method: c.req.method, path: new URL(c.req.url).pathname });
     return errorResponse(c, 500, "internal", "internal error; see the service log");

@@ -1,0 +1,323 @@
+// The admin API's request and response schemas (functions/api.ts): the requests' are the validation,
+// with messages that name the field and say what to send; the responses' describe what the routes
+// answer (their handlers are type-checked against them).
+import { PROVIDER_KINDS } from "../shared/providers/port.ts";
+import { WEEKDAYS } from "../shared/schedule/types.ts";
+import { ACTIVE, FINISHED, type OperationStatus } from "../shared/store/store.ts";
+import { INSTANT_EXAMPLES, readInstant } from "./instant.ts";
+import { z } from "./openapi.ts";
+
+/** The longest snooze (API, dashboard): 7 days. */
+export const MAX_SNOOZE_MINUTES = 7 * 24 * 60;
+export const MAX_OPERATIONS_LIMIT = 1000;
+export const DEFAULT_OPERATIONS_LIMIT = 100;
+const OPERATION_STATUSES = [...ACTIVE, ...FINISHED] as [OperationStatus, ...OperationStatus[]];
+const SNOOZE_EXAMPLE = 'e.g. {"minutes": 90} or {"until": "2026-11-22T23:30:00+08:00"}';
+const SNOOZE_CAP = `a snooze may last at most 7 days (${MAX_SNOOZE_MINUTES} minutes)`;
+const TIME = { type: "string", format: "date-time" } as const;
+
+/** A time a person types: ISO-8601 with an offset, read by readInstant (why not, if not). */
+function instantText(field: string) {
+  return z
+    .string({ error: `${field} must be given once, as a time with an offset, ${INSTANT_EXAMPLES}` })
+    .superRefine((text, ctx) => {
+      const reading = readInstant(text);
+      if ("problem" in reading) ctx.addIssue({ code: "custom", message: `${field} ${reading.problem}` });
+    });
+}
+
+// ---- requests ----
+
+export const TargetParams = z.object({
+  id: z.string().openapi({
+    param: { name: "id", in: "path" },
+    description: "The target's id, `account/clusterId`; its slash may be sent raw or as `%2F`",
+    example: "prod-hw/c1",
+  }),
+});
+
+export const PlanQuery = z.object({
+  from: instantText("from")
+    .optional()
+    .openapi({
+      description: `Start of the window (default: now). ${INSTANT_EXAMPLES}; in a query string write "+" as %2B`,
+      example: "2026-11-23T00:00:00+08:00",
+    }),
+  to: instantText("to").optional().openapi({
+    description:
+      "End of the window (default: 7 days after `from`). Must be after `from`, and at most 31 days after it (`invalid_window` otherwise)",
+    example: "2026-11-30T00:00:00+08:00",
+  }),
+});
+
+const statusList = `one or more of ${OPERATION_STATUSES.join(", ")}, comma-separated`;
+const limitRule = `limit must be a whole number from 1 to ${MAX_OPERATIONS_LIMIT}`;
+const limitMessage = (issue: { input?: unknown }) => `${limitRule} (got "${String(issue.input)}")`;
+
+export const OperationsQuery = z.object({
+  status: z
+    .string({ error: `status must be given once: ${statusList}` })
+    .superRefine((text, ctx) => {
+      const unknown = text.split(",").find((s) => !OPERATION_STATUSES.includes(s as OperationStatus));
+      if (unknown !== undefined)
+        ctx.addIssue({ code: "custom", message: `unknown status "${unknown}"; give ${statusList}` });
+    })
+    .transform((text) => text.split(",") as OperationStatus[])
+    .optional()
+    .openapi({ description: `Only operations in these states: ${statusList}`, example: "failed,waiting" }),
+  limit: z
+    .string({ error: limitMessage })
+    .regex(/^\d+$/, { error: limitMessage })
+    .transform(Number)
+    .pipe(z.number().min(1, { error: limitMessage }).max(MAX_OPERATIONS_LIMIT, { error: limitMessage }))
+    .optional()
+    .openapi({
+      description: `How many of the most recent matching operations (listed oldest first): 1 to ${MAX_OPERATIONS_LIMIT}, default ${DEFAULT_OPERATIONS_LIMIT}`,
+      example: "20",
+    }),
+  target: z
+    .string({ error: "target must be given once: a target id, account/clusterId" })
+    .optional()
+    .openapi({ description: "Only this target's operations (`account/clusterId`)", example: "prod-hw/c1" }),
+});
+
+export const SnoozeRequest = z
+  .strictObject(
+    {
+      minutes: z
+        .number({
+          error: (issue) =>
+            `minutes must be a number of minutes, e.g. 90, not a ${typeof issue.input} (got ${JSON.stringify(issue.input)})`,
+        })
+        .max(MAX_SNOOZE_MINUTES, { error: (issue) => `${SNOOZE_CAP}; got ${issue.input}`, abort: true })
+        .min(1, { error: (issue) => `a snooze must last at least 1 minute; got ${issue.input}`, abort: true })
+        .int({
+          error: (issue) =>
+            `minutes must be whole minutes, e.g. ${Math.ceil(Number(issue.input))}; got ${issue.input}`,
+        })
+        .optional()
+        .openapi({ description: "Hold the target's sleeps this many minutes from now", example: 90 }),
+      until: z
+        .string({
+          error: (issue) =>
+            `until must be a string, ${INSTANT_EXAMPLES} (got ${JSON.stringify(issue.input)})`,
+        })
+        .superRefine((text, ctx) => {
+          const reading = readInstant(text);
+          if ("problem" in reading) ctx.addIssue({ code: "custom", message: `until ${reading.problem}` });
+        })
+        .optional()
+        .openapi({
+          description: `Hold the target's sleeps until this time: in the future, at most 7 days ahead. ${INSTANT_EXAMPLES}`,
+          example: "2026-11-22T23:30:00+08:00",
+        }),
+    },
+    {
+      error: (issue) =>
+        issue.code === "unrecognized_keys"
+          ? `unknown field "${issue.keys[0]}"; give "minutes" or "until", ${SNOOZE_EXAMPLE}`
+          : `the body must be a JSON object, ${SNOOZE_EXAMPLE}`,
+    },
+  )
+  .refine((body) => (body.minutes === undefined) !== (body.until === undefined), {
+    error: `give either "until" (a time) or "minutes", not both and not neither, ${SNOOZE_EXAMPLE}`,
+  })
+  .openapi("SnoozeRequest", {
+    description:
+      "Exactly one of `minutes` and `until`. The snooze may last at most 7 days, and `until` must be in the future (both judged by the clock when the request arrives; `invalid_snooze` otherwise). Wakes are never held.",
+    example: { minutes: 90 },
+  });
+export type SnoozeRequest = z.infer<typeof SnoozeRequest>;
+
+// ---- responses ----
+
+const NodePool = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    desired: z.number().int().describe("The size the cloud is converging to"),
+    ready: z.number().int().describe("Nodes that exist and are ready now"),
+    autoscaling: z.object({ enabled: z.boolean(), min: z.number().int(), max: z.number().int() }).optional(),
+    phase: z.enum(["stable", "scaling", "busy", "failed"]),
+    vendorPhase: z.string().describe("The cloud's own word for the pool's state"),
+  })
+  .openapi("NodePool");
+
+const Target = z
+  .object({
+    targetId: z.string().describe("`account/clusterId`: unique across the fleet"),
+    provider: z.enum(PROVIDER_KINDS),
+    account: z.string(),
+    region: z.string(),
+    id: z.string().describe("The cluster's id at its cloud"),
+    name: z.string(),
+    phase: z.enum(["running", "hibernating", "hibernated", "waking", "busy", "failed"]),
+    vendorPhase: z.string().describe("The cloud's own word for the cluster's state"),
+    version: z.string().optional(),
+    tags: z.record(z.string(), z.string()),
+    nodePools: z.array(NodePool),
+    poolsListedAt: z.string().optional().openapi(TIME),
+    poolsUnknown: z.string().optional().describe("Why `nodePools` is not known (then empty)"),
+  })
+  .openapi("Target");
+
+const NotOwned = z.object({
+  status: z.enum(["several-schedules", "disabled"]),
+  schedules: z.array(z.string()),
+  message: z.string(),
+});
+const Ownership = z
+  .union([
+    z.object({ status: z.literal("owned"), schedule: z.string() }),
+    z.object({ status: z.literal("unmatched") }),
+    NotOwned,
+  ])
+  .openapi("Ownership", { description: "Which schedule acts on the target, or why none does" });
+
+const TargetState = z
+  .object({
+    lastTransition: z
+      .object({
+        to: z.enum(["asleep", "awake"]),
+        at: z.string().openapi(TIME),
+        slot: z.string().optional(),
+        operationId: z.string().optional(),
+        by: z.enum(["schedule", "manual", "enforce"]),
+      })
+      .optional(),
+    cooldownUntil: z.string().optional().openapi(TIME),
+    backoff: z
+      .object({ failures: z.number().int(), nextAttemptAt: z.string(), lastError: z.string().optional() })
+      .optional(),
+    snoozeUntil: z.string().optional().openapi(TIME),
+    heldAwake: z
+      .object({ at: z.string(), until: z.string(), operationId: z.string(), rule: z.string() })
+      .optional(),
+    updatedAt: z.string().optional().openapi(TIME),
+  })
+  .openapi("TargetState", { description: "What nightshift remembers about the target" });
+
+const LocalTime = z.object({
+  date: z.string().openapi({ example: "2026-11-23" }),
+  time: z.string().openapi({ example: "20:00" }),
+  weekday: z.enum(WEEKDAYS as ["mon", ...(typeof WEEKDAYS)[number][]]),
+  timezone: z.string().openapi({ example: "Asia/Shanghai" }),
+});
+
+export const TargetsResponse = z
+  .object({
+    targets: z.array(
+      Target.extend({
+        schedules: z.array(z.string()).describe("The enabled schedules whose selectors match it"),
+        ownership: Ownership,
+        state: TargetState.nullable(),
+        next: z
+          .object({
+            to: z.enum(["asleep", "awake"]),
+            at: z.string().openapi(TIME),
+            local: LocalTime,
+            schedule: z.string(),
+          })
+          .nullable()
+          .describe("The next transition its schedule plans, in UTC and in the schedule's local time"),
+      }),
+    ),
+    errors: z
+      .array(
+        z.object({
+          provider: z.enum(PROVIDER_KINDS),
+          account: z.string(),
+          clusterId: z.string().optional(),
+          kind: z.string(),
+          message: z.string(),
+        }),
+      )
+      .describe("Accounts (or clusters) whose listing failed, beside the others' results"),
+    listedAt: z
+      .string()
+      .nullable()
+      .openapi({ ...TIME, description: "When the clouds were listed, when known" }),
+  })
+  .openapi("Targets");
+
+export const PlanResponse = z
+  .object({
+    from: z.string().openapi(TIME),
+    to: z.string().openapi(TIME),
+    transitions: z.array(
+      z.object({
+        target: z.string(),
+        provider: z.enum(PROVIDER_KINDS),
+        name: z.string(),
+        schedule: z.string(),
+        to: z.enum(["asleep", "awake"]),
+        at: z.string().openapi(TIME),
+        local: z.string().openapi({ example: "2026-11-23 20:00 Asia/Shanghai" }),
+        cause: z.enum(["rule", "exception-start", "exception-end", "holiday"]),
+        dst: z.enum(["skipped", "repeated"]).optional(),
+      }),
+    ),
+    skipped: z
+      .array(
+        z
+          .object({ target: z.string(), provider: z.enum(PROVIDER_KINDS), name: z.string() })
+          .extend(NotOwned.shape),
+      )
+      .describe("Targets no schedule acts on because several match, or theirs is disabled"),
+    warnings: z
+      .array(
+        z.object({
+          schedule: z.string(),
+          source: z.string(),
+          calendar: z.string(),
+          lastCovered: z.string().optional(),
+          firstUncovered: z.string(),
+          provisional: z.boolean(),
+          message: z.string(),
+        }),
+      )
+      .describe("Holiday calendars running out of official data within 60 days"),
+  })
+  .openapi("Plan");
+
+const Operation = z
+  .object({
+    id: z.string(),
+    target: z.string(),
+    kind: z.string().openapi({ example: "sleep" }),
+    status: z.enum(OPERATION_STATUSES),
+    step: z.string(),
+    data: z.record(z.string(), z.unknown()),
+    attempts: z.number().int(),
+    nextAttemptAt: z.string().optional().openapi(TIME),
+    error: z.object({ kind: z.string(), message: z.string() }).optional(),
+    outbox: z
+      .object({
+        eventId: z.string(),
+        event: z.object({ detailType: z.string(), detail: z.record(z.string(), z.unknown()) }),
+        time: z.string(),
+        state: z.enum(["pending", "published", "undelivered"]),
+        recordedAt: z.string(),
+        attempts: z.number().int(),
+        nextAttemptAt: z.string().optional(),
+        lastError: z.object({ code: z.string(), message: z.string() }).optional(),
+        settledAt: z.string().optional(),
+      })
+      .optional()
+      .describe("The outcome event and its publishing (EventBridge), once finished"),
+    createdAt: z.string().openapi(TIME),
+    updatedAt: z.string().openapi(TIME),
+    version: z.number().int(),
+  })
+  .openapi("Operation");
+
+export const OperationsResponse = z
+  .object({
+    operations: z.array(Operation),
+    finished: z.array(z.enum(OPERATION_STATUSES)),
+  })
+  .openapi("Operations");
+
+export const SnoozeResponse = z
+  .object({ target: z.string(), snoozeUntil: z.string().openapi(TIME) })
+  .openapi("Snoozed", { example: { target: "prod-hw/c1", snoozeUntil: "2026-11-22T15:30:00.000Z" } });
