@@ -76,7 +76,8 @@ const HEADERS: Partial<
 > = {
   401: {
     "WWW-Authenticate": {
-      description: 'The scheme to use: `Bearer realm="nightshift"`',
+      description:
+        'The schemes to use: `Bearer realm="nightshift"` on /api; on /webhooks/alertmanager the configured ones (Bearer, Basic)',
       schema: { type: "string" },
     },
   },
