@@ -14,6 +14,7 @@ import {
   viewOwnership,
   whyNotOwned,
 } from "../shared/schedule/ownership.ts";
+import { deferredByPause, pausedField, readPauses } from "../shared/schedule/pause.ts";
 import { nextTransition, planTransitions } from "../shared/schedule/plan.ts";
 import type { Calendar, Schedule } from "../shared/schedule/types.ts";
 import { checkAuthorization } from "../shared/signer/credentials.ts";
@@ -23,6 +24,7 @@ import { idempotency, idempotencyKeyOf } from "./idempotency.ts";
 import { INSTANT_EXAMPLES, readInstant } from "./instant.ts";
 import { renewalRoutes } from "./renewal/api.ts";
 import { readJson } from "./request-body.ts";
+import { scheduleRoutes } from "./schedules-api.ts";
 
 export interface AdminApiDeps {
   /** Unset: the admin API answers 503 until NIGHTSHIFT_ADMIN_TOKEN is configured. */
@@ -150,20 +152,29 @@ export function adminApi(deps: AdminApiDeps): Hono {
     const now = deps.now();
     const inventory = await deps.inventory();
     const states = new Map((await deps.store.targets.list(now)).map((s) => [s.key, s.value]));
+    const pauses = await readPauses(deps.store, now);
     const targets = inventory.targets.map((target) => {
       const ownership = ownershipOf(target);
       const schedule = ownership.status === "owned" ? ownership.schedule : undefined;
       const next = schedule
         ? nextTransition(schedule, calendarsFor(schedule, deps.calendars), now)
         : undefined;
+      const pause = schedule ? pauses.get(schedule.name) : undefined;
       return {
         ...target,
         // The enabled schedules matching it; `ownership` says which one acts, or why none does.
         schedules: enabledMatches(ownership).map((s) => s.name),
         ownership: viewOwnership(ownership),
         state: states.get(target.targetId) ?? null,
+        ...pausedField(pause, now),
         next: next
-          ? { to: next.to, at: next.at.toISOString(), local: next.local, schedule: next.schedule }
+          ? {
+              to: next.to,
+              at: next.at.toISOString(),
+              local: next.local,
+              schedule: next.schedule,
+              ...deferredByPause(pause, next),
+            }
           : null,
       };
     });
@@ -205,6 +216,7 @@ export function adminApi(deps: AdminApiDeps): Hono {
       );
     }
     const inventory = await deps.inventory();
+    const pauses = await readPauses(deps.store, now);
     const bySchedule = new Map(
       deps.schedules.map((s) => [s.name, planTransitions(s, calendarsFor(s, deps.calendars), { from, to })]),
     );
@@ -227,6 +239,7 @@ export function adminApi(deps: AdminApiDeps): Hono {
         local: `${t.local.date} ${t.local.time} ${t.local.timezone}`,
         cause: t.cause,
         ...(t.dst ? { dst: t.dst } : {}),
+        ...deferredByPause(pauses.get(ownership.schedule.name), t),
       }));
     });
     plan.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : a.target < b.target ? -1 : 1));
@@ -320,6 +333,7 @@ export function adminApi(deps: AdminApiDeps): Hono {
     return errorResponse(c, 409, "conflict", "the target's state changed concurrently; try again");
   });
 
+  api.route("/", scheduleRoutes(deps));
   api.route(
     "/",
     renewalRoutes({
