@@ -197,6 +197,25 @@ const TargetState = z
   })
   .openapi("TargetState", { description: "What nightshift remembers about the target" });
 
+export const PauseView = z
+  .object({
+    since: z.string().openapi(TIME),
+    until: z
+      .string()
+      .nullable()
+      .openapi({ ...TIME, description: "null: until resumed" }),
+    reason: z.string().nullable(),
+    by: z.string(),
+  })
+  .openapi("SchedulePause", {
+    description: "The target's schedule is paused: its sleeps wait; wakes still act",
+  });
+
+const Deferred = z
+  .object({ reason: z.literal("paused"), until: z.string().nullable() })
+  .optional()
+  .describe("A sleep the schedule's pause holds: it waits until `until` (null: until resumed)");
+
 const LocalTime = z.object({
   date: z.string().openapi({ example: "2026-11-23" }),
   time: z.string().openapi({ example: "20:00" }),
@@ -211,12 +230,14 @@ export const TargetsResponse = z
         schedules: z.array(z.string()).describe("The enabled schedules whose selectors match it"),
         ownership: Ownership,
         state: TargetState.nullable(),
+        paused: PauseView.optional(),
         next: z
           .object({
             to: z.enum(["asleep", "awake"]),
             at: z.string().openapi(TIME),
             local: LocalTime,
             schedule: z.string(),
+            deferred: Deferred,
           })
           .nullable()
           .describe("The next transition its schedule plans, in UTC and in the schedule's local time"),
@@ -255,6 +276,7 @@ export const PlanResponse = z
         local: z.string().openapi({ example: "2026-11-23 20:00 Asia/Shanghai" }),
         cause: z.enum(["rule", "exception-start", "exception-end", "holiday"]),
         dst: z.enum(["skipped", "repeated"]).optional(),
+        deferred: Deferred,
       }),
     ),
     skipped: z

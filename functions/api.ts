@@ -16,6 +16,7 @@ import {
   viewOwnership,
   whyNotOwned,
 } from "../shared/schedule/ownership.ts";
+import { deferredByPause, pausedField, readPauses } from "../shared/schedule/pause.ts";
 import { nextTransition, planTransitions } from "../shared/schedule/plan.ts";
 import type { Calendar, Schedule } from "../shared/schedule/types.ts";
 import { checkAuthorization } from "../shared/signer/credentials.ts";
@@ -50,6 +51,7 @@ import {
   z,
 } from "./openapi.ts";
 import { renewalRoutes } from "./renewal/api.ts";
+import { scheduleRoutes } from "./schedules-api.ts";
 import { webhookDocs } from "./webhooks/openapi.ts";
 
 export interface AdminApiDeps {
@@ -229,20 +231,29 @@ export function adminApi(deps: AdminApiDeps): OpenAPIHono {
     const now = deps.now();
     const inventory = await deps.inventory();
     const states = new Map((await deps.store.targets.list(now)).map((s) => [s.key, s.value]));
+    const pauses = await readPauses(deps.store, now);
     const targets = inventory.targets.map((target) => {
       const ownership = ownershipOf(target);
       const schedule = ownership.status === "owned" ? ownership.schedule : undefined;
       const next = schedule
         ? nextTransition(schedule, calendarsFor(schedule, deps.calendars), now)
         : undefined;
+      const pause = schedule ? pauses.get(schedule.name) : undefined;
       return {
         ...target,
         // The enabled schedules matching it; `ownership` says which one acts, or why none does.
         schedules: enabledMatches(ownership).map((s) => s.name),
         ownership: viewOwnership(ownership),
         state: states.get(target.targetId) ?? null,
+        ...pausedField(pause, now),
         next: next
-          ? { to: next.to, at: next.at.toISOString(), local: next.local, schedule: next.schedule }
+          ? {
+              to: next.to,
+              at: next.at.toISOString(),
+              local: next.local,
+              schedule: next.schedule,
+              ...deferredByPause(pause, next),
+            }
           : null,
       };
     });
@@ -258,6 +269,7 @@ export function adminApi(deps: AdminApiDeps): OpenAPIHono {
       if ("message" in window) return refuseRequest(c, "invalid_window", [window]);
       const { from, to } = window;
       const inventory = await deps.inventory();
+      const pauses = await readPauses(deps.store, now);
       const bySchedule = new Map(
         deps.schedules.map((s) => [
           s.name,
@@ -283,6 +295,7 @@ export function adminApi(deps: AdminApiDeps): OpenAPIHono {
           local: `${t.local.date} ${t.local.time} ${t.local.timezone}`,
           cause: t.cause,
           ...(t.dst ? { dst: t.dst } : {}),
+          ...deferredByPause(pauses.get(ownership.schedule.name), t),
         }));
       });
       plan.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : a.target < b.target ? -1 : 1));
@@ -363,6 +376,7 @@ export function adminApi(deps: AdminApiDeps): OpenAPIHono {
     requestHook("invalid_snooze"),
   );
 
+  api.route("/", scheduleRoutes(deps));
   api.route(
     "/",
     renewalRoutes({
