@@ -1,5 +1,5 @@
 // The tick's decisions, exactly: transition-based memory, enforce, catch-up asymmetry, first
-// sight, dwell, snooze, kill switch. Asia/Shanghai is UTC+8 all year.
+// sight, dwell, snooze, holds, a paused schedule, kill switch. Asia/Shanghai is UTC+8 all year.
 import { describe, expect, it } from "vitest";
 import { testSchedule } from "../../test/fixtures/schedule.ts";
 import type { SchedulePause, TargetState } from "../store/store.ts";
