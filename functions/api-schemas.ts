@@ -2,7 +2,8 @@
 // with messages that name the field and say what to send; the responses' describe what the routes
 // answer (their handlers are type-checked against them).
 import { PROVIDER_KINDS } from "../shared/providers/port.ts";
-import { WEEKDAYS } from "../shared/schedule/types.ts";
+import { MAX_PAUSE_DAYS, MAX_PAUSE_REASON_LENGTH } from "../shared/schedule/pause.ts";
+import { SLEEP_MODES, WEEKDAYS } from "../shared/schedule/types.ts";
 import { ACTIVE, FINISHED, type OperationStatus } from "../shared/store/store.ts";
 import { INSTANT_EXAMPLES, readInstant } from "./instant.ts";
 import { z } from "./openapi.ts";
@@ -20,6 +21,18 @@ const TIME = { type: "string", format: "date-time" } as const;
 function instantText(field: string) {
   return z
     .string({ error: `${field} must be given once, as a time with an offset, ${INSTANT_EXAMPLES}` })
+    .superRefine((text, ctx) => {
+      const reading = readInstant(text);
+      if ("problem" in reading) ctx.addIssue({ code: "custom", message: `${field} ${reading.problem}` });
+    });
+}
+
+/** A time in a JSON body: a string, ISO-8601 with an offset, read by readInstant (why not, if not). */
+function bodyInstant(field: string) {
+  return z
+    .string({
+      error: (issue) => `${field} must be a string, ${INSTANT_EXAMPLES} (got ${JSON.stringify(issue.input)})`,
+    })
     .superRefine((text, ctx) => {
       const reading = readInstant(text);
       if ("problem" in reading) ctx.addIssue({ code: "custom", message: `${field} ${reading.problem}` });
@@ -97,15 +110,7 @@ export const SnoozeRequest = z
         })
         .optional()
         .openapi({ description: "Hold the target's sleeps this many minutes from now", example: 90 }),
-      until: z
-        .string({
-          error: (issue) =>
-            `until must be a string, ${INSTANT_EXAMPLES} (got ${JSON.stringify(issue.input)})`,
-        })
-        .superRefine((text, ctx) => {
-          const reading = readInstant(text);
-          if ("problem" in reading) ctx.addIssue({ code: "custom", message: `until ${reading.problem}` });
-        })
+      until: bodyInstant("until")
         .optional()
         .openapi({
           description: `Hold the target's sleeps until this time: in the future, at most 7 days ahead. ${INSTANT_EXAMPLES}`,
@@ -128,6 +133,70 @@ export const SnoozeRequest = z
     example: { minutes: 90 },
   });
 export type SnoozeRequest = z.infer<typeof SnoozeRequest>;
+
+export const ScheduleParams = z.object({
+  name: z.string().openapi({
+    param: { name: "name", in: "path" },
+    description: "The schedule's name (`GET /api/schedules` lists them)",
+    example: "qa",
+  }),
+});
+
+export const PAUSE_EXAMPLE = '{"until": "2026-11-30T08:00:00+08:00", "reason": "release freeze"}';
+export const RESUME_EXAMPLE = '{"reason": "freeze over"}';
+
+const pauseReason = z
+  .string({
+    error: (issue) => `reason must be a string, e.g. "release freeze" (got ${JSON.stringify(issue.input)})`,
+  })
+  .max(MAX_PAUSE_REASON_LENGTH, {
+    error: (issue) =>
+      `reason may be at most ${MAX_PAUSE_REASON_LENGTH} characters (got ${String(issue.input).length})`,
+  })
+  .optional()
+  .openapi({
+    description: "Why: recorded in the ledger and shown with the pause",
+    example: "release freeze",
+  });
+
+/** A strict body's refusals: an unknown field names the ones it takes, anything else the shape. */
+const bodyShapeError = (fields: string, example: string) => (issue: { code: string; keys?: string[] }) =>
+  issue.code === "unrecognized_keys"
+    ? `unknown field "${issue.keys?.[0]}"; give only ${fields}, e.g. ${example}`
+    : `the body must be a JSON object, e.g. ${example}`;
+
+/**
+ * The body is optional: none at all, an empty one or `{}` pauses until resumed (optionalJsonBody
+ * reads an empty body as `{}`).
+ */
+export const PauseRequest = z
+  .strictObject(
+    {
+      until: bodyInstant("until")
+        .optional()
+        .openapi({
+          description: `When the pause ends by itself: in the future, at most ${MAX_PAUSE_DAYS} days ahead (\`invalid_pause\` otherwise). ${INSTANT_EXAMPLES}. Absent: until resumed`,
+          example: "2026-11-30T08:00:00+08:00",
+        }),
+      reason: pauseReason,
+    },
+    { error: bodyShapeError('"until" and "reason"', PAUSE_EXAMPLE) },
+  )
+  .openapi("PauseRequest", {
+    description:
+      "Both fields optional; no body, an empty body or `{}` pauses until resumed. Pausing a paused schedule changes its `until` and reason; it keeps its start.",
+    example: JSON.parse(PAUSE_EXAMPLE),
+  });
+export type PauseRequest = z.infer<typeof PauseRequest>;
+
+/** The body is optional: none, an empty one or `{}` resumes without a reason. */
+export const ResumeRequest = z
+  .strictObject({ reason: pauseReason }, { error: bodyShapeError('"reason"', RESUME_EXAMPLE) })
+  .openapi("ResumeRequest", {
+    description: "Optional; no body, an empty body or `{}` resumes without a reason.",
+    example: JSON.parse(RESUME_EXAMPLE),
+  });
+export type ResumeRequest = z.infer<typeof ResumeRequest>;
 
 // ---- responses ----
 
@@ -223,6 +292,25 @@ const LocalTime = z.object({
   timezone: z.string().openapi({ example: "Asia/Shanghai" }),
 });
 
+/** What a response built on the clouds' listing tells of the listing itself. */
+const LISTING = {
+  errors: z
+    .array(
+      z.object({
+        provider: z.enum(PROVIDER_KINDS),
+        account: z.string(),
+        clusterId: z.string().optional(),
+        kind: z.string(),
+        message: z.string(),
+      }),
+    )
+    .describe("Accounts (or clusters) whose listing failed, beside the others' results"),
+  listedAt: z
+    .string()
+    .nullable()
+    .openapi({ ...TIME, description: "When the clouds were listed, when known" }),
+};
+
 export const TargetsResponse = z
   .object({
     targets: z.array(
@@ -243,21 +331,7 @@ export const TargetsResponse = z
           .describe("The next transition its schedule plans, in UTC and in the schedule's local time"),
       }),
     ),
-    errors: z
-      .array(
-        z.object({
-          provider: z.enum(PROVIDER_KINDS),
-          account: z.string(),
-          clusterId: z.string().optional(),
-          kind: z.string(),
-          message: z.string(),
-        }),
-      )
-      .describe("Accounts (or clusters) whose listing failed, beside the others' results"),
-    listedAt: z
-      .string()
-      .nullable()
-      .openapi({ ...TIME, description: "When the clouds were listed, when known" }),
+    ...LISTING,
   })
   .openapi("Targets");
 
@@ -343,3 +417,42 @@ export const OperationsResponse = z
 export const SnoozeResponse = z
   .object({ target: z.string(), snoozeUntil: z.string().openapi(TIME) })
   .openapi("Snoozed", { example: { target: "prod-hw/c1", snoozeUntil: "2026-11-22T15:30:00.000Z" } });
+
+export const SchedulesResponse = z
+  .object({
+    schedules: z.array(
+      z.object({
+        name: z.string(),
+        source: z.string().describe("The file it was read from").openapi({ example: "schedules/qa.yaml" }),
+        enabled: z.boolean(),
+        timezone: z.string().openapi({ example: "Asia/Shanghai" }),
+        mode: z.enum(SLEEP_MODES),
+        enforce: z.boolean(),
+        targets: z
+          .number()
+          .int()
+          .describe("The targets it owns (acts on); a target several schedules match is none's"),
+        paused: PauseView.nullable().describe("null: not paused"),
+        next: z
+          .object({
+            to: z.enum(["asleep", "awake"]),
+            at: z.string().openapi(TIME),
+            local: z.string().openapi({ example: "2026-11-23 20:00 Asia/Shanghai" }),
+          })
+          .nullable()
+          .describe("Its next planned transition (null: disabled, or none planned)"),
+      }),
+    ),
+    ...LISTING,
+  })
+  .openapi("Schedules");
+
+export const PauseResponse = z
+  .object({
+    schedule: z.string(),
+    paused: PauseView.nullable().describe("The pause now holding the schedule; null: none (resumed)"),
+    changed: z
+      .boolean()
+      .describe("false: nothing to do (a resume of a schedule not paused), and no ledger entry"),
+  })
+  .openapi("SchedulePauseChange");

@@ -33,7 +33,11 @@ export const ERROR_CODES = {
   invalid_snooze:
     "the snooze body is wrong: not exactly one of `minutes` and `until`, out of range, or `until` not ahead",
   unknown_target: "no target has this id in the inventory (`GET /api/targets` lists them)",
-  conflict: "the target's state kept changing under this write; send it again",
+  invalid_pause:
+    "the pause body is wrong: `until` not a time with an offset, not ahead or over 30 days ahead, `reason` over 500 characters, or an unknown field",
+  unknown_schedule: "no schedule has this name (`GET /api/schedules` lists them)",
+  conflict:
+    "the record written (a target's state, a schedule's pause) kept changing under this write; send it again",
   no_renewal: "no renewal declaration has owned this target yet",
   no_kubeconfig: "no kubeconfig is stored for this target",
   renewal_disabled: "certificate renewal is not configured on this host",
@@ -231,6 +235,23 @@ export function jsonBody(example: string): MiddlewareHandler {
   };
 }
 
+/**
+ * Route middleware for an optional JSON body (declared `required: false`): no body at all, or an
+ * empty one sent as JSON, reads as `{}`; anything else must be JSON as jsonBody checks. (The
+ * library's validator would refuse the empty JSON body as malformed; its media-type gate, after
+ * this, still answers 415 to any body sent as another type.)
+ */
+export function optionalJsonBody(example: string): MiddlewareHandler {
+  const json = jsonBody(example);
+  return async (c, next) => {
+    if ((await c.req.text()).trim() !== "") return json(c, next);
+    // What the validator parses next: Hono caches each reading of the body as a promise (typed as
+    // its value), and c.req.json() parses the cached text.
+    c.req.bodyCache.text = Promise.resolve("{}") as unknown as string;
+    await next();
+  };
+}
+
 /** Path templates as OpenAPI writes them: `{id{.+}}` (Hono's "may contain /") is `{id}`. */
 function openApiPath(path: string): string {
   return path.replaceAll(/\{(\w+)\{[^}]*\}\}/g, "{$1}");
@@ -238,6 +259,7 @@ function openApiPath(path: string): string {
 
 export const TAGS = [
   { name: "fleet", description: "The targets (clusters) nightshift manages, their plan and snoozes" },
+  { name: "schedules", description: "The schedules, and pausing one" },
   { name: "operations", description: "The durable operations (sleep, wake, resize, renew) and their state" },
   { name: "renewal", description: "Certificate (kubeconfig) renewal and the credential vault" },
   {

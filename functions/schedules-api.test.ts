@@ -168,13 +168,24 @@ describe("POST /api/schedules/{name}/pause and /resume", () => {
     ]);
   });
 
-  it("pauses until resumed with no body at all, or an empty object", async () => {
+  it("pauses until resumed with no body at all, an empty one sent as JSON, or an empty object", async () => {
     const { post, ledger } = setup();
     const bare = await post("/api/schedules/qa/pause");
     expect(bare).toMatchObject({ status: 200, body: { paused: { until: null, reason: null } } });
     const empty = await post("/api/schedules/qa/pause", {});
     expect(empty).toMatchObject({ status: 200, body: { paused: { until: null, since: NOW.toISOString() } } });
-    expect((await ledger()).length).toBe(2);
+    // `curl -X POST -H 'Content-Type: application/json'` with no data: an empty JSON body.
+    const blank = await post("/api/schedules/qa/pause", "");
+    expect(blank).toMatchObject({ status: 200, body: { paused: { until: null, reason: null } } });
+    const spaces = await post("/api/schedules/qa/pause", " \n");
+    expect(spaces).toMatchObject({ status: 200, body: { paused: { until: null } } });
+    expect((await ledger()).length).toBe(4);
+    const resumed = await post("/api/schedules/qa/resume", "");
+    expect(resumed).toMatchObject({ status: 200, body: { paused: null, changed: true } });
+    expect((await ledger()).map((e) => [e.kind, e.detail.reason])).toEqual([
+      ...new Array(4).fill(["schedule.paused", null]),
+      ["schedule.resumed", null],
+    ]);
   });
 
   it("replays a request retried with its Idempotency-Key, and records it once", async () => {
@@ -211,10 +222,31 @@ describe("POST /api/schedules/{name}/pause and /resume", () => {
     await refused("/api/schedules/qa/pause", [1], "body", "must be a JSON object");
     await refused("/api/schedules/qa/resume", { until: "2026-11-24T08:00:00Z" }, "until", "unknown field");
 
+    // Every problem is listed, each naming its field; the first one is details.field.
+    const both = await post("/api/schedules/qa/pause", { until: "tomorrow", reason: 7, minutes: 90 });
+    expect(both.status).toBe(400);
+    expect(both.body.error.details).toEqual({
+      field: "until",
+      issues: [
+        expect.stringMatching(/^until must be an ISO-8601 time with an offset/),
+        'reason must be a string, e.g. "release freeze" (got 7)',
+        expect.stringMatching(/^unknown field "minutes"; give only "until" and "reason", e\.g\. \{/),
+      ],
+    });
+
     const broken = await post("/api/schedules/qa/pause", "{not json");
     expect(broken).toMatchObject({ status: 400, body: { error: { code: "invalid_json" } } });
     const untyped = await setup().call("/api/schedules/qa/pause", { method: "POST", body: "{}" });
     expect(untyped).toMatchObject({ status: 415, body: { error: { code: "unsupported_media_type" } } });
+    // An empty body sent as another type (`curl -d ''` sends a form): the fix is to send JSON, or nothing.
+    const form = await post("/api/schedules/qa/pause", "", {
+      "Content-Type": "application/x-www-form-urlencoded",
+    });
+    expect(form).toMatchObject({
+      status: 415,
+      body: { error: { code: "unsupported_media_type", details: { header: "Content-Type" } } },
+    });
+    expect(form.body.error.message).toContain("Content-Type: application/json");
     expect(await ledger()).toEqual([]);
   });
 

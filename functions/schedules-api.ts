@@ -1,17 +1,15 @@
 // The schedule routes of the admin API (mounted by functions/api.ts, behind its admin token and its
 // Idempotency-Key middleware); the rule they apply is shared/schedule/pause.ts:
 //   GET  /api/schedules                 every schedule: its targets, whether it is paused, its next transition
-//   POST /api/schedules/{name}/pause    body { "until"?: time, "reason"?: text }: no sleeps until then
-//                                       (or until resumed); wakes still happen
+//   POST /api/schedules/{name}/pause    body { "until"?: time, "reason"?: text } or none: no sleeps
+//                                       until then (or until resumed); wakes still happen
 //   POST /api/schedules/{name}/resume   body { "reason"?: text } or none: the schedule applies again
-import { type Context, Hono } from "hono";
-import { z } from "zod";
+import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
+import type { Context } from "hono";
 import type { Inventory } from "../shared/providers/inventory.ts";
 import { calendarsFor } from "../shared/schedule/engine.ts";
 import { compileOwnership } from "../shared/schedule/ownership.ts";
 import {
-  MAX_PAUSE_DAYS,
-  MAX_PAUSE_REASON_LENGTH,
   type PauseOutcome,
   pauseSchedule,
   pauseView,
@@ -21,10 +19,28 @@ import {
 import { nextTransition } from "../shared/schedule/plan.ts";
 import type { Calendar, Schedule } from "../shared/schedule/types.ts";
 import type { Store } from "../shared/store/store.ts";
+import {
+  PAUSE_EXAMPLE,
+  PauseRequest,
+  PauseResponse,
+  RESUME_EXAMPLE,
+  ResumeRequest,
+  ScheduleParams,
+  SchedulesResponse,
+} from "./api-schemas.ts";
 import { errorResponse } from "./errors.ts";
 import { idempotencyKeyOf } from "./idempotency.ts";
-import { INSTANT_EXAMPLES, readInstant } from "./instant.ts";
-import { readJson } from "./request-body.ts";
+import {
+  ADMIN_ERRORS,
+  apiRouter,
+  errorResponses,
+  JSON_BODY_ERRORS,
+  jsonResponse,
+  optionalJsonBody,
+  refuseRequest,
+  requestHook,
+  WRITE_ERRORS,
+} from "./openapi.ts";
 
 export interface ScheduleApiDeps {
   store: Store;
@@ -38,78 +54,85 @@ export interface ScheduleApiDeps {
 /** Who the ledger names for a pause or resume through this API (one admin token, one caller). */
 const BY = "admin API";
 
-const reason = z
-  .string({ error: 'reason must be a string, e.g. "release freeze"' })
-  .max(MAX_PAUSE_REASON_LENGTH, `reason may be at most ${MAX_PAUSE_REASON_LENGTH} characters`)
-  .optional()
-  .describe("Why, recorded in the ledger and shown with the pause.");
+/** The codes a pause or resume is refused with, besides those of every write and of its body. */
+const CHANGE_ERRORS = {
+  400: ["invalid_pause"],
+  404: ["unknown_schedule"],
+  409: ["conflict"],
+} as const;
 
-/** `POST /api/schedules/{name}/pause`: an absent or empty body pauses until resumed. */
-export const pauseBodySchema = z
-  .object({
-    until: z
-      .string({ error: `until must be a string, ${INSTANT_EXAMPLES}` })
-      .optional()
-      .describe(
-        `When the pause ends by itself: an ISO-8601 time with an offset, at most ${MAX_PAUSE_DAYS} days ahead. Absent: until resumed.`,
+const SCHEDULE_ROUTES = {
+  schedules: createRoute({
+    method: "get",
+    path: "/schedules",
+    operationId: "listSchedules",
+    tags: ["schedules"],
+    summary: "Every schedule: the targets it owns, its pause and its next transition",
+    responses: {
+      200: jsonResponse(
+        SchedulesResponse,
+        "The schedules, the accounts whose listing failed, and when it was taken",
       ),
-    reason,
-  })
-  .strict();
+      ...errorResponses(ADMIN_ERRORS),
+    },
+  }),
+  pause: createRoute({
+    method: "post",
+    path: "/schedules/{name}/pause",
+    operationId: "pauseSchedule",
+    tags: ["schedules"],
+    summary: "Hold a schedule's sleeps until a time (at most 30 days) or until resumed; wakes still happen",
+    description:
+      "No sleep of the schedule's targets starts while the pause holds (`enforce` included); pausing wakes nothing. Lands in the ledger as `schedule.paused` (target `schedule:<name>`). Honours `Idempotency-Key`.",
+    middleware: [optionalJsonBody(PAUSE_EXAMPLE)] as const,
+    request: {
+      params: ScheduleParams,
+      body: { required: false, content: { "application/json": { schema: PauseRequest } } },
+    },
+    responses: {
+      200: jsonResponse(PauseResponse, "The pause now holding the schedule"),
+      ...errorResponses(ADMIN_ERRORS, WRITE_ERRORS, JSON_BODY_ERRORS, CHANGE_ERRORS),
+    },
+  }),
+  resume: createRoute({
+    method: "post",
+    path: "/schedules/{name}/resume",
+    operationId: "resumeSchedule",
+    tags: ["schedules"],
+    summary: "End a schedule's pause now; its state applies again at the next tick",
+    description:
+      "A schedule that is not paused is left as it is (`changed: false`, no ledger entry). Lands in the ledger as `schedule.resumed`. Honours `Idempotency-Key`.",
+    middleware: [optionalJsonBody(RESUME_EXAMPLE)] as const,
+    request: {
+      params: ScheduleParams,
+      body: { required: false, content: { "application/json": { schema: ResumeRequest } } },
+    },
+    responses: {
+      200: jsonResponse(PauseResponse, "The schedule, no longer paused (`paused: null`)"),
+      ...errorResponses(ADMIN_ERRORS, WRITE_ERRORS, JSON_BODY_ERRORS, CHANGE_ERRORS),
+    },
+  }),
+};
 
-/** `POST /api/schedules/{name}/resume`: an absent or empty body is fine. */
-export const resumeBodySchema = z.object({ reason }).strict();
-
-const PAUSE_EXAMPLE = '{"until": "2026-11-30T08:00:00+08:00", "reason": "release freeze"}';
-const RESUME_EXAMPLE = '{"reason": "freeze over"}';
-
-/** The body read by `schema`, or the 4xx naming the field; no body at all reads as `{}`. */
-async function readBody<T>(
-  c: Context,
-  schema: z.ZodType<T>,
-  example: string,
-): Promise<{ body: T } | { refused: Response }> {
-  let json: unknown = {};
-  if ((await c.req.text()).trim() !== "") {
-    const read = await readJson(c, example);
-    if ("refused" in read) return read;
-    json = read.body;
-  }
-  const parsed = schema.safeParse(json);
-  if (parsed.success) return { body: parsed.data };
-  const issue = parsed.error.issues[0]!;
-  const field =
-    issue.code === "unrecognized_keys"
-      ? issue.keys[0]!
-      : issue.path.length > 0
-        ? issue.path.join(".")
-        : "body";
-  const message =
-    issue.code === "unrecognized_keys"
-      ? `unknown field "${field}"; give only these fields, e.g. ${example}`
-      : field === "body"
-        ? `the body must be a JSON object, e.g. ${example}`
-        : issue.message;
-  return { refused: errorResponse(c, 400, "invalid_pause", message, { field }) };
-}
-
+/** A pause's or resume's outcome as its answer: the change, or the refusal with its code. */
 function answer(c: Context, outcome: PauseOutcome) {
-  if (!outcome.ok)
-    return errorResponse(
-      c,
-      outcome.status,
-      outcome.code,
-      outcome.message,
-      outcome.field ? { field: outcome.field } : {},
-    );
-  return c.json({ schedule: outcome.schedule, paused: outcome.pause, changed: outcome.changed });
+  if (outcome.ok)
+    return c.json({ schedule: outcome.schedule, paused: outcome.pause, changed: outcome.changed }, 200);
+  switch (outcome.code) {
+    case "invalid_pause":
+      return refuseRequest(c, "invalid_pause", [{ field: outcome.field, message: outcome.message }]);
+    case "unknown_schedule":
+      return errorResponse(c, 404, "unknown_schedule", outcome.message);
+    case "conflict":
+      return errorResponse(c, 409, "conflict", outcome.message);
+  }
 }
 
-export function scheduleRoutes(deps: ScheduleApiDeps): Hono {
-  const routes = new Hono();
+export function scheduleRoutes(deps: ScheduleApiDeps): OpenAPIHono {
+  const routes = apiRouter();
   const ownershipOf = compileOwnership(deps.schedules);
 
-  routes.get("/schedules", async (c) => {
+  routes.openapi(SCHEDULE_ROUTES.schedules, async (c) => {
     const now = deps.now();
     const inventory = await deps.inventory();
     const pauses = await readPauses(deps.store, now);
@@ -142,42 +165,44 @@ export function scheduleRoutes(deps: ScheduleApiDeps): Hono {
           : null,
       };
     });
-    return c.json({ schedules, errors: inventory.errors, listedAt: inventory.listedAt ?? null });
+    return c.json({ schedules, errors: inventory.errors, listedAt: inventory.listedAt ?? null }, 200);
   });
 
-  routes.post("/schedules/:name/pause", async (c) => {
-    const read = await readBody(c, pauseBodySchema, PAUSE_EXAMPLE);
-    if ("refused" in read) return read.refused;
-    let until: Date | undefined;
-    if (read.body.until !== undefined) {
-      const reading = readInstant(read.body.until);
-      if ("problem" in reading)
-        return errorResponse(c, 400, "invalid_pause", `until ${reading.problem}`, { field: "until" });
-      until = reading.instant;
-    }
-    const key = idempotencyKeyOf(c);
-    const outcome = await pauseSchedule(deps, c.req.param("name"), {
-      ...(until ? { until } : {}),
-      ...(read.body.reason !== undefined ? { reason: read.body.reason } : {}),
-      by: BY,
-      ...(key !== undefined ? { key } : {}),
-      now: deps.now(),
-    });
-    return answer(c, outcome);
-  });
+  routes.openapi(
+    SCHEDULE_ROUTES.pause,
+    async (c) => {
+      const { name } = c.req.valid("param");
+      const { until, reason } = c.req.valid("json");
+      const key = idempotencyKeyOf(c);
+      const outcome = await pauseSchedule(deps, name, {
+        // Schema-valid: readInstant reads it; whether it is ahead and within the cap is the rule's.
+        ...(until !== undefined ? { until: new Date(until) } : {}),
+        ...(reason !== undefined ? { reason } : {}),
+        by: BY,
+        ...(key !== undefined ? { key } : {}),
+        now: deps.now(),
+      });
+      return answer(c, outcome);
+    },
+    requestHook("invalid_pause"),
+  );
 
-  routes.post("/schedules/:name/resume", async (c) => {
-    const read = await readBody(c, resumeBodySchema, RESUME_EXAMPLE);
-    if ("refused" in read) return read.refused;
-    const key = idempotencyKeyOf(c);
-    const outcome = await resumeSchedule(deps, c.req.param("name"), {
-      ...(read.body.reason !== undefined ? { reason: read.body.reason } : {}),
-      by: BY,
-      ...(key !== undefined ? { key } : {}),
-      now: deps.now(),
-    });
-    return answer(c, outcome);
-  });
+  routes.openapi(
+    SCHEDULE_ROUTES.resume,
+    async (c) => {
+      const { name } = c.req.valid("param");
+      const { reason } = c.req.valid("json");
+      const key = idempotencyKeyOf(c);
+      const outcome = await resumeSchedule(deps, name, {
+        ...(reason !== undefined ? { reason } : {}),
+        by: BY,
+        ...(key !== undefined ? { key } : {}),
+        now: deps.now(),
+      });
+      return answer(c, outcome);
+    },
+    requestHook("invalid_pause"),
+  );
 
   return routes;
 }

@@ -105,7 +105,13 @@ export interface PauseRequest {
 
 export type PauseOutcome =
   | { ok: true; schedule: string; pause: PauseView | null; changed: boolean }
-  | { ok: false; status: 400 | 404 | 409; code: string; message: string; field?: string };
+  | PauseRefusal;
+
+/** Why a pause or resume was refused: the HTTP status and error code it is answered with. */
+export type PauseRefusal =
+  | { ok: false; status: 400; code: "invalid_pause"; message: string; field: "until" | "reason" }
+  | { ok: false; status: 404; code: "unknown_schedule"; message: string; field?: undefined }
+  | { ok: false; status: 409; code: "conflict"; message: string; field?: undefined };
 
 const unknownSchedule = (name: string, schedules: readonly Schedule[]): PauseOutcome => ({
   ok: false,
