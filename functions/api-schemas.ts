@@ -16,6 +16,8 @@ const OPERATION_STATUSES = [...ACTIVE, ...FINISHED] as [OperationStatus, ...Oper
 const SNOOZE_EXAMPLE = 'e.g. {"minutes": 90} or {"until": "2026-11-22T23:30:00+08:00"}';
 const SNOOZE_CAP = `a snooze may last at most 7 days (${MAX_SNOOZE_MINUTES} minutes)`;
 const TIME = { type: "string", format: "date-time" } as const;
+/** Of a nullable time: a `type` given here would replace the generated ["string", "null"]. */
+const TIME_OR_NULL = { format: "date-time" } as const;
 
 /** A time a person types: ISO-8601 with an offset, read by readInstant (why not, if not). */
 function instantText(field: string) {
@@ -272,13 +274,19 @@ export const PauseView = z
     until: z
       .string()
       .nullable()
-      .openapi({ ...TIME, description: "null: until resumed" }),
+      .openapi({ ...TIME_OR_NULL, description: "null: until resumed" }),
     reason: z.string().nullable(),
     by: z.string(),
   })
   .openapi("SchedulePause", {
     description: "The target's schedule is paused: its sleeps wait; wakes still act",
   });
+
+/**
+ * A pause or null. Not `PauseView.nullable()`: of a named schema the generator writes only the
+ * reference, and the document would refuse the null (zod-to-openapi, OpenAPI 3.1).
+ */
+const PauseOrNull = z.union([PauseView, z.null()]);
 
 const Deferred = z
   .object({ reason: z.literal("paused"), until: z.string().nullable() })
@@ -308,7 +316,7 @@ const LISTING = {
   listedAt: z
     .string()
     .nullable()
-    .openapi({ ...TIME, description: "When the clouds were listed, when known" }),
+    .openapi({ ...TIME_OR_NULL, description: "When the clouds were listed, when known" }),
 };
 
 export const TargetsResponse = z
@@ -432,7 +440,7 @@ export const SchedulesResponse = z
           .number()
           .int()
           .describe("The targets it owns (acts on); a target several schedules match is none's"),
-        paused: PauseView.nullable().describe("null: not paused"),
+        paused: PauseOrNull.describe("null: not paused"),
         next: z
           .object({
             to: z.enum(["asleep", "awake"]),
@@ -450,7 +458,7 @@ export const SchedulesResponse = z
 export const PauseResponse = z
   .object({
     schedule: z.string(),
-    paused: PauseView.nullable().describe("The pause now holding the schedule; null: none (resumed)"),
+    paused: PauseOrNull.describe("The pause now holding the schedule; null: none (resumed)"),
     changed: z
       .boolean()
       .describe("false: nothing to do (a resume of a schedule not paused), and no ledger entry"),

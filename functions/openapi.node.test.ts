@@ -17,6 +17,7 @@ import { createRenewalServices, type RenewalServices } from "../shared/renewal/s
 import { signWebhook } from "../shared/signer/webhooks.ts";
 import { memoryBackend } from "../shared/store/memory.ts";
 import { createStore, type Store } from "../shared/store/store.ts";
+import { testSchedule } from "../test/fixtures/schedule.ts";
 import { type AppDeps, createApp } from "./app.ts";
 import { API_BODY_LIMIT, WEBHOOK_BODY_LIMIT } from "./request-body.ts";
 
@@ -54,6 +55,17 @@ function target(account: string, id: string, provider: Target["provider"]): Targ
 const ALI = target("ali", "c1", "alibaba");
 const HW = target("hw", "c2", "huawei");
 const INVENTORY: Inventory = { targets: [ALI, HW], errors: [], listedAt: NOW.toISOString() };
+// Monday 18:00 in Shanghai: the Alibaba target's schedule sleeps at 20:00; the Huawei one has none.
+const SCHEDULES = [
+  testSchedule({
+    name: "ack",
+    targets: [{ providers: ["alibaba"] }],
+    rules: [
+      { to: "asleep", days: ["mon", "tue", "wed", "thu", "fri"], at: "20:00" },
+      { to: "awake", days: ["mon", "tue", "wed", "thu", "fri"], at: "08:00" },
+    ],
+  }),
+];
 const RENEWALS = [
   compileRenewal(
     RenewalDocument.parse({
@@ -66,7 +78,7 @@ const RENEWALS = [
   ),
 ];
 
-/** Holds the next inventory or vault read until released: a request still running, for a second one to meet. */
+/** Holds the next inventory, vault or schedule-pause read until released: a request still running, for a second one to meet. */
 class Gate {
   private held?: { reached: () => void; released: Promise<void> };
   /** Arms the gate: `reached` settles when a request arrives at it, `release` lets it through. */
@@ -110,10 +122,23 @@ type Variant =
 
 function makeApp(variant: Variant, gate: Gate) {
   const memory = createStore(memoryBackend());
-  let store: Store = memory;
+  // A pause or resume reads its schedule's record first: where a request still running waits.
+  const schedulePauses: Store["schedulePauses"] = {
+    ...memory.schedulePauses,
+    get: async (key, now) => {
+      await gate.pass();
+      return memory.schedulePauses.get(key, now);
+    },
+  };
+  let store: Store = { ...memory, schedulePauses };
   if (variant === "broken") store = brokenStore();
+  // Every compare-and-set loses: someone else keeps writing the record.
   if (variant === "conflict")
-    store = { ...memory, targets: { ...memory.targets, put: async () => undefined } };
+    store = {
+      ...memory,
+      targets: { ...memory.targets, put: async () => undefined },
+      schedulePauses: { ...schedulePauses, put: async () => undefined },
+    };
   const base = createRenewalServices({
     vaultKeys: variant === "noKeys" ? [] : [KEY],
     namedSecrets: {},
@@ -147,7 +172,7 @@ function makeApp(variant: Variant, gate: Gate) {
       return INVENTORY;
     },
     store,
-    schedules: [],
+    schedules: SCHEDULES,
     calendars: new Map(),
     ...(variant === "noToken" ? {} : { adminToken: TOKEN }),
     renewals: RENEWALS,
@@ -300,6 +325,9 @@ const ADMIN_ROUTES: Array<[string, string]> = [
   ["GET", "/api/plan"],
   ["GET", "/api/operations"],
   ["POST", "/api/targets/ali/c1/snooze"],
+  ["GET", "/api/schedules"],
+  ["POST", "/api/schedules/ack/pause"],
+  ["POST", "/api/schedules/ack/resume"],
   ["GET", "/api/renewals"],
   ["GET", "/api/targets/ali/c1/renewal"],
   ["GET", "/api/targets/ali/c1/kubeconfig"],
@@ -344,6 +372,9 @@ describe("GET /api/openapi.json", () => {
     expect(Object.keys(document.paths)).toEqual(
       expect.arrayContaining([
         "/api/targets/{id}/snooze",
+        "/api/schedules",
+        "/api/schedules/{name}/pause",
+        "/api/schedules/{name}/resume",
         "/webhooks/alertmanager",
         "/webhooks/events",
         "/webhooks/eventbridge",
@@ -354,6 +385,12 @@ describe("GET /api/openapi.json", () => {
       { alertmanagerBasic: [] },
     ]);
     expect(document.components.schemas.SnoozeRequest.example).toEqual({ minutes: 90 });
+    // The pause and resume bodies are optional (none, empty, or {}); a null the routes answer is
+    // in the document (of a named schema or a typed time the generator can drop it).
+    for (const verb of ["pause", "resume"])
+      expect(document.paths[`/api/schedules/{name}/${verb}`].post.requestBody.required).toBe(false);
+    expect(document.components.schemas.SchedulePause.properties.until.type).toEqual(["string", "null"]);
+    expect(document.components.schemas.Targets.properties.listedAt.type).toEqual(["string", "null"]);
   });
 
   it("needs the admin token like the rest of /api", async () => {
@@ -461,6 +498,91 @@ describe("every documented answer is the real one", () => {
     );
     await call("conflict", "POST", snooze, { status: 409, code: "conflict" }, { body: '{"minutes": 90}' });
     await writeRefusals(snooze, '{"minutes": 90}');
+
+    // Schedules: list, pause (with a body, none at all, an empty JSON one), the pause as the
+    // fleet and the list show it, resume; then every refusal.
+    const pause = "/api/schedules/ack/pause";
+    const resume = "/api/schedules/ack/resume";
+    await call("full", "GET", "/api/schedules", { status: 200 });
+    const paused = await call(
+      "full",
+      "POST",
+      pause,
+      { status: 200 },
+      { body: '{"until": "2026-11-24T08:00:00+08:00", "reason": "release freeze"}' },
+    );
+    expect(paused).toEqual({
+      schedule: "ack",
+      paused: {
+        since: NOW.toISOString(),
+        until: "2026-11-24T00:00:00.000Z",
+        reason: "release freeze",
+        by: "admin API",
+      },
+      changed: true,
+    });
+    const fleet = await call("full", "GET", "/api/targets", { status: 200 });
+    expect(fleet.targets[0].next.deferred).toEqual({ reason: "paused", until: "2026-11-24T00:00:00.000Z" });
+    const schedules = await call("full", "GET", "/api/schedules", { status: 200 });
+    expect(schedules.schedules[0]).toMatchObject({ name: "ack", targets: 1, paused: paused.paused });
+    await call("full", "POST", resume, { status: 200 }, { body: '{"reason": "freeze over"}' });
+    const bare = await call("full", "POST", pause, { status: 200 });
+    expect(bare.paused).toMatchObject({ until: null, reason: null });
+    await call("full", "POST", resume, { status: 200 }, { body: "" });
+    await call("full", "POST", pause, { status: 200 }, { body: "{}" });
+    const again = await call("full", "POST", resume, { status: 200 });
+    expect(again).toEqual({ schedule: "ack", paused: null, changed: true });
+
+    const refusedPause = await call(
+      "full",
+      "POST",
+      pause,
+      { status: 400, code: "invalid_pause" },
+      { body: '{"until": "2026-11-24T08:00", "hours": 2}' },
+    );
+    expect(refusedPause.error.details).toEqual({
+      field: "until",
+      issues: [
+        expect.stringContaining("until needs an offset"),
+        expect.stringContaining('unknown field "hours"'),
+      ],
+    });
+    // Readable, but not ahead: the rule's refusal, in the same shape.
+    const past = await call(
+      "full",
+      "POST",
+      pause,
+      { status: 400, code: "invalid_pause" },
+      { body: '{"until": "2026-11-23T09:00:00Z"}' },
+    );
+    expect(past.error.details).toEqual({
+      field: "until",
+      issues: ["until must be in the future (it is now 2026-11-23T10:00:00.000Z)"],
+    });
+    await call("full", "POST", resume, { status: 400, code: "invalid_pause" }, { body: '{"reason": 7}' });
+    for (const path of [pause, resume]) {
+      await call("full", "POST", path, { status: 400, code: "invalid_json" }, { body: "{reason" });
+      await call(
+        "full",
+        "POST",
+        path,
+        { status: 415, code: "unsupported_media_type" },
+        { body: "{}", headers: { "Content-Type": "text/plain" } },
+      );
+      const unknown = path.replace("/ack/", "/nightly/");
+      await call("full", "POST", unknown, { status: 404, code: "unknown_schedule" });
+    }
+    await call("conflict", "POST", pause, { status: 409, code: "conflict" });
+    // A resume has something to change only while a pause holds: one written before it.
+    await app("conflict").store.schedulePauses.put(
+      "ack",
+      { pausedAt: NOW.toISOString(), by: "test", updatedAt: NOW.toISOString() },
+      null,
+      NOW,
+    );
+    await call("conflict", "POST", resume, { status: 409, code: "conflict" });
+    await writeRefusals(pause, '{"reason": "freeze 90"}');
+    await writeRefusals(resume, undefined);
 
     // Renewal: not configured, no vault key, then the real thing.
     const renewalRoutes: Array<[string, string]> = [
