@@ -12,6 +12,7 @@ import type { Logger } from "../shared/log/logger.ts";
 import type { Inventory } from "../shared/providers/inventory.ts";
 import type { Renewal } from "../shared/renewal/renewal-schema.ts";
 import type { RenewalServices } from "../shared/renewal/services.ts";
+import type { Rates } from "../shared/savings/rates-schema.ts";
 import type { Calendar, Schedule } from "../shared/schedule/types.ts";
 import type { Store } from "../shared/store/store.ts";
 import { actionRoutes } from "./actions.ts";
@@ -47,6 +48,8 @@ export interface AppDeps {
   /** Certificate renewal: the declarations, the vault and the sinks. */
   renewals?: readonly Renewal[];
   renewal?: RenewalServices;
+  /** The rates of the dashboard's savings estimate (`kind: rates`); default none. */
+  rates?: readonly Rates[];
 }
 
 const NO_WEBHOOK_CREDENTIALS: WebhookCredentials = {
