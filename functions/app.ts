@@ -17,6 +17,7 @@ import type { Calendar, Schedule } from "../shared/schedule/types.ts";
 import type { Store } from "../shared/store/store.ts";
 import { actionRoutes } from "./actions.ts";
 import { adminApi } from "./api.ts";
+import { dashboard } from "./dashboard/routes.ts";
 import { errorBody, errorResponse } from "./errors.ts";
 import { bodyLimits } from "./request-body.ts";
 import { webhookRoutes } from "./webhooks/routes.ts";
@@ -101,6 +102,8 @@ export function createApp(deps: AppDeps): Hono {
       ...(deps.linkSecret ? { linkSecret: deps.linkSecret } : {}),
     }),
   );
+
+  app.route("/", dashboard(deps));
 
   app.route(
     "/webhooks",
