@@ -3,6 +3,7 @@ import type { Logger } from "../../shared/log/logger.ts";
 import type { Inventory } from "../../shared/providers/inventory.ts";
 import type { Renewal } from "../../shared/renewal/renewal-schema.ts";
 import type { RenewalServices } from "../../shared/renewal/services.ts";
+import type { Rates } from "../../shared/savings/rates-schema.ts";
 import type { Calendar, Schedule } from "../../shared/schedule/types.ts";
 import type { Store } from "../../shared/store/store.ts";
 import type { Session } from "./session.ts";
@@ -21,6 +22,8 @@ export interface DashboardDeps {
   log: Logger;
   renewals?: readonly Renewal[];
   renewal?: RenewalServices;
+  /** The rates of the estimated savings (`kind: rates`); none: hours asleep without amounts. */
+  rates?: readonly Rates[];
   /** Randomness, a parameter so tests are exact: session ids and per-render form keys. */
   randomId?: () => string;
 }

@@ -6,7 +6,7 @@
 // under 200 ms (`BENCH_ONLY=dashboard npm run bench`).
 import type { Context } from "hono";
 import { html } from "hono/html";
-import type { InventoryError } from "../../shared/providers/inventory.ts";
+import type { InventoryError, Target } from "../../shared/providers/inventory.ts";
 import { compileOwnership, type Ownership } from "../../shared/schedule/ownership.ts";
 import type { SelectableTarget } from "../../shared/schedule/plan.ts";
 import type { Operation } from "../../shared/store/store.ts";
@@ -19,6 +19,7 @@ import {
 } from "../fleet-view.ts";
 import type { DashboardDeps, DashboardEnv } from "./deps.ts";
 import { type Html, page, relative, targetHref, utcTime } from "./layout.ts";
+import { fleetTimelineSection } from "./timeline-section.ts";
 
 export interface FleetRow {
   view: TargetView;
@@ -34,6 +35,9 @@ export interface FleetModel {
   accountErrors: InventoryError[];
   listedAt?: string;
   now: Date;
+  /** What the fleet-wide parts read besides the rows: the targets listed and every kept operation. */
+  targets: Target[];
+  operations: Operation[];
 }
 
 /** The last operation of each target (newest by creation), from one list of every operation. */
@@ -100,6 +104,8 @@ export async function loadFleet(
     accountErrors: inventory.errors.filter((e) => e.clusterId === undefined),
     ...(inventory.listedAt ? { listedAt: inventory.listedAt } : {}),
     now,
+    targets: inventory.targets,
+    operations,
   };
 }
 
@@ -255,7 +261,7 @@ ${selectOptions("state", "State", phases, filters.state)}
 </tr></thead>
 <tbody>${shown.map((row) => fleetRow(row, now))}</tbody>
 </table>
-${/* TIMELINE SLOT (fleet): the timeline helper's fleet-wide savings summary goes here. */ ""}`,
+${fleetTimelineSection(deps, { targets: model.targets, operations: model.operations, ownershipOf, now })}`,
     );
   };
 }

@@ -13,6 +13,7 @@ import type { HtmlEscapedString } from "hono/utils/html";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { base64, utf8 } from "../../shared/signer/encoding.ts";
 import type { Session } from "./session.ts";
+import { TIMELINE_CSS } from "./timeline-svg.ts";
 
 export type Html = HtmlEscapedString | Promise<HtmlEscapedString>;
 
@@ -56,6 +57,7 @@ dl.facts dd { margin: 0; }
 code { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: .92em; overflow-wrap: anywhere; }
 ul.plain { list-style: none; padding: 0; margin: 0; }
 nav.pages { display: flex; gap: 1.2em; margin: .5em 0; }
+${TIMELINE_CSS}
 `;
 
 /** The Content-Security-Policy of every page: nothing but our own stylesheet, forms to ourselves. */

@@ -15,6 +15,7 @@ import type { DashboardDeps, DashboardEnv } from "./deps.ts";
 import { formFields } from "./form-once.ts";
 import { type Html, page, pager, relative, targetHref, utcTime, withQuery } from "./layout.ts";
 import { randomSessionId } from "./session.ts";
+import { targetTimelineSection } from "./timeline-section.ts";
 
 export const LEDGER_PAGE = 50;
 const OPERATIONS_SHOWN = 50;
@@ -226,7 +227,13 @@ export function targetPage(deps: DashboardDeps) {
       html`<h1>${view.name} <span class="muted">(${view.provider})</span></h1>
 ${detailsSection(view, now)}
 ${actionsSection(c, view, deps)}
-${/* TIMELINE SLOT (target): the timeline helper's SVG week timeline and savings for this target go here. */ ""}
+${targetTimelineSection(deps, {
+  target,
+  ownership: ownershipOf(target),
+  ...(state ? { state: state.value } : {}),
+  ...(c.req.query("week") !== undefined ? { week: c.req.query("week") } : {}),
+  now,
+})}
 ${renewalSection(renewal ? renewalView(renewal.value, now) : undefined, now)}
 <h2 id="operations">Operations</h2>
 ${operationsTable(

@@ -162,6 +162,19 @@ describe("estimateSavings", () => {
     expect(estimate).toMatchObject({ hours: 456, amount: 746 });
   });
 
+  it("splits days and months at each target's own midnight", () => {
+    const berlin = estimateSavings({
+      targets: [{ ...fleet[0]!, timezone: "Europe/Berlin" }],
+      rates: [devRates],
+      ...period,
+    });
+    // 13:00 on 31 January to 01:00 on 1 February in Berlin.
+    expect(berlin.days).toEqual([
+      { date: "2026-01-31", hours: 11, amount: 74.25 },
+      { date: "2026-02-01", hours: 1, amount: 6.75 },
+    ]);
+  });
+
   it("counts only the hours within the period", () => {
     const february = estimateSavings({
       targets: fleet.slice(0, 1),

@@ -9,7 +9,9 @@
 //   stops beyond the priced pools: a hibernated control plane, Autopilot's workloads);
 // - with pool rates, a pool none of them prices saves nothing (it is listed, so the rates can be
 //   completed); without any, `cluster` is the whole cluster's rate;
-// - an ongoing sleep counts up to `now`; hours outside [from, to) do not count.
+// - an ongoing sleep counts up to `now`; hours outside [from, to) do not count;
+// - days and months are each target's local dates (its schedule's zone): a team's day is the sum
+//   of its targets' own days.
 
 import type { SelectableTarget } from "../schedule/plan.ts";
 import { globTest, matchesTarget } from "../schedule/plan.ts";
@@ -38,6 +40,8 @@ export interface Breakdown extends Amount {
 export interface TargetSleeps {
   target: SelectableTarget & { targetId: string };
   intervals: readonly SleepInterval[];
+  /** Its days and months are local dates here (its schedule's zone); default: the input's. */
+  timezone?: string;
 }
 
 export interface TargetSavings extends Breakdown {
@@ -78,7 +82,7 @@ export interface SavingsInput {
   to: Date;
   /** An ongoing sleep counts up to here (and nothing after it). */
   now: Date;
-  /** Days and months are local dates in this zone. */
+  /** Days and months are local dates in this zone, unless a target names its own. */
   timezone: string;
 }
 
@@ -174,14 +178,12 @@ export function estimateSavings(input: SavingsInput): SavingsEstimate {
   }
   const currency = ratesCurrency(input.rates);
   if ("problem" in currency) throw new SavingsError(currency.problem);
-  // Validates the zone (a TimezoneError names it).
-  localDayAndMinutes(input.from, input.timezone);
 
   const targets: TargetSavings[] = [];
   const unrated: SavingsEstimate["unrated"] = [];
   const teams = new Map<string | undefined, { tally: Tally; targets: number }>();
   const total = new Tally();
-  for (const { target, intervals } of input.targets) {
+  for (const { target, intervals, timezone = input.timezone } of input.targets) {
     const rates = ratesFor(target, input.rates);
     const tally = new Tally();
     const unpriced = new Set<string>();
@@ -191,7 +193,7 @@ export function estimateSavings(input: SavingsInput): SavingsEstimate {
       if (end <= start) continue;
       const rate = rates ? hourlyRate(interval, rates) : { perHour: 0, unpriced: [] };
       for (const name of rate.unpriced) unpriced.add(name);
-      for (const part of byLocalDay(start, end, input.timezone)) {
+      for (const part of byLocalDay(start, end, timezone)) {
         const hours = part.ms / HOUR_MS;
         tally.add(dateOfDayNumber(part.day), hours, hours * rate.perHour);
       }

@@ -1,0 +1,141 @@
+import { describe, expect, it } from "vitest";
+import type { Rates } from "../../shared/savings/rates-schema.ts";
+import type { Store } from "../../shared/store/store.ts";
+import { dashboardApp, FLEET, getPage, NOW, signIn } from "../../test/fixtures/dashboard.ts";
+import { testTarget } from "../../test/fixtures/target.ts";
+
+const RATES: Rates[] = [
+  {
+    kind: "rates",
+    name: "hw-rates",
+    source: "schedules/rates.yaml",
+    currency: "CNY",
+    teamTag: "team",
+    targets: [{ providers: ["huawei"] }],
+    cluster: 0.5,
+    pools: [{ match: { name: "*" }, rate: { perNode: 1 } }],
+  },
+];
+
+const INVENTORY = {
+  ...FLEET,
+  targets: [testTarget({ tags: { env: "qa", team: "platform" } }), ...FLEET.targets.slice(1)],
+};
+
+/** Friday 20 November, 20:00 in Shanghai: qa-1's pool of 3 nodes went to 0; still asleep at NOW. */
+const SLEPT_AT = new Date("2026-11-20T12:00:00Z");
+
+async function sleptOnFriday(store: Store): Promise<void> {
+  const entry = (at: Date, kind: string, detail: Record<string, unknown>, key: string) =>
+    store.ledger.append({ at, operationId: "sleep-fri", target: "hw/c1", kind, detail, key });
+  await entry(
+    new Date("2026-11-20T11:59:00Z"),
+    "sleep.scale-pool",
+    { pool: "p1", name: "workers", before: { desired: 3 } },
+    "a",
+  );
+  await entry(SLEPT_AT, "sleep.succeeded", {}, "b");
+  await store.ledger.append({
+    at: new Date("2026-11-18T03:00:00Z"),
+    operationId: "resize-1",
+    target: "hw/c1",
+    kind: "resize.applied",
+    detail: { action: "resize workers 2→3" },
+  });
+}
+
+/** How many times `fragment` occurs in the page. */
+const count = (page: string, fragment: string) => page.split(fragment).length - 1;
+
+describe("a target's page: the week timeline and its savings", () => {
+  it("draws this week in the schedule's zone, with what the ledger recorded, and prices the month", async () => {
+    const { app, store } = dashboardApp({ inventory: INVENTORY, rates: RATES });
+    await sleptOnFriday(store);
+    const page = await getPage(app, "/targets/hw/c1", await signIn(app));
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('<h2 id="timeline">Week of 2026-11-16</h2>');
+    expect(page.text).toContain('role="img" aria-labelledby="timeline-title timeline-desc"');
+    expect(page.text).toContain("Week of 2026-11-16 for qa-1 (Asia/Shanghai)");
+    // office-hours: Monday's early hours, 4 weeknights across midnight (2 rows each), and Friday
+    // night through the weekend (3 rows): 12 segments.
+    expect(count(page.text, 'data-kind="planned-sleep"')).toBe(12);
+    // The sleep from Friday 20:00 to now (Sunday 20:00): three day rows.
+    expect(count(page.text, 'data-kind="actual-sleep"')).toBe(3);
+    expect(count(page.text, 'data-marker="resize"')).toBe(1);
+    expect(page.text).toContain(`data-now="${NOW.toISOString()}"`);
+    // 48 hours at 0.5 + 3 × 1 an hour, split at Shanghai's midnights.
+    expect(page.text).toContain(
+      "Priced by rates <code>hw-rates</code>, team <strong>platform</strong>: CN¥168.00 for 48 h asleep this month.",
+    );
+    for (const [day, hours, amount] of [
+      ["2026-11-20", "4 h", "CN¥14.00"],
+      ["2026-11-21", "24 h", "CN¥84.00"],
+      ["2026-11-22", "20 h", "CN¥70.00"],
+      ["2026-11 in all", "48 h", "CN¥168.00"],
+    ])
+      expect(page.text).toContain(
+        `<tr><th scope="row">${day}</th><td class="num">${hours}</td><td class="num">${amount}</td></tr>`,
+      );
+  });
+
+  it("goes to another week, and back to this one", async () => {
+    const { app } = dashboardApp({ inventory: INVENTORY, rates: RATES });
+    const cookie = await signIn(app);
+    const page = await getPage(app, "/targets/hw/c1?week=2026-11-11", cookie);
+    expect(page.text).toContain('<h2 id="timeline">Week of 2026-11-09</h2>');
+    expect(page.text).toContain('<a href="/targets/hw/c1?week=2026-11-02#timeline">Previous week</a>');
+    expect(page.text).toContain('<a href="/targets/hw/c1#timeline">This week</a>');
+    expect(page.text).not.toContain("data-now=");
+    const bad = await getPage(app, "/targets/hw/c1?week=%3Cscript%3E", cookie);
+    expect(bad.status).toBe(200);
+    expect(bad.text).toContain('<h2 id="timeline">Week of 2026-11-16</h2>');
+    expect(bad.text).not.toContain("<script>");
+  });
+
+  it("says how to configure rates when none price the target", async () => {
+    const { app, store } = dashboardApp({ inventory: INVENTORY });
+    await sleptOnFriday(store);
+    const page = await getPage(app, "/targets/hw/c1", await signIn(app));
+    expect(page.text).toContain("Asleep 48 h this month, but no rates document prices this target");
+    expect(page.text).toContain("docs/reference/savings.md");
+  });
+});
+
+describe("the fleet page: schedules this week and savings by team", () => {
+  it("draws each schedule's week once and totals the kept operations' sleeps by team", async () => {
+    const { app, store } = dashboardApp({ inventory: INVENTORY, rates: RATES });
+    await store.operations.create(
+      {
+        id: "sleep-fri",
+        target: "hw/c1",
+        kind: "sleep",
+        step: "done",
+        status: "succeeded",
+        data: {
+          progress: {
+            snapshot: { version: 1, content: { pools: [{ id: "p1", name: "workers", desired: 3 }] } },
+          },
+        },
+      },
+      { now: SLEPT_AT },
+    );
+    const page = await getPage(app, "/", await signIn(app));
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('<h2 id="schedules-week">Schedules this week</h2>');
+    expect(page.text).toMatch(
+      /<th scope="row">office-hours<\/th><td>Asia\/Shanghai<\/td><td class="num">2<\/td><td><svg [^>]*role="img" aria-label="Planned asleep 108 of 168 hours this week \(Asia\/Shanghai\)"/,
+    );
+    const savings = page.text.slice(page.text.indexOf('<h2 id="savings">'));
+    expect(savings).toContain('<th scope="col">2026-11-22</th>');
+    expect(savings).toContain('<th scope="col">2026-11</th>');
+    expect(savings).toMatch(
+      /<tr><th scope="row">platform<\/th><td class="num">1<\/td>(<td class="num">CN¥(14|84|70)\.00<\/td>){3}<td class="num">CN¥168\.00<\/td><td class="num">48 h<\/td><\/tr>/,
+    );
+  });
+
+  it("shows the hours but no amounts without rates", async () => {
+    const { app } = dashboardApp({ inventory: INVENTORY });
+    const page = await getPage(app, "/", await signIn(app));
+    expect(page.text).toContain("No rates are configured, so no amounts");
+  });
+});

@@ -1,0 +1,176 @@
+// The timeline and savings parts of the dashboard's pages: a target's week timeline (with links to
+// the weeks before and after) and its savings this month, and on the fleet page each schedule's
+// week as a strip and the fleet's savings by team. Reads what it needs, then draws with
+// timeline-svg.ts and savings-view.ts.
+import { html } from "hono/html";
+import type { Target } from "../../shared/providers/inventory.ts";
+import { estimateSavings } from "../../shared/savings/estimate.ts";
+import { sleepIntervals } from "../../shared/savings/sleep-intervals.ts";
+import { calendarsFor } from "../../shared/schedule/engine.ts";
+import type { Ownership } from "../../shared/schedule/ownership.ts";
+import type { SelectableTarget } from "../../shared/schedule/plan.ts";
+import {
+  addDays,
+  dateOfDayNumber,
+  dayNumber,
+  localDayAndMinutes,
+  localMinutesToUtc,
+  localToUtc,
+  TimezoneError,
+} from "../../shared/schedule/timezone.ts";
+import type { LocalDate } from "../../shared/schedule/types.ts";
+import { weekStartOf, weekTimeline } from "../../shared/schedule/week-timeline.ts";
+import type { LedgerEntry } from "../../shared/store/backend.ts";
+import type { Operation, TargetState } from "../../shared/store/store.ts";
+import type { DashboardDeps } from "./deps.ts";
+import { type Html, targetHref, withQuery } from "./layout.ts";
+import {
+  fleetSleeps,
+  readLedger,
+  sleepEntriesFromOperations,
+  targetSavingsSection,
+  teamSavingsSection,
+} from "./savings-view.ts";
+import { timelineFigure, timelineStrip } from "./timeline-svg.ts";
+
+const DAY_MS = 86_400_000;
+/** How far before a period the ledger is read, so a sleep begun before it is seen. */
+const LOOKBACK_MS = 31 * DAY_MS;
+/** The fleet's savings cover what the kept operations cover (finished ones: 30 days). */
+const FLEET_SAVINGS_DAYS = 30;
+
+/** The Monday of `week` (any date of it, `YYYY-MM-DD`), else of the current week; in `timezone`. */
+export function chosenWeek(week: string | undefined, timezone: string, now: Date): LocalDate {
+  if (week !== undefined) {
+    try {
+      return weekStartOf(localToUtc(week, "12:00", timezone).at, timezone);
+    } catch (error) {
+      if (!(error instanceof TimezoneError)) throw error;
+    }
+  }
+  return weekStartOf(now, timezone);
+}
+
+const midnight = (date: LocalDate, timezone: string) => localMinutesToUtc(dayNumber(date), 0, timezone).at;
+
+/** The target's ledger over each span, one read where they overlap. */
+async function ledgerOver(
+  deps: DashboardDeps,
+  target: string,
+  spans: ReadonlyArray<{ from: Date; to: Date }>,
+): Promise<LedgerEntry[][]> {
+  const [a, b] = spans as [{ from: Date; to: Date }, { from: Date; to: Date }];
+  if (a.from <= b.to && b.from <= a.to) {
+    const from = new Date(Math.min(a.from.getTime(), b.from.getTime()));
+    const to = new Date(Math.max(a.to.getTime(), b.to.getTime()));
+    const all = await readLedger(deps.store, target, from, to);
+    return spans.map((span) => all.filter((e) => e.at >= span.from && e.at < span.to));
+  }
+  return Promise.all(spans.map((span) => readLedger(deps.store, target, span.from, span.to)));
+}
+
+/** A target's week timeline and its savings this month. */
+export async function targetTimelineSection(
+  deps: DashboardDeps,
+  input: { target: Target; ownership: Ownership; state?: TargetState; week?: string; now: Date },
+): Promise<Html> {
+  const { target, ownership, now } = input;
+  const schedule = ownership.status === "owned" ? ownership.schedule : undefined;
+  const timezone = schedule?.timezone ?? "UTC";
+  const calendars = schedule ? calendarsFor(schedule, deps.calendars) : [];
+  const start = chosenWeek(input.week, timezone, now);
+  const weekFrom = midnight(start, timezone);
+  const weekTo = midnight(addDays(start, 7), timezone);
+  const today = localDayAndMinutes(now, timezone).day;
+  const monthStart = midnight(`${dateOfDayNumber(today).slice(0, 7)}-01`, timezone);
+  const after = new Date(now.getTime() + 1);
+  const [weekEntries, monthEntries] = (await ledgerOver(deps, target.targetId, [
+    {
+      from: new Date(weekFrom.getTime() - LOOKBACK_MS),
+      to: new Date(Math.min(weekTo.getTime(), after.getTime())),
+    },
+    { from: new Date(monthStart.getTime() - LOOKBACK_MS), to: after },
+  ])) as [LedgerEntry[], LedgerEntry[]];
+  const timeline = weekTimeline({
+    ...(schedule ? { schedule, calendars } : { timezone }),
+    start,
+    now,
+    ...(input.state ? { state: input.state } : {}),
+    ledger: weekEntries,
+  });
+  const savings = estimateSavings({
+    targets: [{ target, intervals: sleepIntervals(monthEntries), timezone }],
+    rates: deps.rates ?? [],
+    from: monthStart,
+    to: now,
+    now,
+    timezone,
+  });
+  const href = targetHref(target.targetId);
+  const current = weekStartOf(now, timezone);
+  const why =
+    ownership.status === "owned"
+      ? ""
+      : html`<p class="muted">No schedule owns this target, so nothing is planned; the timeline shows what the ledger recorded, in UTC.</p>`;
+  return html`<h2 id="timeline">Week of ${start}</h2>
+${why}
+<nav class="pages" aria-label="Timeline weeks">
+<a href="${withQuery(href, { week: addDays(start, -7) })}#timeline">Previous week</a>
+${start !== current ? html`<a href="${href}#timeline">This week</a>` : ""}
+<a href="${withQuery(href, { week: addDays(start, 7) })}#timeline">Next week</a>
+</nav>
+${timelineFigure(timeline, { id: "timeline", title: `Week of ${start} for ${target.name} (${timezone})` })}
+<h2 id="savings">Estimated savings</h2>
+${targetSavingsSection(savings, target.targetId)}`;
+}
+
+/** The fleet page's part: each schedule's week as a strip, and the fleet's savings by team. */
+export function fleetTimelineSection(
+  deps: DashboardDeps,
+  input: {
+    targets: readonly Target[];
+    operations: readonly Operation[];
+    ownershipOf: (target: SelectableTarget) => Ownership;
+    now: Date;
+  },
+): Html {
+  const { targets, operations, ownershipOf, now } = input;
+  const owned = new Map<string, number>();
+  for (const target of targets) {
+    const ownership = ownershipOf(target);
+    if (ownership.status === "owned")
+      owned.set(ownership.schedule.name, (owned.get(ownership.schedule.name) ?? 0) + 1);
+  }
+  const schedules = deps.schedules.filter((schedule) => schedule.enabled);
+  const strips = schedules.map((schedule) => {
+    const timeline = weekTimeline({
+      schedule,
+      calendars: calendarsFor(schedule, deps.calendars),
+      start: weekStartOf(now, schedule.timezone),
+      now,
+    });
+    return { schedule, timeline, strip: timelineStrip(timeline) };
+  });
+  const savings = estimateSavings({
+    targets: fleetSleeps(targets, sleepEntriesFromOperations(operations), ownershipOf),
+    rates: deps.rates ?? [],
+    from: new Date(now.getTime() - FLEET_SAVINGS_DAYS * DAY_MS),
+    to: now,
+    now,
+    timezone: "UTC",
+  });
+  return html`<h2 id="schedules-week">Schedules this week</h2>
+${
+  strips.length === 0
+    ? html`<p class="muted">No enabled schedule.</p>`
+    : html`<table aria-labelledby="schedules-week">
+<caption>Each enabled schedule's week from Monday, in its own time zone: dark is planned asleep, tinted days are holidays or make-up days, the red line is now. A target's page has the full timeline.</caption>
+<thead><tr><th scope="col">Schedule</th><th scope="col">Time zone</th><th scope="col">Targets</th><th scope="col">Week</th></tr></thead>
+<tbody>${strips.map(
+        ({ schedule, timeline, strip }) =>
+          html`<tr><th scope="row">${schedule.name}</th><td>${schedule.timezone}</td><td class="num">${owned.get(schedule.name) ?? 0}</td><td>${strip} <span class="muted">from ${timeline.days[0]!.date}</span></td></tr>`,
+      )}</tbody></table>`
+}
+<h2 id="savings">Estimated savings, last ${FLEET_SAVINGS_DAYS} days</h2>
+${teamSavingsSection(savings, "savings")}`;
+}
