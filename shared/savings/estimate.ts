@@ -91,10 +91,21 @@ export function ratesFor(target: SelectableTarget, rates: readonly Rates[]): Rat
   return [...rates].sort((a, b) => (a.name < b.name ? -1 : 1)).find((r) => matchesTarget(r, target));
 }
 
+type CompiledPoolRate = { matches: (pool: SleptPool) => boolean; rate: PoolRate["rate"] };
+const compiledPools = new WeakMap<readonly PoolRate[], CompiledPoolRate[]>();
+
 function poolRate(pool: SleptPool, rates: readonly PoolRate[]): number | undefined {
-  for (const { match, rate } of rates) {
-    const matches = "id" in match ? match.id === pool.id : globTest(match.name)(pool.name);
-    if (matches) return "perNode" in rate ? rate.perNode * pool.nodes : rate.hourly;
+  let compiled = compiledPools.get(rates);
+  if (!compiled) {
+    compiled = rates.map(({ match, rate }) => {
+      if ("id" in match) return { matches: (p: SleptPool) => p.id === match.id, rate };
+      const test = globTest(match.name);
+      return { matches: (p: SleptPool) => test(p.name), rate };
+    });
+    compiledPools.set(rates, compiled);
+  }
+  for (const { matches, rate } of compiled) {
+    if (matches(pool)) return "perNode" in rate ? rate.perNode * pool.nodes : rate.hourly;
   }
   return undefined;
 }
@@ -113,17 +124,38 @@ export function hourlyRate(interval: SleepInterval, rates: Rates): { perHour: nu
   return { perHour, unpriced };
 }
 
-/** An interval's part within [from, to), split at the zone's local midnights. */
-function byLocalDay(start: number, end: number, timezone: string): Array<{ day: number; ms: number }> {
-  const parts: Array<{ day: number; ms: number }> = [];
-  let at = start;
-  while (at < end) {
-    const { day } = localDayAndMinutes(new Date(at), timezone);
-    const next = Math.min(end, localMinutesToUtc(day + 1, 0, timezone).at.getTime());
-    parts.push({ day, ms: next - at });
-    at = next;
+/**
+ * A zone's local midnights over the period, computed once per zone: splitting an interval at them
+ * is then arithmetic (a fleet has tens of thousands of intervals and a handful of zones).
+ */
+class Midnights {
+  readonly #at: number[] = [];
+  readonly #dates: LocalDate[] = [];
+  constructor(from: number, to: number, timezone: string) {
+    const first = localDayAndMinutes(new Date(from), timezone).day;
+    const last = localDayAndMinutes(new Date(to), timezone).day + 1;
+    for (let day = first; day <= last; day++) {
+      this.#at.push(localMinutesToUtc(day, 0, timezone).at.getTime());
+      this.#dates.push(dateOfDayNumber(day));
+    }
   }
-  return parts;
+  /** Calls `part` for each local day of [start, end) (within the period) with its milliseconds. */
+  split(start: number, end: number, part: (date: LocalDate, ms: number) => void): void {
+    // The last midnight at or before `start`.
+    let low = 0;
+    let high = this.#at.length - 1;
+    while (low < high) {
+      const mid = (low + high + 1) >> 1;
+      if (this.#at[mid]! <= start) low = mid;
+      else high = mid - 1;
+    }
+    let at = start;
+    for (let index = low; at < end; index++) {
+      const next = Math.min(end, this.#at[index + 1] ?? end);
+      part(this.#dates[index]!, next - at);
+      at = next;
+    }
+  }
 }
 
 /** Adds up amounts by key, in key order. */
@@ -179,6 +211,15 @@ export function estimateSavings(input: SavingsInput): SavingsEstimate {
   const currency = ratesCurrency(input.rates);
   if ("problem" in currency) throw new SavingsError(currency.problem);
 
+  const zones = new Map<string, Midnights>();
+  const midnightsOf = (timezone: string) => {
+    let midnights = zones.get(timezone);
+    if (!midnights) {
+      midnights = new Midnights(from, Math.max(from, to), timezone);
+      zones.set(timezone, midnights);
+    }
+    return midnights;
+  };
   const targets: TargetSavings[] = [];
   const unrated: SavingsEstimate["unrated"] = [];
   const teams = new Map<string | undefined, { tally: Tally; targets: number }>();
@@ -193,10 +234,10 @@ export function estimateSavings(input: SavingsInput): SavingsEstimate {
       if (end <= start) continue;
       const rate = rates ? hourlyRate(interval, rates) : { perHour: 0, unpriced: [] };
       for (const name of rate.unpriced) unpriced.add(name);
-      for (const part of byLocalDay(start, end, timezone)) {
-        const hours = part.ms / HOUR_MS;
-        tally.add(dateOfDayNumber(part.day), hours, hours * rate.perHour);
-      }
+      midnightsOf(timezone).split(start, end, (date, ms) => {
+        const hours = ms / HOUR_MS;
+        tally.add(date, hours, hours * rate.perHour);
+      });
     }
     if (tally.days.size === 0) continue;
     if (rates === undefined) {
