@@ -16,8 +16,8 @@ import {
 } from "yaml";
 import type { z } from "zod";
 import { compileRenewal, type Renewal, RenewalDocument } from "../renewal/renewal-schema.ts";
-import { compileRates, type Rates, RatesDocument } from "../savings/rates-schema.ts";
 import { compileRule, type ResizeRule, ResizeRuleDocument } from "../rules/rule-schema.ts";
+import { compileRates, type Rates, RatesDocument } from "../savings/rates-schema.ts";
 import { closest } from "./closest.ts";
 import { expandDays } from "./days.ts";
 import { DOCUMENT_KIND_NAMES, DOCUMENT_KINDS, type DocumentKind } from "./document-kinds.ts";
@@ -254,7 +254,9 @@ function parseDocument(
   if (kind === "rates") {
     const parsed = RatesDocument.safeParse(js);
     if (!parsed.success)
-      return { errors: parsed.error.issues.flatMap((issue) => issueErrors(document, issue, at, root, schema)) };
+      return {
+        errors: parsed.error.issues.flatMap((issue) => issueErrors(document, issue, at, root, schema)),
+      };
     return { rates: compileRates(parsed.data, source), name: namePosition() };
   }
   const parsed = ScheduleDocument.safeParse(js);

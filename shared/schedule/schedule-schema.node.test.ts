@@ -36,7 +36,8 @@ describe("schedules/schedule.schema.json", () => {
     expect(renewal.if).toEqual({ properties: { kind: { const: "renewal" } }, required: ["kind"] });
     expect(Object.keys(rates.then.properties).sort()).toEqual(Object.keys(RatesDocument.shape).sort());
     expect(rates.if).toEqual({ properties: { kind: { const: "rates" } }, required: ["kind"] });
-    for (const branch of [schedule, rule, renewal, rates]) expect(branch.then.additionalProperties).toBe(false);
+    for (const branch of [schedule, rule, renewal, rates])
+      expect(branch.then.additionalProperties).toBe(false);
     expect(schema.$comment).toContain(REGENERATE_JSON_SCHEMA);
   });
 
