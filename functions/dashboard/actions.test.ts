@@ -211,7 +211,7 @@ describe("POST /schedules/{name}/pause and /resume", () => {
     const { cookie, csrf, page } = await openTarget(fixture);
     expect(page).toContain('action="/schedules/office-hours/pause"');
     const pauseKey =
-      /action="\/schedules\/office-hours\/pause"[^]*?name="formKey" value="([0-9a-f]{32})"/.exec(page)![1]!;
+      /action="\/schedules\/office-hours\/pause"[\s\S]*?name="formKey" value="([0-9a-f]{32})"/.exec(page)![1]!;
     const fields = {
       csrf,
       formKey: pauseKey,
@@ -233,7 +233,7 @@ describe("POST /schedules/{name}/pause and /resume", () => {
     expect(shown.text).toContain("&lt;b&gt;release&lt;/b&gt; freeze");
     expect(shown.text).toContain('action="/schedules/office-hours/resume"');
     const resumeKey =
-      /action="\/schedules\/office-hours\/resume"[^]*?name="formKey" value="([0-9a-f]{32})"/.exec(
+      /action="\/schedules\/office-hours\/resume"[\s\S]*?name="formKey" value="([0-9a-f]{32})"/.exec(
         shown.text,
       )![1]!;
     const resumed = await postForm(
