@@ -37,9 +37,8 @@ export interface FleetModel {
   accountErrors: InventoryError[];
   listedAt?: string;
   now: Date;
-  /** What the fleet-wide parts read besides the rows: the targets listed and every kept operation. */
+  /** The targets listed, for the fleet-wide parts (timeline-section.ts). */
   targets: Target[];
-  operations: Operation[];
 }
 
 /** What a target's row says it did last, and how that ended (or that it is still under way). */
@@ -153,7 +152,6 @@ export async function loadFleet(
     ...(inventory.listedAt ? { listedAt: inventory.listedAt } : {}),
     now,
     targets: inventory.targets,
-    operations,
   };
 }
 
@@ -312,7 +310,7 @@ ${selectOptions("state", "State", phases, filters.state)}
 </tr></thead>
 <tbody>${shown.map((row) => fleetRow(row, now))}</tbody>
 </table>
-${fleetTimelineSection(deps, { targets: model.targets, operations: model.operations, ownershipOf, now })}`,
+${fleetTimelineSection(deps, { targets: model.targets, ownershipOf, now })}`,
     );
   };
 }

@@ -1,78 +1,57 @@
 // The estimated savings as the dashboard shows them: where the sleep history comes from, and the
 // tables. The counting itself is shared/savings/estimate.ts.
 //
-// A target's page reads its ledger (exact, and cheap for one target). The fleet page reads no
-// ledger: it already holds every kept operation (finished ones are kept 30 days), and a finished
-// sleep or a started wake says the same as their ledger entries do: the same rule
-// (sleepIntervals) then reads both.
+// Both read the ledger: a target's page its own entries of the month, the fleet page every
+// target's of the last 30 days, computed at most every few minutes and kept in the store for the
+// next views and the other replicas (timeline-section.ts), since that read grows with the fleet.
 import { html } from "hono/html";
 import type { Target } from "../../shared/providers/inventory.ts";
-import type { Breakdown, SavingsEstimate, TargetSleeps } from "../../shared/savings/estimate.ts";
+import type { Breakdown, SavingsEstimate, TargetSleeps, TeamSavings } from "../../shared/savings/estimate.ts";
 import { type SleepLedgerEntry, sleepIntervals } from "../../shared/savings/sleep-intervals.ts";
 import type { Ownership } from "../../shared/schedule/ownership.ts";
 import type { SelectableTarget } from "../../shared/schedule/plan.ts";
 import type { LedgerEntry } from "../../shared/store/backend.ts";
-import type { Operation, Store } from "../../shared/store/store.ts";
-import type { SnapshotContent } from "../sleepwake/operation-data.ts";
+import type { Store } from "../../shared/store/store.ts";
 import type { Html } from "./layout.ts";
 
 const LEDGER_PAGE = 1000;
 /** A target's page reads at most this many entries for its timeline and savings. */
-const LEDGER_READ_LIMIT = 10_000;
+const TARGET_LEDGER_LIMIT = 10_000;
 
-/** A target's ledger entries with from <= at < to, oldest first, read in pages. */
-export async function readLedger(store: Store, target: string, from: Date, to: Date): Promise<LedgerEntry[]> {
+/**
+ * Ledger entries with from <= at < to (of one target, or all), oldest first, read in pages of
+ * 1,000; at most `limit` (then `complete` is false).
+ */
+export async function readLedger(
+  store: Store,
+  query: { target?: string; from: Date; to: Date; limit?: number },
+): Promise<{ entries: LedgerEntry[]; complete: boolean }> {
+  const limit = query.limit ?? TARGET_LEDGER_LIMIT;
   const entries: LedgerEntry[] = [];
   for (;;) {
     const after = entries.at(-1)?.seq;
     const page = await store.ledger.query({
-      target,
-      from,
-      to,
+      ...(query.target !== undefined ? { target: query.target } : {}),
+      from: query.from,
+      to: query.to,
       limit: LEDGER_PAGE,
       ...(after !== undefined ? { afterSeq: after } : {}),
     });
     entries.push(...page);
-    if (page.length < LEDGER_PAGE || entries.length >= LEDGER_READ_LIMIT) return entries;
+    if (page.length < LEDGER_PAGE) return { entries, complete: true };
+    if (entries.length >= limit) return { entries, complete: false };
   }
 }
 
-/**
- * What kept operations say of sleeps and wakes, as the ledger entries they wrote: a sleep that
- * succeeded (not skipped) with the pools its snapshot holds at a size above 0, and the start of
- * every wake that has begun. Grouped by target.
- */
-export function sleepEntriesFromOperations(
-  operations: readonly Operation[],
-): Map<string, SleepLedgerEntry[]> {
-  const byTarget = new Map<string, SleepLedgerEntry[]>();
-  const add = (target: string, entry: SleepLedgerEntry) => {
-    const list = byTarget.get(target);
+/** Entries by target. */
+export function byTarget<E extends { target: string }>(entries: readonly E[]): Map<string, E[]> {
+  const grouped = new Map<string, E[]>();
+  for (const entry of entries) {
+    const list = grouped.get(entry.target);
     if (list) list.push(entry);
-    else byTarget.set(target, [entry]);
-  };
-  for (const op of operations) {
-    const progress = (op.data.progress ?? {}) as {
-      skipped?: string;
-      snapshot?: { content?: SnapshotContent };
-    };
-    if (op.kind === "sleep" && op.status === "succeeded" && progress.skipped === undefined) {
-      const createdAt = new Date(op.createdAt);
-      for (const pool of progress.snapshot?.content?.pools ?? []) {
-        if (pool.desired <= 0) continue;
-        add(op.target, {
-          at: createdAt,
-          kind: "sleep.scale-pool",
-          operationId: op.id,
-          detail: { pool: pool.id, name: pool.name, before: { desired: pool.desired } },
-        });
-      }
-      add(op.target, { at: new Date(op.updatedAt), kind: "sleep.succeeded", operationId: op.id, detail: {} });
-    } else if (op.kind === "wake" && (op.status !== "pending" || op.attempts > 0)) {
-      add(op.target, { at: new Date(op.createdAt), kind: "wake.started", operationId: op.id, detail: {} });
-    }
+    else grouped.set(entry.target, [entry]);
   }
-  return byTarget;
+  return grouped;
 }
 
 /** Each target with its sleeps and its schedule's zone (UTC when no schedule owns it). */
@@ -112,8 +91,40 @@ export const hours = (value: number) => `${Math.round(value * 10) / 10} h`;
 const DAYS_SHOWN = 7;
 export const SAVINGS_DOC = "docs/reference/savings.md";
 
+/** What the fleet page shows of an estimate (and keeps in the store between views): no per-target detail. */
+export interface FleetSavings extends Breakdown {
+  currency?: string;
+  /** When it was computed, and the period it covers (ISO). */
+  computedAt: string;
+  from: string;
+  to: string;
+  teams: TeamSavings[];
+  targets: number;
+  unrated: SavingsEstimate["unrated"];
+  /** False when the ledger held more entries in the period than were read. */
+  complete: boolean;
+}
+
+export function fleetSavingsOf(estimate: SavingsEstimate, computedAt: Date, complete: boolean): FleetSavings {
+  const { currency, teams, unrated, hours, amount, days, months } = estimate;
+  return {
+    ...(currency !== undefined ? { currency } : {}),
+    computedAt: computedAt.toISOString(),
+    from: estimate.from.toISOString(),
+    to: estimate.to.toISOString(),
+    teams,
+    targets: estimate.targets.length,
+    unrated,
+    hours,
+    amount,
+    days,
+    months,
+    complete,
+  };
+}
+
 /** The fleet's savings by team: the most recent days, each month, and the hours asleep. */
-export function teamSavingsSection(estimate: SavingsEstimate, headingId: string): Html {
+export function teamSavingsSection(estimate: FleetSavings, headingId: string): Html {
   const currency = estimate.currency;
   const unrated =
     estimate.unrated.length > 0
@@ -141,7 +152,7 @@ export function teamSavingsSection(estimate: SavingsEstimate, headingId: string)
     (team) =>
       html`<tr><th scope="row">${team.team ?? html`<span class="muted">no team tag</span>`}</th><td class="num">${team.targets}</td>${columns(team)}<td class="num">${hours(team.hours)}</td></tr>`,
   )}
-<tr><th scope="row">All teams</th><td class="num">${estimate.targets.length}</td>${columns(estimate)}<td class="num">${hours(estimate.hours)}</td></tr></tbody>
+<tr><th scope="row">All teams</th><td class="num">${estimate.targets}</td>${columns(estimate)}<td class="num">${hours(estimate.hours)}</td></tr></tbody>
 </table>${unrated}`;
 }
 

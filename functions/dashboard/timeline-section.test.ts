@@ -102,23 +102,9 @@ describe("a target's page: the week timeline and its savings", () => {
 });
 
 describe("the fleet page: schedules this week and savings by team", () => {
-  it("draws each schedule's week once and totals the kept operations' sleeps by team", async () => {
+  it("draws each schedule's week once and totals the ledger's sleeps by team", async () => {
     const { app, store } = dashboardApp({ inventory: INVENTORY, rates: RATES });
-    await store.operations.create(
-      {
-        id: "sleep-fri",
-        target: "hw/c1",
-        kind: "sleep",
-        step: "done",
-        status: "succeeded",
-        data: {
-          progress: {
-            snapshot: { version: 1, content: { pools: [{ id: "p1", name: "workers", desired: 3 }] } },
-          },
-        },
-      },
-      { now: SLEPT_AT },
-    );
+    await sleptOnFriday(store);
     const page = await getPage(app, "/", await signIn(app));
     expect(page.status).toBe(200);
     expect(page.text).toContain('<h2 id="schedules-week">Schedules this week</h2>');
@@ -128,9 +114,34 @@ describe("the fleet page: schedules this week and savings by team", () => {
     const savings = page.text.slice(page.text.indexOf('<h2 id="savings">'));
     expect(savings).toContain('<th scope="col">2026-11-22</th>');
     expect(savings).toContain('<th scope="col">2026-11</th>');
-    expect(savings).toMatch(
-      /<tr><th scope="row">platform<\/th><td class="num">1<\/td>(<td class="num">CN¥(14|84|70)\.00<\/td>){3}<td class="num">CN¥168\.00<\/td><td class="num">48 h<\/td><\/tr>/,
+    // Per day in Shanghai (20, 21, 22 November), then the month, then the hours.
+    expect(savings).toContain(
+      '<tr><th scope="row">platform</th><td class="num">1</td><td class="num">CN¥14.00</td><td class="num">CN¥84.00</td><td class="num">CN¥70.00</td><td class="num">CN¥168.00</td><td class="num">48 h</td></tr>',
     );
+  });
+
+  it("keeps the fleet's estimate for ten minutes, then computes it again", async () => {
+    const fixture = dashboardApp({ inventory: INVENTORY, rates: RATES });
+    await sleptOnFriday(fixture.store);
+    const cookie = await signIn(fixture.app);
+    const total = async () =>
+      /CN¥168\.00<\/td><td class="num">(\d+) h<\/td><\/tr>\s*<tr><th scope="row">All teams/.exec(
+        (await getPage(fixture.app, "/", cookie)).text,
+      );
+    expect((await total())?.[1]).toBe("48");
+    // A wake in between: the stored estimate stands for ten minutes.
+    await fixture.store.ledger.append({
+      at: new Date(NOW.getTime() - 3600_000),
+      operationId: "w",
+      target: "hw/c1",
+      kind: "wake.succeeded",
+      detail: {},
+    });
+    fixture.setNow(new Date(NOW.getTime() + 9 * 60_000));
+    expect((await total())?.[1]).toBe("48");
+    fixture.setNow(new Date(NOW.getTime() + 11 * 60_000));
+    const page = (await getPage(fixture.app, "/", cookie)).text;
+    expect(page).toContain('CN¥164.50</td><td class="num">47 h</td></tr>');
   });
 
   it("shows the hours but no amounts without rates", async () => {

@@ -21,13 +21,15 @@ import {
 import type { LocalDate } from "../../shared/schedule/types.ts";
 import { weekStartOf, weekTimeline } from "../../shared/schedule/week-timeline.ts";
 import type { LedgerEntry } from "../../shared/store/backend.ts";
-import type { Operation, TargetState } from "../../shared/store/store.ts";
+import type { TargetState } from "../../shared/store/store.ts";
 import type { DashboardDeps } from "./deps.ts";
-import { type Html, targetHref, withQuery } from "./layout.ts";
+import { type Html, targetHref, utcTime, withQuery } from "./layout.ts";
 import {
+  byTarget,
+  type FleetSavings,
+  fleetSavingsOf,
   fleetSleeps,
   readLedger,
-  sleepEntriesFromOperations,
   targetSavingsSection,
   teamSavingsSection,
 } from "./savings-view.ts";
@@ -36,7 +38,7 @@ import { timelineFigure, timelineStrip } from "./timeline-svg.ts";
 const DAY_MS = 86_400_000;
 /** How far before a period the ledger is read, so a sleep begun before it is seen. */
 const LOOKBACK_MS = 31 * DAY_MS;
-/** The fleet's savings cover what the kept operations cover (finished ones: 30 days). */
+/** The fleet's savings cover the last 30 days. */
 const FLEET_SAVINGS_DAYS = 30;
 
 /** The Monday of `week` (any date of it, `YYYY-MM-DD`), else of the current week; in `timezone`. */
@@ -63,10 +65,10 @@ async function ledgerOver(
   if (a.from <= b.to && b.from <= a.to) {
     const from = new Date(Math.min(a.from.getTime(), b.from.getTime()));
     const to = new Date(Math.max(a.to.getTime(), b.to.getTime()));
-    const all = await readLedger(deps.store, target, from, to);
-    return spans.map((span) => all.filter((e) => e.at >= span.from && e.at < span.to));
+    const { entries } = await readLedger(deps.store, { target, from, to });
+    return spans.map((span) => entries.filter((e) => e.at >= span.from && e.at < span.to));
   }
-  return Promise.all(spans.map((span) => readLedger(deps.store, target, span.from, span.to)));
+  return Promise.all(spans.map(async (span) => (await readLedger(deps.store, { target, ...span })).entries));
 }
 
 /** A target's week timeline and its savings this month. */
@@ -124,17 +126,71 @@ ${timelineFigure(timeline, { id: "timeline", title: `Week of ${start} for ${targ
 ${targetSavingsSection(savings, target.targetId)}`;
 }
 
+/** The store key of the fleet's savings, shared by the page views and the replicas. */
+export const SHARED_SAVINGS_KEY = "dashboard-savings";
+/** The fleet's savings are computed again when older than this. */
+export const SAVINGS_MAX_AGE_MS = 10 * 60_000;
+/** At most this many ledger entries are read for them (then the page says the sum is partial). */
+const FLEET_LEDGER_LIMIT = 200_000;
+
+/** Which rates a stored estimate was computed with: a new deployment's rates compute it again. */
+function ratesKey(deps: DashboardDeps): string {
+  return JSON.stringify(deps.rates ?? []);
+}
+
+/**
+ * The fleet's savings of the last 30 days: the copy in the store while younger than
+ * SAVINGS_MAX_AGE_MS and computed with the same rates, else computed from the ledger and stored.
+ * The copy is an optimisation: a store that cannot keep it costs a computation, never the page.
+ */
+export async function fleetSavings(
+  deps: DashboardDeps,
+  targets: readonly Target[],
+  ownershipOf: (target: SelectableTarget) => Ownership,
+  now: Date,
+): Promise<FleetSavings> {
+  const rates = ratesKey(deps);
+  const copy = await deps.store.shared.get(SHARED_SAVINGS_KEY, now).catch(() => undefined);
+  const stored = copy?.value.value as { rates?: string; savings?: FleetSavings } | undefined;
+  const age = copy ? now.getTime() - Date.parse(copy.value.fetchedAt) : Number.NaN;
+  if (stored?.savings && stored.rates === rates && age >= 0 && age < SAVINGS_MAX_AGE_MS)
+    return stored.savings;
+  const from = new Date(now.getTime() - FLEET_SAVINGS_DAYS * DAY_MS);
+  const { entries, complete } = await readLedger(deps.store, {
+    from: new Date(from.getTime() - LOOKBACK_MS),
+    to: new Date(now.getTime() + 1),
+    limit: FLEET_LEDGER_LIMIT,
+  });
+  const estimate = estimateSavings({
+    targets: fleetSleeps(targets, byTarget(entries), ownershipOf),
+    rates: deps.rates ?? [],
+    from,
+    to: now,
+    now,
+    timezone: "UTC",
+  });
+  const savings = fleetSavingsOf(estimate, now, complete);
+  await deps.store.shared
+    .put(
+      SHARED_SAVINGS_KEY,
+      { fetchedAt: now.toISOString(), value: { rates, savings } },
+      copy?.version ?? null,
+      now,
+    )
+    .catch(() => undefined);
+  return savings;
+}
+
 /** The fleet page's part: each schedule's week as a strip, and the fleet's savings by team. */
-export function fleetTimelineSection(
+export async function fleetTimelineSection(
   deps: DashboardDeps,
   input: {
     targets: readonly Target[];
-    operations: readonly Operation[];
     ownershipOf: (target: SelectableTarget) => Ownership;
     now: Date;
   },
-): Html {
-  const { targets, operations, ownershipOf, now } = input;
+): Promise<Html> {
+  const { targets, ownershipOf, now } = input;
   const owned = new Map<string, number>();
   for (const target of targets) {
     const ownership = ownershipOf(target);
@@ -151,14 +207,7 @@ export function fleetTimelineSection(
     });
     return { schedule, timeline, strip: timelineStrip(timeline) };
   });
-  const savings = estimateSavings({
-    targets: fleetSleeps(targets, sleepEntriesFromOperations(operations), ownershipOf),
-    rates: deps.rates ?? [],
-    from: new Date(now.getTime() - FLEET_SAVINGS_DAYS * DAY_MS),
-    to: now,
-    now,
-    timezone: "UTC",
-  });
+  const savings = await fleetSavings(deps, targets, ownershipOf, now);
   return html`<h2 id="schedules-week">Schedules this week</h2>
 ${
   strips.length === 0
@@ -172,5 +221,10 @@ ${
       )}</tbody></table>`
 }
 <h2 id="savings">Estimated savings, last ${FLEET_SAVINGS_DAYS} days</h2>
+<p class="muted">From the ledger, as of ${utcTime(savings.computedAt)} (computed again every ${SAVINGS_MAX_AGE_MS / 60_000} minutes).${
+    savings.complete
+      ? ""
+      : html` <span class="warn">Partial: the ledger held more entries than the ${FLEET_LEDGER_LIMIT} read.</span>`
+  }</p>
 ${teamSavingsSection(savings, "savings")}`;
 }
