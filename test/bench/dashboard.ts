@@ -12,6 +12,7 @@ import type { Inventory, Target } from "../../shared/providers/inventory.ts";
 import { newRenewalState } from "../../shared/renewal/planning.ts";
 import type { Renewal } from "../../shared/renewal/renewal-schema.ts";
 import { updateRenewalState } from "../../shared/renewal/state.ts";
+import type { Rates } from "../../shared/savings/rates-schema.ts";
 import { memoryBackend } from "../../shared/store/memory.ts";
 import { sqliteBackend } from "../../shared/store/sqlite.node.ts";
 import { createStore, type Store } from "../../shared/store/store.ts";
@@ -57,6 +58,18 @@ const schedules = Array.from({ length: 10 }, (_, i) =>
     ],
   }),
 );
+
+/** Every target priced, so the fleet's savings are computed (then kept 10 minutes: timeline-section.ts). */
+const rates: Rates = {
+  kind: "rates",
+  name: "all",
+  source: "schedules/rates.yaml",
+  currency: "CNY",
+  teamTag: "team",
+  targets: [{ accounts: Array.from({ length: 10 }, (_, i) => `acc${i}`) }],
+  cluster: 0.5,
+  pools: [{ match: { name: "*" }, rate: { perNode: 0.9 } }],
+};
 
 const renewal: Renewal = {
   kind: "renewal",
@@ -189,6 +202,7 @@ export async function benchDashboard(targets = 1000, rounds = 40): Promise<Dashb
         schedules,
         calendars: new Map(),
         renewals: [renewal],
+        rates: [rates],
       });
       const login = await app.request("/login", {
         method: "POST",
