@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import type { Rates } from "../../shared/savings/rates-schema.ts";
+import { pauseSchedule } from "../../shared/schedule/pause.ts";
 import type { Store } from "../../shared/store/store.ts";
-import { dashboardApp, FLEET, getPage, NOW, signIn } from "../../test/fixtures/dashboard.ts";
+import { dashboardApp, FLEET, getPage, NOW, officeHours, signIn } from "../../test/fixtures/dashboard.ts";
 import { testTarget } from "../../test/fixtures/target.ts";
 
 const RATES: Rates[] = [
@@ -90,6 +91,22 @@ describe("a target's page: the week timeline and its savings", () => {
     expect(bad.status).toBe(200);
     expect(bad.text).toContain('<h2 id="timeline">Week of 2026-11-16</h2>');
     expect(bad.text).not.toContain("<script>");
+  });
+
+  it("draws the schedule's pause", async () => {
+    const { app, store } = dashboardApp({ inventory: INVENTORY, rates: RATES });
+    await pauseSchedule({ store, schedules: [officeHours()] }, "office-hours", {
+      until: new Date("2026-11-23T04:00:00Z"),
+      reason: "<b>migration</b>",
+      by: "dashboard",
+      now: new Date("2026-11-22T02:00:00Z"),
+    });
+    const page = await getPage(app, "/targets/hw/c1", await signIn(app));
+    // Sunday 10:00 in Shanghai to the week's end: one segment, in the bottom lane of Sunday's row.
+    expect(page.text).toMatch(/<rect data-kind="pause" x="418" y="244" width="420" height="8"/);
+    expect(page.text).toContain(
+      "Paused: Sun 2026-11-22 10:00 to Sun 2026-11-22 24:00 and after (&lt;b&gt;migration&lt;/b&gt;)",
+    );
   });
 
   it("says how to configure rates when none price the target", async () => {

@@ -8,6 +8,7 @@ import { estimateSavings } from "../../shared/savings/estimate.ts";
 import { sleepIntervals } from "../../shared/savings/sleep-intervals.ts";
 import { calendarsFor } from "../../shared/schedule/engine.ts";
 import type { Ownership } from "../../shared/schedule/ownership.ts";
+import { pauseEnd } from "../../shared/schedule/pause.ts";
 import type { SelectableTarget } from "../../shared/schedule/plan.ts";
 import {
   addDays,
@@ -86,19 +87,34 @@ export async function targetTimelineSection(
   const today = localDayAndMinutes(now, timezone).day;
   const monthStart = midnight(`${dateOfDayNumber(today).slice(0, 7)}-01`, timezone);
   const after = new Date(now.getTime() + 1);
-  const [weekEntries, monthEntries] = (await ledgerOver(deps, target.targetId, [
-    {
-      from: new Date(weekFrom.getTime() - LOOKBACK_MS),
-      to: new Date(Math.min(weekTo.getTime(), after.getTime())),
-    },
-    { from: new Date(monthStart.getTime() - LOOKBACK_MS), to: after },
-  ])) as [LedgerEntry[], LedgerEntry[]];
+  const [[weekEntries, monthEntries], pause] = await Promise.all([
+    ledgerOver(deps, target.targetId, [
+      {
+        from: new Date(weekFrom.getTime() - LOOKBACK_MS),
+        to: new Date(Math.min(weekTo.getTime(), after.getTime())),
+      },
+      { from: new Date(monthStart.getTime() - LOOKBACK_MS), to: after },
+    ]) as Promise<[LedgerEntry[], LedgerEntry[]]>,
+    schedule ? deps.store.schedulePauses.get(schedule.name, now) : undefined,
+  ]);
+  // The schedule's pause as recorded now (earlier pauses are in the schedule's own ledger).
+  const end = pause ? pauseEnd(pause.value) : undefined;
+  const pauses = pause
+    ? [
+        {
+          from: new Date(pause.value.pausedAt),
+          ...(end ? { until: end } : {}),
+          ...(pause.value.reason !== undefined ? { reason: pause.value.reason } : {}),
+        },
+      ]
+    : [];
   const timeline = weekTimeline({
     ...(schedule ? { schedule, calendars } : { timezone }),
     start,
     now,
     ...(input.state ? { state: input.state } : {}),
     ledger: weekEntries,
+    pauses,
   });
   const savings = estimateSavings({
     targets: [{ target, intervals: sleepIntervals(monthEntries), timezone }],
