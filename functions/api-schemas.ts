@@ -7,9 +7,8 @@ import { SLEEP_MODES, WEEKDAYS } from "../shared/schedule/types.ts";
 import { ACTIVE, FINISHED, type OperationStatus } from "../shared/store/store.ts";
 import { INSTANT_EXAMPLES, readInstant } from "./instant.ts";
 import { z } from "./openapi.ts";
+import { MAX_SNOOZE_MINUTES } from "./snooze.ts";
 
-/** The longest snooze (API, dashboard): 7 days. */
-export const MAX_SNOOZE_MINUTES = 7 * 24 * 60;
 export const MAX_OPERATIONS_LIMIT = 1000;
 export const DEFAULT_OPERATIONS_LIMIT = 100;
 const OPERATION_STATUSES = [...ACTIVE, ...FINISHED] as [OperationStatus, ...OperationStatus[]];

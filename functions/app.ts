@@ -13,10 +13,12 @@ import type { Logger } from "../shared/log/logger.ts";
 import type { Inventory } from "../shared/providers/inventory.ts";
 import type { Renewal } from "../shared/renewal/renewal-schema.ts";
 import type { RenewalServices } from "../shared/renewal/services.ts";
+import type { Rates } from "../shared/savings/rates-schema.ts";
 import type { Calendar, Schedule } from "../shared/schedule/types.ts";
 import type { Store } from "../shared/store/store.ts";
 import { actionRoutes } from "./actions.ts";
 import { adminApi } from "./api.ts";
+import { dashboard } from "./dashboard/routes.ts";
 import { clientErrorResponse, errorBody, errorResponse } from "./errors.ts";
 import { bodyLimits } from "./request-body.ts";
 import { webhookRoutes } from "./webhooks/routes.ts";
@@ -48,6 +50,8 @@ export interface AppDeps {
   /** Certificate renewal: the declarations, the vault and the sinks. */
   renewals?: readonly Renewal[];
   renewal?: RenewalServices;
+  /** The rates of the dashboard's savings estimate (`kind: rates`); default none. */
+  rates?: readonly Rates[];
 }
 
 const NO_WEBHOOK_CREDENTIALS: WebhookCredentials = {
@@ -99,6 +103,8 @@ export function createApp(deps: AppDeps): Hono {
       ...(deps.linkSecret ? { linkSecret: deps.linkSecret } : {}),
     }),
   );
+
+  app.route("/", dashboard(deps));
 
   app.route(
     "/webhooks",

@@ -27,6 +27,7 @@ import { createProvider } from "../shared/providers/registry.ts";
 import type { Renewal } from "../shared/renewal/renewal-schema.ts";
 import { createRenewalServices, type RenewalServicesOptions } from "../shared/renewal/services.ts";
 import type { ResizeRule } from "../shared/rules/rule-schema.ts";
+import type { Rates } from "../shared/savings/rates-schema.ts";
 import type { Calendar, Schedule } from "../shared/schedule/types.ts";
 import type { Operation, Store } from "../shared/store/store.ts";
 import { type AppDeps, createApp, type HostName } from "./app.ts";
@@ -52,6 +53,8 @@ export interface HostAdapters {
   calendars: ReadonlyMap<string, Calendar>;
   /** The renewal declarations (`kind: renewal` in schedules/), as loaded. */
   renewals?: readonly Renewal[];
+  /** The rates of the dashboard's savings estimate (`kind: rates` in schedules/); default none. */
+  rates?: readonly Rates[];
   /** Node only: the file sink renewal delivers with (shared/renewal/sinks/file.node.ts). */
   fileSink?: RenewalServicesOptions["fileSink"];
   /** The resize rules as loaded (documents with `kind: resize` in schedules/); default none. */
@@ -210,6 +213,7 @@ export function compose(config: Config, host: HostAdapters): Composition {
     webhooks: config.webhooks,
     renewals,
     renewal,
+    rates: host.rates ?? [],
     accept,
   };
   return {

@@ -159,6 +159,7 @@ export async function createNodeRuntime(
         calendars: loaded.calendars,
         rules: loaded.rules,
         renewals: loaded.renewals,
+        rates: loaded.rates,
         fileSink: fileSinkIn(config.fileSinkDir),
         holder: `${hostname()}:${process.pid}`,
         accounts,
