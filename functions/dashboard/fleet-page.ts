@@ -1,17 +1,17 @@
 // `GET /`: the fleet. One row per target: name and id, provider, account and region, its state,
 // the next transition in the schedule's local time, the last action and its outcome, what is wrong
 // (conflicting schedules, listing errors, failures), and the certificate's expiry. Filters are a
-// GET form (provider, state, text). Every collection is read with one bounded list (inventory,
-// target states, operations under way, the newest ledger entries, renewal states, pauses), never
-// one query per target and never the finished history (`BENCH_ONLY=dashboard npm run bench`).
+// GET form (provider, state, text). Every collection is read with one list (inventory, target
+// states, operations under way, the targets' last actions, renewal states, pauses), never one query
+// per target and never the ledger or the finished history (`BENCH_ONLY=dashboard npm run bench`).
 import type { Context } from "hono";
 import { html } from "hono/html";
+import { lastOf, listLastActions } from "../../shared/jobs/last-action.ts";
 import type { InventoryError, Target } from "../../shared/providers/inventory.ts";
 import { compileOwnership, type Ownership } from "../../shared/schedule/ownership.ts";
 import { readPauses } from "../../shared/schedule/pause.ts";
 import type { SelectableTarget } from "../../shared/schedule/plan.ts";
-import type { LedgerEntry } from "../../shared/store/backend.ts";
-import { ACTIVE, type Operation, type TargetState } from "../../shared/store/store.ts";
+import { ACTIVE, type Operation, type TargetActions, type TargetState } from "../../shared/store/store.ts";
 import {
   type RenewalView,
   renewalsOverview,
@@ -44,24 +44,21 @@ export interface FleetModel {
 /** What a target's row says it did last, and how that ended (or that it is still under way). */
 export interface LastAction {
   kind: string;
-  /** An operation's status, "failed"/"succeeded" from the ledger, or "decided" (the schedule's). */
+  /** An operation's status while under way, its outcome once finished, or "decided" (the schedule's). */
   status: string;
   at: string;
   error?: string;
 }
 
-/** How many of the newest ledger entries the fleet reads for outcomes: bounded, however long the history. */
-export const OUTCOME_ENTRIES = 1000;
-const OUTCOME = /^(.+)\.(succeeded|failed)$/;
-
 /**
- * Each target's last action from three bounded reads, never one per target and never the finished
- * history: the operations under way (the "active" index), the newest ledger entries' outcomes
- * (`<kind>.succeeded` / `<kind>.failed`), else the schedule's last decided transition.
+ * Each target's last action from two bounded reads and its state, never one per target and never
+ * the ledger: the operations under way (the "active" index), else the last finished one (the
+ * target's last actions, written when an operation ends: shared/jobs/last-action.ts), else (none
+ * recorded: from before those records) the schedule's last decided transition.
  */
 export function lastActions(
   active: readonly Operation[],
-  recent: readonly LedgerEntry[],
+  finished: ReadonlyMap<string, TargetActions>,
   states: ReadonlyMap<string, TargetState>,
 ): Map<string, LastAction> {
   const last = new Map<string, LastAction>();
@@ -70,16 +67,14 @@ export function lastActions(
     if (!seen || op.updatedAt > seen.at)
       last.set(op.target, { kind: op.kind, status: op.status, at: op.updatedAt });
   }
-  for (const entry of recent) {
-    if (last.has(entry.target)) continue;
-    const outcome = OUTCOME.exec(entry.kind);
-    if (!outcome) continue;
-    const error = (entry.detail.error as { message?: unknown } | undefined)?.message;
-    last.set(entry.target, {
-      kind: outcome[1] as string,
-      status: outcome[2] as string,
-      at: entry.at.toISOString(),
-      ...(typeof error === "string" ? { error } : {}),
+  for (const [target, actions] of finished) {
+    const action = lastOf(actions);
+    if (last.has(target) || !action) continue;
+    last.set(target, {
+      kind: action.kind,
+      status: action.outcome,
+      at: action.at,
+      ...(action.error !== undefined ? { error: action.error } : {}),
     });
   }
   for (const [target, state] of states) {
@@ -95,11 +90,11 @@ export async function loadFleet(
   ownershipOf: (target: SelectableTarget) => Ownership,
   now: Date,
 ): Promise<FleetModel> {
-  const [inventory, states, active, recent, pauses] = await Promise.all([
+  const [inventory, states, active, finished, pauses] = await Promise.all([
     deps.inventory(),
     targetStates(deps.store, now),
     deps.store.operations.list({ status: ACTIVE }, now),
-    deps.store.ledger.query({ newestFirst: true, limit: OUTCOME_ENTRIES }),
+    listLastActions(deps.store, now),
     readPauses(deps.store, now),
   ]);
   const renewals = await renewalsOverview(deps.store, inventory, deps.renewals ?? [], now);
@@ -110,7 +105,7 @@ export async function loadFleet(
     pauses,
     now,
   });
-  const last = lastActions(active, recent, states);
+  const last = lastActions(active, finished, states);
   const renewalByTarget = new Map(renewals.renewals.map((r) => [r.target, r]));
   const renewalConflicts = new Map(renewals.conflicts.map((r) => [r.target, r.message]));
   const clusterErrors = new Map<string, string[]>();

@@ -17,7 +17,8 @@ export const WORKERS_SUBREQUEST_LIMIT = 1000;
 /**
  * The most one step may spend: up to 3 cloud calls, each retried by the HTTP client up to 4
  * attempts (12 fetches, and 12 bookings of the shared rate limit: functions/account-rate.workers.ts),
- * and its store queries (lease, re-read, compare-and-set write, ledger entries, release: about 8).
+ * and its store queries (lease, re-read, compare-and-set write, ledger entries, release: about 8;
+ * a final step 2 more for the target's last action, shared/jobs/last-action.ts).
  * Measured on the bench (`npm run bench`): about 6 per step on average, plus one booking per fetch.
  */
 export const STEP_SUBREQUESTS_MAX = 32;

@@ -25,8 +25,10 @@
 //                 failed          permanent: status "failed", error, event (or throw any error);
 //                                 transient: throw `new TransientError(...)` (or a transient
 //                                 ProviderError): retried with back-off, never a result
-//               with the ledger entries of what it did. A step never waits and never writes the
-//               operation itself: the runtime writes the result with compare-and-set.
+//               with the ledger entries of what it did (a final result always with its outcome
+//               entry: appending it is what records the target's last action, last-action.ts). A
+//               step never waits and never writes the operation itself: the runtime writes the
+//               result with compare-and-set.
 //   fail        the operation's end when the runtime fails it (a permanent error thrown by a step,
 //               transient errors past the deadline, no provider for the account): the final data,
 //               the ledger entry and the outcome event, exactly as a failing step would.
@@ -37,7 +39,8 @@
 // compare-and-set per step (a crash repeats at most the step in progress, so a step's cloud call
 // must be safe to repeat once: read before you change), chaining, the step budget, back-off, the
 // ledger, the report and the outcome events (each collected once, when the operation ends, and
-// recorded in the same write for the outbox to publish: outbox.ts).
+// recorded in the same write for the outbox to publish: outbox.ts), and each target's last finished
+// action of each kind (last-action.ts: what the dashboard's fleet shows).
 import type { KubernetesClient } from "../providers/kubernetes.ts";
 import type { Kubeconfig, Provider } from "../providers/port.ts";
 import type { RenewalServices } from "../renewal/services.ts";

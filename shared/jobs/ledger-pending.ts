@@ -11,9 +11,12 @@
 //     only the store's "ledger" index (store.ts LEDGER_INDEX), never the history.
 // An append is idempotent per key (backend.ts), so a crash after the append and before the clear
 // stores nothing twice, and two flushers at once are harmless (one clear wins, the other's loses).
-// A late entry keeps its `at`; only its seq is later.
+// A late entry keeps its `at`; only its seq is later. The final write's entries carry the
+// operation's end with them: appending them also records it as the target's last action
+// (last-action.ts), before they are cleared.
 import type { LedgerEntryInput } from "../store/backend.ts";
-import type { Operation, PendingLedgerEntry, Store } from "../store/store.ts";
+import { FINISHED, type Operation, type PendingLedgerEntry, type Store } from "../store/store.ts";
+import { recordFinished } from "./last-action.ts";
 
 /** Finished operations one flush takes at most; the rest wait for the next tick. */
 export const LEDGER_FLUSH_LIMIT = 100;
@@ -44,10 +47,12 @@ export function pendingEntry(key: string, entry: Omit<LedgerEntryInput, "key">):
 /**
  * Appends the operation's pending entries (idempotently), leaving them in it: the jobs runtime
  * clears them with its next write of the operation (a chained step's result), which it makes anyway.
+ * A finished operation's are followed by its end in the target's last actions (idempotent too).
  */
-export async function appendPending(store: Store, op: Operation): Promise<void> {
+export async function appendPending(store: Store, op: Operation, now: Date): Promise<void> {
   for (const { at, ...entry } of op.ledgerPending ?? [])
     await store.ledger.append({ ...entry, at: new Date(at) });
+  if (op.finished && FINISHED.includes(op.status)) await recordFinished(store, op, now);
 }
 
 /**
@@ -56,7 +61,7 @@ export async function appendPending(store: Store, op: Operation): Promise<void> 
  */
 export async function flushLedger(store: Store, op: Operation, now: Date): Promise<Operation | undefined> {
   if ((op.ledgerPending ?? []).length === 0) return op;
-  await appendPending(store, op);
+  await appendPending(store, op, now);
   return store.operations.clearLedgerPending(op, now);
 }
 

@@ -32,6 +32,7 @@ import {
   type StepResult,
   TransientError,
 } from "./job-kind.ts";
+import { finishedAction } from "./last-action.ts";
 import { appendPending, pendingEntries } from "./ledger-pending.ts";
 import { outboxEntryFor } from "./outbox.ts";
 import { createSharedReads, type SharedReads } from "./shared-reads.ts";
@@ -323,7 +324,7 @@ async function runOne<Event extends OutcomeEvent>(
       return;
     }
     // Whatever a dead worker left pending is appended first; the step's write below clears it.
-    await appendPending(store, read);
+    await appendPending(store, read, started);
     let op = read;
     const maxSteps = options.stepsPerOperation ?? DEFAULT_STEPS_PER_OPERATION;
     const provider = providerOf(op, options, reads);
@@ -332,17 +333,21 @@ async function runOne<Event extends OutcomeEvent>(
       const { result, failed } = await step(job, op, provider, options, now);
       const outbox =
         options.outbox && result.event ? await outboxEntryFor(result.event, now, realClock()) : undefined;
-      const written = await store.operations.update(op.id, op.version, changes(op, result, failed, outbox), {
-        now,
-      });
+      const written = await store.operations.update(
+        op.id,
+        op.version,
+        changes(op, result, failed, outbox, now),
+        { now },
+      );
       if (!written.ok) {
         log.warn(`${job.name} step lost a race: another worker advanced the operation; its result stands`);
         report.skipped.push({ operationId: op.id, target: op.target, reason: "lost-race" });
         return;
       }
       // The step's entries are in the write: appended now (or by whoever takes it next), and
-      // cleared by the next step's write when the operation goes on at once, else right away.
-      await appendPending(store, written.operation);
+      // cleared by the next step's write when the operation goes on at once, else right away. A
+      // final write's are followed by the operation's end in the target's last actions.
+      await appendPending(store, written.operation, now);
       record(job, op, result, failed, written.operation, report, log);
       op = written.operation;
       const goesOn = op.status === "running" && op.nextAttemptAt === undefined;
@@ -525,7 +530,9 @@ function changes(
   result: StepResult<OutcomeEvent>,
   failed: boolean,
   outbox: OutboxEntry | undefined,
+  now: Date,
 ): OperationChanges {
+  const finished = finishedAction(op, result, now);
   const clear: Array<"nextAttemptAt" | "error" | "ledgerPending"> = [];
   if (!result.nextAttemptAt) clear.push("nextAttemptAt");
   if (!result.error) clear.push("error");
@@ -540,6 +547,7 @@ function changes(
     ...(result.error ? { error: result.error } : {}),
     ...(outbox ? { outbox } : {}),
     ...(result.ledger.length > 0 ? { ledgerPending: pendingEntries(op, result.ledger) } : {}),
+    ...(finished ? { finished } : {}),
     clear,
   };
 }

@@ -9,6 +9,7 @@
 //   shared       copies of what is expensive to fetch (the fleet listing), so one replica fetches for all
 //   renewals     per-target renewal state, indexed by when it next needs looking at (the tick reads what is due)
 //   pauses       per schedule: a pause a person asked for (shared/schedule/pause.ts); the tick reads them all at once
+//   lastActions  per target: its last finished action of each kind (shared/jobs/last-action.ts), for the fleet page
 //   ledger       the append-only record of every action
 // Time is always an argument; nothing here reads a clock.
 import { hex, utf8 } from "../signer/encoding.ts";
@@ -34,6 +35,7 @@ const NS = {
   renewal: "renewal",
   pool: "pool",
   schedulePause: "schedule-pause",
+  lastAction: "last-action",
 } as const;
 
 /** Compare-and-set loops give up after this many lost races (each loss means someone else progressed). */
@@ -357,6 +359,12 @@ export interface Operation {
   outbox?: OutboxEntry;
   /** The last step's ledger entries, written with its result and cleared once appended. */
   ledgerPending?: PendingLedgerEntry[];
+  /**
+   * How it ended, when it ended as an action (succeeded or failed; not skipped): written with the
+   * final write, and copied into the target's last actions by whoever appends that write's ledger
+   * entries (shared/jobs/last-action.ts).
+   */
+  finished?: FinishedAction;
   createdAt: string;
   updatedAt: string;
   version: number;
@@ -368,7 +376,15 @@ export type NewOperation = Omit<Operation, "status" | "attempts" | "createdAt" |
 export type OperationChanges = Partial<
   Pick<
     Operation,
-    "status" | "step" | "data" | "attempts" | "nextAttemptAt" | "error" | "outbox" | "ledgerPending"
+    | "status"
+    | "step"
+    | "data"
+    | "attempts"
+    | "nextAttemptAt"
+    | "error"
+    | "outbox"
+    | "ledgerPending"
+    | "finished"
   >
 > & {
   /** Set to clear an optional field. */
@@ -639,6 +655,29 @@ export interface SchedulePause {
   updatedAt: string;
 }
 
+/** An operation that ended as an action: what the fleet shows as a target's last action. */
+export interface FinishedAction {
+  /** The operation's kind: "sleep", "wake", "resize", "renew". */
+  kind: string;
+  outcome: "succeeded" | "failed";
+  /** When it ended (ISO). */
+  at: string;
+  operationId: string;
+  /** Why it failed, shortened (shared/jobs/last-action.ts). */
+  error?: string;
+}
+
+/**
+ * A target's last finished action of each kind (store.lastActions, keyed by target id), written
+ * when an operation ends (shared/jobs/last-action.ts), so the fleet reads every target's with one
+ * list however long the history.
+ */
+export interface TargetActions {
+  /** By operation kind. */
+  byKind: Record<string, FinishedAction>;
+  updatedAt: string;
+}
+
 export interface Versioned<T> {
   value: T;
   version: number;
@@ -780,6 +819,8 @@ export interface Store {
   renewals: DueDocuments<unknown>;
   /** Per-schedule pauses (shared/schedule/pause.ts), keyed by schedule name. */
   schedulePauses: Documents<SchedulePause>;
+  /** Per-target last finished actions (shared/jobs/last-action.ts), keyed by target id. */
+  lastActions: Documents<TargetActions>;
   ledger: Ledger;
   /** Removes expired idempotency keys, leases and finished operations. */
   sweep(now: Date): Promise<number>;
@@ -799,6 +840,7 @@ export function createStore(backend: StoreBackend): Store {
     shared: documents<SharedCopy>(backend, NS.shared),
     renewals: dueDocuments<unknown>(backend, NS.renewal),
     schedulePauses: documents<SchedulePause>(backend, NS.schedulePause),
+    lastActions: documents<TargetActions>(backend, NS.lastAction),
     ledger: {
       append(entry) {
         if (!entry.operationId || !entry.target || !entry.kind) {

@@ -1,8 +1,16 @@
 // The store's promises, as one suite run against every backend: call
 // `storeContract("sqlite", () => makeFreshBackend())` from each backend's test file.
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { lastOf, listLastActions, recordFinished } from "../../../shared/jobs/last-action.ts";
 import type { StoreBackend } from "../../../shared/store/backend.ts";
-import { ACTIVE, createStore, FINISHED, fingerprint, type Store } from "../../../shared/store/store.ts";
+import {
+  ACTIVE,
+  createStore,
+  FINISHED,
+  fingerprint,
+  type Operation,
+  type Store,
+} from "../../../shared/store/store.ts";
 import { countingBackend } from "./counting-backend.ts";
 
 const T0 = new Date("2026-11-22T20:00:00Z");
@@ -580,6 +588,83 @@ export function storeContract(
           "bd/c3",
           "hw/c1",
         ]);
+      });
+    });
+
+    describe("targets' last actions", () => {
+      /** A finished operation carrying its end, as the jobs runtime's final write leaves it. */
+      const finishedOp = (
+        target: string,
+        id: string,
+        kind: string,
+        seconds: number,
+        outcome: "succeeded" | "failed" = "succeeded",
+      ): Operation => ({
+        id,
+        target,
+        kind,
+        status: outcome,
+        step: "done",
+        data: {},
+        attempts: 0,
+        createdAt: T0.toISOString(),
+        updatedAt: at(seconds).toISOString(),
+        version: 3,
+        finished: {
+          kind,
+          outcome,
+          at: at(seconds).toISOString(),
+          operationId: id,
+          ...(outcome === "failed" ? { error: "quota exceeded" } : {}),
+        },
+      });
+
+      it("keeps each kind's last finish per target, written once however often it is recorded", async () => {
+        await recordFinished(store, finishedOp("hw/c1", "sleep-1", "sleep", 10), at(10));
+        await recordFinished(store, finishedOp("hw/c1", "resize-1", "resize", 20, "failed"), at(20));
+        await recordFinished(store, finishedOp("ali/c2", "renew-1", "renew", 30), at(30));
+        const version = (await store.lastActions.get("hw/c1", at(40)))?.version;
+        // The same finish again (a crash-retry of its flush): nothing is written.
+        await recordFinished(store, finishedOp("hw/c1", "resize-1", "resize", 20, "failed"), at(50));
+        const hw = await store.lastActions.get("hw/c1", at(60));
+        expect(hw?.version).toBe(version);
+        expect(hw?.value.byKind).toEqual({
+          sleep: { kind: "sleep", outcome: "succeeded", at: at(10).toISOString(), operationId: "sleep-1" },
+          resize: {
+            kind: "resize",
+            outcome: "failed",
+            at: at(20).toISOString(),
+            operationId: "resize-1",
+            error: "quota exceeded",
+          },
+        });
+        expect(lastOf(hw?.value)?.operationId).toBe("resize-1");
+        // One list reads every target's.
+        const all = await listLastActions(store, at(60));
+        expect([...all.keys()]).toEqual(["ali/c2", "hw/c1"]);
+        expect(lastOf(all.get("ali/c2"))).toMatchObject({ kind: "renew", operationId: "renew-1" });
+      });
+
+      it("never lets an earlier finish replace a later one of the same kind", async () => {
+        await recordFinished(store, finishedOp("hw/c1", "wake-2", "wake", 200), at(200));
+        await recordFinished(store, finishedOp("hw/c1", "wake-1", "wake", 100, "failed"), at(300));
+        expect((await store.lastActions.get("hw/c1", at(300)))?.value.byKind.wake?.operationId).toBe(
+          "wake-2",
+        );
+        await recordFinished(store, finishedOp("hw/c1", "wake-3", "wake", 400, "failed"), at(400));
+        expect((await store.lastActions.get("hw/c1", at(400)))?.value.byKind.wake).toMatchObject({
+          operationId: "wake-3",
+          outcome: "failed",
+        });
+      });
+
+      it("keeps every kind when finishes of one target are recorded at once", async () => {
+        const kinds = ["sleep", "wake", "resize", "renew"];
+        await Promise.all(
+          kinds.map((kind, i) => recordFinished(store, finishedOp("hw/c1", `${kind}-1`, kind, i), at(10))),
+        );
+        const value = (await store.lastActions.get("hw/c1", at(10)))?.value;
+        expect(Object.keys(value?.byKind ?? {}).sort()).toEqual([...kinds].sort());
       });
     });
 
