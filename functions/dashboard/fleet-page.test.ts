@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { dashboardApp, FLEET, getPage, NOW, officeHours, signIn } from "../../test/fixtures/dashboard.ts";
+import {
+  dashboardApp,
+  FLEET,
+  finishAction,
+  getPage,
+  NOW,
+  officeHours,
+  signIn,
+} from "../../test/fixtures/dashboard.ts";
 import { testSchedule } from "../../test/fixtures/schedule.ts";
 import { testTarget } from "../../test/fixtures/target.ts";
 
@@ -31,23 +39,22 @@ describe("GET / (the fleet)", () => {
     expect(page.text).toContain("auth: baidu.listClusters: signature refused");
   });
 
-  it("shows the last action and its outcome (under way, from the ledger, or decided), snoozes, and failures", async () => {
+  it("shows the last action and its outcome (under way, finished, or decided), snoozes, and failures", async () => {
     const fixture = dashboardApp();
     const { store } = fixture;
     const earlier = new Date(NOW.getTime() - 3 * 3600_000);
-    await store.ledger.append({
+    await finishAction(store, {
+      target: "hw/c1",
+      id: "sleep-old",
+      kind: "sleep",
       at: new Date(earlier.getTime() - 86_400_000),
-      operationId: "sleep-old",
-      target: "hw/c1",
-      kind: "sleep.succeeded",
-      detail: {},
     });
-    await store.ledger.append({
-      at: earlier,
-      operationId: "wake-1",
+    await finishAction(store, {
       target: "hw/c1",
-      kind: "wake.failed",
-      detail: { error: { kind: "cloud", message: "huawei: quota exceeded" } },
+      id: "wake-1",
+      kind: "wake",
+      at: earlier,
+      error: "huawei: quota exceeded",
     });
     await store.operations.create(
       { id: "resize-1", target: "ali/c-berlin", kind: "resize", step: "await", data: {}, status: "waiting" },
@@ -72,6 +79,54 @@ describe("GET / (the fleet)", () => {
     expect(staging).toContain('sleep · <span class="">decided (schedule)</span>');
     expect(rowOf(page.text, "ali/c-berlin")).toContain('resize · <span class="">waiting</span>');
     expect(page.text).toContain("1 with problems");
+  });
+
+  it("shows a target's last action however many ledger entries came after it", async () => {
+    const fixture = dashboardApp();
+    const { store } = fixture;
+    const tenDaysAgo = new Date(NOW.getTime() - 10 * 86_400_000);
+    await finishAction(store, {
+      target: "hw/c1",
+      id: "resize-old",
+      kind: "resize",
+      at: tenDaysAgo,
+      error: "pool locked",
+    });
+    // A state that last decided a sleep: the finished resize, not the decision, is the last action.
+    await store.targets.put(
+      "hw/c1",
+      {
+        lastTransition: {
+          to: "asleep",
+          at: new Date(tenDaysAgo.getTime() - 3600_000).toISOString(),
+          by: "schedule",
+        },
+      },
+      null,
+      NOW,
+    );
+    await store.ledger.append({
+      at: tenDaysAgo,
+      operationId: "resize-old",
+      target: "hw/c1",
+      kind: "resize.failed",
+      detail: { error: { kind: "cloud", message: "pool locked" } },
+    });
+    // 1,500 entries of other targets since: more than any bounded read of the newest would see.
+    for (let i = 0; i < 1500; i++)
+      await store.ledger.append({
+        at: new Date(tenDaysAgo.getTime() + (i + 1) * 60_000),
+        operationId: `sleep-${i}`,
+        target: "ali/c-berlin",
+        kind: "sleep.scale-pool",
+        detail: {},
+      });
+    const page = await getPage(fixture.app, "/", await signIn(fixture.app));
+    const qa = rowOf(page.text, "hw/c1");
+    expect(qa).toContain('resize · <span class="bad">failed</span>');
+    expect(qa).toContain("10 d 0 h ago");
+    expect(qa).toContain("pool locked");
+    expect(qa).not.toContain("decided");
   });
 
   it("reports a target several schedules match as a conflict", async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { dashboardApp, FLEET, getPage, NOW, signIn } from "../../test/fixtures/dashboard.ts";
+import { dashboardApp, FLEET, finishAction, getPage, NOW, signIn } from "../../test/fixtures/dashboard.ts";
 import { testTarget } from "../../test/fixtures/target.ts";
 import { LEDGER_PAGE } from "./target-page.ts";
 
@@ -41,6 +41,36 @@ describe("GET /targets/{id}", () => {
     ]);
     expect(second.text).toContain("Newest entries");
     expect(second.text).not.toContain("Older entries");
+  });
+
+  it("shows the last finished action of each kind: sleep, wake, resize, renewal", async () => {
+    const fixture = dashboardApp();
+    const hoursAgo = (h: number) => new Date(NOW.getTime() - h * 3600_000);
+    await finishAction(fixture.store, { target: "hw/c1", id: "renew-7", kind: "renew", at: hoursAgo(30) });
+    await finishAction(fixture.store, { target: "hw/c1", id: "sleep-9", kind: "sleep", at: hoursAgo(16) });
+    await finishAction(fixture.store, {
+      target: "hw/c1",
+      id: "resize-3",
+      kind: "resize",
+      at: hoursAgo(2),
+      error: "no node pool <gpu>",
+    });
+    const page = await getPage(fixture.app, "/targets/hw/c1", await signIn(fixture.app));
+    const last = page.text.slice(
+      page.text.indexOf("<dt>Last actions</dt>"),
+      page.text.indexOf("<dt>Last transition</dt>"),
+    );
+    expect(
+      [...last.matchAll(/<li>(\w+) <span class="(ok|bad)">(\w+)<\/span>/g)].map((m) => [m[1], m[3]]),
+    ).toEqual([
+      ["sleep", "succeeded"],
+      ["resize", "failed"],
+      ["renew", "succeeded"],
+    ]);
+    expect(last).toContain("(16 h 0 min ago, <code>sleep-9</code>)");
+    expect(last).toContain("no node pool &lt;gpu&gt;");
+    const other = await getPage(fixture.app, "/targets/hw/c2", await signIn(fixture.app));
+    expect(other.text).toContain('<dt>Last actions</dt><dd><span class="muted">none recorded</span></dd>');
   });
 
   it("answers an unknown target with a 404 page, not JSON", async () => {

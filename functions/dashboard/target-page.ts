@@ -8,7 +8,7 @@ import { readRenewalState } from "../../shared/renewal/state.ts";
 import { compileOwnership } from "../../shared/schedule/ownership.ts";
 import { MAX_PAUSE_REASON_LENGTH, pauseView, readPauses } from "../../shared/schedule/pause.ts";
 import type { LedgerEntry } from "../../shared/store/backend.ts";
-import type { Operation } from "../../shared/store/store.ts";
+import type { Operation, TargetActions } from "../../shared/store/store.ts";
 import { type RenewalView, type TargetView, targetViews } from "../fleet-view.ts";
 import { renewalView } from "../renewal/api.ts";
 import { MAX_SNOOZE_MINUTES } from "../snooze.ts";
@@ -57,7 +57,23 @@ async function confirmation(
   return undefined;
 }
 
-function detailsSection(view: TargetView, now: Date): Html {
+/** The kinds in the order a person reads them (others after, by name). */
+const KIND_ORDER = ["sleep", "wake", "resize", "renew"];
+
+/** Each kind's last finished action (shared/jobs/last-action.ts): the last sleep, wake, resize, renewal. */
+function lastActionsList(actions: TargetActions | undefined, now: Date): Html {
+  const rank = (kind: string) => (KIND_ORDER.includes(kind) ? KIND_ORDER.indexOf(kind) : KIND_ORDER.length);
+  const list = Object.values(actions?.byKind ?? {}).sort(
+    (a, b) => rank(a.kind) - rank(b.kind) || (a.kind < b.kind ? -1 : 1),
+  );
+  if (list.length === 0) return html`<span class="muted">none recorded</span>`;
+  return html`<ul class="plain">${list.map(
+    (a) =>
+      html`<li>${a.kind} <span class="${a.outcome === "failed" ? "bad" : "ok"}">${a.outcome}</span> ${utcTime(a.at)} <span class="muted">(${relative(a.at, now)}, <code>${a.operationId}</code>)</span>${a.error ? html`: <span class="bad">${a.error}</span>` : ""}</li>`,
+  )}</ul>`;
+}
+
+function detailsSection(view: TargetView, now: Date, actions: TargetActions | undefined): Html {
   const state = view.state;
   const tags = Object.entries(view.tags ?? {});
   return html`<h2 id="details">Details</h2>
@@ -93,6 +109,7 @@ ${
       ? html`${view.next.to === "asleep" ? "sleep" : "wake"} ${view.next.local.weekday} ${view.next.local.date} ${view.next.local.time} ${view.next.local.timezone} <span class="muted">(${relative(view.next.at, now)})</span>${view.next.deferred ? html` <span class="warn">held by the schedule's pause</span>` : ""}`
       : html`<span class="muted">none</span>`
   }</dd>
+<dt>Last actions</dt><dd>${lastActionsList(actions, now)}</dd>
 <dt>Last transition</dt><dd>${
     state?.lastTransition
       ? html`${state.lastTransition.to} at ${utcTime(state.lastTransition.at)} by ${state.lastTransition.by}`
@@ -236,7 +253,7 @@ export function targetPage(deps: DashboardDeps) {
     const target = inventory.targets.find((t) => t.targetId === id);
     if (!target) return unknownTargetPage(c, id);
     const before = readBefore(c.req.query("before"));
-    const [state, pauses, renewal, operations, ledger, notice] = await Promise.all([
+    const [state, pauses, renewal, operations, ledger, notice, actions] = await Promise.all([
       deps.store.targets.get(id, now),
       readPauses(deps.store, now),
       readRenewalState(deps.store, id, now),
@@ -248,6 +265,7 @@ export function targetPage(deps: DashboardDeps) {
         ...(before !== undefined ? { beforeSeq: before } : {}),
       }),
       confirmation(c, deps, id),
+      deps.store.lastActions.get(id, now),
     ]);
     const [view] = targetViews([target], {
       ownershipOf,
@@ -264,7 +282,7 @@ export function targetPage(deps: DashboardDeps) {
       c,
       { title: view.name, section: "target", session: c.get("session"), ...(notice ? { notice } : {}) },
       html`<h1>${view.name} <span class="muted">(${view.provider})</span></h1>
-${detailsSection(view, now)}
+${detailsSection(view, now, actions?.value)}
 ${actionsSection(c, view, deps)}
 ${targetTimelineSection(deps, {
   target,
