@@ -19,7 +19,14 @@ const op = { id: "sleep:1", kind: "sleep" };
 function event(outcome: OutcomeEvent["detail"]["outcome"]): OutcomeEvent {
   return {
     detailType: "nightshift.sleep",
-    detail: { kind: "sleep", operationId: "sleep:1", target: "hw/c1", requested: "sleep", outcome, taken: [] },
+    detail: {
+      kind: "sleep",
+      operationId: "sleep:1",
+      target: "hw/c1",
+      requested: "sleep",
+      outcome,
+      taken: [],
+    },
   };
 }
 
@@ -146,7 +153,10 @@ function run(store: ReturnType<typeof createStore>, now: Date) {
 describe("the runtime records the target's last action when an operation ends", () => {
   it("on success and on failure, each its own kind's record", async () => {
     const store = createStore(memoryBackend());
-    await store.operations.create({ id: "ok", target: "hw/c1", kind: "ping", step: "start", data: {} }, { now: T0 });
+    await store.operations.create(
+      { id: "ok", target: "hw/c1", kind: "ping", step: "start", data: {} },
+      { now: T0 },
+    );
     await store.operations.create(
       { id: "bad", target: "hw/c2", kind: "ping", step: "start", data: { fail: true } },
       { now: T0 },
@@ -174,7 +184,10 @@ describe("the runtime records the target's last action when an operation ends", 
 
   it("after a crash between the final write and the record, the ledger flusher writes it, once", async () => {
     const store = createStore(dyingBackend(1));
-    await store.operations.create({ id: "ok", target: "hw/c1", kind: "ping", step: "start", data: {} }, { now: T0 });
+    await store.operations.create(
+      { id: "ok", target: "hw/c1", kind: "ping", step: "start", data: {} },
+      { now: T0 },
+    );
     const report = await run(store, at(60));
     expect(report.errors).toEqual([{ operationId: "ok", target: "hw/c1", message: "the process died" }]);
     expect(await store.lastActions.get("hw/c1", at(60))).toBeUndefined();

@@ -106,7 +106,9 @@ describe("certificate renewal operations", () => {
   });
 
   const renewOperations = async () =>
-    (await h.store.operations.list({}, h.now())).filter((op) => op.kind === "renew" && op.target === web.target);
+    (await h.store.operations.list({}, h.now())).filter(
+      (op) => op.kind === "renew" && op.target === web.target,
+    );
 
   it("a renewal that succeeds, then one whose credential is refused, each the target's last renewal", async () => {
     h.declare({
