@@ -162,6 +162,7 @@ export function compose(config: Config, host: HostAdapters): Composition {
     ...(host.kube ? { kube: host.kube } : {}),
     renewals,
     renewal,
+    rates: host.rates ?? [],
     ...(events ? { events } : {}),
     notices: { settings: config.notices, fetch: (url, init) => host.fetch(url, init) },
     holder: host.holder,

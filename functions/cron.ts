@@ -4,7 +4,7 @@
 // consumers (one send per 100), then sends again the due operations whose message was lost. Every
 // subrequest goes through `budget`, so an invocation's count is known and stays under the limit at
 // any fleet size.
-import type { SubrequestBudget } from "../shared/jobs/budget.ts";
+import { type SubrequestBudget, WORKERS_SUBREQUEST_LIMIT } from "../shared/jobs/budget.ts";
 import { dispatchDue, type OperationQueue, sendDecisionWrites } from "../shared/jobs/dispatch.ts";
 import type { Inventory } from "../shared/providers/inventory.ts";
 import type { Provider } from "../shared/providers/port.ts";
@@ -26,6 +26,20 @@ export const LISTING_ALLOWANCE = 600;
  * within what the listing leaves; the rest are planned a minute later.
  */
 export const CRON_RENEWAL_LIMIT = 25;
+
+/**
+ * Ledger pages (queries of up to 1,000 entries) one cron invocation reads at most for the fleet's
+ * savings summary (shared/savings/fleet-savings.ts): a month of 1,000 targets' nights is read over a
+ * few minutes. Fewer when the invocation's other work left less (cronSavingsPages).
+ */
+export const CRON_SAVINGS_PAGES = 100;
+/** Subrequests kept for what comes after the summary's pages: its own 4 writes and reads, and the sweep. */
+const AFTER_SAVINGS_RESERVE = 10;
+
+/** The summary's pages this invocation may still read, having spent `spent` subrequests. */
+export function cronSavingsPages(spent: number): number {
+  return Math.max(0, Math.min(CRON_SAVINGS_PAGES, WORKERS_SUBREQUEST_LIMIT - spent - AFTER_SAVINGS_RESERVE));
+}
 
 /**
  * Subrequests an API request's fleet listing may spend (`GET /api/targets`, `/api/plan`, a
@@ -77,6 +91,7 @@ export function cronTickDeps(
     ...deps,
     store,
     renewalLimit: CRON_RENEWAL_LIMIT,
+    savingsPages: () => cronSavingsPages(budget.spent),
     ...(providers
       ? {
           inventory: fleetListing({

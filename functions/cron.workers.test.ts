@@ -19,7 +19,7 @@ import {
 import { consumeInvocation, SimulatedQueue } from "../test/contract/queue-model.ts";
 import { testSchedule } from "../test/fixtures/schedule.ts";
 import { DB, emptiedD1 } from "../test/setup/d1.workers.ts";
-import { cronTickDeps } from "./cron.ts";
+import { CRON_SAVINGS_PAGES, cronSavingsPages, cronTickDeps } from "./cron.ts";
 import { runTick, type TickDeps } from "./tick.ts";
 
 const SLEEP_AT = Date.parse("2026-03-02T12:00:00Z"); // Monday 20:00 in Shanghai
@@ -181,4 +181,13 @@ describe("duplicated decision messages", () => {
     await n.advance(60);
     expect((await tick()).operations.sent).toBeUndefined();
   }, 60_000);
+});
+
+describe("the savings summary's share of a cron invocation", () => {
+  it("is at most CRON_SAVINGS_PAGES ledger pages, fewer when the invocation has spent more, keeping a reserve", () => {
+    expect(cronSavingsPages(0)).toBe(CRON_SAVINGS_PAGES);
+    expect(cronSavingsPages(WORKERS_SUBREQUEST_LIMIT - 60)).toBe(50);
+    expect(cronSavingsPages(WORKERS_SUBREQUEST_LIMIT - 10)).toBe(0);
+    expect(cronSavingsPages(WORKERS_SUBREQUEST_LIMIT + 5)).toBe(0);
+  });
 });

@@ -4,9 +4,12 @@ import { applyWrites, type DecisionWrites } from "../shared/jobs/decision-writes
 import { outboxEntryFor } from "../shared/jobs/outbox.ts";
 import { createLogger } from "../shared/log/logger.ts";
 import type { Target } from "../shared/providers/inventory.ts";
+import { readFleetSavings } from "../shared/savings/fleet-savings.ts";
+import type { Rates } from "../shared/savings/rates-schema.ts";
 import { memoryBackend } from "../shared/store/memory.ts";
 import { createStore, type Store } from "../shared/store/store.ts";
 import { testSchedule } from "../test/fixtures/schedule.ts";
+import { testTarget } from "../test/fixtures/target.ts";
 import type { SleepWakeEvent } from "./sleepwake/steps.ts";
 import { observedState, outcomeEvent, runTick, type TickDeps } from "./tick.ts";
 
@@ -307,5 +310,63 @@ describe("runTick with sendWrites (the Worker's cron: consumers apply its decisi
     // The next tick sees the state the consumers wrote: nothing more to do.
     const after = await runTick({ now: new Date(SLEEP.getTime() + 60_000), trigger: "cron", deps: cron });
     expect(after.operations.sent).toBeUndefined();
+  });
+});
+
+describe("runTick's savings summary (shared/savings/fleet-savings.ts)", () => {
+  const now = new Date("2026-11-22T12:00:00Z");
+  const fleet = { targets: [testTarget()], errors: [] };
+  const rates: Rates[] = [
+    {
+      kind: "rates",
+      name: "all",
+      source: "schedules/rates.yaml",
+      currency: "EUR",
+      teamTag: "team",
+      targets: [{ accounts: ["hw"] }],
+      cluster: 2,
+      pools: [],
+    },
+  ];
+  const slept = async (store: Store) => {
+    await store.ledger.append({
+      at: new Date(now.getTime() - 5 * 3600_000),
+      operationId: "s",
+      target: "hw/c1",
+      kind: "sleep.succeeded",
+      detail: {},
+    });
+  };
+
+  it("a planning tick computes it from the ledger as of its time, within the pages it is given", async () => {
+    const store = createStore(memoryBackend());
+    await slept(store);
+    const pages: number[] = [];
+    const deps = tickDeps(store, {
+      inventory: async () => fleet,
+      rates,
+      savingsPages: () => {
+        pages.push(3);
+        return 3;
+      },
+    });
+    const report = await runTick({ now, trigger: "cron", deps });
+    expect(report.savings).toEqual({ status: "computed", pages: 1, through: now.toISOString() });
+    expect(pages).toEqual([3]);
+    expect(await readFleetSavings(store, rates, now)).toMatchObject({
+      savings: { currency: "EUR", computedAt: now.toISOString(), hours: 5, amount: 10, targets: 1 },
+    });
+    // The next tick within ten minutes only reads that it is fresh.
+    const next = await runTick({ now: new Date(now.getTime() + 60_000), trigger: "cron", deps });
+    expect(next.savings).toEqual({ status: "fresh", computedAt: now.toISOString() });
+  });
+
+  it("a dry run or a replica that does not plan leaves it alone", async () => {
+    const store = createStore(memoryBackend());
+    await slept(store);
+    const deps = tickDeps(store, { inventory: async () => fleet, rates });
+    expect((await runTick({ now, trigger: "cli", deps, dryRun: true })).savings).toBeUndefined();
+    expect((await runTick({ now, trigger: "ticker", deps, plan: false })).savings).toBeUndefined();
+    expect(await readFleetSavings(store, rates, now)).toBeUndefined();
   });
 });

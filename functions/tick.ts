@@ -2,6 +2,8 @@
 // the time of the tick passed in. Plan (pure: shared/schedule/engine.ts), then apply: create one
 // durable operation per (schedule, target, slot), remember what was decided per target, and
 // advance the due operations of every job kind (shared/jobs/runtime.ts, the kinds: functions/jobs.ts).
+// The planning tick also keeps the fleet's savings summary up to date (shared/savings/fleet-savings.ts),
+// so no page view computes it.
 import type { OutcomeEvent as EventBridgeEvent, EventPublisher } from "../shared/events/eventbridge.ts";
 import type { NoticeFetch } from "../shared/events/notices.ts";
 import { applyWrites, type DecisionWrites, writesOf } from "../shared/jobs/decision-writes.ts";
@@ -13,6 +15,8 @@ import type { Inventory, Target } from "../shared/providers/inventory.ts";
 import type { Provider } from "../shared/providers/port.ts";
 import type { Renewal } from "../shared/renewal/renewal-schema.ts";
 import type { RenewalServices } from "../shared/renewal/services.ts";
+import { refreshFleetSavings, type SavingsRefresh } from "../shared/savings/fleet-savings.ts";
+import type { Rates } from "../shared/savings/rates-schema.ts";
 import { type Decision, decideTick, type TargetFacts } from "../shared/schedule/engine.ts";
 import { compileOwnership } from "../shared/schedule/ownership.ts";
 import { readPauses } from "../shared/schedule/pause.ts";
@@ -40,6 +44,13 @@ export interface TickDeps {
   renewal?: RenewalServices;
   /** Due renewal targets planned per tick at most (functions/renewal/planning.ts; default 200). */
   renewalLimit?: number;
+  /** The rates of the savings estimate (`kind: rates`); none: hours asleep without amounts. */
+  rates?: readonly Rates[];
+  /**
+   * Ledger pages (1,000 entries each) this tick may read for the savings summary, asked when it
+   * gets there (the Worker's cron: what its subrequests leave); default SAVINGS_PAGES_PER_TICK.
+   */
+  savingsPages?: () => number;
   /** Identifies this process in leases (e.g. host name + pid). */
   holder: string;
   /** Operations advanced per tick at most. Default: every due one. */
@@ -91,6 +102,8 @@ export interface TickReport {
   renewals?: RenewalDecision[];
   /** Outcome events published from the outbox; failed: retried later; undelivered: given up on. */
   events: { sent: number; failed: number; undelivered: number };
+  /** The fleet's savings summary: still fresh, read further, or computed (planning ticks only). */
+  savings?: SavingsRefresh;
   errors: Array<{ target?: string; message: string }>;
 }
 
@@ -152,6 +165,12 @@ export const TICK_STEPPING_SHARE = 0.8;
  */
 export const DUE_PASS_GAP_MS = 1000;
 
+/**
+ * Ledger pages a Node tick reads at most for the savings summary (each up to 1,000 entries): a
+ * month of a large fleet's nights is read over a few ticks, never stalling one.
+ */
+export const SAVINGS_PAGES_PER_TICK = 200;
+
 export async function runTick(input: {
   now: Date;
   trigger: TickTrigger;
@@ -188,11 +207,14 @@ export async function runTick(input: {
 
   // With several replicas only the one holding the planner lease plans (shared/jobs/planner-lease.ts);
   // every replica advances the due operations.
-  const created = (input.plan ?? true) ? await planOperations(now, deps, dryRun, report) : [];
+  const planned = (input.plan ?? true) ? await planOperations(now, deps, dryRun, report) : undefined;
+  const created = planned?.created ?? [];
   if (!dryRun && deps.dispatch) await dispatchOperations(now, deps, deps.dispatch, created, report);
   else if (!dryRun) await advanceDueOperations(now, deps, report, input.canStep, input.waitUntil);
   // On both hosts the tick publishes what the outbox holds (on Workers, what the consumers finished).
   if (!dryRun) report.events = await publishOutboxEvents(deps, now, report);
+  // Last, so it never delays an operation: one planner keeps it, from the fleet it listed.
+  if (!dryRun && planned) await refreshSavings(now, deps, planned.inventory, report);
   // One line per tick for the machines that read the log (on Workers, one per cron invocation).
   deps.log.routine("tick", {
     at: report.at,
@@ -211,14 +233,14 @@ export async function runTick(input: {
 
 /**
  * The deciding part of a tick: list the fleet, decide, create operations, send due notices.
- * Returns the ids of the operations it created.
+ * Returns the ids of the operations it created, and the fleet as listed.
  */
 async function planOperations(
   now: Date,
   deps: TickDeps,
   dryRun: boolean,
   report: TickReport,
-): Promise<string[]> {
+): Promise<{ created: string[]; inventory: Inventory }> {
   const created: string[] = [];
   const toSend: DecisionWrites[] = [];
   const inventory = await deps.inventory(now);
@@ -311,7 +333,31 @@ async function planOperations(
       });
     }
   }
-  return created;
+  return { created, inventory };
+}
+
+/** The savings summary's part: read on where the last tick stopped (a failure is reported, never fatal). */
+async function refreshSavings(
+  now: Date,
+  deps: TickDeps,
+  inventory: Inventory,
+  report: TickReport,
+): Promise<void> {
+  try {
+    report.savings = await refreshFleetSavings({
+      store: deps.store,
+      targets: inventory.targets,
+      ownershipOf: compileOwnership(deps.schedules),
+      rates: deps.rates ?? [],
+      now,
+      pages: deps.savingsPages?.() ?? SAVINGS_PAGES_PER_TICK,
+    });
+  } catch (error) {
+    report.errors.push({
+      message: `savings summary: ${error instanceof Error ? error.message : String(error)}`,
+    });
+    deps.log.error("tick: the savings summary could not be refreshed", { error });
+  }
 }
 
 /** Certificate renewal's part of planning: the due targets' renew (and redelivery) operations. */

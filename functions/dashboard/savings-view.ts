@@ -1,15 +1,12 @@
-// The estimated savings as the dashboard shows them: where the sleep history comes from, and the
-// tables. The counting itself is shared/savings/estimate.ts.
+// The estimated savings as the dashboard shows them: where a target's sleep history comes from, and
+// the tables. The counting itself is shared/savings/estimate.ts.
 //
-// Both read the ledger: a target's page its own entries of the month, the fleet page every
-// target's of the last 30 days, computed at most every few minutes and kept in the store for the
-// next views and the other replicas (timeline-section.ts), since that read grows with the fleet.
+// A target's page reads its own ledger entries of the month. The fleet page reads no ledger: it
+// shows the summary of the last 30 days that the tick keeps in the store
+// (shared/savings/fleet-savings.ts), since that read grows with the fleet.
 import { html } from "hono/html";
-import type { Target } from "../../shared/providers/inventory.ts";
-import type { Breakdown, SavingsEstimate, TargetSleeps, TeamSavings } from "../../shared/savings/estimate.ts";
-import { type SleepLedgerEntry, sleepIntervals } from "../../shared/savings/sleep-intervals.ts";
-import type { Ownership } from "../../shared/schedule/ownership.ts";
-import type { SelectableTarget } from "../../shared/schedule/plan.ts";
+import type { Breakdown, SavingsEstimate } from "../../shared/savings/estimate.ts";
+import type { FleetSavings } from "../../shared/savings/fleet-scan.ts";
 import type { LedgerEntry } from "../../shared/store/backend.ts";
 import type { Store } from "../../shared/store/store.ts";
 import type { Html } from "./layout.ts";
@@ -19,19 +16,18 @@ const LEDGER_PAGE = 1000;
 const TARGET_LEDGER_LIMIT = 10_000;
 
 /**
- * Ledger entries with from <= at < to (of one target, or all), oldest first, read in pages of
- * 1,000; at most `limit` (then `complete` is false).
+ * A target's ledger entries with from <= at < to, oldest first, read in pages of 1,000; at most
+ * TARGET_LEDGER_LIMIT (then `complete` is false).
  */
 export async function readLedger(
   store: Store,
-  query: { target?: string; from: Date; to: Date; limit?: number },
+  query: { target: string; from: Date; to: Date },
 ): Promise<{ entries: LedgerEntry[]; complete: boolean }> {
-  const limit = query.limit ?? TARGET_LEDGER_LIMIT;
   const entries: LedgerEntry[] = [];
   for (;;) {
     const after = entries.at(-1)?.seq;
     const page = await store.ledger.query({
-      ...(query.target !== undefined ? { target: query.target } : {}),
+      target: query.target,
       from: query.from,
       to: query.to,
       limit: LEDGER_PAGE,
@@ -39,39 +35,8 @@ export async function readLedger(
     });
     entries.push(...page);
     if (page.length < LEDGER_PAGE) return { entries, complete: true };
-    if (entries.length >= limit) return { entries, complete: false };
+    if (entries.length >= TARGET_LEDGER_LIMIT) return { entries, complete: false };
   }
-}
-
-/** Entries by target. */
-export function byTarget<E extends { target: string }>(entries: readonly E[]): Map<string, E[]> {
-  const grouped = new Map<string, E[]>();
-  for (const entry of entries) {
-    const list = grouped.get(entry.target);
-    if (list) list.push(entry);
-    else grouped.set(entry.target, [entry]);
-  }
-  return grouped;
-}
-
-/** Each target with its sleeps and its schedule's zone (UTC when no schedule owns it). */
-export function fleetSleeps(
-  targets: readonly Target[],
-  entries: ReadonlyMap<string, readonly SleepLedgerEntry[]>,
-  ownershipOf: (target: SelectableTarget) => Ownership,
-): TargetSleeps[] {
-  return targets.flatMap((target) => {
-    const own = entries.get(target.targetId);
-    if (!own) return [];
-    const ownership = ownershipOf(target);
-    return [
-      {
-        target,
-        intervals: sleepIntervals(own),
-        timezone: ownership.status === "owned" ? ownership.schedule.timezone : "UTC",
-      },
-    ];
-  });
 }
 
 const formatters = new Map<string, Intl.NumberFormat>();
@@ -90,38 +55,6 @@ export const hours = (value: number) => `${Math.round(value * 10) / 10} h`;
 
 const DAYS_SHOWN = 7;
 export const SAVINGS_DOC = "docs/reference/savings.md";
-
-/** What the fleet page shows of an estimate (and keeps in the store between views): no per-target detail. */
-export interface FleetSavings extends Breakdown {
-  currency?: string;
-  /** When it was computed, and the period it covers (ISO). */
-  computedAt: string;
-  from: string;
-  to: string;
-  teams: TeamSavings[];
-  targets: number;
-  unrated: SavingsEstimate["unrated"];
-  /** False when the ledger held more entries in the period than were read. */
-  complete: boolean;
-}
-
-export function fleetSavingsOf(estimate: SavingsEstimate, computedAt: Date, complete: boolean): FleetSavings {
-  const { currency, teams, unrated, hours, amount, days, months } = estimate;
-  return {
-    ...(currency !== undefined ? { currency } : {}),
-    computedAt: computedAt.toISOString(),
-    from: estimate.from.toISOString(),
-    to: estimate.to.toISOString(),
-    teams,
-    targets: estimate.targets.length,
-    unrated,
-    hours,
-    amount,
-    days,
-    months,
-    complete,
-  };
-}
 
 /** The fleet's savings by team: the most recent days, each month, and the hours asleep. */
 export function teamSavingsSection(estimate: FleetSavings, headingId: string): Html {

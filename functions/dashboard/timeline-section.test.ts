@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { refreshFleetSavings } from "../../shared/savings/fleet-savings.ts";
 import type { Rates } from "../../shared/savings/rates-schema.ts";
+import { compileOwnership } from "../../shared/schedule/ownership.ts";
 import { pauseSchedule } from "../../shared/schedule/pause.ts";
 import type { Store } from "../../shared/store/store.ts";
 import { dashboardApp, FLEET, getPage, NOW, officeHours, signIn } from "../../test/fixtures/dashboard.ts";
@@ -118,10 +120,23 @@ describe("a target's page: the week timeline and its savings", () => {
   });
 });
 
+/** What the tick does for the fleet page's savings (functions/tick.ts): refreshes the stored summary. */
+function tickSavings(store: Store, now: Date, rates: Rates[] = RATES) {
+  return refreshFleetSavings({
+    store,
+    targets: INVENTORY.targets,
+    ownershipOf: compileOwnership([officeHours()]),
+    rates,
+    now,
+    pages: 100,
+  });
+}
+
 describe("the fleet page: schedules this week and savings by team", () => {
-  it("draws each schedule's week once and totals the ledger's sleeps by team", async () => {
+  it("draws each schedule's week once and shows the ledger's sleeps by team, as the tick summed them", async () => {
     const { app, store } = dashboardApp({ inventory: INVENTORY, rates: RATES });
     await sleptOnFriday(store);
+    await tickSavings(store, NOW);
     const page = await getPage(app, "/", await signIn(app));
     expect(page.status).toBe(200);
     expect(page.text).toContain('<h2 id="schedules-week">Schedules this week</h2>');
@@ -137,16 +152,16 @@ describe("the fleet page: schedules this week and savings by team", () => {
     );
   });
 
-  it("keeps the fleet's estimate for ten minutes, then computes it again", async () => {
+  it("shows the summary as the tick last computed it, and how old it is", async () => {
     const fixture = dashboardApp({ inventory: INVENTORY, rates: RATES });
     await sleptOnFriday(fixture.store);
     const cookie = await signIn(fixture.app);
-    const total = async () =>
-      /CN¥168\.00<\/td><td class="num">(\d+) h<\/td><\/tr>\s*<tr><th scope="row">All teams/.exec(
-        (await getPage(fixture.app, "/", cookie)).text,
-      );
-    expect((await total())?.[1]).toBe("48");
-    // A wake in between: the stored estimate stands for ten minutes.
+    const page = async () => (await getPage(fixture.app, "/", cookie)).text;
+    const total = (text: string) =>
+      /CN¥168\.00<\/td><td class="num">(\d+) h<\/td><\/tr>\s*<tr><th scope="row">All teams/.exec(text)?.[1];
+    await tickSavings(fixture.store, NOW);
+    expect(total(await page())).toBe("48");
+    // A wake in between: the page shows the stored summary, and its age, until the tick computes it again.
     await fixture.store.ledger.append({
       at: new Date(NOW.getTime() - 3600_000),
       operationId: "w",
@@ -154,16 +169,34 @@ describe("the fleet page: schedules this week and savings by team", () => {
       kind: "wake.succeeded",
       detail: {},
     });
-    fixture.setNow(new Date(NOW.getTime() + 9 * 60_000));
-    expect((await total())?.[1]).toBe("48");
-    fixture.setNow(new Date(NOW.getTime() + 11 * 60_000));
-    const page = (await getPage(fixture.app, "/", cookie)).text;
-    expect(page).toContain('CN¥164.50</td><td class="num">47 h</td></tr>');
+    const later = (minutes: number) => new Date(NOW.getTime() + minutes * 60_000);
+    fixture.setNow(later(9));
+    expect((await tickSavings(fixture.store, later(9))).status).toBe("fresh");
+    const stale = await page();
+    expect(total(stale)).toBe("48");
+    expect(stale).toContain(
+      'as of <time datetime="2026-11-22T12:00:00.000Z">2026-11-22 12:00 UTC</time> (9 min ago;',
+    );
+    fixture.setNow(later(11));
+    expect(total(await page())).toBe("48");
+    expect((await tickSavings(fixture.store, later(11))).status).toBe("computed");
+    expect(await page()).toContain('CN¥164.50</td><td class="num">47 h</td></tr>');
+  });
+
+  it("says so while the summary is not computed yet, and when it was computed with other rates", async () => {
+    const { app, store } = dashboardApp({ inventory: INVENTORY, rates: RATES });
+    const cookie = await signIn(app);
+    expect((await getPage(app, "/", cookie)).text).toContain("Not computed yet: the tick computes");
+    await tickSavings(store, NOW, [{ ...RATES[0]!, cluster: 2 }]);
+    expect((await getPage(app, "/", cookie)).text).toContain("Computed with the rates deployed before");
   });
 
   it("shows the hours but no amounts without rates", async () => {
-    const { app } = dashboardApp({ inventory: INVENTORY });
+    const { app, store } = dashboardApp({ inventory: INVENTORY });
+    await sleptOnFriday(store);
+    await tickSavings(store, NOW, []);
     const page = await getPage(app, "/", await signIn(app));
     expect(page.text).toContain("No rates are configured, so no amounts");
+    expect(page.text).toContain("1 target slept 48 h with no rates document pricing it: hw/c1.");
   });
 });

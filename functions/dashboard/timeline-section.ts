@@ -5,6 +5,8 @@
 import { html } from "hono/html";
 import type { Target } from "../../shared/providers/inventory.ts";
 import { estimateSavings } from "../../shared/savings/estimate.ts";
+import { readFleetSavings, SAVINGS_PERIOD_MS } from "../../shared/savings/fleet-savings.ts";
+import { FLEET_SAVINGS_DAYS, LOOKBACK_MS } from "../../shared/savings/fleet-scan.ts";
 import { sleepIntervals } from "../../shared/savings/sleep-intervals.ts";
 import { calendarsFor } from "../../shared/schedule/engine.ts";
 import type { Ownership } from "../../shared/schedule/ownership.ts";
@@ -24,23 +26,9 @@ import { weekStartOf, weekTimeline } from "../../shared/schedule/week-timeline.t
 import type { LedgerEntry } from "../../shared/store/backend.ts";
 import type { TargetState } from "../../shared/store/store.ts";
 import type { DashboardDeps } from "./deps.ts";
-import { type Html, targetHref, utcTime, withQuery } from "./layout.ts";
-import {
-  byTarget,
-  type FleetSavings,
-  fleetSavingsOf,
-  fleetSleeps,
-  readLedger,
-  targetSavingsSection,
-  teamSavingsSection,
-} from "./savings-view.ts";
+import { type Html, relative, targetHref, utcTime, withQuery } from "./layout.ts";
+import { readLedger, targetSavingsSection, teamSavingsSection } from "./savings-view.ts";
 import { timelineFigure, timelineStrip } from "./timeline-svg.ts";
-
-const DAY_MS = 86_400_000;
-/** How far before a period the ledger is read, so a sleep begun before it is seen. */
-const LOOKBACK_MS = 31 * DAY_MS;
-/** The fleet's savings cover the last 30 days. */
-const FLEET_SAVINGS_DAYS = 30;
 
 /** The Monday of `week` (any date of it, `YYYY-MM-DD`), else of the current week; in `timezone`. */
 export function chosenWeek(week: string | undefined, timezone: string, now: Date): LocalDate {
@@ -142,61 +130,6 @@ ${timelineFigure(timeline, { id: "timeline", title: `Week of ${start} for ${targ
 ${targetSavingsSection(savings, target.targetId)}`;
 }
 
-/** The store key of the fleet's savings, shared by the page views and the replicas. */
-export const SHARED_SAVINGS_KEY = "dashboard-savings";
-/** The fleet's savings are computed again when older than this. */
-export const SAVINGS_MAX_AGE_MS = 10 * 60_000;
-/** At most this many ledger entries are read for them (then the page says the sum is partial). */
-const FLEET_LEDGER_LIMIT = 200_000;
-
-/** Which rates a stored estimate was computed with: a new deployment's rates compute it again. */
-function ratesKey(deps: DashboardDeps): string {
-  return JSON.stringify(deps.rates ?? []);
-}
-
-/**
- * The fleet's savings of the last 30 days: the copy in the store while younger than
- * SAVINGS_MAX_AGE_MS and computed with the same rates, else computed from the ledger and stored.
- * The copy is an optimisation: a store that cannot keep it costs a computation, never the page.
- */
-export async function fleetSavings(
-  deps: DashboardDeps,
-  targets: readonly Target[],
-  ownershipOf: (target: SelectableTarget) => Ownership,
-  now: Date,
-): Promise<FleetSavings> {
-  const rates = ratesKey(deps);
-  const copy = await deps.store.shared.get(SHARED_SAVINGS_KEY, now).catch(() => undefined);
-  const stored = copy?.value.value as { rates?: string; savings?: FleetSavings } | undefined;
-  const age = copy ? now.getTime() - Date.parse(copy.value.fetchedAt) : Number.NaN;
-  if (stored?.savings && stored.rates === rates && age >= 0 && age < SAVINGS_MAX_AGE_MS)
-    return stored.savings;
-  const from = new Date(now.getTime() - FLEET_SAVINGS_DAYS * DAY_MS);
-  const { entries, complete } = await readLedger(deps.store, {
-    from: new Date(from.getTime() - LOOKBACK_MS),
-    to: new Date(now.getTime() + 1),
-    limit: FLEET_LEDGER_LIMIT,
-  });
-  const estimate = estimateSavings({
-    targets: fleetSleeps(targets, byTarget(entries), ownershipOf),
-    rates: deps.rates ?? [],
-    from,
-    to: now,
-    now,
-    timezone: "UTC",
-  });
-  const savings = fleetSavingsOf(estimate, now, complete);
-  await deps.store.shared
-    .put(
-      SHARED_SAVINGS_KEY,
-      { fetchedAt: now.toISOString(), value: { rates, savings } },
-      copy?.version ?? null,
-      now,
-    )
-    .catch(() => undefined);
-  return savings;
-}
-
 /** The fleet page's part: each schedule's week as a strip, and the fleet's savings by team. */
 export async function fleetTimelineSection(
   deps: DashboardDeps,
@@ -223,7 +156,7 @@ export async function fleetTimelineSection(
     });
     return { schedule, timeline, strip: timelineStrip(timeline) };
   });
-  const savings = await fleetSavings(deps, targets, ownershipOf, now);
+  const stored = await readFleetSavings(deps.store, deps.rates ?? [], now);
   return html`<h2 id="schedules-week">Schedules this week</h2>
 ${
   strips.length === 0
@@ -237,10 +170,19 @@ ${
       )}</tbody></table>`
 }
 <h2 id="savings">Estimated savings, last ${FLEET_SAVINGS_DAYS} days</h2>
-<p class="muted">From the ledger, as of ${utcTime(savings.computedAt)} (computed again every ${SAVINGS_MAX_AGE_MS / 60_000} minutes).${
-    savings.complete
-      ? ""
-      : html` <span class="warn">Partial: the ledger held more entries than the ${FLEET_LEDGER_LIMIT} read.</span>`
-  }</p>
+${fleetSavingsSection(stored, now)}`;
+}
+
+/** The summary the tick keeps (shared/savings/fleet-savings.ts), and how old it is. */
+function fleetSavingsSection(stored: Awaited<ReturnType<typeof readFleetSavings>>, now: Date): Html {
+  const every = `every ${SAVINGS_PERIOD_MS / 60_000} minutes`;
+  if (!stored)
+    return html`<p class="muted">Not computed yet: the tick computes the fleet's savings from the ledger within minutes of starting, then ${every}.</p>`;
+  const { savings, otherRates } = stored;
+  return html`<p class="muted">From the ledger, as of ${utcTime(savings.computedAt)} (${relative(savings.computedAt, now)}; the tick computes it again ${every}).${
+    otherRates
+      ? html` <span class="warn">Computed with the rates deployed before: the tick is computing it again with the current ones.</span>`
+      : ""
+  }${savings.complete ? "" : html` <span class="warn">Partial: a part of the ledger was too dense to read.</span>`}</p>
 ${teamSavingsSection(savings, "savings")}`;
 }

@@ -128,7 +128,7 @@ export function hourlyRate(interval: SleepInterval, rates: Rates): { perHour: nu
  * A zone's local midnights over the period, computed once per zone: splitting an interval at them
  * is then arithmetic (a fleet has tens of thousands of intervals and a handful of zones).
  */
-class Midnights {
+export class Midnights {
   readonly #at: number[] = [];
   readonly #dates: LocalDate[] = [];
   constructor(from: number, to: number, timezone: string) {
@@ -158,11 +158,32 @@ class Midnights {
   }
 }
 
-/** Adds up amounts by key, in key order. */
-class Tally {
+/** A Tally as JSON: its totals and `[date, hours, amount]` per day. */
+export interface TallyJson {
+  hours: number;
+  amount: number;
+  days: Array<[string, number, number]>;
+}
+
+/** Adds up amounts by local day. */
+export class Tally {
   hours = 0;
   amount = 0;
   readonly days = new Map<string, Amount>();
+  static from(json: TallyJson): Tally {
+    const tally = new Tally();
+    tally.hours = json.hours;
+    tally.amount = json.amount;
+    for (const [date, hours, amount] of json.days) tally.days.set(date, { hours, amount });
+    return tally;
+  }
+  toJSON(): TallyJson {
+    return {
+      hours: this.hours,
+      amount: this.amount,
+      days: [...this.days].map(([date, day]) => [date, day.hours, day.amount]),
+    };
+  }
   add(date: LocalDate, hours: number, amount: number): void {
     this.hours += hours;
     this.amount += amount;
@@ -192,14 +213,42 @@ class Tally {
 }
 
 /** Sums of floats, rounded to a millionth: 0.1 + 0.2 shows as 0.3. */
-const tidy = (value: Amount): Amount => ({
+export const tidy = (value: Amount): Amount => ({
   hours: Math.round(value.hours * 1e6) / 1e6,
   amount: Math.round(value.amount * 1e6) / 1e6,
 });
 
-export function estimateSavings(input: SavingsInput): SavingsEstimate {
+/**
+ * Prices the part of `interval` within [from, to) (epoch ms) at `rates` (none: hours at no amount),
+ * calling `part` with each local day's hours and amount; the pools it slept that no rate prices.
+ */
+export function priceInterval(
+  interval: SleepInterval,
+  rates: Rates | undefined,
+  period: { from: number; to: number },
+  midnights: Midnights,
+  part: (date: LocalDate, hours: number, amount: number) => void,
+): string[] {
+  const start = Math.max(interval.start.getTime(), period.from);
+  const end = Math.min(interval.end?.getTime() ?? period.to, period.to);
+  if (end <= start) return [];
+  const rate = rates ? hourlyRate(interval, rates) : { perHour: 0, unpriced: [] };
+  midnights.split(start, end, (date, ms) => {
+    const hours = ms / HOUR_MS;
+    part(date, hours, hours * rate.perHour);
+  });
+  return rate.unpriced;
+}
+
+/** The order teams are listed in: the tagged ones by name, then the targets without the tag. */
+export const teamOrder = (a: string | undefined, b: string | undefined): number =>
+  a === b ? 0 : a === undefined ? 1 : b === undefined ? -1 : a < b ? -1 : 1;
+
+/** The period's checks, and the one currency of the rates (none: no rates). */
+export function checkPeriod(input: Pick<SavingsInput, "from" | "to" | "now" | "rates">): {
+  currency?: string;
+} {
   const from = input.from.getTime();
-  const to = Math.min(input.to.getTime(), input.now.getTime());
   if (Number.isNaN(from) || Number.isNaN(input.to.getTime()) || Number.isNaN(input.now.getTime())) {
     throw new SavingsError("from, to and now must be valid Dates");
   }
@@ -210,6 +259,13 @@ export function estimateSavings(input: SavingsInput): SavingsEstimate {
   }
   const currency = ratesCurrency(input.rates);
   if ("problem" in currency) throw new SavingsError(currency.problem);
+  return currency.currency !== undefined ? { currency: currency.currency } : {};
+}
+
+export function estimateSavings(input: SavingsInput): SavingsEstimate {
+  const currency = checkPeriod(input);
+  const from = input.from.getTime();
+  const to = Math.min(input.to.getTime(), input.now.getTime());
 
   const zones = new Map<string, Midnights>();
   const midnightsOf = (timezone: string) => {
@@ -229,15 +285,14 @@ export function estimateSavings(input: SavingsInput): SavingsEstimate {
     const tally = new Tally();
     const unpriced = new Set<string>();
     for (const interval of intervals) {
-      const start = Math.max(interval.start.getTime(), from);
-      const end = Math.min(interval.end?.getTime() ?? to, to);
-      if (end <= start) continue;
-      const rate = rates ? hourlyRate(interval, rates) : { perHour: 0, unpriced: [] };
-      for (const name of rate.unpriced) unpriced.add(name);
-      midnightsOf(timezone).split(start, end, (date, ms) => {
-        const hours = ms / HOUR_MS;
-        tally.add(date, hours, hours * rate.perHour);
-      });
+      const names = priceInterval(
+        interval,
+        rates,
+        { from, to },
+        midnightsOf(timezone),
+        (date, hours, amount) => tally.add(date, hours, amount),
+      );
+      for (const name of names) unpriced.add(name);
     }
     if (tally.days.size === 0) continue;
     if (rates === undefined) {
@@ -260,14 +315,14 @@ export function estimateSavings(input: SavingsInput): SavingsEstimate {
   }
   targets.sort((a, b) => (a.target < b.target ? -1 : 1));
   const teamList = [...teams.entries()]
-    .sort(([a], [b]) => (a === undefined ? 1 : b === undefined ? -1 : a < b ? -1 : 1))
+    .sort(([a], [b]) => teamOrder(a, b))
     .map(([team, { tally, targets: count }]) => ({
       ...(team !== undefined ? { team } : {}),
       targets: count,
       ...tally.breakdown(),
     }));
   return {
-    ...(currency.currency !== undefined ? { currency: currency.currency } : {}),
+    ...currency,
     timezone: input.timezone,
     from: input.from,
     to: input.to,
