@@ -21,35 +21,46 @@ const copyEntry = (e: LedgerEntry): LedgerEntry => ({
 });
 
 export function memoryBackend(): StoreBackend {
-  const records = new Map<string, Stored>();
-  // Per namespace and index name: key -> the indexed record. Kept in step with `records` on every
+  // Per namespace: key -> record, so listing a namespace visits its records only (a fleet's
+  // targets are listed beside tens of thousands of kept operations).
+  const namespaces = new Map<string, Map<string, Stored>>();
+  // Per namespace and index name: key -> the indexed record. Kept in step with the records on every
   // write, delete and sweep, so a listing visits the index's members only.
   const indexes = new Map<string, Map<string, Stored & { index: IndexEntry }>>();
   const counters = new Map<string, number>();
   const ledger: LedgerEntry[] = [];
   const ledgerKeys = new Map<string, LedgerEntry>();
-  const id = (namespace: string, key: string) => `${namespace}\u0000${key}`;
+  const id = (namespace: string, name: string) => `${namespace}\u0000${name}`;
+  const recordsOf = (namespace: string) => {
+    let records = namespaces.get(namespace);
+    if (!records) {
+      records = new Map();
+      namespaces.set(namespace, records);
+    }
+    return records;
+  };
   const live = (record: Stored | undefined, now: Date) =>
     record && (record.expiresAt === null || record.expiresAt > now.getTime()) ? record : undefined;
   const copy = ({ value, version, expiresAt }: Stored): VersionedRecord => ({ value, version, expiresAt });
   const unindex = (namespace: string, key: string, record: Stored | undefined) => {
     if (record?.index) indexes.get(id(namespace, record.index.name))?.delete(key);
   };
-  const remove = (compound: string) => {
-    const split = compound.indexOf("\u0000");
-    unindex(compound.slice(0, split), compound.slice(split + 1), records.get(compound));
-    records.delete(compound);
+  const remove = (namespace: string, key: string) => {
+    const records = recordsOf(namespace);
+    unindex(namespace, key, records.get(key));
+    records.delete(key);
   };
 
   return {
     kind: "memory",
     async get(namespace, key, now) {
-      const record = live(records.get(id(namespace, key)), now);
+      const record = live(namespaces.get(namespace)?.get(key), now);
       return record ? copy(record) : undefined;
     },
     async put(namespace, key, record, condition, now) {
       checkIndexEntry(record.index);
-      const stored = records.get(id(namespace, key));
+      const records = recordsOf(namespace);
+      const stored = records.get(key);
       const current = live(stored, now);
       const matches =
         condition.expectedVersion === null
@@ -59,7 +70,7 @@ export function memoryBackend(): StoreBackend {
       const version = (stored?.version ?? 0) + 1;
       unindex(namespace, key, stored);
       const written: Stored = { value: record.value, expiresAt: record.expiresAt, version };
-      records.set(id(namespace, key), written);
+      records.set(key, written);
       if (record.index) {
         const indexed = Object.assign(written, { index: { ...record.index } });
         const members = indexes.get(id(namespace, indexed.index.name)) ?? new Map();
@@ -69,18 +80,16 @@ export function memoryBackend(): StoreBackend {
       return { ok: true, version };
     },
     async delete(namespace, key, expectedVersion, now) {
-      const current = live(records.get(id(namespace, key)), now);
+      const current = live(namespaces.get(namespace)?.get(key), now);
       if (current?.version !== expectedVersion) return false;
-      remove(id(namespace, key));
+      remove(namespace, key);
       return true;
     },
     async list(namespace, options, now) {
-      const prefix = `${namespace}\u0000${options.prefix ?? ""}`;
+      const prefix = options.prefix ?? "";
       const out: Array<VersionedRecord & { key: string }> = [];
-      for (const [compound, record] of records) {
-        if (compound.startsWith(prefix) && live(record, now)) {
-          out.push({ key: compound.slice(namespace.length + 1), ...copy(record) });
-        }
+      for (const [key, record] of namespaces.get(namespace) ?? []) {
+        if (key.startsWith(prefix) && live(record, now)) out.push({ key, ...copy(record) });
       }
       out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
       return options.limit === undefined ? out : out.slice(0, options.limit);
@@ -130,10 +139,12 @@ export function memoryBackend(): StoreBackend {
     },
     async sweep(now) {
       let removed = 0;
-      for (const [compound, record] of records) {
-        if (record.expiresAt !== null && record.expiresAt <= now.getTime()) {
-          remove(compound);
-          removed++;
+      for (const [namespace, records] of namespaces) {
+        for (const [key, record] of records) {
+          if (record.expiresAt !== null && record.expiresAt <= now.getTime()) {
+            remove(namespace, key);
+            removed++;
+          }
         }
       }
       return removed;

@@ -127,7 +127,7 @@ async function reportDashboard() {
     console.log(
       `  ${f.store.padEnd(7)} GET /  p50 ${f.fleet.p50.toFixed(1).padStart(6)} ms  p99 ${f.fleet.p99.toFixed(1).padStart(6)} ms  (${Math.round(f.fleet.bytes / 1024)} KiB)` +
         `   GET /targets/{id}  p50 ${f.target.p50.toFixed(1).padStart(6)} ms  p99 ${f.target.p99.toFixed(1).padStart(6)} ms` +
-        `   (${fmt(f.operations)} operations, ${fmt(f.ledger)} ledger entries)`,
+        `   (${fmt(f.operations)} operations, ${fmt(f.ledger)} ledger entries; the tick's savings refresh ${f.savingsRefresh.toFixed(0)} ms)`,
     );
   }
   console.log("goal: GET / under 200 ms of server time for 1,000 targets");
