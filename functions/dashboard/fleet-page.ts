@@ -20,7 +20,7 @@ import {
   targetViews,
 } from "../fleet-view.ts";
 import type { DashboardDeps, DashboardEnv } from "./deps.ts";
-import { type Html, Markup, markup, page, relative, targetHref, utcTime } from "./layout.ts";
+import { type Html, page, relative, SyncHtml, syncHtml, targetHref, utcTime } from "./layout.ts";
 import { fleetTimelineSection } from "./timeline-section.ts";
 
 export interface FleetRow {
@@ -205,67 +205,67 @@ const OUTCOME_CLASS: Record<string, string> = {
 /** A time in a row: to the minute, UTC (the column header says so), e.g. `2026-12-11 12:00`. */
 const ISO_UTC = /^\d{4}-\d\d-\d\dT\d\d:\d\d(?::\d\d(?:\.\d+)?)?Z$/;
 
-function rowTime(iso: string): Markup {
+function rowTime(iso: string): SyncHtml {
   // The store's times are written by toISOString: read as they are, without a Date.
   let text = iso;
   if (!ISO_UTC.test(iso)) {
     const at = new Date(iso);
-    if (Number.isNaN(at.getTime())) return markup`${iso}`;
+    if (Number.isNaN(at.getTime())) return syncHtml`${iso}`;
     text = at.toISOString();
   }
   // Only digits and ISO punctuation: nothing to escape.
-  return new Markup(
+  return new SyncHtml(
     `<time datetime="${text.slice(0, 16)}Z">${text.slice(0, 10)} ${text.slice(11, 16)}</time>`,
   );
 }
 
-function stateCell(view: TargetView, now: Date): Markup {
+function stateCell(view: TargetView, now: Date): SyncHtml {
   const state = view.state;
   const snoozed =
     state?.snoozeUntil && Date.parse(state.snoozeUntil) > now.getTime() ? state.snoozeUntil : undefined;
   const held =
     state?.heldAwake && Date.parse(state.heldAwake.until) > now.getTime() ? state.heldAwake : undefined;
-  return markup`${view.phase}${view.vendorPhase && view.vendorPhase !== view.phase ? markup` <small>(${view.vendorPhase})</small>` : ""}${
-    snoozed ? markup`<br><span class="warn">snoozed until ${utcTime(snoozed)}</span>` : ""
-  }${held ? markup`<br><span class="warn">held awake until ${utcTime(held.until)}</span>` : ""}`;
+  return syncHtml`${view.phase}${view.vendorPhase && view.vendorPhase !== view.phase ? syncHtml` <small>(${view.vendorPhase})</small>` : ""}${
+    snoozed ? syncHtml`<br><span class="warn">snoozed until ${utcTime(snoozed)}</span>` : ""
+  }${held ? syncHtml`<br><span class="warn">held awake until ${utcTime(held.until)}</span>` : ""}`;
 }
 
-function nextCell(view: TargetView, now: Date): Markup {
+function nextCell(view: TargetView, now: Date): SyncHtml {
   const next = view.next;
   if (!next) {
-    if (view.ownership.status === "unmatched") return new Markup("<small>no schedule</small>");
-    if (view.ownership.status === "owned") return new Markup("<small>none within a year</small>");
-    return new Markup(`<span class="bad">none: no schedule owns it</span>`);
+    if (view.ownership.status === "unmatched") return new SyncHtml("<small>no schedule</small>");
+    if (view.ownership.status === "owned") return new SyncHtml("<small>none within a year</small>");
+    return new SyncHtml(`<span class="bad">none: no schedule owns it</span>`);
   }
   const deferred = next.deferred
-    ? markup`<br><span class="warn">held: schedule paused ${next.deferred.until ? markup`until ${utcTime(next.deferred.until)}` : "until resumed"}</span>`
+    ? syncHtml`<br><span class="warn">held: schedule paused ${next.deferred.until ? syncHtml`until ${utcTime(next.deferred.until)}` : "until resumed"}</span>`
     : "";
-  return markup`${next.to === "asleep" ? "sleep" : "wake"} ${next.local.weekday} ${next.local.date} ${next.local.time} <small>${next.local.timezone}<br>${relative(next.at, now)} · ${next.schedule}</small>${deferred}`;
+  return syncHtml`${next.to === "asleep" ? "sleep" : "wake"} ${next.local.weekday} ${next.local.date} ${next.local.time} <small>${next.local.timezone}<br>${relative(next.at, now)} · ${next.schedule}</small>${deferred}`;
 }
 
-function lastActionCell(action: LastAction | undefined, now: Date): Markup {
-  if (!action) return new Markup("<small>none recorded</small>");
+function lastActionCell(action: LastAction | undefined, now: Date): SyncHtml {
+  if (!action) return new SyncHtml("<small>none recorded</small>");
   const cls = OUTCOME_CLASS[action.status];
-  return markup`${action.kind} · ${cls ? markup`<span class="${cls}">${action.status}</span>` : action.status}<br><small>${relative(action.at, now)}</small>${action.error ? markup`<br><span class="bad">${action.error}</span>` : ""}`;
+  return syncHtml`${action.kind} · ${cls ? syncHtml`<span class="${cls}">${action.status}</span>` : action.status}<br><small>${relative(action.at, now)}</small>${action.error ? syncHtml`<br><span class="bad">${action.error}</span>` : ""}`;
 }
 
-function problemsCell(problems: readonly string[]): Markup {
-  if (problems.length === 0) return new Markup("<small>none</small>");
-  return markup`<ul class="plain">${problems.map((p) => markup`<li class="bad">${p}</li>`)}</ul>`;
+function problemsCell(problems: readonly string[]): SyncHtml {
+  if (problems.length === 0) return new SyncHtml("<small>none</small>");
+  return syncHtml`<ul class="plain">${problems.map((p) => syncHtml`<li class="bad">${p}</li>`)}</ul>`;
 }
 
-function certificateCell(renewal: RenewalView | undefined, now: Date): Markup {
+function certificateCell(renewal: RenewalView | undefined, now: Date): SyncHtml {
   const notAfter = renewal?.certificate?.notAfter;
-  if (!notAfter) return new Markup("<small>—</small>");
+  if (!notAfter) return new SyncHtml("<small>—</small>");
   const seconds = (Date.parse(notAfter) - now.getTime()) / 1000;
   const cls = seconds <= 0 ? "bad" : seconds < 7 * 86400 ? "warn" : "";
   const time = rowTime(notAfter);
-  return markup`${cls ? markup`<span class="${cls}">${time}</span>` : time}<br><small>${seconds <= 0 ? "expired " : ""}${relative(notAfter, now)}</small>`;
+  return syncHtml`${cls ? syncHtml`<span class="${cls}">${time}</span>` : time}<br><small>${seconds <= 0 ? "expired " : ""}${relative(notAfter, now)}</small>`;
 }
 
 /** The rows, with each schedule's next transition rendered once (targets share its `next`). */
-function fleetRows(rows: readonly FleetRow[], now: Date): Markup[] {
-  const nextCells = new Map<TargetView["next"], Markup>();
+function fleetRows(rows: readonly FleetRow[], now: Date): SyncHtml[] {
+  const nextCells = new Map<TargetView["next"], SyncHtml>();
   return rows.map((row) => {
     const { view } = row;
     let next = view.next ? nextCells.get(view.next) : undefined;
@@ -273,7 +273,7 @@ function fleetRows(rows: readonly FleetRow[], now: Date): Markup[] {
       next = nextCell(view, now);
       if (view.next) nextCells.set(view.next, next);
     }
-    return markup`<tr><th scope="row"><a href="${targetHref(view.targetId)}">${view.name}</a><br><code>${view.targetId}</code></th><td>${view.provider}</td><td>${view.account}<br><small>${view.region}</small></td><td>${stateCell(view, now)}</td><td>${next}</td><td>${lastActionCell(row.lastAction, now)}</td><td>${problemsCell(row.problems)}</td><td>${certificateCell(row.renewal, now)}</td></tr>
+    return syncHtml`<tr><th scope="row"><a href="${targetHref(view.targetId)}">${view.name}</a><br><code>${view.targetId}</code></th><td>${view.provider}</td><td>${view.account}<br><small>${view.region}</small></td><td>${stateCell(view, now)}</td><td>${next}</td><td>${lastActionCell(row.lastAction, now)}</td><td>${problemsCell(row.problems)}</td><td>${certificateCell(row.renewal, now)}</td></tr>
 `;
   });
 }

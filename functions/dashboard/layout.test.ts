@@ -1,29 +1,29 @@
 import { html } from "hono/html";
 import { describe, expect, it } from "vitest";
-import { Markup, markup, utcTime } from "./layout.ts";
+import { SyncHtml, syncHtml, utcTime } from "./layout.ts";
 
-describe("markup (the fast template of the fleet's rows)", () => {
+describe("syncHtml (the fast template of the fleet's rows)", () => {
   it("escapes every interpolated text, as hono/html does", () => {
     const hostile = `<script>alert("x")</script> & 'y'`;
-    expect(markup`<td title="${hostile}">${hostile}</td>`.text).toBe(
+    expect(syncHtml`<td title="${hostile}">${hostile}</td>`.text).toBe(
       `<td title="&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;y&#39;">&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;y&#39;</td>`,
     );
-    expect(markup`${hostile}`.text).toBe(html`${hostile}`.toString());
+    expect(syncHtml`${hostile}`.text).toBe(html`${hostile}`.toString());
   });
 
   it("keeps markup (its own, and hono/html's) as it is, joins arrays, and renders nothing for nothing", () => {
-    const inner = markup`<b>${"a<b"}</b>`;
-    expect(markup`${inner}${html`<i>${"&"}</i>`}${utcTime("2026-11-22T12:00:00.000Z")}`.text).toBe(
+    const inner = syncHtml`<b>${"a<b"}</b>`;
+    expect(syncHtml`${inner}${html`<i>${"&"}</i>`}${utcTime("2026-11-22T12:00:00.000Z")}`.text).toBe(
       '<b>a&lt;b</b><i>&amp;</i><time datetime="2026-11-22T12:00:00.000Z">2026-11-22 12:00 UTC</time>',
     );
-    expect(markup`${["<", markup`<br>`, 3]}|${undefined}${null}${false}${true}|${0}`.text).toBe(
+    expect(syncHtml`${["<", syncHtml`<br>`, 3]}|${undefined}${null}${false}${true}|${0}`.text).toBe(
       "&lt;<br>3||0",
     );
   });
 
   it("drops into hono/html templates unescaped, being markup already", async () => {
-    const row = markup`<tr><td>${"<x>"}</td></tr>`;
-    expect(row).toBeInstanceOf(Markup);
+    const row = syncHtml`<tr><td>${"<x>"}</td></tr>`;
+    expect(row).toBeInstanceOf(SyncHtml);
     expect((await html`<tbody>${[row, row]}</tbody>`).toString()).toBe(
       "<tbody><tr><td>&lt;x&gt;</td></tr><tr><td>&lt;x&gt;</td></tr></tbody>",
     );

@@ -2,7 +2,8 @@
 // landmark, a confirmation or error banner, and the one inline stylesheet. No script at all: the
 // pages work with JavaScript off, and the Content-Security-Policy allows none (styles only by the
 // stylesheet's hash). Markup is built with hono/html's `html` template, which escapes every
-// interpolated value; nothing untrusted is ever concatenated into markup.
+// interpolated value (or, for the parts repeated a thousand times, `syncHtml`, same contract);
+// nothing untrusted is ever concatenated into markup.
 //
 // SVG drawn into a page (the week timeline) must style itself with presentation attributes (fill,
 // stroke), not `style="…"` attributes: the policy allows no inline style attributes.
@@ -143,10 +144,10 @@ ${content}
 }
 
 /**
- * Markup built by `markup`: escaped already. hono/html's `html` takes it as it is (it is an object
+ * Markup built by `syncHtml`: escaped already. hono/html's `html` takes it as it is (it is an object
  * with `isEscaped`), so a fast part drops into any page.
  */
-export class Markup {
+export class SyncHtml {
   readonly isEscaped = true;
   readonly text: string;
   constructor(text: string) {
@@ -168,12 +169,12 @@ const SPECIAL = /[&<>"']/;
 const SPECIALS = /[&<>"']/g;
 const escapeText = (text: string) => (SPECIAL.test(text) ? text.replace(SPECIALS, (c) => ESCAPES[c]!) : text);
 
-function markupOf(value: unknown): string {
-  if (value instanceof Markup) return value.text;
+function syncHtmlOf(value: unknown): string {
+  if (value instanceof SyncHtml) return value.text;
   if (typeof value === "string") return escapeText(value);
   if (typeof value === "number") return String(value);
   if (value === undefined || value === null || typeof value === "boolean") return "";
-  if (Array.isArray(value)) return value.map(markupOf).join("");
+  if (Array.isArray(value)) return value.map(syncHtmlOf).join("");
   // hono/html's own escaped strings (html``, raw()), already markup.
   if (typeof value === "object" && (value as { isEscaped?: unknown }).isEscaped === true)
     return String(value);
@@ -186,10 +187,10 @@ function markupOf(value: unknown): string {
  * for the parts a page repeats a thousand times (the fleet's rows), where `html` per cell costs
  * an object and its bookkeeping each. Never takes a promise.
  */
-export function markup(strings: TemplateStringsArray, ...values: unknown[]): Markup {
+export function syncHtml(strings: TemplateStringsArray, ...values: unknown[]): SyncHtml {
   let text = strings[0]!;
-  for (let i = 0; i < values.length; i++) text += markupOf(values[i]) + strings[i + 1]!;
-  return new Markup(text);
+  for (let i = 0; i < values.length; i++) text += syncHtmlOf(values[i]) + strings[i + 1]!;
+  return new SyncHtml(text);
 }
 
 const NO_TIME = raw(`<span class="muted">—</span>`);
