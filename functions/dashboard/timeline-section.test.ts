@@ -152,6 +152,33 @@ describe("the fleet page: schedules this week and savings by team", () => {
     );
   });
 
+  it("moves only the now line of a schedule's week from one view to the next, and draws the next week anew", async () => {
+    const fixture = dashboardApp({ inventory: INVENTORY, rates: RATES });
+    const cookie = await signIn(fixture.app);
+    const strip = async () => {
+      const page = (await getPage(fixture.app, "/", cookie)).text;
+      return /<th scope="row">office-hours<\/th>.*?(<svg .*?<\/svg> <span class="muted">from [-\d]+)/.exec(
+        page,
+      )![1]!;
+    };
+    const nowLine = /<line data-now="[^"]*" x1="[^"]*"[^>]*\/>/;
+    const first = await strip();
+    fixture.setNow(new Date(NOW.getTime() - 30 * 3600_000));
+    const earlier = await strip();
+    expect(earlier.match(nowLine)![0]).toContain('data-now="2026-11-21T06:00:00.000Z" x1="134"');
+    expect(first.match(nowLine)![0]).toContain('data-now="2026-11-22T12:00:00.000Z" x1="164"');
+    expect(earlier.replace(nowLine, "")).toBe(first.replace(nowLine, ""));
+    // Monday 01:00 in Shanghai: a new week, its own days.
+    fixture.setNow(new Date("2026-11-22T17:00:00Z"));
+    const next = await strip();
+    expect(next).toContain('data-now="2026-11-22T17:00:00.000Z" x1="1"');
+    expect(first).toContain("from 2026-11-16");
+    expect(next).toContain("from 2026-11-23");
+    expect(next.replace(nowLine, "").replace("2026-11-23", "")).toBe(
+      first.replace(nowLine, "").replace("2026-11-16", ""),
+    );
+  });
+
   it("shows the summary as the tick last computed it, and how old it is", async () => {
     const fixture = dashboardApp({ inventory: INVENTORY, rates: RATES });
     await sleptOnFriday(fixture.store);

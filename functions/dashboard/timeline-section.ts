@@ -21,8 +21,13 @@ import {
   localToUtc,
   TimezoneError,
 } from "../../shared/schedule/timezone.ts";
-import type { LocalDate } from "../../shared/schedule/types.ts";
-import { weekStartOf, weekTimeline } from "../../shared/schedule/week-timeline.ts";
+import type { Calendar, LocalDate, Schedule } from "../../shared/schedule/types.ts";
+import {
+  type WeekTimeline,
+  weekStartOf,
+  weekTimeline,
+  withNow,
+} from "../../shared/schedule/week-timeline.ts";
 import type { LedgerEntry } from "../../shared/store/backend.ts";
 import type { TargetState } from "../../shared/store/store.ts";
 import type { DashboardDeps } from "./deps.ts";
@@ -130,6 +135,24 @@ ${timelineFigure(timeline, { id: "timeline", title: `Week of ${start} for ${targ
 ${targetSavingsSection(savings, target.targetId)}`;
 }
 
+/**
+ * Each schedule's planned week, kept from one view to the next while the week and the calendars
+ * are the same (schedules are loaded once): only where `now` falls changes (withNow).
+ */
+const plannedWeeks = new WeakMap<
+  Schedule,
+  { start: LocalDate; calendars: ReadonlyMap<string, Calendar>; timeline: WeekTimeline }
+>();
+
+function plannedWeek(schedule: Schedule, calendars: ReadonlyMap<string, Calendar>, now: Date): WeekTimeline {
+  const start = weekStartOf(now, schedule.timezone);
+  const kept = plannedWeeks.get(schedule);
+  if (kept && kept.start === start && kept.calendars === calendars) return withNow(kept.timeline, now);
+  const timeline = weekTimeline({ schedule, calendars: calendarsFor(schedule, calendars), start, now });
+  plannedWeeks.set(schedule, { start, calendars, timeline });
+  return timeline;
+}
+
 /** The fleet page's part: each schedule's week as a strip, and the fleet's savings by team. */
 export async function fleetTimelineSection(
   deps: DashboardDeps,
@@ -148,12 +171,7 @@ export async function fleetTimelineSection(
   }
   const schedules = deps.schedules.filter((schedule) => schedule.enabled);
   const strips = schedules.map((schedule) => {
-    const timeline = weekTimeline({
-      schedule,
-      calendars: calendarsFor(schedule, deps.calendars),
-      start: weekStartOf(now, schedule.timezone),
-      now,
-    });
+    const timeline = plannedWeek(schedule, deps.calendars, now);
     return { schedule, timeline, strip: timelineStrip(timeline) };
   });
   const stored = await readFleetSavings(deps.store, deps.rates ?? [], now);

@@ -8,7 +8,7 @@
 //   colour alone.
 // - Styled with presentation attributes only: the dashboard's Content-Security-Policy allows no
 //   style="…" attribute. Every text comes through hono/html's `html`, which escapes it.
-import { html } from "hono/html";
+import { html, raw } from "hono/html";
 import type { HtmlEscapedString } from "hono/utils/html";
 import type {
   LocalReading,
@@ -276,7 +276,15 @@ const STRIP_HEIGHT = 14;
  * hour of that day (a 23-hour day is narrower), planned sleep dark. The same for every target of a
  * schedule, so the fleet page draws it once per schedule. Its accessible name says it in words.
  */
-export function timelineStrip(timeline: WeekTimeline): Markup {
+/** Each strip's drawing but its "now" line, by the timeline's bands (a planned week is kept: timeline-section.ts). */
+const stripFrames = new WeakMap<
+  readonly TimelineBand[],
+  { scale: number; offsets: number[]; frame: string }
+>();
+
+function stripFrame(timeline: WeekTimeline): { scale: number; offsets: number[]; frame: string } {
+  const kept = stripFrames.get(timeline.bands);
+  if (kept) return kept;
   const total = timeline.days.reduce((sum, day) => sum + day.minutes, 0);
   const scale = STRIP_WIDTH / total;
   const offsets: number[] = [];
@@ -291,8 +299,7 @@ export function timelineStrip(timeline: WeekTimeline): Markup {
     0,
   );
   const label = `Planned asleep ${round(asleepMinutes / 60)} of ${round(total / 60)} hours this week (${timeline.timezone})`;
-  const now = timeline.now;
-  return markup(
+  const frame = String(
     html`<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="${label}" viewBox="0 0 ${STRIP_WIDTH} ${STRIP_HEIGHT}" width="${STRIP_WIDTH}" height="${STRIP_HEIGHT}"><title>${label}</title><rect width="${STRIP_WIDTH}" height="${STRIP_HEIGHT}" fill="${DAY_FILL.normal}"/>${timeline.days.map(
       (day, index) =>
         day.kind === "normal"
@@ -303,7 +310,18 @@ export function timelineStrip(timeline: WeekTimeline): Markup {
         (segment) =>
           html`<rect data-kind="planned-sleep" x="${round((offsets[segment.day]! + segment.startMinute) * scale)}" y="3" width="${round((segment.endMinute - segment.startMinute) * scale)}" height="${STRIP_HEIGHT - 6}" fill="${BAND_STYLES["planned-sleep"].fill}"/>`,
       ),
-    )}${timeline.days.slice(1).map((_, index) => html`<line x1="${round(offsets[index + 1]! * scale)}" y1="0" x2="${round(offsets[index + 1]! * scale)}" y2="${STRIP_HEIGHT}" stroke="#ffffff" stroke-width="1"/>`)}${
+    )}${timeline.days.slice(1).map((_, index) => html`<line x1="${round(offsets[index + 1]! * scale)}" y1="0" x2="${round(offsets[index + 1]! * scale)}" y2="${STRIP_HEIGHT}" stroke="#ffffff" stroke-width="1"/>`)}`,
+  );
+  const drawn = { scale, offsets, frame };
+  stripFrames.set(timeline.bands, drawn);
+  return drawn;
+}
+
+export function timelineStrip(timeline: WeekTimeline): Markup {
+  const { scale, offsets, frame } = stripFrame(timeline);
+  const now = timeline.now;
+  return markup(
+    html`${raw(frame)}${
       now
         ? html`<line data-now="${now.at.toISOString()}" x1="${round((offsets[now.day]! + now.minute) * scale)}" y1="0" x2="${round((offsets[now.day]! + now.minute) * scale)}" y2="${STRIP_HEIGHT}" stroke="${NOW}" stroke-width="1.5"/>`
         : ""

@@ -3,7 +3,7 @@ import type { SleepLedgerEntry } from "../savings/sleep-intervals.ts";
 import { builtinCalendar } from "./calendar.ts";
 import { ScheduleError } from "./plan.ts";
 import type { Schedule, TransitionRule, Weekday } from "./types.ts";
-import { type TimelineBand, weekStartOf, weekTimeline } from "./week-timeline.ts";
+import { type TimelineBand, weekStartOf, weekTimeline, withNow } from "./week-timeline.ts";
 
 const WEEKDAYS: Weekday[] = ["mon", "tue", "wed", "thu", "fri"];
 const DAILY: Weekday[] = [...WEEKDAYS, "sat", "sun"];
@@ -323,5 +323,33 @@ describe("weekTimeline: exceptions, the ledger and the target's state", () => {
     expect(() => weekTimeline({ timezone: "Mars/Olympus", start: "2026-06-08", now })).toThrow(
       /timezone: unknown time zone "Mars\/Olympus"/,
     );
+  });
+});
+
+describe("withNow", () => {
+  const nightly = schedule({
+    rules: [rule("asleep", DAILY, "22:00"), rule("awake", DAILY, "07:00")],
+    exceptions: [{ from: "2026-03-25", to: "2026-03-25", state: "awake", reason: "release" }],
+  });
+  const at = (iso: string) => new Date(iso);
+
+  it("places a later now on a schedule's week computed earlier, as computing it then would", () => {
+    const earlier = weekTimeline({ schedule: nightly, start: "2026-03-23", now: at("2026-03-23T06:00:00Z") });
+    for (const now of [
+      "2026-03-24T21:30:00Z",
+      "2026-03-29T21:59:00Z",
+      "2026-03-22T22:59:59Z",
+      "2026-04-02T00:00:00Z",
+    ])
+      expect(withNow(earlier, at(now))).toEqual(
+        weekTimeline({ schedule: nightly, start: "2026-03-23", now: at(now) }),
+      );
+    // Within the week: the day and minute of the spring-forward Sunday's 23:59 CEST.
+    expect(withNow(earlier, at("2026-03-29T21:59:00Z")).now).toMatchObject({
+      day: 6,
+      minute: 1379,
+      local: { date: "2026-03-29", weekday: "sun", time: "23:59" },
+    });
+    expect(withNow(earlier, at("2026-04-02T00:00:00Z")).now).toBeUndefined();
   });
 });

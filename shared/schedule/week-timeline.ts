@@ -237,17 +237,9 @@ export function weekTimeline(input: WeekTimelineInput): WeekTimeline {
         time: "24:00",
       };
     }
-    return {
-      date: dateOfDayNumber(local.day),
-      weekday: weekdayOfDayNumber(local.day),
-      time: timeOfMinutes(local.minutes),
-    };
+    return localReading(local);
   };
-  const place = (ms: number): { day: number; minute: number } => {
-    let index = days.findIndex((d) => ms < d.end.getTime());
-    if (index === -1) index = days.length - 1;
-    return { day: index, minute: (ms - days[index]!.start.getTime()) / MINUTE_MS };
-  };
+  const place = (ms: number) => placeOn(days, ms);
 
   const bands: TimelineBand[] = [];
   const addBand = (
@@ -402,6 +394,30 @@ export function weekTimeline(input: WeekTimelineInput): WeekTimeline {
     markers,
   };
   if (schedule) timeline.schedule = schedule.name;
-  if (now >= from && now < to) timeline.now = { at: input.now, local: reading(now, false), ...place(now) };
-  return timeline;
+  return withNow(timeline, input.now);
+}
+
+const localReading = (local: { day: number; minutes: number }): LocalReading => ({
+  date: dateOfDayNumber(local.day),
+  weekday: weekdayOfDayNumber(local.day),
+  time: timeOfMinutes(local.minutes),
+});
+
+/** The day an instant falls in (the last day for one after the timeline), and its minute there. */
+function placeOn(days: readonly TimelineDay[], ms: number): { day: number; minute: number } {
+  let index = days.findIndex((d) => ms < d.end.getTime());
+  if (index === -1) index = days.length - 1;
+  return { day: index, minute: (ms - days[index]!.start.getTime()) / MINUTE_MS };
+}
+
+/**
+ * The timeline with `now` placed on it (none when outside it). A schedule's planned week depends
+ * on `now` only there, so one computed earlier in the week serves for later views (the fleet page).
+ */
+export function withNow(timeline: WeekTimeline, now: Date): WeekTimeline {
+  const { now: _, ...rest } = timeline;
+  const ms = now.getTime();
+  if (!(ms >= timeline.from.getTime() && ms < timeline.to.getTime())) return rest;
+  const local = localReading(localDayAndMinutes(now, timeline.timezone));
+  return { ...rest, now: { at: now, local, ...placeOn(timeline.days, ms) } };
 }
