@@ -408,6 +408,16 @@ const Operation = z
       })
       .optional()
       .describe("The outcome event and its publishing (EventBridge), once finished"),
+    finished: z
+      .object({
+        kind: z.string(),
+        outcome: z.enum(["succeeded", "failed"]),
+        at: z.string().openapi(TIME),
+        operationId: z.string(),
+        error: z.string().optional().describe("Why it failed, shortened to 200 characters"),
+      })
+      .optional()
+      .describe("How it ended, when it ended as an action (not skipped): its target's last action of its kind"),
     createdAt: z.string().openapi(TIME),
     updatedAt: z.string().openapi(TIME),
     version: z.number().int(),
