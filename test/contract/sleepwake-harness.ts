@@ -171,22 +171,26 @@ export async function startNightHarness(options: {
     },
     events,
     ledger: (operationId) => store.ledger.query({ operationId, limit: 1000 }),
-    async autopilotWorkloads(clusterId) {
-      const state = (await sb.inspect("autopilot", "GET", "state")).state;
-      const found = state.clusters.find(
-        (c: { cluster: { metadata: { uid: string } } }) => c.cluster.metadata.uid === clusterId,
-      );
-      return (found.workloads as AutopilotWorkload[]).map(({ kind, namespace, name, replicas, running }) => ({
-        kind,
-        namespace,
-        name,
-        replicas,
-        running,
-      }));
-    },
+    autopilotWorkloads: (clusterId) => autopilotWorkloadsOf(sb, clusterId),
     stop: () => sb.stop(),
   };
   return harness;
+}
+
+/** The workloads of the Autopilot sandbox cluster `clusterId` (its uid), as the sandbox holds them. */
+export async function autopilotWorkloadsOf(sb: TestSandbox, clusterId: string): Promise<AutopilotWorkload[]> {
+  const state = (await sb.inspect("autopilot", "GET", "state")).state;
+  const found = state.clusters.find(
+    (c: { cluster: { metadata: { uid: string } } }) => c.cluster.metadata.uid === clusterId,
+  );
+  if (!found) throw new Error(`no autopilot cluster ${clusterId} in the sandbox`);
+  return (found.workloads as AutopilotWorkload[]).map(({ kind, namespace, name, replicas, running }) => ({
+    kind,
+    namespace,
+    name,
+    replicas,
+    running,
+  }));
 }
 
 /** What must come back after a wake: each pool's size and autoscaler, by name. */
