@@ -75,6 +75,8 @@ export async function startNightHarness(options: {
   schedules?: readonly Schedule[];
   /** Default: a fresh in-memory store. */
   store?: Store;
+  /** Per-attempt timeout of every call (default the client's): short when the clouds hold requests. */
+  timeoutMs?: number;
 }): Promise<NightHarness> {
   const sb = await newSandbox({
     speed: 0,
@@ -86,6 +88,7 @@ export async function startNightHarness(options: {
     now: () => simNow,
     attempts: options.httpAttempts ?? 4,
     maxDelayMs: 2,
+    ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
   });
   const store = options.store ?? createStore(memoryBackend());
   const log = createLogger({ level: "error", write: () => {}, now: () => simNow });
