@@ -35,6 +35,8 @@ const POOLS: Array<{
   accountName: string;
   cluster: string;
   pool: string;
+  /** The cluster sleeps: the rule leaves its pools alone. */
+  hibernated?: true;
 }> = [
   { cloud: "huawei", accountName: "platform-dev-cn-north-4", cluster: "dev-core", pool: "batch" },
   {
