@@ -54,10 +54,10 @@ export const CHAOS_FAULTS: Partial<FaultRates> = {
   timeout: 0.05,
   reset: 0.02,
   retryAfterSeconds: 1,
-  timeoutMs: 120,
+  timeoutMs: 250,
 };
 /** The per-attempt timeout of the chaos scenarios' HTTP clients (below CHAOS_FAULTS.timeoutMs). */
-export const CHAOS_CLIENT_TIMEOUT_MS = 80;
+export const CHAOS_CLIENT_TIMEOUT_MS = 150;
 
 /** Sets the fault mix (or none: `{}` clears) on every cloud of a sandbox. */
 export async function setFaults(sb: TestSandbox, rates: Partial<FaultRates> | "none"): Promise<void> {
