@@ -5,6 +5,7 @@
 import { sleepWakeJob } from "../../functions/sleepwake/job.ts";
 import type { KubernetesAccess, SleepWakeEvent } from "../../functions/sleepwake/steps.ts";
 import type { Account } from "../../shared/config/config.ts";
+import type { Fetch } from "../../shared/http/client.ts";
 import type { JobKind, OutcomeEvent } from "../../shared/jobs/job-kind.ts";
 import { type RunDueOptions, type RunReport, runDueOperations } from "../../shared/jobs/runtime.ts";
 import { createLogger } from "../../shared/log/logger.ts";
@@ -77,6 +78,8 @@ export async function startNightHarness(options: {
   store?: Store;
   /** Per-attempt timeout of every call (default the client's): short when the clouds hold requests. */
   timeoutMs?: number;
+  /** The providers' transport (default: global fetch), e.g. one that watches the calls. */
+  fetch?: Fetch;
 }): Promise<NightHarness> {
   const sb = await newSandbox({
     speed: 0,
@@ -89,6 +92,7 @@ export async function startNightHarness(options: {
     attempts: options.httpAttempts ?? 4,
     maxDelayMs: 2,
     ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+    ...(options.fetch ? { fetch: options.fetch } : {}),
   });
   const store = options.store ?? createStore(memoryBackend());
   const log = createLogger({ level: "error", write: () => {}, now: () => simNow });
