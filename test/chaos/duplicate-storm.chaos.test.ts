@@ -40,13 +40,22 @@ action: { add: 1 }
 max: 1000
 cooldownMinutes: 0
 `;
-/** Huawei pools without an autoscaler, in running clusters: one node pool update per resize. */
+/**
+ * Pools without an autoscaler, in running clusters (six targets, so the resizes of different
+ * clusters run side by side): one node pool update per resize, Huawei's PUT of the pool, Baidu's
+ * PUT of the instance group's replicas.
+ */
 const POOLS = [
-  { accountName: "platform-dev-cn-north-4", cluster: "dev-core", pool: "batch" },
-  { accountName: "qa-team-cn-north-4", cluster: "qa-e2e", pool: "browsers" },
-  { accountName: "qa-team-cn-north-4", cluster: "qa-perf", pool: "load" },
-  { accountName: "platform-dev-ap-southeast-1", cluster: "sg-dev", pool: "general" },
-];
+  { cloud: "huawei", accountName: "platform-dev-cn-north-4", cluster: "dev-core", pool: "batch" },
+  { cloud: "huawei", accountName: "qa-team-cn-north-4", cluster: "qa-e2e", pool: "browsers" },
+  { cloud: "huawei", accountName: "qa-team-cn-north-4", cluster: "qa-perf", pool: "load" },
+  { cloud: "huawei", accountName: "platform-dev-ap-southeast-1", cluster: "sg-dev", pool: "general" },
+  { cloud: "baidu", accountName: "acme-bj", cluster: "web-staging", pool: "default" },
+  { cloud: "baidu", accountName: "acme-bj", cluster: "web-prod", pool: "batch" },
+] as const;
+/** A node pool update (Huawei's PUT of the pool, Baidu's PUT of the replicas), of `poolId` or any pool. */
+const isPoolUpdate = (method: string, path: string, poolId = "[^/]+") =>
+  method === "PUT" && new RegExp(`/(nodepools/${poolId}|instancegroup/${poolId}/replicas)$`).test(path);
 
 function alertmanagerBody(n: number, labels: Record<string, string>): string {
   return JSON.stringify({
@@ -89,7 +98,7 @@ chaosIt(
       // Node pool updates whose answer never came back (timeout, reset): the cloud may have carried
       // them out, so the step sends the same absolute size again.
       fetch: async (input, init) => {
-        const update = init.method === "PUT" && String(input).includes("/nodepools/");
+        const update = isPoolUpdate(init.method ?? "GET", new URL(String(input)).pathname);
         try {
           return await globalThis.fetch(input, init);
         } catch (error) {
@@ -112,7 +121,7 @@ chaosIt(
     try {
       const pools = await Promise.all(
         POOLS.map(async (spec) => {
-          const account = h.account("huawei", spec.accountName).id;
+          const account = h.account(spec.cloud, spec.accountName).id;
           const provider = h.provider(account);
           const cluster = (await provider.listClusters()).find((c) => c.name === spec.cluster)!;
           const pool = (await provider.listNodePools(cluster.id)).find((p) => p.name === spec.pool)!;
@@ -171,15 +180,20 @@ chaosIt(
       const operations = await store.operations.list({}, h.now());
       expect(operations.filter((op) => !FINISHED.includes(op.status) || op.status === "failed")).toEqual([]);
       // The resizes the cloud carried out: node pool updates answered 2xx (a faulted one never reached it).
-      const requests = (await h.sb.inspect("huawei", "GET", "requests")).requests as Array<{
-        method: string;
-        path: string;
-        status: number;
-        fault?: string;
-      }>;
-      const resizes = requests.filter(
-        (r) => r.method === "PUT" && r.path.includes("/nodepools/") && r.status < 300 && !r.fault,
+      const requests = (
+        await Promise.all(
+          ["huawei", "baidu"].map((cloud) => h.sb.inspect(cloud as "huawei", "GET", "requests")),
+        )
+      ).flatMap(
+        (log) =>
+          log.requests as Array<{
+            method: string;
+            path: string;
+            status: number;
+            fault?: string;
+          }>,
       );
+      const resizes = requests.filter((r) => isPoolUpdate(r.method, r.path) && r.status < 300 && !r.fault);
       // Each pool exactly as much larger as it had alerts (one resize lost or doubled is off by
       // one), and the cloud carried out one node pool update per alert: 100, plus at most one
       // repeat of the same absolute size per update whose answer was lost.

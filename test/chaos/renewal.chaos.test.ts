@@ -154,7 +154,9 @@ chaosIt("renewal cycles over three days, through faults", async (scenario) => {
       targets: targets.length,
       cloudCalls: calls,
       faults,
+      // A failed renewal is tried again by a later one; a failed step within one, by the runtime.
       retries:
+        renewals.filter((op) => op.status === "failed").length +
         renewals.reduce((sum, op) => sum + op.attempts, 0) +
         renewals.reduce((sum, op) => sum + Math.max(0, (op.outbox?.attempts ?? 1) - 1), 0),
       ms: performance.now() - scenario.startedAt,
