@@ -53,9 +53,9 @@ const POOLS = [
   { cloud: "baidu", accountName: "acme-bj", cluster: "web-staging", pool: "default" },
   { cloud: "baidu", accountName: "acme-bj", cluster: "web-prod", pool: "batch" },
 ] as const;
-/** A node pool update (Huawei's PUT of the pool, Baidu's PUT of the replicas), of `poolId` or any pool. */
-const isPoolUpdate = (method: string, path: string, poolId = "[^/]+") =>
-  method === "PUT" && new RegExp(`/(nodepools/${poolId}|instancegroup/${poolId}/replicas)$`).test(path);
+/** A node pool update: Huawei's PUT of the pool, Baidu's PUT of the instance group's replicas. */
+const isPoolUpdate = (method: string, path: string) =>
+  method === "PUT" && /\/(nodepools\/[^/]+|instancegroup\/[^/]+\/replicas)$/.test(path);
 
 function alertmanagerBody(n: number, labels: Record<string, string>): string {
   return JSON.stringify({
