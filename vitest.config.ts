@@ -39,6 +39,8 @@ export default defineConfig({
           name: "chaos",
           environment: "node",
           include: ["test/chaos/**/*.chaos.test.ts"],
+          // The scenarios wait on injected timeouts and sockets as much as they compute: two at once.
+          maxWorkers: 2,
           globalSetup: ["test/setup/sandbox-factory.global.ts", "test/chaos/seed.global.ts"],
           testTimeout: 60_000,
           hookTimeout: 60_000,
