@@ -7,22 +7,18 @@ import type { Renewal } from "../shared/renewal/renewal-schema.ts";
 import type { RenewalServices } from "../shared/renewal/services.ts";
 import { coverageWarnings } from "../shared/schedule/coverage.ts";
 import { calendarsFor } from "../shared/schedule/engine.ts";
-import {
-  compileOwnership,
-  type NotOwned,
-  type Ownership,
-  viewOwnership,
-  whyNotOwned,
-} from "../shared/schedule/ownership.ts";
-import { nextTransition, planTransitions } from "../shared/schedule/plan.ts";
+import { compileOwnership, type NotOwned, whyNotOwned } from "../shared/schedule/ownership.ts";
+import { planTransitions } from "../shared/schedule/plan.ts";
 import type { Calendar, Schedule } from "../shared/schedule/types.ts";
 import { checkAuthorization } from "../shared/signer/credentials.ts";
 import { FINISHED, type OperationStatus, type Store } from "../shared/store/store.ts";
 import { errorResponse } from "./errors.ts";
+import { targetStates, targetViews } from "./fleet-view.ts";
 import { idempotency, idempotencyKeyOf } from "./idempotency.ts";
 import { INSTANT_EXAMPLES, readInstant } from "./instant.ts";
 import { renewalRoutes } from "./renewal/api.ts";
 import { readJson } from "./request-body.ts";
+import { MAX_SNOOZE_MINUTES, snoozeTarget } from "./snooze.ts";
 
 export interface AdminApiDeps {
   /** Unset: the admin API answers 503 until NIGHTSHIFT_ADMIN_TOKEN is configured. */
@@ -43,7 +39,6 @@ export interface AdminApiDeps {
 
 const DAY_MS = 24 * 3600 * 1000;
 const MAX_PLAN_WINDOW_MS = 31 * DAY_MS;
-const MAX_SNOOZE_MINUTES = 7 * 24 * 60;
 const MAX_OPERATIONS_LIMIT = 1000;
 const OPERATION_STATUSES: readonly OperationStatus[] = [
   "pending",
@@ -108,11 +103,6 @@ function readSnooze(body: unknown, now: Date): { until: Date } | { field: string
   return { until: reading.instant };
 }
 
-function enabledMatches(ownership: Ownership): readonly Schedule[] {
-  if (ownership.status === "owned") return [ownership.schedule];
-  return ownership.status === "several-schedules" ? ownership.schedules : [];
-}
-
 export function adminApi(deps: AdminApiDeps): Hono {
   const api = new Hono();
   const ownershipOf = compileOwnership(deps.schedules);
@@ -149,24 +139,8 @@ export function adminApi(deps: AdminApiDeps): Hono {
   api.get("/targets", async (c) => {
     const now = deps.now();
     const inventory = await deps.inventory();
-    const states = new Map((await deps.store.targets.list(now)).map((s) => [s.key, s.value]));
-    const targets = inventory.targets.map((target) => {
-      const ownership = ownershipOf(target);
-      const schedule = ownership.status === "owned" ? ownership.schedule : undefined;
-      const next = schedule
-        ? nextTransition(schedule, calendarsFor(schedule, deps.calendars), now)
-        : undefined;
-      return {
-        ...target,
-        // The enabled schedules matching it; `ownership` says which one acts, or why none does.
-        schedules: enabledMatches(ownership).map((s) => s.name),
-        ownership: viewOwnership(ownership),
-        state: states.get(target.targetId) ?? null,
-        next: next
-          ? { to: next.to, at: next.at.toISOString(), local: next.local, schedule: next.schedule }
-          : null,
-      };
-    });
+    const states = await targetStates(deps.store, now);
+    const targets = targetViews(inventory.targets, { ownershipOf, calendars: deps.calendars, states, now });
     // How fresh the listing is: on Workers, the copy the cron keeps (its oldest account's list).
     return c.json({ targets, errors: inventory.errors, listedAt: inventory.listedAt ?? null });
   });
@@ -296,27 +270,11 @@ export function adminApi(deps: AdminApiDeps): Hono {
         `no target "${id}"; GET /api/targets lists them (ids are account/clusterId)`,
       );
     }
-    // The entry's key is the request's Idempotency-Key: the state is another record than the
-    // ledger, so a request that died after its state write is retried with its key (the claim
-    // was never completed), writes the state again and appends its one entry. Without a key a
-    // retry is a new request; the entry is then keyed by the state version it records.
     const requestKey = idempotencyKeyOf(c);
-    for (let attempt = 0; attempt < 5; attempt++) {
-      const current = await deps.store.targets.get(id, now);
-      const next = { ...current?.value, snoozeUntil: until.toISOString(), updatedAt: now.toISOString() };
-      const written = await deps.store.targets.put(id, next, current?.version ?? null, now);
-      if (written !== undefined) {
-        await deps.store.ledger.append({
-          at: now,
-          operationId: `snooze@${id}@${now.toISOString()}`,
-          target: id,
-          kind: "target.snoozed",
-          detail: { until: until.toISOString() },
-          key: `target.snoozed:${id}:${requestKey !== undefined ? `request:${requestKey}` : `v${written}`}`,
-        });
-        return c.json({ target: id, snoozeUntil: until.toISOString() });
-      }
-    }
+    const outcome = await snoozeTarget(deps.store, id, until, now, {
+      ...(requestKey !== undefined ? { requestKey } : {}),
+    });
+    if (outcome.ok) return c.json({ target: id, snoozeUntil: outcome.snoozeUntil });
     return errorResponse(c, 409, "conflict", "the target's state changed concurrently; try again");
   });
 

@@ -16,6 +16,7 @@ import type { Calendar, Schedule } from "../shared/schedule/types.ts";
 import type { Store } from "../shared/store/store.ts";
 import { actionRoutes } from "./actions.ts";
 import { adminApi } from "./api.ts";
+import { dashboard } from "./dashboard/routes.ts";
 import { errorBody, errorResponse } from "./errors.ts";
 import { bodyLimits } from "./request-body.ts";
 import { webhookRoutes } from "./webhooks/routes.ts";
@@ -98,6 +99,8 @@ export function createApp(deps: AppDeps): Hono {
       ...(deps.linkSecret ? { linkSecret: deps.linkSecret } : {}),
     }),
   );
+
+  app.route("/", dashboard(deps));
 
   app.route(
     "/webhooks",

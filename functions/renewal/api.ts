@@ -14,12 +14,12 @@ import type { Logger } from "../../shared/log/logger.ts";
 import type { Inventory } from "../../shared/providers/inventory.ts";
 import type { Renewal } from "../../shared/renewal/renewal-schema.ts";
 import type { RenewalServices } from "../../shared/renewal/services.ts";
-import { listRenewalStates, type RenewalState, readRenewalState } from "../../shared/renewal/state.ts";
+import { type RenewalState, readRenewalState } from "../../shared/renewal/state.ts";
 import type { Store } from "../../shared/store/store.ts";
 import { errorResponse } from "../errors.ts";
+import { renewalsOverview } from "../fleet-view.ts";
 import { idempotencyKeyOf } from "../idempotency.ts";
 import { forceRenewal } from "./force.ts";
-import { renewalOwnership } from "./planning.ts";
 
 export interface RenewalApiDeps {
   store: Store;
@@ -50,13 +50,7 @@ export function renewalRoutes(deps: RenewalApiDeps): Hono {
 
   routes.get("/renewals", async (c) => {
     const now = deps.now();
-    const states = await listRenewalStates(deps.store, now);
-    const inventory = await deps.inventory();
-    const { conflicts } = renewalOwnership(deps.renewals, inventory.targets);
-    return c.json({
-      renewals: states.map((state) => renewalView(state, now)),
-      conflicts: [...conflicts].map(([target, message]) => ({ target, message })),
-    });
+    return c.json(await renewalsOverview(deps.store, await deps.inventory(), deps.renewals, now));
   });
 
   routes.get("/targets/:id{.+}/renewal", async (c) => {

@@ -1,0 +1,261 @@
+// `GET /`: the fleet. One row per target: name and id, provider, account and region, its state,
+// the next transition in the schedule's local time, the last action and its outcome, what is wrong
+// (conflicting schedules, listing errors, failures), and the certificate's expiry. Filters are a
+// GET form (provider, state, text). Every collection is read with one list (inventory, target
+// states, operations, renewal states), never one query per target: 1,000 targets render in well
+// under 200 ms (`BENCH_ONLY=dashboard npm run bench`).
+import type { Context } from "hono";
+import { html } from "hono/html";
+import type { InventoryError } from "../../shared/providers/inventory.ts";
+import { compileOwnership, type Ownership } from "../../shared/schedule/ownership.ts";
+import type { SelectableTarget } from "../../shared/schedule/plan.ts";
+import type { Operation } from "../../shared/store/store.ts";
+import {
+  type RenewalView,
+  renewalsOverview,
+  type TargetView,
+  targetStates,
+  targetViews,
+} from "../fleet-view.ts";
+import type { DashboardDeps, DashboardEnv } from "./deps.ts";
+import { type Html, page, relative, targetHref, utcTime } from "./layout.ts";
+
+export interface FleetRow {
+  view: TargetView;
+  lastOperation?: Operation;
+  renewal?: RenewalView;
+  /** What needs a person: conflicts, listing errors, failures. Plain text, escaped when shown. */
+  problems: string[];
+}
+
+export interface FleetModel {
+  rows: FleetRow[];
+  /** Listing errors of whole accounts (a cluster's own errors are in its row). */
+  accountErrors: InventoryError[];
+  listedAt?: string;
+  now: Date;
+}
+
+/** The last operation of each target (newest by creation), from one list of every operation. */
+export function lastOperations(operations: readonly Operation[]): Map<string, Operation> {
+  const last = new Map<string, Operation>();
+  for (const op of operations) {
+    const seen = last.get(op.target);
+    if (!seen || op.createdAt > seen.createdAt || (op.createdAt === seen.createdAt && op.id > seen.id))
+      last.set(op.target, op);
+  }
+  return last;
+}
+
+export async function loadFleet(
+  deps: DashboardDeps,
+  ownershipOf: (target: SelectableTarget) => Ownership,
+  now: Date,
+): Promise<FleetModel> {
+  const [inventory, states, operations] = await Promise.all([
+    deps.inventory(),
+    targetStates(deps.store, now),
+    deps.store.operations.list({}, now),
+  ]);
+  const renewals = await renewalsOverview(deps.store, inventory, deps.renewals ?? [], now);
+  const views = targetViews(inventory.targets, { ownershipOf, calendars: deps.calendars, states, now });
+  const lastOps = lastOperations(operations);
+  const renewalByTarget = new Map(renewals.renewals.map((r) => [r.target, r]));
+  const renewalConflicts = new Map(renewals.conflicts.map((r) => [r.target, r.message]));
+  const clusterErrors = new Map<string, string[]>();
+  for (const error of inventory.errors) {
+    if (error.clusterId === undefined) continue;
+    const id = `${error.account}/${error.clusterId}`;
+    clusterErrors.set(id, [...(clusterErrors.get(id) ?? []), `${error.kind}: ${error.message}`]);
+  }
+  const rows = views.map((view): FleetRow => {
+    const problems: string[] = [];
+    if (view.ownership.status === "several-schedules" || view.ownership.status === "disabled")
+      problems.push(`schedules: ${view.ownership.message}`);
+    const renewalConflict = renewalConflicts.get(view.targetId);
+    if (renewalConflict) problems.push(renewalConflict);
+    for (const error of clusterErrors.get(view.targetId) ?? []) problems.push(`listing: ${error}`);
+    if (view.poolsUnknown) problems.push(`node pools unknown: ${view.poolsUnknown}`);
+    const backoff = view.state?.backoff;
+    if (backoff)
+      problems.push(
+        `${backoff.failures} failed attempt${backoff.failures === 1 ? "" : "s"}${backoff.lastError ? `: ${backoff.lastError}` : ""}; next try ${backoff.nextAttemptAt}`,
+      );
+    const renewal = renewalByTarget.get(view.targetId);
+    if (renewal?.failures?.lastError)
+      problems.push(
+        `renewal failing (${renewal.failures.failedAttempts}): ${renewal.failures.lastError.message}`,
+      );
+    const lastOperation = lastOps.get(view.targetId);
+    if (lastOperation?.status === "failed") problems.push(`the last ${lastOperation.kind} failed`);
+    return {
+      view,
+      problems,
+      ...(lastOperation ? { lastOperation } : {}),
+      ...(renewal ? { renewal } : {}),
+    };
+  });
+  return {
+    rows,
+    accountErrors: inventory.errors.filter((e) => e.clusterId === undefined),
+    ...(inventory.listedAt ? { listedAt: inventory.listedAt } : {}),
+    now,
+  };
+}
+
+export interface FleetFilters {
+  provider?: string;
+  state?: string;
+  q?: string;
+}
+
+export function readFleetFilters(c: Context): FleetFilters {
+  const pick = (name: string) => {
+    const value = c.req.query(name)?.trim();
+    return value ? value : undefined;
+  };
+  const provider = pick("provider");
+  const state = pick("state");
+  const q = pick("q");
+  return { ...(provider ? { provider } : {}), ...(state ? { state } : {}), ...(q ? { q } : {}) };
+}
+
+/** The text a row is searched by: names, ids, account, region, schedules and tags. */
+function searchText(view: TargetView): string {
+  return [
+    view.name,
+    view.targetId,
+    view.account,
+    view.region,
+    ...view.schedules,
+    ...Object.entries(view.tags ?? {}).map(([k, v]) => `${k}=${v}`),
+  ]
+    .join("\n")
+    .toLowerCase();
+}
+
+export function filterRows(rows: readonly FleetRow[], filters: FleetFilters): FleetRow[] {
+  const q = filters.q?.toLowerCase();
+  return rows.filter(
+    (row) =>
+      (!filters.provider || row.view.provider === filters.provider) &&
+      (!filters.state || row.view.phase === filters.state) &&
+      (!q || searchText(row.view).includes(q)),
+  );
+}
+
+const OUTCOME_CLASS: Record<string, string> = {
+  succeeded: "ok",
+  failed: "bad",
+  cancelled: "warn",
+};
+
+function stateCell(view: TargetView, now: Date): Html {
+  const state = view.state;
+  const snoozed =
+    state?.snoozeUntil && Date.parse(state.snoozeUntil) > now.getTime() ? state.snoozeUntil : undefined;
+  const held =
+    state?.heldAwake && Date.parse(state.heldAwake.until) > now.getTime() ? state.heldAwake : undefined;
+  return html`${view.phase}${view.vendorPhase && view.vendorPhase !== view.phase ? html` <span class="muted">(${view.vendorPhase})</span>` : ""}${
+    snoozed ? html`<br><span class="warn">snoozed until ${utcTime(snoozed)}</span>` : ""
+  }${held ? html`<br><span class="warn">held awake until ${utcTime(held.until)}</span>` : ""}`;
+}
+
+function nextCell(view: TargetView, now: Date): Html {
+  const next = view.next;
+  if (!next) {
+    if (view.ownership.status === "unmatched") return html`<span class="muted">no schedule</span>`;
+    if (view.ownership.status === "owned") return html`<span class="muted">none within a year</span>`;
+    return html`<span class="bad">none: no schedule owns it</span>`;
+  }
+  return html`${next.to === "asleep" ? "sleep" : "wake"} ${next.local.weekday} ${next.local.date} ${next.local.time}
+<span class="muted">${next.local.timezone}</span><br><span class="muted">${relative(next.at, now)} · ${next.schedule}</span>`;
+}
+
+function lastActionCell(op: Operation | undefined, now: Date): Html {
+  if (!op) return html`<span class="muted">none</span>`;
+  return html`${op.kind} · <span class="${OUTCOME_CLASS[op.status] ?? ""}">${op.status}</span><br>
+<span class="muted">${relative(op.updatedAt, now)}</span>${op.error ? html`<br><span class="bad">${op.error.message}</span>` : ""}`;
+}
+
+function certificateCell(renewal: RenewalView | undefined, now: Date): Html {
+  const notAfter = renewal?.certificate?.notAfter;
+  if (!notAfter) return html`<span class="muted">—</span>`;
+  const seconds = (Date.parse(notAfter) - now.getTime()) / 1000;
+  const cls = seconds <= 0 ? "bad" : seconds < 7 * 86400 ? "warn" : "";
+  return html`<span class="${cls}">${utcTime(notAfter)}</span><br><span class="muted">${seconds <= 0 ? "expired " : ""}${relative(notAfter, now)}</span>`;
+}
+
+function fleetRow(row: FleetRow, now: Date): Html {
+  const { view } = row;
+  return html`<tr>
+<th scope="row"><a href="${targetHref(view.targetId)}">${view.name}</a><br><code>${view.targetId}</code></th>
+<td>${view.provider}</td>
+<td>${view.account}<br><span class="muted">${view.region}</span></td>
+<td>${stateCell(view, now)}</td>
+<td>${nextCell(view, now)}</td>
+<td>${lastActionCell(row.lastOperation, now)}</td>
+<td>${row.problems.length === 0 ? html`<span class="muted">none</span>` : html`<ul class="plain">${row.problems.map((p) => html`<li class="bad">${p}</li>`)}</ul>`}</td>
+<td>${certificateCell(row.renewal, now)}</td>
+</tr>`;
+}
+
+function selectOptions(
+  id: string,
+  label: string,
+  values: readonly string[],
+  chosen: string | undefined,
+): Html {
+  return html`<div><label for="${id}">${label}</label>
+<select id="${id}" name="${id}"><option value="">all</option>${values.map(
+    (value) => html`<option value="${value}"${value === chosen ? html` selected` : ""}>${value}</option>`,
+  )}</select></div>`;
+}
+
+export function fleetPage(deps: DashboardDeps) {
+  const ownershipOf = compileOwnership(deps.schedules);
+  return async (c: Context<DashboardEnv>) => {
+    const now = deps.now();
+    const model = await loadFleet(deps, ownershipOf, now);
+    const filters = readFleetFilters(c);
+    const shown = filterRows(model.rows, filters);
+    const providers = [...new Set(model.rows.map((r) => r.view.provider))].sort();
+    const phases = [...new Set(model.rows.map((r) => r.view.phase))].sort();
+    const problems = model.rows.filter((r) => r.problems.length > 0).length;
+    return page(
+      c,
+      { title: "Fleet", section: "fleet", session: c.get("session") },
+      html`<h1>Fleet</h1>
+<p>${model.rows.length} target${model.rows.length === 1 ? "" : "s"}, ${problems} with problems${
+        model.listedAt ? html`; listed ${utcTime(model.listedAt)}` : ""
+      }; clouds' time ${utcTime(now.toISOString())}.</p>
+${
+  model.accountErrors.length > 0
+    ? html`<h2 id="account-errors">Accounts that could not be listed</h2>
+<table aria-labelledby="account-errors"><thead><tr><th scope="col">Account</th><th scope="col">Provider</th><th scope="col">Error</th></tr></thead>
+<tbody>${model.accountErrors.map(
+        (e) =>
+          html`<tr><th scope="row">${e.account}</th><td>${e.provider}</td><td class="bad">${e.kind}: ${e.message}</td></tr>`,
+      )}</tbody></table>`
+    : ""
+}
+<form class="filters" method="get" action="/" role="search" aria-label="Filter the fleet">
+${selectOptions("provider", "Provider", providers, filters.provider)}
+${selectOptions("state", "State", phases, filters.state)}
+<div><label for="q">Name, id, account, region or tag</label>
+<input id="q" name="q" type="search" value="${filters.q ?? ""}"></div>
+<div><button type="submit">Filter</button> <a href="/">Clear</a></div>
+</form>
+<table>
+<caption>${shown.length} of ${model.rows.length} targets shown</caption>
+<thead><tr>
+<th scope="col">Target</th><th scope="col">Provider</th><th scope="col">Account / region</th><th scope="col">State</th>
+<th scope="col">Next transition (schedule's time)</th><th scope="col">Last action</th><th scope="col">Problems</th>
+<th scope="col">Certificate expires</th>
+</tr></thead>
+<tbody>${shown.map((row) => fleetRow(row, now))}</tbody>
+</table>
+${/* TIMELINE SLOT (fleet): the timeline helper's fleet-wide savings summary goes here. */ ""}`,
+    );
+  };
+}
