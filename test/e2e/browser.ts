@@ -6,9 +6,13 @@
 // the accessibility checks.
 import { accessSync, constants } from "node:fs";
 import { delimiter, isAbsolute, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import axe from "axe-core";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { installInstructions, REQUIRED_SERVERS } from "../setup/servers.ts";
+
+/** Where the browser tests keep what a person looks at afterwards (screenshots); git-ignored, CI may upload it. */
+export const ARTEFACTS = fileURLToPath(new URL("../../test-results/", import.meta.url));
 
 /** The variable that names the browser executable, for machines where it is not on PATH. */
 export const CHROMIUM_PATH_VARIABLE = "CHROMIUM_PATH";
