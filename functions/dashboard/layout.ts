@@ -177,3 +177,10 @@ export function withQuery(path: string, query: Record<string, string | number | 
 export function targetHref(targetId: string): string {
   return `/targets/${targetId.split("/").map(encodeURIComponent).join("/")}`;
 }
+
+/** Links to other pages of a list, in a navigation landmark; nothing when there are none. */
+export function pager(label: string, links: ReadonlyArray<{ href: string; text: string } | undefined>): Html {
+  const present = links.filter((link) => link !== undefined);
+  if (present.length === 0) return html``;
+  return html`<nav class="pages" aria-label="${label}">${present.map((link) => html`<a href="${link.href}">${link.text}</a>`)}</nav>`;
+}
