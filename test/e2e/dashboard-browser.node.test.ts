@@ -15,10 +15,16 @@ import { openStore } from "../../shared/store/open.node.ts";
 import { ARTEFACTS, axeViolations, launchBrowser, newPage } from "./browser.ts";
 import {
   type ApiTarget,
+  cell,
   DASHBOARD,
   expectFleet,
+  expectSnoozedOnce,
+  expectTargetPage,
+  ledgerTable,
   type PageTable,
   sandboxClusters,
+  snoozedEntries,
+  targetToSnooze,
   WRONG_TOKEN_MESSAGE,
 } from "./dashboard-expectations.ts";
 import { type DashboardHost, startDashboardHost } from "./dashboard-host.ts";
@@ -123,6 +129,38 @@ async function tabThrough(p: Page, count: number): Promise<Focused[]> {
   return seen;
 }
 
+/**
+ * Tab from the top of the page reaches the first `count` focusable elements in document order (no
+ * tabindex reshuffling), starting with the skip link, and each shows its focus.
+ */
+async function expectKeyboardOrder(p: Page, count: number, first: string[]): Promise<void> {
+  const expected = (await focusableInOrder(p)).slice(0, count);
+  expect(expected.slice(0, first.length)).toEqual(first);
+  const order = await tabThrough(p, count);
+  expect(order.map((f) => f.what)).toEqual(expected);
+  expect(
+    order.filter((f) => !f.visible),
+    "every focused element shows its focus",
+  ).toEqual([]);
+}
+
+/** The elements signed-in pages start with, in Tab order. */
+const FRAME = ["a Skip to main content", "a Fleet", "a Operations and events", "button Sign out"];
+
+/** A target's page as the shared expectations read it: headings and the details' terms. */
+const targetPageOf = (p: Page) =>
+  p.evaluate(() => {
+    const text = (el: Element | null | undefined) => (el?.textContent ?? "").replace(/\s+/g, " ").trim();
+    const details: Record<string, string> = {};
+    for (const term of document.querySelector("dl")?.querySelectorAll("dt") ?? [])
+      details[text(term)] = text(term.nextElementSibling);
+    return {
+      h1: text(document.querySelector("h1")),
+      h2: [...document.querySelectorAll("h2")].map(text),
+      details,
+    };
+  });
+
 /** Every form control a person can reach has an accessible name: a label, aria-label or aria-labelledby. */
 const unlabelledControls = (p: Page) =>
   p.$$eval("input:not([type=hidden]), select, textarea", (controls) =>
@@ -199,36 +237,133 @@ describe("the dashboard in Chromium, on the Node host", () => {
 
   it("can be used with the keyboard alone, every control labelled, and axe finds nothing", async () => {
     await expectAccessible(page, "the fleet page");
-    const expected = await focusableInOrder(page);
-    const order = await tabThrough(page, 10);
-    // Tab follows the document: skip link, navigation, sign-out, then the filters, then the table.
-    expect(order.map((f) => f.what)).toEqual(expected.slice(0, 10));
-    expect(order.slice(0, 4).map((f) => f.what)).toEqual([
-      "a Skip to main content",
-      "a Fleet",
-      "a Operations and events",
-      "button Sign out",
-    ]);
-    expect(
-      order.filter((f) => !f.visible),
-      "every focused element shows its focus",
-    ).toEqual([]);
+    // Skip link, navigation, sign-out, then the filters, then the table.
+    await expectKeyboardOrder(page, 10, [...FRAME, "select Provider", "select State"]);
 
     // The skip link moves the focus to the main content.
     await tabThrough(page, 1);
     await page.keyboard.press("Enter");
     expect(await page.evaluate(() => document.activeElement?.id)).toBe("main");
 
-    // The filter form submits with Enter.
+    // The filter form submits with Enter: a search by a target's id finds that target alone.
+    const { targets } = await api<{ targets: ApiTarget[] }>("/api/targets");
+    const wanted = targetToSnooze(targets);
     const search = page.getByLabel("Name, id, account, region or tag");
-    await search.fill("qa-e2e");
-    await Promise.all([page.waitForURL(/[?&]q=qa-e2e/), search.press("Enter")]);
+    await search.fill(wanted.targetId);
+    await Promise.all([
+      page.waitForURL((url) => url.searchParams.get("q") === wanted.targetId),
+      search.press("Enter"),
+    ]);
     const table = (await tablesOf(page)).find((t) => t.rows.some((r) => r.targetLink));
-    expect(table?.rows.map((r) => r.cells[0])).toEqual([expect.stringMatching(/^qa-e2e/)]);
+    expect(table?.rows.map((r) => r.targetLink)).toEqual([DASHBOARD.target(wanted.targetId)]);
     await page.goto(DASHBOARD.fleet);
   });
 
+  it("opens a target's page from the fleet: its details, its actions and its ledger", async () => {
+    const { targets } = await api<{ targets: ApiTarget[] }>("/api/targets");
+    const target = targetToSnooze(targets);
+    const href = DASHBOARD.target(target.targetId);
+    await page.goto(DASHBOARD.fleet);
+    await Promise.all([
+      page.waitForURL((url) => url.pathname === href),
+      page.getByRole("link", { name: target.name, exact: true }).click(),
+    ]);
+    expectTargetPage(await targetPageOf(page), target);
+    await page.getByRole("heading", { level: 2, name: "Ledger" }).waitFor();
+    await expectAccessible(page, "a target's page");
+    await expectKeyboardOrder(page, 7, [
+      ...FRAME,
+      "input Minutes from now (1 to 10080)",
+      "button Snooze",
+      "button Force a renewal",
+    ]);
+  });
+
+  it("snoozes the target from its form, once however often the form is sent, into the ledger", async () => {
+    const { targets } = await api<{ targets: ApiTarget[] }>("/api/targets");
+    const target = targetToSnooze(targets);
+    const store = await openStore({ kind: "sqlite", path: host.storePath });
+    try {
+      expect(await snoozedEntries(store, target.targetId)).toEqual([]);
+      // Typed and sent with Enter, as a keyboard user does.
+      const minutes = page.getByLabel("Minutes from now");
+      await minutes.fill("90");
+      const posted = page.waitForRequest((r) => r.method() === "POST" && r.url().endsWith("/snooze"));
+      await Promise.all([
+        page.waitForURL((url) => url.searchParams.get("done") === "snoozed"),
+        minutes.press("Enter"),
+      ]);
+      const location = `${new URL(page.url()).pathname}${new URL(page.url()).search}`;
+      const notice = await page.getByRole("status").textContent();
+      const after = await api<{ targets: ApiTarget[] }>("/api/targets");
+      const first = expectSnoozedOnce(
+        {
+          entries: await snoozedEntries(store, target.targetId),
+          location,
+          notice: (notice ?? "").replace(/\s+/g, " ").trim(),
+          tables: await tablesOf(page),
+          api: after.targets.find((t) => t.targetId === target.targetId)!,
+        },
+        90,
+      );
+      await expectAccessible(page, "a target's page with its confirmation");
+
+      // The same form sent again, as a browser resubmits it: the same answer, no second entry.
+      const request = await posted;
+      const replay = await context.request.post(request.url(), {
+        data: request.postData() ?? "",
+        headers: { "content-type": "application/x-www-form-urlencoded", origin: host.url },
+        maxRedirects: 0,
+      });
+      expect(replay.status()).toBe(303);
+      expect(replay.headers().location).toBe(location);
+      expect(await snoozedEntries(store, target.targetId)).toHaveLength(1);
+
+      // A double click on a fresh form: one more snooze (a new form), not two.
+      await page.goto(DASHBOARD.target(target.targetId));
+      await page.getByLabel("Minutes from now").fill("30");
+      await Promise.all([
+        page.waitForURL(
+          (url) =>
+            (url.searchParams.get("done") === "snoozed" &&
+              url.searchParams.get("entry") !== String(first.seq)) ||
+            url.pathname.endsWith("/snooze"),
+        ),
+        page.getByRole("button", { name: "Snooze" }).dblclick(),
+      ]);
+      await page.waitForLoadState();
+      const entries = await snoozedEntries(store, target.targetId);
+      expect(entries.map((e) => e.seq)).toEqual([first.seq, expect.any(Number)]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("lists operations and ledger entries with filters that submit with Enter", async () => {
+    const { targets } = await api<{ targets: ApiTarget[] }>("/api/targets");
+    const target = targetToSnooze(targets);
+    await Promise.all([
+      page.waitForURL((url) => url.pathname === DASHBOARD.operations),
+      page.getByRole("link", { name: "Operations and events" }).click(),
+    ]);
+    await page.getByRole("heading", { level: 1, name: "Operations and events" }).waitFor();
+    await expectAccessible(page, "the operations page");
+    await expectKeyboardOrder(page, 8, [...FRAME, "select Operation status"]);
+    const kind = page.getByLabel(/^Kind/);
+    await kind.fill("target.snoozed");
+    await Promise.all([page.waitForURL(/[?&]kind=target\.snoozed/), kind.press("Enter")]);
+    const ledger = ledgerTable(await tablesOf(page));
+    // The two snoozes of the test before, and nothing else.
+    expect(ledger.rows.map((r) => cell(ledger, r, "What"))).toEqual(["target.snoozed", "target.snoozed"]);
+    expect(ledger.rows.map((r) => r.targetLink)).toEqual([
+      DASHBOARD.target(target.targetId),
+      DASHBOARD.target(target.targetId),
+    ]);
+    await expectAccessible(page, "the operations page, filtered");
+  });
+
   it("keeps a full-page screenshot of the fleet as a test artefact", async () => {
+    await page.goto(DASHBOARD.fleet);
     mkdirSync(dirname(SCREENSHOT), { recursive: true });
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
     expect(existsSync(SCREENSHOT)).toBe(true);
@@ -249,6 +384,3 @@ describe("the dashboard in Chromium, on the Node host", () => {
     expect(new URL(page.url()).pathname).toBe(DASHBOARD.login);
   });
 });
-
-// Used by the ledger check once the target page lands.
-void openStore;

@@ -6,6 +6,8 @@
 import { expect } from "vitest";
 import { targetHref } from "../../functions/dashboard/layout.ts";
 import { SESSION_COOKIE } from "../../functions/dashboard/session.ts";
+import type { LedgerEntry } from "../../shared/store/backend.ts";
+import type { Store } from "../../shared/store/store.ts";
 
 /** The routes and names the tests drive, as the dashboard defines them. */
 export const DASHBOARD = {
@@ -59,6 +61,9 @@ export interface ApiTarget {
   account: string;
   region: string;
   phase: string;
+  /** The enabled schedules matching it. */
+  schedules: string[];
+  state: { snoozeUntil?: string } | null;
 }
 
 /** The fields of each cloud's inspection state this reads (four shapes, one per vendor). */
@@ -135,6 +140,79 @@ export function expectFleet(
   // The sandbox's fleet is varied: the page shows more than one provider and state.
   expect(new Set(rows.map((r) => cell(table, r, "Provider"))).size).toBe(4);
   expect(new Set(api.map((t) => t.phase)).size).toBeGreaterThan(1);
+}
+
+/** The target both runs snooze: a Huawei cluster a schedule owns (its sleeps are what a snooze holds). */
+export function targetToSnooze(api: readonly ApiTarget[]): ApiTarget {
+  const found = api.find((t) => t.provider === "huawei" && t.schedules.length === 1);
+  expect(found, "the sandbox fleet has a Huawei cluster one schedule owns").toBeDefined();
+  return found!;
+}
+
+/** A ledger table: the one with a "What" column (the entry's kind). */
+export function ledgerTable(tables: readonly PageTable[]): PageTable {
+  const found = tables.filter((t) => t.headers.includes("What") && t.headers.includes("#"));
+  expect(found, "exactly one ledger table").toHaveLength(1);
+  return found[0]!;
+}
+
+/**
+ * A target's page: its name and provider as the heading, its sections, and its details (the first
+ * description list, term → description).
+ */
+export function expectTargetPage(
+  page: { h1: string; h2: string[]; details: Record<string, string> },
+  target: ApiTarget,
+): void {
+  expect(page.h1).toBe(`${target.name} (${target.provider})`);
+  expect(page.h2).toEqual(expect.arrayContaining(["Details", "Actions", "Operations", "Ledger"]));
+  expect(page.details).toMatchObject({
+    Id: target.targetId,
+    Provider: target.provider,
+    "Account / region": `${target.account} / ${target.region}`,
+  });
+  expect(page.details.State).toMatch(new RegExp(`^${target.phase}\\b`));
+}
+
+/** The snooze form's field (whole minutes from now). */
+export const SNOOZE_MINUTES_FIELD = "minutes";
+
+/** Every `target.snoozed` entry of `target` in the store. */
+export async function snoozedEntries(store: Store, target: string): Promise<LedgerEntry[]> {
+  return (await store.ledger.query({ target, limit: 1000 })).filter((e) => e.kind === "target.snoozed");
+}
+
+/**
+ * After a snooze of `minutes` sent from the page: exactly one `target.snoozed` entry in the store,
+ * `minutes` after the clouds' time it was made at, which the redirect named; the page confirms it
+ * and its ledger shows it first; the API reports the target snoozed until then.
+ */
+export function expectSnoozedOnce(
+  result: {
+    entries: LedgerEntry[];
+    /** Where the form's POST redirected to. */
+    location: string;
+    /** The confirmation (role=status) on the page the redirect led to, and that page's tables. */
+    notice: string;
+    tables: readonly PageTable[];
+    api: ApiTarget;
+  },
+  minutes: number,
+): LedgerEntry {
+  expect(result.entries, "target.snoozed entries in the store").toHaveLength(1);
+  const entry = result.entries[0]!;
+  const until = new Date(entry.at.getTime() + minutes * 60_000).toISOString();
+  expect(entry.detail).toMatchObject({ until, via: "dashboard" });
+  expect(result.location).toBe(`${targetHref(entry.target)}?done=snoozed&entry=${entry.seq}`);
+  const shown = `${until.slice(0, 16).replace("T", " ")} UTC`;
+  expect(result.notice).toBe(`Snoozed: sleeps wait until ${shown} (ledger entry ${entry.seq}).`);
+  const ledger = ledgerTable(result.tables);
+  const first = ledger.rows[0]!;
+  expect(cell(ledger, first, "#")).toBe(String(entry.seq));
+  expect(cell(ledger, first, "What")).toBe("target.snoozed");
+  expect(cell(ledger, first, "Detail")).toContain(`"until":"${until}"`);
+  expect(result.api.state?.snoozeUntil).toBe(until);
+  return entry;
 }
 
 /** What the sign-in page says to a wrong token. */

@@ -39,13 +39,18 @@ const decode = (text: string) =>
           ]!,
   );
 
+/** Adds a text chunk to the last of `list` (HTMLRewriter hands an element's text over in chunks). */
+const append = (list: string[], text: string) => {
+  list[list.length - 1] += text;
+};
+
 /** The page's text content of the elements `selector` matches, whitespace collapsed. */
 async function textsOf(html: string, selector: string): Promise<string[]> {
   const found: string[] = [];
   await new Rewriter()
     .on(selector, {
       element: () => void found.push(""),
-      text: (chunk) => void (found[found.length - 1] += chunk.text),
+      text: (chunk) => append(found, chunk.text),
     })
     .transform(new Response(html) as never)
     .text();
@@ -57,12 +62,13 @@ async function tablesOf(html: string): Promise<PageTable[]> {
   const tables: PageTable[] = [];
   const table = () => tables[tables.length - 1]!;
   const row = () => table().rows[table().rows.length - 1]!;
-  const append = (list: string[], text: string) => {
-    list[list.length - 1] += text;
-  };
   await new Rewriter()
     .on("table", { element: () => void tables.push({ caption: "", headers: [], rows: [] }) })
-    .on("table > caption", { text: (chunk) => void (table().caption += chunk.text) })
+    .on("table > caption", {
+      text: (chunk) => {
+        table().caption += chunk.text;
+      },
+    })
     .on("thead th", {
       element: () => void table().headers.push(""),
       text: (chunk) => append(table().headers, chunk.text),
