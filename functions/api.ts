@@ -8,6 +8,7 @@ import type { RenewalServices } from "../shared/renewal/services.ts";
 import { coverageWarnings } from "../shared/schedule/coverage.ts";
 import { calendarsFor } from "../shared/schedule/engine.ts";
 import { compileOwnership, type NotOwned, whyNotOwned } from "../shared/schedule/ownership.ts";
+import { deferredByPause, readPauses } from "../shared/schedule/pause.ts";
 import { planTransitions } from "../shared/schedule/plan.ts";
 import type { Calendar, Schedule } from "../shared/schedule/types.ts";
 import { checkAuthorization } from "../shared/signer/credentials.ts";
@@ -18,6 +19,7 @@ import { idempotency, idempotencyKeyOf } from "./idempotency.ts";
 import { INSTANT_EXAMPLES, readInstant } from "./instant.ts";
 import { renewalRoutes } from "./renewal/api.ts";
 import { readJson } from "./request-body.ts";
+import { scheduleRoutes } from "./schedules-api.ts";
 import { MAX_SNOOZE_MINUTES, snoozeTarget } from "./snooze.ts";
 
 export interface AdminApiDeps {
@@ -140,7 +142,14 @@ export function adminApi(deps: AdminApiDeps): Hono {
     const now = deps.now();
     const inventory = await deps.inventory();
     const states = await targetStates(deps.store, now);
-    const targets = targetViews(inventory.targets, { ownershipOf, calendars: deps.calendars, states, now });
+    const pauses = await readPauses(deps.store, now);
+    const targets = targetViews(inventory.targets, {
+      ownershipOf,
+      calendars: deps.calendars,
+      states,
+      pauses,
+      now,
+    });
     // How fresh the listing is: on Workers, the copy the cron keeps (its oldest account's list).
     return c.json({ targets, errors: inventory.errors, listedAt: inventory.listedAt ?? null });
   });
@@ -179,6 +188,7 @@ export function adminApi(deps: AdminApiDeps): Hono {
       );
     }
     const inventory = await deps.inventory();
+    const pauses = await readPauses(deps.store, now);
     const bySchedule = new Map(
       deps.schedules.map((s) => [s.name, planTransitions(s, calendarsFor(s, deps.calendars), { from, to })]),
     );
@@ -201,6 +211,7 @@ export function adminApi(deps: AdminApiDeps): Hono {
         local: `${t.local.date} ${t.local.time} ${t.local.timezone}`,
         cause: t.cause,
         ...(t.dst ? { dst: t.dst } : {}),
+        ...deferredByPause(pauses.get(ownership.schedule.name), t),
       }));
     });
     plan.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : a.target < b.target ? -1 : 1));
@@ -278,6 +289,7 @@ export function adminApi(deps: AdminApiDeps): Hono {
     return errorResponse(c, 409, "conflict", "the target's state changed concurrently; try again");
   });
 
+  api.route("/", scheduleRoutes(deps));
   api.route(
     "/",
     renewalRoutes({

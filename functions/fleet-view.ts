@@ -7,9 +7,10 @@ import type { Renewal } from "../shared/renewal/renewal-schema.ts";
 import { listRenewalStates } from "../shared/renewal/state.ts";
 import { calendarsFor } from "../shared/schedule/engine.ts";
 import { type Ownership, type OwnershipView, viewOwnership } from "../shared/schedule/ownership.ts";
+import { deferredByPause, type PauseView, pausedField } from "../shared/schedule/pause.ts";
 import { nextTransition, type SelectableTarget } from "../shared/schedule/plan.ts";
 import type { Calendar, PlannedTransition, Schedule } from "../shared/schedule/types.ts";
-import type { Store, TargetState } from "../shared/store/store.ts";
+import type { SchedulePause, Store, TargetState } from "../shared/store/store.ts";
 import { renewalView } from "./renewal/api.ts";
 import { renewalOwnership } from "./renewal/planning.ts";
 
@@ -18,11 +19,15 @@ export interface TargetView extends Target {
   schedules: string[];
   ownership: OwnershipView;
   state: TargetState | null;
+  /** Its schedule's pause, while one holds. */
+  paused?: PauseView;
   next: {
     to: PlannedTransition["to"];
     at: string;
     local: PlannedTransition["local"];
     schedule: string;
+    /** A sleep the schedule's pause holds waits for its end (null: a resume). */
+    deferred?: { reason: "paused"; until: string | null };
   } | null;
 }
 
@@ -42,10 +47,12 @@ export function targetViews(
     ownershipOf: (target: SelectableTarget) => Ownership;
     calendars: ReadonlyMap<string, Calendar>;
     states: ReadonlyMap<string, TargetState>;
+    /** Every schedule's pause record (readPauses). */
+    pauses: ReadonlyMap<string, SchedulePause>;
     now: Date;
   },
 ): TargetView[] {
-  const { ownershipOf, calendars, states, now } = context;
+  const { ownershipOf, calendars, states, pauses, now } = context;
   // Targets sharing a schedule share its next transition: plan it once per schedule.
   const nextBySchedule = new Map<Schedule, TargetView["next"]>();
   const nextOf = (schedule: Schedule): TargetView["next"] => {
@@ -53,18 +60,28 @@ export function targetViews(
       const next = nextTransition(schedule, calendarsFor(schedule, calendars), now);
       nextBySchedule.set(
         schedule,
-        next ? { to: next.to, at: next.at.toISOString(), local: next.local, schedule: next.schedule } : null,
+        next
+          ? {
+              to: next.to,
+              at: next.at.toISOString(),
+              local: next.local,
+              schedule: next.schedule,
+              ...deferredByPause(pauses.get(schedule.name), next),
+            }
+          : null,
       );
     }
     return nextBySchedule.get(schedule) ?? null;
   };
   return targets.map((target) => {
     const ownership = ownershipOf(target);
+    const schedule = ownership.status === "owned" ? ownership.schedule : undefined;
     return {
       ...target,
       schedules: enabledMatches(ownership).map((s) => s.name),
       ownership: viewOwnership(ownership),
       state: states.get(target.targetId) ?? null,
+      ...pausedField(schedule ? pauses.get(schedule.name) : undefined, now),
       next: ownership.status === "owned" ? nextOf(ownership.schedule) : null,
     };
   });

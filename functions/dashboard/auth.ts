@@ -52,6 +52,16 @@ export function refusalPage(c: Context, status: 400 | 403 | 409 | 422, reason: s
   );
 }
 
+export function unknownTargetPage(c: Context<DashboardEnv>, id: string) {
+  return page(
+    c,
+    { title: "Unknown target", section: "target", session: c.get("session"), status: 404 },
+    html`<h1>No target “${id}”</h1>
+<p>nightshift does not manage a cluster with this id (ids are <code>account/clusterId</code>), or its
+account could not be listed just now. <a href="/">The fleet</a> lists every target.</p>`,
+  );
+}
+
 function loginForm(
   c: Context,
   options: { next: string; error?: string; notice?: string; status?: 200 | 401 },

@@ -8,6 +8,7 @@ import type { Context } from "hono";
 import { html } from "hono/html";
 import type { InventoryError } from "../../shared/providers/inventory.ts";
 import { compileOwnership, type Ownership } from "../../shared/schedule/ownership.ts";
+import { readPauses } from "../../shared/schedule/pause.ts";
 import type { SelectableTarget } from "../../shared/schedule/plan.ts";
 import type { Operation } from "../../shared/store/store.ts";
 import {
@@ -52,13 +53,20 @@ export async function loadFleet(
   ownershipOf: (target: SelectableTarget) => Ownership,
   now: Date,
 ): Promise<FleetModel> {
-  const [inventory, states, operations] = await Promise.all([
+  const [inventory, states, operations, pauses] = await Promise.all([
     deps.inventory(),
     targetStates(deps.store, now),
     deps.store.operations.list({}, now),
+    readPauses(deps.store, now),
   ]);
   const renewals = await renewalsOverview(deps.store, inventory, deps.renewals ?? [], now);
-  const views = targetViews(inventory.targets, { ownershipOf, calendars: deps.calendars, states, now });
+  const views = targetViews(inventory.targets, {
+    ownershipOf,
+    calendars: deps.calendars,
+    states,
+    pauses,
+    now,
+  });
   const lastOps = lastOperations(operations);
   const renewalByTarget = new Map(renewals.renewals.map((r) => [r.target, r]));
   const renewalConflicts = new Map(renewals.conflicts.map((r) => [r.target, r.message]));
@@ -168,8 +176,11 @@ function nextCell(view: TargetView, now: Date): Html {
     if (view.ownership.status === "owned") return html`<span class="muted">none within a year</span>`;
     return html`<span class="bad">none: no schedule owns it</span>`;
   }
+  const deferred = next.deferred
+    ? html`<br><span class="warn">held: schedule paused ${next.deferred.until ? html`until ${utcTime(next.deferred.until)}` : "until resumed"}</span>`
+    : "";
   return html`${next.to === "asleep" ? "sleep" : "wake"} ${next.local.weekday} ${next.local.date} ${next.local.time}
-<span class="muted">${next.local.timezone}</span><br><span class="muted">${relative(next.at, now)} · ${next.schedule}</span>`;
+<span class="muted">${next.local.timezone}</span><br><span class="muted">${relative(next.at, now)} · ${next.schedule}</span>${deferred}`;
 }
 
 function lastActionCell(op: Operation | undefined, now: Date): Html {

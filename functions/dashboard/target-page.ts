@@ -6,11 +6,14 @@ import type { Context } from "hono";
 import { html } from "hono/html";
 import { readRenewalState } from "../../shared/renewal/state.ts";
 import { compileOwnership } from "../../shared/schedule/ownership.ts";
+import { MAX_PAUSE_REASON_LENGTH, pauseView, readPauses } from "../../shared/schedule/pause.ts";
 import type { LedgerEntry } from "../../shared/store/backend.ts";
 import type { Operation } from "../../shared/store/store.ts";
 import { type RenewalView, type TargetView, targetViews } from "../fleet-view.ts";
 import { renewalView } from "../renewal/api.ts";
 import { MAX_SNOOZE_MINUTES } from "../snooze.ts";
+import { PAUSE_DURATIONS } from "./actions.ts";
+import { unknownTargetPage } from "./auth.ts";
 import type { DashboardDeps, DashboardEnv } from "./deps.ts";
 import { formFields } from "./form-once.ts";
 import { type Html, page, pager, relative, targetHref, utcTime, withQuery } from "./layout.ts";
@@ -18,16 +21,6 @@ import { randomSessionId } from "./session.ts";
 
 export const LEDGER_PAGE = 50;
 const OPERATIONS_SHOWN = 50;
-
-export function unknownTargetPage(c: Context<DashboardEnv>, id: string) {
-  return page(
-    c,
-    { title: "Unknown target", section: "target", session: c.get("session"), status: 404 },
-    html`<h1>No target “${id}”</h1>
-<p>nightshift does not manage a cluster with this id (ids are <code>account/clusterId</code>), or its
-account could not be listed just now. <a href="/">The fleet</a> lists every target.</p>`,
-  );
-}
 
 /** The confirmation after an action (Post/Redirect/Get), from what the store recorded. */
 async function confirmation(
@@ -50,6 +43,15 @@ async function confirmation(
     return done === "renewal"
       ? html`Renewal requested: operation <code>${op.id}</code> (${op.status}).`
       : html`A renewal was already under way, so no second one was started: operation <code>${op.id}</code> (${op.status}).`;
+  }
+  if (done === "paused" || done === "resumed") {
+    const name = c.req.query("schedule");
+    if (!name || !deps.schedules.some((s) => s.name === name)) return undefined;
+    const pause = pauseView((await readPauses(deps.store, deps.now())).get(name), deps.now());
+    if (done === "resumed") return html`Schedule ${name} resumed: its sleeps happen again.`;
+    return pause
+      ? html`Schedule ${name} paused ${pause.until ? html`until ${utcTime(pause.until)}` : "until resumed"}: its targets' sleeps wait; wakes still happen.`
+      : undefined;
   }
   return undefined;
 }
@@ -80,9 +82,14 @@ function detailsSection(view: TargetView, now: Date): Html {
         ? html`<span class="muted">no schedule matches it</span>`
         : html`<span class="bad">${view.ownership.message}</span>`
   }</dd>
+${
+  view.paused
+    ? html`<dt>Schedule paused</dt><dd class="warn">since ${utcTime(view.paused.since)}, ${view.paused.until ? html`until ${utcTime(view.paused.until)}` : "until resumed"}, by ${view.paused.by}${view.paused.reason ? html`: ${view.paused.reason}` : ""}</dd>`
+    : ""
+}
 <dt>Next transition</dt><dd>${
     view.next
-      ? html`${view.next.to === "asleep" ? "sleep" : "wake"} ${view.next.local.weekday} ${view.next.local.date} ${view.next.local.time} ${view.next.local.timezone} <span class="muted">(${relative(view.next.at, now)})</span>`
+      ? html`${view.next.to === "asleep" ? "sleep" : "wake"} ${view.next.local.weekday} ${view.next.local.date} ${view.next.local.time} ${view.next.local.timezone} <span class="muted">(${relative(view.next.at, now)})</span>${view.next.deferred ? html` <span class="warn">held by the schedule's pause</span>` : ""}`
       : html`<span class="muted">none</span>`
   }</dd>
 <dt>Last transition</dt><dd>${
@@ -119,10 +126,38 @@ ${formFields(c, randomId)}
 <input id="snooze-minutes" name="minutes" type="number" min="1" max="${MAX_SNOOZE_MINUTES}" step="1" value="60" required></div>
 <div><button type="submit">Snooze</button></div>
 </form>
+${pauseForm(c, view, randomId)}
 <form class="action" method="post" action="${path}/renew" aria-labelledby="renew-heading">
 <h3 id="renew-heading" class="muted">Certificate: renew now, past a back-off or a closed window</h3>
 ${formFields(c, randomId)}
 <div><button type="submit">Force a renewal</button></div>
+</form>`;
+}
+
+/** Pausing acts on the schedule that owns the target (all its targets), so the form says which. */
+function pauseForm(c: Context<DashboardEnv>, view: TargetView, randomId: () => string): Html {
+  if (view.ownership.status !== "owned") return html``;
+  const schedule = view.ownership.schedule;
+  const action = `/schedules/${encodeURIComponent(schedule)}`;
+  const back = targetHref(view.targetId);
+  if (view.paused)
+    return html`<form class="action" method="post" action="${action}/resume" aria-labelledby="resume-heading">
+<h3 id="resume-heading" class="muted">Schedule ${schedule} is paused: resume it (for all its targets)</h3>
+${formFields(c, randomId)}
+<input type="hidden" name="back" value="${back}">
+<div><button type="submit">Resume ${schedule}</button></div>
+</form>`;
+  return html`<form class="action" method="post" action="${action}/pause" aria-labelledby="pause-heading">
+<h3 id="pause-heading" class="muted">Pause schedule ${schedule}: no sleeps for any of its targets (wakes still happen)</h3>
+${formFields(c, randomId)}
+<input type="hidden" name="back" value="${back}">
+<div><label for="pause-duration">For</label>
+<select id="pause-duration" name="duration">${PAUSE_DURATIONS.map(
+    (d) => html`<option value="${d.value}"${d.value === "1d" ? html` selected` : ""}>${d.label}</option>`,
+  )}</select></div>
+<div><label for="pause-reason">Reason (optional)</label>
+<input id="pause-reason" name="reason" maxlength="${MAX_PAUSE_REASON_LENGTH}"></div>
+<div><button type="submit">Pause ${schedule}</button></div>
 </form>`;
 }
 
@@ -200,8 +235,9 @@ export function targetPage(deps: DashboardDeps) {
     const target = inventory.targets.find((t) => t.targetId === id);
     if (!target) return unknownTargetPage(c, id);
     const before = readBefore(c.req.query("before"));
-    const [state, renewal, operations, ledger, notice] = await Promise.all([
+    const [state, pauses, renewal, operations, ledger, notice] = await Promise.all([
       deps.store.targets.get(id, now),
+      readPauses(deps.store, now),
       readRenewalState(deps.store, id, now),
       deps.store.operations.list({ target: id }, now),
       deps.store.ledger.query({
@@ -216,6 +252,7 @@ export function targetPage(deps: DashboardDeps) {
       ownershipOf,
       calendars: deps.calendars,
       states: new Map(state ? [[id, state.value]] : []),
+      pauses,
       now,
     }) as [TargetView];
     const recent = operations.slice(-OPERATIONS_SHOWN).reverse();
