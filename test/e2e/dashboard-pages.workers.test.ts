@@ -10,15 +10,24 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createWorker } from "../../functions/worker.workers.ts";
 import type { Account } from "../../shared/config/config.ts";
 import { sandboxAccounts } from "../../shared/sandbox/accounts.ts";
-import { emptiedD1 } from "../setup/d1.workers.ts";
+import { d1Backend } from "../../shared/store/d1.workers.ts";
+import { createStore } from "../../shared/store/store.ts";
+import { DB, emptiedD1 } from "../setup/d1.workers.ts";
 import { newSandbox, type TestSandbox } from "../setup/sandbox.ts";
 import {
   type ApiTarget,
+  cell,
   collapse,
   DASHBOARD,
   expectFleet,
+  expectSnoozedOnce,
+  expectTargetPage,
+  ledgerTable,
   type PageTable,
+  SNOOZE_MINUTES_FIELD,
   sandboxClusters,
+  snoozedEntries,
+  targetToSnooze,
   WRONG_TOKEN_MESSAGE,
 } from "./dashboard-expectations.ts";
 
@@ -91,6 +100,48 @@ async function tablesOf(html: string): Promise<PageTable[]> {
     headers: t.headers.map(clean),
     rows: t.rows.map((r) => ({ ...r, cells: r.cells.map(clean) })),
   }));
+}
+
+/** A target's page as the shared expectations read it: headings and the first list's terms. */
+async function targetPageOf(html: string) {
+  const lists: Array<{ terms: string[]; descriptions: string[] }> = [];
+  const list = () => lists[lists.length - 1]!;
+  await new Rewriter()
+    .on("dl", { element: () => void lists.push({ terms: [], descriptions: [] }) })
+    .on("dl > dt", {
+      element: () => void list().terms.push(""),
+      text: (chunk) => append(list().terms, chunk.text),
+    })
+    .on("dl > dd", {
+      element: () => void list().descriptions.push(""),
+      text: (chunk) => append(list().descriptions, chunk.text),
+    })
+    .transform(new Response(html) as never)
+    .text();
+  const clean = (text: string) => collapse(decode(text));
+  const first = lists[0] ?? { terms: [], descriptions: [] };
+  return {
+    h1: (await textsOf(html, "h1"))[0] ?? "",
+    h2: await textsOf(html, "h2"),
+    details: Object.fromEntries(
+      first.terms.map((term, i) => [clean(term), clean(first.descriptions[i] ?? "")]),
+    ),
+  };
+}
+
+/** The fields of the form whose action ends with `action` (hidden ones included), as a browser would send them. */
+async function formFieldsOf(html: string, action: string): Promise<Record<string, string>> {
+  const fields: Record<string, string> = {};
+  await new Rewriter()
+    .on(`form[action$="${action}"] input`, {
+      element: (input) => {
+        const name = input.getAttribute("name");
+        if (name) fields[name] = decode(input.getAttribute("value") ?? "");
+      },
+    })
+    .transform(new Response(html) as never)
+    .text();
+  return fields;
 }
 
 /** An account as the variables a user sets for it (NIGHTSHIFT_ACCOUNT_<NAME>_<FIELD>). */
@@ -211,6 +262,60 @@ describe("the dashboard's pages rendered by the Worker inside workerd", () => {
     };
     expectFleet(await tablesOf(fleet.html), await sandboxClusters(endpoints), targets);
   }, 30_000);
+
+  it("renders a target's page: its details, its actions and its ledger", async () => {
+    const { targets } = await api<{ targets: ApiTarget[] }>("/api/targets");
+    const target = targetToSnooze(targets);
+    const { response, html } = await browse(DASHBOARD.target(target.targetId));
+    expect(response.status).toBe(200);
+    expectTargetPage(await targetPageOf(html), target);
+    // No tick has run here: the ledger section says it has no entries yet.
+    expect(await textsOf(html, "p.muted")).toContain("The ledger has no entries for this target yet.");
+  });
+
+  it("snoozes the target from its form, once however often the form is sent, into the ledger", async () => {
+    const { targets } = await api<{ targets: ApiTarget[] }>("/api/targets");
+    const target = targetToSnooze(targets);
+    const store = createStore(d1Backend(DB));
+    expect(await snoozedEntries(store, target.targetId)).toEqual([]);
+    const before = await browse(DASHBOARD.target(target.targetId));
+    const form = { ...(await formFieldsOf(before.html, "/snooze")), [SNOOZE_MINUTES_FIELD]: "90" };
+    expect(Object.keys(form).sort()).toEqual(["csrf", "formKey", SNOOZE_MINUTES_FIELD]);
+    const action = `${DASHBOARD.target(target.targetId)}/snooze`;
+    const sent = await browse(action, { form });
+    expect(sent.response.status).toBe(303);
+    const location = sent.response.headers.get("location")!;
+    const after = await browse(location);
+    expect(after.response.status).toBe(200);
+    const { targets: now } = await api<{ targets: ApiTarget[] }>("/api/targets");
+    expectSnoozedOnce(
+      {
+        entries: await snoozedEntries(store, target.targetId),
+        location,
+        notice: (await textsOf(after.html, '[role="status"]')).join(" "),
+        tables: await tablesOf(after.html),
+        api: now.find((t) => t.targetId === target.targetId)!,
+      },
+      90,
+    );
+    // The same form again (a resubmit, a double click): the first answer, no second entry.
+    const again = await browse(action, { form });
+    expect(again.response.status).toBe(303);
+    expect(again.response.headers.get("location")).toBe(location);
+    expect(await snoozedEntries(store, target.targetId)).toHaveLength(1);
+  });
+
+  it("renders the operations page, its ledger filtered by kind: the snooze", async () => {
+    const { targets } = await api<{ targets: ApiTarget[] }>("/api/targets");
+    const target = targetToSnooze(targets);
+    const { response, html } = await browse(`${DASHBOARD.operations}?kind=target.snoozed`);
+    expect(response.status).toBe(200);
+    expect(await textsOf(html, "h1")).toEqual(["Operations and events"]);
+    const ledger = ledgerTable(await tablesOf(html));
+    expect(ledger.rows.map((r) => [cell(ledger, r, "What"), r.targetLink])).toEqual([
+      ["target.snoozed", DASHBOARD.target(target.targetId)],
+    ]);
+  });
 
   it("signs out: the cookie is cleared and the fleet sends to sign-in again", async () => {
     const fleet = await browse(DASHBOARD.fleet);
