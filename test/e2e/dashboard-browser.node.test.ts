@@ -42,12 +42,15 @@ let context: BrowserContext;
 
 beforeAll(async () => {
   const deadline = Date.now() + START_BUDGET_MS;
-  const [started, launched] = await Promise.all([
+  const [started, launched] = await Promise.allSettled([
     startDashboardHost({ token: TOKEN, dir: tempDir("nightshift-dashboard-browser-"), speed: 0, deadline }),
     launchBrowser(),
   ]);
-  host = started;
-  browser = launched;
+  // Whichever started is kept for afterAll to stop, even when the other failed.
+  if (launched.status === "fulfilled") browser = launched.value;
+  if (started.status === "rejected") throw started.reason;
+  if (launched.status === "rejected") throw launched.reason;
+  host = started.value;
   page = await newPage(browser, { baseURL: host.url });
   context = page.context();
 }, START_BUDGET_MS + 5_000);
