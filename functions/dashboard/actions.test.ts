@@ -211,7 +211,9 @@ describe("POST /schedules/{name}/pause and /resume", () => {
     const { cookie, csrf, page } = await openTarget(fixture);
     expect(page).toContain('action="/schedules/office-hours/pause"');
     const pauseKey =
-      /action="\/schedules\/office-hours\/pause"[\s\S]*?name="formKey" value="([0-9a-f]{32})"/.exec(page)![1]!;
+      /action="\/schedules\/office-hours\/pause"[\s\S]*?name="formKey" value="([0-9a-f]{32})"/.exec(
+        page,
+      )![1]!;
     const fields = {
       csrf,
       formKey: pauseKey,

@@ -31,31 +31,33 @@ describe("GET / (the fleet)", () => {
     expect(page.text).toContain("auth: baidu.listClusters: signature refused");
   });
 
-  it("shows the last action and its outcome, snoozes, and failures", async () => {
+  it("shows the last action and its outcome (under way, from the ledger, or decided), snoozes, and failures", async () => {
     const fixture = dashboardApp();
     const { store } = fixture;
     const earlier = new Date(NOW.getTime() - 3 * 3600_000);
+    await store.ledger.append({
+      at: new Date(earlier.getTime() - 86_400_000),
+      operationId: "sleep-old",
+      target: "hw/c1",
+      kind: "sleep.succeeded",
+      detail: {},
+    });
+    await store.ledger.append({
+      at: earlier,
+      operationId: "wake-1",
+      target: "hw/c1",
+      kind: "wake.failed",
+      detail: { error: { kind: "cloud", message: "huawei: quota exceeded" } },
+    });
     await store.operations.create(
-      { id: "sleep-old", target: "hw/c1", kind: "sleep", step: "done", data: {}, status: "succeeded" },
-      { now: new Date(earlier.getTime() - 86_400_000) },
-    );
-    await store.operations.create(
-      {
-        id: "wake-1",
-        target: "hw/c1",
-        kind: "wake",
-        step: "done",
-        data: {},
-        status: "failed",
-        error: { kind: "cloud", message: "huawei: quota exceeded" },
-      },
+      { id: "resize-1", target: "ali/c-berlin", kind: "resize", step: "await", data: {}, status: "waiting" },
       { now: earlier },
     );
     await store.targets.put(
       "hw/c2",
       {
         snoozeUntil: new Date(NOW.getTime() + 90 * 60_000).toISOString(),
-        backoff: { failures: 2, nextAttemptAt: "2026-11-22T12:10:00.000Z", lastError: "throttled" },
+        lastTransition: { to: "asleep", at: "2026-11-20T12:00:00.000Z", by: "schedule" },
       },
       null,
       NOW,
@@ -67,8 +69,9 @@ describe("GET / (the fleet)", () => {
     expect(qa).not.toContain("sleep ·");
     const staging = rowOf(page.text, "hw/c2");
     expect(staging).toContain('snoozed until <time datetime="2026-11-22T13:30:00.000Z">');
-    expect(staging).toContain("2 failed attempts: throttled");
-    expect(page.text).toContain("2 with problems");
+    expect(staging).toContain('sleep · <span class="">decided (schedule)</span>');
+    expect(rowOf(page.text, "ali/c-berlin")).toContain('resize · <span class="">waiting</span>');
+    expect(page.text).toContain("1 with problems");
   });
 
   it("reports a target several schedules match as a conflict", async () => {

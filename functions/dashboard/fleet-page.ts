@@ -1,16 +1,17 @@
 // `GET /`: the fleet. One row per target: name and id, provider, account and region, its state,
 // the next transition in the schedule's local time, the last action and its outcome, what is wrong
 // (conflicting schedules, listing errors, failures), and the certificate's expiry. Filters are a
-// GET form (provider, state, text). Every collection is read with one list (inventory, target
-// states, operations, renewal states), never one query per target: 1,000 targets render in well
-// under 200 ms (`BENCH_ONLY=dashboard npm run bench`).
+// GET form (provider, state, text). Every collection is read with one bounded list (inventory,
+// target states, operations under way, the newest ledger entries, renewal states, pauses), never
+// one query per target and never the finished history (`BENCH_ONLY=dashboard npm run bench`).
 import type { Context } from "hono";
 import { html } from "hono/html";
 import type { InventoryError } from "../../shared/providers/inventory.ts";
 import { compileOwnership, type Ownership } from "../../shared/schedule/ownership.ts";
 import { readPauses } from "../../shared/schedule/pause.ts";
 import type { SelectableTarget } from "../../shared/schedule/plan.ts";
-import type { Operation } from "../../shared/store/store.ts";
+import type { LedgerEntry } from "../../shared/store/backend.ts";
+import { ACTIVE, type Operation, type TargetState } from "../../shared/store/store.ts";
 import {
   type RenewalView,
   renewalsOverview,
@@ -23,7 +24,7 @@ import { type Html, page, relative, targetHref, utcTime } from "./layout.ts";
 
 export interface FleetRow {
   view: TargetView;
-  lastOperation?: Operation;
+  lastAction?: LastAction;
   renewal?: RenewalView;
   /** What needs a person: conflicts, listing errors, failures. Plain text, escaped when shown. */
   problems: string[];
@@ -37,13 +38,51 @@ export interface FleetModel {
   now: Date;
 }
 
-/** The last operation of each target (newest by creation), from one list of every operation. */
-export function lastOperations(operations: readonly Operation[]): Map<string, Operation> {
-  const last = new Map<string, Operation>();
-  for (const op of operations) {
+/** What a target's row says it did last, and how that ended (or that it is still under way). */
+export interface LastAction {
+  kind: string;
+  /** An operation's status, "failed"/"succeeded" from the ledger, or "decided" (the schedule's). */
+  status: string;
+  at: string;
+  error?: string;
+}
+
+/** How many of the newest ledger entries the fleet reads for outcomes: bounded, however long the history. */
+export const OUTCOME_ENTRIES = 1000;
+const OUTCOME = /^(.+)\.(succeeded|failed)$/;
+
+/**
+ * Each target's last action from three bounded reads, never one per target and never the finished
+ * history: the operations under way (the "active" index), the newest ledger entries' outcomes
+ * (`<kind>.succeeded` / `<kind>.failed`), else the schedule's last decided transition.
+ */
+export function lastActions(
+  active: readonly Operation[],
+  recent: readonly LedgerEntry[],
+  states: ReadonlyMap<string, TargetState>,
+): Map<string, LastAction> {
+  const last = new Map<string, LastAction>();
+  for (const op of active) {
     const seen = last.get(op.target);
-    if (!seen || op.createdAt > seen.createdAt || (op.createdAt === seen.createdAt && op.id > seen.id))
-      last.set(op.target, op);
+    if (!seen || op.updatedAt > seen.at)
+      last.set(op.target, { kind: op.kind, status: op.status, at: op.updatedAt });
+  }
+  for (const entry of recent) {
+    if (last.has(entry.target)) continue;
+    const outcome = OUTCOME.exec(entry.kind);
+    if (!outcome) continue;
+    const error = (entry.detail.error as { message?: unknown } | undefined)?.message;
+    last.set(entry.target, {
+      kind: outcome[1] as string,
+      status: outcome[2] as string,
+      at: entry.at.toISOString(),
+      ...(typeof error === "string" ? { error } : {}),
+    });
+  }
+  for (const [target, state] of states) {
+    if (last.has(target) || !state.lastTransition) continue;
+    const t = state.lastTransition;
+    last.set(target, { kind: t.to === "asleep" ? "sleep" : "wake", status: `decided (${t.by})`, at: t.at });
   }
   return last;
 }
@@ -53,10 +92,11 @@ export async function loadFleet(
   ownershipOf: (target: SelectableTarget) => Ownership,
   now: Date,
 ): Promise<FleetModel> {
-  const [inventory, states, operations, pauses] = await Promise.all([
+  const [inventory, states, active, recent, pauses] = await Promise.all([
     deps.inventory(),
     targetStates(deps.store, now),
-    deps.store.operations.list({}, now),
+    deps.store.operations.list({ status: ACTIVE }, now),
+    deps.store.ledger.query({ newestFirst: true, limit: OUTCOME_ENTRIES }),
     readPauses(deps.store, now),
   ]);
   const renewals = await renewalsOverview(deps.store, inventory, deps.renewals ?? [], now);
@@ -67,7 +107,7 @@ export async function loadFleet(
     pauses,
     now,
   });
-  const lastOps = lastOperations(operations);
+  const last = lastActions(active, recent, states);
   const renewalByTarget = new Map(renewals.renewals.map((r) => [r.target, r]));
   const renewalConflicts = new Map(renewals.conflicts.map((r) => [r.target, r.message]));
   const clusterErrors = new Map<string, string[]>();
@@ -94,12 +134,12 @@ export async function loadFleet(
       problems.push(
         `renewal failing (${renewal.failures.failedAttempts}): ${renewal.failures.lastError.message}`,
       );
-    const lastOperation = lastOps.get(view.targetId);
-    if (lastOperation?.status === "failed") problems.push(`the last ${lastOperation.kind} failed`);
+    const lastAction = last.get(view.targetId);
+    if (lastAction?.status === "failed") problems.push(`the last ${lastAction.kind} failed`);
     return {
       view,
       problems,
-      ...(lastOperation ? { lastOperation } : {}),
+      ...(lastAction ? { lastAction } : {}),
       ...(renewal ? { renewal } : {}),
     };
   });
@@ -183,10 +223,10 @@ function nextCell(view: TargetView, now: Date): Html {
 <span class="muted">${next.local.timezone}</span><br><span class="muted">${relative(next.at, now)} · ${next.schedule}</span>${deferred}`;
 }
 
-function lastActionCell(op: Operation | undefined, now: Date): Html {
-  if (!op) return html`<span class="muted">none</span>`;
-  return html`${op.kind} · <span class="${OUTCOME_CLASS[op.status] ?? ""}">${op.status}</span><br>
-<span class="muted">${relative(op.updatedAt, now)}</span>${op.error ? html`<br><span class="bad">${op.error.message}</span>` : ""}`;
+function lastActionCell(action: LastAction | undefined, now: Date): Html {
+  if (!action) return html`<span class="muted">none recorded</span>`;
+  return html`${action.kind} · <span class="${OUTCOME_CLASS[action.status] ?? ""}">${action.status}</span><br>
+<span class="muted">${relative(action.at, now)}</span>${action.error ? html`<br><span class="bad">${action.error}</span>` : ""}`;
 }
 
 function certificateCell(renewal: RenewalView | undefined, now: Date): Html {
@@ -205,7 +245,7 @@ function fleetRow(row: FleetRow, now: Date): Html {
 <td>${view.account}<br><span class="muted">${view.region}</span></td>
 <td>${stateCell(view, now)}</td>
 <td>${nextCell(view, now)}</td>
-<td>${lastActionCell(row.lastOperation, now)}</td>
+<td>${lastActionCell(row.lastAction, now)}</td>
 <td>${row.problems.length === 0 ? html`<span class="muted">none</span>` : html`<ul class="plain">${row.problems.map((p) => html`<li class="bad">${p}</li>`)}</ul>`}</td>
 <td>${certificateCell(row.renewal, now)}</td>
 </tr>`;

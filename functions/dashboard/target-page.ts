@@ -239,7 +239,7 @@ export function targetPage(deps: DashboardDeps) {
       deps.store.targets.get(id, now),
       readPauses(deps.store, now),
       readRenewalState(deps.store, id, now),
-      deps.store.operations.list({ target: id }, now),
+      deps.store.operations.ofTarget(id, now),
       deps.store.ledger.query({
         target: id,
         newestFirst: true,
@@ -256,6 +256,8 @@ export function targetPage(deps: DashboardDeps) {
       now,
     }) as [TargetView];
     const recent = operations.slice(-OPERATIONS_SHOWN).reverse();
+    // Finished operations are in the ledger below (read newest first), not read here: listing a
+    // target's finished operations would read the whole fleet's history.
     const oldest = ledger.at(-1);
     return page(
       c,
@@ -265,12 +267,12 @@ ${detailsSection(view, now)}
 ${actionsSection(c, view, deps)}
 ${/* TIMELINE SLOT (target): the timeline helper's SVG week timeline and savings for this target go here. */ ""}
 ${renewalSection(renewal ? renewalView(renewal.value, now) : undefined, now)}
-<h2 id="operations">Operations</h2>
+<h2 id="operations">Operations under way</h2>
 ${operationsTable(
   recent,
   {
-    caption: `The ${recent.length} most recent of ${operations.length} operations, newest first`,
-    empty: "No operations are kept for this target (finished ones are kept 30 days).",
+    caption: `Operations under way (${recent.length} of ${operations.length}), newest first; finished ones are in the ledger`,
+    empty: "No operation is under way for this target; what finished is in the ledger below.",
   },
   false,
 )}

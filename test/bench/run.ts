@@ -7,6 +7,7 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { WORKERS_SUBREQUEST_LIMIT } from "../../shared/jobs/budget.ts";
+import { benchDashboard } from "./dashboard.ts";
 import { benchNight, type NightBenchResult, type PhaseResult } from "./night.ts";
 import { benchDecideTick } from "./planning.ts";
 import { sandboxIssuer } from "./renewal-sandbox.ts";
@@ -29,7 +30,7 @@ interface SigningBench<T> {
 
 /**
  * BENCH_ONLY=a,b runs only those sections (a night takes minutes): signing, clients, planning,
- * node-night, workers-night, store, tick-store, webhooks, resize, renewal-year. Default: all of them.
+ * node-night, workers-night, store, tick-store, webhooks, resize, renewal-year, dashboard. Default: all of them.
  */
 const SECTIONS = [
   "signing",
@@ -42,6 +43,7 @@ const SECTIONS = [
   "webhooks",
   "resize",
   "renewal-year",
+  "dashboard",
 ] as const;
 type Section = (typeof SECTIONS)[number];
 function sectionsToRun(value: string | undefined): ReadonlySet<Section> {
@@ -114,6 +116,21 @@ async function main() {
   if (ONLY.has("webhooks")) await webhookAcceptance();
   if (ONLY.has("resize")) await reportEventToCloudCall();
   if (ONLY.has("renewal-year")) await reportRenewalYear();
+  if (ONLY.has("dashboard")) await reportDashboard();
+}
+
+async function reportDashboard() {
+  console.log(
+    "\nDashboard server time (app.request, signed in): 1,000 targets, 10 schedules, 20 finished operations and 40 ledger entries per target, renewal states",
+  );
+  for (const f of await benchDashboard(1000)) {
+    console.log(
+      `  ${f.store.padEnd(7)} GET /  p50 ${f.fleet.p50.toFixed(1).padStart(6)} ms  p99 ${f.fleet.p99.toFixed(1).padStart(6)} ms  (${Math.round(f.fleet.bytes / 1024)} KiB)` +
+        `   GET /targets/{id}  p50 ${f.target.p50.toFixed(1).padStart(6)} ms  p99 ${f.target.p99.toFixed(1).padStart(6)} ms` +
+        `   (${fmt(f.operations)} operations, ${fmt(f.ledger)} ledger entries)`,
+    );
+  }
+  console.log("goal: GET / under 200 ms of server time for 1,000 targets");
 }
 
 async function signing() {
