@@ -165,7 +165,7 @@ export function expectTargetPage(
   target: ApiTarget,
 ): void {
   expect(page.h1).toBe(`${target.name} (${target.provider})`);
-  expect(page.h2).toEqual(expect.arrayContaining(["Details", "Actions", "Operations", "Ledger"]));
+  expect(page.h2).toEqual(expect.arrayContaining(["Details", "Actions", "Ledger"]));
   expect(page.details).toMatchObject({
     Id: target.targetId,
     Provider: target.provider,
