@@ -142,7 +142,7 @@ export function compose(config: Config, host: HostAdapters): Composition {
     ...(host.sharedRate ? { sharedRate: host.sharedRate } : {}),
   });
   const inventory = fleetInventory(host, providers);
-  const events = config.eventBridge ? eventPublisher(config.eventBridge, log) : undefined;
+  const events = config.eventBridge ? eventPublisher(config.eventBridge, host.fetch, log) : undefined;
   const renewals = host.renewals ?? [];
   const renewal = createRenewalServices({
     vaultKeys: config.vaultKeys,
@@ -249,8 +249,12 @@ function fleetInventory(
   );
 }
 
-function eventPublisher(settings: NonNullable<Config["eventBridge"]>, log: Logger): EventPublisher {
-  const eventBridge = eventBridgeClient(settings);
+function eventPublisher(
+  settings: NonNullable<Config["eventBridge"]>,
+  fetch: Fetch,
+  log: Logger,
+): EventPublisher {
+  const eventBridge = eventBridgeClient(settings, { fetch });
   return createEventBridgePublisher({
     client: eventBridge.client,
     ...(eventBridge.eventBusName ? { eventBusName: eventBridge.eventBusName } : {}),

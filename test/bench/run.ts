@@ -7,6 +7,8 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { WORKERS_SUBREQUEST_LIMIT } from "../../shared/jobs/budget.ts";
+import { BUNDLE_BUDGET_GZIP_BYTES, BUNDLE_GOAL_GZIP_BYTES, buildWorkerBundle } from "../bundle/build.ts";
+import { measureStartup } from "../bundle/startup.ts";
 import { benchDashboard } from "./dashboard.ts";
 import { benchNight, type NightBenchResult, type PhaseResult } from "./night.ts";
 import { benchDecideTick } from "./planning.ts";
@@ -30,7 +32,7 @@ interface SigningBench<T> {
 
 /**
  * BENCH_ONLY=a,b runs only those sections (a night takes minutes): signing, clients, planning,
- * node-night, workers-night, store, tick-store, webhooks, resize, renewal-year, dashboard. Default: all of them.
+ * node-night, workers-night, store, tick-store, webhooks, resize, renewal-year, dashboard, bundle. Default: all of them.
  */
 const SECTIONS = [
   "signing",
@@ -44,6 +46,7 @@ const SECTIONS = [
   "resize",
   "renewal-year",
   "dashboard",
+  "bundle",
 ] as const;
 type Section = (typeof SECTIONS)[number];
 function sectionsToRun(value: string | undefined): ReadonlySet<Section> {
@@ -117,6 +120,23 @@ async function main() {
   if (ONLY.has("resize")) await reportEventToCloudCall();
   if (ONLY.has("renewal-year")) await reportRenewalYear();
   if (ONLY.has("dashboard")) await reportDashboard();
+  if (ONLY.has("bundle")) await reportBundle();
+}
+
+async function reportBundle() {
+  const bundle = await buildWorkerBundle();
+  const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
+  console.log("\nWorker bundle (as wrangler deploy builds it) and its start-up in workerd");
+  console.log(
+    `  size  ${kib(bundle.rawBytes)} raw, ${kib(bundle.gzipBytes)} gzip -9` +
+      `   (budget ${kib(BUNDLE_BUDGET_GZIP_BYTES)}, goal ${kib(BUNDLE_GOAL_GZIP_BYTES)})`,
+  );
+  const startup = await measureStartup(bundle.code, ROUNDS);
+  console.log(
+    `  start-up, spawn to first /healthz, median of ${startup.runs}: bundle ${startup.bundleMs.toFixed(0)} ms,` +
+      ` one-line Worker ${startup.baselineMs.toFixed(0)} ms, difference ${startup.scriptMs.toFixed(0)} ms` +
+      " (parse, compile, evaluation and the first request's set-up; both with the D1 and queue bindings)",
+  );
 }
 
 async function reportDashboard() {
