@@ -532,7 +532,7 @@ function built(
 function namesFor(route: Route, m: Malformation): RegExp {
   const fields = route.fields.length > 0 ? `|${route.fields.join("|")}` : "";
   // A dashboard form whose body was replaced lost its CSRF field: that is what its refusal names.
-  const form = route.surface === "dashboard-form" ? "|csrf|sent from|form" : "";
+  const form = route.surface.startsWith("dashboard") ? "|csrf|sent from|browser sent|form" : "";
   const common = `route|method|not found|no target|no schedule|unknown${form}`;
   const byKind: Record<Malformation["kind"], string> = {
     "json-garbage": "json|body",
@@ -747,7 +747,11 @@ describe("chaos: malformed HTTP input", () => {
           });
         } catch (error) {
           // A URL or header fetch itself refuses to send is not a case the server met.
-          if (error instanceof TypeError && !(error.cause instanceof Error && "code" in error.cause)) {
+          const cause = (error as { cause?: { code?: string } }).cause;
+          if (
+            error instanceof TypeError &&
+            (cause?.code === undefined || cause.code === "UND_ERR_INVALID_ARG")
+          ) {
             figures.count("unsendable");
             continue;
           }
