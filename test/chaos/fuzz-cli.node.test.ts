@@ -79,7 +79,7 @@ function verdict(code: number, lines: string[], names: RegExp | null): string[] 
   return problems;
 }
 
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 /** A flag-ish argument the verb does not take, or the value it could not read, named in the output. */
 function namesFor(argv: string[], known: string[]): RegExp {
@@ -97,7 +97,7 @@ function namesFor(argv: string[], known: string[]): RegExp {
   ];
   for (const arg of argv) {
     const name = arg.split("=")[0]!;
-    if (name.startsWith("-") && !known.includes(name)) alternatives.push(escape(name.slice(0, 40)));
+    if (name.startsWith("-") && !known.includes(name)) alternatives.push(escapeRegExp(name.slice(0, 40)));
   }
   return new RegExp(alternatives.join("|"), "i");
 }
@@ -403,7 +403,9 @@ describe("chaos: malformed configuration", () => {
       if (code === 1) {
         if (stdout.length === 0) problems.push("exit 1 without a problem line");
         for (const line of stdout)
-          if (!new RegExp(`^${escape(example.name)}:\\d+: |^calendars/`).test(line.replace(`${dir}/`, "")))
+          if (
+            !new RegExp(`^${escapeRegExp(example.name)}:\\d+: |^calendars/`).test(line.replace(`${dir}/`, ""))
+          )
             problems.push(`a problem line that does not name file:line: ${line.slice(0, 200)}`);
       }
       if (problems.length > 0) figures.fail(`${example.name} [${JSON.stringify(m).slice(0, 200)}]`, problems);
