@@ -354,7 +354,11 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         options.observe?.({ api: send.api, account: send.account, status: response.status });
         return { response };
       } catch (error) {
-        options.observe?.({ api: send.api, account: send.account, failure: timedOut ? "timeout" : "network" });
+        options.observe?.({
+          api: send.api,
+          account: send.account,
+          failure: timedOut ? "timeout" : "network",
+        });
         if (timedOut) {
           return {
             failure: new HttpFailure(

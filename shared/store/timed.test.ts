@@ -49,7 +49,8 @@ describe("timedBackend", () => {
   it("wraps every method of the port but close", () => {
     const backend = memoryBackend();
     const methods = Object.keys(backend).filter(
-      (name) => name !== "kind" && name !== "close" && typeof backend[name as keyof StoreBackend] === "function",
+      (name) =>
+        name !== "kind" && name !== "close" && typeof backend[name as keyof StoreBackend] === "function",
     );
     expect([...methods].sort()).toEqual([...STORE_OPERATIONS].sort());
   });

@@ -185,7 +185,11 @@ export function backendContract(
             by: 1,
           })),
         );
-        expect((await backend.listTallies("m:a")).map((t) => t.name)).toEqual(["m:a", "m:ab", "m:a\u{10FFFF}"]);
+        expect((await backend.listTallies("m:a")).map((t) => t.name)).toEqual([
+          "m:a",
+          "m:ab",
+          "m:a\u{10FFFF}",
+        ]);
         expect((await backend.listTallies("測")).map((t) => t.name)).toEqual(["測:1", "測試:2"]);
         expect((await backend.listTallies("")).length).toBe(8);
         expect(await backend.listTallies("zz")).toEqual([]);
