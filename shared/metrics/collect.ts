@@ -84,11 +84,14 @@ const seconds = (iso: string | undefined) => {
   return Number.isNaN(ms) ? 0 : Math.floor(ms / 1000);
 };
 
-/** Sums samples by their labels (a series given twice, e.g. a zero and a count, is one). */
+/**
+ * Sums samples by their labels (a series given twice, e.g. a zero and a count, is one). The
+ * samples of one call are built alike, their labels named in the same order: the values key them.
+ */
 function summed(samples: Iterable<Sample>): Sample[] {
   const out = new Map<string, Sample>();
   for (const sample of samples) {
-    const key = JSON.stringify(Object.entries(sample.labels).sort());
+    const key = Object.values(sample.labels).join("\u001f");
     const found = out.get(key);
     out.set(key, found ? { labels: sample.labels, value: found.value + sample.value } : sample);
   }

@@ -47,8 +47,11 @@ export type MetricFamily = ScalarFamily | HistogramFamily;
 const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
+const NEEDS_ESCAPE = /[\\\n"]/;
+
 /** A label value as the format writes it between double quotes. */
 export function escapeLabelValue(value: string): string {
+  if (!NEEDS_ESCAPE.test(value)) return value;
   return value.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/"/g, '\\"');
 }
 
@@ -70,13 +73,23 @@ function checkName(name: string): void {
     throw new RangeError(`metric name "${name}" is not allowed: use letters, digits, "_" and ":"`);
 }
 
+/** Label names already checked (the same few names recur on every sample). */
+const checkedLabels = new Set<string>();
+
 function labelText(labels: Labels, reserved: readonly string[]): string {
-  const names = Object.keys(labels).sort();
+  const names = Object.keys(labels);
+  if (names.length > 1) names.sort();
+  let text = "";
   for (const name of names) {
-    if (!LABEL_NAME.test(name) || name.startsWith("__") || reserved.includes(name))
-      throw new RangeError(`label name "${name}" is not allowed`);
+    if (!checkedLabels.has(name)) {
+      if (!LABEL_NAME.test(name) || name.startsWith("__"))
+        throw new RangeError(`label name "${name}" is not allowed`);
+      checkedLabels.add(name);
+    }
+    if (reserved.includes(name)) throw new RangeError(`label name "${name}" is not allowed`);
+    text += `${text === "" ? "" : ","}${name}="${escapeLabelValue(labels[name]!)}"`;
   }
-  return names.map((name) => `${name}="${escapeLabelValue(labels[name]!)}"`).join(",");
+  return text;
 }
 
 const braces = (text: string) => (text === "" ? "" : `{${text}}`);
