@@ -41,7 +41,9 @@ describe("Worker GET /metrics", () => {
     expect(stored.some((name) => name.includes("store_duration_bucket\u001flistTallies"))).toBe(true);
     // ...and the next scrape, whichever isolate answers it, shows them.
     const second = await scrape(bindings);
-    expect(second.text).toMatch(/nightshift_store_operation_duration_seconds_count\{operation="listTallies"\} [1-9]/);
+    expect(second.text).toMatch(
+      /nightshift_store_operation_duration_seconds_count\{operation="listTallies"\} [1-9]/,
+    );
   });
 
   it("flushes what a cron tick counted", async () => {
