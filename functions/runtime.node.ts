@@ -52,9 +52,11 @@ export interface NodeRuntime {
   /** Records inbound events and starts what they ask for (the webhook routes' `accept`). */
   accept: Composition["accept"];
   rules: NonNullable<Parameters<typeof compose>[1]["rules"]>;
-  /** This process's counts for the metrics; the ticker flushes them to the store every tick. */
+  /**
+   * This process's counts for the metrics; the service flushes them to the store every tick and
+   * when it stops (a one-shot `plan` or `tick --dry-run` writes nothing).
+   */
   metrics: MetricsRecorder;
-  /** Flushes the metrics' counts, then closes everything. */
   close(): Promise<void>;
 }
 
@@ -103,12 +105,6 @@ export async function createNodeRuntime(
     const storeConfig = embedded && !config.storeSet ? await demoStore(options.demoStore) : config.store;
     const store = await openStore(storeConfig, { observe: metrics.storeCall });
     closers.push(() => store.close());
-    // Before the store closes (closers run in reverse): what this process counted since the last tick.
-    closers.push(() =>
-      metrics
-        .flush(store)
-        .catch((error: unknown) => log.warn("metrics: the last counts could not be stored", { error })),
-    );
     // The service only: a one-shot `plan` or `tick` reads the store it is pointed at, as asked.
     if (embedded && config.storeSet && config.store.kind !== "memory" && options.demoStore === "fresh-file") {
       log.warn("running the embedded sandbox against the configured NIGHTSHIFT_STORE, kept as it is", {

@@ -196,6 +196,9 @@ export async function startServer(
       await planner
         .release()
         .catch((error: unknown) => log.warn("planner lease release failed; it expires by itself", { error }));
+      await runtime.metrics
+        .flush(runtime.store)
+        .catch((error: unknown) => log.warn("metrics: the last counts could not be stored", { error }));
       await runtime.close();
       log.info("nightshift stopped", { outcome });
     },
