@@ -183,7 +183,15 @@ describe("a real Prometheus scraping GET /metrics", () => {
     // The calendar series are there for a schedule with a builtin calendar only: this one has none.
     expect(await query("nightshift_calendar_coverage_remaining_seconds")).toEqual([]);
     // The wrong token's job is refused by the service: Prometheus shows it down, with no series.
-    expect(await values('up{job="wrong-token"}', "job")).toEqual({ "wrong-token": 0 });
+    const refused = await until(
+      "Prometheus to scrape the wrong-token job",
+      async () => {
+        const up = await values('up{job="wrong-token"}', "job");
+        return "wrong-token" in up ? up : undefined;
+      },
+      () => prometheus.output().slice(-500),
+    );
+    expect(refused).toEqual({ "wrong-token": 0 });
     expect(await query('nightshift_build_info{job="wrong-token"}')).toEqual([]);
   });
 });
