@@ -56,6 +56,8 @@ export interface MetricsFigures {
   firstMs: number;
   idle: { p50: number; p99: number; counts: BackendCounts };
   busy: { p50: number; p99: number; counts: BackendCounts };
+  /** This process's CPU time per busy scrape (user + system, ms), median: what a shared machine's load does not inflate. */
+  busyCpuP50: number;
   /** Sample lines and bytes of one answer. */
   samples: number;
   bytes: number;
@@ -163,13 +165,15 @@ async function measure(name: string, backend: StoreBackend, o: MetricsBenchOptio
     });
     const scrape = async () => {
       counted.reset();
+      const cpu = process.cpuUsage();
       const started = performance.now();
       const response = await app.request("/metrics", { headers: { Authorization: `Bearer ${TOKEN}` } });
       const text = await response.text();
       const ms = performance.now() - started;
+      const used = process.cpuUsage(cpu);
       if (response.status !== 200)
         throw new Error(`GET /metrics answered ${response.status}: ${text.slice(0, 200)}`);
-      return { ms, text, counts: { ...counted.counts } };
+      return { ms, cpuMs: (used.user + used.system) / 1000, text, counts: { ...counted.counts } };
     };
     // Until the seeded ledger is counted: a scrape that folded entries in writes their counts
     // (beside the flush of this process's counts).
@@ -189,6 +193,7 @@ async function measure(name: string, backend: StoreBackend, o: MetricsBenchOptio
       idleCounts = run.counts;
     }
     const busy: number[] = [];
+    const busyCpu: number[] = [];
     let busyCounts = last.counts;
     let appended = o.targets * o.entriesPerTarget;
     for (let i = 0; i < o.scrapes; i++) {
@@ -196,6 +201,7 @@ async function measure(name: string, backend: StoreBackend, o: MetricsBenchOptio
       appended += o.appendedPerScrape;
       const run = await scrape();
       busy.push(run.ms);
+      busyCpu.push(run.cpuMs);
       busyCounts = run.counts;
     }
     return {
@@ -206,6 +212,7 @@ async function measure(name: string, backend: StoreBackend, o: MetricsBenchOptio
       firstMs: first.ms,
       idle: { p50: percentile(idle, 50), p99: percentile(idle, 99), counts: idleCounts },
       busy: { p50: percentile(busy, 50), p99: percentile(busy, 99), counts: busyCounts },
+      busyCpuP50: percentile(busyCpu, 50),
       samples: last.text.split("\n").filter((line) => line !== "" && !line.startsWith("#")).length,
       bytes: new TextEncoder().encode(last.text).length,
     };

@@ -272,14 +272,14 @@ async function reportMetrics() {
   );
   console.log(
     `${"backend".padEnd(10)}${"first ms".padStart(10)}${"catch-up".padStart(10)}${"idle p50".padStart(10)}${"idle p99".padStart(10)}` +
-      `${"busy p50".padStart(10)}${"busy p99".padStart(10)}${"reads".padStart(7)}${"rows".padStart(7)}${"writes".padStart(8)}${"samples".padStart(9)}${"KB".padStart(7)}`,
+      `${"busy p50".padStart(10)}${"busy p99".padStart(10)}${"cpu p50".padStart(9)}${"reads".padStart(7)}${"rows".padStart(7)}${"writes".padStart(8)}${"samples".padStart(9)}${"KB".padStart(7)}`,
   );
   const { figures, skipped } = await benchMetrics(options);
   for (const f of figures) {
     console.log(
       `${f.backend.padEnd(10)}${f.firstMs.toFixed(1).padStart(10)}${String(f.catchUpScrapes).padStart(10)}` +
         `${f.idle.p50.toFixed(2).padStart(10)}${f.idle.p99.toFixed(2).padStart(10)}${f.busy.p50.toFixed(2).padStart(10)}` +
-        `${f.busy.p99.toFixed(2).padStart(10)}${String(f.busy.counts.reads).padStart(7)}${String(f.busy.counts.rows).padStart(7)}` +
+        `${f.busy.p99.toFixed(2).padStart(10)}${f.busyCpuP50.toFixed(1).padStart(9)}${String(f.busy.counts.reads).padStart(7)}${String(f.busy.counts.rows).padStart(7)}` +
         `${String(f.busy.counts.writes).padStart(8)}${String(f.samples).padStart(9)}${(f.bytes / 1024).toFixed(0).padStart(7)}`,
     );
   }
@@ -287,7 +287,7 @@ async function reportMetrics() {
   console.log(
     `first: the first scrape, which counts the seeded ledger's first ${10_000} entries; catch-up: the scrapes that ` +
       `counted the seeded ledger. idle: nothing appended between scrapes; busy: ${options.appendedPerScrape} ledger ` +
-      "entries appended before each (folded in by that scrape). reads, rows, writes: store calls of one busy scrape " +
+      "entries appended before each (folded in by that scrape); cpu: this process's CPU time per busy scrape (Redis's own not included). reads, rows, writes: store calls of one busy scrape " +
       "(the flush of this process's counts, the ledger counts and the entries since, the unfinished operations, the " +
       "renewal states, the tallies). Times around app.request, the exposition included.",
   );
