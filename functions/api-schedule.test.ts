@@ -319,7 +319,7 @@ describe("GET /api/plan", () => {
       expect(body.error).toEqual({
         code: "invalid_window",
         message: expect.stringContaining(message),
-        details: { field },
+        details: { field, issues: [body.error.message] },
       });
     }
     const refused: Array<[string, string]> = [
@@ -470,7 +470,12 @@ describe("GET /api/operations", () => {
       code: "invalid_status",
       message:
         'unknown status "succeded"; give one or more of pending, running, waiting, succeeded, failed, cancelled, comma-separated',
-      details: { field: "status" },
+      details: {
+        field: "status",
+        issues: [
+          'unknown status "succeded"; give one or more of pending, running, waiting, succeeded, failed, cancelled, comma-separated',
+        ],
+      },
     });
     for (const limit of ["0", "-5", "1001", "ten", "2.5"]) {
       const { status, body } = await json(`/api/operations?limit=${limit}`);

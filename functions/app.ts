@@ -1,6 +1,7 @@
 // The HTTP surface, one Hono app for both hosts: Workers calls `app.fetch` from its `fetch`
 // handler, Node serves it through @hono/node-server.
 import { Hono } from "hono";
+import { HTTPException } from "hono/http-exception";
 import packageJson from "../package.json" with { type: "json" };
 import {
   type ConfigIssue,
@@ -13,11 +14,13 @@ import type { MetricsRecorder } from "../shared/metrics/recorder.ts";
 import type { Inventory } from "../shared/providers/inventory.ts";
 import type { Renewal } from "../shared/renewal/renewal-schema.ts";
 import type { RenewalServices } from "../shared/renewal/services.ts";
+import type { Rates } from "../shared/savings/rates-schema.ts";
 import type { Calendar, Schedule } from "../shared/schedule/types.ts";
 import type { Store } from "../shared/store/store.ts";
 import { actionRoutes } from "./actions.ts";
 import { adminApi } from "./api.ts";
-import { errorBody, errorResponse } from "./errors.ts";
+import { dashboard } from "./dashboard/routes.ts";
+import { clientErrorResponse, errorBody, errorResponse } from "./errors.ts";
 import { metricsRoutes } from "./metrics.ts";
 import { bodyLimits } from "./request-body.ts";
 import { webhookRoutes } from "./webhooks/routes.ts";
@@ -49,6 +52,8 @@ export interface AppDeps {
   /** Certificate renewal: the declarations, the vault and the sinks. */
   renewals?: readonly Renewal[];
   renewal?: RenewalServices;
+  /** The rates of the dashboard's savings estimate (`kind: rates`); default none. */
+  rates?: readonly Rates[];
   /** GET /metrics (functions/metrics.ts): its token, this process's counts, what labels need. */
   metrics?: AppMetrics;
 }
@@ -113,6 +118,8 @@ export function createApp(deps: AppDeps): Hono {
     }),
   );
 
+  app.route("/", dashboard(deps));
+
   app.route(
     "/webhooks",
     webhookRoutes({
@@ -148,6 +155,8 @@ export function createApp(deps: AppDeps): Hono {
     errorResponse(c, 404, "not_found", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`),
   );
   app.onError((error, c) => {
+    // A client error a library raised (a validator's media-type gate): the caller's fault, said so.
+    if (error instanceof HTTPException && error.status < 500) return clientErrorResponse(c, error);
     // The caller gets a reference, the log gets the (redacted) detail; never a stack in a response.
     deps.log.error("unhandled error", { error, method: c.req.method, path: new URL(c.req.url).pathname });
     return errorResponse(c, 500, "internal", "internal error; see the service log");

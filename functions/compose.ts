@@ -28,6 +28,7 @@ import { createProvider } from "../shared/providers/registry.ts";
 import type { Renewal } from "../shared/renewal/renewal-schema.ts";
 import { createRenewalServices, type RenewalServicesOptions } from "../shared/renewal/services.ts";
 import type { ResizeRule } from "../shared/rules/rule-schema.ts";
+import type { Rates } from "../shared/savings/rates-schema.ts";
 import type { Calendar, Schedule } from "../shared/schedule/types.ts";
 import type { Operation, Store } from "../shared/store/store.ts";
 import { type AppDeps, createApp, type HostName } from "./app.ts";
@@ -53,6 +54,8 @@ export interface HostAdapters {
   calendars: ReadonlyMap<string, Calendar>;
   /** The renewal declarations (`kind: renewal` in schedules/), as loaded. */
   renewals?: readonly Renewal[];
+  /** The rates of the dashboard's savings estimate (`kind: rates` in schedules/); default none. */
+  rates?: readonly Rates[];
   /** Node only: the file sink renewal delivers with (shared/renewal/sinks/file.node.ts). */
   fileSink?: RenewalServicesOptions["fileSink"];
   /** The resize rules as loaded (documents with `kind: resize` in schedules/); default none. */
@@ -153,7 +156,7 @@ export function compose(config: Config, host: HostAdapters): Composition {
     ...(host.metrics ? { metrics: host.metrics } : {}),
   });
   const inventory = fleetInventory(host, providers);
-  const events = config.eventBridge ? eventPublisher(config.eventBridge, log) : undefined;
+  const events = config.eventBridge ? eventPublisher(config.eventBridge, host.fetch, log) : undefined;
   const renewals = host.renewals ?? [];
   const renewal = createRenewalServices({
     vaultKeys: config.vaultKeys,
@@ -224,6 +227,7 @@ export function compose(config: Config, host: HostAdapters): Composition {
     webhooks: config.webhooks,
     renewals,
     renewal,
+    rates: host.rates ?? [],
     accept,
     metrics: {
       ...(config.metricsToken ? { token: config.metricsToken } : {}),
@@ -265,8 +269,12 @@ function fleetInventory(
   );
 }
 
-function eventPublisher(settings: NonNullable<Config["eventBridge"]>, log: Logger): EventPublisher {
-  const eventBridge = eventBridgeClient(settings);
+function eventPublisher(
+  settings: NonNullable<Config["eventBridge"]>,
+  fetch: Fetch,
+  log: Logger,
+): EventPublisher {
+  const eventBridge = eventBridgeClient(settings, { fetch });
   return createEventBridgePublisher({
     client: eventBridge.client,
     ...(eventBridge.eventBusName ? { eventBusName: eventBridge.eventBusName } : {}),

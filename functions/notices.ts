@@ -7,10 +7,11 @@ import type { Logger } from "../shared/log/logger.ts";
 import type { Target } from "../shared/providers/inventory.ts";
 import { calendarsFor } from "../shared/schedule/engine.ts";
 import { compileOwnership } from "../shared/schedule/ownership.ts";
+import { pauseHolds } from "../shared/schedule/pause.ts";
 import { nextTransition } from "../shared/schedule/plan.ts";
 import { MINUTES_PER_DAY } from "../shared/schedule/schedule-schema.ts";
 import type { Calendar, Schedule } from "../shared/schedule/types.ts";
-import type { Store } from "../shared/store/store.ts";
+import type { SchedulePause, Store } from "../shared/store/store.ts";
 
 /** How long past the planned sleep each link holds it off. */
 export const LINK_HOLDS: Record<ActionLinkAction, number> = { snooze: 60, postpone: 180 };
@@ -35,6 +36,8 @@ export interface NoticeDeps {
   schedules: readonly Schedule[];
   calendars: ReadonlyMap<string, Calendar>;
   targets: readonly Target[];
+  /** The schedules' pauses (shared/schedule/pause.ts): no notice of a sleep a pause holds. */
+  pauses?: ReadonlyMap<string, SchedulePause>;
   settings?: NoticeSettings;
   fetch: NoticeFetch;
   sleep: (ms: number) => Promise<void>;
@@ -64,6 +67,7 @@ export async function sendDueNotices(deps: NoticeDeps, now: Date): Promise<{ sen
     const next = nextTransition(schedule, calendarsFor(schedule, deps.calendars), now);
     if (!next || next.to !== "asleep") continue;
     if (next.at.getTime() - now.getTime() > notice.minutesBefore * 60_000) continue;
+    if (pauseHolds(deps.pauses?.get(schedule.name), next.at)) continue;
     // Only the schedule's own targets: a target matched by two schedules is not acted on at all.
     const targets = deps.targets.filter((t) => {
       const ownership = ownershipOf(t);

@@ -5,6 +5,10 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { pauseSchedule } from "../shared/schedule/pause.ts";
+import { sqliteBackend } from "../shared/store/sqlite.node.ts";
+import { createStore } from "../shared/store/store.ts";
+import { testSchedule } from "../test/fixtures/schedule.ts";
 import { runCli } from "../test/setup/cli.node.ts";
 
 // Each process starts the sandbox clouds (about a second, several on a loaded machine), and some
@@ -109,6 +113,39 @@ describe("nightshift plan", () => {
     expect(rows).toHaveLength(qa.length + 1 + 1 + baidu.length + autopilot.length);
     expect(baidu).toHaveLength(6);
     expect(autopilot).toHaveLength(4);
+  });
+
+  it("marks the sleeps a paused schedule holds, and says it is paused", SLOW, async () => {
+    const file = join(tempDir(), "state.db");
+    const store = createStore(await sqliteBackend(file));
+    const paused = await pauseSchedule(
+      { store, schedules: [testSchedule({ name: "qa-weeknights" })] },
+      "qa-weeknights",
+      { reason: "release freeze", by: "admin API", now: new Date("2026-11-22T00:00:00Z") },
+    );
+    expect(paused.ok).toBe(true);
+    await store.close();
+    const env = { NIGHTSHIFT_STORE: `sqlite:${file}` };
+    const json = await cli(["plan", ...MONDAY, "--json"], env);
+    expect(json.code).toBe(0);
+    const qa = (
+      JSON.parse(json.stdout) as { transitions: Array<PlanRow & { deferred?: unknown }> }
+    ).transitions
+      .filter((r) => r.schedule === "qa-weeknights")
+      .map((r) => [r.action, r.deferred]);
+    expect(qa).toEqual([
+      ["wake", undefined],
+      ["sleep", { reason: "paused", until: null }],
+    ]);
+    const text = await cli(["plan", ...MONDAY], env);
+    expect(text.stdout).toMatch(
+      /2026-11-23 20:00 Asia\/Shanghai \[paused until resumed\]\s+sleep\s+qa-weeknights/,
+    );
+    expect(text.stdout).toContain(
+      "paused qa-weeknights since 2026-11-22T00:00:00.000Z until resumed (by admin API: release freeze); its sleeps wait, its wakes happen",
+    );
+    // Other schedules' sleeps are not marked.
+    expect(text.stdout).not.toMatch(/21:00 Asia\/Shanghai \[paused/);
   });
 
   it(

@@ -5,6 +5,7 @@ import type { Target } from "../shared/providers/inventory.ts";
 import { coverageWarnings } from "../shared/schedule/coverage.ts";
 import { calendarsFor } from "../shared/schedule/engine.ts";
 import { compileOwnership, type NotOwned, whyNotOwned } from "../shared/schedule/ownership.ts";
+import { deferredByPause, pauseView, readPauses } from "../shared/schedule/pause.ts";
 import { planTransitions } from "../shared/schedule/plan.ts";
 import type { Schedule } from "../shared/schedule/types.ts";
 import { loadCliConfig, type Out, openCliRuntime } from "./cli-runtime.node.ts";
@@ -99,6 +100,7 @@ export async function runPlanOrTick(
       return 2;
     }
     const inventory = await runtime.inventory.get();
+    const pauses = await readPauses(runtime.tickDeps.store, runtime.cloudNow());
     const rows: Array<{
       target: string;
       name: string;
@@ -106,6 +108,7 @@ export async function runPlanOrTick(
       action: string;
       local: string;
       utc: string;
+      deferred?: { reason: "paused"; until: string | null };
     }> = [];
     // Each target under the schedule that owns it; a target no schedule owns, though some match it,
     // is listed as skipped with the reason (the tick does not act on it either).
@@ -124,14 +127,18 @@ export async function runPlanOrTick(
         from: start,
         to: end,
       })) {
+        // A sleep the schedule's pause holds (shared/schedule/pause.ts) waits for the pause's end.
+        const { deferred } = deferredByPause(pauses.get(schedule.name), t);
+        const held = deferred ? ` [paused until ${deferred.until ?? "resumed"}]` : "";
         for (const target of targets) {
           rows.push({
             target: target.targetId,
             name: target.name,
             schedule: schedule.name,
             action: t.to === "asleep" ? "sleep" : "wake",
-            local: `${t.local.date} ${t.local.time} ${t.local.timezone}${t.dst ? ` (${t.dst} by DST)` : ""}${t.cause !== "rule" ? ` [${t.cause}]` : ""}`,
+            local: `${t.local.date} ${t.local.time} ${t.local.timezone}${t.dst ? ` (${t.dst} by DST)` : ""}${t.cause !== "rule" ? ` [${t.cause}]` : ""}${held}`,
             utc: t.at.toISOString(),
+            ...(deferred ? { deferred } : {}),
           });
         }
       }
@@ -151,16 +158,9 @@ export async function runPlanOrTick(
       return 0;
     }
     out.stdout(`Transitions from ${start.toISOString()} to ${end.toISOString()} (${rows.length})`);
-    const width = (key: keyof (typeof rows)[number]) =>
-      Math.max(key.length, ...rows.map((r) => r[key].length));
-    const columns: Array<keyof (typeof rows)[number]> = [
-      "utc",
-      "local",
-      "action",
-      "schedule",
-      "name",
-      "target",
-    ];
+    type Column = Exclude<keyof (typeof rows)[number], "deferred">;
+    const width = (key: Column) => Math.max(key.length, ...rows.map((r) => r[key].length));
+    const columns: Column[] = ["utc", "local", "action", "schedule", "name", "target"];
     const widths = columns.map(width);
     out.stdout(
       columns
@@ -176,6 +176,13 @@ export async function runPlanOrTick(
           .trimEnd(),
       );
     for (const skip of skipped) out.stdout(`skipped ${skip.target} (${skip.name}): ${skip.message}`);
+    for (const schedule of runtime.schedules) {
+      const pause = pauseView(pauses.get(schedule.name), runtime.cloudNow());
+      if (pause)
+        out.stdout(
+          `paused ${schedule.name} since ${pause.since} until ${pause.until ?? "resumed"} (by ${pause.by}${pause.reason ? `: ${pause.reason}` : ""}); its sleeps wait, its wakes happen`,
+        );
+    }
     return 0;
   } finally {
     await runtime.close();

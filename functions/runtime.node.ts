@@ -166,6 +166,7 @@ export async function createNodeRuntime(
         calendars: loaded.calendars,
         rules: loaded.rules,
         renewals: loaded.renewals,
+        rates: loaded.rates,
         fileSink: fileSinkIn(config.fileSinkDir),
         holder: `${hostname()}:${process.pid}`,
         metrics,

@@ -15,6 +15,7 @@ import type { Renewal } from "../shared/renewal/renewal-schema.ts";
 import type { RenewalServices } from "../shared/renewal/services.ts";
 import { type Decision, decideTick, type TargetFacts } from "../shared/schedule/engine.ts";
 import { compileOwnership } from "../shared/schedule/ownership.ts";
+import { readPauses } from "../shared/schedule/pause.ts";
 import type { Calendar, DesiredState, Schedule } from "../shared/schedule/types.ts";
 import type { Store } from "../shared/store/store.ts";
 import { logCoverageWarnings } from "./coverage-log.ts";
@@ -229,12 +230,14 @@ async function planOperations(
   await logCoverageWarnings(deps, now, dryRun);
   const targets = new Map(inventory.targets.map((t) => [t.targetId, t]));
   const states = new Map((await deps.store.targets.list(now)).map((s) => [s.key, s] as const));
+  const pauses = await readPauses(deps.store, now);
   const decisions = decideTick({
     now,
     schedules: deps.schedules,
     calendars: deps.calendars,
     targets: inventory.targets.map((t) => factsOf(t, deps)),
     states: new Map([...states].map(([key, s]) => [key, s.value])),
+    pauses,
   });
 
   for (const decision of decisions) {
@@ -294,6 +297,7 @@ async function planOperations(
           schedules: deps.schedules,
           calendars: deps.calendars,
           targets: inventory.targets,
+          pauses,
           settings: deps.notices.settings,
           fetch: deps.notices.fetch,
           sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),

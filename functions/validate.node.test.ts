@@ -88,7 +88,12 @@ notice: { minutesBefore: 15, webhookUrl: https://hooks.example.com/n }
   it("checks the shipped examples", async () => {
     const { code, stdout, stderr } = await validate(["schedules"]);
     expect({ code, stderr }).toEqual({ code: 0, stderr: [] });
-    expect(stdout).toHaveLength(8);
+    expect(stdout).toHaveLength(11);
+    expect(stdout.filter((line) => line.startsWith("rates "))).toEqual([
+      "rates huawei-cce-rates (schedules/rates.yaml): CNY, cluster 0.68/h, pools gpu* 9.8/node/h, pools * 0.95/node/h; teams by tag team",
+      "rates autopilot-rates (schedules/rates.yaml): CNY, cluster 2.4/h; teams by tag team",
+      "rates ack-baidu-rates (schedules/rates.yaml): CNY, pools * 0.9/node/h; teams by tag team",
+    ]);
     expect(stdout.filter((line) => line.startsWith("rule "))).toEqual([
       "rule qa-runners-pending-pods: on alertmanager KubePodsPending namespace=e2e-* → percent 50 (at least 2); target account sandbox-huawei-qa-team-cn-north-4, cluster label cluster_id, pool event pool; max 12, cooldown 10 min, hysteresis 30 min, reverts on resolve (schedules/qa-resize-rules.yaml)",
       "rule ci-wakes-qa: on events cluster.wake → wake the cluster, held awake until data.until (at most 360 min); target account event account, cluster event cluster (schedules/qa-resize-rules.yaml)",
@@ -96,7 +101,7 @@ notice: { minutesBefore: 15, webhookUrl: https://hooks.example.com/n }
     expect(stdout.find((line) => line.startsWith("qa-weeknights:"))).toBe(
       "qa-weeknights: Asia/Shanghai, full; sleep weekdays 20:00, wake weekdays 08:00; targets accounts=sandbox-huawei-qa-team-cn-north-4 tag env=qa; exceptions awake 2026-12-14..2026-12-18 (schedules/huawei-qa-weeknights.yaml)",
     );
-    expect(stdout.at(-1)).toBe(
+    expect(stdout.at(-4)).toBe(
       'ack-dev-ci-kubeconfigs: renewal for 3d, renewed 1d before the end; targets accounts=sandbox-alibaba-ack-dev providers=alibaba tag env=dev; window "* 1-5 * * *" Asia/Shanghai; sinks store (schedules/ack-dev-ci-kubeconfigs.yaml)',
     );
   });
@@ -104,7 +109,7 @@ notice: { minutesBefore: 15, webhookUrl: https://hooks.example.com/n }
   it("warns on stderr, still exiting 0, when cn-mainland's official data ends within 60 days", async () => {
     const { code, stdout, stderr } = await validate(["schedules"], new Date("2026-12-06T10:00:00+08:00"));
     expect(code).toBe(0);
-    expect(stdout).toHaveLength(8);
+    expect(stdout).toHaveLength(11);
     expect(stderr).toEqual([
       "schedules/baidu-china-holidays.yaml: warning: schedule \"acme-office-days\": calendar cn-mainland has official data only up to 2026-12-31 (25 days from now); from 2027-01-01 it uses provisional statutory holidays computed from the statute (全国年节及纪念日放假办法); 2027's make-up working days (调休) and days off in lieu are unknown. Fix: when the State Council publishes 2027's arrangement, add it as a calendar file with `replaces: { builtin: cn-mainland, years: [2027] }` and list it in this schedule's calendars (see schedules/calendars/README.md), or upgrade nightshift.",
     ]);

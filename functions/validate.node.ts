@@ -1,11 +1,12 @@
 // `nightshift validate [dir]`: checks the schedules directory (default: schedules) the way the
-// service loads it: schedules, resize rules and certificate renewals. Valid: one summary line per
-// schedule, rule and renewal on stdout, exit 0. Invalid: one
+// service loads it: schedules, resize rules, certificate renewals and rates. Valid: one summary line
+// per schedule, rule, renewal and rates document on stdout, exit 0. Invalid: one
 // `file:line: field: message` line per problem on stdout and nothing else there, exit 1. A missing
 // directory or bad arguments: a message on stderr, exit 2. A builtin calendar that runs out within
 // WARN_DAYS_AHEAD of `now`: a `file: warning: message` line on stderr, still exit 0.
 import { formatMinutes, type Renewal } from "../shared/renewal/renewal-schema.ts";
 import { describeRule } from "../shared/rules/describe.ts";
+import { ratesSummary } from "../shared/savings/rates-schema.ts";
 import { coverageWarnings } from "../shared/schedule/coverage.ts";
 import { formatDays } from "../shared/schedule/days.ts";
 import { loadSchedules, ScheduleDirectoryError } from "../shared/schedule/load.node.ts";
@@ -15,8 +16,9 @@ import type { Schedule, TargetSelector } from "../shared/schedule/types.ts";
 export const VALIDATE_USAGE = `Usage: nightshift validate [dir]
 
 Checks every schedule file (*.yaml, *.yml) directly in dir (default: schedules), the calendar
-files they name, the resize rules (kind: resize) and the certificate renewals (kind: renewal).
-Prints one line per schedule, rule and renewal, or one "file:line: field: message" line per problem
+files they name, the resize rules (kind: resize), the certificate renewals (kind: renewal) and the
+rates of the savings estimate (kind: rates). Prints one line per schedule, rule, renewal and rates
+document, or one "file:line: field: message" line per problem
 and exits 1. Warns (on stderr, exit 0) when a builtin calendar's official data ends within 60 days.`;
 
 export interface ValidateOutput {
@@ -57,11 +59,17 @@ export async function runValidate(
     );
     return 1;
   }
-  if (loaded.schedules.length === 0 && loaded.rules.length === 0 && loaded.renewals.length === 0)
+  if (
+    loaded.schedules.length === 0 &&
+    loaded.rules.length === 0 &&
+    loaded.renewals.length === 0 &&
+    loaded.rates.length === 0
+  )
     out.stderr(`nightshift validate: no schedule files (*.yaml, *.yml) in ${dir}`);
   for (const schedule of loaded.schedules) out.stdout(summary(schedule));
   for (const rule of loaded.rules) out.stdout(`rule ${describeRule(rule)} (${rule.source})`);
   for (const renewal of loaded.renewals) out.stdout(renewalSummary(renewal));
+  for (const rates of loaded.rates) out.stdout(ratesSummary(rates));
   const window = { from: now, to: now, now };
   for (const warning of coverageWarnings({ ...loaded, ...window }))
     out.stderr(`${warning.source}: warning: ${warning.message}`);

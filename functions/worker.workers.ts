@@ -156,6 +156,7 @@ function runtimeFor(env: WorkerEnv): Runtime {
       schedules: loaded.schedules,
       calendars: loaded.calendars,
       renewals: loaded.renewals,
+      rates: loaded.rates,
       rules: loaded.rules,
       operationQueue: queue,
       // No mutual-TLS Kubernetes access on Workers: Autopilot workloads go through the API gateway.

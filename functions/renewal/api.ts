@@ -8,18 +8,27 @@
 //   GET  /api/targets/{id}/kubeconfig   the stored kubeconfig, decrypted (every read is a ledger entry)
 //   POST /api/targets/{id}/renew        a forced renewal (also inside a back-off or a closed window)
 //   POST /api/vault/rotate              moves every stored credential to the first vault key
-import { Hono } from "hono";
+import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { VaultError } from "../../shared/kubeconfig/vault.ts";
 import type { Logger } from "../../shared/log/logger.ts";
 import type { Inventory } from "../../shared/providers/inventory.ts";
 import type { Renewal } from "../../shared/renewal/renewal-schema.ts";
 import type { RenewalServices } from "../../shared/renewal/services.ts";
-import { listRenewalStates, type RenewalState, readRenewalState } from "../../shared/renewal/state.ts";
+import { type RenewalState, readRenewalState } from "../../shared/renewal/state.ts";
 import type { Store } from "../../shared/store/store.ts";
+import { TargetParams } from "../api-schemas.ts";
 import { errorResponse } from "../errors.ts";
+import { renewalsOverview } from "../fleet-view.ts";
 import { idempotencyKeyOf } from "../idempotency.ts";
+import { ADMIN_ERRORS, apiRouter, errorResponses, jsonResponse, WRITE_ERRORS } from "../openapi.ts";
+import {
+  KubeconfigHeaders,
+  RenewalsResponse,
+  RenewalView,
+  RenewResponse,
+  RotationResponse,
+} from "./api-schemas.ts";
 import { forceRenewal } from "./force.ts";
-import { renewalOwnership } from "./planning.ts";
 
 export interface RenewalApiDeps {
   store: Store;
@@ -45,22 +54,97 @@ export function renewalView(state: RenewalState, now: Date) {
 const unknownTarget = (id: string) =>
   `no target "${id}"; GET /api/targets lists them (ids are account/clusterId)`;
 
-export function renewalRoutes(deps: RenewalApiDeps): Hono {
-  const routes = new Hono();
+const RENEWAL_ROUTES = {
+  renewals: createRoute({
+    method: "get",
+    path: "/renewals",
+    operationId: "listRenewals",
+    tags: ["renewal"],
+    summary: "Every target's renewal state, and the targets several declarations match",
+    responses: {
+      200: jsonResponse(RenewalsResponse, "The renewal states and the conflicts"),
+      ...errorResponses(ADMIN_ERRORS),
+    },
+  }),
+  renewal: createRoute({
+    method: "get",
+    path: "/targets/{id{.+}}/renewal",
+    operationId: "getRenewal",
+    tags: ["renewal"],
+    summary: "One target's renewal state",
+    request: { params: TargetParams },
+    responses: {
+      200: jsonResponse(RenewalView, "The target's renewal state"),
+      ...errorResponses(ADMIN_ERRORS, { 404: ["no_renewal"] }),
+    },
+  }),
+  kubeconfig: createRoute({
+    method: "get",
+    path: "/targets/{id{.+}}/kubeconfig",
+    operationId: "getKubeconfig",
+    tags: ["renewal"],
+    summary: "The stored kubeconfig, decrypted; every read is a ledger entry (`kubeconfig.read`)",
+    request: { params: TargetParams },
+    responses: {
+      200: {
+        description: "The kubeconfig as YAML (`Cache-Control: no-store`)",
+        headers: KubeconfigHeaders,
+        content: {
+          "application/yaml": { schema: z.string().openapi({ example: "apiVersion: v1\nkind: Config\n…" }) },
+        },
+      },
+      ...errorResponses(ADMIN_ERRORS, {
+        404: ["no_kubeconfig"],
+        500: ["vault_unknown_key", "vault_undecryptable"],
+        503: ["renewal_disabled", "vault_no_keys"],
+      }),
+    },
+  }),
+  renew: createRoute({
+    method: "post",
+    path: "/targets/{id{.+}}/renew",
+    operationId: "renewTarget",
+    tags: ["renewal"],
+    summary: "Force a renewal now (also inside a back-off or a closed window)",
+    description:
+      "Creates the renew operation at once; while one is already renewing the target, that one is the answer (`created: false`). Honours `Idempotency-Key`. No body.",
+    request: { params: TargetParams },
+    responses: {
+      202: jsonResponse(RenewResponse, "The renewal operation to watch (`GET /api/operations`)"),
+      ...errorResponses(ADMIN_ERRORS, WRITE_ERRORS, {
+        404: ["unknown_target"],
+        409: ["not_renewed"],
+        503: ["renewal_disabled"],
+      }),
+    },
+  }),
+  rotate: createRoute({
+    method: "post",
+    path: "/vault/rotate",
+    operationId: "rotateVault",
+    tags: ["renewal"],
+    summary: "Move every stored credential to the first vault key",
+    description: "Lands in the ledger as `vault.rotated`. Honours `Idempotency-Key`. No body.",
+    responses: {
+      200: jsonResponse(RotationResponse, "How many records moved, were already current, and which failed"),
+      ...errorResponses(ADMIN_ERRORS, WRITE_ERRORS, { 503: ["renewal_disabled", "vault_no_keys"] }),
+    },
+  }),
+};
 
-  routes.get("/renewals", async (c) => {
+type Snake<S extends string> = S extends `${infer A}-${infer B}` ? `${A}_${Snake<B>}` : S;
+const vaultCode = <C extends string>(code: C) => `vault_${code.replaceAll("-", "_")}` as `vault_${Snake<C>}`;
+
+export function renewalRoutes(deps: RenewalApiDeps): OpenAPIHono {
+  const routes = apiRouter();
+
+  routes.openapi(RENEWAL_ROUTES.renewals, async (c) => {
     const now = deps.now();
-    const states = await listRenewalStates(deps.store, now);
-    const inventory = await deps.inventory();
-    const { conflicts } = renewalOwnership(deps.renewals, inventory.targets);
-    return c.json({
-      renewals: states.map((state) => renewalView(state, now)),
-      conflicts: [...conflicts].map(([target, message]) => ({ target, message })),
-    });
+    return c.json(await renewalsOverview(deps.store, await deps.inventory(), deps.renewals, now), 200);
   });
 
-  routes.get("/targets/:id{.+}/renewal", async (c) => {
-    const id = c.req.param("id");
+  routes.openapi(RENEWAL_ROUTES.renewal, async (c) => {
+    const { id } = c.req.valid("param");
     const now = deps.now();
     const state = await readRenewalState(deps.store, id, now);
     if (!state)
@@ -70,11 +154,11 @@ export function renewalRoutes(deps: RenewalApiDeps): Hono {
         "no_renewal",
         `target "${id}" has no renewal state: no renewal declaration has owned it yet`,
       );
-    return c.json(renewalView(state.value, now));
+    return c.json(renewalView(state.value, now), 200);
   });
 
-  routes.get("/targets/:id{.+}/kubeconfig", async (c) => {
-    const id = c.req.param("id");
+  routes.openapi(RENEWAL_ROUTES.kubeconfig, async (c) => {
+    const { id } = c.req.valid("param");
     const now = deps.now();
     if (!deps.services)
       return errorResponse(c, 503, "renewal_disabled", "certificate renewal is not configured on this host");
@@ -87,8 +171,9 @@ export function renewalRoutes(deps: RenewalApiDeps): Hono {
     } catch (error) {
       if (!(error instanceof VaultError)) throw error;
       deps.log.error("kubeconfig read failed", { target: id, code: error.code, error: error.message });
-      const status = error.code === "no-keys" ? 503 : 500;
-      return errorResponse(c, status, `vault_${error.code.replaceAll("-", "_")}`, error.message);
+      if (error.code === "no-keys") return errorResponse(c, 503, vaultCode(error.code), error.message);
+      if (error.code === "conflict") throw error; // a read never writes under contention
+      return errorResponse(c, 500, vaultCode(error.code), error.message);
     }
     if (!entry) return errorResponse(c, 404, "no_kubeconfig", `no kubeconfig is stored for target "${id}"`);
     // Recorded before it is handed out: a read the ledger lacks never happens.
@@ -112,8 +197,8 @@ export function renewalRoutes(deps: RenewalApiDeps): Hono {
     });
   });
 
-  routes.post("/targets/:id{.+}/renew", async (c) => {
-    const id = c.req.param("id");
+  routes.openapi(RENEWAL_ROUTES.renew, async (c) => {
+    const { id } = c.req.valid("param");
     const now = deps.now();
     if (!deps.services)
       return errorResponse(c, 503, "renewal_disabled", "certificate renewal is not configured on this host");
@@ -138,30 +223,32 @@ export function renewalRoutes(deps: RenewalApiDeps): Hono {
     );
   });
 
-  routes.post("/vault/rotate", async (c) => {
+  routes.openapi(RENEWAL_ROUTES.rotate, async (c) => {
     const now = deps.now();
     if (!deps.services)
       return errorResponse(c, 503, "renewal_disabled", "certificate renewal is not configured on this host");
+    let vault: Awaited<ReturnType<RenewalServices["vault"]>>;
     try {
-      const vault = await deps.services.vault(deps.store);
-      const rotation = await vault.rotate(now);
-      await deps.store.ledger.append({
-        at: now,
-        operationId: `vault-rotate@${now.toISOString()}`,
-        target: "vault",
-        kind: "vault.rotated",
-        detail: {
-          keyId: vault.primaryKeyId,
-          moved: rotation.moved,
-          current: rotation.current,
-          failed: rotation.failed,
-        },
-      });
-      return c.json({ keyId: vault.primaryKeyId, ...rotation });
+      vault = await deps.services.vault(deps.store);
     } catch (error) {
-      if (!(error instanceof VaultError)) throw error;
-      return errorResponse(c, 503, `vault_${error.code.replaceAll("-", "_")}`, error.message);
+      // Opening the vault fails only for want of a key; rotate itself reports each record's failure.
+      if (!(error instanceof VaultError && error.code === "no-keys")) throw error;
+      return errorResponse(c, 503, vaultCode(error.code), error.message);
     }
+    const rotation = await vault.rotate(now);
+    await deps.store.ledger.append({
+      at: now,
+      operationId: `vault-rotate@${now.toISOString()}`,
+      target: "vault",
+      kind: "vault.rotated",
+      detail: {
+        keyId: vault.primaryKeyId,
+        moved: rotation.moved,
+        current: rotation.current,
+        failed: rotation.failed,
+      },
+    });
+    return c.json({ keyId: vault.primaryKeyId, ...rotation }, 200);
   });
 
   return routes;

@@ -4,6 +4,7 @@
 import { z } from "zod";
 import { RenewalDocument } from "../renewal/renewal-schema.ts";
 import { ResizeRuleDocument } from "../rules/rule-schema.ts";
+import { RatesDocument } from "../savings/rates-schema.ts";
 import { ScheduleDocument } from "./schedule-schema.ts";
 
 export const DOCUMENT_KINDS = {
@@ -12,6 +13,10 @@ export const DOCUMENT_KINDS = {
   renewal: {
     schema: RenewalDocument,
     what: "a certificate renewal (kind: renewal, name, targets, duration, sinks)",
+  },
+  rates: {
+    schema: RatesDocument,
+    what: "hourly rates for the savings estimate (kind: rates, name, currency, targets, cluster and/or pools)",
   },
 } as const;
 
@@ -49,10 +54,10 @@ export function scheduleJsonSchema(): Record<string, unknown> {
   });
   return {
     $schema: "http://json-schema.org/draft-07/schema#",
-    $comment: `Generated from shared/schedule/schedule-schema.ts, shared/rules/rule-schema.ts and shared/renewal/renewal-schema.ts; do not edit. Regenerate: ${REGENERATE_JSON_SCHEMA}`,
-    title: "nightshift schedules, rules and renewals",
+    $comment: `Generated from shared/schedule/schedule-schema.ts, shared/rules/rule-schema.ts, shared/renewal/renewal-schema.ts and shared/savings/rates-schema.ts; do not edit. Regenerate: ${REGENERATE_JSON_SCHEMA}`,
+    title: "nightshift schedules, rules, renewals and rates",
     description:
-      "A document in schedules/: a sleep/wake schedule (no kind, or kind: schedule), a resize rule (kind: resize) or a certificate renewal (kind: renewal).",
+      "A document in schedules/: a sleep/wake schedule (no kind, or kind: schedule), a resize rule (kind: resize), a certificate renewal (kind: renewal) or the rates of the savings estimate (kind: rates).",
     type: "object",
     allOf: [
       branch({ not: kindIs(others) }, DOCUMENT_KINDS[DEFAULT_DOCUMENT_KIND].schema),

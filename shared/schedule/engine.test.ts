@@ -1,8 +1,8 @@
 // The tick's decisions, exactly: transition-based memory, enforce, catch-up asymmetry, first
-// sight, dwell, snooze, kill switch. Asia/Shanghai is UTC+8 all year.
+// sight, dwell, snooze, holds, a paused schedule, kill switch. Asia/Shanghai is UTC+8 all year.
 import { describe, expect, it } from "vitest";
 import { testSchedule } from "../../test/fixtures/schedule.ts";
-import type { TargetState } from "../store/store.ts";
+import type { SchedulePause, TargetState } from "../store/store.ts";
 import { type Decision, decideTick, stateAfter, type TargetFacts } from "./engine.ts";
 import { ownershipOf } from "./ownership.ts";
 import type { Schedule } from "./types.ts";
@@ -293,5 +293,130 @@ describe("decideTick: a hold awake an event asked for (functions/resize/)", () =
     const [wake] = decide(local("08:00", "2026-11-24"), state);
     expect(wake).toMatchObject({ kind: "act", transition: { to: "awake" } });
     expect(stateAfter(wake!, state, local("08:00", "2026-11-24"))?.heldAwake).toEqual(state.heldAwake);
+  });
+});
+
+describe("decideTick: a paused schedule (shared/schedule/pause.ts)", () => {
+  const awakeSinceMorning = handled(WAKE_MON, "awake", local("08:00"));
+  const paused = (at: Date, fields: Partial<SchedulePause> = {}): SchedulePause => ({
+    pausedAt: at.toISOString(),
+    by: "admin API",
+    updatedAt: at.toISOString(),
+    ...fields,
+  });
+  const decidePaused = (now: Date, state: TargetState, pause: SchedulePause, s: Schedule = schedule()) =>
+    decideTick({
+      now,
+      schedules: [s],
+      calendars: new Map(),
+      targets: [target({ observed: s.enforce ? "awake" : undefined })],
+      states: new Map([["prod-hw/c1", state]]),
+      pauses: new Map([[s.name, pause]]),
+    });
+
+  it("defers the sleep until the pause's end, then sleeps with the slot's own operation", () => {
+    const pause = paused(local("19:00"), { until: local("22:00").toISOString(), reason: "release freeze" });
+    expect(decidePaused(local("20:00"), awakeSinceMorning, pause)).toEqual([
+      expect.objectContaining({
+        kind: "defer",
+        reason: "paused",
+        until: local("22:00"),
+        detail: "release freeze",
+        transition: expect.objectContaining({ slot: SLEEP_MON }),
+      }),
+    ]);
+    expect(decidePaused(local("21:59"), awakeSinceMorning, pause)[0]).toMatchObject({ kind: "defer" });
+    // Two hours after the planned sleep, past the 60-minute grace: counted from the pause's end.
+    const [after] = decidePaused(local("22:00"), awakeSinceMorning, pause);
+    expect(after).toMatchObject({ kind: "act", operationId: `${SLEEP_MON}@prod-hw/c1`, enforce: false });
+    // Without the pause the same tick would find the sleep missed.
+    expect(decide(local("22:00"), awakeSinceMorning)[0]).toMatchObject({
+      kind: "skip",
+      reason: "missed-sleep",
+    });
+  });
+
+  it("holds a pause without an end until it is resumed, naming no time", () => {
+    const pause = paused(local("19:00"));
+    const [held] = decidePaused(local("20:30"), awakeSinceMorning, pause);
+    expect(held).toMatchObject({ kind: "defer", reason: "paused" });
+    expect(held).not.toHaveProperty("until");
+    expect(held).not.toHaveProperty("detail");
+    expect(decidePaused(local("23:59"), awakeSinceMorning, pause)[0]).toMatchObject({ reason: "paused" });
+    // Resumed at 23:00: the schedule's state applies again, the sleep late by three hours.
+    const resumed = { ...pause, resumedAt: local("23:00").toISOString(), resumedBy: "admin API" };
+    expect(decidePaused(local("23:01"), awakeSinceMorning, resumed)[0]).toMatchObject({
+      kind: "act",
+      transition: { to: "asleep", slot: SLEEP_MON },
+    });
+    // Past the grace window after the resume (the ticks stopped): recorded as missed.
+    expect(decidePaused(local("00:01", "2026-11-24"), awakeSinceMorning, resumed)[0]).toMatchObject({
+      kind: "skip",
+      reason: "missed-sleep",
+    });
+  });
+
+  it("still wakes the schedule's targets", () => {
+    const slept = handled(SLEEP_MON, "asleep", local("20:00"));
+    const [wake] = decidePaused(local("08:00", "2026-11-24"), slept, paused(local("21:00")));
+    expect(wake).toMatchObject({ kind: "act", transition: { to: "awake" }, enforce: false });
+    // Resumed after the wake: nothing more to do until the next sleep.
+    const woken = stateAfter(wake!, slept, local("08:00", "2026-11-24"))!;
+    const resumed = paused(local("21:00"), { resumedAt: local("09:00", "2026-11-24").toISOString() });
+    expect(decidePaused(local("09:01", "2026-11-24"), woken, resumed)[0]).toMatchObject({
+      kind: "skip",
+      reason: "already-handled",
+    });
+  });
+
+  it("does not revive a sleep that was already late when the pause began", () => {
+    // The ticks stopped at 20:00 and came back at 22:00, when someone paused and resumed.
+    const pause = paused(local("22:00"), { resumedAt: local("22:05").toISOString() });
+    expect(decidePaused(local("22:06"), awakeSinceMorning, pause)[0]).toMatchObject({
+      kind: "skip",
+      reason: "missed-sleep",
+    });
+  });
+
+  it("leaves the schedule's other transitions and other schedules alone, and a pause to come holds nothing yet", () => {
+    const later = paused(local("21:00"));
+    expect(decidePaused(local("20:00"), awakeSinceMorning, later)[0]).toMatchObject({ kind: "act" });
+    const [other] = decideTick({
+      now: local("20:00"),
+      schedules: [schedule()],
+      calendars: new Map(),
+      targets: [target()],
+      states: new Map([["prod-hw/c1", awakeSinceMorning]]),
+      pauses: new Map([["another-schedule", paused(local("19:00"))]]),
+    });
+    expect(other).toMatchObject({ kind: "act" });
+  });
+
+  it("holds enforce's convergence to sleep, and converges again once resumed", () => {
+    const enforced = schedule({ enforce: true });
+    const slept = handled(SLEEP_MON, "asleep", local("20:00"));
+    // Someone woke the cluster at 21:00: enforce would put it back to sleep.
+    expect(decidePaused(local("21:30"), slept, paused(local("21:10")), enforced)[0]).toMatchObject({
+      kind: "defer",
+      reason: "paused",
+    });
+    const resumed = paused(local("21:10"), { resumedAt: local("22:00").toISOString() });
+    expect(decidePaused(local("22:01"), slept, resumed, enforced)[0]).toMatchObject({
+      kind: "act",
+      enforce: true,
+      operationId: `${SLEEP_MON}@prod-hw/c1#enforce`,
+    });
+  });
+
+  it("records a target seen for the first time as usual", () => {
+    const [first] = decideTick({
+      now: local("20:30"),
+      schedules: [schedule()],
+      calendars: new Map(),
+      targets: [target()],
+      states: new Map(),
+      pauses: new Map([["qa-weeknights", paused(local("19:00"))]]),
+    });
+    expect(first).toMatchObject({ kind: "skip", reason: "first-sight" });
   });
 });

@@ -14,11 +14,14 @@
 //
 // Holds: a snooze holds sleeps until its time. So does a hold awake an event asked for (a rule's
 // `wake` with `hold`, functions/resize/): and once it ends, the schedule's state applies again,
-// even a sleep whose slot was handled before the hold (the cluster slept, an event woke it).
+// even a sleep whose slot was handled before the hold (the cluster slept, an event woke it). A
+// paused schedule (shared/schedule/pause.ts) holds the sleeps of all its targets, `enforce`
+// included, until the pause ends; its wakes still happen.
 import type { ProviderKind } from "../providers/port.ts";
-import type { Operation, TargetState } from "../store/store.ts";
+import type { Operation, SchedulePause, TargetState } from "../store/store.ts";
 import { withReplacements } from "./calendar.ts";
 import { compileOwnership } from "./ownership.ts";
+import { pauseHolds, startableAfterPause } from "./pause.ts";
 import { planTransitions } from "./plan.ts";
 import type { Calendar, DesiredState, PlannedTransition, Schedule } from "./types.ts";
 
@@ -51,7 +54,12 @@ export type SkipReason =
   | "already-handled" // transition-based: this slot was acted on (or deliberately skipped) before
   | "several-schedules"; // more than one enabled schedule matches the target (ownership.ts)
 
-export type DeferReason = "snoozed" | "dwell" | "held-awake" | "unobserved"; // enforce waits for the cluster's state to be observed (TargetFacts.unobserved)
+export type DeferReason =
+  | "snoozed"
+  | "dwell"
+  | "held-awake"
+  | "paused" // the schedule is paused (shared/schedule/pause.ts): its sleeps wait
+  | "unobserved"; // enforce waits for the cluster's state to be observed (TargetFacts.unobserved)
 
 export type Decision =
   | {
@@ -68,7 +76,10 @@ export type Decision =
       schedule: string;
       transition: PlannedTransition;
       reason: DeferReason;
-      /** Until when; none for `unobserved`: decided again once the observation comes. */
+      /**
+       * Until when; none for `unobserved` (decided again once the observation comes) and for a
+       * pause until resumed.
+       */
       until?: Date;
       detail?: string;
     }
@@ -88,6 +99,8 @@ export interface TickInput {
   calendars: ReadonlyMap<string, Calendar>;
   targets: readonly TargetFacts[];
   states: ReadonlyMap<string, TargetState>;
+  /** The schedules' pause records by schedule name (store.schedulePauses); none: nothing paused. */
+  pauses?: ReadonlyMap<string, SchedulePause>;
   /** How far back to look for the latest transition (catch-up after an outage). Default 7 days. */
   lookbackMs?: number;
 }
@@ -144,7 +157,16 @@ export function decideTick(input: TickInput): Decision[] {
     const schedule = ownership.schedule;
     const transition = latest.get(schedule);
     if (!transition) continue;
-    decisions.push(decideTarget(target, schedule, transition, input.states.get(target.targetId), input.now));
+    decisions.push(
+      decideTarget(
+        target,
+        schedule,
+        transition,
+        input.states.get(target.targetId),
+        input.pauses?.get(schedule.name),
+        input.now,
+      ),
+    );
   }
   return decisions;
 }
@@ -154,10 +176,21 @@ function decideTarget(
   schedule: Schedule,
   transition: PlannedTransition,
   state: TargetState | undefined,
+  pause: SchedulePause | undefined,
   now: Date,
 ): Decision {
   const base = { targetId: target.targetId, schedule: schedule.name, transition };
   if (!state?.lastTransition) return { kind: "skip", ...base, reason: "first-sight" };
+  const paused =
+    transition.to === "asleep" && pauseHolds(pause, now)
+      ? ({
+          kind: "defer",
+          ...base,
+          reason: "paused",
+          ...(pause.until ? { until: new Date(pause.until) } : {}),
+          ...(pause.reason ? { detail: pause.reason } : {}),
+        } as const)
+      : undefined;
 
   const held = state.heldAwake;
   const heldUntil = held ? new Date(held.until) : undefined;
@@ -173,6 +206,7 @@ function decideTarget(
       return { kind: "defer", ...base, reason: "unobserved", detail: target.unobserved };
     }
     if (schedule.enforce && target.observed !== undefined && target.observed !== transition.to) {
+      if (paused) return paused;
       return {
         kind: "act",
         ...base,
@@ -183,7 +217,8 @@ function decideTarget(
     return { kind: "skip", ...base, reason: "already-handled" };
   }
 
-  // Deferrals: a snooze holds sleeps (never wakes); the dwell holds both directions.
+  // Deferrals: a pause or a snooze holds sleeps (never wakes); the dwell holds both directions.
+  if (paused) return paused;
   const snoozeUntil = state.snoozeUntil ? new Date(state.snoozeUntil) : undefined;
   if (transition.to === "asleep" && snoozeUntil && snoozeUntil > now) {
     return { kind: "defer", ...base, reason: "snoozed", until: snoozeUntil };
@@ -197,14 +232,20 @@ function decideTarget(
   }
 
   if (transition.to === "asleep") {
-    // Lateness counts from when the sleep could first have happened (after a snooze or dwell).
-    const startable = Math.max(
-      transition.at.getTime(),
-      snoozeUntil?.getTime() ?? 0,
-      dwellUntil.getTime(),
-      heldUntil?.getTime() ?? 0,
+    // Lateness counts from when the sleep could first have happened (after a snooze, a hold, the
+    // dwell or a pause).
+    const graceMs = schedule.graceMinutes * MINUTE;
+    const startable = startableAfterPause(
+      pause,
+      Math.max(
+        transition.at.getTime(),
+        snoozeUntil?.getTime() ?? 0,
+        dwellUntil.getTime(),
+        heldUntil?.getTime() ?? 0,
+      ),
+      graceMs,
     );
-    if (now.getTime() - startable > schedule.graceMinutes * MINUTE) {
+    if (now.getTime() - startable > graceMs) {
       return {
         kind: "skip",
         ...base,

@@ -121,6 +121,7 @@ describe("loadSchedules", () => {
       renewals: [],
       calendars: new Map(),
       rules: [],
+      rates: [],
     });
     const missing = join(directory({}), "nope");
     await expect(loadSchedules(missing)).rejects.toThrow(ScheduleDirectoryError);

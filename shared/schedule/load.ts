@@ -1,12 +1,16 @@
 // Schedule files (already read) → every schedule, the calendars they name, the resize rules
-// (documents with `kind: resize`) and the renewals (`kind: renewal`), or every problem found. Runtime-neutral: the Node host reads the schedules directory (load.node.ts); the Worker
+// (documents with `kind: resize`), the renewals (`kind: renewal`) and the rates (`kind: rates`), or
+// every problem found. Runtime-neutral: the Node host reads the schedules directory (load.node.ts); the Worker
 // runs with the same files bundled at deploy time (functions/schedules.bundle.ts).
 import type { Renewal } from "../renewal/renewal-schema.ts";
 import type { ResizeRule } from "../rules/rule-schema.ts";
+import { type Rates, ratesCurrency } from "../savings/rates-schema.ts";
 import { BUILTIN_CALENDARS, builtinCalendar, CalendarFileError, parseCalendarFile } from "./calendar.ts";
 import {
   duplicateNameMessage,
+  duplicateRatesMessage,
   duplicateRuleMessage,
+  type LocatedRates,
   type LocatedRenewal,
   type LocatedRule,
   type LocatedSchedule,
@@ -24,6 +28,8 @@ export type LoadedSchedules =
       calendars: Map<string, Calendar>;
       /** The resize rules (shared/rules/), in file order. */
       rules: ResizeRule[];
+      /** The rates of the savings estimate (`kind: rates`), in file order; all in one currency. */
+      rates: Rates[];
     }
   | { errors: ScheduleFileError[] };
 
@@ -44,6 +50,7 @@ export function loadScheduleSources(sources: ScheduleSources): LoadedSchedules {
   const located: LocatedSchedule[] = [];
   const renewals: LocatedRenewal[] = [];
   const rules: LocatedRule[] = [];
+  const rates: LocatedRates[] = [];
   for (const file of sources.schedules) {
     const source = join(dir, file.name);
     const result = parseScheduleDocuments(file.text, source, {
@@ -58,6 +65,7 @@ export function loadScheduleSources(sources: ScheduleSources): LoadedSchedules {
       located.push(...result.schedules);
       renewals.push(...result.renewals);
       rules.push(...result.rules);
+      rates.push(...result.rates);
     }
   }
 
@@ -89,6 +97,24 @@ export function loadScheduleSources(sources: ScheduleSources): LoadedSchedules {
         message: duplicateRuleMessage(entry.rule.name, `${earlier.rule.source}:${earlier.name.line}`),
       });
     else firstRule.set(entry.rule.name, entry);
+  }
+
+  const firstRates = new Map<string, LocatedRates>();
+  for (const entry of rates) {
+    const earlier = firstRates.get(entry.rates.name);
+    if (earlier)
+      errors.push({
+        file: entry.rates.source,
+        ...entry.name,
+        field: "name",
+        message: duplicateRatesMessage(entry.rates.name, `${earlier.rates.source}:${earlier.name.line}`),
+      });
+    else firstRates.set(entry.rates.name, entry);
+  }
+  const currency = ratesCurrency(rates.map((entry) => entry.rates));
+  if ("problem" in currency) {
+    const other = rates.find((entry) => entry.rates.currency !== rates[0]!.rates.currency)!;
+    errors.push({ file: other.rates.source, ...other.name, field: "currency", message: currency.problem });
   }
 
   const calendars = new Map<string, Calendar>();
@@ -125,5 +151,6 @@ export function loadScheduleSources(sources: ScheduleSources): LoadedSchedules {
     renewals: renewals.map((entry) => entry.renewal),
     calendars,
     rules: rules.map((entry) => entry.rule),
+    rates: rates.map((entry) => entry.rates),
   };
 }

@@ -48,7 +48,7 @@ describe("docs/reference/schedules.md", () => {
       }
     }
     const page = renderReference();
-    for (const heading of ["## Schedule", "## Resize rule", "## Renewal", "## Target selector"])
+    for (const heading of ["## Schedule", "## Resize rule", "## Renewal", "## Rates", "## Target selector"])
       expect(page).toContain(`\n${heading}\n`);
   });
 

@@ -17,6 +17,7 @@ import {
 import type { z } from "zod";
 import { compileRenewal, type Renewal, RenewalDocument } from "../renewal/renewal-schema.ts";
 import { compileRule, type ResizeRule, ResizeRuleDocument } from "../rules/rule-schema.ts";
+import { compileRates, type Rates, RatesDocument } from "../savings/rates-schema.ts";
 import { closest } from "./closest.ts";
 import { expandDays } from "./days.ts";
 import { DOCUMENT_KIND_NAMES, DOCUMENT_KINDS, type DocumentKind } from "./document-kinds.ts";
@@ -36,7 +37,7 @@ export interface ScheduleFileError {
 }
 
 export type ScheduleFileResult =
-  | { schedules: Schedule[]; rules: ResizeRule[]; renewals: Renewal[] }
+  | { schedules: Schedule[]; rules: ResizeRule[]; renewals: Renewal[]; rates: Rates[] }
   | { errors: ScheduleFileError[] };
 
 export interface ScheduleFileOptions {
@@ -55,6 +56,12 @@ export interface LocatedSchedule {
 /** A parsed renewal declaration and where its name was declared. */
 export interface LocatedRenewal {
   renewal: Renewal;
+  name: { line: number; column: number };
+}
+
+/** A parsed rates document and where its name was declared. */
+export interface LocatedRates {
+  rates: Rates;
   name: { line: number; column: number };
 }
 
@@ -80,6 +87,7 @@ export function parseScheduleFile(
         schedules: result.schedules.map((located) => located.schedule),
         rules: result.rules.map((located) => located.rule),
         renewals: result.renewals.map((located) => located.renewal),
+        rates: result.rates.map((located) => located.rates),
       };
 }
 
@@ -89,7 +97,7 @@ export function parseScheduleDocuments(
   source: string,
   options: ScheduleFileOptions = {},
 ):
-  | { schedules: LocatedSchedule[]; rules: LocatedRule[]; renewals: LocatedRenewal[] }
+  | { schedules: LocatedSchedule[]; rules: LocatedRule[]; renewals: LocatedRenewal[]; rates: LocatedRates[] }
   | { errors: ScheduleFileError[] } {
   const lineCounter = new LineCounter();
   // YAML 1.2 core schema: 20:00 and 2026-12-01 stay strings, yes/no are not booleans.
@@ -98,6 +106,7 @@ export function parseScheduleDocuments(
   const schedules: LocatedSchedule[] = [];
   const rules: LocatedRule[] = [];
   const renewals: LocatedRenewal[] = [];
+  const rates: LocatedRates[] = [];
   const at = (offset: number, field: string, message: string): ScheduleFileError => {
     const { line, col } = lineCounter.linePos(offset);
     return { file: source, line, column: col, field, message };
@@ -113,7 +122,17 @@ export function parseScheduleDocuments(
       continue;
     const located = parseDocument(document, source, options, at);
     if ("errors" in located) errors.push(...located.errors);
-    else if ("rule" in located) {
+    else if ("rates" in located) {
+      const earlier = rates.find((r) => r.rates.name === located.rates.name);
+      if (earlier)
+        errors.push({
+          file: source,
+          ...located.name,
+          field: "name",
+          message: duplicateRatesMessage(located.rates.name, `${source}:${earlier.name.line}`),
+        });
+      else rates.push(located);
+    } else if ("rule" in located) {
       const earlier = rules.find((r) => r.rule.name === located.rule.name);
       if (earlier)
         errors.push({
@@ -140,7 +159,13 @@ export function parseScheduleDocuments(
       else renewals.push(located);
     }
   }
-  if (errors.length === 0 && schedules.length === 0 && rules.length === 0 && renewals.length === 0)
+  if (
+    errors.length === 0 &&
+    schedules.length === 0 &&
+    rules.length === 0 &&
+    renewals.length === 0 &&
+    rates.length === 0
+  )
     errors.push({
       file: source,
       line: 1,
@@ -150,11 +175,15 @@ export function parseScheduleDocuments(
         "this file holds no schedule; add one (name, timezone, targets, sleep/wake; see the examples in schedules/) or delete the file",
     });
   if (errors.length > 0) return { errors: errors.sort((a, b) => a.line - b.line || a.column - b.column) };
-  return { schedules, rules, renewals };
+  return { schedules, rules, renewals, rates };
 }
 
 export function duplicateNameMessage(name: string, earlier: string): string {
   return `the name "${name}" is already used by the schedule in ${earlier}; schedule names must be unique, rename one of them`;
+}
+
+export function duplicateRatesMessage(name: string, earlier: string): string {
+  return `the name "${name}" is already used by the rates in ${earlier}; rates names must be unique, rename one of them`;
 }
 
 export function duplicateRuleMessage(name: string, earlier: string): string {
@@ -174,7 +203,7 @@ function parseDocument(
   source: string,
   options: ScheduleFileOptions,
   at: At,
-): LocatedSchedule | LocatedRule | LocatedRenewal | { errors: ScheduleFileError[] } {
+): LocatedSchedule | LocatedRule | LocatedRenewal | LocatedRates | { errors: ScheduleFileError[] } {
   const contents = document.contents;
   const root = contents?.range[0] ?? 0;
   if (!isMap(contents))
@@ -221,6 +250,14 @@ function parseDocument(
         errors: renewal.error.issues.flatMap((issue) => issueErrors(document, issue, at, root, schema)),
       };
     return { renewal: compileRenewal(renewal.data, source), name: namePosition() };
+  }
+  if (kind === "rates") {
+    const parsed = RatesDocument.safeParse(js);
+    if (!parsed.success)
+      return {
+        errors: parsed.error.issues.flatMap((issue) => issueErrors(document, issue, at, root, schema)),
+      };
+    return { rates: compileRates(parsed.data, source), name: namePosition() };
   }
   const parsed = ScheduleDocument.safeParse(js);
   if (!parsed.success)

@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { RenewalDocument } from "../renewal/renewal-schema.ts";
 import { ResizeRuleDocument } from "../rules/rule-schema.ts";
+import { RatesDocument } from "../savings/rates-schema.ts";
 import { REGENERATE_JSON_SCHEMA, scheduleJsonSchema } from "./document-kinds.ts";
 import { JSON_SCHEMA_FILE } from "./json-schema.node.ts";
 import { ScheduleDocument } from "./schedule-schema.ts";
@@ -24,16 +25,19 @@ describe("schedules/schedule.schema.json", () => {
 
   it("knows exactly the keys the parser knows per kind, and refuses any other", () => {
     const schema = scheduleJsonSchema() as { allOf: Branch[]; $comment: string };
-    const [schedule, rule, renewal] = schema.allOf as [Branch, Branch, Branch];
+    const [schedule, rule, renewal, rates] = schema.allOf as [Branch, Branch, Branch, Branch];
     expect(Object.keys(schedule.then.properties).sort()).toEqual(Object.keys(ScheduleDocument.shape).sort());
     expect(schedule.if).toEqual({
-      not: { properties: { kind: { enum: ["resize", "renewal"] } }, required: ["kind"] },
+      not: { properties: { kind: { enum: ["resize", "renewal", "rates"] } }, required: ["kind"] },
     });
     expect(Object.keys(rule.then.properties).sort()).toEqual(Object.keys(ResizeRuleDocument.shape).sort());
     expect(rule.if).toEqual({ properties: { kind: { const: "resize" } }, required: ["kind"] });
     expect(Object.keys(renewal.then.properties).sort()).toEqual(Object.keys(RenewalDocument.shape).sort());
     expect(renewal.if).toEqual({ properties: { kind: { const: "renewal" } }, required: ["kind"] });
-    for (const branch of [schedule, rule, renewal]) expect(branch.then.additionalProperties).toBe(false);
+    expect(Object.keys(rates.then.properties).sort()).toEqual(Object.keys(RatesDocument.shape).sort());
+    expect(rates.if).toEqual({ properties: { kind: { const: "rates" } }, required: ["kind"] });
+    for (const branch of [schedule, rule, renewal, rates])
+      expect(branch.then.additionalProperties).toBe(false);
     expect(schema.$comment).toContain(REGENERATE_JSON_SCHEMA);
   });
 

@@ -6,7 +6,7 @@ import { z } from "zod";
 import { PROVIDER_KINDS } from "../providers/port.ts";
 import { closest } from "./closest.ts";
 import { expandDays } from "./days.ts";
-import { WEEKDAYS, type Weekday } from "./types.ts";
+import { SLEEP_MODES, WEEKDAYS, type Weekday } from "./types.ts";
 
 const DAY = `(?:${WEEKDAYS.join("|")})`;
 /** A day, a range ("mon-fri", "fri-mon" wraps over the weekend) or a group. */
@@ -280,7 +280,7 @@ export const ScheduleDocument = z
         examples: ["Asia/Shanghai"],
       }),
     mode: z
-      .enum(["full", "control-plane", "nodes", "workloads"], {
+      .enum(SLEEP_MODES, {
         error: (issue) =>
           `mode ${quoted(issue.input)} is not a mode; use full, control-plane, nodes or workloads`,
       })

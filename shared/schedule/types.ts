@@ -21,7 +21,8 @@ export type DesiredState = "asleep" | "awake";
  * - nodes: pools / instance groups / node removal only (no hibernate)
  * - workloads: Autopilot: Deployments/StatefulSets of the chosen namespaces to 0 and back
  */
-export type SleepMode = "full" | "control-plane" | "nodes" | "workloads";
+export const SLEEP_MODES = ["full", "control-plane", "nodes", "workloads"] as const;
+export type SleepMode = (typeof SLEEP_MODES)[number];
 
 /** One rule: at `at` on each of `days`, the target should enter `to`. */
 export interface TransitionRule {

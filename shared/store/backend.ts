@@ -100,8 +100,12 @@ export interface LedgerQuery {
   from?: Date;
   /** Exclusive upper bound on `at`. */
   to?: Date;
-  /** Only entries with seq greater than this (paging). */
+  /** Only entries with seq greater than this (paging oldest first). */
   afterSeq?: number;
+  /** Only entries with seq less than this (paging newest first). */
+  beforeSeq?: number;
+  /** Newest first (seq descending): the most recent `limit` entries. Default: oldest first. */
+  newestFirst?: boolean;
   /** Default 100, at most 1000. */
   limit?: number;
 }

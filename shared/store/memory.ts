@@ -128,17 +128,17 @@ export function memoryBackend(): StoreBackend {
     },
     async query(q) {
       const limit = Math.min(q.limit ?? LEDGER_DEFAULT_LIMIT, LEDGER_MAX_LIMIT);
-      return ledger
-        .filter(
-          (e) =>
-            (q.target === undefined || e.target === q.target) &&
-            (q.operationId === undefined || e.operationId === q.operationId) &&
-            (q.from === undefined || e.at.getTime() >= q.from.getTime()) &&
-            (q.to === undefined || e.at.getTime() < q.to.getTime()) &&
-            (q.afterSeq === undefined || e.seq > q.afterSeq),
-        )
-        .slice(0, limit)
-        .map(copyEntry);
+      const matching = ledger.filter(
+        (e) =>
+          (q.target === undefined || e.target === q.target) &&
+          (q.operationId === undefined || e.operationId === q.operationId) &&
+          (q.from === undefined || e.at.getTime() >= q.from.getTime()) &&
+          (q.to === undefined || e.at.getTime() < q.to.getTime()) &&
+          (q.afterSeq === undefined || e.seq > q.afterSeq) &&
+          (q.beforeSeq === undefined || e.seq < q.beforeSeq),
+      );
+      if (q.newestFirst) matching.reverse();
+      return matching.slice(0, limit).map(copyEntry);
     },
     async sweep(now) {
       let removed = 0;

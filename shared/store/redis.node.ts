@@ -228,14 +228,18 @@ if ARGV[3] ~= '' then redis.call('HSET', KEYS[7], ARGV[3], seq) end
 return {1, seq}
 `;
 
-// Two plans, same answer: walk a seq-ordered index (by target, else by operation, else all) from
-// afterSeq and check the other filters per entry (KEYS[4] = the operation index, when both are given); or, for a pure time query, take the time range from
-// ledger:at and sort it by seq. Entries come back as stored JSON, never re-encoded by Lua's cjson.
+// Two plans, same answer: walk a seq-ordered index (by target, else by operation, else all)
+// between afterSeq and beforeSeq, in either direction, and check the other filters per entry
+// (KEYS[4] = the operation index, when both are given); or, for a pure time query, take the time
+// range from ledger:at and sort it by seq. Entries come back as stored JSON, never re-encoded by
+// Lua's cjson. ARGV: afterSeq, limit, from, to, checkOp, mode, beforeSeq ('' = none), newest ('1').
 const QUERY = `
 local after = tonumber(ARGV[1])
 local limit = tonumber(ARGV[2])
 local from, to = ARGV[3], ARGV[4]
 local checkOp = ARGV[5] == '1'
+local before = tonumber(ARGV[7])
+local newest = ARGV[8] == '1'
 local seqs = {}
 local function inTime(seq)
   if from == '' and to == '' then return true end
@@ -250,14 +254,21 @@ if ARGV[6] == 'time' then
   local nums = {}
   for _, s in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], min, max)) do
     local n = tonumber(s)
-    if n > after then nums[#nums + 1] = n end
+    if n > after and (before == nil or n < before) then nums[#nums + 1] = n end
   end
-  table.sort(nums)
+  if newest then table.sort(nums, function(a, b) return a > b end) else table.sort(nums) end
   for i = 1, math.min(limit, #nums) do seqs[i] = nums[i] end
 else
-  local cursor = '(' .. ARGV[1]
+  local low = '(' .. ARGV[1]
+  local high = '+inf'
+  if before ~= nil then high = '(' .. ARGV[7] end
   while #seqs < limit do
-    local batch = redis.call('ZRANGEBYSCORE', KEYS[3], cursor, '+inf', 'LIMIT', 0, 256)
+    local batch
+    if newest then
+      batch = redis.call('ZREVRANGEBYSCORE', KEYS[3], high, low, 'LIMIT', 0, 256)
+    else
+      batch = redis.call('ZRANGEBYSCORE', KEYS[3], low, high, 'LIMIT', 0, 256)
+    end
     for _, s in ipairs(batch) do
       if (not checkOp or redis.call('ZSCORE', KEYS[4], s)) and inTime(s) then
         seqs[#seqs + 1] = s
@@ -265,7 +276,7 @@ else
       end
     end
     if #batch < 256 then break end
-    cursor = '(' .. batch[#batch]
+    if newest then high = '(' .. batch[#batch] else low = '(' .. batch[#batch] end
   end
 end
 if #seqs == 0 then return {} end
@@ -560,7 +571,16 @@ export async function redisBackend(options: RedisBackendOptions): Promise<RedisS
       const reply = (await run(
         SCRIPTS.query,
         [ledger.entries, ledger.at, primary, ledger.op(q.operationId ?? "")],
-        [q.afterSeq ?? 0, limit, from, to, checkOp ? "1" : "0", mode],
+        [
+          q.afterSeq ?? 0,
+          limit,
+          from,
+          to,
+          checkOp ? "1" : "0",
+          mode,
+          q.beforeSeq ?? "",
+          q.newestFirst ? "1" : "0",
+        ],
       )) as unknown[];
       const out: LedgerEntry[] = [];
       for (let i = 0; i + 1 < reply.length; i += 2) out.push(toEntry(Number(reply[i]), String(reply[i + 1])));

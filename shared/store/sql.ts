@@ -322,11 +322,12 @@ export function ledgerQuery(q: LedgerQuery): { sql: string; params: Array<string
   if (q.from !== undefined) add("at >= ?", q.from.getTime());
   if (q.to !== undefined) add("at < ?", q.to.getTime());
   if (q.afterSeq !== undefined) add("seq > ?", q.afterSeq);
+  if (q.beforeSeq !== undefined) add("seq < ?", q.beforeSeq);
   const limit = Math.max(0, Math.min(q.limit ?? LEDGER_DEFAULT_LIMIT, LEDGER_MAX_LIMIT));
   params.push(limit);
   const sql = `SELECT seq, at, operation_id, target, kind, detail, entry_key FROM ledger${
     where.length > 0 ? ` WHERE ${where.join(" AND ")}` : ""
-  } ORDER BY seq LIMIT ?${params.length}`;
+  } ORDER BY seq${q.newestFirst ? " DESC" : ""} LIMIT ?${params.length}`;
   return { sql, params };
 }
 

@@ -8,6 +8,7 @@
 //   secrets      an opaque slot for encrypted kubeconfigs
 //   shared       copies of what is expensive to fetch (the fleet listing), so one replica fetches for all
 //   renewals     per-target renewal state, indexed by when it next needs looking at (the tick reads what is due)
+//   pauses       per schedule: a pause a person asked for (shared/schedule/pause.ts); the tick reads them all at once
 //   tallies      additive totals listed by prefix: the metrics' durable counters (shared/metrics/)
 //   ledger       the append-only record of every action
 // Time is always an argument; nothing here reads a clock.
@@ -36,6 +37,7 @@ const NS = {
   lineup: "op-lineup",
   renewal: "renewal",
   pool: "pool",
+  schedulePause: "schedule-pause",
 } as const;
 
 /** Compare-and-set loops give up after this many lost races (each loss means someone else progressed). */
@@ -614,6 +616,33 @@ export interface ResizeMemory {
   updatedAt?: string;
 }
 
+/**
+ * A schedule's pause (store.schedulePauses, keyed by schedule name; shared/schedule/pause.ts): while
+ * it holds, the schedule puts none of its targets to sleep (its wakes still happen). The record
+ * stays after the pause ends, so the engine knows when it ended (a deferred sleep counts its
+ * lateness from then).
+ */
+export interface SchedulePause {
+  /** When the pause began (kept when a pause that still holds is changed). */
+  pausedAt: string;
+  /** When it ends by itself; absent: only a resume ends it. */
+  until?: string;
+  /** Why, as the person gave it. */
+  reason?: string;
+  /** Who paused it: "admin API", "dashboard". */
+  by: string;
+  /** When a resume ended it (before `until`). */
+  resumedAt?: string;
+  resumedBy?: string;
+  /**
+   * The ledger entry of the change this record holds, appended after the write: a process that
+   * died in between leaves it here, and the next change of the pause (or the request's retry)
+   * appends it (appending is idempotent per key).
+   */
+  entry?: PendingLedgerEntry;
+  updatedAt: string;
+}
+
 export interface Versioned<T> {
   value: T;
   version: number;
@@ -760,6 +789,8 @@ export interface Store {
   shared: Documents<SharedCopy>;
   /** Per-target renewal state (shared/renewal/state.ts), due through its index. */
   renewals: DueDocuments<unknown>;
+  /** Per-schedule pauses (shared/schedule/pause.ts), keyed by schedule name. */
+  schedulePauses: Documents<SchedulePause>;
   tallies: Tallies;
   ledger: Ledger;
   /** Removes expired idempotency keys, leases and finished operations. */
@@ -789,6 +820,7 @@ export function createStore(inner: StoreBackend, options: StoreOptions = {}): St
     secrets: documents<SecretSlot>(backend, NS.secret),
     shared: documents<SharedCopy>(backend, NS.shared),
     renewals: dueDocuments<unknown>(backend, NS.renewal),
+    schedulePauses: documents<SchedulePause>(backend, NS.schedulePause),
     tallies: {
       add: (increments) => backend.addTallies(increments),
       list: (prefix) => backend.listTallies(prefix),

@@ -7,6 +7,9 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { WORKERS_SUBREQUEST_LIMIT } from "../../shared/jobs/budget.ts";
+import { BUNDLE_BUDGET_GZIP_BYTES, BUNDLE_GOAL_GZIP_BYTES, buildWorkerBundle } from "../bundle/build.ts";
+import { measureStartup } from "../bundle/startup.ts";
+import { benchDashboard } from "./dashboard.ts";
 import { benchMetrics } from "./metrics.ts";
 import { benchNight, type NightBenchResult, type PhaseResult } from "./night.ts";
 import { benchDecideTick } from "./planning.ts";
@@ -30,7 +33,7 @@ interface SigningBench<T> {
 
 /**
  * BENCH_ONLY=a,b runs only those sections (a night takes minutes): signing, clients, planning,
- * node-night, workers-night, store, tick-store, webhooks, resize, renewal-year, metrics. Default: all of them.
+ * node-night, workers-night, store, tick-store, webhooks, resize, renewal-year, dashboard, bundle, metrics. Default: all of them.
  */
 const SECTIONS = [
   "signing",
@@ -43,6 +46,8 @@ const SECTIONS = [
   "webhooks",
   "resize",
   "renewal-year",
+  "dashboard",
+  "bundle",
   "metrics",
 ] as const;
 type Section = (typeof SECTIONS)[number];
@@ -116,7 +121,39 @@ async function main() {
   if (ONLY.has("webhooks")) await webhookAcceptance();
   if (ONLY.has("resize")) await reportEventToCloudCall();
   if (ONLY.has("renewal-year")) await reportRenewalYear();
+  if (ONLY.has("dashboard")) await reportDashboard();
+  if (ONLY.has("bundle")) await reportBundle();
   if (ONLY.has("metrics")) await reportMetrics();
+}
+
+async function reportBundle() {
+  const bundle = await buildWorkerBundle();
+  const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
+  console.log("\nWorker bundle (as wrangler deploy builds it) and its start-up in workerd");
+  console.log(
+    `  size  ${kib(bundle.rawBytes)} raw, ${kib(bundle.gzipBytes)} gzip -9` +
+      `   (budget ${kib(BUNDLE_BUDGET_GZIP_BYTES)}, goal ${kib(BUNDLE_GOAL_GZIP_BYTES)})`,
+  );
+  const startup = await measureStartup(bundle.code, ROUNDS);
+  console.log(
+    `  start-up, spawn to first /healthz, median of ${startup.runs}: bundle ${startup.bundleMs.toFixed(0)} ms,` +
+      ` one-line Worker ${startup.baselineMs.toFixed(0)} ms, difference ${startup.scriptMs.toFixed(0)} ms` +
+      " (parse, compile, evaluation and the first request's set-up; both with the D1 and queue bindings)",
+  );
+}
+
+async function reportDashboard() {
+  console.log(
+    "\nDashboard server time (app.request, signed in): 1,000 targets, 10 schedules, 20 finished operations and 40 ledger entries per target, renewal states",
+  );
+  for (const f of await benchDashboard(1000)) {
+    console.log(
+      `  ${f.store.padEnd(7)} GET /  p50 ${f.fleet.p50.toFixed(1).padStart(6)} ms  p99 ${f.fleet.p99.toFixed(1).padStart(6)} ms  (${Math.round(f.fleet.bytes / 1024)} KiB)` +
+        `   GET /targets/{id}  p50 ${f.target.p50.toFixed(1).padStart(6)} ms  p99 ${f.target.p99.toFixed(1).padStart(6)} ms` +
+        `   (${fmt(f.operations)} operations, ${fmt(f.ledger)} ledger entries)`,
+    );
+  }
+  console.log("goal: GET / under 200 ms of server time for 1,000 targets");
 }
 
 async function signing() {

@@ -1,10 +1,11 @@
 // Every ledger entry written outside the jobs runtime is one entry per cause, as a reusable suite:
 // call `ledgerCausesContract("sqlite", () => freshBackend())` from a test file per real backend.
-// Each cause (a decision's writes applied, a pre-action notice, a snooze request, an action link
-// opened, a dead-lettered message) is repeated as it is in production (a duplicated message, the
-// next tick, a client retrying with its Idempotency-Key, the link opened again, a redelivery),
-// first as is, then after a first attempt that died at each of its store calls in turn (that call
-// and every later one fail, as when the process is gone): exactly one entry every time.
+// Each cause (a decision's writes applied, a pre-action notice, a snooze request, a schedule's pause
+// or resume, an action link opened, a dead-lettered message) is repeated as it is in production (a
+// duplicated message, the next tick, a client retrying with its Idempotency-Key, the link opened
+// again, a redelivery), first as is, then after a first attempt that died at each of its store
+// calls in turn (that call and every later one fail, as when the process is gone): exactly one
+// entry every time.
 import { describe, expect, it } from "vitest";
 import { createApp } from "../../functions/app.ts";
 import { sendDueNotices } from "../../functions/notices.ts";
@@ -13,6 +14,7 @@ import { applyWrites, writesOf } from "../../shared/jobs/decision-writes.ts";
 import { recordDeadLetters } from "../../shared/jobs/dispatch.ts";
 import { createLogger } from "../../shared/log/logger.ts";
 import { decideTick } from "../../shared/schedule/engine.ts";
+import { pauseLedgerTarget, pauseSchedule } from "../../shared/schedule/pause.ts";
 import type { StoreBackend } from "../../shared/store/backend.ts";
 import { createStore, type Store, type TargetState } from "../../shared/store/store.ts";
 import { testSchedule } from "../fixtures/schedule.ts";
@@ -103,6 +105,23 @@ function app(store: Store, now: Date) {
     linkSecret: LINK_SECRET,
   });
 }
+
+/** A pause or resume of the schedule through the admin API, always with one Idempotency-Key. */
+async function pauseRequest(store: Store, attempt: number, verb: "pause" | "resume", body: object) {
+  const response = await app(store, after(attempt * minutes(2))).request(`/api/schedules/qa/${verb}`, {
+    method: "POST",
+    headers: {
+      authorization: `Bearer ${ADMIN_TOKEN}`,
+      "content-type": "application/json",
+      "idempotency-key": `"${verb}-1"`,
+    },
+    body: JSON.stringify(body),
+  });
+  if (response.status !== 200) throw new Error(`${verb} answered ${response.status}`);
+}
+
+const scheduleEntries = async (store: Store, kind: string) =>
+  (await store.ledger.query({ target: pauseLedgerTarget("qa") })).filter((e) => e.kind === kind);
 
 interface Cause {
   name: string;
@@ -195,6 +214,38 @@ const CAUSES: Cause[] = [
       expect(entry?.detail).toEqual({ until: after(minutes(90)).toISOString() });
       const state = await store.targets.get(target.targetId, SLEEP);
       expect(state?.value.snoozeUntil).toBe(after(minutes(90)).toISOString());
+    },
+  },
+  {
+    name: "a pause of the schedule (retried with its Idempotency-Key after the key's lease)",
+    run: (store, attempt) =>
+      pauseRequest(store, attempt, "pause", { until: after(minutes(60)), reason: "freeze" }),
+    async check(store) {
+      const [entry, ...more] = await scheduleEntries(store, "schedule.paused");
+      expect(more).toEqual([]);
+      expect(entry?.detail).toEqual({
+        schedule: "qa",
+        until: after(minutes(60)).toISOString(),
+        reason: "freeze",
+        by: "admin API",
+        since: SLEEP.toISOString(),
+      });
+      expect((await store.schedulePauses.get("qa", SLEEP))?.value.until).toBe(
+        after(minutes(60)).toISOString(),
+      );
+    },
+  },
+  {
+    name: "a resume of the schedule (retried with its Idempotency-Key after the key's lease)",
+    async setup(store) {
+      await pauseSchedule({ store, schedules: [schedule] }, "qa", { by: "test", now: after(-minutes(30)) });
+    },
+    run: (store, attempt) => pauseRequest(store, attempt, "resume", {}),
+    async check(store) {
+      const [entry, ...more] = await scheduleEntries(store, "schedule.resumed");
+      expect(more).toEqual([]);
+      expect(entry?.detail).toMatchObject({ schedule: "qa", pausedAt: after(-minutes(30)).toISOString() });
+      expect((await store.schedulePauses.get("qa", SLEEP))?.value.resumedAt).toBe(SLEEP.toISOString());
     },
   },
   {

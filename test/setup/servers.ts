@@ -1,5 +1,6 @@
 // The real servers and tools the tests and benchmarks run against (redis-server; Prometheus
-// Alertmanager; Prometheus and its promtool; kubectl, the Kubernetes client the conformance suite drives against the sandbox), in one place:
+// Alertmanager; Prometheus and its promtool; kubectl, the Kubernetes client the conformance suite
+// drives against the sandbox; Chromium, the browser the dashboard's tests drive), in one place:
 // how to tell whether one is installed, how to install it, and how to start a throw-away instance
 // on a free loopback port. `npm test` first runs ensure-servers.ts, which installs what is missing
 // where it can (root on Debian/Ubuntu, as CI is) and otherwise stops with one message.
@@ -44,6 +45,13 @@ export const REQUIRED_SERVERS: readonly RequiredServer[] = [
       brew: "alertmanager",
       dnf: "golang-github-prometheus-alertmanager",
     },
+  },
+  {
+    // Debian's package and command: chromium; Ubuntu's command: chromium-browser; Google's build: google-chrome.
+    command: "chromium",
+    alternatives: ["chromium-browser", "google-chrome"],
+    neededBy: "the dashboard's real-browser tests (test/e2e/dashboard-browser.node.test.ts)",
+    packages: { apt: "chromium", brew: "chromium", dnf: "chromium" },
   },
   {
     // The package brings promtool too.

@@ -365,6 +365,28 @@ export function backendContract(
       const page1 = await backend.query({ limit: 2 });
       const page2 = await backend.query({ limit: 2, afterSeq: page1.at(-1)!.seq });
       expect([...page1, ...page2].map((e) => e.kind)).toEqual(entries.map((e) => e.kind));
+
+      // Newest first, paged backwards with beforeSeq, under each filter.
+      const newest = await backend.query({ newestFirst: true, limit: 3 });
+      expect(newest.map((e) => e.seq)).toEqual([seqs[3], seqs[2], seqs[1]]);
+      const older = await backend.query({ newestFirst: true, limit: 3, beforeSeq: newest.at(-1)!.seq });
+      expect(older.map((e) => e.seq)).toEqual([seqs[0]]);
+      expect(
+        (await backend.query({ target: "hw/c1", newestFirst: true, limit: 2 })).map((e) => e.kind),
+      ).toEqual(["sleep.done", "sleep.scaled"]);
+      expect(
+        (await backend.query({ target: "hw/c1", newestFirst: true, beforeSeq: seqs[3] })).map((e) => e.kind),
+      ).toEqual(["sleep.scaled", "sleep.started"]);
+      expect(
+        (await backend.query({ from: at(0), to: at(30), newestFirst: true, limit: 2 })).map((e) => e.kind),
+      ).toEqual(["wake.started", "sleep.scaled"]);
+      expect(
+        (await backend.query({ from: at(0), beforeSeq: seqs[2], newestFirst: true })).map((e) => e.kind),
+      ).toEqual(["sleep.scaled", "sleep.started"]);
+      expect((await backend.query({ afterSeq: seqs[0], beforeSeq: seqs[3] })).map((e) => e.seq)).toEqual([
+        seqs[1],
+        seqs[2],
+      ]);
       expect(await backend.sweep(at(10_000))).toBe(0);
       expect(await backend.query({})).toHaveLength(4);
     });

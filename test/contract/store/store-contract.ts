@@ -531,6 +531,22 @@ export function storeContract(
         expect((await store.targets.get("ali/c9", T0))?.value.cooldownUntil).toBe(at(600).toISOString());
       });
 
+      it("keeps schedule pauses by compare-and-set, apart from the targets' state", async () => {
+        const pause = { pausedAt: T0.toISOString(), by: "admin API", updatedAt: T0.toISOString() };
+        // A schedule may share its name with nothing else stored, but the namespaces never mix.
+        await store.targets.put("qa", {}, null, T0);
+        const v1 = await store.schedulePauses.put("qa", pause, null, T0);
+        expect(await store.schedulePauses.put("qa", pause, null, T0)).toBeUndefined();
+        const resumed = { ...pause, resumedAt: at(60).toISOString() };
+        expect(await store.schedulePauses.put("qa", resumed, v1!, at(60))).toBe(v1! + 1);
+        await store.schedulePauses.put("berlin", pause, null, T0);
+        expect((await store.schedulePauses.list(at(60))).map((p) => [p.key, p.value])).toEqual([
+          ["berlin", pause],
+          ["qa", resumed],
+        ]);
+        expect((await store.targets.list(T0)).map((t) => t.key)).toEqual(["qa"]);
+      });
+
       it("holds a secret slot's ciphertext as given", async () => {
         const slot = {
           keyId: "k1",
