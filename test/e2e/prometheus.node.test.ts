@@ -2,7 +2,7 @@
 // second with the metrics token, as a user configures it (`authorization: { credentials_file }`),
 // and its query API answering with what the service did. The service is `startServer` in this
 // process on the embedded sandbox clouds, with one schedule putting two Baidu clusters to sleep
-// (the demo clock starts minutes before that night's sleep); once every sleep has finished,
+// for an hour (the demo clock starts minutes before that night's sleep); once every sleep has finished,
 // Prometheus must report exactly the transitions the ledger holds, no unfinished operation, the
 // cloud calls and the store latency the service counted. A second job with a wrong token is
 // refused (its `up` is 0), so the token really guards the route.
@@ -29,7 +29,7 @@ sleep:
     at: "22:00"
 wake:
   - days: mon-sun
-    at: "06:00"
+    at: "23:00"
 `;
 
 let dir: string;
@@ -45,9 +45,14 @@ beforeAll(async () => {
     NIGHTSHIFT_STORE: `sqlite:${join(dir, "state.db")}`,
     NIGHTSHIFT_SCHEDULES_DIR: dir,
     NIGHTSHIFT_METRICS_TOKEN: TOKEN,
+    // The demo clock starts 5 cloud minutes before the sleep: at 120x that is 2.5 real seconds for
+    // the first tick to see the clusters awake (a target first seen after its sleep time is left
+    // alone), however loaded the machine; the one-hour night fits the demo's minute.
+    NIGHTSHIFT_SANDBOX_SPEED: "120",
   });
   const log = configuredLogger(config, { write: (line) => logLines.push(line), format: "json" });
-  service = await startServer(config, log);
+  // A tick every half second: one cloud minute.
+  service = await startServer(config, log, { tickSeconds: 0.5 });
   const target = new URL(service.url).host;
   prometheus = await startPrometheus(
     (home) => `
@@ -128,6 +133,7 @@ describe("a real Prometheus scraping GET /metrics", () => {
     timeout: 60_000,
   }, async () => {
     // Every sleep of the night has finished: at least one succeeded, none is left unfinished.
+    let progress: unknown;
     const slept = await until(
       "the Baidu clusters' sleeps to finish",
       async () => {
@@ -136,9 +142,13 @@ describe("a real Prometheus scraping GET /metrics", () => {
           service.runtime.cloudNow(),
         );
         const succeeded = await ledgerCount("sleep.succeeded");
+        progress = {
+          succeeded,
+          active: active.map((op) => `${op.kind} ${op.status} ${op.step} ${op.target}`),
+        };
         return succeeded > 0 && active.every((op) => op.kind !== "sleep") ? succeeded : undefined;
       },
-      () => logLines.slice(-5),
+      () => progress,
     );
     // The two clusters the schedule selects (web-staging, data-dev) went to sleep.
     expect(slept).toBe(2);
