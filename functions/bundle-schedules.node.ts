@@ -2,7 +2,7 @@
 // calendar files it runs with are compiled into functions/schedules.bundle.ts. `wrangler deploy`
 // runs this first (wrangler.toml [build]); a test fails when the committed bundle is stale.
 import { writeFile } from "node:fs/promises";
-import { scheduleBundle } from "../shared/schedule/load.node.ts";
+import { ScheduleDirectoryError, scheduleBundle } from "../shared/schedule/load.node.ts";
 
 export const BUNDLE_PATH = new URL("./schedules.bundle.ts", import.meta.url).pathname;
 
@@ -22,13 +22,39 @@ export async function renderScheduleBundle(dir: string): Promise<string> {
   ].join("\n");
 }
 
+export const BUNDLE_USAGE = `Usage: nightshift bundle-schedules [dir]
+
+Compiles the schedule and calendar files in dir (default: schedules) into
+functions/schedules.bundle.ts, the copy the Worker runs with.`;
+
 export async function runBundleSchedules(
   args: readonly string[],
-  out: { stdout: (line: string) => void },
+  out: { stdout: (line: string) => void; stderr: (line: string) => void },
+  options: { bundlePath?: string } = {},
 ): Promise<number> {
+  if (args.includes("--help") || args.includes("-h")) {
+    out.stdout(BUNDLE_USAGE);
+    return 0;
+  }
+  // An option or a second directory is a mistake, not a folder to bundle (or to overwrite with).
+  const option = args.find((arg) => arg.startsWith("-"));
+  if (option !== undefined || args.length > 1) {
+    out.stderr(
+      `nightshift bundle-schedules: ${option !== undefined ? `unknown option ${option}` : "give one directory"}\n\n${BUNDLE_USAGE}`,
+    );
+    return 2;
+  }
   const dir = args[0] ?? "schedules";
-  const text = await renderScheduleBundle(dir);
-  await writeFile(BUNDLE_PATH, text);
-  out.stdout(`bundled ${dir}/ into ${BUNDLE_PATH}`);
+  const bundlePath = options.bundlePath ?? BUNDLE_PATH;
+  let text: string;
+  try {
+    text = await renderScheduleBundle(dir);
+  } catch (error) {
+    if (!(error instanceof ScheduleDirectoryError)) throw error;
+    out.stderr(`nightshift bundle-schedules: ${error.message}`);
+    return 2;
+  }
+  await writeFile(bundlePath, text);
+  out.stdout(`bundled ${dir}/ into ${bundlePath}`);
   return 0;
 }

@@ -61,6 +61,15 @@ async function scheduleFiles(dir: string): Promise<string[]> {
       throw new ScheduleDirectoryError(`${dir} does not exist; give the schedules directory`);
     if (code === "ENOTDIR")
       throw new ScheduleDirectoryError(`${dir} is not a directory; give the schedules directory`);
+    // A path no file system takes (too long, a NUL byte) or may read: the argument's fault, said so.
+    if (code === "ENAMETOOLONG" || code === "ERR_INVALID_ARG_VALUE" || code === "ERR_INVALID_ARG_TYPE")
+      throw new ScheduleDirectoryError(
+        `${JSON.stringify(dir.length > 80 ? `${dir.slice(0, 80)}…` : dir)} is not a usable directory path; give the schedules directory`,
+      );
+    if (code === "EACCES" || code === "EPERM")
+      throw new ScheduleDirectoryError(
+        `${dir} cannot be read (permission denied); give a readable schedules directory`,
+      );
     throw error;
   }
 }

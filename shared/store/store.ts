@@ -9,6 +9,7 @@
 //   shared       copies of what is expensive to fetch (the fleet listing), so one replica fetches for all
 //   renewals     per-target renewal state, indexed by when it next needs looking at (the tick reads what is due)
 //   pauses       per schedule: a pause a person asked for (shared/schedule/pause.ts); the tick reads them all at once
+//   tallies      additive totals listed by prefix: the metrics' durable counters (shared/metrics/)
 //   ledger       the append-only record of every action
 // Time is always an argument; nothing here reads a clock.
 import { hex, utf8 } from "../signer/encoding.ts";
@@ -18,9 +19,12 @@ import type {
   LedgerQuery,
   RecordInput,
   StoreBackend,
+  Tally,
+  TallyIncrement,
   VersionedRecord,
 } from "./backend.ts";
 import { LEDGER_MAX_LIMIT } from "./backend.ts";
+import { type StoreCallObserver, timedBackend } from "./timed.ts";
 
 const NS = {
   idempotency: "idem",
@@ -766,6 +770,13 @@ export interface Ledger {
   query(query: LedgerQuery): Promise<LedgerEntry[]>;
 }
 
+export interface Tallies {
+  /** Adds every increment, all or none (backend.ts addTallies). */
+  add(increments: readonly TallyIncrement[]): Promise<void>;
+  /** Every tally whose name starts with `prefix`, in name order. */
+  list(prefix: string): Promise<Tally[]>;
+}
+
 export interface Store {
   readonly backend: string;
   idempotency: Idempotency;
@@ -780,13 +791,24 @@ export interface Store {
   renewals: DueDocuments<unknown>;
   /** Per-schedule pauses (shared/schedule/pause.ts), keyed by schedule name. */
   schedulePauses: Documents<SchedulePause>;
+  tallies: Tallies;
   ledger: Ledger;
   /** Removes expired idempotency keys, leases and finished operations. */
   sweep(now: Date): Promise<number>;
   close(): Promise<void>;
 }
 
-export function createStore(backend: StoreBackend): Store {
+export interface StoreOptions {
+  /**
+   * Told the duration of every backend call, by method (timed.ts): the store's latency metrics.
+   * `clock` (ms, monotonic) defaults to performance.now.
+   */
+  observe?: StoreCallObserver;
+  clock?: () => number;
+}
+
+export function createStore(inner: StoreBackend, options: StoreOptions = {}): Store {
+  const backend = options.observe ? timedBackend(inner, options.observe, options.clock) : inner;
   return {
     backend: backend.kind,
     idempotency: idempotency(backend),
@@ -799,6 +821,10 @@ export function createStore(backend: StoreBackend): Store {
     shared: documents<SharedCopy>(backend, NS.shared),
     renewals: dueDocuments<unknown>(backend, NS.renewal),
     schedulePauses: documents<SchedulePause>(backend, NS.schedulePause),
+    tallies: {
+      add: (increments) => backend.addTallies(increments),
+      list: (prefix) => backend.listTallies(prefix),
+    },
     ledger: {
       append(entry) {
         if (!entry.operationId || !entry.target || !entry.kind) {
