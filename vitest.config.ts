@@ -5,8 +5,8 @@ import { defineConfig } from "vitest/config";
 //   *.test.ts          runtime-neutral: runs on Node AND inside workerd
 //   *.node.test.ts     Node host only (processes, sockets, vendor SDK oracles)
 //   *.workers.test.ts  Workers host only (bindings, the scheduled handler)
-//   test/chaos/**/*.chaos.test.ts   the chaos suite (`npm run test:chaos`), on Node, one seed per
-//                      run (test/chaos/seed.global.ts); also part of `npm test`
+//   test/chaos/**      the chaos suite (`npm run test:chaos`), on Node, one seed per run
+//                      (test/chaos/seed.global.ts); also part of `npm test`
 const sources = ["functions/**", "shared/**", "test/**"];
 const under = (pattern: string) => sources.map((dir) => `${dir}/${pattern}`);
 const CHAOS = "test/chaos/**";
@@ -38,7 +38,9 @@ export default defineConfig({
         test: {
           name: "chaos",
           environment: "node",
-          include: ["test/chaos/**/*.chaos.test.ts"],
+          // Every test file under test/chaos/ (*.chaos.test.ts, and the fuzzers' *.node.test.ts).
+          include: ["test/chaos/**/*.test.ts"],
+          exclude: ["test/chaos/**/*.workers.test.ts"],
           // The scenarios wait on injected timeouts and sockets as much as they compute: two at once.
           maxWorkers: 2,
           globalSetup: ["test/setup/sandbox-factory.global.ts", "test/chaos/seed.global.ts"],

@@ -2,8 +2,13 @@
 // (createEventBridgePublisher) over a PutEvents sender that, by seeded dice, refuses whole calls
 // (a thrown 500) or single entries (InternalFailure), and records every entry it accepted. "Each
 // event once" is then: every eventId accepted exactly once.
-import type { PutEventsCommand, PutEventsCommandOutput } from "@aws-sdk/client-eventbridge";
-import { createEventBridgePublisher, type EventPublisher } from "../../shared/events/eventbridge.ts";
+import {
+  createEventBridgePublisher,
+  type EventPublisher,
+  PutEventsCallError,
+  type PutEventsOutput,
+  type PutEventsRequestEntry,
+} from "../../shared/events/eventbridge.ts";
 
 export interface FlakyBus {
   publisher: EventPublisher;
@@ -29,16 +34,16 @@ export function flakyBus(random: () => number, rates = { call: 0.1, entry: 0.1 }
     },
   };
   const client = {
-    async send(command: PutEventsCommand): Promise<PutEventsCommandOutput> {
+    async putEvents(requested: readonly PutEventsRequestEntry[]): Promise<PutEventsOutput> {
       if (random() < rates.call) {
         bus.refusedCalls++;
-        throw Object.assign(new Error("We encountered an internal error. Please try again."), {
-          name: "InternalException",
-          $metadata: { httpStatusCode: 500 },
-          $retryable: {},
-        });
+        throw new PutEventsCallError(
+          "InternalException",
+          "We encountered an internal error. Please try again.",
+          500,
+        );
       }
-      const entries = (command.input.Entries ?? []).map((entry) => {
+      const entries = requested.map((entry) => {
         if (random() < rates.entry) {
           bus.refusedEntries++;
           return { ErrorCode: "InternalFailure", ErrorMessage: "internal failure" };
@@ -46,11 +51,7 @@ export function flakyBus(random: () => number, rates = { call: 0.1, entry: 0.1 }
         bus.accepted.push(JSON.parse(entry.Detail ?? "{}"));
         return { EventId: crypto.randomUUID() };
       });
-      return {
-        $metadata: { httpStatusCode: 200 },
-        FailedEntryCount: entries.filter((e) => "ErrorCode" in e).length,
-        Entries: entries,
-      };
+      return { FailedEntryCount: entries.filter((e) => "ErrorCode" in e).length, Entries: entries };
     },
   };
   bus.publisher = createEventBridgePublisher({ client, sleep: async () => {}, random });

@@ -125,6 +125,12 @@ export async function printFigures(f: Figures): Promise<void> {
   }
 }
 
+/**
+ * A scenario's time limit. Each takes seconds to tens of seconds alone; the limit is generous
+ * because `npm test` runs them beside the other projects on a 2-core machine.
+ */
+export const CHAOS_TIMEOUT_MS = 180_000;
+
 /** What a scenario body gets: its seed, its random stream, and a clock for the figures. */
 export interface Scenario {
   name: string;
@@ -137,11 +143,20 @@ export interface Scenario {
  * A chaos test: `it` with the scenario's seed and random stream, whose failure message ends with
  * the line that reproduces it.
  */
-export function chaosIt(name: string, body: (scenario: Scenario) => Promise<void>, timeoutMs = 60_000): void {
+export function chaosIt(
+  name: string,
+  body: (scenario: Scenario) => Promise<void>,
+  timeoutMs = CHAOS_TIMEOUT_MS,
+): void {
   it(
     name,
-    async () => {
+    async ({ onTestFailed }) => {
       const seed = chaosSeed();
+      // A timeout never reaches the catch below: say how to replay it all the same.
+      onTestFailed(({ task }) => {
+        if (task.result?.errors?.some((e) => !String(e.message).includes("reproduce: ")))
+          process.stdout.write(`chaos ${name}: failed; ${reproduceLine(seed)}\n`);
+      });
       try {
         await body({
           name,

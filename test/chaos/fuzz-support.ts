@@ -1,9 +1,10 @@
 // What the malformed-input fuzz (fuzz-*.node.test.ts) shares: the run's seed, the checks every
 // answer must pass (no stack trace, no secret), and the figures each surface prints.
 import { SECRETS } from "../setup/secret-env.ts";
+import { chaosSeed } from "./chaos.ts";
 
-/** CHAOS_SEED=<n> reproduces a run; without it each run draws its own and prints it. */
-export const FUZZ_SEED = process.env.CHAOS_SEED ? Number(process.env.CHAOS_SEED) : Date.now() % 2 ** 31;
+/** The chaos run's seed (CHAOS_SEED=<n>, or the one drawn and printed at the start: seed.global.ts). */
+export const FUZZ_SEED = chaosSeed();
 
 /** Every configured secret of the fuzzed configuration (test/setup/secret-env.ts). */
 export const SECRET_VALUES: readonly string[] = Object.values(SECRETS);
