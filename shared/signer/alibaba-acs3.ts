@@ -25,6 +25,7 @@
 //   (`YYYY-MM-DDThh:mm:ssZ` from options.now) are always recomputed; a given nonce is kept.
 // - A non-empty body without a Content-Type gets `application/json` (ACK takes JSON only).
 
+import { hmacHex, sha256Hex } from "#digest";
 import {
   ACK_API_VERSION,
   canonicalHeaderValue,
@@ -37,8 +38,7 @@ import {
   setSecurityTokenHeaders,
 } from "./alibaba.ts";
 import { timingSafeEqual } from "./compare.ts";
-import { hmac, sha256Hex } from "./digest.ts";
-import { hex, percentDecode, percentEncode, toBytes } from "./encoding.ts";
+import { percentDecode, percentEncode, toBytes } from "./encoding.ts";
 import {
   type Credentials,
   headerValue,
@@ -144,7 +144,7 @@ export async function stringToSign(canonical: string): Promise<string> {
 
 /** Lower-case hex HMAC-SHA256 keyed with the AccessKey secret itself (no derived key). */
 export async function signature(toSign: string, accessKeySecret: string): Promise<string> {
-  return hex(await hmac("SHA-256", accessKeySecret, toSign));
+  return hmacHex("SHA-256", accessKeySecret, toSign);
 }
 
 export function authorizationHeader(

@@ -8,9 +8,9 @@
 // Each step is exported and tested on its own against the vectors in test/fixtures/signing/huawei/.
 // Decisions where the Node SDK, the Go SDK and APIG's own verifier disagree are marked "Decision".
 
+import { hmacHex, sha256Hex } from "#digest";
 import { timingSafeEqual } from "./compare.ts";
-import { hmac, sha256Hex } from "./digest.ts";
-import { hex, percentEncode, toBytes } from "./encoding.ts";
+import { percentEncode, toBytes } from "./encoding.ts";
 import {
   type Credentials,
   headerValue,
@@ -247,7 +247,7 @@ export async function stringToSign(sdkDate: string, canonical: string): Promise<
 
 /** hex(HMAC-SHA256(key = SK as UTF-8, StringToSign)). */
 export async function signature(secretAccessKey: string, toSign: string): Promise<string> {
-  return hex(await hmac("SHA-256", secretAccessKey, toSign));
+  return hmacHex("SHA-256", secretAccessKey, toSign);
 }
 
 export function authorizationHeader(accessKeyId: string, names: readonly string[], sig: string): string {
