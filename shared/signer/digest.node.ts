@@ -1,7 +1,8 @@
-// Hashes and MACs on Node's own crypto (OpenSSL, synchronous), behind the same functions as
-// digest.ts. Node's Web Crypto runs every digest and HMAC on the libuv thread pool, which costs
-// more than hashing a request's few hundred bytes; the vendor SDKs call node:crypto directly, and
-// so does this. Chosen for the Node host by the `#digest` import condition in package.json.
+// Hashes and MACs on node:crypto (synchronous), behind the same functions as digest.ts. Node's Web
+// Crypto runs every digest and HMAC on the libuv thread pool, which costs more than hashing a
+// request's few hundred bytes; the vendor SDKs call node:crypto directly, and so does this. Chosen
+// by the `#digest` import conditions in package.json for Node, and for workerd through
+// digest.workers.ts.
 import { createHash, createHmac } from "node:crypto";
 import type { Bytes } from "./encoding.ts";
 
