@@ -67,9 +67,13 @@ export interface AlibabaSignedRequest extends SignedRequest {
 // ---------------------------------------------------------------------------------------------
 // Named canonicalisation steps
 
+/** base64(MD5("")): the Content-MD5 of a request without a body (most of them). */
+const EMPTY_BODY_MD5 = "1B2M2Y8AsgTpgAmY7PhCfg==";
+
 /** `Content-MD5`: base64 of the MD5 of the body bytes (UTF-8 for a string body, zero bytes when absent). */
 export function contentMd5(body: string | Uint8Array | undefined): string {
-  return md5Base64(toBytes(body));
+  if (body === undefined || body.length === 0) return EMPTY_BODY_MD5;
+  return md5Base64(typeof body === "string" ? body : toBytes(body));
 }
 
 /** The path exactly as it goes on the wire: ROA signs it percent-encoded, not decoded. */
@@ -336,7 +340,7 @@ export async function signAlibaba(
   options: AlibabaSignOptions,
 ): Promise<AlibabaSignedRequest> {
   const { method, url, now, headers } = checkedRequest(request, credentials, options.now);
-  const body = toBytes(request.body);
+  const body = request.body ?? ""; // a string body is hashed as UTF-8 without a copy; "" has no bytes
 
   setDefaultHeader(headers, "Accept", "application/json");
   const md5 = contentMd5(body);

@@ -27,7 +27,7 @@ export function md5Bytes(data: Bytes): Bytes {
   return asBytes(createHash("md5").update(data).digest());
 }
 
-export function md5Base64(data: Bytes): string {
+export function md5Base64(data: Bytes | string): string {
   return createHash("md5").update(data).digest("base64");
 }
 

@@ -19,8 +19,8 @@ export function md5Bytes(data: Bytes): Bytes {
   return md5(data) as Bytes;
 }
 
-export function md5Base64(data: Bytes): string {
-  return base64(md5(data));
+export function md5Base64(data: Bytes | string): string {
+  return base64(md5(typeof data === "string" ? utf8(data) : data));
 }
 
 // Imported HMAC keys are cached per (algorithm, secret): key import dominates the cost of signing
