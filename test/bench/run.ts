@@ -158,8 +158,9 @@ async function reportDashboard() {
 
 async function signing() {
   console.log("\nSigning throughput: requests signed per second, the same 200 requests for every column.");
-  console.log("Signing throughput: requests signed per second, the same 200 requests for every column.");
-  console.log("The vendor SDKs run on Node only (node:crypto); nightshift runs on Web Crypto on both hosts.");
+  console.log(
+    "The vendor SDKs run on Node only; both sides hash with node:crypto (nightshift's #digest, on Node and in workerd).",
+  );
   const header = ["vendor", "SDK (Node)", "ours (Node)", "ratio", "ours (workerd)", "ratio"];
   console.log(header.map((h, i) => (i === 0 ? h.padEnd(10) : h.padStart(16))).join(""));
   const suites = [huawei, alibaba, baidu] as SigningBench<unknown>[];
