@@ -1,12 +1,15 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 
-// Two projects, one suite:
+// Three projects, one suite:
 //   *.test.ts          runtime-neutral: runs on Node AND inside workerd
 //   *.node.test.ts     Node host only (processes, sockets, vendor SDK oracles)
 //   *.workers.test.ts  Workers host only (bindings, the scheduled handler)
+//   test/chaos/**/*.chaos.test.ts   the chaos suite (`npm run test:chaos`), on Node, one seed per
+//                      run (test/chaos/seed.global.ts); also part of `npm test`
 const sources = ["functions/**", "shared/**", "test/**"];
 const under = (pattern: string) => sources.map((dir) => `${dir}/${pattern}`);
+const CHAOS = "test/chaos/**";
 
 export default defineConfig({
   test: {
@@ -16,7 +19,7 @@ export default defineConfig({
           name: "node",
           environment: "node",
           include: under("*.test.ts"),
-          exclude: under("*.workers.test.ts"),
+          exclude: [...under("*.workers.test.ts"), CHAOS],
           globalSetup: ["test/setup/sandbox-factory.global.ts"],
           testTimeout: 30_000,
         },
@@ -26,9 +29,19 @@ export default defineConfig({
         test: {
           name: "workers",
           include: under("*.test.ts"),
-          exclude: under("*.node.test.ts"),
+          exclude: [...under("*.node.test.ts"), CHAOS],
           globalSetup: ["test/setup/sandbox-factory.global.ts"],
           testTimeout: 30_000,
+        },
+      },
+      {
+        test: {
+          name: "chaos",
+          environment: "node",
+          include: ["test/chaos/**/*.chaos.test.ts"],
+          globalSetup: ["test/setup/sandbox-factory.global.ts", "test/chaos/seed.global.ts"],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
         },
       },
     ],

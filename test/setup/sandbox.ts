@@ -72,7 +72,7 @@ export async function newSandbox(
  */
 export function sandboxProviders(
   sb: TestSandbox,
-  options: { now: () => Date; attempts: number; maxDelayMs: number },
+  options: { now: () => Date; attempts: number; maxDelayMs: number; timeoutMs?: number },
 ): { accounts: Account[]; providers: Map<string, Provider> } {
   const accounts = sandboxAccounts({
     huawei: sb.huawei,
@@ -84,6 +84,7 @@ export function sandboxProviders(
     fetch: (input, init) => globalThis.fetch(input, init),
     retry: { attempts: options.attempts, baseDelayMs: 1, maxDelayMs: options.maxDelayMs },
     sleep: async () => {},
+    ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
   });
   const providers = new Map(
     accounts.map((a) => [
