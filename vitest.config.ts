@@ -7,6 +7,8 @@ import { defineConfig } from "vitest/config";
 //   *.workers.test.ts  Workers host only (bindings, the scheduled handler)
 //   test/chaos/**/*.chaos.test.ts   the chaos suite (`npm run test:chaos`), on Node, one seed per
 //                      run (test/chaos/seed.global.ts); also part of `npm test`
+//   test/chaos/**/*.chaos.workers.test.ts   the chaos suite's Workers-host scenarios (project
+//                      chaos-workers, inside workerd), in `npm run test:chaos` and `npm test` too
 const sources = ["functions/**", "shared/**", "test/**"];
 const under = (pattern: string) => sources.map((dir) => `${dir}/${pattern}`);
 const CHAOS = "test/chaos/**";
@@ -39,6 +41,18 @@ export default defineConfig({
           name: "chaos",
           environment: "node",
           include: ["test/chaos/**/*.chaos.test.ts"],
+          globalSetup: ["test/setup/sandbox-factory.global.ts", "test/chaos/seed.global.ts"],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
+        // The chaos suite's Workers-host scenarios (test/chaos/**/*.chaos.workers.test.ts), inside
+        // workerd like the workers project, with the same run seed.
+        plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" } })],
+        test: {
+          name: "chaos-workers",
+          include: ["test/chaos/**/*.chaos.workers.test.ts"],
           globalSetup: ["test/setup/sandbox-factory.global.ts", "test/chaos/seed.global.ts"],
           testTimeout: 60_000,
           hookTimeout: 60_000,

@@ -1,6 +1,6 @@
-// What the kill/restart chaos scenarios share (sigkill.node.test.ts, redis-restart.node.test.ts):
-// the seed, the figures line, and the cloud-call accounting that tells a repeat allowed by a kill
-// from one that is not.
+// What the kill/restart/abort chaos scenarios share (sigkill, redis-restart, queue-abort): the
+// cloud-call accounting that tells a repeat a kill explains from one it does not. (The seed, the
+// scenario wrapper and the figures line are the suite's: chaos.ts.)
 //
 // The accounting. Every cloud-changing call is keyed by what it does to what: (target, pool,
 // purpose). A night or storm without faults makes each key's call a known number of times
@@ -9,53 +9,22 @@
 // it hit (the last call of a target the killed process made; `inFlightAtKill`). Fewer calls than
 // expected is a lost step; more than expected + the kills that hit the key is a repeat the kills
 // do not explain.
-import { seededRandom } from "../../shared/sandbox/clock.ts";
-import type { LoggedRequest } from "../e2e/processes.ts";
-
-/** CHAOS_SEED (a non-negative integer) or a fresh one; printed on failure so a run can be repeated. */
-export function chaosSeed(): number {
-  const given = process.env.CHAOS_SEED;
-  if (given === undefined || given === "") return Math.floor(Math.random() * 2 ** 31);
-  const seed = Number(given);
-  if (!Number.isInteger(seed) || seed < 0)
-    throw new Error(`CHAOS_SEED must be a non-negative integer, got "${given}"`);
-  return seed;
-}
-
-/** The seeded dice of one scenario. */
-export interface Dice {
-  seed: number;
-  /** Uniform in [0, 1). */
-  next(): number;
-  /** Uniform integer in [min, max). */
-  between(min: number, max: number): number;
-}
-
-export function dice(seed: number): Dice {
-  const next = seededRandom(seed);
-  return { seed, next, between: (min, max) => min + Math.floor(next() * (max - min)) };
-}
-
-/** One summary line per scenario, as JSON after a fixed prefix (grep "chaos figures"). */
-export function printFigures(scenario: string, figures: Record<string, unknown>): void {
-  console.info(`chaos figures ${scenario} ${JSON.stringify(figures)}`);
-}
-
-/** Runs `body`; a failure is rethrown with the seed and the command that repeats it. */
-export async function withSeed<T>(seed: number, file: string, body: () => Promise<T>): Promise<T> {
-  try {
-    return await body();
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    const repeat = `CHAOS_SEED=${seed} npx vitest run --project node ${file}`;
-    const wrapped = new Error(`${message}\n\nchaos seed ${seed}; repeat with: ${repeat}`);
-    if (error instanceof Error) wrapped.stack = `${wrapped.message}\n${error.stack ?? ""}`;
-    throw wrapped;
-  }
+/** A call as a sandbox cloud's request log records it (the fields this accounting reads). */
+export interface CloudCall {
+  seq: number;
+  method: string;
+  path: string;
+  query?: string;
+  cloud?: string;
+  time?: string;
 }
 
 /** A cloud-changing call's key: what it does to what. Undefined: a call this accounting ignores. */
-export type KeyOf = (request: LoggedRequest) => string | undefined;
+export type KeyOf = (request: CloudCall) => string | undefined;
+
+/** Uniform integer in [min, max) from a scenario's random stream. */
+export const between = (random: () => number, min: number, max: number) =>
+  min + Math.floor(random() * (max - min));
 
 export interface KillRecord {
   /** The keys of the steps the killed process may have left unrecorded (at most one per target). */
@@ -67,7 +36,7 @@ export interface KillRecord {
  * killed process made it (its seq is above `spawnedAfterSeq`, the log's last seq when it started).
  */
 export function inFlightAtKill(
-  requests: LoggedRequest[],
+  requests: CloudCall[],
   spawnedAfterSeq: number,
   keyOf: KeyOf,
   targetOf: (key: string) => string,
@@ -95,7 +64,7 @@ export interface Accounting {
 
 /** Compares the cloud's record with what was expected and what the kills allow. */
 export function account(
-  requests: LoggedRequest[],
+  requests: CloudCall[],
   keyOf: KeyOf,
   expected: ReadonlyMap<string, number>,
   kills: readonly KillRecord[],

@@ -45,20 +45,12 @@ import {
   tempDir,
   writeClockShim,
 } from "../e2e/processes.ts";
-import {
-  account,
-  chaosSeed,
-  dice,
-  inFlightAtKill,
-  type KeyOf,
-  type KillRecord,
-  printFigures,
-  withSeed,
-} from "./kill-support.ts";
+import { chaosIt, printFigures, type Scenario } from "./chaos.ts";
+import { account, between, inFlightAtKill, type KeyOf, type KillRecord } from "./kill-support.ts";
 
-const FILE = "test/chaos/sigkill.node.test.ts";
-/** Simulated seconds per real second: a 1 s tick is a minute of cloud time. */
-const SPEED = 60;
+/** Simulated seconds per real second: a 1 s tick is two minutes of cloud time, and a dead
+ * process's target lease (2 simulated minutes) runs out in a second. */
+const SPEED = 120;
 const KILLS = 21;
 /** Alerts per storm pool, one after the other: each grows the pool by 2, then reverts it. */
 const ALERTS_PER_POOL = 3;
@@ -89,16 +81,14 @@ interface StormPool {
 }
 
 describe("chaos: SIGKILL across a night and a resize storm", () => {
-  it(`the service killed ${KILLS} times and restarted: every step once (plus the one in flight), none lost`, {
-    timeout: BUDGET_MS + 20_000,
-  }, async () => {
-    const seed = chaosSeed();
-    await withSeed(seed, FILE, () => scenario(seed));
-  });
+  chaosIt(
+    `sigkill: the service killed ${KILLS} times and restarted, every step once (plus the one in flight), none lost`,
+    scenario,
+    BUDGET_MS + 20_000,
+  );
 });
 
-async function scenario(seed: number): Promise<void> {
-  const roll = dice(seed);
+async function scenario({ random }: Scenario): Promise<void> {
   const realStart = Date.now();
   const deadline = realStart + BUDGET_MS;
   const dir = tempDir("nightshift-chaos-sigkill-");
@@ -210,20 +200,20 @@ async function scenario(seed: number): Promise<void> {
     }
     if (kills.length === KILLS) break;
     // Kill after the next cloud-changing call (70 %), or at a random instant (30 %).
-    const afterCall = roll.next() < 0.7;
+    const afterCall = random() < 0.7;
     if (afterCall) {
-      const delay = roll.between(0, 250);
+      const delay = between(random, 0, 250);
       const seen = await waitForMutation(
         huawei.inspection,
         mutationsAtSpawn,
-        Math.min(deadline, Date.now() + 4_000),
+        Math.min(deadline, Date.now() + 2_500),
       );
       if (seen) figures.killsAfterCall++;
       else figures.killsAtRandom++;
       await sleep(delay);
     } else {
       figures.killsAtRandom++;
-      await sleep(roll.between(0, 1_500));
+      await sleep(between(random, 0, 1_500));
     }
     service.child.kill("SIGKILL");
     expect((await service.exited).signal).toBe("SIGKILL");
@@ -277,16 +267,24 @@ async function scenario(seed: number): Promise<void> {
     for (const s of stormPools) expected.set(`${s.cluster.uid} ${s.pool.uid} storm`, 2 * ALERTS_PER_POOL);
     const accounting = account(all, keysOf(all), expected, kills);
     const failed = all.filter((r) => r.method !== "GET" && r.status >= 300);
-    printFigures("sigkill", {
-      seed,
-      ...figures,
-      cloudChanges: mutations(all).length,
-      repeats: accounting.repeats,
-      repeatedKeys: accounting.rows
-        .filter((r) => r.made > r.expected)
-        .map((r) => `${r.key}: ${r.made}/${r.expected}`),
-      failedChanges: failed.length,
-      realSeconds: Math.round((Date.now() - realStart) / 100) / 10,
+    await printFigures({
+      scenario: "sigkill",
+      targets: nightClusters.length + stormPools.length,
+      cloudCalls: all.length,
+      faults: {},
+      retries: accounting.repeats,
+      ms: Date.now() - realStart,
+      extra: {
+        ...figures,
+        cloudChanges: mutations(all).length,
+        repeats: accounting.repeats,
+        repeated:
+          accounting.rows
+            .filter((r) => r.made > r.expected)
+            .map((r) => `${r.key.split(" ").at(-1)} ${r.made}/${r.expected}`)
+            .join(" ") || "none",
+        refusedChanges: failed.length,
+      },
     });
 
     // The cloud's record: nothing lost, nothing repeated beyond the kills, nothing refused.
