@@ -108,7 +108,7 @@ async function night(
     const log = createLogger({ level: "error", write: () => {} });
     const tick = async () => {
       const budget = subrequestBudget();
-      const counted = createStore(countingBackend(traced(d1Backend(DB), "cron"), budget));
+      const counted = createStore(countingBackend(d1Backend(DB), budget));
       return n.tick(
         cronTickDeps(n.tickDeps(counted, schedules, { events: bus.publisher }), {
           store: counted,
@@ -128,7 +128,7 @@ async function night(
       const k = allowed ? abortAfter?.(batch) : undefined;
       const before = await cloudMutations(n.sb);
       const dying = k === undefined ? undefined : { writesLeft: k, dead: false };
-      const backend = dying ? abortingBackend(traced(d1Backend(DB), "dying"), dying) : traced(d1Backend(DB), "live");
+      const backend = dying ? abortingBackend(d1Backend(DB), dying) : d1Backend(DB);
       const target = dying ? abortingQueue(queue, dying) : queue;
       try {
         const { report } = await consumeInvocation(batch, target, backend, {
@@ -190,7 +190,6 @@ async function night(
         `${op.target} ${op.kind}`,
         (await store.ledger.query({ operationId: op.id, limit: 1000 })).map((e) => e.kind).sort(),
       );
-      if (process.env.DEBUG_QA || true) console.log("DEBUG", op.target, op.kind, op.version, JSON.stringify((await store.ledger.query({ operationId: op.id, limit: 1000 })).map((e) => [e.kind, e.key])));
     }
     const shapes = await Promise.all(
       clusters.map(async (c) => ({
@@ -219,27 +218,6 @@ async function night(
   } finally {
     await n.stop();
   }
-}
-
-function traced(backend: StoreBackend, who: string): StoreBackend {
-  return new Proxy(backend, {
-    get(target, key, receiver) {
-      const value = Reflect.get(target, key, receiver);
-      if (typeof value !== "function") return value;
-      return async (...args: unknown[]) => {
-        const out = await value.apply(target, args);
-        if (key === "put" && args[0] === "op" && String(args[1]).includes("alibaba") && String(args[1]).includes("awake")) {
-          const rec = args[2] as { value: string };
-          const v = JSON.parse(rec.value ?? "{}");
-          console.log("TRACE put", who, JSON.stringify(args[3]), v.status, v.step, JSON.stringify((v.ledgerPending ?? []).map((e: { kind: string; key: string }) => [e.kind, e.key.split(":").slice(-2).join(":")])), JSON.stringify(out).slice(0, 40));
-        }
-        if (key === "append" && String((args[0] as { operationId: string }).operationId).includes("alibaba") && String((args[0] as { operationId: string }).operationId).includes("awake")) {
-          console.log("TRACE append", who, (args[0] as { kind: string }).kind, String((args[0] as { key: string }).key).split(":").slice(-2).join(":"));
-        }
-        return out;
-      };
-    },
-  });
 }
 
 /** The backend of an invocation that dies at its (k+1)-th operation write: that call and every later one throw. */
@@ -287,9 +265,6 @@ describe("chaos: a queue consumer failing mid-batch on Workers", () => {
       const expected = new Map<string, number>();
       for (const call of reference.mutations) expected.set(keyOf(call), (expected.get(keyOf(call)) ?? 0) + 1);
       const accounting = account(chaotic.mutations, keyOf, expected, chaotic.aborts);
-      console.log("DEBUGREF", JSON.stringify(reference.mutations.filter((c) => c.cloud === "alibaba").map((c) => [c.time, c.method, c.path, c.query?.slice(0, 80)])));
-      console.log("DEBUGCHAOS", JSON.stringify(chaotic.mutations.filter((c) => c.cloud === "alibaba").map((c) => [c.time, c.method, c.path, c.query?.slice(0, 80)])));
-      console.log("DEBUGSHAPES", JSON.stringify(reference.shapes), JSON.stringify(chaotic.shapes));
       console.log(
         formatFigures({
           scenario: "queue-abort",
