@@ -570,6 +570,14 @@ describe("a whole night on the fake cloud", () => {
       cloud.onCall = async (method) => {
         if (method === "resizeNodePool" || method === "setNodePoolAutoscaling") crashNextWrite = crash;
       };
+      // The wake's last change is the store's: the snapshot dropped, then the write lost.
+      const snapshots = store.snapshots;
+      const drop = snapshots.delete.bind(snapshots);
+      snapshots.delete = async (...args: Parameters<typeof drop>) => {
+        const dropped = await drop(...args);
+        crashNextWrite = crash;
+        return dropped;
+      };
       const sleep = await createOp({ id: "sleep-1", provider: "baidu" });
       const slept = await night(cloud, sleep.id, T0);
       const wake = await createOp({ id: "wake-1", provider: "baidu", direction: "wake" }, at(3600));
@@ -592,6 +600,7 @@ describe("a whole night on the fake cloud", () => {
     expect(crashed.ledger).toEqual(clean.ledger);
     expect(crashed.ledger.sleep.filter((k) => k === "sleep.autoscaler-off")).toHaveLength(1);
     expect(crashed.ledger.wake.filter((k) => k === "wake.restore-pool")).toHaveLength(1);
+    expect(crashed.ledger.wake.filter((k) => k === "wake.drop-snapshot")).toHaveLength(1);
     expect(crashed.taken).toEqual(clean.taken);
   });
 });

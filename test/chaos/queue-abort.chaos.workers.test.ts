@@ -88,7 +88,6 @@ const targetOfKey = (key: string) => /\/clusters?\/([^/ ]+)/.exec(key)?.[1] ?? k
 /** One night, aborted by `abortAfter` (writes before the abort; undefined: the invocation lives). */
 async function night(
   sandboxSeed: number,
-  random: () => number,
   abortAfter: ((batch: readonly QueuedMessage[]) => number | undefined) | undefined,
 ): Promise<NightRun> {
   await emptiedD1();
@@ -258,8 +257,8 @@ describe("chaos: a queue consumer failing mid-batch on Workers", () => {
   chaosIt(
     "queue-abort: invocations die after k of their writes and the queue redelivers; nothing done twice, nothing lost",
     async ({ seed, random, startedAt }: Scenario) => {
-      const reference = await night(seed, random, undefined);
-      const chaotic = await night(seed, random, (batch) =>
+      const reference = await night(seed, undefined);
+      const chaotic = await night(seed, (batch) =>
         random() < ABORT_RATE ? between(random, 0, 2 * batch.length) : undefined,
       );
       const expected = new Map<string, number>();

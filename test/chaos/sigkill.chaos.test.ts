@@ -20,7 +20,7 @@
 // once; the ledger holds each action once.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect } from "vitest";
 import { openStore } from "../../shared/store/open.node.ts";
 import { FINISHED, type Operation } from "../../shared/store/store.ts";
 import {
