@@ -5,8 +5,10 @@ import { defineConfig } from "vitest/config";
 //   *.test.ts          runtime-neutral: runs on Node AND inside workerd
 //   *.node.test.ts     Node host only (processes, sockets, vendor SDK oracles)
 //   *.workers.test.ts  Workers host only (bindings, the scheduled handler)
-//   test/chaos/**      the chaos suite (`npm run test:chaos`), on Node, one seed per run
-//                      (test/chaos/seed.global.ts); also part of `npm test`
+//   test/chaos/**/*.test.ts   the chaos suite (`npm run test:chaos`), on Node, one seed per
+//                      run (test/chaos/seed.global.ts); also part of `npm test`
+//   test/chaos/**/*.chaos.workers.test.ts   the chaos suite's Workers-host scenarios (project
+//                      chaos-workers, inside workerd), in `npm run test:chaos` and `npm test` too
 const sources = ["functions/**", "shared/**", "test/**"];
 const under = (pattern: string) => sources.map((dir) => `${dir}/${pattern}`);
 const CHAOS = "test/chaos/**";
@@ -43,6 +45,18 @@ export default defineConfig({
           exclude: ["test/chaos/**/*.workers.test.ts"],
           // The scenarios wait on injected timeouts and sockets as much as they compute: two at once.
           maxWorkers: 2,
+          globalSetup: ["test/setup/sandbox-factory.global.ts", "test/chaos/seed.global.ts"],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
+        // The chaos suite's Workers-host scenarios (test/chaos/**/*.chaos.workers.test.ts), inside
+        // workerd like the workers project, with the same run seed.
+        plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" } })],
+        test: {
+          name: "chaos-workers",
+          include: ["test/chaos/**/*.chaos.workers.test.ts"],
           globalSetup: ["test/setup/sandbox-factory.global.ts", "test/chaos/seed.global.ts"],
           testTimeout: 60_000,
           hookTimeout: 60_000,
