@@ -14,7 +14,9 @@ export const BUNDLE_PATH = new URL("./schedules.bundle.ts", import.meta.url).pat
 export class ScheduleBundleError extends Error {
   readonly problems: string[];
   constructor(dir: string, problems: string[]) {
-    super(`${dir}/ has ${problems.length} problem(s); fix them before building the Worker:\n${problems.join("\n")}`);
+    super(
+      `${dir}/ has ${problems.length} problem(s); fix them before building the Worker:\n${problems.join("\n")}`,
+    );
     this.name = "ScheduleBundleError";
     this.problems = problems;
   }

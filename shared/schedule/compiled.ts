@@ -38,7 +38,8 @@ export function compileSchedules(loaded: Loaded): CompiledSchedules {
       throw new Error(`calendar ${ref} is not a table calendar and cannot be compiled`);
     if (calendar.provisional !== undefined) {
       // Computed days come with the code: only builtins have them.
-      if (builtinCalendar(ref) !== calendar) throw new Error(`calendar ${ref} has computed days but is no builtin`);
+      if (builtinCalendar(ref) !== calendar)
+        throw new Error(`calendar ${ref} has computed days but is no builtin`);
       calendars[ref] = { builtin: ref };
       continue;
     }

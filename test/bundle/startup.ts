@@ -116,7 +116,6 @@ export default {
   },
 };`;
 
-
 async function timed(worker: Worker, path: string): Promise<number> {
   const started = performance.now();
   const response = await worker.fetch(`http://localhost${path}`);
