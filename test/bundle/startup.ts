@@ -60,7 +60,9 @@ async function timeToHealthz(file: string): Promise<number> {
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
-function figures(results: ReadonlyArray<{ evaluate: number; first: number; warm: number }>): EvaluationFigures {
+function figures(
+  results: ReadonlyArray<{ evaluate: number; first: number; warm: number }>,
+): EvaluationFigures {
   return {
     evaluateMs: median(results.map((r) => r.evaluate)),
     evaluateMinMs: Math.min(...results.map((r) => r.evaluate)),
