@@ -146,7 +146,7 @@ async function reportBundle() {
   split(
     "workerd:",
     await measureEvaluationInWorkerd(bundle.code, ROUNDS),
-    "isolates, wall time of the import()ing request",
+    "isolates, workerd's CPU time over the import()ing request",
   );
   split("Node:   ", await measureEvaluationInNode(bundle.code, Math.max(ROUNDS, 7)), "processes, CPU time");
   console.log("  limit: Cloudflare refuses a Worker whose global scope takes over ~1 s of CPU to start");
