@@ -1,6 +1,8 @@
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { BUNDLE_PATH, renderScheduleBundle } from "./bundle-schedules.node.ts";
+import { BUNDLE_PATH, renderScheduleBundle, runBundleSchedules } from "./bundle-schedules.node.ts";
 
 describe("the Worker's schedule bundle", () => {
   it("is exactly what `npm run bundle-schedules` makes from schedules/ now", async () => {
@@ -33,5 +35,27 @@ describe("bundle-schedules refuses what is not one directory", () => {
     }
     const { existsSync } = await import("node:fs");
     expect(existsSync(bundlePath)).toBe(false);
+  });
+});
+
+describe("bundle-schedules", () => {
+  it("refuses invalid schedules with every problem by file and line, writing nothing", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "nightshift-bundle-"));
+    try {
+      writeFileSync(join(dir, "bad.yaml"), "name: bad\ntimezone: Mars/Olympus\nsleep: []\n");
+      const before = readFileSync(BUNDLE_PATH, "utf8");
+      const stdout: string[] = [];
+      const stderr: string[] = [];
+      const code = await runBundleSchedules([dir], {
+        stdout: (line) => stdout.push(line),
+        stderr: (line) => stderr.push(line),
+      });
+      expect(code).toBe(1);
+      expect(stdout).toEqual([]);
+      expect(stderr.join("\n")).toContain(`${dir}/bad.yaml:2: timezone`);
+      expect(readFileSync(BUNDLE_PATH, "utf8")).toBe(before);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

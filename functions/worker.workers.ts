@@ -1,8 +1,8 @@
 // Cloudflare Workers host: `fetch` serves the Hono app; `scheduled` runs one tick per cron event,
 // which decides, creates the operations and dispatches them to the OPERATIONS queue; `queue`
 // advances the operations its batch names (shared/jobs/dispatch.ts), and records what reached the
-// dead-letter queue. State lives in D1 (binding DB); the schedules are compiled in
-// (functions/schedules.bundle.ts).
+// dead-letter queue. State lives in D1 (binding DB); the schedules are compiled in, parsed and
+// validated at build time (functions/schedules.bundle.ts).
 import type {
   D1Database,
   ExecutionContext,
@@ -30,8 +30,7 @@ import {
 } from "../shared/jobs/dispatch.ts";
 import { createLogger, type Logger } from "../shared/log/logger.ts";
 import { createMetricsRecorder, type MetricsRecorder } from "../shared/metrics/recorder.ts";
-import { loadScheduleSources } from "../shared/schedule/load.ts";
-import { formatScheduleFileError } from "../shared/schedule/schedule-file.ts";
+import { loadCompiledSchedules } from "../shared/schedule/compiled.ts";
 import { d1Backend } from "../shared/store/d1.workers.ts";
 import { createStore, type Store } from "../shared/store/store.ts";
 import { accountRateFromEnv } from "./account-rate.workers.ts";
@@ -39,7 +38,7 @@ import { misconfiguredApp } from "./app.ts";
 import { compose, configuredLogger, createProviders, logConfigWarnings } from "./compose.ts";
 import { API_LISTING_ALLOWANCE, cronTickDeps, fleetListing } from "./cron.ts";
 import { JOBS } from "./jobs.ts";
-import { CALENDAR_FILES, SCHEDULE_DIR, SCHEDULE_FILES } from "./schedules.bundle.ts";
+import { COMPILED_SCHEDULES } from "./schedules.bundle.ts";
 import { runTick, type TickDeps } from "./tick.ts";
 
 // Every export of this module is a Workers entrypoint: workerd refuses to load a main module that
@@ -92,16 +91,8 @@ function runtimeFor(env: WorkerEnv): Runtime {
         },
       ]);
     }
-    const loaded = loadScheduleSources({
-      dir: SCHEDULE_DIR,
-      schedules: SCHEDULE_FILES,
-      calendarFile: (path) => CALENDAR_FILES[path],
-    });
-    if ("errors" in loaded) {
-      throw new ConfigError(
-        loaded.errors.map((e) => ({ variable: "schedules", message: formatScheduleFileError(e) })),
-      );
-    }
+    // Parsed and validated when the Worker was built (npm run bundle-schedules).
+    const loaded = loadCompiledSchedules(COMPILED_SCHEDULES);
     if (!isQueue(env.OPERATIONS)) {
       throw new ConfigError([
         {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { builtinCalendar, combineCalendars, parseCalendarFile } from "./calendar.ts";
+import { builtinCalendar, combineCalendars } from "./calendar.ts";
+import { parseCalendarFile } from "./calendar-file.ts";
 import { coverageEnds, coverageWarnings } from "./coverage.ts";
 import { calendarsFor } from "./engine.ts";
 import { planTransitions } from "./plan.ts";

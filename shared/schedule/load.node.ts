@@ -27,27 +27,6 @@ function readCalendar(dir: string, path: string): string | undefined {
   }
 }
 
-/** Every file a deployment needs, for bundling into the Worker: schedules and calendar files. */
-export async function scheduleBundle(
-  dir: string,
-): Promise<{ schedules: Array<{ name: string; text: string }>; calendars: Record<string, string> }> {
-  const names = await scheduleFiles(dir);
-  const schedules = await Promise.all(
-    names.map(async (name) => ({ name, text: await readFile(join(dir, name), "utf8") })),
-  );
-  const calendars: Record<string, string> = {};
-  try {
-    for (const entry of await readdir(join(dir, "calendars"), { withFileTypes: true })) {
-      if (entry.isFile() && /\.ya?ml$/.test(entry.name)) {
-        calendars[`calendars/${entry.name}`] = await readFile(join(dir, "calendars", entry.name), "utf8");
-      }
-    }
-  } catch (error) {
-    if ((error as { code?: string }).code !== "ENOENT") throw error;
-  }
-  return { schedules, calendars };
-}
-
 async function scheduleFiles(dir: string): Promise<string[]> {
   try {
     const entries = await readdir(dir, { withFileTypes: true });

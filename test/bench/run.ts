@@ -8,7 +8,7 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { WORKERS_SUBREQUEST_LIMIT } from "../../shared/jobs/budget.ts";
 import { BUNDLE_BUDGET_GZIP_BYTES, BUNDLE_GOAL_GZIP_BYTES, buildWorkerBundle } from "../bundle/build.ts";
-import { measureStartup } from "../bundle/startup.ts";
+import { measureEvaluationInNode, measureEvaluationInWorkerd, measureStartup } from "../bundle/startup.ts";
 import { benchDashboard } from "./dashboard.ts";
 import { benchMetrics } from "./metrics.ts";
 import { benchNight, type NightBenchResult, type PhaseResult } from "./night.ts";
@@ -140,6 +140,19 @@ async function reportBundle() {
       ` one-line Worker ${startup.baselineMs.toFixed(0)} ms, difference ${startup.scriptMs.toFixed(0)} ms` +
       " (parse, compile, evaluation and the first request's set-up; both with the D1 and queue bindings)",
   );
+  const split = (label: string, f: Awaited<ReturnType<typeof measureEvaluationInNode>>, unit: string) =>
+    console.log(
+      `  ${label} global scope ${f.evaluateMs.toFixed(1)} ms (least ${f.evaluateMinMs.toFixed(1)}),` +
+        ` first request +${f.firstRequestMs.toFixed(1)} ms (least ${f.firstRequestMinMs.toFixed(1)}) over a warm one` +
+        ` (warm /healthz ${f.warmRequestMs.toFixed(2)} ms), median of ${f.runs} ${unit}`,
+    );
+  split(
+    "workerd:",
+    await measureEvaluationInWorkerd(bundle.code, ROUNDS),
+    "isolates, workerd's CPU time over the import()ing request",
+  );
+  split("Node:   ", await measureEvaluationInNode(bundle.code, Math.max(ROUNDS, 7)), "processes, CPU time");
+  console.log("  limit: Cloudflare refuses a Worker whose global scope takes over ~1 s of CPU to start");
 }
 
 async function reportDashboard() {

@@ -13,10 +13,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { serveWithJsonErrors } from "../../functions/client-error.node.ts";
 import { compose } from "../../functions/compose.ts";
 import { bodyLimitFor } from "../../functions/request-body.ts";
-import { CALENDAR_FILES, SCHEDULE_DIR, SCHEDULE_FILES } from "../../functions/schedules.bundle.ts";
+import { COMPILED_SCHEDULES } from "../../functions/schedules.bundle.ts";
 import { loadConfig } from "../../shared/config/config.ts";
 import { createLogger } from "../../shared/log/logger.ts";
-import { loadScheduleSources } from "../../shared/schedule/load.ts";
+import { loadCompiledSchedules } from "../../shared/schedule/compiled.ts";
 import { memoryBackend } from "../../shared/store/memory.ts";
 import { createStore } from "../../shared/store/store.ts";
 import { FLEET, hiddenField, NOW } from "../fixtures/dashboard.ts";
@@ -36,12 +36,7 @@ const ORIGIN = "http://localhost";
 const logLines: string[] = [];
 function fuzzedApp() {
   const config = loadConfig(ENV);
-  const loaded = loadScheduleSources({
-    dir: SCHEDULE_DIR,
-    schedules: SCHEDULE_FILES,
-    calendarFile: (path) => CALENDAR_FILES[path],
-  });
-  if ("errors" in loaded) throw new Error("the bundled schedules are invalid");
+  const loaded = loadCompiledSchedules(COMPILED_SCHEDULES);
   const composed = compose(config, {
     host: "node",
     log: createLogger({ level: "debug", write: (line) => logLines.push(line), secrets: SECRETS_TO_HIDE }),
