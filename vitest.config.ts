@@ -1,12 +1,17 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 
-// Two projects, one suite:
+// Three projects, one suite:
 //   *.test.ts          runtime-neutral: runs on Node AND inside workerd
 //   *.node.test.ts     Node host only (processes, sockets, vendor SDK oracles)
 //   *.workers.test.ts  Workers host only (bindings, the scheduled handler)
+//   test/chaos/**/*.test.ts   the chaos suite (`npm run test:chaos`), on Node, one seed per
+//                      run (test/chaos/seed.global.ts); also part of `npm test`
+//   test/chaos/**/*.chaos.workers.test.ts   the chaos suite's Workers-host scenarios (project
+//                      chaos-workers, inside workerd), in `npm run test:chaos` and `npm test` too
 const sources = ["functions/**", "shared/**", "test/**"];
 const under = (pattern: string) => sources.map((dir) => `${dir}/${pattern}`);
+const CHAOS = "test/chaos/**";
 
 export default defineConfig({
   test: {
@@ -16,7 +21,7 @@ export default defineConfig({
           name: "node",
           environment: "node",
           include: under("*.test.ts"),
-          exclude: under("*.workers.test.ts"),
+          exclude: [...under("*.workers.test.ts"), CHAOS],
           globalSetup: ["test/setup/sandbox-factory.global.ts"],
           testTimeout: 30_000,
         },
@@ -26,9 +31,35 @@ export default defineConfig({
         test: {
           name: "workers",
           include: under("*.test.ts"),
-          exclude: under("*.node.test.ts"),
+          exclude: [...under("*.node.test.ts"), CHAOS],
           globalSetup: ["test/setup/sandbox-factory.global.ts"],
           testTimeout: 30_000,
+        },
+      },
+      {
+        test: {
+          name: "chaos",
+          environment: "node",
+          // Every test file under test/chaos/ (*.chaos.test.ts, and the fuzzers' *.node.test.ts).
+          include: ["test/chaos/**/*.test.ts"],
+          exclude: ["test/chaos/**/*.workers.test.ts"],
+          // The scenarios wait on injected timeouts and sockets as much as they compute: two at once.
+          maxWorkers: 2,
+          globalSetup: ["test/setup/sandbox-factory.global.ts", "test/chaos/seed.global.ts"],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
+        // The chaos suite's Workers-host scenarios (test/chaos/**/*.chaos.workers.test.ts), inside
+        // workerd like the workers project, with the same run seed.
+        plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" } })],
+        test: {
+          name: "chaos-workers",
+          include: ["test/chaos/**/*.chaos.workers.test.ts"],
+          globalSetup: ["test/setup/sandbox-factory.global.ts", "test/chaos/seed.global.ts"],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
         },
       },
     ],

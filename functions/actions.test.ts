@@ -1,10 +1,10 @@
 // GET /actions/{token} on Node and in workerd: a validly signed link is still range-checked, only
 // acts on a target nightshift manages, and its token never reaches a log line.
 import { describe, expect, it } from "vitest";
+import { hmac } from "#digest";
 import { createActionToken, MAX_ACTION_MINUTES } from "../shared/events/links.ts";
 import { createLogger } from "../shared/log/logger.ts";
 import type { Inventory } from "../shared/providers/inventory.ts";
-import { hmac } from "../shared/signer/digest.ts";
 import { base64, utf8 } from "../shared/signer/encoding.ts";
 import { memoryBackend } from "../shared/store/memory.ts";
 import { createStore } from "../shared/store/store.ts";

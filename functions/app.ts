@@ -10,6 +10,7 @@ import {
 } from "../shared/config/config.ts";
 import type { AcceptEvents } from "../shared/events/inbound.ts";
 import type { Logger } from "../shared/log/logger.ts";
+import type { MetricsRecorder } from "../shared/metrics/recorder.ts";
 import type { Inventory } from "../shared/providers/inventory.ts";
 import type { Renewal } from "../shared/renewal/renewal-schema.ts";
 import type { RenewalServices } from "../shared/renewal/services.ts";
@@ -20,6 +21,7 @@ import { actionRoutes } from "./actions.ts";
 import { adminApi } from "./api.ts";
 import { dashboard } from "./dashboard/routes.ts";
 import { clientErrorResponse, errorBody, errorResponse } from "./errors.ts";
+import { metricsRoutes } from "./metrics.ts";
 import { bodyLimits } from "./request-body.ts";
 import { webhookRoutes } from "./webhooks/routes.ts";
 
@@ -52,6 +54,18 @@ export interface AppDeps {
   renewal?: RenewalServices;
   /** The rates of the dashboard's savings estimate (`kind: rates`); default none. */
   rates?: readonly Rates[];
+  /** GET /metrics (functions/metrics.ts): its token, this process's counts, what labels need. */
+  metrics?: AppMetrics;
+}
+
+export interface AppMetrics {
+  /** NIGHTSHIFT_METRICS_TOKEN; unset: /metrics answers 503. */
+  token?: string;
+  recorder?: MetricsRecorder;
+  /** Each account's provider kind, by account id. */
+  providers: ReadonlyMap<string, string>;
+  /** Every operation kind the jobs run. */
+  operationKinds: readonly string[];
 }
 
 const NO_WEBHOOK_CREDENTIALS: WebhookCredentials = {
@@ -113,6 +127,26 @@ export function createApp(deps: AppDeps): Hono {
       ...(deps.accept ? { accept: deps.accept } : {}),
       now: deps.now,
       realNow: deps.realNow ?? deps.now,
+      log: deps.log,
+    }),
+  );
+
+  app.route(
+    "/metrics",
+    metricsRoutes({
+      ...(deps.metrics?.token ? { token: deps.metrics.token } : {}),
+      ...(deps.metrics?.recorder ? { recorder: deps.metrics.recorder } : {}),
+      store: deps.store,
+      context: {
+        host: deps.host,
+        version: VERSION,
+        store: deps.store.backend,
+        providers: deps.metrics?.providers ?? new Map(),
+        operationKinds: deps.metrics?.operationKinds ?? [],
+        schedules: deps.schedules,
+        calendars: deps.calendars,
+      },
+      now: deps.now,
       log: deps.log,
     }),
   );

@@ -81,7 +81,10 @@ async function main(argv: string[]): Promise<number> {
     }
     case "bundle-schedules": {
       const { runBundleSchedules } = await import("./bundle-schedules.node.ts");
-      return runBundleSchedules(argv.slice(1), { stdout: (line) => process.stdout.write(`${line}\n`) });
+      return runBundleSchedules(argv.slice(1), {
+        stdout: (line) => process.stdout.write(`${line}\n`),
+        stderr: (line) => process.stderr.write(`${line}\n`),
+      });
     }
     case "version":
     case "--version":

@@ -129,7 +129,10 @@ describe("framework-level refusals on Node", () => {
       "headers beyond Node's limit",
       `GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${"a".repeat(20_000)}\r\n\r\n`,
       431,
-      error("headers_too_large", "the request headers are larger than this server accepts (16 KiB in all)"),
+      error(
+        "headers_too_large",
+        "the request's URL and headers are larger than this server accepts (16 KiB in all)",
+      ),
     ],
   ])("%s: a JSON error, then the connection closes", async (_name, request, status, body) => {
     const answer = await exchange(request);

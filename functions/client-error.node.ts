@@ -67,7 +67,7 @@ const PARSER_PROBLEMS: Record<string, [status: number, code: string, message: st
   HPE_HEADER_OVERFLOW: [
     431,
     "headers_too_large",
-    `the request headers are larger than this server accepts (${maxHeaderSize / 1024} KiB in all)`,
+    `the request's URL and headers are larger than this server accepts (${maxHeaderSize / 1024} KiB in all)`,
   ],
   HPE_INVALID_METHOD: [
     400,

@@ -5,11 +5,12 @@ import { describe, expect, it } from "vitest";
 import { loadConfig } from "../shared/config/config.ts";
 import { createLogger } from "../shared/log/logger.ts";
 import { SHARED_INVENTORY_KEY } from "../shared/providers/inventory.ts";
+import { loadCompiledSchedules } from "../shared/schedule/compiled.ts";
 import { loadScheduleSources } from "../shared/schedule/load.ts";
 import { memoryBackend } from "../shared/store/memory.ts";
 import { createStore } from "../shared/store/store.ts";
 import { compose, type HostAdapters } from "./compose.ts";
-import { CALENDAR_FILES, SCHEDULE_DIR, SCHEDULE_FILES } from "./schedules.bundle.ts";
+import { COMPILED_SCHEDULES } from "./schedules.bundle.ts";
 
 const ADMIN_TOKEN = "admin-token-0123456789abcdef";
 const ENV = {
@@ -32,12 +33,7 @@ const REAL_NOW = new Date("2026-05-01T09:30:00Z");
 
 function wiring(env: Record<string, string> = ENV, adapters: Partial<HostAdapters> = {}) {
   const config = loadConfig(env);
-  const loaded = loadScheduleSources({
-    dir: SCHEDULE_DIR,
-    schedules: SCHEDULE_FILES,
-    calendarFile: (path) => CALENDAR_FILES[path],
-  });
-  if ("errors" in loaded) throw new Error("the bundled schedules are invalid");
+  const loaded = loadCompiledSchedules(COMPILED_SCHEDULES);
   const requests: Request[] = [];
   const host: HostAdapters = {
     host: "node",

@@ -16,6 +16,7 @@ import { type OperationQueue, sendOperations } from "../shared/jobs/dispatch.ts"
 import type { KubernetesAccess } from "../shared/jobs/job-kind.ts";
 import { runTargetsNow } from "../shared/jobs/start-now.ts";
 import { createLogger, type Logger, type LoggerOptions } from "../shared/log/logger.ts";
+import type { MetricsRecorder } from "../shared/metrics/recorder.ts";
 import {
   cachedInventory,
   type Inventory,
@@ -67,6 +68,12 @@ export interface HostAdapters {
   operationQueue?: OperationQueue;
   /** Identifies this process in leases (e.g. host name + pid). */
   holder: string;
+  /**
+   * What this process counts for the metrics (cloud API calls; the host gives the same recorder
+   * to its store for the store's latency) and flushes to the store: Node per tick, Workers per
+   * invocation. Absent: nothing is counted.
+   */
+  metrics?: MetricsRecorder;
   /** The accounts the providers talk to; default: the configured ones (Node's embedded sandbox brings its own). */
   accounts?: readonly Account[];
   /** Node only: the Kubernetes access Autopilot's workloads mode needs. */
@@ -117,14 +124,20 @@ export function logConfigWarnings(config: Pick<Config, "warnings">, log: Logger)
   }
 }
 
-/** One provider per account, signing on `now`, over one HTTP client. */
+/** One provider per account, signing on `now`, over one HTTP client (whose calls `metrics` counts). */
 export function createProviders(
   accounts: readonly Account[],
-  deps: { fetch: Fetch; now: () => Date; sharedRate?: (account: string) => Promise<number> },
+  deps: {
+    fetch: Fetch;
+    now: () => Date;
+    sharedRate?: (account: string) => Promise<number>;
+    metrics?: MetricsRecorder;
+  },
 ): Map<string, Provider> {
   const http = createHttpClient({
     fetch: deps.fetch,
     ...(deps.sharedRate ? { sharedRate: deps.sharedRate } : {}),
+    ...(deps.metrics ? { observe: deps.metrics.httpExchange } : {}),
   });
   return new Map(
     accounts.map((account) => [
@@ -140,9 +153,10 @@ export function compose(config: Config, host: HostAdapters): Composition {
     fetch: host.fetch,
     now: cloudNow,
     ...(host.sharedRate ? { sharedRate: host.sharedRate } : {}),
+    ...(host.metrics ? { metrics: host.metrics } : {}),
   });
   const inventory = fleetInventory(host, providers);
-  const events = config.eventBridge ? eventPublisher(config.eventBridge, log) : undefined;
+  const events = config.eventBridge ? eventPublisher(config.eventBridge, host.fetch, log) : undefined;
   const renewals = host.renewals ?? [];
   const renewal = createRenewalServices({
     vaultKeys: config.vaultKeys,
@@ -216,6 +230,12 @@ export function compose(config: Config, host: HostAdapters): Composition {
     renewal,
     rates: host.rates ?? [],
     accept,
+    metrics: {
+      ...(config.metricsToken ? { token: config.metricsToken } : {}),
+      ...(host.metrics ? { recorder: host.metrics } : {}),
+      providers: new Map([...providers].map(([id, provider]) => [id, provider.kind])),
+      operationKinds: JOBS.flatMap((job) => job.kinds),
+    },
   };
   return {
     providers,
@@ -250,8 +270,12 @@ function fleetInventory(
   );
 }
 
-function eventPublisher(settings: NonNullable<Config["eventBridge"]>, log: Logger): EventPublisher {
-  const eventBridge = eventBridgeClient(settings);
+function eventPublisher(
+  settings: NonNullable<Config["eventBridge"]>,
+  fetch: Fetch,
+  log: Logger,
+): EventPublisher {
+  const eventBridge = eventBridgeClient(settings, { fetch });
   return createEventBridgePublisher({
     client: eventBridge.client,
     ...(eventBridge.eventBusName ? { eventBusName: eventBridge.eventBusName } : {}),

@@ -9,6 +9,7 @@ import { resolve } from "node:path";
 import type { Account, Config, StoreConfig } from "../shared/config/config.ts";
 import { createNodeTransport, loadExtraCa } from "../shared/http/transport.node.ts";
 import type { Logger } from "../shared/log/logger.ts";
+import { createMetricsRecorder, type MetricsRecorder } from "../shared/metrics/recorder.ts";
 import { fileSink } from "../shared/renewal/sinks/file.node.ts";
 import { sandboxAccounts } from "../shared/sandbox/accounts.ts";
 import { type RunningSandbox, startSandbox } from "../shared/sandbox/server.node.ts";
@@ -51,6 +52,11 @@ export interface NodeRuntime {
   /** Records inbound events and starts what they ask for (the webhook routes' `accept`). */
   accept: Composition["accept"];
   rules: NonNullable<Parameters<typeof compose>[1]["rules"]>;
+  /**
+   * This process's counts for the metrics; the service flushes them to the store every tick and
+   * when it stops (a one-shot `plan` or `tick --dry-run` writes nothing).
+   */
+  metrics: MetricsRecorder;
   close(): Promise<void>;
 }
 
@@ -90,13 +96,14 @@ export async function createNodeRuntime(
   const extraCaPem = await loadExtraCa(options.env ?? process.env);
   const realNow = () => new Date();
 
+  const metrics = createMetricsRecorder();
   const closers: Array<() => Promise<void>> = [];
   const closeAll = async () => {
     for (const close of closers.reverse()) await close().catch(() => undefined);
   };
   try {
     const storeConfig = embedded && !config.storeSet ? await demoStore(options.demoStore) : config.store;
-    const store = await openStore(storeConfig);
+    const store = await openStore(storeConfig, { observe: metrics.storeCall });
     closers.push(() => store.close());
     // The service only: a one-shot `plan` or `tick` reads the store it is pointed at, as asked.
     if (embedded && config.storeSet && config.store.kind !== "memory" && options.demoStore === "fresh-file") {
@@ -107,7 +114,7 @@ export async function createNodeRuntime(
     }
     const transport = createNodeTransport(extraCaPem ? { extraCaPem } : {});
     closers.push(() => transport.close());
-    const kube = createKubernetesAccess();
+    const kube = createKubernetesAccess({ client: { http: { observe: metrics.httpExchange } } });
     closers.push(() => kube.close());
 
     let accounts: Account[] = config.accounts;
@@ -162,6 +169,7 @@ export async function createNodeRuntime(
         rates: loaded.rates,
         fileSink: fileSinkIn(config.fileSinkDir),
         holder: `${hostname()}:${process.pid}`,
+        metrics,
         accounts,
         kube,
         inventory: { sharedThroughStore: true, refreshInBackground: true },
@@ -181,6 +189,7 @@ export async function createNodeRuntime(
       app: composed.app,
       accept: composed.accept,
       rules: loaded.rules,
+      metrics,
       close: closeAll,
     };
   } catch (error) {

@@ -152,6 +152,10 @@ export async function startServer(
       await runTick({ now, trigger: "ticker", deps: runtime.tickDeps, plan, canStep, waitUntil });
       // Store expiries are kept in real time (the cloud clock may run ahead, never behind).
       await runtime.store.sweep(runtime.realNow());
+      // This process's counts (cloud calls, store latency) join every replica's in the store.
+      await runtime.metrics
+        .flush(runtime.store)
+        .catch((error: unknown) => log.warn("metrics: counts not stored; kept for the next tick", { error }));
     })()
       .catch((error: unknown) => log.error("tick failed", { error }))
       .finally(() => {
@@ -192,6 +196,9 @@ export async function startServer(
       await planner
         .release()
         .catch((error: unknown) => log.warn("planner lease release failed; it expires by itself", { error }));
+      await runtime.metrics
+        .flush(runtime.store)
+        .catch((error: unknown) => log.warn("metrics: the last counts could not be stored", { error }));
       await runtime.close();
       log.info("nightshift stopped", { outcome });
     },

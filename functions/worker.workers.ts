@@ -1,8 +1,8 @@
 // Cloudflare Workers host: `fetch` serves the Hono app; `scheduled` runs one tick per cron event,
 // which decides, creates the operations and dispatches them to the OPERATIONS queue; `queue`
 // advances the operations its batch names (shared/jobs/dispatch.ts), and records what reached the
-// dead-letter queue. State lives in D1 (binding DB); the schedules are compiled in
-// (functions/schedules.bundle.ts).
+// dead-letter queue. State lives in D1 (binding DB); the schedules are compiled in, parsed and
+// validated at build time (functions/schedules.bundle.ts).
 import type {
   D1Database,
   ExecutionContext,
@@ -29,8 +29,8 @@ import {
   recordDeadLetters,
 } from "../shared/jobs/dispatch.ts";
 import { createLogger, type Logger } from "../shared/log/logger.ts";
-import { loadScheduleSources } from "../shared/schedule/load.ts";
-import { formatScheduleFileError } from "../shared/schedule/schedule-file.ts";
+import { createMetricsRecorder, type MetricsRecorder } from "../shared/metrics/recorder.ts";
+import { loadCompiledSchedules } from "../shared/schedule/compiled.ts";
 import { d1Backend } from "../shared/store/d1.workers.ts";
 import { createStore, type Store } from "../shared/store/store.ts";
 import { accountRateFromEnv } from "./account-rate.workers.ts";
@@ -38,7 +38,7 @@ import { misconfiguredApp } from "./app.ts";
 import { compose, configuredLogger, createProviders, logConfigWarnings } from "./compose.ts";
 import { API_LISTING_ALLOWANCE, cronTickDeps, fleetListing } from "./cron.ts";
 import { JOBS } from "./jobs.ts";
-import { CALENDAR_FILES, SCHEDULE_DIR, SCHEDULE_FILES } from "./schedules.bundle.ts";
+import { COMPILED_SCHEDULES } from "./schedules.bundle.ts";
 import { runTick, type TickDeps } from "./tick.ts";
 
 // Every export of this module is a Workers entrypoint: workerd refuses to load a main module that
@@ -66,6 +66,8 @@ interface Runtime {
   /** One invocation's store and providers, every subrequest counted against its budget. */
   invocation?: (budget: SubrequestBudget) => Pick<TickDeps, "store" | "providerFor">;
   queue?: OperationQueue;
+  /** This isolate's counts for the metrics, and the store they are flushed to after each invocation. */
+  metrics?: { recorder: MetricsRecorder; store: Store };
   log: Logger;
   fetch: (request: Request) => Response | Promise<Response>;
 }
@@ -89,16 +91,8 @@ function runtimeFor(env: WorkerEnv): Runtime {
         },
       ]);
     }
-    const loaded = loadScheduleSources({
-      dir: SCHEDULE_DIR,
-      schedules: SCHEDULE_FILES,
-      calendarFile: (path) => CALENDAR_FILES[path],
-    });
-    if ("errors" in loaded) {
-      throw new ConfigError(
-        loaded.errors.map((e) => ({ variable: "schedules", message: formatScheduleFileError(e) })),
-      );
-    }
+    // Parsed and validated when the Worker was built (npm run bundle-schedules).
+    const loaded = loadCompiledSchedules(COMPILED_SCHEDULES);
     if (!isQueue(env.OPERATIONS)) {
       throw new ConfigError([
         {
@@ -111,14 +105,18 @@ function runtimeFor(env: WorkerEnv): Runtime {
     const db = env.DB;
     const sharedRate = accountRateFromEnv(env);
     const now = () => new Date();
+    // Per isolate: every invocation's cloud calls and store calls, flushed at its end (flushMetrics).
+    const metrics = createMetricsRecorder();
+    const observe = { observe: metrics.storeCall };
     const invocation = (budget: SubrequestBudget) => {
       const providers = createProviders(config.accounts, {
         fetch: countingFetch(platformFetch(), budget),
         now,
         ...(sharedRate ? { sharedRate: sharedRate(budget) } : {}),
+        metrics,
       });
       return {
-        store: createStore(countingBackend(d1Backend(db), budget)),
+        store: createStore(countingBackend(d1Backend(db), budget), observe),
         providerFor: (account: string) => providers.get(account),
       };
     };
@@ -137,10 +135,12 @@ function runtimeFor(env: WorkerEnv): Runtime {
       log.routine("fleet listing for the API", { listedAt: inventory.listedAt, subrequests: budget.spent });
       return inventory;
     };
+    const appStore = createStore(d1Backend(db), observe);
     const { tickDeps, app } = compose(config, {
       host: "workers",
       log,
-      store: createStore(d1Backend(db)),
+      store: appStore,
+      metrics,
       fetch: platformFetch(),
       cloudNow: now,
       realNow: now,
@@ -161,6 +161,7 @@ function runtimeFor(env: WorkerEnv): Runtime {
       accounts: config.accounts.map((account) => account.id),
       invocation,
       queue,
+      metrics: { recorder: metrics, store: appStore },
       log,
       fetch: (request) => app.fetch(request, env),
     };
@@ -175,6 +176,22 @@ function runtimeFor(env: WorkerEnv): Runtime {
   return runtime;
 }
 
+/**
+ * Adds what this invocation counted to the store's tallies once it is done: within the
+ * invocation's lifetime (waitUntil) when the platform gives one, else before returning.
+ */
+async function flushMetrics(runtime: Runtime, ctx?: ExecutionContext): Promise<void> {
+  if (!runtime.metrics) return;
+  const { recorder, store } = runtime.metrics;
+  const flushing = recorder
+    .flush(store)
+    .catch((error: unknown) =>
+      runtime.log.warn("metrics: counts not stored; kept for the next invocation", { error }),
+    );
+  if (ctx) ctx.waitUntil(flushing);
+  else await flushing;
+}
+
 const notConfigured = () =>
   new Error("nightshift is not configured correctly; see the log for the settings to fix");
 
@@ -185,8 +202,13 @@ const notConfigured = () =>
 export function createWorker(options: { now?: () => Date } = {}) {
   const now = options.now ?? (() => new Date());
   return {
-    async fetch(request: Request, env: WorkerEnv, _ctx?: ExecutionContext): Promise<Response> {
-      return runtimeFor(env).fetch(request);
+    async fetch(request: Request, env: WorkerEnv, ctx?: ExecutionContext): Promise<Response> {
+      const runtime = runtimeFor(env);
+      try {
+        return await runtime.fetch(request);
+      } finally {
+        await flushMetrics(runtime, ctx);
+      }
     },
     async scheduled(controller: ScheduledController, env: WorkerEnv, ctx: ExecutionContext): Promise<void> {
       const runtime = runtimeFor(env);
@@ -213,36 +235,46 @@ export function createWorker(options: { now?: () => Date } = {}) {
             });
           }
           await runtime.tickDeps!.store.sweep(at);
+          await flushMetrics(runtime);
         })(),
       );
     },
-    async queue(batch: MessageBatch, env: WorkerEnv, _ctx?: ExecutionContext): Promise<void> {
+    async queue(batch: MessageBatch, env: WorkerEnv, ctx?: ExecutionContext): Promise<void> {
       const runtime = runtimeFor(env);
       if (!runtime.tickDeps || !runtime.invocation || !runtime.queue) throw notConfigured();
-      const budget = subrequestBudget();
-      const { store, providerFor } = runtime.invocation(budget);
-      if (batch.queue === DEAD_LETTER_QUEUE) {
-        await recordDeadLetters({
-          store,
-          messages: batch.messages,
-          queue: DEAD_LETTER_QUEUE,
-          now: now(),
-          log: runtime.log,
-        });
-        return;
-      }
       try {
-        await consume(runtime.tickDeps, store, providerFor, runtime.queue, budget, batch, now);
-      } catch (error) {
-        // The store or the queue failed: the whole batch comes back (after max_retries, the DLQ).
-        runtime.log.error("queue batch failed; its messages will be retried", {
-          messages: batch.messages.length,
-          error: error instanceof Error ? error.message : String(error),
-        });
-        batch.retryAll();
+        await consumeBatch(runtime, batch, now);
+      } finally {
+        await flushMetrics(runtime, ctx);
       }
     },
   };
+}
+
+/** The queue handler's work: record dead letters, or advance the batch's operations. */
+async function consumeBatch(runtime: Runtime, batch: MessageBatch, now: () => Date): Promise<void> {
+  const budget = subrequestBudget();
+  const { store, providerFor } = runtime.invocation!(budget);
+  if (batch.queue === DEAD_LETTER_QUEUE) {
+    await recordDeadLetters({
+      store,
+      messages: batch.messages,
+      queue: DEAD_LETTER_QUEUE,
+      now: now(),
+      log: runtime.log,
+    });
+    return;
+  }
+  try {
+    await consume(runtime.tickDeps!, store, providerFor, runtime.queue!, budget, batch, now);
+  } catch (error) {
+    // The store or the queue failed: the whole batch comes back (after max_retries, the DLQ).
+    runtime.log.error("queue batch failed; its messages will be retried", {
+      messages: batch.messages.length,
+      error: error instanceof Error ? error.message : String(error),
+    });
+    batch.retryAll();
+  }
 }
 
 async function consume(

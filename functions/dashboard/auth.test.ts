@@ -164,3 +164,27 @@ describe("dashboard sign-in", () => {
     expect(ORIGIN).toBe("http://localhost");
   });
 });
+
+describe("a form body that does not parse as its Content-Type", () => {
+  // Found by the chaos fuzz: a multipart Content-Type over a urlencoded body made parseBody throw,
+  // and every form route answered 500.
+  it("is refused with a page naming the Content-Type, on every form route, never a 500", async () => {
+    const { app } = dashboardApp();
+    const cookie = await signIn(app);
+    const page = await getPage(app, "/targets/hw/c1", cookie);
+    const csrf = hiddenField(page.text, "csrf");
+    for (const path of ["/login", "/logout", "/targets/hw/c1/snooze", "/schedules/office-hours/pause"]) {
+      const response = await postForm(
+        app,
+        path,
+        { csrf, minutes: "30" },
+        { cookie, headers: { "content-type": "multipart/form-data; boundary=x" } },
+      );
+      expect(response.status, path).toBe(400);
+      const text = await response.text();
+      expect(text, path).toContain(
+        "the form could not be read as its Content-Type (multipart/form-data; boundary=x) says",
+      );
+    }
+  });
+});

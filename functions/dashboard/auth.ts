@@ -86,12 +86,31 @@ function loginForm(
   );
 }
 
-/** Reads a urlencoded or multipart form: string fields only (a file is not a field we take). */
-async function readForm(c: Context): Promise<Record<string, string>> {
-  const body = await c.req.parseBody();
+/**
+ * Reads a urlencoded or multipart form: string fields only (a file is not a field we take).
+ * Undefined when the body does not parse as the type it claims (a multipart body without its
+ * boundary): the caller's fault, answered with unreadableFormPage, never a 500.
+ */
+async function readForm(c: Context): Promise<Record<string, string> | undefined> {
+  let body: Awaited<ReturnType<typeof c.req.parseBody>>;
+  try {
+    body = await c.req.parseBody();
+  } catch {
+    return undefined;
+  }
   const fields: Record<string, string> = {};
   for (const [name, value] of Object.entries(body)) if (typeof value === "string") fields[name] = value;
   return fields;
+}
+
+function unreadableFormPage(c: Context, what: string, back?: string) {
+  const type = c.req.header("content-type") ?? "none";
+  return refusalPage(
+    c,
+    400,
+    `${what}: the form could not be read as its Content-Type (${type}) says; send it as the page's form does (application/x-www-form-urlencoded).`,
+    back,
+  );
 }
 
 export function authRoutes(deps: DashboardDeps): Hono<DashboardEnv> {
@@ -113,6 +132,7 @@ export function authRoutes(deps: DashboardDeps): Hono<DashboardEnv> {
     const crossOrigin = crossOriginReason(c);
     if (crossOrigin) return refusalPage(c, 403, `Sign-in refused: ${crossOrigin}.`, "/login");
     const form = await readForm(c);
+    if (!form) return unreadableFormPage(c, "Sign-in refused", "/login");
     const next = safeNext(form.next);
     if (!matchesAny(form.token ?? "", [deps.adminToken])) {
       deps.log.warn("dashboard sign-in refused: wrong admin token", {});
@@ -130,7 +150,9 @@ export function authRoutes(deps: DashboardDeps): Hono<DashboardEnv> {
     const crossOrigin = crossOriginReason(c);
     if (crossOrigin) return refusalPage(c, 403, `Sign-out refused: ${crossOrigin}.`);
     const session = deps.adminToken ? await readSession(c, deps.adminToken, clock()) : undefined;
-    if (session && !csrfMatches(session, (await readForm(c)).csrf)) {
+    const form = session ? await readForm(c) : {};
+    if (!form) return unreadableFormPage(c, "Sign-out refused");
+    if (session && !csrfMatches(session, form.csrf)) {
       return refusalPage(
         c,
         403,
@@ -169,6 +191,7 @@ export function checkedForm(): MiddlewareHandler<DashboardEnv> {
     const crossOrigin = crossOriginReason(c);
     if (crossOrigin) return refusalPage(c, 403, `Refused: ${crossOrigin}.`);
     const form = await readForm(c);
+    if (!form) return unreadableFormPage(c, "Refused");
     if (!csrfMatches(c.get("session"), form.csrf)) {
       return refusalPage(
         c,

@@ -5,8 +5,8 @@
 // under another key, so a form carries proof it was rendered for this session.
 import type { Context } from "hono";
 import { deleteCookie, getSignedCookie, setSignedCookie } from "hono/cookie";
+import { hmac } from "#digest";
 import { timingSafeEqual } from "../../shared/signer/compare.ts";
-import { hmac } from "../../shared/signer/digest.ts";
 import { hex } from "../../shared/signer/encoding.ts";
 
 export const SESSION_COOKIE = "nightshift_session";

@@ -62,6 +62,8 @@ function counting(backend: StoreBackend) {
     put: (...args) => backend.put(...args),
     delete: (...args) => backend.delete(...args),
     increment: (...args) => backend.increment(...args),
+    addTallies: (...args) => backend.addTallies(...args),
+    listTallies: (...args) => backend.listTallies(...args),
     append: (...args) => backend.append(...args),
     query: (...args) => backend.query(...args),
     sweep: (...args) => backend.sweep(...args),

@@ -69,6 +69,22 @@ function awaitSize(ctx: StepContext, poolId: string, desired: number): void {
   ctx.progress.completions = { ...ctx.progress.completions, [poolId]: completion };
 }
 
+/**
+ * A change this operation wanted, found already made but not in what it has taken: the call of an
+ * attempt interrupted before its result was stored (the step is repeated, reads before it changes,
+ * and skips the call), or someone else's identical change. Either way it is recorded once now, so
+ * the ledger and the outcome hold every action also across crashes; `found` says it was found done.
+ */
+function foundDone(ctx: StepContext, kind: string, detail: Record<string, unknown> & { action: string }) {
+  if ((ctx.progress.taken ?? []).includes(detail.action)) return [];
+  return [
+    ledgerEntry(ctx, kind, {
+      ...detail,
+      found: "already done (an interrupted attempt's, or someone else's)",
+    }),
+  ];
+}
+
 /** After one pool's change: the next pool, or the wait for them all. */
 const next = (ctx: StepContext, left: number, ledger: LedgerEntryInput[]) =>
   left > 0 ? stay(ctx, ledger) : moveOnAndPoll(ctx, ledger);
@@ -89,6 +105,8 @@ export async function scalePoolsDown(ctx: StepContext): Promise<StepResult> {
   if (!pools) return missingSnapshot(ctx);
   const { provider } = ctx.deps;
   const { clusterId } = ctx.input;
+  // Changes found made before a crash (foundDone): recorded with whatever this step returns.
+  const found: LedgerEntryInput[] = [];
   for (const snap of remaining(ctx, pools)) {
     const pool = await readPool(ctx, snap.id);
     if (!pool) {
@@ -96,11 +114,12 @@ export async function scalePoolsDown(ctx: StepContext): Promise<StepResult> {
       continue;
     }
     if (pool.autoscaling?.enabled) {
-      if (settling(pool)) return wait(ctx, `node pool ${pool.name} to settle (${pool.vendorPhase})`);
+      if (settling(pool)) return wait(ctx, `node pool ${pool.name} to settle (${pool.vendorPhase})`, found);
       // Off first: an autoscaler would grow the pool again (and clouds refuse a size outside its bounds).
       const off = { ...pool.autoscaling, enabled: false };
       await provider.setNodePoolAutoscaling(clusterId, pool.id, off);
       return stay(ctx, [
+        ...found,
         ledgerEntry(ctx, "autoscaler-off", {
           action: `autoscaler-off ${pool.name}`,
           pool: pool.id,
@@ -110,12 +129,35 @@ export async function scalePoolsDown(ctx: StepContext): Promise<StepResult> {
         }),
       ]);
     }
+    if (snap.autoscaling?.enabled && !pool.autoscaling?.enabled) {
+      const off = { ...snap.autoscaling, enabled: false };
+      found.push(
+        ...foundDone(ctx, "autoscaler-off", {
+          action: `autoscaler-off ${pool.name}`,
+          pool: pool.id,
+          name: pool.name,
+          before: { autoscaling: snap.autoscaling },
+          after: { autoscaling: pool.autoscaling ?? off },
+        }),
+      );
+    }
     if (pool.desired === 0) {
       markHandled(ctx, snap.id);
       awaitSize(ctx, pool.id, 0); // scaled before a crash, or by someone: still wait for its nodes to go
+      if (snap.desired > 0) {
+        found.push(
+          ...foundDone(ctx, "scale-pool", {
+            action: `scale-pool ${pool.name} ${snap.desired}→0`,
+            pool: pool.id,
+            name: pool.name,
+            before: { desired: snap.desired },
+            after: { desired: 0 },
+          }),
+        );
+      }
       continue;
     }
-    if (settling(pool)) return wait(ctx, `node pool ${pool.name} to settle (${pool.vendorPhase})`);
+    if (settling(pool)) return wait(ctx, `node pool ${pool.name} to settle (${pool.vendorPhase})`, found);
     const completion = await provider.resizeNodePool(clusterId, pool.id, {
       desired: 0,
       allowNodeRelease: ctx.input.releaseNodes,
@@ -123,6 +165,7 @@ export async function scalePoolsDown(ctx: StepContext): Promise<StepResult> {
     markHandled(ctx, snap.id);
     ctx.progress.completions = { ...ctx.progress.completions, [pool.id]: completion };
     return next(ctx, remaining(ctx, pools).length, [
+      ...found,
       ledgerEntry(ctx, "scale-pool", {
         action: `scale-pool ${pool.name} ${pool.desired}→0`,
         pool: pool.id,
@@ -133,7 +176,7 @@ export async function scalePoolsDown(ctx: StepContext): Promise<StepResult> {
       }),
     ]);
   }
-  return moveOn(ctx);
+  return moveOn(ctx, found);
 }
 
 /** One poll: a job's state, or every pool's size from one list. */
@@ -218,6 +261,18 @@ export async function restorePools(ctx: StepContext): Promise<StepResult> {
     ) {
       markHandled(ctx, snap.id); // already at its size (restored before a crash, or never changed)
       awaitSize(ctx, pool.id, snap.desired);
+      // The sleep scaled every pool with nodes to 0: one found at its size again was restored.
+      if (snap.desired > 0) {
+        ledger.push(
+          ...foundDone(ctx, "restore-pool", {
+            action: `restore-pool ${pool.name} 0→${snap.desired}`,
+            pool: pool.id,
+            name: pool.name,
+            before: { desired: 0 },
+            after: { desired: snap.desired },
+          }),
+        );
+      }
       continue;
     }
     if (pool.desired !== 0 || autoscalerOn) {
@@ -260,18 +315,32 @@ export async function restoreAutoscaling(ctx: StepContext): Promise<StepResult> 
   const pools = snapshotPools(ctx);
   if (!pools) return moveOn(ctx);
   const wanted = (p: PoolSnapshot) => p.autoscaling?.enabled === true;
+  const found: LedgerEntryInput[] = [];
   for (const snap of remaining(ctx, pools, wanted)) {
     const pool = await readPool(ctx, snap.id);
     if (!pool || sameAutoscaling(pool.autoscaling, snap.autoscaling)) {
       markHandled(ctx, snap.id);
+      if (pool) {
+        const bounds = snap.autoscaling!;
+        found.push(
+          ...foundDone(ctx, "restore-autoscaling", {
+            action: `autoscaler-on ${pool.name} ${bounds.min}-${bounds.max}`,
+            pool: pool.id,
+            name: pool.name,
+            before: { autoscaling: { ...bounds, enabled: false } },
+            after: { autoscaling: bounds },
+          }),
+        );
+      }
       continue;
     }
-    if (settling(pool)) return wait(ctx, `node pool ${pool.name} to settle (${pool.vendorPhase})`);
+    if (settling(pool)) return wait(ctx, `node pool ${pool.name} to settle (${pool.vendorPhase})`, found);
     const bounds = snap.autoscaling!;
     await ctx.deps.provider.setNodePoolAutoscaling(ctx.input.clusterId, pool.id, bounds);
     markHandled(ctx, snap.id);
     const left = remaining(ctx, pools, wanted).length;
     return (left > 0 ? stay : moveOn)(ctx, [
+      ...found,
       ledgerEntry(ctx, "restore-autoscaling", {
         action: `autoscaler-on ${pool.name} ${bounds.min}-${bounds.max}`,
         pool: pool.id,
@@ -281,7 +350,7 @@ export async function restoreAutoscaling(ctx: StepContext): Promise<StepResult> 
       }),
     ]);
   }
-  return moveOn(ctx);
+  return moveOn(ctx, found);
 }
 
 function missingSnapshot(ctx: StepContext): StepResult {

@@ -541,6 +541,68 @@ describe("a whole night on the fake cloud", () => {
       "setNodePoolAutoscaling",
     ]);
   });
+  it("a crash between a cloud call and its write repeats the step without the call, and still records the action once", async () => {
+    // A night of a pool with an autoscaler, clean and then with the process dying right after each
+    // cloud-changing call (the operation's write is lost): the repeated step finds its change made
+    // and skips the call; its ledger entry and its `taken` action must still be recorded, once.
+    const nightOf = async (crash: boolean) => {
+      let crashNextWrite = false;
+      const backend = memoryBackend();
+      store = createStore(
+        crash
+          ? new Proxy(backend, {
+              get(target, key, receiver) {
+                const value = Reflect.get(target, key, receiver);
+                if (key !== "put") return value;
+                return (...args: Parameters<typeof backend.put>) => {
+                  if (args[0] === "op" && crashNextWrite) {
+                    crashNextWrite = false;
+                    throw new Error("the process died before its write");
+                  }
+                  return backend.put(...args);
+                };
+              },
+            })
+          : backend,
+      );
+      const cloud = fakeCloud("baidu", { a: 3 });
+      cloud.pools.get("a")!.autoscaling = { enabled: true, min: 2, max: 5 };
+      cloud.onCall = async (method) => {
+        if (method === "resizeNodePool" || method === "setNodePoolAutoscaling") crashNextWrite = crash;
+      };
+      // The wake's last change is the store's: the snapshot dropped, then the write lost.
+      const snapshots = store.snapshots;
+      const drop = snapshots.delete.bind(snapshots);
+      snapshots.delete = async (...args: Parameters<typeof drop>) => {
+        const dropped = await drop(...args);
+        crashNextWrite = crash;
+        return dropped;
+      };
+      const sleep = await createOp({ id: "sleep-1", provider: "baidu" });
+      const slept = await night(cloud, sleep.id, T0);
+      const wake = await createOp({ id: "wake-1", provider: "baidu", direction: "wake" }, at(3600));
+      const woken = await night(cloud, wake.id, at(3600));
+      const kinds = async (id: string) =>
+        (await store.ledger.query({ operationId: id, limit: 100 })).map((e) => e.kind).sort();
+      return {
+        changes: cloud.calls.filter((c) => c === "resizeNodePool" || c === "setNodePoolAutoscaling"),
+        pool: cloud.pools.get("a"),
+        ledger: { sleep: await kinds(sleep.id), wake: await kinds(wake.id) },
+        taken: [slept.op, woken.op].map((op) => (op.data.progress as { taken?: string[] }).taken),
+        statuses: [slept.op.status, woken.op.status],
+      };
+    };
+    const clean = await nightOf(false);
+    const crashed = await nightOf(true);
+    expect(crashed.statuses).toEqual(["succeeded", "succeeded"]);
+    expect(crashed.changes).toEqual(clean.changes);
+    expect(crashed.pool).toEqual(clean.pool);
+    expect(crashed.ledger).toEqual(clean.ledger);
+    expect(crashed.ledger.sleep.filter((k) => k === "sleep.autoscaler-off")).toHaveLength(1);
+    expect(crashed.ledger.wake.filter((k) => k === "wake.restore-pool")).toHaveLength(1);
+    expect(crashed.ledger.wake.filter((k) => k === "wake.drop-snapshot")).toHaveLength(1);
+    expect(crashed.taken).toEqual(clean.taken);
+  });
 });
 
 describe("clear refusals", () => {

@@ -73,6 +73,10 @@ export async function dropSnapshot(ctx: StepContext): Promise<StepResult> {
     ledger.push(ledgerEntry(ctx, "drop-snapshot", { dropped: held.content }));
   } else if (current) {
     ledger.push(ledgerEntry(ctx, "drop-snapshot", { kept: "a newer snapshot was taken since; it is left" }));
+  } else {
+    // Gone already: dropped by an attempt of this step interrupted before its write (or swept).
+    // Recorded now, so the drop is in the ledger once also across a crash.
+    ledger.push(ledgerEntry(ctx, "drop-snapshot", { dropped: held.content, found: "already dropped" }));
   }
   return moveOn(ctx, ledger);
 }

@@ -56,6 +56,20 @@ describe("loadConfig", () => {
     expect(configSecrets(config)).toContain(secret);
   });
 
+  it("reads the metrics token apart from the admin token, refuses a short one, and masks it", () => {
+    const token = "metrics-token-0123456789abcdef";
+    const config = loadConfig({ NIGHTSHIFT_METRICS_TOKEN: token });
+    expect(config.metricsToken).toBe(token);
+    expect(config.adminToken).toBeUndefined();
+    expect(configSecrets(config)).toEqual([token]);
+    expect(issuesOf({ NIGHTSHIFT_METRICS_TOKEN: "short" })).toEqual([
+      {
+        variable: "NIGHTSHIFT_METRICS_TOKEN",
+        message: "must be at least 24 characters; generate one with `openssl rand -hex 24`",
+      },
+    ]);
+  });
+
   it("reads the webhook credentials, several per source for rotation, and masks every one", () => {
     const token = (n: number) => `alertmanager-token-${n}-0123456789abcdef`;
     const password = "basic-password-0123456789abcdef";

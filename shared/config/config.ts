@@ -107,6 +107,8 @@ export interface Config {
   /** NIGHTSHIFT_PLANNER_LEASE_SECONDS when set (default: two ticks, shared/jobs/planner-lease.ts). */
   plannerLeaseSeconds?: number;
   adminToken?: string;
+  /** The bearer token Prometheus scrapes GET /metrics with; unset: /metrics answers 503. */
+  metricsToken?: string;
   /** Pre-action notices: the Standard Webhooks secrets, the link secret, the public address. */
   notices: { secrets: string[]; linkSecret?: string; publicUrl?: string };
   accounts: Account[];
@@ -262,6 +264,10 @@ const settingsSchema = z.object({
     .string()
     .min(24, "must be at least 24 characters; generate one with `openssl rand -hex 24`")
     .optional(),
+  NIGHTSHIFT_METRICS_TOKEN: z
+    .string()
+    .min(24, "must be at least 24 characters; generate one with `openssl rand -hex 24`")
+    .optional(),
   NIGHTSHIFT_VAULT_KEYS: z.string().optional(),
 });
 
@@ -387,6 +393,9 @@ export function loadConfig(env: Environment): Config {
       ? { plannerLeaseSeconds: settings.data.NIGHTSHIFT_PLANNER_LEASE_SECONDS }
       : {}),
     ...(NIGHTSHIFT_ADMIN_TOKEN ? { adminToken: NIGHTSHIFT_ADMIN_TOKEN } : {}),
+    ...(settings.data.NIGHTSHIFT_METRICS_TOKEN
+      ? { metricsToken: settings.data.NIGHTSHIFT_METRICS_TOKEN }
+      : {}),
     notices: {
       secrets: settings.data.NIGHTSHIFT_NOTICE_SECRETS?.split(",") ?? [],
       ...(settings.data.NIGHTSHIFT_LINK_SECRET ? { linkSecret: settings.data.NIGHTSHIFT_LINK_SECRET } : {}),
@@ -743,6 +752,7 @@ function withoutUndefined<T extends object>(value: T): T {
 export function configSecrets(config: Config): string[] {
   const secrets = config.accounts.flatMap((a) => [a.secretAccessKey, a.securityToken ?? ""]);
   if (config.adminToken) secrets.push(config.adminToken);
+  if (config.metricsToken) secrets.push(config.metricsToken);
   secrets.push(...config.notices.secrets);
   if (config.notices.linkSecret) secrets.push(config.notices.linkSecret);
   if (config.eventBridge) secrets.push(config.eventBridge.secretAccessKey);

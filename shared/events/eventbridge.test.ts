@@ -1,8 +1,3 @@
-import type {
-  PutEventsCommand,
-  PutEventsCommandOutput,
-  PutEventsRequestEntry,
-} from "@aws-sdk/client-eventbridge";
 import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../config/config.ts";
 import type { LogFields, Logger } from "../log/logger.ts";
@@ -10,8 +5,12 @@ import {
   createEventBridgePublisher,
   entrySize,
   eventBridgeClient,
+  eventBridgeEndpoint,
   MAX_ENTRY_BYTES,
   type OutcomeEvent,
+  PutEventsCallError,
+  type PutEventsOutput,
+  type PutEventsRequestEntry,
   type PutEventsSender,
 } from "./eventbridge.ts";
 
@@ -32,14 +31,14 @@ function outcome(n: number, extra: Partial<OutcomeEvent["detail"]> = {}): Outcom
   };
 }
 
-type Answer = (entries: PutEventsRequestEntry[], call: number) => PutEventsCommandOutput | Error;
+type Answer = (entries: PutEventsRequestEntry[], call: number) => PutEventsOutput | Error;
 
 /** A PutEvents client that records each call's entries and answers with `answer`. */
 function fakeClient(answer: Answer = (entries) => accepted(entries)) {
   const calls: PutEventsRequestEntry[][] = [];
   const client: PutEventsSender = {
-    async send(command: PutEventsCommand) {
-      const entries = command.input.Entries ?? [];
+    async putEvents(given) {
+      const entries = [...given];
       calls.push(entries);
       const result = answer(entries, calls.length - 1);
       if (result instanceof Error) throw result;
@@ -51,12 +50,8 @@ function fakeClient(answer: Answer = (entries) => accepted(entries)) {
   return { client, calls, operations };
 }
 
-function accepted(
-  entries: PutEventsRequestEntry[],
-  errors: Record<number, string> = {},
-): PutEventsCommandOutput {
+function accepted(entries: PutEventsRequestEntry[], errors: Record<number, string> = {}): PutEventsOutput {
   return {
-    $metadata: { httpStatusCode: 200 },
     FailedEntryCount: Object.keys(errors).length,
     Entries: entries.map((_, i) =>
       errors[i]
@@ -66,12 +61,8 @@ function accepted(
   };
 }
 
-function serviceError(name: string, status: number): Error {
-  return Object.assign(new Error(`${name} happened`), {
-    name,
-    $fault: "server",
-    $metadata: { httpStatusCode: status },
-  });
+function serviceError(code: string, status: number): PutEventsCallError {
+  return new PutEventsCallError(code, `${code} happened`, status);
 }
 
 function recordingLogger() {
@@ -188,12 +179,9 @@ describe("createEventBridgePublisher", () => {
     ["InternalFailure (500)", serviceError("InternalFailure", 500), true],
     ["a 502 from a proxy", serviceError("Unknown", 502), true],
     ["a 429", serviceError("TooManyRequests", 429), true],
-    [
-      "a connection refused",
-      Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" }),
-      true,
-    ],
-    ["a fetch failure", new TypeError("fetch failed"), true],
+    ["a connection refused", new PutEventsCallError("NetworkError", "connect ECONNREFUSED"), true],
+    ["no answer in time", new PutEventsCallError("TimeoutError", "no answer"), true],
+    ["an unexpected failure", new TypeError("fetch failed"), true],
     ["AccessDeniedException (400)", serviceError("AccessDeniedException", 400), false],
     ["InvalidSignatureException (400)", serviceError("InvalidSignatureException", 400), false],
     ["ResourceNotFoundException (400)", serviceError("ResourceNotFoundException", 400), false],
@@ -207,7 +195,8 @@ describe("createEventBridgePublisher", () => {
     } else {
       expect(fake.calls).toHaveLength(1);
       expect(result.sent).toBe(0);
-      expect(result.failed.map((f) => f.errorCode)).toEqual([error.name, error.name]);
+      const code = (error as PutEventsCallError).code;
+      expect(result.failed.map((f) => f.errorCode)).toEqual([code, code]);
     }
   });
 
@@ -327,39 +316,32 @@ describe("the EventBridge settings (loadConfig) and client", () => {
     );
   });
 
-  it("builds a real SDK client in this runtime that serializes, signs and parses PutEvents", async () => {
+  it("builds a client that serializes, signs and parses PutEvents in this runtime", async () => {
+    const seen: Array<{ url: string; headers: Headers; body: unknown }> = [];
     const settings = eventBridgeClient(
       loadConfig({
         ...full,
         NIGHTSHIFT_EVENTBRIDGE_BUS: "nightly",
         NIGHTSHIFT_EVENTBRIDGE_ENDPOINT: "https://events.example.test",
       }).eventBridge!,
+      {
+        now: () => new Date("2026-03-02T22:00:07Z"),
+        fetch: async (url, init) => {
+          seen.push({ url, headers: new Headers(init.headers), body: JSON.parse(String(init.body)) });
+          const first = seen.length === 1;
+          const answer = {
+            FailedEntryCount: first ? 1 : 0,
+            Entries: first
+              ? [{ EventId: "e-1" }, { ErrorCode: "ThrottlingException", ErrorMessage: "slow down" }]
+              : [{ EventId: "e-2" }],
+          };
+          return new Response(JSON.stringify(answer), {
+            headers: { "content-type": "application/x-amz-json-1.1" },
+          });
+        },
+      },
     );
     expect(settings.eventBusName).toBe("nightly");
-    const seen: Array<{ headers: Record<string, string>; body: unknown }> = [];
-    // Innermost: receives the signed request, answers in place of the network.
-    settings.client.middlewareStack.add(
-      (_next) => async (args) => {
-        const request = args.request as { headers: Record<string, string>; body: string | Uint8Array };
-        const text = typeof request.body === "string" ? request.body : new TextDecoder().decode(request.body);
-        seen.push({ headers: request.headers, body: JSON.parse(text) });
-        const first = seen.length === 1;
-        const answer = {
-          FailedEntryCount: first ? 1 : 0,
-          Entries: first
-            ? [{ EventId: "e-1" }, { ErrorCode: "ThrottlingException", ErrorMessage: "slow down" }]
-            : [{ EventId: "e-2" }],
-        };
-        return {
-          response: {
-            statusCode: 200,
-            headers: { "content-type": "application/x-amz-json-1.1" },
-            body: new TextEncoder().encode(JSON.stringify(answer)),
-          },
-        };
-      },
-      { step: "deserialize", priority: "low", name: "answerLocally" },
-    );
     const result = await createEventBridgePublisher({
       ...settings,
       sleep: async () => {},
@@ -369,10 +351,12 @@ describe("the EventBridge settings (loadConfig) and client", () => {
     expect(result).toEqual({ sent: 2, failed: [] });
     expect(seen).toHaveLength(2);
     const [first, second] = seen;
-    expect(first!.headers["x-amz-target"]).toBe("AWSEvents.PutEvents");
-    expect(first!.headers["content-type"]).toBe("application/x-amz-json-1.1");
-    expect(first!.headers.authorization).toMatch(
-      /^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/eu-central-1\/events\/aws4_request, SignedHeaders=[a-z0-9;-]*host[a-z0-9;-]*, Signature=[0-9a-f]{64}$/,
+    expect(first!.url).toBe("https://events.example.test");
+    expect(first!.headers.get("x-amz-target")).toBe("AWSEvents.PutEvents");
+    expect(first!.headers.get("content-type")).toBe("application/x-amz-json-1.1");
+    expect(first!.headers.get("x-amz-date")).toBe("20260302T220007Z");
+    expect(first!.headers.get("authorization")).toMatch(
+      /^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/20260302\/eu-central-1\/events\/aws4_request, SignedHeaders=content-type;host;x-amz-date;x-amz-target, Signature=[0-9a-f]{64}$/,
     );
     expect(first!.body).toEqual({
       Entries: [0, 1].map((n) => ({
@@ -388,6 +372,38 @@ describe("the EventBridge settings (loadConfig) and client", () => {
         (e) => JSON.parse(e.Detail).operationId,
       ),
     ).toEqual(["op-1"]);
-    settings.client.destroy();
+  });
+
+  it("reads a refused call's error type and message, and a missing answer as a network error", async () => {
+    const config = loadConfig(full).eventBridge!;
+    const refusing = eventBridgeClient(config, {
+      fetch: async () =>
+        new Response(
+          JSON.stringify({
+            __type: "com.amazonaws.events#ResourceNotFoundException",
+            message: "Event bus nightly does not exist.",
+          }),
+          { status: 400 },
+        ),
+    });
+    await expect(refusing.client.putEvents([{ Source: "nightshift" }])).rejects.toMatchObject({
+      code: "ResourceNotFoundException",
+      status: 400,
+      message: "Event bus nightly does not exist.",
+    });
+    const unreachable = eventBridgeClient(config, {
+      fetch: async () => {
+        throw new TypeError("fetch failed");
+      },
+    });
+    await expect(unreachable.client.putEvents([{ Source: "nightshift" }])).rejects.toMatchObject({
+      code: "NetworkError",
+      status: undefined,
+    });
+  });
+
+  it("calls the region's endpoint, .com.cn in the China regions", () => {
+    expect(eventBridgeEndpoint("eu-central-1")).toBe("https://events.eu-central-1.amazonaws.com/");
+    expect(eventBridgeEndpoint("cn-north-1")).toBe("https://events.cn-north-1.amazonaws.com.cn/");
   });
 });

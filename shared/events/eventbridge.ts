@@ -15,17 +15,14 @@
 // unconfirmed, so consumers dedupe on `detail.eventId`: one per outcome, the same on every attempt
 // (PutEvents gives every attempt an id of its own).
 //
-// The client is built with `maxAttempts: 1` so these retries (with the injected sleep and random)
-// are the only ones; a client passed in with SDK retries on would multiply the attempts.
-import {
-  EventBridgeClient,
-  PutEventsCommand,
-  type PutEventsCommandOutput,
-  type PutEventsRequestEntry,
-} from "@aws-sdk/client-eventbridge";
+// The client (eventBridgeClient) is one signed PutEvents request per call, no retries of its own,
+// so these retries (with the injected sleep and random) are the only ones. It speaks the awsJson1_1
+// protocol directly with our SigV4 signer instead of the AWS SDK, whose client stack was a fifth of
+// the Worker bundle.
 import type { EventBridgeConfig } from "../config/config.ts";
-import { backoffDelay } from "../http/client.ts";
+import { backoffDelay, type Fetch } from "../http/client.ts";
 import type { Logger } from "../log/logger.ts";
+import { signAwsV4 } from "../signer/aws-sigv4.ts";
 
 export const EVENT_SOURCE = "nightshift";
 /** PutEvents takes at most 10 entries per call. */
@@ -95,9 +92,46 @@ export interface EventPublisher {
   publish(events: readonly OutcomeEvent[]): Promise<PublishResult>;
 }
 
-/** The one call the publisher makes; an `EventBridgeClient` is one, a test may pass a fake. */
+/** One PutEvents entry, as the API names its fields. */
+export interface PutEventsRequestEntry {
+  Source?: string;
+  DetailType?: string;
+  Detail?: string;
+  Time?: Date;
+  EventBusName?: string;
+  Resources?: string[];
+}
+
+/** One entry's answer: an EventId, or why it was refused. */
+export interface PutEventsResultEntry {
+  EventId?: string;
+  ErrorCode?: string;
+  ErrorMessage?: string;
+}
+
+export interface PutEventsOutput {
+  FailedEntryCount?: number;
+  /** In the order of the request's entries. */
+  Entries?: PutEventsResultEntry[];
+}
+
+/** A whole PutEvents call that failed: the error type EventBridge answered, or no answer at all. */
+export class PutEventsCallError extends Error {
+  readonly code: string;
+  /** The HTTP status; undefined when no answer came (refused, reset, timeout). */
+  readonly status: number | undefined;
+  constructor(code: string, message: string, status?: number) {
+    super(message);
+    this.name = "PutEventsCallError";
+    this.code = code;
+    this.status = status;
+  }
+}
+
+/** The one call the publisher makes; eventBridgeClient builds one, a test may pass a fake. */
 export interface PutEventsSender {
-  send(command: PutEventsCommand): Promise<PutEventsCommandOutput>;
+  /** Resolves with the per-entry answers; rejects with a PutEventsCallError when the call failed. */
+  putEvents(entries: readonly PutEventsRequestEntry[]): Promise<PutEventsOutput>;
 }
 
 export interface EventBridgePublisherOptions {
@@ -243,9 +277,9 @@ async function putBatch(
   client: PutEventsSender,
   batch: readonly Pending[],
 ): Promise<(Failure | undefined)[]> {
-  let output: PutEventsCommandOutput;
+  let output: PutEventsOutput;
   try {
-    output = await client.send(new PutEventsCommand({ Entries: batch.map((p) => p.entry) }));
+    output = await client.putEvents(batch.map((p) => p.entry));
   } catch (error) {
     const failure = callFailure(error);
     return batch.map(() => failure);
@@ -272,44 +306,115 @@ async function putBatch(
 
 /** Classifies an error thrown by a whole PutEvents call. */
 function callFailure(error: unknown): Failure {
-  const e = (typeof error === "object" && error !== null ? error : {}) as {
-    name?: unknown;
-    code?: unknown;
-    message?: unknown;
-    $retryable?: unknown;
-    $metadata?: { httpStatusCode?: unknown };
-  };
-  const status = typeof e.$metadata?.httpStatusCode === "number" ? e.$metadata.httpStatusCode : undefined;
-  const name = typeof e.name === "string" && e.name !== "Error" ? e.name : undefined;
-  const code = (typeof e.code === "string" ? e.code : undefined) ?? name ?? "NetworkError";
-  const message = typeof e.message === "string" && e.message ? e.message : String(error);
+  if (!(error instanceof PutEventsCallError)) {
+    const message = error instanceof Error ? error.message : String(error);
+    return { code: "NetworkError", message, retryable: true };
+  }
+  const { code, message, status } = error;
   if (status === undefined) {
     // No HTTP answer: refused, reset, DNS, timeout. Sending again is the only way to deliver.
     return { code, message, retryable: true };
   }
   const retryable =
-    RETRYABLE_ERROR_CODES.has(code) ||
-    e.$retryable !== undefined ||
-    status === 429 ||
-    (status >= 500 && status !== 501 && status !== 505);
+    RETRYABLE_ERROR_CODES.has(code) || status === 429 || (status >= 500 && status !== 501 && status !== 505);
   return { code, message: `${message} (HTTP ${status})`, retryable };
 }
 
 // ---------------------------------------------------------------------------------------------
 // The client, from the validated settings (loadConfig reads NIGHTSHIFT_EVENTBRIDGE_*)
 
+/** A call with no answer within this long is given up (and retried by the publisher). */
+export const PUT_EVENTS_TIMEOUT_MS = 10_000;
+
 export interface EventBridgeSettings {
-  client: EventBridgeClient;
+  client: PutEventsSender;
   eventBusName?: string;
 }
 
-/** The EventBridge client for the validated settings (Config.eventBridge). */
-export function eventBridgeClient(config: EventBridgeConfig): EventBridgeSettings {
-  const client = new EventBridgeClient({
-    region: config.region,
-    credentials: { accessKeyId: config.accessKeyId, secretAccessKey: config.secretAccessKey },
-    ...(config.endpoint ? { endpoint: config.endpoint } : {}),
-    maxAttempts: 1,
-  });
+export interface EventBridgeClientOptions {
+  /** The host's outbound fetch; the platform's by default. */
+  fetch?: Fetch;
+  now?: () => Date;
+}
+
+/** The regional endpoint: `events.<region>.amazonaws.com`, `.com.cn` in the China regions. */
+export function eventBridgeEndpoint(region: string): string {
+  return `https://events.${region}.amazonaws.com${region.startsWith("cn-") ? ".cn" : ""}/`;
+}
+
+/** The EventBridge client for the validated settings (Config.eventBridge): SigV4-signed PutEvents. */
+export function eventBridgeClient(
+  config: EventBridgeConfig,
+  options: EventBridgeClientOptions = {},
+): EventBridgeSettings {
+  const send: Fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+  const now = options.now ?? (() => new Date());
+  const url = config.endpoint ?? eventBridgeEndpoint(config.region);
+  const credentials = { accessKeyId: config.accessKeyId, secretAccessKey: config.secretAccessKey };
+  const client: PutEventsSender = {
+    async putEvents(entries) {
+      // awsJson1_1: timestamps are epoch seconds.
+      const body = JSON.stringify({
+        Entries: entries.map((entry) => ({
+          ...entry,
+          ...(entry.Time ? { Time: entry.Time.getTime() / 1000 } : {}),
+        })),
+      });
+      const signed = await signAwsV4(
+        {
+          method: "POST",
+          url,
+          headers: { "Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": "AWSEvents.PutEvents" },
+          body,
+        },
+        credentials,
+        { now: now(), region: config.region, service: "events" },
+      );
+      let response: Response;
+      try {
+        response = await send(url, {
+          method: "POST",
+          headers: signed.headers,
+          body,
+          signal: AbortSignal.timeout(PUT_EVENTS_TIMEOUT_MS),
+        });
+      } catch (error) {
+        const timedOut =
+          error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError");
+        const why = error instanceof Error ? error.message : String(error);
+        throw new PutEventsCallError(
+          timedOut ? "TimeoutError" : "NetworkError",
+          timedOut ? `no answer from ${url} within ${PUT_EVENTS_TIMEOUT_MS} ms` : `${url}: ${why}`,
+        );
+      }
+      const text = await response.text();
+      let answer: Record<string, unknown> = {};
+      try {
+        const parsed: unknown = text ? JSON.parse(text) : {};
+        if (typeof parsed === "object" && parsed !== null) answer = parsed as Record<string, unknown>;
+      } catch {
+        // Not JSON: a proxy's page, for instance; the status says what happened.
+      }
+      if (response.ok) return answer as PutEventsOutput;
+      throw new PutEventsCallError(
+        errorType(response, answer),
+        errorMessage(response, answer),
+        response.status,
+      );
+    },
+  };
   return config.bus ? { client, eventBusName: config.bus } : { client };
+}
+
+/** awsJson's error type: `x-amzn-errortype` or `__type`, without the namespace and the `:` suffix. */
+function errorType(response: Response, answer: Record<string, unknown>): string {
+  const raw =
+    response.headers.get("x-amzn-errortype") ?? (typeof answer.__type === "string" ? answer.__type : "");
+  const type = raw.split(":")[0]!.split("#").pop()!;
+  return type || `HTTP${response.status}`;
+}
+
+function errorMessage(response: Response, answer: Record<string, unknown>): string {
+  const message = answer.message ?? answer.Message;
+  return typeof message === "string" && message ? message : `EventBridge answered HTTP ${response.status}`;
 }

@@ -642,3 +642,20 @@ describe("platformFetch", () => {
     }
   });
 });
+
+describe("observe: every attempt's outcome, for the cloud API metrics", () => {
+  it("is told each attempt, retries included: the status, or the failure's kind", async () => {
+    const seen: unknown[] = [];
+    const { run } = setup([{ error: refused() }, { status: 503 }, "hang", { status: 200, body: "ok" }], {
+      observe: (exchange) => seen.push(exchange),
+      retry: { attempts: 4 },
+    });
+    expect((await run(GET, read)).status).toBe(200);
+    expect(seen).toEqual([
+      { api: "test.get", account: "prod", failure: "network" },
+      { api: "test.get", account: "prod", status: 503 },
+      { api: "test.get", account: "prod", failure: "timeout" },
+      { api: "test.get", account: "prod", status: 200 },
+    ]);
+  });
+});

@@ -133,6 +133,22 @@ export interface HttpClientOptions {
   sharedRate?: (account: string) => Promise<number>;
   /** Retries are logged here (method, host and path only: queries may carry signatures). */
   logger?: Logger;
+  /**
+   * Told of every attempt's outcome, retries included (the cloud API metrics): the call's name and
+   * account, and the status, or why no response came.
+   */
+  observe?: (exchange: HttpExchange) => void;
+}
+
+/** One attempt of a call, as `observe` is told it. */
+export interface HttpExchange {
+  /** e.g. "huawei.getCluster" (SendOptions.api). */
+  api: string;
+  account: string;
+  /** The response's status; absent when no response came. */
+  status?: number;
+  /** Why no response came. */
+  failure?: HttpFailureKind;
 }
 
 export interface HttpClient {
@@ -335,8 +351,14 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         // Settled late after a timeout: nobody awaits it any more.
         exchange.catch(() => {});
         const response = await Promise.race([exchange, timeout]);
+        options.observe?.({ api: send.api, account: send.account, status: response.status });
         return { response };
       } catch (error) {
+        options.observe?.({
+          api: send.api,
+          account: send.account,
+          failure: timedOut ? "timeout" : "network",
+        });
         if (timedOut) {
           return {
             failure: new HttpFailure(

@@ -89,6 +89,8 @@ export function countingBackend(backend: StoreBackend, budget: SubrequestBudget)
     list: counted("store list", backend.list.bind(backend)),
     listIndex: counted("store list index", backend.listIndex.bind(backend)),
     increment: counted("store increment", backend.increment.bind(backend)),
+    addTallies: counted("store add tallies", backend.addTallies.bind(backend)),
+    listTallies: counted("store list tallies", backend.listTallies.bind(backend)),
     append: counted("ledger append", backend.append.bind(backend)),
     query: counted("ledger query", backend.query.bind(backend)),
     sweep: counted("store sweep", backend.sweep.bind(backend)),

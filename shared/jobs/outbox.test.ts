@@ -2,17 +2,15 @@
 // (with a fake PutEvents client): recorded with the final write, published by a later tick after a
 // "crash", only failed entries retried with back-off, the same event id on every attempt, given up
 // after the max age, never lost to the sweep, and a publisher that reads only what is due.
-import type {
-  PutEventsCommand,
-  PutEventsCommandOutput,
-  PutEventsRequestEntry,
-} from "@aws-sdk/client-eventbridge";
 import { beforeEach, describe, expect, it } from "vitest";
 import { countingBackend } from "../../test/contract/store/counting-backend.ts";
 import {
   createEventBridgePublisher,
   type OutcomeEvent as EventBridgeEvent,
   type EventPublisher,
+  PutEventsCallError,
+  type PutEventsOutput,
+  type PutEventsRequestEntry,
 } from "../events/eventbridge.ts";
 import { createLogger } from "../log/logger.ts";
 import type { Provider } from "../providers/port.ts";
@@ -91,17 +89,12 @@ const detailOf = (entry: PutEventsRequestEntry) =>
 function eventBridge(bus: Bus): EventPublisher {
   return createEventBridgePublisher({
     client: {
-      async send(command: PutEventsCommand): Promise<PutEventsCommandOutput> {
-        const entries = command.input.Entries ?? [];
+      async putEvents(given): Promise<PutEventsOutput> {
+        const entries = [...given];
         bus.calls.push(entries);
-        if (bus.down)
-          throw Object.assign(new Error("service unavailable"), {
-            name: "InternalFailure",
-            $metadata: { httpStatusCode: 500 },
-          });
+        if (bus.down) throw new PutEventsCallError("InternalFailure", "service unavailable", 500);
         const failed = entries.map((e) => bus.failing.has(detailOf(e).eventId));
         return {
-          $metadata: { httpStatusCode: 200 },
           FailedEntryCount: failed.filter(Boolean).length,
           Entries: failed.map((f, i) =>
             f ? { ErrorCode: bus.code, ErrorMessage: `${bus.code} now` } : { EventId: `aws-${i}` },

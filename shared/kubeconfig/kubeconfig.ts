@@ -1,16 +1,15 @@
 // The one reader of kubeconfigs, whichever cloud issued them: Huawei CCE and CCE Autopilot
 // `clustercert` (a v1.Config in JSON), Alibaba `DescribeClusterUserKubeconfig` and Baidu's
 // kubeconfig API (YAML text). JSON is YAML, so the `yaml` library reads both; the client
-// certificate is read with @peculiar/x509. It answers what renewal and the Kubernetes clients need:
+// certificate's fields are read from its ASN.1 (certificate.ts). It answers what renewal and the Kubernetes clients need:
 // the API server, the cluster CA, the client certificate's subject, issuer, serial and validity, and
 // (asynchronously) whether the private key belongs to the certificate.
 //
 // Every failure is a KubeconfigError naming the problem and the field; none quotes key material
 // (or any value from the document but names).
-import "reflect-metadata"; // @peculiar/x509 resolves its services through tsyringe, which needs it
-import * as x509 from "@peculiar/x509";
 import { parseDocument } from "yaml";
 import type { Kubeconfig } from "../providers/port.ts";
+import { type CertificateFacts, derToPem, pemToDer, readCertificate } from "./certificate.ts";
 import { PrivateKeyError, privateKeyMatches } from "./private-key.ts";
 
 /** What is wrong with a kubeconfig, for callers that act on the kind of problem. */
@@ -34,16 +33,7 @@ export class KubeconfigError extends Error {
   }
 }
 
-/** The client certificate's metadata: what events, logs and the API may show (renewal's facts). */
-export interface CertificateFacts {
-  /** RFC 4514 form as @peculiar/x509 writes it, e.g. `CN=alice, O=system:masters`. */
-  subject: string;
-  issuer: string;
-  /** Lower-case hex of the serial number's bytes. */
-  serial: string;
-  notBefore: Date;
-  notAfter: Date;
-}
+export type { CertificateFacts } from "./certificate.ts";
 
 export interface ParsedKubeconfig {
   /** How the text was written: clustercert answers JSON, the others YAML. */
@@ -157,14 +147,13 @@ function certificatePems(data: string): string[] {
 }
 
 /** The client certificate: the first PEM certificate of the data (a chain may follow), or DER. */
-function clientCertificate(data: string, field: string): { pem: string; cert: x509.X509Certificate } {
+function clientCertificate(data: string, field: string): { pem: string; facts: CertificateFacts } {
   const pem = certificatePems(data)[0];
   try {
-    if (pem) return { pem, cert: new x509.X509Certificate(pem) };
+    if (pem) return { pem, facts: readCertificate(pemToDer(pem)).facts };
     // Base64 of DER, without PEM armour.
     const der = Uint8Array.from(atob(data.replace(/\s+/g, "")), (c) => c.charCodeAt(0));
-    const cert = new x509.X509Certificate(der);
-    return { pem: cert.toString("pem"), cert };
+    return { pem: derToPem(der), facts: readCertificate(der).facts };
   } catch {
     throw new KubeconfigError(
       "certificate-unparsable",
@@ -172,17 +161,6 @@ function clientCertificate(data: string, field: string): { pem: string; cert: x5
       "is not a base64 PEM (or DER) X.509 certificate that can be read",
     );
   }
-}
-
-/** The metadata of an X.509 certificate (what may be shown anywhere). */
-export function certificateFacts(cert: x509.X509Certificate): CertificateFacts {
-  return {
-    subject: cert.subject,
-    issuer: cert.issuer,
-    serial: cert.serialNumber.toLowerCase(),
-    notBefore: cert.notBefore,
-    notAfter: cert.notAfter,
-  };
 }
 
 /**
@@ -249,7 +227,7 @@ export function parseKubeconfig(source: string): ParsedKubeconfig {
           : "missing: the user has no client certificate",
     );
   }
-  const { pem: certificatePem, cert } = clientCertificate(certData, certField);
+  const { pem: certificatePem, facts } = clientCertificate(certData, certField);
 
   const keyField = `${userBody.field}.client-key-data`;
   const keyData = userBody.value["client-key-data"];
@@ -274,7 +252,7 @@ export function parseKubeconfig(source: string): ParsedKubeconfig {
     servers,
     ...(caPems.length > 0 ? { caPem: caPems.join("\n") } : {}),
     insecureSkipTlsVerify: clusterBody.value["insecure-skip-tls-verify"] === true,
-    certificate: certificateFacts(cert),
+    certificate: facts,
     certificatePem,
     privateKey,
   };
@@ -284,9 +262,9 @@ export function parseKubeconfig(source: string): ParsedKubeconfig {
 
 /** Whether the parsed kubeconfig's private key belongs to its client certificate. */
 export async function keyMatchesCertificate(parsed: ParsedKubeconfig): Promise<boolean> {
-  const cert = new x509.X509Certificate(parsed.certificatePem);
+  const { spki } = readCertificate(pemToDer(parsed.certificatePem));
   try {
-    return await privateKeyMatches(parsed.privateKey, cert.publicKey.rawData);
+    return await privateKeyMatches(parsed.privateKey, spki);
   } catch (error) {
     if (error instanceof PrivateKeyError)
       throw new KubeconfigError("key-unparsable", keyFields.get(parsed) ?? KEY_FIELD, error.message);

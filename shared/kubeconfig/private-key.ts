@@ -3,7 +3,7 @@
 // certificate's SubjectPublicKeyInfo, for RSA and EC (P-256, P-384, P-521) keys in any of the PEM
 // forms kubeconfigs carry: PKCS#8 ("PRIVATE KEY"), PKCS#1 ("RSA PRIVATE KEY", what kubeadm and
 // most clouds write) and SEC1 ("EC PRIVATE KEY"). Web Crypto reads only PKCS#8, so the other two
-// are wrapped into it first (the ASN.1 classes come with @peculiar/x509).
+// are wrapped into it first (with the @peculiar/asn1-* schemas).
 //
 // Nothing here puts key material into an error message: a failure names the form, never the bytes.
 

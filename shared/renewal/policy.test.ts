@@ -175,12 +175,12 @@ describe("planRenewal: next attempt = first window opening after max(renewal tim
   });
 
   it("waits out a back-off, then the window", () => {
-    const failures = { failedAttempts: 4, lastFailureAt: at("2026-01-03T01:00:00Z") }; // 8 h: until 09:00
+    const failures = { failedAttempts: 4, lastFailureAt: at("2026-01-03T01:00:00Z") }; // 8 h, capped at a quarter of the 23 h left: until 06:45
     const noWindow = planRenewal(base({ now: at("2026-01-03T02:00:00Z"), failures }));
     expect(noWindow).toMatchObject({
       action: "wait",
       waitingFor: "backoff",
-      nextAttemptAt: at("2026-01-03T09:00:00Z"),
+      nextAttemptAt: at("2026-01-03T06:45:00Z"),
     });
     const withWindow = planRenewal(
       base({ now: at("2026-01-03T02:00:00Z"), failures, spec: { durationMs: 3 * DAY, window: afternoons } }),
@@ -190,7 +190,7 @@ describe("planRenewal: next attempt = first window opening after max(renewal tim
       waitingFor: "window",
       nextAttemptAt: at("2026-01-03T14:00:00Z"),
     });
-    expect(withWindow.backoffUntil).toEqual(at("2026-01-03T09:00:00Z"));
+    expect(withWindow.backoffUntil).toEqual(at("2026-01-03T06:45:00Z"));
   });
 
   it("retries when the back-off ends if the window is open then", () => {

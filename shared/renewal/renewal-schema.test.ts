@@ -211,7 +211,7 @@ describe("renewal declarations", () => {
 
   it("name an unknown kind, and keep names unique across schedules and renewals", () => {
     expect(errors("kind: renewl\nname: x\n")).toEqual([
-      `${FILE}:1: kind: "renewl" is not a kind of document; did you mean "renewal"? use schedule for a schedule (name, timezone, targets, sleep/wake), resize for a resize rule (kind: resize, name, match, action), renewal for a certificate renewal (kind: renewal, name, targets, duration, sinks) (or leave kind out for a schedule)`,
+      `${FILE}:1: kind: "renewl" is not a kind of document; did you mean "renewal"? use schedule for a schedule (name, timezone, targets, sleep/wake), resize for a resize rule (kind: resize, name, match, action), renewal for a certificate renewal (kind: renewal, name, targets, duration, sinks), rates for hourly rates for the savings estimate (kind: rates, name, currency, targets, cluster and/or pools) (or leave kind out for a schedule)`,
     ]);
     const clash = [
       "kind: schedule",

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { backoffDelayMs, backoffUntil, recordFailure } from "./backoff.ts";
+import { backoffDelayMs, backoffUntil, type FailureHistory, recordFailure } from "./backoff.ts";
 import { renewalTime } from "./renewal-time.ts";
 
 const HOUR = 3_600_000;
@@ -67,23 +67,50 @@ describe("issuance back-off (cert-manager's 1 h doubling to 32 h)", () => {
     expect(backoffUntil(failures, at("2026-01-01T00:10:00Z"), 2 * DAY)).toBeUndefined();
   });
 
-  it("never waits past half of the validity left, and an hour once expired", () => {
+  it("never waits past a quarter of the validity left, and an hour once expired", () => {
     const failures = { failedAttempts: 5, lastFailureAt: at("2026-01-03T15:00:00Z") }; // 16 h due
-    // Expires in 9 h: wait 4.5 h at most.
+    // Expires in 9 h: wait 2 h 15 min at most.
     expect(backoffUntil(failures, at("2026-01-03T15:00:00Z"), undefined, at("2026-01-04T00:00:00Z"))).toEqual(
-      at("2026-01-03T19:30:00Z"),
+      at("2026-01-03T17:15:00Z"),
     );
     // Expiry far away: the ordinary back-off.
     expect(backoffUntil(failures, at("2026-01-03T15:00:00Z"), undefined, at("2026-02-04T00:00:00Z"))).toEqual(
       at("2026-01-04T07:00:00Z"),
     );
-    // At least 5 min; hourly once expired.
+    // At least 1 min (the tick's period); hourly once expired.
     expect(backoffUntil(failures, at("2026-01-03T15:00:00Z"), undefined, at("2026-01-03T15:02:00Z"))).toEqual(
-      at("2026-01-03T15:05:00Z"),
+      at("2026-01-03T15:01:00Z"),
     );
     expect(backoffUntil(failures, at("2026-01-03T15:00:00Z"), undefined, at("2026-01-03T14:00:00Z"))).toEqual(
       at("2026-01-03T16:00:00Z"),
     );
+  });
+
+  it("gives a 60-minute credential renewed 20 min before expiry ten attempts before it expires", () => {
+    // Found by the chaos suite: with half the validity left and at least 5 min, four attempts.
+    const expiresAt = at("2026-01-03T12:00:00Z");
+    let now = at("2026-01-03T11:40:00Z");
+    let failures: FailureHistory | undefined;
+    const attempts: string[] = [];
+    while (now.getTime() <= expiresAt.getTime()) {
+      attempts.push(now.toISOString().slice(11, 16));
+      failures = recordFailure(failures, now);
+      // The next tick on the minute at or after the back-off.
+      const until = backoffUntil(failures, now, undefined, expiresAt)!;
+      now = new Date(Math.ceil(until.getTime() / 60_000) * 60_000);
+    }
+    expect(attempts).toEqual([
+      "11:40",
+      "11:45",
+      "11:49",
+      "11:52",
+      "11:54",
+      "11:56",
+      "11:57",
+      "11:58",
+      "11:59",
+      "12:00",
+    ]);
   });
 
   it("counts failures of the same request and starts over for another", () => {

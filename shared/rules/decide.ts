@@ -96,6 +96,22 @@ export type ResizeDecision =
   | (Base & { outcome: "no-change"; clamped?: Clamped })
   | (Base & { outcome: "nothing-to-revert" });
 
+/** Every decision's outcome (the resize step's ledger entry is `resize.<outcome>`; the metrics count them). */
+export const RESIZE_OUTCOMES = [
+  "resize",
+  "dry-run",
+  "wake-first",
+  "remember-for-wake",
+  "cooldown",
+  "hysteresis",
+  "asleep",
+  "no-change",
+  "nothing-to-revert",
+] as const satisfies readonly ResizeDecision["outcome"][];
+// And no outcome missing from the list: this fails to compile when one is added to the type only.
+const _everyOutcomeListed: ResizeDecision["outcome"] extends (typeof RESIZE_OUTCOMES)[number] ? true : never =
+  true;
+
 const MINUTE = 60_000;
 
 /** AWS PercentChangeInCapacity: the change in nodes for `percent` of `current`. */

@@ -136,7 +136,7 @@ sleep: [{ days: weekdays, at: "20:00" }]
 
   it("refuses an unknown kind, suggesting the closest", () => {
     expect(errorsOf(RULE.replace("kind: resize", "kind: resise"))).toEqual([
-      `${FILE}:1: kind: "resise" is not a kind of document; did you mean "resize"? use schedule for a schedule (name, timezone, targets, sleep/wake), resize for a resize rule (kind: resize, name, match, action), renewal for a certificate renewal (kind: renewal, name, targets, duration, sinks) (or leave kind out for a schedule)`,
+      `${FILE}:1: kind: "resise" is not a kind of document; did you mean "resize"? use schedule for a schedule (name, timezone, targets, sleep/wake), resize for a resize rule (kind: resize, name, match, action), renewal for a certificate renewal (kind: renewal, name, targets, duration, sinks), rates for hourly rates for the savings estimate (kind: rates, name, currency, targets, cluster and/or pools) (or leave kind out for a schedule)`,
     ]);
   });
 

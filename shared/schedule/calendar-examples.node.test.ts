@@ -1,7 +1,8 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { builtinCalendar, combineCalendars, parseCalendarFile } from "./calendar.ts";
+import { builtinCalendar, combineCalendars } from "./calendar.ts";
+import { parseCalendarFile } from "./calendar-file.ts";
 import { cnStatutoryHolidays } from "./cn-statute.ts";
 
 // The example calendars in schedules/calendars/ parse, and mean what their comments and the

@@ -1,13 +1,6 @@
 import { describe, expect, it } from "vitest";
-import {
-  BUILTIN_CALENDARS,
-  builtinCalendar,
-  CalendarFileError,
-  type CalendarFileIssue,
-  combineCalendars,
-  parseCalendarFile,
-  TableCalendar,
-} from "./calendar.ts";
+import { BUILTIN_CALENDARS, builtinCalendar, combineCalendars, TableCalendar } from "./calendar.ts";
+import { CalendarFileError, type CalendarFileIssue, parseCalendarFile } from "./calendar-file.ts";
 import {
   CN_MAINLAND_HOLIDAYS,
   CN_MAINLAND_MAKEUP_WORKDAYS,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { builtinCalendar, combineCalendars, parseCalendarFile } from "./calendar.ts";
-import { coverageWarnings } from "./coverage.ts";
+import { builtinCalendar, combineCalendars } from "./calendar.ts";
+import { parseCalendarFile } from "./calendar-file.ts";
+import { coverageEnds, coverageWarnings } from "./coverage.ts";
 import { calendarsFor } from "./engine.ts";
 import { planTransitions } from "./plan.ts";
 import type { Calendar, CalendarRef, Schedule } from "./types.ts";
@@ -179,5 +180,47 @@ describe("a calendar file that replaces cn-mainland's years", () => {
     expect(plan(office)).toEqual([]);
     // Sunday 14 February is the arrangement's make-up working day: Monday's rules.
     expect(plan(filed)).toEqual(["awake 2027-02-14 08:30", "asleep 2027-02-14 21:00"]);
+  });
+});
+
+describe("coverageEnds", () => {
+  const ends = (schedules: Schedule[], now: string) =>
+    coverageEnds({ schedules, calendars: CALENDARS, now: at(now) });
+
+  it("gives the first day without official data, from the schedule's local midnight", () => {
+    expect(ends([schedule([{ builtin: "cn-mainland" }])], "2026-06-01T00:00+08:00")).toEqual([
+      {
+        schedule: "office",
+        calendar: "cn-mainland",
+        firstUncovered: "2027-01-01",
+        endsAt: at("2027-01-01T00:00+08:00"),
+      },
+    ]);
+  });
+
+  it("moves past the years a listed calendar file replaces, and names no custom calendar", () => {
+    const refs: CalendarRef[] = [
+      { builtin: "cn-mainland" },
+      { file: "calendars/cn-mainland-2027.yaml" },
+      { file: "calendars/company.yaml" },
+    ];
+    expect(ends([schedule(refs, "replaced")], "2026-06-01T00:00+08:00")).toEqual([
+      {
+        schedule: "replaced",
+        calendar: "cn-mainland",
+        firstUncovered: "2028-01-01",
+        endsAt: at("2028-01-01T00:00+08:00"),
+      },
+    ]);
+    expect(ends([schedule([{ file: "calendars/company.yaml" }])], "2026-06-01T00:00+08:00")).toEqual([]);
+  });
+
+  it("counts from the current local year: data that already ran out ends on its first of January", () => {
+    const [end] = ends([schedule([{ builtin: "cn-mainland" }])], "2027-03-01T00:00+08:00");
+    expect(end?.firstUncovered).toBe("2027-01-01");
+    // New Year's Eve 20:00 UTC is already 2027 in Shanghai.
+    expect(ends([schedule([{ builtin: "cn-mainland" }])], "2026-12-31T20:00Z")[0]?.firstUncovered).toBe(
+      "2027-01-01",
+    );
   });
 });

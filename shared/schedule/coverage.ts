@@ -7,7 +7,7 @@
 // after `now` (in the schedule's time zone) lies outside that: well before the data runs out, so
 // there is time to add the next year's arrangement. Custom calendars without `replaces` say what
 // their author wrote and have no end to warn about.
-import { dateOfDayNumber, dayNumber, localDayAndMinutes } from "./timezone.ts";
+import { dateOfDayNumber, dayNumber, localDayAndMinutes, localToUtc } from "./timezone.ts";
 import type { Calendar, LocalDate, Schedule } from "./types.ts";
 
 /** How long before a builtin calendar's official data ends the warning starts. */
@@ -38,25 +38,77 @@ export interface CoverageInput {
   now: Date;
 }
 
+/** The builtin calendars a schedule lists, each with the years its calendar files replace. */
+function builtinsOf(
+  schedule: Schedule,
+  calendars: ReadonlyMap<string, Calendar>,
+): Array<{ calendar: Calendar; replaced: ReadonlySet<number> }> {
+  const listed = schedule.calendars.flatMap((ref) => {
+    const calendar = calendars.get(ref.builtin ?? ref.file ?? "");
+    return calendar ? [{ ref, calendar }] : [];
+  });
+  return listed.flatMap(({ ref, calendar }) =>
+    ref.builtin === undefined
+      ? []
+      : [
+          {
+            calendar,
+            replaced: new Set(
+              listed.flatMap(({ calendar: file }) =>
+                file.replaces?.builtin === calendar.name ? file.replaces.years : [],
+              ),
+            ),
+          },
+        ],
+  );
+}
+
+/** Whether a builtin calendar, with the years replaced by files, has data for `year`. */
+function coversYear(calendar: Calendar, replaced: ReadonlySet<number>, year: number): boolean {
+  return replaced.has(year) || (calendar.coverage.from <= year && year <= calendar.coverage.to);
+}
+
 export function coverageWarnings(input: CoverageInput): CoverageWarning[] {
   const warnings: CoverageWarning[] = [];
   for (const schedule of input.schedules) {
-    const listed = schedule.calendars.flatMap((ref) => {
-      const calendar = input.calendars.get(ref.builtin ?? ref.file ?? "");
-      return calendar ? [{ ref, calendar }] : [];
-    });
-    for (const { ref, calendar } of listed) {
-      if (ref.builtin === undefined) continue;
-      const replaced = new Set(
-        listed.flatMap(({ calendar: file }) =>
-          file.replaces?.builtin === calendar.name ? file.replaces.years : [],
-        ),
-      );
+    for (const { calendar, replaced } of builtinsOf(schedule, input.calendars)) {
       const warning = warningFor(schedule, calendar, replaced, input);
       if (warning !== undefined) warnings.push(warning);
     }
   }
   return warnings;
+}
+
+export interface CoverageEnd {
+  schedule: string;
+  calendar: string;
+  /** The first local date, from the first of January of `now`'s year on, without official data (or a replacing file). */
+  firstUncovered: LocalDate;
+  /** When that date starts in the schedule's time zone: how long the calendar's data lasts. */
+  endsAt: Date;
+}
+
+/**
+ * Per schedule and builtin calendar it lists, where the calendar's data ends (the metrics' coverage
+ * left). Counted from the current year: a year already uncovered gives its first of January.
+ */
+export function coverageEnds(input: Pick<CoverageInput, "schedules" | "calendars" | "now">): CoverageEnd[] {
+  const ends: CoverageEnd[] = [];
+  for (const schedule of input.schedules) {
+    const today = dateOfDayNumber(localDayAndMinutes(input.now, schedule.timezone).day);
+    for (const { calendar, replaced } of builtinsOf(schedule, input.calendars)) {
+      let year = yearOf(today);
+      while (coversYear(calendar, replaced, year)) year++;
+      const firstUncovered = `${year}-01-01`;
+      ends.push({
+        schedule: schedule.name,
+        calendar: calendar.name,
+        firstUncovered,
+        endsAt: localToUtc(firstUncovered, "00:00", schedule.timezone).at,
+      });
+    }
+  }
+  return ends;
 }
 
 function warningFor(
@@ -66,8 +118,7 @@ function warningFor(
   { from, to, now }: CoverageInput,
 ): CoverageWarning | undefined {
   const local = (instant: Date) => dateOfDayNumber(localDayAndMinutes(instant, schedule.timezone).day);
-  const covered = (year: number) =>
-    replaced.has(year) || (calendar.coverage.from <= year && year <= calendar.coverage.to);
+  const covered = (year: number) => coversYear(calendar, replaced, year);
   // From WARN_DAYS_AHEAD days before the last covered date: the next day is then uncovered.
   const ahead = now.getTime() + (WARN_DAYS_AHEAD + 1) * DAY_MS;
   const until = local(new Date(Math.max(to.getTime(), ahead)));

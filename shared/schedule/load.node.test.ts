@@ -129,6 +129,14 @@ describe("loadSchedules", () => {
       `${missing} does not exist; give the schedules directory`,
     );
   });
+
+  // Found by the chaos fuzz: these escaped as raw fs errors (the CLI's last resort, exit 1).
+  it("refuses a path no file system takes (too long, a NUL byte) as a directory error naming it", async () => {
+    for (const path of ["x".repeat(5000), "sched\u0000ules"]) {
+      await expect(loadSchedules(path)).rejects.toThrow(ScheduleDirectoryError);
+      await expect(loadSchedules(path)).rejects.toThrow("is not a usable directory path");
+    }
+  });
 });
 
 describe("the example schedules in schedules/", () => {

@@ -27,27 +27,6 @@ function readCalendar(dir: string, path: string): string | undefined {
   }
 }
 
-/** Every file a deployment needs, for bundling into the Worker: schedules and calendar files. */
-export async function scheduleBundle(
-  dir: string,
-): Promise<{ schedules: Array<{ name: string; text: string }>; calendars: Record<string, string> }> {
-  const names = await scheduleFiles(dir);
-  const schedules = await Promise.all(
-    names.map(async (name) => ({ name, text: await readFile(join(dir, name), "utf8") })),
-  );
-  const calendars: Record<string, string> = {};
-  try {
-    for (const entry of await readdir(join(dir, "calendars"), { withFileTypes: true })) {
-      if (entry.isFile() && /\.ya?ml$/.test(entry.name)) {
-        calendars[`calendars/${entry.name}`] = await readFile(join(dir, "calendars", entry.name), "utf8");
-      }
-    }
-  } catch (error) {
-    if ((error as { code?: string }).code !== "ENOENT") throw error;
-  }
-  return { schedules, calendars };
-}
-
 async function scheduleFiles(dir: string): Promise<string[]> {
   try {
     const entries = await readdir(dir, { withFileTypes: true });
@@ -61,6 +40,15 @@ async function scheduleFiles(dir: string): Promise<string[]> {
       throw new ScheduleDirectoryError(`${dir} does not exist; give the schedules directory`);
     if (code === "ENOTDIR")
       throw new ScheduleDirectoryError(`${dir} is not a directory; give the schedules directory`);
+    // A path no file system takes (too long, a NUL byte) or may read: the argument's fault, said so.
+    if (code === "ENAMETOOLONG" || code === "ERR_INVALID_ARG_VALUE" || code === "ERR_INVALID_ARG_TYPE")
+      throw new ScheduleDirectoryError(
+        `${JSON.stringify(dir.length > 80 ? `${dir.slice(0, 80)}…` : dir)} is not a usable directory path; give the schedules directory`,
+      );
+    if (code === "EACCES" || code === "EPERM")
+      throw new ScheduleDirectoryError(
+        `${dir} cannot be read (permission denied); give a readable schedules directory`,
+      );
     throw error;
   }
 }

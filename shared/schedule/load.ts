@@ -5,7 +5,8 @@
 import type { Renewal } from "../renewal/renewal-schema.ts";
 import type { ResizeRule } from "../rules/rule-schema.ts";
 import { type Rates, ratesCurrency } from "../savings/rates-schema.ts";
-import { BUILTIN_CALENDARS, builtinCalendar, CalendarFileError, parseCalendarFile } from "./calendar.ts";
+import { BUILTIN_CALENDARS, builtinCalendar } from "./calendar.ts";
+import { CalendarFileError, parseCalendarFile } from "./calendar-file.ts";
 import {
   duplicateNameMessage,
   duplicateRatesMessage,

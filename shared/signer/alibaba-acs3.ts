@@ -25,6 +25,7 @@
 //   (`YYYY-MM-DDThh:mm:ssZ` from options.now) are always recomputed; a given nonce is kept.
 // - A non-empty body without a Content-Type gets `application/json` (ACK takes JSON only).
 
+import { hmacHex, sha256Hex } from "#digest";
 import {
   ACK_API_VERSION,
   canonicalHeaderValue,
@@ -37,10 +38,10 @@ import {
   setSecurityTokenHeaders,
 } from "./alibaba.ts";
 import { timingSafeEqual } from "./compare.ts";
-import { hmac, sha256Hex } from "./digest.ts";
-import { hex, percentDecode, percentEncode, toBytes } from "./encoding.ts";
+import { percentDecode, percentEncode, toBytes } from "./encoding.ts";
 import {
   type Credentials,
+  EMPTY_BODY_SHA256,
   headerValue,
   hostHeader,
   parseAbsoluteUrl,
@@ -75,8 +76,9 @@ export interface Acs3SignedRequest extends SignedRequest {
 // Named canonicalisation steps
 
 /** HashedRequestPayload: lower-case hex SHA-256 of the body bytes (zero bytes when absent). */
-export function hashedPayload(body: string | Uint8Array | undefined): Promise<string> {
-  return sha256Hex(toBytes(body));
+export async function hashedPayload(body: string | Uint8Array | undefined): Promise<string> {
+  if (body === undefined || body.length === 0) return EMPTY_BODY_SHA256;
+  return sha256Hex(typeof body === "string" ? body : toBytes(body));
 }
 
 /** `x-acs-date`: the UTC time to the second, `YYYY-MM-DDThh:mm:ssZ`. */
@@ -144,7 +146,7 @@ export async function stringToSign(canonical: string): Promise<string> {
 
 /** Lower-case hex HMAC-SHA256 keyed with the AccessKey secret itself (no derived key). */
 export async function signature(toSign: string, accessKeySecret: string): Promise<string> {
-  return hex(await hmac("SHA-256", accessKeySecret, toSign));
+  return hmacHex("SHA-256", accessKeySecret, toSign);
 }
 
 export function authorizationHeader(
@@ -176,7 +178,7 @@ export async function signAlibabaAcs3(
       "V3 needs the API name in x-acs-action, e.g. DescribeClustersV1 (letters and digits)",
     );
   }
-  const body = toBytes(request.body);
+  const body = request.body ?? ""; // a string body is hashed as UTF-8 without a copy; "" has no bytes
 
   setDefaultHeader(headers, "Host", hostHeader(url));
   setDefaultHeader(headers, "Accept", "application/json");

@@ -23,9 +23,9 @@
 // - `Date` is always set from `options.now` (a stale Date from an earlier attempt is replaced), and
 //   `Content-MD5` is always recomputed; a given `x-acs-signature-nonce` is used as it is.
 
+import { hmacBase64, md5Base64 } from "#digest";
 import { timingSafeEqual } from "./compare.ts";
-import { hmac, md5Bytes } from "./digest.ts";
-import { base64, fromBase64, percentDecode, toBytes } from "./encoding.ts";
+import { fromBase64, percentDecode, toBytes } from "./encoding.ts";
 import {
   assertDistinctHeaderNames,
   type Credentials,
@@ -67,9 +67,13 @@ export interface AlibabaSignedRequest extends SignedRequest {
 // ---------------------------------------------------------------------------------------------
 // Named canonicalisation steps
 
+/** base64(MD5("")): the Content-MD5 of a request without a body (most of them). */
+const EMPTY_BODY_MD5 = "1B2M2Y8AsgTpgAmY7PhCfg==";
+
 /** `Content-MD5`: base64 of the MD5 of the body bytes (UTF-8 for a string body, zero bytes when absent). */
 export function contentMd5(body: string | Uint8Array | undefined): string {
-  return base64(md5Bytes(toBytes(body)));
+  if (body === undefined || body.length === 0) return EMPTY_BODY_MD5;
+  return md5Base64(typeof body === "string" ? body : toBytes(body));
 }
 
 /** The path exactly as it goes on the wire: ROA signs it percent-encoded, not decoded. */
@@ -144,7 +148,7 @@ export function stringToSign(method: string, headers: Record<string, string>, ur
 
 /** base64 of the RAW HMAC-SHA1 digest, key = AccessKeySecret (not base64 of its hex text, see §2.3). */
 export async function signature(toSign: string, accessKeySecret: string): Promise<string> {
-  return base64(await hmac("SHA-1", accessKeySecret, toSign));
+  return hmacBase64("SHA-1", accessKeySecret, toSign);
 }
 
 export function authorizationHeader(accessKeyId: string, signatureValue: string): string {
@@ -336,7 +340,7 @@ export async function signAlibaba(
   options: AlibabaSignOptions,
 ): Promise<AlibabaSignedRequest> {
   const { method, url, now, headers } = checkedRequest(request, credentials, options.now);
-  const body = toBytes(request.body);
+  const body = request.body ?? ""; // a string body is hashed as UTF-8 without a copy; "" has no bytes
 
   setDefaultHeader(headers, "Accept", "application/json");
   const md5 = contentMd5(body);

@@ -9,9 +9,10 @@
 //
 // Reference behaviour: @baiducloud/sdk 1.0.7 (src/auth.js, the oracle) and bce-sdk-go auth/signer.go.
 // Where they differ, the choice made here is noted at the step.
+
+import { hmacHex, md5Base64, sha256Hex } from "#digest";
 import { timingSafeEqual } from "./compare.ts";
-import { hmac, md5Bytes, sha256Hex } from "./digest.ts";
-import { base64, hex, toBytes, utf8 } from "./encoding.ts";
+import { toBytes, utf8 } from "./encoding.ts";
 import {
   assertDistinctHeaderNames,
   type Credentials,
@@ -82,7 +83,7 @@ export function authStringPrefix(accessKeyId: string, timestamp: string, expirat
 
 /** Hex text, not bytes: the second HMAC is keyed with these 64 ASCII characters (digest §5.1). */
 export async function signingKey(secretAccessKey: string, prefix: string): Promise<string> {
-  return hex(await hmac("SHA-256", secretAccessKey, prefix));
+  return hmacHex("SHA-256", secretAccessKey, prefix);
 }
 
 /**
@@ -196,7 +197,7 @@ export function canonicalRequest(method: string, uri: string, query: string, hea
 }
 
 export async function signature(key: string, request: string): Promise<string> {
-  return hex(await hmac("SHA-256", key, request));
+  return hmacHex("SHA-256", key, request);
 }
 
 export function authorization(prefix: string, signedHeaders: string, sig: string): string {
@@ -546,7 +547,7 @@ async function checkBodyAgainstHeaders(
   if (length !== undefined && length !== String(bytes.length))
     return "Content-Length does not match the body";
   const md5 = value("content-md5");
-  if (md5 !== undefined && md5 !== base64(md5Bytes(bytes))) return "Content-MD5 does not match the body";
+  if (md5 !== undefined && md5 !== md5Base64(bytes)) return "Content-MD5 does not match the body";
   const sha = value("x-bce-content-sha256");
   if (sha !== undefined && sha.toLowerCase() !== (await sha256Hex(bytes))) {
     return "x-bce-content-sha256 does not match the body";

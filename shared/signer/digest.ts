@@ -1,7 +1,10 @@
 // Hashes and MACs on Web Crypto (`crypto.subtle`). MD5 is the one exception: Web Crypto does not
 // offer it on Node, and Alibaba's Content-MD5 requires it, so it comes from @noble/hashes.
+// Imported as `#digest` (package.json `imports`): this is the Web-standard fallback and the
+// contract's types; Node (digest.node.ts) and workerd (digest.workers.ts) use node:crypto instead,
+// which measured faster on both. The *Hex / *Base64 forms exist so a host can encode natively.
 import { md5 } from "@noble/hashes/legacy.js";
-import { type Bytes, hex, utf8 } from "./encoding.ts";
+import { type Bytes, base64, hex, utf8 } from "./encoding.ts";
 
 export type HmacAlgorithm = "SHA-1" | "SHA-256";
 
@@ -15,6 +18,10 @@ export async function sha256Hex(data: Bytes | string): Promise<string> {
 
 export function md5Bytes(data: Bytes): Bytes {
   return md5(data) as Bytes;
+}
+
+export function md5Base64(data: Bytes | string): string {
+  return base64(md5(typeof data === "string" ? utf8(data) : data));
 }
 
 // Imported HMAC keys are cached per (algorithm, secret): key import dominates the cost of signing
@@ -45,4 +52,20 @@ export async function hmac(
 ): Promise<Bytes> {
   const key = await hmacKey(algorithm, secret);
   return new Uint8Array(await crypto.subtle.sign("HMAC", key, typeof data === "string" ? utf8(data) : data));
+}
+
+export async function hmacHex(
+  algorithm: HmacAlgorithm,
+  secret: Bytes | string,
+  data: Bytes | string,
+): Promise<string> {
+  return hex(await hmac(algorithm, secret, data));
+}
+
+export async function hmacBase64(
+  algorithm: HmacAlgorithm,
+  secret: Bytes | string,
+  data: Bytes | string,
+): Promise<string> {
+  return base64(await hmac(algorithm, secret, data));
 }

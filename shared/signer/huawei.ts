@@ -8,11 +8,12 @@
 // Each step is exported and tested on its own against the vectors in test/fixtures/signing/huawei/.
 // Decisions where the Node SDK, the Go SDK and APIG's own verifier disagree are marked "Decision".
 
+import { hmacHex, sha256Hex } from "#digest";
 import { timingSafeEqual } from "./compare.ts";
-import { hmac, sha256Hex } from "./digest.ts";
-import { hex, percentEncode, toBytes } from "./encoding.ts";
+import { percentEncode, toBytes } from "./encoding.ts";
 import {
   type Credentials,
+  EMPTY_BODY_SHA256,
   headerValue,
   hostHeader,
   parseAbsoluteUrl,
@@ -23,9 +24,8 @@ import {
   type VerifyResult,
 } from "./request.ts";
 
+export { EMPTY_BODY_SHA256 } from "./request.ts";
 export const HUAWEI_ALGORITHM = "SDK-HMAC-SHA256";
-/** hex(SHA-256("")): the payload hash of a request without a body. */
-export const EMPTY_BODY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 /** Digest §1.4 / §6.1: APIG's tolerance is believed to be 15 minutes (not verified against the cloud). */
 export const DEFAULT_MAX_SKEW_SECONDS = 15 * 60;
 
@@ -213,8 +213,8 @@ export async function payloadHash(
 ): Promise<string> {
   const declared = headerValue(headers, HEADER_CONTENT_SHA256);
   if (declared !== undefined) return trimHeaderValue(declared);
-  const bytes = toBytes(body);
-  return bytes.length === 0 ? EMPTY_BODY_SHA256 : sha256Hex(bytes);
+  if (body === undefined || body.length === 0) return EMPTY_BODY_SHA256;
+  return sha256Hex(typeof body === "string" ? body : toBytes(body));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -247,7 +247,7 @@ export async function stringToSign(sdkDate: string, canonical: string): Promise<
 
 /** hex(HMAC-SHA256(key = SK as UTF-8, StringToSign)). */
 export async function signature(secretAccessKey: string, toSign: string): Promise<string> {
-  return hex(await hmac("SHA-256", secretAccessKey, toSign));
+  return hmacHex("SHA-256", secretAccessKey, toSign);
 }
 
 export function authorizationHeader(accessKeyId: string, names: readonly string[], sig: string): string {

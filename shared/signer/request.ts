@@ -3,6 +3,9 @@
 
 export type Vendor = "huawei" | "alibaba" | "baidu";
 
+/** hex(SHA-256("")): the payload hash of a request without a body (most of them), not recomputed. */
+export const EMPTY_BODY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
 export interface Credentials {
   accessKeyId: string;
   secretAccessKey: string;
@@ -30,10 +33,15 @@ export type VerifyResult =
   | { ok: true; accessKeyId: string }
   | { ok: false; reason: "missing" | "malformed" | "unknown-key" | "expired" | "mismatch"; detail: string };
 
+// Signers look headers up a dozen times per request: comparing lengths first skips lower-casing
+// every name that cannot match (most of them).
+const sameName = (key: string, wanted: string) =>
+  key.length === wanted.length && (key === wanted || key.toLowerCase() === wanted);
+
 /** A header lookup that ignores case, as HTTP does, over a plain record. */
 export function headerValue(headers: Record<string, string>, name: string): string | undefined {
   const wanted = name.toLowerCase();
-  for (const [key, value] of Object.entries(headers)) if (key.toLowerCase() === wanted) return value;
+  for (const key of Object.keys(headers)) if (sameName(key, wanted)) return headers[key];
   return undefined;
 }
 
@@ -48,7 +56,7 @@ export function setDefaultHeader(headers: Record<string, string>, name: string, 
 /** Replaces a header whatever the casing it was given in. */
 export function setHeader(headers: Record<string, string>, name: string, value: string): void {
   const wanted = name.toLowerCase();
-  for (const key of Object.keys(headers)) if (key.toLowerCase() === wanted) delete headers[key];
+  for (const key of Object.keys(headers)) if (sameName(key, wanted)) delete headers[key];
   headers[name] = value;
 }
 

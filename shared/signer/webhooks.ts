@@ -1,9 +1,10 @@
 // Standard Webhooks (https://www.standardwebhooks.com): HMAC-SHA256 over `${id}.${timestamp}.${body}`,
 // sent as `webhook-signature: v1,<base64> [v1,<base64> ...]`. Several signatures in one header let a
 // sender rotate its secret; the receiver accepts a delivery when any signature matches any secret.
+
+import { hmacBase64 } from "#digest";
 import { timingSafeEqual } from "./compare.ts";
-import { hmac } from "./digest.ts";
-import { type Bytes, base64, fromBase64, toBytes, utf8 } from "./encoding.ts";
+import { type Bytes, fromBase64, toBytes, utf8 } from "./encoding.ts";
 
 export const WEBHOOK_TOLERANCE_SECONDS = 5 * 60;
 const SECRET_PREFIX = "whsec_";
@@ -43,7 +44,7 @@ export async function webhookSignature(
   timestamp: string,
   body: string | Uint8Array,
 ) {
-  return `v1,${base64(await hmac("SHA-256", webhookSecretKey(secret), signedContent(id, timestamp, body)))}`;
+  return `v1,${await hmacBase64("SHA-256", webhookSecretKey(secret), signedContent(id, timestamp, body))}`;
 }
 
 /** The three headers for one delivery, signed with every given secret (two during a rotation). */

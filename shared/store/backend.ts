@@ -1,5 +1,6 @@
 // The persistence port every backend implements: a versioned record store with compare-and-set,
-// scored indexes over records, atomic counters, and an append-only ledger (idempotent per entry
+// scored indexes over records, atomic counters, tallies (additive totals, listed by prefix: the
+// metrics' durable counters), and an append-only ledger (idempotent per entry
 // key, so an entry appended again after a crash is recorded once). Everything the product needs (idempotency claims,
 // leases with fencing tokens, durable operations, snapshots, per-target state, secret slots) is
 // built once on top of these primitives, in store.ts, so every backend behaves the same and one
@@ -140,6 +141,15 @@ export interface StoreBackend {
   increment(counter: string): Promise<number>;
 
   /**
+   * Adds each increment to its tally (created at 0), all in one atomic write: every one is added or
+   * none is, and adds from any number of processes sum up. Tallies never expire, and are apart from
+   * `increment`'s counters (which hand out fencing tokens and are never listed).
+   */
+  addTallies(increments: readonly TallyIncrement[]): Promise<void>;
+  /** Every tally whose name starts with `prefix`, in name order. */
+  listTallies(prefix: string): Promise<Tally[]>;
+
+  /**
    * Appends the entry, atomically with the check of its key: of any number of appends of one key,
    * from any number of processes, exactly one is stored and every one returns it.
    */
@@ -149,6 +159,31 @@ export interface StoreBackend {
   /** Removes expired records; returns how many. The ledger is never swept. */
   sweep(now: Date): Promise<number>;
   close(): Promise<void>;
+}
+
+/** What `addTallies` adds: a whole number, at least 1, to the tally `name`. */
+export interface TallyIncrement {
+  name: string;
+  by: number;
+}
+
+export interface Tally {
+  name: string;
+  value: number;
+}
+
+const TALLY_NAME_MAX = 512;
+
+/** Refuses increments no backend could store the same way; every backend calls it in `addTallies`. */
+export function checkTallies(increments: readonly TallyIncrement[]): void {
+  for (const { name, by } of increments) {
+    if (typeof name !== "string" || name.length === 0 || name.length > TALLY_NAME_MAX)
+      throw new RangeError(
+        `tally name must be a string of 1 to ${TALLY_NAME_MAX} characters (got ${JSON.stringify(name)?.slice(0, 40)})`,
+      );
+    if (!Number.isSafeInteger(by) || by < 1)
+      throw new RangeError(`tally "${name}": add a whole number of at least 1 (got ${by})`);
+  }
 }
 
 export const LEDGER_DEFAULT_LIMIT = 100;

@@ -21,6 +21,7 @@ import type { D1Database, D1PreparedStatement } from "@cloudflare/workers-types"
 import {
   checkIndexEntry,
   checkLedgerKey,
+  checkTallies,
   type LedgerEntry,
   type PutResult,
   type StoreBackend,
@@ -38,6 +39,8 @@ import {
   recordFromRow,
   SQL,
   SWEEP_BATCH,
+  talliesQuery,
+  tallyFromRow,
 } from "./sql.ts";
 
 export interface D1BackendOptions {
@@ -156,6 +159,18 @@ export function d1Backend(db: D1Database, options: D1BackendOptions = {}): Store
       ),
     increment: (counter) =>
       withSchema(async () => Number(await prepare(SQL.increment, [counter]).first("value"))),
+    addTallies: (increments) =>
+      withSchema(async () => {
+        checkTallies(increments);
+        if (increments.length === 0) return;
+        // A batch is one transaction and one round trip: all added, or none.
+        await db.batch(increments.map(({ name, by }) => prepare(SQL.addTally, [name, by])));
+      }),
+    listTallies: (prefix) =>
+      withSchema(async () => {
+        const { sql, params } = talliesQuery(prefix);
+        return (await prepare(sql, params).all()).results.map(tallyFromRow);
+      }),
     append: (entry) =>
       withSchema(async (): Promise<LedgerEntry> => {
         checkLedgerKey(entry.key);

@@ -3,6 +3,7 @@
 import {
   checkIndexEntry,
   checkLedgerKey,
+  checkTallies,
   type IndexEntry,
   type IndexedRecord,
   LEDGER_DEFAULT_LIMIT,
@@ -28,6 +29,7 @@ export function memoryBackend(): StoreBackend {
   // write, delete and sweep, so a listing visits the index's members only.
   const indexes = new Map<string, Map<string, Stored & { index: IndexEntry }>>();
   const counters = new Map<string, number>();
+  const tallies = new Map<string, number>();
   const ledger: LedgerEntry[] = [];
   const ledgerKeys = new Map<string, LedgerEntry>();
   const id = (namespace: string, name: string) => `${namespace}\u0000${name}`;
@@ -108,6 +110,16 @@ export function memoryBackend(): StoreBackend {
       const next = (counters.get(counter) ?? 0) + 1;
       counters.set(counter, next);
       return next;
+    },
+    async addTallies(increments) {
+      checkTallies(increments);
+      for (const { name, by } of increments) tallies.set(name, (tallies.get(name) ?? 0) + by);
+    },
+    async listTallies(prefix) {
+      return [...tallies]
+        .filter(([name]) => name.startsWith(prefix))
+        .map(([name, value]) => ({ name, value }))
+        .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     },
     async append(entry) {
       checkLedgerKey(entry.key);

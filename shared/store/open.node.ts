@@ -5,15 +5,18 @@ import { ConfigError, type StoreConfig } from "../config/config.ts";
 import { memoryBackend } from "./memory.ts";
 import { redisBackend } from "./redis.node.ts";
 import { sqliteBackend } from "./sqlite.node.ts";
-import { createStore, type Store } from "./store.ts";
+import { createStore, type Store, type StoreOptions } from "./store.ts";
 
-/** Opens the store; a store that cannot be opened is a ConfigError naming NIGHTSHIFT_STORE. */
-export async function openStore(config: StoreConfig): Promise<Store> {
+/**
+ * Opens the store; a store that cannot be opened is a ConfigError naming NIGHTSHIFT_STORE.
+ * `options` (the latency observer) go to createStore.
+ */
+export async function openStore(config: StoreConfig, options: StoreOptions = {}): Promise<Store> {
   const problem = (message: string, cause: unknown) =>
     new ConfigError([{ variable: "NIGHTSHIFT_STORE", message }], { cause });
   switch (config.kind) {
     case "memory":
-      return createStore(memoryBackend());
+      return createStore(memoryBackend(), options);
     case "sqlite": {
       const path = resolve(config.path);
       const found = await stat(path).catch(() => undefined);
@@ -25,7 +28,7 @@ export async function openStore(config: StoreConfig): Promise<Store> {
       }
       try {
         await mkdir(dirname(path), { recursive: true });
-        return createStore(await sqliteBackend(path));
+        return createStore(await sqliteBackend(path), options);
       } catch (error) {
         throw problem(
           `cannot open the SQLite file ${path} (${reason(error)}); name a writable file, e.g. sqlite:.nightshift/state.db`,
@@ -35,7 +38,7 @@ export async function openStore(config: StoreConfig): Promise<Store> {
     }
     case "redis":
       try {
-        return createStore(await redisBackend({ url: config.url, prefix: `${config.prefix}:` }));
+        return createStore(await redisBackend({ url: config.url, prefix: `${config.prefix}:` }), options);
       } catch (error) {
         throw problem(`${reason(error)}; check that Redis is running there, or use sqlite:<file>`, error);
       }

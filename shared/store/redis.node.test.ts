@@ -388,7 +388,7 @@ const PER_PROCESS = 250;
 // Starts the racing processes, waits until every one is connected, then releases them together.
 async function race(
   prefix: string,
-  mode: "claim" | "takeover" | "increment" | "append-keyed",
+  mode: "claim" | "takeover" | "increment" | "tally" | "append-keyed",
 ): Promise<WorkerResult[]> {
   const children = Array.from({ length: PROCESSES }, () =>
     spawn(process.execPath, [WORKER, server.url, prefix, mode, String(PER_PROCESS)], {
@@ -485,6 +485,21 @@ describe("redis backend: races between four Node processes, each with its own co
     expect(new Set(values).size).toBe(PROCESSES * PER_PROCESS);
     expect(Math.min(...values)).toBe(1);
     expect(Math.max(...values)).toBe(PROCESSES * PER_PROCESS);
+  }, 60_000);
+
+  it(`sums the tallies ${PROCESSES} x ${PER_PROCESS} concurrent calls add, two per call`, async () => {
+    const prefix = freshPrefix();
+    const results = await race(prefix, "tally");
+    expect(results.flatMap((r) => r.values ?? [])).toHaveLength(PROCESSES * PER_PROCESS);
+    const backend = await redisBackend({ url: server.url, prefix });
+    try {
+      expect(await backend.listTallies("race:")).toEqual([
+        { name: "race:a", value: PROCESSES * PER_PROCESS },
+        { name: "race:b", value: 2 * PROCESSES * PER_PROCESS },
+      ]);
+    } finally {
+      await backend.close();
+    }
   }, 60_000);
 
   it(`stores each of ${PER_PROCESS} keys once when ${PROCESSES} processes append all of them at once`, async () => {

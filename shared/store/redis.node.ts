@@ -12,6 +12,7 @@
 //                         delete and sweep the record, so it changes atomically with it
 //   expiry                sorted set <tag><key> scored by expiresAt (what `sweep` visits)
 //   counter:<name>        INCR counters
+//   tallies               hash name -> total (HINCRBY; one MULTI per `addTallies`: all or none)
 //   ledger:seq            INCR sequence for ledger entries
 //   ledger:entries        hash seq -> entry JSON
 //   ledger:all            sorted set seq (score seq); ledger:target:<t> / ledger:op:<id> likewise
@@ -36,6 +37,7 @@ import { createClient } from "redis";
 import {
   checkIndexEntry,
   checkLedgerKey,
+  checkTallies,
   type IndexedRecord,
   LEDGER_DEFAULT_LIMIT,
   LEDGER_MAX_LIMIT,
@@ -367,6 +369,7 @@ export async function redisBackend(options: RedisBackendOptions): Promise<RedisS
   // Followed by the index name: index:<tag>:<name>.
   const recordIndexPrefix = (namespace: string) => `${prefix}index:${tag(namespace)}:`;
   const expiryKey = `${prefix}expiry`;
+  const talliesKey = `${prefix}tallies`;
   const ledger = {
     seq: `${prefix}ledger:seq`,
     entries: `${prefix}ledger:entries`,
@@ -503,6 +506,22 @@ export async function redisBackend(options: RedisBackendOptions): Promise<RedisS
 
     async increment(counter) {
       return await client.incr(`${prefix}counter:${counter}`);
+    },
+
+    async addTallies(increments) {
+      checkTallies(increments);
+      if (increments.length === 0) return;
+      const transaction = client.multi();
+      for (const { name, by } of increments) transaction.hIncrBy(talliesKey, name, by);
+      await transaction.exec();
+    },
+
+    async listTallies(prefix) {
+      const all = await client.hGetAll(talliesKey);
+      return Object.entries(all)
+        .filter(([name]) => name.startsWith(prefix))
+        .map(([name, value]) => ({ name, value: Number(value) }))
+        .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     },
 
     async append(entry: LedgerEntryInput) {

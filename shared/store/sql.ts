@@ -24,6 +24,7 @@ import {
   type LedgerEntryInput,
   type LedgerQuery,
   type RecordInput,
+  type Tally,
   type VersionedRecord,
 } from "./backend.ts";
 
@@ -112,6 +113,20 @@ WHERE idx IS NOT NULL`,
       `INSERT OR IGNORE INTO schema_version (version, name) VALUES (3, 'ledger_key')`,
     ],
   },
+  {
+    // Tallies (backend.ts addTallies): additive totals listed by name prefix, the metrics' durable
+    // counters. Apart from `counters`, whose values are fencing tokens.
+    version: 4,
+    name: "tallies",
+    file: "0004_tallies.sql",
+    statements: [
+      `CREATE TABLE IF NOT EXISTS tallies (
+  name TEXT PRIMARY KEY,
+  value INTEGER NOT NULL
+) WITHOUT ROWID`,
+      `INSERT OR IGNORE INTO schema_version (version, name) VALUES (4, 'tallies')`,
+    ],
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -194,6 +209,14 @@ ORDER BY idx_score, key LIMIT ?4`,
 ON CONFLICT (name) DO UPDATE SET value = counters.value + 1
 RETURNING value`,
 
+  /** One statement per increment; the backends run a call's statements in one transaction. ?1 name, ?2 by */
+  addTally: `INSERT INTO tallies (name, value) VALUES (?1, ?2)
+ON CONFLICT (name) DO UPDATE SET value = tallies.value + excluded.value`,
+  /** ?1 prefix (lower bound) */
+  listTallies: "SELECT name, value FROM tallies WHERE name >= ?1 ORDER BY name",
+  /** As `listTallies`, with ?2 the exclusive upper bound from prefixUpperBound. */
+  listTalliesBounded: "SELECT name, value FROM tallies WHERE name >= ?1 AND name < ?2 ORDER BY name",
+
   /**
    * One statement: the key's check and the insert are atomic across connections and processes. A
    * key already stored inserts nothing and returns no row (then `entryByKey` reads the one stored).
@@ -261,6 +284,18 @@ export function listQuery(
   if (upper === undefined) return { sql: SQL.list, params };
   params.push(upper);
   return { sql: SQL.listBounded, params };
+}
+
+/** The statement and arguments of a `listTallies` call. */
+export function talliesQuery(prefix: string): { sql: string; params: string[] } {
+  const upper = prefixUpperBound(prefix);
+  return upper === undefined
+    ? { sql: SQL.listTallies, params: [prefix] }
+    : { sql: SQL.listTalliesBounded, params: [prefix, upper] };
+}
+
+export function tallyFromRow(row: Row): Tally {
+  return { name: String(row.name), value: Number(row.value) };
 }
 
 /** The statement arguments of a `listIndex` call. */

@@ -100,6 +100,21 @@ describe("SQLite file shared by several processes", () => {
     for (const o of outcomes) expect(o.values).toEqual([...o.values].sort((a, b) => a - b));
   });
 
+  it("sums tallies added by 4 processes x 250 calls, each adding to two tallies at once", async () => {
+    const file = freshFile();
+    const outcomes = (await race(file, "tally", 4, 250)) as Array<{ added: number }>;
+    expect(outcomes.map((o) => o.added)).toEqual([250, 250, 250, 250]);
+    const backend = await sqliteBackend(file);
+    try {
+      expect(await backend.listTallies("race:")).toEqual([
+        { name: "race:a", value: 1000 },
+        { name: "race:b", value: 2000 },
+      ]);
+    } finally {
+      await backend.close();
+    }
+  });
+
   it("gives ledger entries appended by 4 processes distinct, per-process increasing seqs", async () => {
     const file = freshFile();
     const outcomes = (await race(file, "append", 4, 100)) as Array<{ seqs: number[] }>;

@@ -42,6 +42,7 @@ import type { DatabaseSync, SQLInputValue, StatementSync } from "node:sqlite";
 import {
   checkIndexEntry,
   checkLedgerKey,
+  checkTallies,
   type LedgerEntry,
   type PutResult,
   type StoreBackend,
@@ -59,6 +60,8 @@ import {
   recordFromRow,
   SQL,
   SWEEP_BATCH,
+  talliesQuery,
+  tallyFromRow,
 } from "./sql.ts";
 
 export interface SqliteBackendOptions {
@@ -286,6 +289,22 @@ function openedBackend(db: DatabaseSync, sweepBatch: number, groupCommit: boolea
     },
     increment(counter) {
       return write(() => Number(statement(SQL.increment).get(counter)?.value));
+    },
+    async addTallies(increments) {
+      checkTallies(increments);
+      if (increments.length === 0) return;
+      // One transaction (the batch's, or its own): all added, or none.
+      return write(() => {
+        for (const { name, by } of increments) statement(SQL.addTally).run(name, by);
+      });
+    },
+    listTallies(prefix) {
+      const { sql, params } = talliesQuery(prefix);
+      return read(() =>
+        statement(sql)
+          .all(...params)
+          .map(tallyFromRow),
+      );
     },
     async append(entry): Promise<LedgerEntry> {
       checkLedgerKey(entry.key);

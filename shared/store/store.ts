@@ -10,6 +10,7 @@
 //   renewals     per-target renewal state, indexed by when it next needs looking at (the tick reads what is due)
 //   pauses       per schedule: a pause a person asked for (shared/schedule/pause.ts); the tick reads them all at once
 //   lastActions  per target: its last finished action of each kind (shared/jobs/last-action.ts), for the fleet page
+//   tallies      additive totals listed by prefix: the metrics' durable counters (shared/metrics/)
 //   ledger       the append-only record of every action
 // Time is always an argument; nothing here reads a clock.
 import { hex, utf8 } from "../signer/encoding.ts";
@@ -19,9 +20,12 @@ import type {
   LedgerQuery,
   RecordInput,
   StoreBackend,
+  Tally,
+  TallyIncrement,
   VersionedRecord,
 } from "./backend.ts";
 import { LEDGER_MAX_LIMIT } from "./backend.ts";
+import { type StoreCallObserver, timedBackend } from "./timed.ts";
 
 const NS = {
   idempotency: "idem",
@@ -805,6 +809,13 @@ export interface Ledger {
   query(query: LedgerQuery): Promise<LedgerEntry[]>;
 }
 
+export interface Tallies {
+  /** Adds every increment, all or none (backend.ts addTallies). */
+  add(increments: readonly TallyIncrement[]): Promise<void>;
+  /** Every tally whose name starts with `prefix`, in name order. */
+  list(prefix: string): Promise<Tally[]>;
+}
+
 export interface Store {
   readonly backend: string;
   idempotency: Idempotency;
@@ -821,13 +832,24 @@ export interface Store {
   schedulePauses: Documents<SchedulePause>;
   /** Per-target last finished actions (shared/jobs/last-action.ts), keyed by target id. */
   lastActions: Documents<TargetActions>;
+  tallies: Tallies;
   ledger: Ledger;
   /** Removes expired idempotency keys, leases and finished operations. */
   sweep(now: Date): Promise<number>;
   close(): Promise<void>;
 }
 
-export function createStore(backend: StoreBackend): Store {
+export interface StoreOptions {
+  /**
+   * Told the duration of every backend call, by method (timed.ts): the store's latency metrics.
+   * `clock` (ms, monotonic) defaults to performance.now.
+   */
+  observe?: StoreCallObserver;
+  clock?: () => number;
+}
+
+export function createStore(inner: StoreBackend, options: StoreOptions = {}): Store {
+  const backend = options.observe ? timedBackend(inner, options.observe, options.clock) : inner;
   return {
     backend: backend.kind,
     idempotency: idempotency(backend),
@@ -841,6 +863,10 @@ export function createStore(backend: StoreBackend): Store {
     renewals: dueDocuments<unknown>(backend, NS.renewal),
     schedulePauses: documents<SchedulePause>(backend, NS.schedulePause),
     lastActions: documents<TargetActions>(backend, NS.lastAction),
+    tallies: {
+      add: (increments) => backend.addTallies(increments),
+      list: (prefix) => backend.listTallies(prefix),
+    },
     ledger: {
       append(entry) {
         if (!entry.operationId || !entry.target || !entry.kind) {

@@ -7,7 +7,10 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { WORKERS_SUBREQUEST_LIMIT } from "../../shared/jobs/budget.ts";
+import { BUNDLE_BUDGET_GZIP_BYTES, BUNDLE_GOAL_GZIP_BYTES, buildWorkerBundle } from "../bundle/build.ts";
+import { measureEvaluationInNode, measureEvaluationInWorkerd, measureStartup } from "../bundle/startup.ts";
 import { benchDashboard } from "./dashboard.ts";
+import { benchMetrics } from "./metrics.ts";
 import { benchNight, type NightBenchResult, type PhaseResult } from "./night.ts";
 import { benchDecideTick } from "./planning.ts";
 import { sandboxIssuer } from "./renewal-sandbox.ts";
@@ -30,7 +33,7 @@ interface SigningBench<T> {
 
 /**
  * BENCH_ONLY=a,b runs only those sections (a night takes minutes): signing, clients, planning,
- * node-night, workers-night, store, tick-store, webhooks, resize, renewal-year, dashboard. Default: all of them.
+ * node-night, workers-night, store, tick-store, webhooks, resize, renewal-year, dashboard, bundle, metrics. Default: all of them.
  */
 const SECTIONS = [
   "signing",
@@ -44,6 +47,8 @@ const SECTIONS = [
   "resize",
   "renewal-year",
   "dashboard",
+  "bundle",
+  "metrics",
 ] as const;
 type Section = (typeof SECTIONS)[number];
 function sectionsToRun(value: string | undefined): ReadonlySet<Section> {
@@ -117,6 +122,37 @@ async function main() {
   if (ONLY.has("resize")) await reportEventToCloudCall();
   if (ONLY.has("renewal-year")) await reportRenewalYear();
   if (ONLY.has("dashboard")) await reportDashboard();
+  if (ONLY.has("bundle")) await reportBundle();
+  if (ONLY.has("metrics")) await reportMetrics();
+}
+
+async function reportBundle() {
+  const bundle = await buildWorkerBundle();
+  const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
+  console.log("\nWorker bundle (as wrangler deploy builds it) and its start-up in workerd");
+  console.log(
+    `  size  ${kib(bundle.rawBytes)} raw, ${kib(bundle.gzipBytes)} gzip -9` +
+      `   (budget ${kib(BUNDLE_BUDGET_GZIP_BYTES)}, goal ${kib(BUNDLE_GOAL_GZIP_BYTES)})`,
+  );
+  const startup = await measureStartup(bundle.code, ROUNDS);
+  console.log(
+    `  start-up, spawn to first /healthz, median of ${startup.runs}: bundle ${startup.bundleMs.toFixed(0)} ms,` +
+      ` one-line Worker ${startup.baselineMs.toFixed(0)} ms, difference ${startup.scriptMs.toFixed(0)} ms` +
+      " (parse, compile, evaluation and the first request's set-up; both with the D1 and queue bindings)",
+  );
+  const split = (label: string, f: Awaited<ReturnType<typeof measureEvaluationInNode>>, unit: string) =>
+    console.log(
+      `  ${label} global scope ${f.evaluateMs.toFixed(1)} ms (least ${f.evaluateMinMs.toFixed(1)}),` +
+        ` first request +${f.firstRequestMs.toFixed(1)} ms (least ${f.firstRequestMinMs.toFixed(1)}) over a warm one` +
+        ` (warm /healthz ${f.warmRequestMs.toFixed(2)} ms), median of ${f.runs} ${unit}`,
+    );
+  split(
+    "workerd:",
+    await measureEvaluationInWorkerd(bundle.code, ROUNDS),
+    "isolates, workerd's CPU time over the import()ing request",
+  );
+  split("Node:   ", await measureEvaluationInNode(bundle.code, Math.max(ROUNDS, 7)), "processes, CPU time");
+  console.log("  limit: Cloudflare refuses a Worker whose global scope takes over ~1 s of CPU to start");
 }
 
 async function reportDashboard() {
@@ -135,8 +171,9 @@ async function reportDashboard() {
 
 async function signing() {
   console.log("\nSigning throughput: requests signed per second, the same 200 requests for every column.");
-  console.log("Signing throughput: requests signed per second, the same 200 requests for every column.");
-  console.log("The vendor SDKs run on Node only (node:crypto); nightshift runs on Web Crypto on both hosts.");
+  console.log(
+    "The vendor SDKs run on Node only; both sides hash with node:crypto (nightshift's #digest, on Node and in workerd).",
+  );
   const header = ["vendor", "SDK (Node)", "ours (Node)", "ratio", "ours (workerd)", "ratio"];
   console.log(header.map((h, i) => (i === 0 ? h.padEnd(10) : h.padStart(16))).join(""));
   const suites = [huawei, alibaba, baidu] as SigningBench<unknown>[];
@@ -271,6 +308,40 @@ async function workersNight() {
         "within its subrequest budget, so the fleet is not created by the night); set BENCH_WORKERS_LARGE=10000 to run it.",
     );
   }
+}
+
+async function reportMetrics() {
+  const options = {
+    targets: Number(process.env.BENCH_METRICS_TARGETS ?? 1000),
+    entriesPerTarget: 20,
+    scrapes: 200,
+    appendedPerScrape: 50,
+  };
+  console.log(
+    `\nGET /metrics with ${options.targets} targets (${options.targets} unfinished and ${2 * options.targets} finished operations, ` +
+      `${options.targets * options.entriesPerTarget} ledger entries, ${options.targets} renewal states), ${options.scrapes} scrapes per column`,
+  );
+  console.log(
+    `${"backend".padEnd(10)}${"first ms".padStart(10)}${"catch-up".padStart(10)}${"idle p50".padStart(10)}${"idle p99".padStart(10)}` +
+      `${"busy p50".padStart(10)}${"busy p99".padStart(10)}${"cpu p50".padStart(9)}${"reads".padStart(7)}${"rows".padStart(7)}${"writes".padStart(8)}${"samples".padStart(9)}${"KB".padStart(7)}`,
+  );
+  const { figures, skipped } = await benchMetrics(options);
+  for (const f of figures) {
+    console.log(
+      `${f.backend.padEnd(10)}${f.firstMs.toFixed(1).padStart(10)}${String(f.catchUpScrapes).padStart(10)}` +
+        `${f.idle.p50.toFixed(2).padStart(10)}${f.idle.p99.toFixed(2).padStart(10)}${f.busy.p50.toFixed(2).padStart(10)}` +
+        `${f.busy.p99.toFixed(2).padStart(10)}${f.busyCpuP50.toFixed(1).padStart(9)}${String(f.busy.counts.reads).padStart(7)}${String(f.busy.counts.rows).padStart(7)}` +
+        `${String(f.busy.counts.writes).padStart(8)}${String(f.samples).padStart(9)}${(f.bytes / 1024).toFixed(0).padStart(7)}`,
+    );
+  }
+  for (const line of skipped) console.log(line);
+  console.log(
+    `first: the first scrape, which counts the seeded ledger's first ${10_000} entries; catch-up: the scrapes that ` +
+      `counted the seeded ledger. idle: nothing appended between scrapes; busy: ${options.appendedPerScrape} ledger ` +
+      "entries appended before each (folded in by that scrape); cpu: this process's CPU time per busy scrape (Redis's own not included). reads, rows, writes: store calls of one busy scrape " +
+      "(the flush of this process's counts, the ledger counts and the entries since, the unfinished operations, the " +
+      "renewal states, the tallies). Times around app.request, the exposition included.",
+  );
 }
 
 async function storeClaims() {

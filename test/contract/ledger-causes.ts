@@ -41,6 +41,8 @@ export function dyingBackend(
     list: gate(inner.list.bind(inner)),
     listIndex: gate(inner.listIndex.bind(inner)),
     increment: gate(inner.increment.bind(inner)),
+    addTallies: gate(inner.addTallies.bind(inner)),
+    listTallies: gate(inner.listTallies.bind(inner)),
     append: gate(inner.append.bind(inner)),
     query: gate(inner.query.bind(inner)),
     sweep: gate(inner.sweep.bind(inner)),

@@ -12,6 +12,7 @@ import type { Provider } from "../../shared/providers/port.ts";
 import { createProvider } from "../../shared/providers/registry.ts";
 import { sandboxAccounts } from "../../shared/sandbox/accounts.ts";
 import type { CloudName } from "../../shared/sandbox/cloud.ts";
+import type { FaultRates } from "../../shared/sandbox/faults.ts";
 import type { Schedule, SleepMode, Weekday } from "../../shared/schedule/types.ts";
 import type { Store } from "../../shared/store/store.ts";
 import { testSchedule } from "../fixtures/schedule.ts";
@@ -43,9 +44,12 @@ export interface ScheduledNight {
   /** Moves the sandbox clock (every cloud shares it) and `now` forward. */
   advance(seconds: number): Promise<void>;
   /** Fault rates on every cloud at once. */
-  faults(rates: { serverError: number; throttle: number }): Promise<void>;
-  /** The tick's dependencies, as the Worker builds them, over the test's store and schedules. */
-  tickDeps(store: Store, schedules: readonly Schedule[]): TickDeps;
+  faults(rates: Partial<FaultRates>): Promise<void>;
+  /**
+   * The tick's dependencies, as the Worker builds them, over the test's store and schedules (and
+   * any further dependency: an event bus, Kubernetes access).
+   */
+  tickDeps(store: Store, schedules: readonly Schedule[], extra?: Partial<TickDeps>): TickDeps;
   /** The steps' providers (as `tickDeps`'), each fetch counted against `budget`. */
   countedProviders(budget: SubrequestBudget): (account: string) => Provider | undefined;
   /** One cron tick at the sandbox time. */
@@ -68,6 +72,8 @@ export async function startScheduledNight(options: {
    * off and retries on a later tick.
    */
   stepHttpAttempts?: number;
+  /** Per-attempt timeout of every call (default the client's): short when the clouds hold requests. */
+  timeoutMs?: number;
 }): Promise<ScheduledNight> {
   const sb = await newSandbox({ speed: 0, seed: options.seed, start: options.start });
   let simNow = new Date((await sb.inspect("huawei", "GET", "clock")).now);
@@ -83,6 +89,7 @@ export async function startScheduledNight(options: {
       fetch,
       retry: { attempts, baseDelayMs: 1, maxDelayMs: 2 },
       sleep: async () => {},
+      ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
     });
     return new Map(
       accounts.map((a) => [
@@ -131,7 +138,7 @@ export async function startScheduledNight(options: {
     async faults(rates) {
       for (const cloud of CLOUDS) await sb.inspect(cloud, "PUT", "faults", rates);
     },
-    tickDeps(store, schedules) {
+    tickDeps(store, schedules, extra = {}) {
       return {
         store,
         log,
@@ -141,6 +148,7 @@ export async function startScheduledNight(options: {
         inventory: () => listInventory([...providers.values()]),
         providerFor: (account) => stepProviders.get(account),
         holder: "worker:night-test",
+        ...extra,
       };
     },
     countedProviders(budget) {

@@ -1,8 +1,7 @@
-// The outbox with the real AWS SDK client (eventBridgeClient, from loadConfig) and the tick's own event shape
+// The outbox with the real EventBridge client (eventBridgeClient, from loadConfig) and the tick's own event shape
 // (functions/tick.ts outcomeEvent) against the local SigV4-checking EventBridge endpoint: what the
 // publisher's quick in-call retries leave failed (an entry refused, a missing bus) is sent again on
 // later ticks, alone, with the same detail.eventId, and never again once accepted.
-import type { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { outcomeEvent } from "../../functions/tick.ts";
 import { loadConfig } from "../../shared/config/config.ts";
@@ -55,7 +54,6 @@ const sleep: JobKind<Operation> = {
 };
 
 let endpoint: EventBridgeEndpoint;
-let client: EventBridgeClient;
 let store: Store;
 
 beforeEach(async () => {
@@ -63,7 +61,6 @@ beforeEach(async () => {
   store = createStore(memoryBackend());
 });
 afterEach(async () => {
-  client?.destroy();
   await endpoint.close();
 });
 
@@ -98,8 +95,6 @@ function tick(now: Date) {
       NIGHTSHIFT_EVENTBRIDGE_ENDPOINT: endpoint.url,
     }).eventBridge!,
   );
-  client?.destroy();
-  client = settings.client;
   const publisher = createEventBridgePublisher({ ...settings, sleep: async () => {}, random: () => 0 });
   return publishOutbox({ store, publisher, toEvent: outcomeEvent, now, log, holder: "node-1" });
 }

@@ -102,7 +102,7 @@ export async function consumeInvocation(
   batch: ReadonlyArray<{ id: string; body: unknown }>,
   queue: OperationQueue,
   backend: StoreBackend,
-  options: Pick<ConsumeOptions<OutcomeEvent>, "now" | "log" | "holder"> & {
+  options: Pick<ConsumeOptions<OutcomeEvent>, "now" | "log" | "holder" | "outbox"> & {
     concurrency: number;
     providers: (budget: SubrequestBudget) => ConsumeOptions<OutcomeEvent>["providers"];
     /** The invocation's subrequest limit; default the platform's. */
@@ -121,6 +121,7 @@ export async function consumeInvocation(
     log: options.log,
     holder: options.holder,
     concurrency: options.concurrency,
+    ...(options.outbox ? { outbox: true } : {}),
   });
   return { report, budget };
 }

@@ -62,6 +62,12 @@ export async function startRenewalHarness(options: {
   fileSink?: RenewalServicesOptions["fileSink"];
   /** The webhook sinks' transport; default: a fake receiver answering `answer.status`. */
   fetch?: NoticeFetch;
+  /** Where outcome events go; default: a bus that accepts everything (recorded in `events`). */
+  publisher?: EventPublisher;
+  /** Attempts per cloud call (default 1: every injected fault reaches the job). */
+  httpAttempts?: number;
+  /** Per-attempt timeout of every cloud call (default the client's): short when the clouds hold requests. */
+  timeoutMs?: number;
 }): Promise<RenewalHarness> {
   const sb = await newSandbox({
     speed: 0,
@@ -72,8 +78,9 @@ export async function startRenewalHarness(options: {
   // One attempt per call: every injected fault reaches the job.
   const { accounts, providers: real } = sandboxProviders(sb, {
     now: () => simNow,
-    attempts: 1,
+    attempts: options.httpAttempts ?? 1,
     maxDelayMs: 1,
+    ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
   });
   const wrapped = new Map<string, Provider>();
   let store = createStore(memoryBackend());
@@ -167,7 +174,7 @@ export async function startRenewalHarness(options: {
         holder: "renewal-test",
         renewals,
         renewal: services(),
-        events: publisher,
+        events: options.publisher ?? publisher,
         clock: () => simNow,
       };
       return runTick({ now: simNow, trigger: "cli", deps });

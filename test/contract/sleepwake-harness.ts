@@ -5,6 +5,7 @@
 import { sleepWakeJob } from "../../functions/sleepwake/job.ts";
 import type { KubernetesAccess, SleepWakeEvent } from "../../functions/sleepwake/steps.ts";
 import type { Account } from "../../shared/config/config.ts";
+import type { Fetch } from "../../shared/http/client.ts";
 import type { JobKind, OutcomeEvent } from "../../shared/jobs/job-kind.ts";
 import { type RunDueOptions, type RunReport, runDueOperations } from "../../shared/jobs/runtime.ts";
 import { createLogger } from "../../shared/log/logger.ts";
@@ -75,6 +76,10 @@ export async function startNightHarness(options: {
   schedules?: readonly Schedule[];
   /** Default: a fresh in-memory store. */
   store?: Store;
+  /** Per-attempt timeout of every call (default the client's): short when the clouds hold requests. */
+  timeoutMs?: number;
+  /** The providers' transport (default: global fetch), e.g. one that watches the calls. */
+  fetch?: Fetch;
 }): Promise<NightHarness> {
   const sb = await newSandbox({
     speed: 0,
@@ -86,6 +91,8 @@ export async function startNightHarness(options: {
     now: () => simNow,
     attempts: options.httpAttempts ?? 4,
     maxDelayMs: 2,
+    ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+    ...(options.fetch ? { fetch: options.fetch } : {}),
   });
   const store = options.store ?? createStore(memoryBackend());
   const log = createLogger({ level: "error", write: () => {}, now: () => simNow });
@@ -171,22 +178,26 @@ export async function startNightHarness(options: {
     },
     events,
     ledger: (operationId) => store.ledger.query({ operationId, limit: 1000 }),
-    async autopilotWorkloads(clusterId) {
-      const state = (await sb.inspect("autopilot", "GET", "state")).state;
-      const found = state.clusters.find(
-        (c: { cluster: { metadata: { uid: string } } }) => c.cluster.metadata.uid === clusterId,
-      );
-      return (found.workloads as AutopilotWorkload[]).map(({ kind, namespace, name, replicas, running }) => ({
-        kind,
-        namespace,
-        name,
-        replicas,
-        running,
-      }));
-    },
+    autopilotWorkloads: (clusterId) => autopilotWorkloadsOf(sb, clusterId),
     stop: () => sb.stop(),
   };
   return harness;
+}
+
+/** The workloads of the Autopilot sandbox cluster `clusterId` (its uid), as the sandbox holds them. */
+export async function autopilotWorkloadsOf(sb: TestSandbox, clusterId: string): Promise<AutopilotWorkload[]> {
+  const state = (await sb.inspect("autopilot", "GET", "state")).state;
+  const found = state.clusters.find(
+    (c: { cluster: { metadata: { uid: string } } }) => c.cluster.metadata.uid === clusterId,
+  );
+  if (!found) throw new Error(`no autopilot cluster ${clusterId} in the sandbox`);
+  return (found.workloads as AutopilotWorkload[]).map(({ kind, namespace, name, replicas, running }) => ({
+    kind,
+    namespace,
+    name,
+    replicas,
+    running,
+  }));
 }
 
 /** What must come back after a wake: each pool's size and autoscaler, by name. */

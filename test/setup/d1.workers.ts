@@ -12,6 +12,7 @@ export async function emptiedD1(): Promise<D1Database> {
   await DB.batch([
     DB.prepare("DELETE FROM records"),
     DB.prepare("DELETE FROM counters"),
+    DB.prepare("DELETE FROM tallies"),
     DB.prepare("DELETE FROM ledger"),
   ]);
   return DB;

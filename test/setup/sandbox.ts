@@ -2,7 +2,7 @@
 // inside workerd alike (plain fetch over loopback).
 import { inject } from "vitest";
 import type { Account } from "../../shared/config/config.ts";
-import { createHttpClient } from "../../shared/http/client.ts";
+import { createHttpClient, type Fetch } from "../../shared/http/client.ts";
 import type { Provider } from "../../shared/providers/port.ts";
 import { createProvider } from "../../shared/providers/registry.ts";
 import { sandboxAccounts } from "../../shared/sandbox/accounts.ts";
@@ -72,7 +72,7 @@ export async function newSandbox(
  */
 export function sandboxProviders(
   sb: TestSandbox,
-  options: { now: () => Date; attempts: number; maxDelayMs: number },
+  options: { now: () => Date; attempts: number; maxDelayMs: number; timeoutMs?: number; fetch?: Fetch },
 ): { accounts: Account[]; providers: Map<string, Provider> } {
   const accounts = sandboxAccounts({
     huawei: sb.huawei,
@@ -81,9 +81,10 @@ export function sandboxProviders(
     baidu: sb.baidu,
   });
   const http = createHttpClient({
-    fetch: (input, init) => globalThis.fetch(input, init),
+    fetch: options.fetch ?? ((input, init) => globalThis.fetch(input, init)),
     retry: { attempts: options.attempts, baseDelayMs: 1, maxDelayMs: options.maxDelayMs },
     sleep: async () => {},
+    ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
   });
   const providers = new Map(
     accounts.map((a) => [

@@ -1,10 +1,11 @@
 // A configuration holding one of every kind of secret, for the tests that check each host's log
-// masks them by value (configSecrets): an account's secret key, the admin token, a notice secret,
+// masks them by value (configSecrets): an account's secret key, the admin and metrics tokens, a notice secret,
 // the link secret, the EventBridge secret key and the webhook credentials. Letters and digits only,
 // so they fit in a path.
 export const SECRETS = {
   account: "AccountSecretKey0123456789",
   adminToken: "AdminToken0123456789abcdef",
+  metricsToken: "MetricsToken0123456789abcdef",
   notice: "whsec_NoticeSecret0123456789",
   link: "LinkSecret0123456789abcdef0123456789",
   eventBridge: "EventBridgeSecretKey0123456789",
@@ -23,6 +24,7 @@ export const SECRET_ENV: Record<string, string> = {
   // Nothing listens there: a listing fails at once.
   NIGHTSHIFT_ACCOUNT_QA_ENDPOINT: "http://127.0.0.1:9",
   NIGHTSHIFT_ADMIN_TOKEN: SECRETS.adminToken,
+  NIGHTSHIFT_METRICS_TOKEN: SECRETS.metricsToken,
   NIGHTSHIFT_NOTICE_SECRETS: SECRETS.notice,
   NIGHTSHIFT_LINK_SECRET: SECRETS.link,
   NIGHTSHIFT_EVENTBRIDGE_REGION: "eu-central-1",

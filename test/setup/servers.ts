@@ -1,5 +1,6 @@
 // The real servers and tools the tests and benchmarks run against (redis-server; Prometheus
-// Alertmanager; kubectl, the Kubernetes client the conformance suite drives against the sandbox), in one place:
+// Alertmanager; Prometheus and its promtool; kubectl, the Kubernetes client the conformance suite
+// drives against the sandbox; Chromium, the browser the dashboard's tests drive), in one place:
 // how to tell whether one is installed, how to install it, and how to start a throw-away instance
 // on a free loopback port. `npm test` first runs ensure-servers.ts, which installs what is missing
 // where it can (root on Debian/Ubuntu, as CI is) and otherwise stops with one message.
@@ -44,6 +45,20 @@ export const REQUIRED_SERVERS: readonly RequiredServer[] = [
       brew: "alertmanager",
       dnf: "golang-github-prometheus-alertmanager",
     },
+  },
+  {
+    // Debian's package and command: chromium; Ubuntu's command: chromium-browser; Google's build: google-chrome.
+    command: "chromium",
+    alternatives: ["chromium-browser", "google-chrome"],
+    neededBy: "the dashboard's real-browser tests (test/e2e/dashboard-browser.node.test.ts)",
+    packages: { apt: "chromium", brew: "chromium", dnf: "chromium" },
+  },
+  {
+    // The package brings promtool too.
+    command: "prometheus",
+    neededBy:
+      "the metrics tests: promtool checks GET /metrics and the documented scrape configuration (functions/metrics-promtool.node.test.ts), and a real Prometheus scrapes the service (test/e2e/prometheus.node.test.ts)",
+    packages: { apt: "prometheus", brew: "prometheus", dnf: "golang-github-prometheus" },
   },
 ];
 
@@ -220,4 +235,90 @@ export async function startAlertmanager(config: string): Promise<AlertmanagerSer
   }
   rmSync(dir, { recursive: true, force: true });
   throw new Error(`Alertmanager did not start:\n${lastFailure}`);
+}
+
+export interface PromtoolResult {
+  status: number | null;
+  /** stdout and stderr together: promtool prints its findings on either. */
+  output: string;
+}
+
+/** Runs `promtool <args>` (installed with Prometheus), with `input` on its stdin. */
+export function promtool(args: string[], input?: string): PromtoolResult {
+  const server = REQUIRED_SERVERS.find((s) => s.command === "prometheus")!;
+  if (!isInstalled("promtool")) {
+    throw new Error(
+      `promtool is not installed (it comes with Prometheus); it is needed by ${server.neededBy}. Install it:\n${installInstructions([server])}`,
+    );
+  }
+  const run = spawnSync("promtool", args, { input: input ?? "", encoding: "utf8", timeout: 30_000 });
+  if (run.error) throw run.error;
+  return { status: run.status, output: `${run.stdout}${run.stderr}` };
+}
+
+export interface PrometheusServer {
+  /** Its web address, e.g. http://127.0.0.1:41234 (the query API under /api/v1). */
+  url: string;
+  /** What it printed, for a failure message. */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/**
+ * A real Prometheus on a free loopback port with `config` (prometheus.yml text) and its own TSDB
+ * in a temp dir, never the machine's (a packaged Prometheus may run as a service on :9090 with
+ * /var/lib/prometheus; this one shares nothing with it). Resolves once `/-/ready` answers.
+ * `files` are written beside the configuration (e.g. a credentials file it names).
+ */
+export async function startPrometheus(
+  config: (dir: string) => string,
+  files: Record<string, string> = {},
+): Promise<PrometheusServer> {
+  const server = REQUIRED_SERVERS.find((s) => s.command === "prometheus")!;
+  const command = installedCommand(server);
+  if (!command) {
+    throw new Error(
+      `Prometheus is not installed; it is needed by ${server.neededBy}. Install it:\n${installInstructions([server])}`,
+    );
+  }
+  const dir = mkdtempSync(join(tmpdir(), "nightshift-prometheus-"));
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text, { mode: 0o600 });
+  writeFileSync(join(dir, "prometheus.yml"), config(dir));
+  let lastFailure = "";
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const child = spawn(
+      command,
+      [
+        `--config.file=${join(dir, "prometheus.yml")}`,
+        `--storage.tsdb.path=${join(dir, `data-${attempt}`)}`,
+        `--web.listen-address=127.0.0.1:${port}`,
+        `--web.external-url=${url}`,
+        "--log.level=warn",
+      ],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
+    let output = "";
+    child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    const deadline = Date.now() + 15_000;
+    let ready = false;
+    while (!ready && Date.now() < deadline && child.exitCode === null) {
+      ready = await fetch(`${url}/-/ready`).then(
+        (response) => response.ok,
+        () => false,
+      );
+      if (!ready) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const stop = async () => {
+      await stopChild(child);
+      rmSync(dir, { recursive: true, force: true });
+    };
+    if (ready) return { url, output: () => output, stop };
+    lastFailure = output;
+    await stopChild(child);
+  }
+  rmSync(dir, { recursive: true, force: true });
+  throw new Error(`Prometheus did not start:\n${lastFailure}`);
 }

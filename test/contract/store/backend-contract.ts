@@ -157,6 +157,67 @@ export function backendContract(
       expect(await backend.increment("fence:b")).toBe(1);
     });
 
+    describe("tallies", () => {
+      it("adds concurrent increments up, each call's all together, and lists them by prefix in name order", async () => {
+        const size = options.raceSize ?? 200;
+        await Promise.all(
+          Array.from({ length: size }, () =>
+            backend.addTallies([
+              { name: "m:b", by: 2 },
+              { name: "m:a", by: 1 },
+            ]),
+          ),
+        );
+        await backend.addTallies([
+          { name: "m:a", by: 5 },
+          { name: "m:a", by: 5 },
+        ]);
+        expect(await backend.listTallies("m:")).toEqual([
+          { name: "m:a", value: size + 10 },
+          { name: "m:b", value: 2 * size },
+        ]);
+      });
+
+      it("lists exactly the names that start with the prefix", async () => {
+        await backend.addTallies(
+          ["m:a", "m:ab", "m:a\u{10FFFF}", "m:b", "m", "n:a", "測:1", "測試:2"].map((name) => ({
+            name,
+            by: 1,
+          })),
+        );
+        expect((await backend.listTallies("m:a")).map((t) => t.name)).toEqual([
+          "m:a",
+          "m:ab",
+          "m:a\u{10FFFF}",
+        ]);
+        expect((await backend.listTallies("測")).map((t) => t.name)).toEqual(["測:1", "測試:2"]);
+        expect((await backend.listTallies("")).length).toBe(8);
+        expect(await backend.listTallies("zz")).toEqual([]);
+      });
+
+      it("keeps tallies apart from the counters increment hands out", async () => {
+        await backend.increment("m:fence");
+        await backend.addTallies([{ name: "m:x", by: 3 }]);
+        expect(await backend.listTallies("m:")).toEqual([{ name: "m:x", value: 3 }]);
+        expect(await backend.increment("m:fence")).toBe(2);
+        await backend.addTallies([]);
+        expect(await backend.listTallies("m:")).toEqual([{ name: "m:x", value: 3 }]);
+      });
+
+      it("refuses an increment that is not a whole number of at least 1, or has no name, adding nothing", async () => {
+        for (const bad of [0, -1, 1.5, Number.NaN, 2 ** 53]) {
+          await expect(
+            backend.addTallies([
+              { name: "m:ok", by: 1 },
+              { name: "m:bad", by: bad },
+            ]),
+          ).rejects.toThrow(/whole number/);
+        }
+        await expect(backend.addTallies([{ name: "", by: 1 }])).rejects.toThrow(/tally name/);
+        expect(await backend.listTallies("m:")).toEqual([]);
+      });
+    });
+
     it("lets exactly one of many concurrent inserts win", async () => {
       const size = options.raceSize ?? 1000;
       const results = await Promise.all(

@@ -4,11 +4,11 @@
 import type { StoreBackend } from "../../../shared/store/backend.ts";
 
 export interface BackendCounts {
-  /** get, list, listIndex and query calls. */
+  /** get, list, listIndex, listTallies and query calls. */
   reads: number;
   /** Records (or ledger entries) those calls returned. */
   rows: number;
-  /** put, delete, increment, append and sweep calls. */
+  /** put, delete, increment, addTallies, append and sweep calls. */
   writes: number;
 }
 
@@ -36,6 +36,8 @@ export function countingBackend(inner: StoreBackend): {
     put: async (...args) => write(await inner.put(...args)),
     delete: async (...args) => write(await inner.delete(...args)),
     increment: async (...args) => write(await inner.increment(...args)),
+    addTallies: async (...args) => write(await inner.addTallies(...args)),
+    listTallies: async (...args) => read(await inner.listTallies(...args)),
     append: async (...args) => write(await inner.append(...args)),
     sweep: async (...args) => write(await inner.sweep(...args)),
     close: () => inner.close(),

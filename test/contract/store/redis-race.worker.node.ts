@@ -1,5 +1,5 @@
 // One racing replica for shared/store/redis.node.test.ts, run as its own Node process:
-//   node redis-race.worker.node.ts <url> <prefix> <claim|takeover|increment|append-keyed> <count>
+//   node redis-race.worker.node.ts <url> <prefix> <claim|takeover|increment|tally|append-keyed> <count>
 // It connects through its own client, prints "ready", waits for "go" on stdin (so every process
 // fires at once), fires <count> concurrent operations and prints one JSON line with the outcome.
 import { createInterface } from "node:readline";
@@ -20,6 +20,14 @@ lines.close();
 const ops = Array.from({ length: count }, (_, i) => {
   const value = JSON.stringify({ pid: process.pid, i });
   if (mode === "increment") return backend.increment("fence:race");
+  // Two tallies in one call: the sums must come out whole, never one without the other.
+  if (mode === "tally")
+    return backend
+      .addTallies([
+        { name: "race:a", by: 1 },
+        { name: "race:b", by: 2 },
+      ])
+      .then(() => 1);
   // Every process appends the same <count> keys: each must be stored once, whoever wins it.
   if (mode === "append-keyed") {
     const entry = {
@@ -39,7 +47,7 @@ const ops = Array.from({ length: count }, (_, i) => {
 const results = await Promise.all(ops);
 await backend.close();
 
-if (mode === "increment" || mode === "append-keyed") {
+if (mode === "increment" || mode === "tally" || mode === "append-keyed") {
   process.stdout.write(`${JSON.stringify({ values: results })}\n`);
 } else {
   const puts = results.filter((r) => typeof r === "object");

@@ -1,6 +1,6 @@
 // One racing process for sqlite.node.test.ts. Usage: node sqlite-race.child.ts FILE MODE COUNT ID
 // Opens the store file, prints "ready", waits for a line on stdin so every process starts at
-// once, fires COUNT concurrent operations of MODE (claim | increment | append | append-keyed), and prints what it
+// once, fires COUNT concurrent operations of MODE (claim | increment | tally | append | append-keyed), and prints what it
 // got as one JSON line.
 import { sqliteBackend } from "../../../shared/store/sqlite.node.ts";
 
@@ -34,6 +34,15 @@ if (mode === "claim") {
   outcome = { won: results.filter((r) => r.ok).length, first: results.findIndex((r) => r.ok) };
 } else if (mode === "increment") {
   outcome = { values: await many(() => backend.increment("fence:race")) };
+} else if (mode === "tally") {
+  // Every call adds to two tallies at once: the sums must come out whole, never one without the other.
+  await many(() =>
+    backend.addTallies([
+      { name: "race:a", by: 1 },
+      { name: "race:b", by: 2 },
+    ]),
+  );
+  outcome = { added: count };
 } else if (mode === "append") {
   outcome = {
     seqs: (

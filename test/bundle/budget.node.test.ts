@@ -1,0 +1,28 @@
+// The Worker bundle's size budget, checked on every test run: the bundle as wrangler deploy builds
+// it (test/bundle/build.ts), gzipped, and the modules that must never reach it.
+import { describe, expect, it } from "vitest";
+import { BUNDLE_BUDGET_GZIP_BYTES, buildWorkerBundle, largestInputs } from "./build.ts";
+
+describe("the Worker bundle", () => {
+  it("stays within its gzipped budget and keeps Node-only modules out", async () => {
+    const bundle = await buildWorkerBundle();
+    const inputs = Object.keys(bundle.metafile.inputs);
+    const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
+    const largest = largestInputs(bundle.metafile, 8)
+      .map((i) => `${i.input} ${kib(i.bytes)}`)
+      .join(", ");
+    expect(
+      bundle.gzipBytes,
+      `the Worker bundle is ${kib(bundle.gzipBytes)} gzipped, over its ${kib(BUNDLE_BUDGET_GZIP_BYTES)} budget; largest inputs: ${largest}`,
+    ).toBeLessThanOrEqual(BUNDLE_BUDGET_GZIP_BYTES);
+    // Host-specific Node modules, the Node-only clients, the AWS SDK (replaced by our SigV4),
+    // @peculiar/x509 and its container (certificates are read from their ASN.1), and the schedule
+    // files' readers (the schedules are compiled at build time).
+    const leaked = inputs.filter((path) =>
+      /\.node\.ts$|node_modules\/(undici|redis|@redis|@aws-sdk|@smithy|@peculiar\/x509|tsyringe|reflect-metadata)\/|node_modules\/zod\/v4\/locales\/(?!en\.js)|shared\/schedule\/(schedule-file|calendar-file)\.ts$/.test(
+        path,
+      ),
+    );
+    expect(leaked).toEqual([]);
+  }, 60_000);
+});
