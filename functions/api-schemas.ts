@@ -417,7 +417,9 @@ const Operation = z
         error: z.string().optional().describe("Why it failed, shortened to 200 characters"),
       })
       .optional()
-      .describe("How it ended, when it ended as an action (not skipped): its target's last action of its kind"),
+      .describe(
+        "How it ended, when it ended as an action (not skipped): its target's last action of its kind",
+      ),
     createdAt: z.string().openapi(TIME),
     updatedAt: z.string().openapi(TIME),
     version: z.number().int(),
