@@ -514,6 +514,9 @@ describe("nightshift validate (exit codes)", () => {
         "schedules/huawei-qa-weeknights.yaml",
         "schedules/qa-resize-rules.yaml",
         "schedules/qa-resize-rules.yaml",
+        "schedules/rates.yaml",
+        "schedules/rates.yaml",
+        "schedules/rates.yaml",
       ]);
       expect(invalid.code).toBe(1);
       expect(invalid.lines.length).toBeGreaterThan(0);
