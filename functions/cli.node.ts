@@ -44,7 +44,7 @@ async function main(argv: string[]): Promise<number> {
     case "start":
       return start();
     case "sign":
-      return sign();
+      return sign(argv.slice(1));
     case "sandbox":
       return sandbox(argv.slice(1));
     case "validate": {
@@ -173,7 +173,23 @@ async function sandbox(args: string[]): Promise<number> {
   }
 }
 
-async function sign(): Promise<number> {
+const SIGN_USAGE = `Usage: nightshift sign < requests.jsonl
+
+Reads cloud API requests as JSON (or JSON Lines) on stdin and prints, per request, one JSON line
+with the signed headers, the canonical request and the string to sign. Takes no options.`;
+
+async function sign(args: string[]): Promise<number> {
+  if (args.includes("--help") || args.includes("-h")) {
+    process.stdout.write(`${SIGN_USAGE}\n`);
+    return 0;
+  }
+  // An option it does not take is a typo (or a flag meant for another verb): refuse, do not ignore it.
+  if (args.length > 0) {
+    const arg = args[0]!;
+    const what = arg.startsWith("-") ? `unknown option ${arg}` : `unexpected argument ${JSON.stringify(arg)}`;
+    process.stderr.write(`nightshift sign: ${what}\n\n${SIGN_USAGE}\n`);
+    return 2;
+  }
   const { signLines } = await import("./sign.ts");
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
