@@ -66,7 +66,7 @@ export async function runMatch(args: readonly string[], stdin: string, out: Out)
 
   const config = loadCliConfig(out);
   if (!config) return 1;
-  const log = configuredLogger(config, { level: "warn", write: out.stderr });
+  const log = configuredLogger(config, { level: "warn", write: (line) => process.stderr.write(`${line}\n`) });
   const runtime = await openCliRuntime(config, log, out);
   if (!runtime) return 1;
   try {
