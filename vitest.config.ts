@@ -33,8 +33,10 @@ export default defineConfig({
           globalSetup: ["test/setup/sandbox-factory.global.ts"],
           testTimeout: 30_000,
           // One workerd runs many files (a fresh one per file cost ~2.6 s each). Storage is shared
-          // by the files in it: each file starts from `emptiedD1()` (test/setup/d1.workers.ts).
+          // by the files in it: each file starts from `emptiedD1()` (test/setup/d1.workers.ts),
+          // and one file runs at a time (two workerds share the local D1, and their files collide).
           isolate: false,
+          maxWorkers: 1,
         },
       },
     ],
