@@ -11,16 +11,18 @@ import {
   ScheduleLoadError,
 } from "./runtime.node.ts";
 
-/** Where a verb writes: stdout for its answer, stderr for what went wrong. */
+/** Where a verb writes: stdout for its answer, stderr for what went wrong (log lines too). */
 export interface Out {
   stdout: (line: string) => void;
   stderr: (line: string) => void;
+  /** The environment the configuration is read from; the process's when not given. */
+  env?: Readonly<Record<string, string | undefined>>;
 }
 
 /** The configuration, or undefined once its issues are printed (exit 1). */
 export function loadCliConfig(out: Out): Config | undefined {
   try {
-    return loadConfig(process.env);
+    return loadConfig(out.env ?? process.env);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     for (const issue of error.issues) out.stderr(`${issue.variable}: ${issue.message}`);
@@ -39,7 +41,10 @@ export async function openCliRuntime(
   options: NodeRuntimeOptions = {},
 ): Promise<NodeRuntime | undefined> {
   try {
-    return await createNodeRuntime({ ...config, sandboxSpeed: 0 }, log, options);
+    return await createNodeRuntime({ ...config, sandboxSpeed: 0 }, log, {
+      ...(out.env ? { env: { ...out.env } } : {}),
+      ...options,
+    });
   } catch (error) {
     if (error instanceof ScheduleLoadError) {
       for (const line of error.lines) out.stdout(line);

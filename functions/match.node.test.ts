@@ -61,18 +61,12 @@ async function devCore() {
 async function match(stdin: string, args: string[] = [], store = "memory") {
   const stdout: string[] = [];
   const stderr: string[] = [];
-  const previous = { ...process.env };
-  process.env.NIGHTSHIFT_SCHEDULES_DIR = dir;
-  process.env.NIGHTSHIFT_STORE = store;
-  try {
-    const code = await runMatch(args, stdin, {
-      stdout: (l) => stdout.push(l),
-      stderr: (l) => stderr.push(l),
-    });
-    return { code, stdout, stderr };
-  } finally {
-    process.env = previous;
-  }
+  const code = await runMatch(args, stdin, {
+    stdout: (l) => stdout.push(l),
+    stderr: (l) => stderr.push(l),
+    env: { NIGHTSHIFT_SCHEDULES_DIR: dir, NIGHTSHIFT_STORE: store },
+  });
+  return { code, stdout, stderr };
 }
 
 describe("nightshift match", () => {

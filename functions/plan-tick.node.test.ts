@@ -1,6 +1,8 @@
-// `nightshift plan`, `nightshift tick` and `nightshift validate` as a user runs them: a real
-// process in the repository, no cloud account (so the built-in sandbox fleet, held still at the
-// requested time), and the example schedules in schedules/.
+// `nightshift plan`, `nightshift tick` and `nightshift validate` as a user runs them: the command
+// from the repository, no cloud account (so the built-in sandbox fleet, held still at the
+// requested time), and the example schedules in schedules/. The first test runs a real process;
+// the rest run the same command in process (test/setup/cli.node.ts), which spares a Node start-up
+// per call.
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -9,9 +11,9 @@ import { pauseSchedule } from "../shared/schedule/pause.ts";
 import { sqliteBackend } from "../shared/store/sqlite.node.ts";
 import { createStore } from "../shared/store/store.ts";
 import { testSchedule } from "../test/fixtures/schedule.ts";
-import { runCli } from "../test/setup/cli.node.ts";
+import { runCli, runCliInProcess } from "../test/setup/cli.node.ts";
 
-// Each process starts the sandbox clouds (about a second, several on a loaded machine), and some
+// Each run starts the sandbox clouds (about a second, several on a loaded machine), and some
 // tests run several in turn: every test gets a generous bound.
 const SLOW = { timeout: 120_000 };
 
@@ -26,6 +28,8 @@ afterAll(() => {
 });
 
 const cli = (args: string[], env: Record<string, string> = {}) =>
+  runCliInProcess(args, { NIGHTSHIFT_STORE: "memory", ...env });
+const spawned = (args: string[], env: Record<string, string> = {}) =>
   runCli(args, { NIGHTSHIFT_STORE: "memory", ...env });
 
 interface PlanRow {
@@ -44,7 +48,7 @@ const row = (r: PlanRow) => `${r.action} ${r.local} = ${r.utc}`;
 
 describe("nightshift plan", () => {
   it("lists each target's transitions in local time and UTC, in time order (--json)", SLOW, async () => {
-    const { code, stdout, stderr } = await cli(["plan", ...MONDAY, "--json"]);
+    const { code, stdout, stderr } = await spawned(["plan", ...MONDAY, "--json"]);
     // 2026-11-23 is within 60 days of the end of cn-mainland's official data (2026-12-31).
     expect(stderr).toMatch(
       /^schedules\/baidu-china-holidays\.yaml: warning: schedule "acme-office-days": calendar cn-mainland has official data only up to 2026-12-31 \(38 days from now\);.*\n$/,
@@ -514,6 +518,9 @@ describe("nightshift validate (exit codes)", () => {
         "schedules/huawei-qa-weeknights.yaml",
         "schedules/qa-resize-rules.yaml",
         "schedules/qa-resize-rules.yaml",
+        "schedules/rates.yaml",
+        "schedules/rates.yaml",
+        "schedules/rates.yaml",
       ]);
       expect(invalid.code).toBe(1);
       expect(invalid.lines.length).toBeGreaterThan(0);

@@ -62,7 +62,7 @@ export async function runPlanOrTick(
   // Log lines go to stderr: stdout is the plan or the tick report.
   const log = configuredLogger(config, {
     ...(verb === "plan" ? { level: "warn" as const } : {}),
-    write: (line) => process.stderr.write(`${line}\n`),
+    write: out.stderr,
   });
 
   let at: Date | undefined;

@@ -1,21 +1,23 @@
-// `nightshift renew <target>` as a user runs it: a real process, no cloud account (the built-in
-// sandbox), a SQLite store in a temporary directory and the example renewal declaration
-// (schedules/ack-dev-ci-kubeconfigs.yaml). The forced renewal runs to its end in the process and
-// stays in the store: a second process renews again and sees the first one's credential replaced.
+// `nightshift renew <target>` as a user runs it: no cloud account (the built-in sandbox), a SQLite
+// store in a temporary directory and the example renewal declaration
+// (schedules/ack-dev-ci-kubeconfigs.yaml). The first renewal is a real process: it runs to its end
+// there and stays in the store; a second run (the same command in this process, with its own
+// runtime and sandbox) renews again and sees the first one's credential replaced.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { findKeyMaterial } from "../shared/renewal/key-material.ts";
-import { runCli } from "../test/setup/cli.node.ts";
+import { runCli, runCliInProcess } from "../test/setup/cli.node.ts";
 
 const SLOW = { timeout: 120_000 };
 const dir = mkdtempSync(join(tmpdir(), "nightshift-renew-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const KEYS = `k1:${btoa(String.fromCharCode(...new Array(32).fill(9)))}`;
 
-const cli = (args: string[], env: Record<string, string> = {}) =>
-  runCli(args, { NIGHTSHIFT_STORE: `sqlite:${join(dir, "state.db")}`, NIGHTSHIFT_VAULT_KEYS: KEYS, ...env });
+const ENV = { NIGHTSHIFT_STORE: `sqlite:${join(dir, "state.db")}`, NIGHTSHIFT_VAULT_KEYS: KEYS };
+const cli = (args: string[], env: Record<string, string> = {}) => runCliInProcess(args, { ...ENV, ...env });
+const spawned = (args: string[]) => runCli(args, ENV);
 
 describe("nightshift renew", () => {
   it(
@@ -25,7 +27,7 @@ describe("nightshift renew", () => {
       const plan = await cli(["plan", "--json"], { NIGHTSHIFT_STORE: "memory" });
       const target = /"target": ?"(sandbox-alibaba-ack-dev\/[^"]+)"/.exec(plan.stdout)?.[1];
       expect(target).toBeDefined();
-      const first = await cli(["renew", target!]);
+      const first = await spawned(["renew", target!]);
       expect(first.code).toBe(0);
       const outcome = JSON.parse(first.stdout);
       expect(outcome).toMatchObject({
@@ -37,7 +39,7 @@ describe("nightshift renew", () => {
       const second = JSON.parse((await cli(["renew", target!])).stdout);
       expect(second.status).toBe("succeeded");
       // The store kept the first credential: the second replaced it with one that ends later (each
-      // process starts its own sandbox, whose seeded CA repeats serials).
+      // run starts its own sandbox, whose seeded CA repeats serials).
       expect(Date.parse(second.renewal.certificate.notAfter)).toBeGreaterThan(
         Date.parse(outcome.renewal.certificate.notAfter),
       );

@@ -48,7 +48,7 @@ export async function runRenew(
   const targetId = positionals[0]!;
   const config = loadCliConfig(out);
   if (!config) return 1;
-  const log = configuredLogger(config, { level: "warn", write: (line) => process.stderr.write(`${line}\n`) });
+  const log = configuredLogger(config, { level: "warn", write: out.stderr });
   const runtime = await openCliRuntime(config, log, out);
   if (!runtime) return 1;
   const sleep = options.sleep ?? ((ms: number) => new Promise((resolve) => setTimeout(resolve, ms)));

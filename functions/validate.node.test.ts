@@ -90,9 +90,9 @@ notice: { minutesBefore: 15, webhookUrl: https://hooks.example.com/n }
     expect({ code, stderr }).toEqual({ code: 0, stderr: [] });
     expect(stdout).toHaveLength(11);
     expect(stdout.filter((line) => line.startsWith("rates "))).toEqual([
-      "rates huawei-cce-rates (schedules/rates.yaml): CNY, cluster 0.68/h, pools gpu* 9.8/node/h, pools * 0.95/node/h; teams by tag team",
-      "rates autopilot-rates (schedules/rates.yaml): CNY, cluster 2.4/h; teams by tag team",
-      "rates ack-baidu-rates (schedules/rates.yaml): CNY, pools * 0.9/node/h; teams by tag team",
+      "rates huawei-cce-rates: CNY, cluster 0.68/h, pools gpu* 9.8/node/h, pools * 0.95/node/h; teams by tag team (schedules/rates.yaml)",
+      "rates autopilot-rates: CNY, cluster 2.4/h; teams by tag team (schedules/rates.yaml)",
+      "rates ack-baidu-rates: CNY, pools * 0.9/node/h; teams by tag team (schedules/rates.yaml)",
     ]);
     expect(stdout.filter((line) => line.startsWith("rule "))).toEqual([
       "rule qa-runners-pending-pods: on alertmanager KubePodsPending namespace=e2e-* → percent 50 (at least 2); target account sandbox-huawei-qa-team-cn-north-4, cluster label cluster_id, pool event pool; max 12, cooldown 10 min, hysteresis 30 min, reverts on resolve (schedules/qa-resize-rules.yaml)",

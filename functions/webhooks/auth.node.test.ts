@@ -2,14 +2,18 @@
 // whether the first one matches, a later one, or none. An early exit would let response times
 // say how many values there are and which one matched. (Node only: it spies on the module.)
 import { beforeEach, describe, expect, it, vi } from "vitest";
-import * as compare from "../../shared/signer/compare.ts";
+import type * as Compare from "../../shared/signer/compare.ts";
 import { signWebhook } from "../../shared/signer/webhooks.ts";
-import { checkAlertmanager, checkApiKey, checkSignedEvent } from "./auth.ts";
 
 vi.mock("../../shared/signer/compare.ts", async (original) => {
-  const actual = await original<typeof compare>();
+  const actual = await original<typeof Compare>();
   return { timingSafeEqual: vi.fn(actual.timingSafeEqual) };
 });
+// The Node project shares modules across test files (isolate: false): an earlier file may have
+// loaded auth.ts against the real comparison, so load it (and what it imports) afresh here.
+vi.resetModules();
+const compare = await import("../../shared/signer/compare.ts");
+const { checkAlertmanager, checkApiKey, checkSignedEvent } = await import("./auth.ts");
 const timingSafeEqual = vi.mocked(compare.timingSafeEqual);
 beforeEach(() => timingSafeEqual.mockClear());
 

@@ -162,6 +162,15 @@ describe("renewal declarations", () => {
     expect(windowIsSatisfiable({ cron: "0 0 31 4,6,9,11 *", timezone: "UTC" })?.field).toBe("cron");
   });
 
+  it("scan a window once per process: the same declaration and slack answer with the same verdict", () => {
+    const spec = { cron: "0 3 * * 1", timezone: "Europe/Berlin", durationMinutes: 60 };
+    const first = windowIsSatisfiable(spec, 24 * 60);
+    expect(first?.message).toMatch(/stays closed for .* longer than the 1 d between renewal time and expiry/);
+    // The cached verdict itself (not a recomputed copy); a different slack is its own question.
+    expect(windowIsSatisfiable({ ...spec }, 24 * 60)).toBe(first);
+    expect(windowIsSatisfiable(spec, 8 * 24 * 60)).toBeUndefined();
+  });
+
   it("refuse a window that stays closed longer than the time between renewal and expiry", () => {
     // A 1-day credential renewed at 2/3 has 8 hours left: a weekly window would let it expire.
     const weekly = errors(doc("duration: 1d", "window: { cron: '0 3 * * 1', timezone: Asia/Shanghai }"));

@@ -355,7 +355,23 @@ const WINDOW_REFERENCE = new Date(Date.UTC(2026, 0, 1));
 export function windowIsSatisfiable(
   spec: RenewalWindowSpec,
   slackMinutes?: number,
-): { field: "cron" | "timezone" | "durationMinutes"; message: string } | undefined {
+): WindowProblem | undefined {
+  // A year's scan costs ~0.1-0.3 s of croner arithmetic per window; the answer depends on these
+  // four values only, so every load in the process (validate, start, reloads, tests) pays it once.
+  const key = JSON.stringify([spec.cron, spec.timezone, spec.durationMinutes, slackMinutes]);
+  const known = satisfiability.get(key);
+  if (known !== undefined) return known.problem;
+  const problem = scanWindow(spec, slackMinutes);
+  if (satisfiability.size >= SATISFIABILITY_CACHE_LIMIT) satisfiability.clear();
+  satisfiability.set(key, { problem });
+  return problem;
+}
+
+type WindowProblem = Readonly<{ field: "cron" | "timezone" | "durationMinutes"; message: string }>;
+const SATISFIABILITY_CACHE_LIMIT = 1_000;
+const satisfiability = new Map<string, { problem: WindowProblem | undefined }>();
+
+function scanWindow(spec: RenewalWindowSpec, slackMinutes?: number): WindowProblem | undefined {
   let window: ReturnType<typeof compileWindow>;
   try {
     window = compileWindow(spec);

@@ -37,7 +37,7 @@ pools:
       },
     ]);
     expect(ratesSummary(result.rates[0]!)).toBe(
-      "rates dev-rates (schedules/rates.yaml): EUR, cluster 0.25/h, pool id np-sys 0.5/h, pools gpu-* 2.5/node/h; teams by tag team",
+      "rates dev-rates: EUR, cluster 0.25/h, pool id np-sys 0.5/h, pools gpu-* 2.5/node/h; teams by tag team (schedules/rates.yaml)",
     );
   });
 

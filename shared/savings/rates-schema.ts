@@ -175,7 +175,7 @@ export function ratesSummary(rates: Rates): string {
         : `${which} ${pool.rate.hourly}/h`;
     }),
   ];
-  return `rates ${rates.name} (${rates.source}): ${rates.currency}, ${parts.join(", ")}; teams by tag ${rates.teamTag}`;
+  return `rates ${rates.name}: ${rates.currency}, ${parts.join(", ")}; teams by tag ${rates.teamTag} (${rates.source})`;
 }
 
 /**

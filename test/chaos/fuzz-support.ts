@@ -1,5 +1,6 @@
 // What the malformed-input fuzz (fuzz-*.node.test.ts) shares: the run's seed, the checks every
 // answer must pass (no stack trace, no secret), and the figures each surface prints.
+import fc from "fast-check";
 import { SECRETS } from "../setup/secret-env.ts";
 import { chaosSeed } from "./chaos.ts";
 
@@ -62,3 +63,27 @@ export class Figures {
       );
   }
 }
+
+/** Strings a person may type: empty, dashes, NUL, traversal, bad encoding, emoji, huge. */
+export const hostile = fc.oneof(
+  fc.string({ maxLength: 30 }),
+  fc.string({ unit: "grapheme", maxLength: 12 }),
+  fc.string({ unit: "binary", maxLength: 12 }),
+  fc.constantFrom(
+    "",
+    "-",
+    "--",
+    "---x",
+    "-h=1",
+    "--=",
+    "\u0000",
+    "../../etc/passwd",
+    "%zz",
+    "😴",
+    "9".repeat(300),
+    "NaN",
+  ),
+  fc.integer({ min: 500, max: 20_000 }).map((n) => "x".repeat(n)),
+);
+
+export const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");

@@ -10,7 +10,8 @@ import { CN_MAINLAND_MODULE, loadChineseDays, renderCnMainlandModule } from "./c
 
 // chinese-days builds its tables when imported, from dates in the host's local time zone, and is
 // only right at or east of UTC (under America/New_York every date shifts back a day). Load and
-// query it under Asia/Shanghai, the zone the data is for. (Vitest runs each file in its own process.)
+// query it under Asia/Shanghai, the zone the data is for, and give the host its own zone back
+// afterwards (the Node project's test files share processes).
 const hostTimeZone = process.env.TZ;
 process.env.TZ = "Asia/Shanghai";
 const { default: chineseDays } = await import("chinese-days");

@@ -1,10 +1,16 @@
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { gregorianOfLunar, ICU_CORRECTIONS, lunarDateOf } from "../../shared/schedule/lunar.ts";
 
 // chinese-days' lunar table (1900-2100, the official GB/T 33661-2017 calendar) reads dates in the
-// host's time zone: load it under Asia/Shanghai (Vitest runs each file in its own process).
+// host's time zone: load and query it under Asia/Shanghai, and give the host its own zone back
+// afterwards (the Node project's test files share processes).
+const hostTimeZone = process.env.TZ;
 process.env.TZ = "Asia/Shanghai";
 const { default: chineseDays } = await import("chinese-days");
+afterAll(() => {
+  if (hostTimeZone === undefined) delete process.env.TZ;
+  else process.env.TZ = hostTimeZone;
+});
 
 const pad = (n: number) => String(n).padStart(2, "0");
 

@@ -13,8 +13,8 @@ import * as huawei from "./huawei.ts";
 const CLI = new URL("../../functions/cli.node.ts", import.meta.url).pathname;
 const REQUESTS_PER_VENDOR = 3000;
 
-async function nightshiftSign(stdin: string) {
-  const child = spawn(process.execPath, [CLI, "sign"], { stdio: ["pipe", "pipe", "pipe"] });
+async function nightshiftSign(stdin: string, args: string[] = []) {
+  const child = spawn(process.execPath, [CLI, "sign", ...args], { stdio: ["pipe", "pipe", "pipe"] });
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (d) => (stdout += d));
@@ -122,6 +122,16 @@ describe("nightshift sign, bad input", () => {
       expect.stringMatching(/^nightshift sign: line 8: field "now": must be an ISO-8601 time/),
     ]);
     expect(stderr).not.toContain("sk-test");
+  });
+
+  it("refuses an option it does not take (naming it, with the usage) before reading stdin, exits 2", async () => {
+    const { code, stdout, stderr } = await nightshiftSign(JSON.stringify(good), ["--format", "json"]);
+    expect(code).toBe(2);
+    expect(stdout).toBe("");
+    expect(stderr).toMatch(/^nightshift sign: unknown option --format\n\nUsage: nightshift sign/);
+    const help = await nightshiftSign("", ["--help"]);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/^Usage: nightshift sign/);
   });
 
   it("accepts one pretty-printed request", async () => {
