@@ -182,7 +182,15 @@ async function scenario({ random }: Scenario): Promise<void> {
 
   // 3. The kill loop, with the storm's sender running beside it.
   const kills: KillRecord[] = [];
-  const figures = { kills: 0, killsAfterCall: 0, killsAtRandom: 0, killsWithStepInFlight: 0, restarts: 0, slowestStartMs: 0, startupsMs: 0 };
+  const figures = {
+    kills: 0,
+    killsAfterCall: 0,
+    killsAtRandom: 0,
+    killsWithStepInFlight: 0,
+    restarts: 0,
+    slowestStartMs: 0,
+    startupsMs: 0,
+  };
   let storm: Promise<void> | undefined;
   let stormDone = false;
   let stormError: unknown;

@@ -132,9 +132,7 @@ export function startProcess(args: string[], env: Record<string, string>, nodeOp
         );
         waiters.add(check);
         void exited.then(({ code, signal }) =>
-          finish(() =>
-            reject(new Error(`the process ended (${signal ?? code}) before ${what}${output()}`)),
-          ),
+          finish(() => reject(new Error(`the process ended (${signal ?? code}) before ${what}${output()}`))),
         );
         check();
       });
