@@ -55,8 +55,14 @@ const KILLS = 21;
 /** Alerts per storm pool, one after the other: each grows the pool by 2, then reverts it. */
 const ALERTS_PER_POOL = 3;
 const GROWTH = 2;
-/** The night's length in simulated minutes after the sleep (the wake waits for the sleep anyway). */
+/**
+ * The night's shortest length in simulated minutes. It must outlast several restarts: one restart
+ * is a process start (at SPEED, 5 s on a loaded machine is 10 simulated minutes), and a service
+ * down over the whole night wakes nothing that slept (it plans the wake only), so the night is
+ * also NIGHT_RESTARTS start-ups long, as measured here.
+ */
 const NIGHT_MINUTES = 6;
+const NIGHT_RESTARTS = 4;
 /**
  * The scenario's budget, judged by event: the time spent starting processes does not count (a
  * start here loads the whole app, ~1 s on a quiet machine, 5 s and more on a loaded one, and there
@@ -143,7 +149,9 @@ async function scenario({ random }: Scenario): Promise<void> {
   const clock = await readSandboxClock(huawei, SPEED);
   const leadMs = Math.max(3 * 60_000, 3 * startupMs * SPEED);
   const sleepAt = new Date(Math.ceil((clock.simNow() + leadMs) / 60_000) * 60_000);
-  const wakeAt = new Date(sleepAt.getTime() + NIGHT_MINUTES * 60_000);
+  // A service start loads more than the sandbox's: twice its start-up, to be safe.
+  const nightMinutes = Math.max(NIGHT_MINUTES, Math.ceil((NIGHT_RESTARTS * 2 * startupMs * SPEED) / 60_000));
+  const wakeAt = new Date(sleepAt.getTime() + nightMinutes * 60_000);
   const schedules = join(dir, "schedules");
   mkdirSync(schedules);
   writeFileSync(
