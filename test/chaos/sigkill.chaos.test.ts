@@ -48,9 +48,11 @@ import {
 import { chaosIt, printFigures, type Scenario } from "./chaos.ts";
 import { account, between, inFlightAtKill, type KeyOf, type KillRecord } from "./kill-support.ts";
 
-/** Simulated seconds per real second: a 1 s tick is two minutes of cloud time, and a dead
- * process's target lease (2 simulated minutes) runs out in a second. */
-const SPEED = 120;
+/** Simulated seconds per real second: a 1 s tick is a minute of cloud time, and a dead process's
+ * target lease (2 simulated minutes) runs out in two seconds. Not faster: the cloud's clock runs on
+ * while a killed service restarts (5 s and more on a loaded machine), and a resize gives up 2 h of
+ * cloud time after its event (at 120, a minute of restarts was enough to fail one). */
+const SPEED = 60;
 const KILLS = 21;
 /** Alerts per storm pool, one after the other: each grows the pool by 2, then reverts it. */
 const ALERTS_PER_POOL = 3;
@@ -331,9 +333,22 @@ async function scenario({ random }: Scenario): Promise<void> {
       "changes repeated more often than the kills that caught them allow",
     ).toEqual([]);
     expect(accounting.unexpected, "changes on keys no step should touch").toEqual([]);
+    // A step a kill caught after its call is repeated, and the cloud may refuse the repeat (a
+    // second hibernate of a hibernating cluster: 400); the step then finds its change made. Only
+    // such repeats may be refused: per key, no more refusals than the repeats the kills explain.
+    const keyOfFinal = keysOf(all);
+    const refusedByKey = new Map<string, number>();
+    for (const r of failed) {
+      const key = keyOfFinal(r) ?? `${r.method} ${r.path}`;
+      refusedByKey.set(key, (refusedByKey.get(key) ?? 0) + 1);
+    }
+    const refusedUnexplained = [...refusedByKey].filter(([key, count]) => {
+      const row = accounting.rows.find((r) => r.key === key);
+      return !row || count > Math.min(row.allowed, row.made - row.expected);
+    });
     expect(
-      failed.map((r) => `${r.method} ${r.path} ${r.status}`),
-      "refused changes",
+      refusedUnexplained,
+      `refused changes that are not repeats of a step a kill caught (${failed.map((r) => `${r.method} ${r.path} ${r.status}`).join(", ")})`,
     ).toEqual([]);
 
     // Operations: per night target one sleep and one wake; per storm pool one grow and one revert
