@@ -104,6 +104,8 @@ export function startProcess(args: string[], env: Record<string, string>, nodeOp
     lines.push(line);
     for (const check of waiters) check();
   });
+  // A failure names what the process said: its last stdout lines and its stderr.
+  const output = () => `\nstdout (last 20 lines):\n${lines.slice(-20).join("\n")}\nstderr: ${stderr}`;
   const exited = once(child, "exit").then(([code, signal]) => ({
     code: code as number | null,
     signal: signal as NodeJS.Signals | null,
@@ -125,14 +127,12 @@ export function startProcess(args: string[], env: Record<string, string>, nodeOp
           if (found !== undefined) finish(() => resolve(found));
         };
         const timer = setTimeout(
-          () => finish(() => reject(new Error(`timed out waiting for ${what}\nstderr: ${stderr}`))),
+          () => finish(() => reject(new Error(`timed out waiting for ${what}${output()}`))),
           Math.max(0, deadline - Date.now()),
         );
         waiters.add(check);
         void exited.then(({ code, signal }) =>
-          finish(() =>
-            reject(new Error(`the process ended (${signal ?? code}) before ${what}\nstderr: ${stderr}`)),
-          ),
+          finish(() => reject(new Error(`the process ended (${signal ?? code}) before ${what}${output()}`))),
         );
         check();
       });
@@ -169,14 +169,18 @@ export async function getJson<T>(url: string, headers: Record<string, string> = 
   return (await response.json()) as T;
 }
 
-/** Polls `read` every 250 ms until it returns a value, or fails naming `what` at the deadline. */
+/**
+ * Polls `read` every 250 ms until it returns a value, or fails naming `what` at the deadline (a
+ * function: a deadline that moves while the poll runs, read at each round).
+ */
 export async function pollUntil<T>(
   read: () => Promise<T | undefined>,
   what: string,
-  deadline: number,
+  deadline: number | (() => number),
   describeLast: () => string,
 ): Promise<T> {
-  while (Date.now() < deadline) {
+  const until = typeof deadline === "number" ? () => deadline : deadline;
+  while (Date.now() < until()) {
     const value = await read();
     if (value !== undefined) return value;
     await new Promise((resolve) => setTimeout(resolve, 250));
