@@ -20,6 +20,9 @@ export default defineConfig({
         test: {
           name: "node",
           environment: "node",
+          // Projects whose worker counts differ run one after the other, in this order (vitest
+          // refuses two in one group): node, workers, chaos, chaos-workers.
+          sequence: { groupOrder: 0 },
           include: under("*.test.ts"),
           exclude: [...under("*.workers.test.ts"), CHAOS],
           globalSetup: ["test/setup/sandbox-factory.global.ts"],
@@ -33,6 +36,7 @@ export default defineConfig({
         plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" } })],
         test: {
           name: "workers",
+          sequence: { groupOrder: 1 },
           include: under("*.test.ts"),
           exclude: [...under("*.node.test.ts"), CHAOS],
           globalSetup: ["test/setup/sandbox-factory.global.ts"],
@@ -48,6 +52,7 @@ export default defineConfig({
         test: {
           name: "chaos",
           environment: "node",
+          sequence: { groupOrder: 2 },
           // Every test file under test/chaos/ (*.chaos.test.ts, and the fuzzers' *.node.test.ts).
           include: ["test/chaos/**/*.test.ts"],
           exclude: ["test/chaos/**/*.workers.test.ts"],
@@ -64,6 +69,7 @@ export default defineConfig({
         plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" } })],
         test: {
           name: "chaos-workers",
+          sequence: { groupOrder: 3 },
           include: ["test/chaos/**/*.chaos.workers.test.ts"],
           globalSetup: ["test/setup/sandbox-factory.global.ts", "test/chaos/seed.global.ts"],
           testTimeout: 60_000,
