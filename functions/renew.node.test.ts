@@ -36,6 +36,9 @@ describe("nightshift renew", () => {
         renewal: { declaration: "ack-dev-ci-kubeconfigs", lastRenewal: { reason: "forced" } },
       });
       expect(outcome.operationId).toMatch(/^renew:ack-dev-ci-kubeconfigs:forced-/);
+      // Certificates end on whole seconds, and a renewal must end later than what it replaces: the
+      // in-process run is fast enough to land in the first run's second, so it starts in the next.
+      await new Promise((resolve) => setTimeout(resolve, 1_100));
       const second = JSON.parse((await cli(["renew", target!])).stdout);
       expect(second.status).toBe("succeeded");
       // The store kept the first credential: the second replaced it with one that ends later (each

@@ -190,6 +190,10 @@ async function night(
         (await store.ledger.query({ operationId: op.id, limit: 1000 })).map((e) => e.kind).sort(),
       );
     }
+    // The last operation succeeds once the cloud accepted its change; the cloud may still be
+    // applying it (a pool "updating" after its autoscaler came back). Both nights end at different
+    // times, so let the cloud settle before comparing what it shows.
+    await n.advance(15 * 60);
     const shapes = await Promise.all(
       clusters.map(async (c) => ({
         cluster: c.targetId,

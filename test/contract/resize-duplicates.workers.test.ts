@@ -1,12 +1,7 @@
-import { env } from "cloudflare:test";
-import type { D1Database } from "@cloudflare/workers-types";
-import { d1Backend, migrateD1 } from "../../shared/store/d1.workers.ts";
+import { d1Backend } from "../../shared/store/d1.workers.ts";
 import { createStore } from "../../shared/store/store.ts";
+import { emptiedD1 } from "../setup/d1.workers.ts";
 import { duplicateStorm } from "./resize-duplicates.ts";
 
-const DB = (env as unknown as { DB: D1Database }).DB;
-
-duplicateStorm("d1", async () => {
-  await migrateD1(DB);
-  return createStore(d1Backend(DB));
-});
+// Test files share one workerd and its D1 (isolate: false): start from an emptied database.
+duplicateStorm("d1", async () => createStore(d1Backend(await emptiedD1())));
