@@ -197,22 +197,32 @@ export async function startAlertmanager(config: string): Promise<AlertmanagerSer
   }
   const dir = mkdtempSync(join(tmpdir(), "nightshift-alertmanager-"));
   writeFileSync(join(dir, "alertmanager.yml"), config);
+  return startUntilReady("Alertmanager", command, dir, (port, url, attempt) => [
+    `--config.file=${join(dir, "alertmanager.yml")}`,
+    `--storage.path=${join(dir, `data-${attempt}`)}`,
+    `--web.listen-address=127.0.0.1:${port}`,
+    `--web.external-url=${url}`,
+    "--cluster.listen-address=",
+    "--log.level=debug",
+  ]);
+}
+
+/**
+ * Starts `command` on a free loopback port until its `/-/ready` answers (both Prometheus and
+ * Alertmanager have one), up to three ports: another process may take a free port first. Its
+ * temp `dir` goes with it on stop, or at once when it never starts.
+ */
+async function startUntilReady(
+  name: string,
+  command: string,
+  dir: string,
+  args: (port: number, url: string, attempt: number) => string[],
+): Promise<{ url: string; output(): string; stop(): Promise<void> }> {
   let lastFailure = "";
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
-    const child = spawn(
-      command,
-      [
-        `--config.file=${join(dir, "alertmanager.yml")}`,
-        `--storage.path=${join(dir, `data-${attempt}`)}`,
-        `--web.listen-address=127.0.0.1:${port}`,
-        `--web.external-url=${url}`,
-        "--cluster.listen-address=",
-        "--log.level=debug",
-      ],
-      { stdio: ["ignore", "pipe", "pipe"] },
-    );
+    const child = spawn(command, args(port, url, attempt), { stdio: ["ignore", "pipe", "pipe"] });
     let output = "";
     child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
     child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
@@ -234,7 +244,7 @@ export async function startAlertmanager(config: string): Promise<AlertmanagerSer
     await stopChild(child);
   }
   rmSync(dir, { recursive: true, force: true });
-  throw new Error(`Alertmanager did not start:\n${lastFailure}`);
+  throw new Error(`${name} did not start:\n${lastFailure}`);
 }
 
 export interface PromtoolResult {
@@ -284,41 +294,11 @@ export async function startPrometheus(
   const dir = mkdtempSync(join(tmpdir(), "nightshift-prometheus-"));
   for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text, { mode: 0o600 });
   writeFileSync(join(dir, "prometheus.yml"), config(dir));
-  let lastFailure = "";
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const port = await freePort();
-    const url = `http://127.0.0.1:${port}`;
-    const child = spawn(
-      command,
-      [
-        `--config.file=${join(dir, "prometheus.yml")}`,
-        `--storage.tsdb.path=${join(dir, `data-${attempt}`)}`,
-        `--web.listen-address=127.0.0.1:${port}`,
-        `--web.external-url=${url}`,
-        "--log.level=warn",
-      ],
-      { stdio: ["ignore", "pipe", "pipe"] },
-    );
-    let output = "";
-    child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
-    const deadline = Date.now() + 15_000;
-    let ready = false;
-    while (!ready && Date.now() < deadline && child.exitCode === null) {
-      ready = await fetch(`${url}/-/ready`).then(
-        (response) => response.ok,
-        () => false,
-      );
-      if (!ready) await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    const stop = async () => {
-      await stopChild(child);
-      rmSync(dir, { recursive: true, force: true });
-    };
-    if (ready) return { url, output: () => output, stop };
-    lastFailure = output;
-    await stopChild(child);
-  }
-  rmSync(dir, { recursive: true, force: true });
-  throw new Error(`Prometheus did not start:\n${lastFailure}`);
+  return startUntilReady("Prometheus", command, dir, (port, url, attempt) => [
+    `--config.file=${join(dir, "prometheus.yml")}`,
+    `--storage.tsdb.path=${join(dir, `data-${attempt}`)}`,
+    `--web.listen-address=127.0.0.1:${port}`,
+    `--web.external-url=${url}`,
+    "--log.level=warn",
+  ]);
 }
