@@ -2,31 +2,23 @@ import { describe, expect, it } from "vitest";
 import { builtinCalendar } from "../../shared/schedule/calendar.ts";
 import type { Schedule, Weekday } from "../../shared/schedule/types.ts";
 import { weekTimeline } from "../../shared/schedule/week-timeline.ts";
+import { testSchedule } from "../../test/fixtures/schedule.ts";
 import { timelineFigure, timelineStrip } from "./timeline-svg.ts";
 
 const WEEKDAYS: Weekday[] = ["mon", "tue", "wed", "thu", "fri"];
 const DAILY: Weekday[] = [...WEEKDAYS, "sat", "sun"];
 
-function schedule(overrides: Partial<Schedule>): Schedule {
-  return {
+// plan.test.ts's team schedule: Berlin, every target, holidays asleep, grace 60 min, no dwell.
+function schedule(overrides: Partial<Schedule> = {}): Schedule {
+  return testSchedule({
     name: "team",
-    source: "schedules/team.yaml",
-    enabled: true,
     timezone: "Europe/Berlin",
-    mode: "full",
-    enforce: false,
     targets: [{}],
-    rules: [],
-    calendars: [],
     holidays: "asleep",
-    makeupDayAs: "mon",
-    exceptions: [],
     graceMinutes: 60,
     minDwellMinutes: 0,
-    releaseNodes: false,
-    namespaces: [],
     ...overrides,
-  };
+  });
 }
 
 /** Every `<name …>` start tag of the markup, its attributes as a record. */

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { testSchedule } from "../../test/fixtures/schedule.ts";
 import type { SleepLedgerEntry } from "../savings/sleep-intervals.ts";
 import { builtinCalendar } from "./calendar.ts";
 import { ScheduleError } from "./plan.ts";
@@ -9,26 +10,17 @@ const WEEKDAYS: Weekday[] = ["mon", "tue", "wed", "thu", "fri"];
 const DAILY: Weekday[] = [...WEEKDAYS, "sat", "sun"];
 const rule = (to: "asleep" | "awake", days: Weekday[], at: string): TransitionRule => ({ to, days, at });
 
-function schedule(overrides: Partial<Schedule>): Schedule {
-  return {
+// plan.test.ts's team schedule: Berlin, every target, holidays asleep, grace 60 min, no dwell.
+function schedule(overrides: Partial<Schedule> = {}): Schedule {
+  return testSchedule({
     name: "team",
-    source: "schedules/team.yaml",
-    enabled: true,
     timezone: "Europe/Berlin",
-    mode: "full",
-    enforce: false,
     targets: [{}],
-    rules: [],
-    calendars: [],
     holidays: "asleep",
-    makeupDayAs: "mon",
-    exceptions: [],
     graceMinutes: 60,
     minDwellMinutes: 0,
-    releaseNodes: false,
-    namespaces: [],
     ...overrides,
-  };
+  });
 }
 
 /** A band as "start→end" in UTC ISO minutes, with its continuation flags. */
