@@ -1,8 +1,9 @@
 // `npm run test:fast`: the developer tier, unit and contract tests on both runtimes (the node and
 // workers projects of vitest.config.ts) without the files that start processes, browsers or
 // long scenarios. `npm test` still runs everything, these included.
+import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
-import full from "./vitest.config.ts";
+import full from "../../vitest.config.ts";
 
 const SLOW = [
   "test/e2e/**", // real service processes, browsers
@@ -22,6 +23,8 @@ const projects = (full.test?.projects ?? []) as Project[];
 
 export default defineConfig({
   ...full,
+  // The repository, as for vitest.config.ts: the include globs and wrangler.toml are read from it.
+  root: fileURLToPath(new URL("../..", import.meta.url)),
   test: {
     ...full.test,
     projects: projects
