@@ -1,12 +1,14 @@
 // The admin API's request and response schemas (functions/api.ts): the requests' are the validation,
 // with messages that name the field and say what to send; the responses' describe what the routes
 // answer (their handlers are type-checked against them).
+// @hono/zod-openapi gives zod's schemas `.openapi()` (its import extends zod), used below.
+import "@hono/zod-openapi";
+import * as z from "zod";
 import { PROVIDER_KINDS } from "../shared/providers/port.ts";
 import { MAX_PAUSE_DAYS, MAX_PAUSE_REASON_LENGTH } from "../shared/schedule/pause.ts";
 import { SLEEP_MODES, WEEKDAYS } from "../shared/schedule/types.ts";
 import { ACTIVE, FINISHED, type OperationStatus } from "../shared/store/store.ts";
 import { INSTANT_EXAMPLES, readInstant } from "./instant.ts";
-import { z } from "./openapi.ts";
 import { MAX_SNOOZE_MINUTES } from "./snooze.ts";
 
 export const MAX_OPERATIONS_LIMIT = 1000;

@@ -2,6 +2,7 @@
 // Writes honour `Idempotency-Key`. Each route is declared with its request schemas (the validation)
 // and every answer it gives (functions/openapi.ts); `GET /api/openapi.json` serves the document.
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
+import * as z from "zod";
 import type { Logger } from "../shared/log/logger.ts";
 import type { Inventory } from "../shared/providers/inventory.ts";
 import type { ProviderKind } from "../shared/providers/port.ts";
@@ -42,7 +43,6 @@ import {
   refuseRequest,
   requestHook,
   WRITE_ERRORS,
-  z,
 } from "./openapi.ts";
 import { renewalRoutes } from "./renewal/api.ts";
 import { scheduleRoutes } from "./schedules-api.ts";

@@ -3,14 +3,13 @@
 // shape as a schema, the error responses a route declares by code, the hook that turns zod issues
 // into our 400 (every bad field listed, each message naming its field and the fix), the JSON-body
 // gate, and the document served at `GET /api/openapi.json`.
-import { OpenAPIHono, z } from "@hono/zod-openapi";
+import { OpenAPIHono } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
+import * as z from "zod";
 import packageJson from "../package.json" with { type: "json" };
 import { fieldPath } from "../shared/events/inbound/validation.ts";
 import { errorResponse } from "./errors.ts";
 import { readJson } from "./request-body.ts";
-
-export { z };
 
 /** What each error code means; a route's documented error responses describe their codes from here. */
 export const ERROR_CODES = {

@@ -2,7 +2,7 @@
 // Contract: stdin holds one JSON request or many as JSON Lines; stdout gets one JSON line per
 // good request ({headers, canonicalRequest, stringToSign}); each bad line gets one message naming
 // the line and the field, and every other line is still answered.
-import { z } from "zod";
+import * as z from "zod";
 import { signRequest } from "../shared/signer/index.ts";
 import { SignerInputError } from "../shared/signer/request.ts";
 

@@ -1,7 +1,9 @@
 // The response schemas of the renewal routes (functions/renewal/api.ts); their handlers are
 // type-checked against them.
+// @hono/zod-openapi gives zod's schemas `.openapi()` (its import extends zod), used below.
+import "@hono/zod-openapi";
+import * as z from "zod";
 import { PROVIDER_KINDS } from "../../shared/providers/port.ts";
-import { z } from "../openapi.ts";
 
 const TIME = { type: "string", format: "date-time" } as const;
 const REASONS = [

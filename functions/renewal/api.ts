@@ -8,7 +8,8 @@
 //   GET  /api/targets/{id}/kubeconfig   the stored kubeconfig, decrypted (every read is a ledger entry)
 //   POST /api/targets/{id}/renew        a forced renewal (also inside a back-off or a closed window)
 //   POST /api/vault/rotate              moves every stored credential to the first vault key
-import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
+import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
+import * as z from "zod";
 import { VaultError } from "../../shared/kubeconfig/vault.ts";
 import type { Logger } from "../../shared/log/logger.ts";
 import type { Inventory } from "../../shared/providers/inventory.ts";

@@ -1,7 +1,7 @@
 // What a renew operation's data holds (JSON): its input, written by whoever created it (the tick's
 // renewal planning, a forced renewal), and the steps' progress. Metadata only: the credential
 // itself is in the vault, never here.
-import { z } from "zod";
+import * as z from "zod";
 import { PROVIDER_KINDS } from "../../shared/providers/port.ts";
 import type { RenewalSpec } from "../../shared/renewal/declaration.ts";
 import type { RenewReasonCode } from "../../shared/renewal/policy.ts";

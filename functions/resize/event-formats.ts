@@ -5,7 +5,7 @@
 // JSON body: the signature and its headers are the route's business, so the id is "stdin" and the
 // delivery time now), `eventbridge` (the envelope an API destination posts), and `inbound` (the
 // normalised shape itself, shared/events/inbound.ts, or a list of them).
-import { z } from "zod";
+import * as z from "zod";
 import { parseAlertmanager } from "../../shared/events/inbound/alertmanager.ts";
 import { parseEventBridgeEvent } from "../../shared/events/inbound/eventbridge.ts";
 import { parseSignedEvent } from "../../shared/events/inbound/signed.ts";

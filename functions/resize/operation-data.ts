@@ -2,7 +2,7 @@
 // an event matched a rule, validated here on every step (a bad record fails naming the field), and
 // the progress the steps keep so any worker resumes where the last one stopped. The rule is carried
 // as it was when the event came: a rule file changed since does not change an accepted event.
-import { z } from "zod";
+import * as z from "zod";
 import { INBOUND_SOURCES } from "../../shared/events/inbound.ts";
 import type { Completion, NodePool } from "../../shared/providers/port.ts";
 import type { ResizeDecision } from "../../shared/rules/decide.ts";

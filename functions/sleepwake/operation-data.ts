@@ -1,7 +1,7 @@
 // What a sleep/wake operation carries in `Operation.data`: the input the engine wrote when it
 // created the operation (validated here, so a bad record fails with the field named), and the
 // progress the steps keep so any worker can resume where the last one stopped.
-import { z } from "zod";
+import * as z from "zod";
 import type { WorkloadKind } from "../../shared/providers/kubernetes.ts";
 import { type Completion, type NodePoolAutoscaling, PROVIDER_KINDS } from "../../shared/providers/port.ts";
 

@@ -2,11 +2,12 @@
 // bodies are the parsers' own schemas, their answers the ones deliver.ts and each handler give.
 // Documentation only: the routes stay plain Hono handlers, so describing them changes nothing.
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
+import * as z from "zod";
 import { DEFAULT_EVENTBRIDGE_API_KEY_HEADER } from "../../shared/config/config.ts";
 import { alertmanagerPayloadSchema } from "../../shared/events/inbound/alertmanager.ts";
 import { eventBridgeEnvelopeSchema } from "../../shared/events/inbound/eventbridge.ts";
 import { signedEventSchema } from "../../shared/events/inbound/signed.ts";
-import { type ErrorCodes, errorResponses, jsonResponse, z } from "../openapi.ts";
+import { type ErrorCodes, errorResponses, jsonResponse } from "../openapi.ts";
 import { RETRY_AFTER_SECONDS } from "./deliver.ts";
 
 const Delivered = z

@@ -1,7 +1,7 @@
 // Configuration comes from the environment only: process.env on Node, bindings and secrets on
 // Workers. Cloud credentials are never read from files in schedules/. Every problem is reported
 // with the variable's name and what is expected, all at once, and never with a secret's value.
-import { z } from "zod";
+import * as z from "zod";
 import { LOG_LEVELS } from "../log/logger.ts";
 import { closest, editDistance } from "../schedule/closest.ts";
 import { base64, utf8 } from "../signer/encoding.ts";

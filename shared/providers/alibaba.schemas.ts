@@ -1,6 +1,6 @@
 // What the ACK client reads from each answer (digest §3, §5). Only the fields nightshift uses are
 // required; everything else is tolerated and dropped (z.object strips unknown keys).
-import { z } from "zod";
+import * as z from "zod";
 
 /** Counters arrive as numbers; some gateways relay them as digit strings. */
 const count = z.union([

@@ -16,7 +16,7 @@
 //   once more, as the digest advises, then reported as an auth error naming the clock.
 // - The endpoint is account-wide: DescribeClustersV1 lists the account's clusters in every region,
 //   each reported with its own `region_id`.
-import type { z } from "zod";
+import type * as z from "zod";
 import { type AlibabaSignature, alibabaSignature } from "../config/config.ts";
 import { type HttpClient, HttpFailure, type ReceivedResponse } from "../http/client.ts";
 import { issuedKubeconfig, KubeconfigError } from "../kubeconfig/kubeconfig.ts";

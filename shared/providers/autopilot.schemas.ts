@@ -2,7 +2,7 @@
 // Huawei error-body shapes (the clustercert kubeconfig is read by shared/kubeconfig). Unknown
 // fields are tolerated; a missing or malformed required field becomes ProviderError
 // "malformed-response" naming the API and the field path.
-import { z } from "zod";
+import * as z from "zod";
 import { ProviderError, type ProviderErrorKind } from "./port.ts";
 
 export const ClusterSchema = z.object({

@@ -1,7 +1,7 @@
 // What the Baidu CCE v2 API answers, as far as nightshift reads it (digest §2, §6; field names
 // from the bce-sdk-go JSON tags). Unknown fields are tolerated (z.object strips them); a missing
 // or malformed field that is read is an error naming the API and the field path.
-import { z } from "zod";
+import * as z from "zod";
 
 const count = z.number().int().min(0);
 

@@ -11,7 +11,7 @@
 // - the list APIs page differently: clusters `clusterPage.clusterList`, groups and a group's
 //   instances `page.list`, a cluster's instances `instancePage.instanceList`;
 // - the list request carries an empty `keyword=`, which must be signed as `keyword=`.
-import type { z } from "zod";
+import type * as z from "zod";
 import {
   type HttpClient,
   HttpFailure,

@@ -5,7 +5,7 @@
 // - Go nil slices: `items`, `clusterTags`, `conditions` may be `null`;
 // - Go `time.Time.String()` timestamps (`2018-08-02 03:48:58.968214406 +0000 UTC`), read leniently;
 // - `jobID` on clusters and nodes, `jobId` on node pools.
-import { z } from "zod";
+import * as z from "zod";
 
 // ---------------------------------------------------------------------------------------------
 // Timestamps

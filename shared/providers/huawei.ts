@@ -8,7 +8,7 @@
 // - two error-body shapes (CCE `errorCode`/`errorMessage`, APIG `error_code`/`error_msg`);
 // - 429 is throttling (`CCE.02429001`, `APIG.0308`) except `CCE.01429002`, a locked resource;
 // - `jobID` (clusters, nodes) vs `jobId` (node pools); Go timestamps.
-import type { z } from "zod";
+import type * as z from "zod";
 import { type HttpClient, HttpFailure, type ReceivedResponse, retryAfterMs } from "../http/client.ts";
 import { issuedKubeconfig, KubeconfigError } from "../kubeconfig/kubeconfig.ts";
 import { signHuawei } from "../signer/huawei.ts";

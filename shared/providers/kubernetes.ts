@@ -8,7 +8,7 @@
 //   - through the Huawei API gateway, `https://{clusterid}.{Endpoint}/{uri}`, signed with the
 //     account's AK/SK like every other Huawei call: `createGatewayKubernetesClient`, used on the
 //     Workers host and wherever no client certificate is at hand.
-import { z } from "zod";
+import * as z from "zod";
 import { type HttpClient, HttpFailure, type OutboundRequest, type SendOptions } from "../http/client.ts";
 import { signHuawei } from "../signer/huawei.ts";
 import { parseBody } from "./autopilot.schemas.ts";

@@ -3,7 +3,7 @@
 // which clusters' credentials to keep fresh, the lifetime to ask the cloud for, when to renew
 // (before the end, by a duration or a share of the lifetime; by default at 2/3 of it, as
 // cert-manager does), an optional window renewals may start in, and where to deliver the result.
-import { z } from "zod";
+import * as z from "zod";
 import { KUBECONFIG_MAX_MINUTES, KUBECONFIG_MIN_MINUTES } from "../providers/alibaba.ts";
 import { KUBECONFIG_MAX_DAYS } from "../providers/autopilot.ts";
 import { PROVIDER_KINDS, type ProviderKind } from "../providers/port.ts";

@@ -6,7 +6,7 @@
 // resolve; or, for a whole cluster, wake now (holding it awake until a time) or sleep early.
 // schedule-file.ts maps its issues to file lines; `compileRule` turns a parsed document into the
 // `ResizeRule` the matcher (match.ts) and the decision (decide.ts) use.
-import { z } from "zod";
+import * as z from "zod";
 import { INBOUND_SOURCES, type InboundSource } from "../events/inbound.ts";
 import { PROVIDER_KINDS } from "../providers/port.ts";
 import { isTimeZone, SCHEDULE_NAME } from "../schedule/schedule-schema.ts";

@@ -14,7 +14,7 @@
 // and when it expires, MACed with a key this sandbox process draws at start. So the gateway can
 // always tell an expired token (APIG.0307) from one it never issued (APIG.0301), nothing is kept
 // per token, and a token does not outlive the process that issued it.
-import { z } from "zod";
+import * as z from "zod";
 import { timingSafeEqual } from "../signer/compare.ts";
 import { hmac, sha256Hex } from "../signer/digest.ts";
 import { type Bytes, base64, fromBase64, utf8 } from "../signer/encoding.ts";

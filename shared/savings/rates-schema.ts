@@ -3,7 +3,7 @@
 // validate`). It says what the selected clusters cost per hour while awake, as a rate for the
 // cluster and/or a rate per node pool; the dashboard multiplies the hours they were asleep by it
 // (estimate.ts). One currency for the whole directory: every rates document names the same one.
-import { z } from "zod";
+import * as z from "zod";
 import { SCHEDULE_NAME, Selector } from "../schedule/schedule-schema.ts";
 import type { TargetSelector } from "../schedule/types.ts";
 

@@ -2,7 +2,7 @@
 // with its line and field. Kept apart from calendar.ts so what evaluates calendars (the planner, the
 // Worker) does not carry the YAML parser: the Worker's calendar files are read at build time.
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from "yaml";
-import { z } from "zod";
+import * as z from "zod";
 import { BUILTIN_CALENDARS, type CalendarEntry, TableCalendar } from "./calendar.ts";
 import type { DayKind, LocalDate } from "./types.ts";
 

@@ -1,7 +1,7 @@
 // The kinds of YAML document a file in schedules/ holds, told apart by their top-level `kind:`
 // (none: a schedule). One entry per kind: its schema (for the parser's errors and the JSON Schema
 // editors use) and what it is, for messages. schedule-file.ts compiles each kind.
-import { z } from "zod";
+import * as z from "zod";
 import { RenewalDocument } from "../renewal/renewal-schema.ts";
 import { ResizeRuleDocument } from "../rules/rule-schema.ts";
 import { RatesDocument } from "../savings/rates-schema.ts";

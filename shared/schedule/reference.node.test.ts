@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { z } from "zod";
+import * as z from "zod";
 import { DOCUMENT_KIND_NAMES, DOCUMENT_KINDS } from "./document-kinds.ts";
 import {
   documentRows,

@@ -9,7 +9,7 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseAllDocuments } from "yaml";
-import type { z } from "zod";
+import type * as z from "zod";
 import { FromEvent } from "../rules/rule-schema.ts";
 import {
   DEFAULT_DOCUMENT_KIND,

@@ -14,7 +14,7 @@ import {
   parseAllDocuments,
   type YAMLError,
 } from "yaml";
-import type { z } from "zod";
+import type * as z from "zod";
 import { compileRenewal, type Renewal, RenewalDocument } from "../renewal/renewal-schema.ts";
 import { compileRule, type ResizeRule, ResizeRuleDocument } from "../rules/rule-schema.ts";
 import { compileRates, type Rates, RatesDocument } from "../savings/rates-schema.ts";

@@ -2,7 +2,7 @@
 // write it (`sleep`/`wake` shorthand, day groups and ranges, defaults left out). schedule-file.ts
 // maps its issues to file lines and compiles the result into the `Schedule` the engine uses; the
 // JSON Schema for editors (schedules/schedule.schema.json) is generated from it.
-import { z } from "zod";
+import * as z from "zod";
 import { PROVIDER_KINDS } from "../providers/port.ts";
 import { closest } from "./closest.ts";
 import { expandDays } from "./days.ts";

@@ -3,7 +3,7 @@
 // pairs and retries send the same alert again; its id is a digest of what identifies one
 // notification of one alert (groupKey, fingerprint, startsAt, status), the same from every member.
 // https://prometheus.io/docs/alerting/latest/configuration/#webhook_config
-import { z } from "zod";
+import * as z from "zod";
 import { sha256Hex } from "../../signer/digest.ts";
 import type { InboundEvent } from "../inbound.ts";
 import { type InboundParse, instant, parseWith, rfc3339, stringMap } from "./validation.ts";

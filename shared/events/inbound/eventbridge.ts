@@ -2,7 +2,7 @@
 // envelope itself as the body (no input transformer), so its `id` is the duplicate key (EventBridge
 // delivers at least once and retries with the same id).
 // https://docs.aws.amazon.com/eventbridge/latest/ref/overiew-event-structure.html
-import { z } from "zod";
+import * as z from "zod";
 import type { InboundEvent } from "../inbound.ts";
 import { type InboundParse, instant, parseWith, rfc3339 } from "./validation.ts";
 

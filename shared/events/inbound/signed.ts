@@ -2,7 +2,7 @@
 // `{type, data, timestamp?}` as the spec's payload structure has it, the duplicate key the
 // delivery's `webhook-id` (a sender keeps it across retries, so a replay is a duplicate).
 // The signature itself is checked before this, on the raw body (shared/signer/webhooks.ts).
-import { z } from "zod";
+import * as z from "zod";
 import type { InboundEvent } from "../inbound.ts";
 import { type InboundParse, instant, parseWith, refused, rfc3339 } from "./validation.ts";
 

@@ -1,6 +1,6 @@
 // What the inbound parsers share: the result they return, zod issues turned into lines that name
 // the field as the sender wrote it (`alerts[0].fingerprint: ...`), and the time format the sources use.
-import { z } from "zod";
+import * as z from "zod";
 import type { InboundEvent } from "../inbound.ts";
 
 /** Events in the shape the resize function takes, or why the body was refused (the first field wrong). */

@@ -26,7 +26,7 @@
 //                       "malformed": false }]   // true: answered without `status`
 //     }]
 //   }
-import { z } from "zod";
+import * as z from "zod";
 import { ids } from "./ids.ts";
 import {
   type AccountRecord,

@@ -2,7 +2,7 @@
 // cloud.ts: as they are (public / POP form) and under `/roa` (ASAPI form). Every handler runs
 // behind the gateway (signature, nonce, ASAPI headers, throttle) and brings the state up to now.
 import { type Context, Hono } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import type { SandboxContext } from "../cloud.ts";
 import { type Caller, callerOf } from "./gateway.ts";
 import { parseDurationMinutes, userKubeconfig } from "./kubeconfig.ts";

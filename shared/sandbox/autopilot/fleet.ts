@@ -29,7 +29,7 @@
 //         "workloads": [ { "namespace": "shop", "kind": "Deployment", "name": "web", "replicas": 3 } ] }
 //     ]
 //   }
-import { z } from "zod";
+import * as z from "zod";
 import { seededRandom } from "../clock.ts";
 import { randomHex, v1Uuid } from "./format.ts";
 import { defaultWorkloadSpec } from "./kube/workloads.ts";

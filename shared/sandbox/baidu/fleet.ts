@@ -29,7 +29,7 @@
 //
 // Access keys are bound to one account and one region: the sandbox serves every region on one
 // endpoint, so the key (not the host name) says which region a request is for.
-import { z } from "zod";
+import * as z from "zod";
 import { clusterReadyAt, type IdSource, plannedInstances } from "./lifecycle.ts";
 import type { BaiduState, ClusterRecord, InstanceGroupRecord } from "./state.ts";
 

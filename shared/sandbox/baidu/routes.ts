@@ -12,7 +12,7 @@
 
 import type { Context } from "hono";
 import { Hono } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import { parseAuthorization, verifyBaidu } from "../../signer/baidu.ts";
 import { ACCESS_KEY_VAR, type SandboxContext } from "../cloud.ts";
 import { receivedText } from "../received-body.ts";

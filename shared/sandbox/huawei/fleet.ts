@@ -29,7 +29,7 @@
 //
 // Seeded pools start converged: `size` Active nodes, target `size`.
 
-import { z } from "zod";
+import * as z from "zod";
 import {
   accessKeyId,
   between,

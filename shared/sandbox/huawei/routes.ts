@@ -12,7 +12,7 @@
 // (huawei-iam.ts): a request may carry its token in `X-Auth-Token` instead of an AK/SK signature.
 
 import { type Context, Hono } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import { apigResponse, apigThrottled } from "../apig.ts";
 import { ACCESS_KEY_VAR, type SandboxContext } from "../cloud.ts";
 import { checkGatewayCredentials, createHuaweiIam, TOKEN_PATH } from "../huawei-iam.ts";
