@@ -226,6 +226,29 @@ describe("broken kubeconfigs", () => {
       () => good().replace("kind: Config", "kind: Config\nkind: Config"),
       "not-a-kubeconfig",
       "(document)",
+      /not valid YAML \(duplicated mapping key at line \d+, column \d+\)/,
+    ],
+    [
+      "an alias",
+      () => good().replace("kind: Config", "kind: &k Config\nkindAgain: *k"),
+      "not-a-kubeconfig",
+      "(document)",
+      /uses YAML aliases/,
+    ],
+    [
+      // The parser's reason would quote the tag: only the position is given.
+      "an unknown tag",
+      () => good().replace("kind: Config", "kind: !secret-looking-tag Config"),
+      "not-a-kubeconfig",
+      "(document)",
+      /^\(document\): is not valid YAML \(at line \d+, column \d+\)$/,
+    ],
+    [
+      "two documents",
+      () => `${good()}---\n${good()}`,
+      "not-a-kubeconfig",
+      "(document)",
+      /several YAML documents/,
     ],
     [
       "unknown context",

@@ -1,13 +1,14 @@
 // The one reader of kubeconfigs, whichever cloud issued them: Huawei CCE and CCE Autopilot
 // `clustercert` (a v1.Config in JSON), Alibaba `DescribeClusterUserKubeconfig` and Baidu's
-// kubeconfig API (YAML text). JSON is YAML, so the `yaml` library reads both; the client
+// kubeconfig API (YAML text). JSON is YAML, so one YAML 1.2 reader (js-yaml's loader: the Worker
+// ships it, and it is half the size of the `yaml` library that reads schedule files) reads both; the client
 // certificate's fields are read from its ASN.1 (certificate.ts). It answers what renewal and the Kubernetes clients need:
 // the API server, the cluster CA, the client certificate's subject, issuer, serial and validity, and
 // (asynchronously) whether the private key belongs to the certificate.
 //
 // Every failure is a KubeconfigError naming the problem and the field; none quotes key material
 // (or any value from the document but names).
-import { parseDocument } from "yaml";
+import { constructFromEvents, EVENT_ALIAS, parseEvents, YAMLException } from "js-yaml";
 import type { Kubeconfig } from "../providers/port.ts";
 import { type CertificateFacts, derToPem, pemToDer, readCertificate } from "./certificate.ts";
 import { PrivateKeyError, privateKeyMatches } from "./private-key.ts";
@@ -70,23 +71,34 @@ const notKubeconfig = (field: string, message: string) =>
 
 function documentOf(text: string): { root: Mapping; format: "json" | "yaml" } {
   const format = /^\s*\{/.test(text) ? "json" : "yaml";
-  // uniqueKeys: a duplicated key is an error, not "last one wins"; no aliases are needed.
-  const document = parseDocument(text, { prettyErrors: false, uniqueKeys: true, version: "1.2" });
-  if (document.errors.length > 0) {
-    const error = document.errors[0]!;
-    // The parser's message may quote the text around the error: give only its kind and position.
-    const { line, col } = error.linePos?.[0] ?? { line: 0, col: 0 };
+  let documents: unknown[];
+  try {
+    const events = parseEvents(text, {});
+    if (events.some((event) => event.type === EVENT_ALIAS))
+      throw notKubeconfig("(document)", "uses YAML aliases, which a kubeconfig does not need");
+    // The core schema (YAML 1.2: `yes` is a string, no timestamps); a duplicated key is an error,
+    // not "last one wins".
+    documents = constructFromEvents(events, { source: text });
+  } catch (error) {
+    if (!(error instanceof YAMLException)) throw error;
+    // The parser's reason may quote the document (the snippet in its message always does): give
+    // the reason only when it quotes nothing (no name, tag or text), and the position.
+    const reason = /"|!<|characters: /.test(error.reason) ? "" : error.reason;
+    const at = error.mark ? `at line ${error.mark.line + 1}, column ${error.mark.column + 1}` : "";
+    const detail = [reason, at].filter(Boolean).join(" ");
     throw notKubeconfig(
       "(document)",
-      `is not valid ${format === "json" ? "JSON" : "YAML"} (${error.code}${line ? ` at line ${line}, column ${col}` : ""})`,
+      `is not valid ${format === "json" ? "JSON" : "YAML"}${detail ? ` (${detail})` : ""}`,
     );
   }
-  let root: unknown;
-  try {
-    root = document.toJS({ maxAliasCount: 0 });
-  } catch {
-    throw notKubeconfig("(document)", "uses YAML aliases, which a kubeconfig does not need");
-  }
+  if (documents.length !== 1)
+    throw notKubeconfig(
+      "(document)",
+      documents.length === 0
+        ? "is empty; expected a kubeconfig (YAML or JSON)"
+        : "holds several YAML documents; a kubeconfig is one",
+    );
+  const root = documents[0];
   if (!isMapping(root))
     throw notKubeconfig(
       "(document)",
