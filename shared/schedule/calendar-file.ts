@@ -5,6 +5,7 @@ import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNo
 import * as z from "zod";
 import { BUILTIN_CALENDARS, type CalendarEntry, TableCalendar } from "./calendar.ts";
 import type { DayKind, LocalDate } from "./types.ts";
+import { yamlValue } from "./yaml-value.ts";
 
 // ---- dates ------------------------------------------------------------------------------------
 
@@ -186,7 +187,12 @@ export function parseCalendarFile(text: string, source: string): TableCalendar {
   for (const error of doc.errors) at(error.pos[0], "", `YAML syntax: ${error.message.split("\n")[0]}`);
   if (issues.length > 0) fail();
 
-  const parsed = calendarFile.safeParse(doc.toJS());
+  const value = yamlValue(doc);
+  if (!value.ok) {
+    at(value.offset, "", value.message);
+    return fail();
+  }
+  const parsed = calendarFile.safeParse(value.value);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       const path = issue.path.filter((part) => typeof part !== "symbol");

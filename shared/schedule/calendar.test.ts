@@ -290,6 +290,14 @@ describe("custom calendar files", () => {
   });
 });
 
+describe("custom calendar files: YAML that parses but has no value", () => {
+  it("names an alias used before its anchor, at the alias, instead of throwing YAML's ReferenceError", () => {
+    expect(brief(issuesOf("name: *team\nholidays: []\nx: &team ops\n"))).toEqual([
+      "1:7 : YAML: Unresolved alias (the anchor must be set before the alias): team; set the anchor (&name) before any alias (*name) to it, or write the value out",
+    ]);
+  });
+});
+
 describe("combineCalendars", () => {
   const team = parseCalendarFile(TEAM, "schedules/calendars/team.yaml");
   const both = combineCalendars([cn, team]);

@@ -447,6 +447,18 @@ wake: [{ days: mon, at: "07:00" }]
       `${FILE}:1: this file holds no schedule; add one (name, timezone, targets, sleep/wake; see the examples in schedules/) or delete the file`,
     ]);
   });
+
+  it("refuses an alias used before its anchor, and an alias bomb, at the alias (YAML's toJS would throw)", () => {
+    expect(errorsOf("name: x\ntimezone: *tz\ntargets: []\nzone: &tz Asia/Shanghai\n")).toEqual([
+      `${FILE}:2: YAML: Unresolved alias (the anchor must be set before the alias): tz; set the anchor (&name) before any alias (*name) to it, or write the value out`,
+    ]);
+    const bomb = ["a: &a [x, x, x, x, x, x, x, x, x, x]", "b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]"];
+    bomb.push("c: [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]", "name: x");
+    const [bombError] = errorsOf(`${bomb.join("\n")}\n`);
+    expect(bombError).toMatch(
+      /^schedules\/qa\.yaml:1: YAML: .*; use at most 100 aliases, or write the values out$/,
+    );
+  });
 });
 
 describe("fieldName", () => {

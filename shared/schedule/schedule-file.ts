@@ -23,6 +23,7 @@ import { expandDays } from "./days.ts";
 import { DOCUMENT_KIND_NAMES, DOCUMENT_KINDS, type DocumentKind } from "./document-kinds.ts";
 import { ScheduleDocument, type ScheduleDocumentOutput } from "./schedule-schema.ts";
 import type { CalendarRef, Schedule, TargetSelector, TransitionRule } from "./types.ts";
+import { yamlValue } from "./yaml-value.ts";
 
 export interface ScheduleFileError {
   file: string;
@@ -216,7 +217,9 @@ function parseDocument(
         ),
       ],
     };
-  const js = document.toJS({ maxAliasCount: 100 }) as Record<string, unknown>;
+  const plain = yamlValue(document);
+  if (!plain.ok) return { errors: [at(plain.offset, "", plain.message)] };
+  const js = plain.value as Record<string, unknown>;
   const kind = js.kind ?? "schedule";
   if (typeof kind !== "string" || !Object.hasOwn(DOCUMENT_KINDS, kind)) {
     const suggestion = typeof kind === "string" ? closest(kind, DOCUMENT_KIND_NAMES) : undefined;
