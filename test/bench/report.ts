@@ -1,0 +1,184 @@
+// The printed side of a bench record: a section's figures as tables (what was measured down,
+// which quantity across), its goals met or missed, and a comparison with a previous record.
+// Pure: returns lines, prints nothing.
+import {
+  type BenchRecord,
+  type Comparison,
+  type Figure,
+  type FigureChange,
+  type Goal,
+  goalMet,
+  type SectionRecord,
+  type Unit,
+} from "./record.ts";
+
+/** A number at a precision that suits its size: 12,345 / 123 / 12.3 / 1.23 / 0.012. */
+export function formatNumber(value: number): string {
+  const abs = Math.abs(value);
+  const digits = Number.isInteger(value)
+    ? 0
+    : abs >= 100
+      ? 0
+      : abs >= 10
+        ? 1
+        : abs >= 0.1 || abs === 0
+          ? 2
+          : 3;
+  return value.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
+/** A value with its unit: "1.17x" (ratios, two decimals), "12.3 ms", "1,200 /s", "3 count" → "3". */
+export function formatValue(value: number, unit: Unit): string {
+  if (unit === "x") return `${value.toFixed(2)}x`;
+  if (unit === "count") return formatNumber(value);
+  return `${formatNumber(value)} ${unit}`;
+}
+
+const OPS: Record<Goal["op"], string> = { "<": "<", "<=": "≤", "=": "=", ">=": "≥", ">": ">" };
+export const formatGoal = (goal: Goal, unit: Unit) => `${OPS[goal.op]} ${formatValue(goal.value, unit)}`;
+
+function grid(rows: string[][]): string[] {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
+  return rows.map((r) =>
+    r
+      .map((cell, i) => (i === 0 ? cell.padEnd(widths[0]!) : cell.padStart(widths[i]!)))
+      .join("  ")
+      .trimEnd(),
+  );
+}
+
+/**
+ * One table: a row per measured thing, a column per quantity. A column of one unit names it in its
+ * header; a cell whose value misses its goal ends in "!".
+ */
+export function renderTable(figures: readonly Figure[], corner = ""): string[] {
+  const rows = [...new Set(figures.map((f) => f.row))];
+  const columns = [...new Set(figures.map((f) => f.column))];
+  const header = columns.map((column) => {
+    const units = new Set(figures.filter((f) => f.column === column).map((f) => f.unit));
+    const [unit] = units;
+    return units.size === 1 && unit !== "x" && unit !== "count" ? `${column} (${unit})` : column;
+  });
+  const cell = (row: string, column: string, i: number) => {
+    const f = figures.find((g) => g.row === row && g.column === column);
+    if (!f) return "";
+    const text = header[i] === column ? formatValue(f.value, f.unit) : formatNumber(f.value);
+    return f.goal && !goalMet(f.goal, f.value) ? `${text}!` : text;
+  };
+  return grid([[corner, ...header], ...rows.map((row) => [row, ...columns.map((c, i) => cell(row, c, i))])]);
+}
+
+/** One line per goal: how many figures meet it, and the ones that do not. */
+export function renderGoals(figures: readonly Figure[]): string[] {
+  const byGoal = new Map<string, Figure[]>();
+  for (const f of figures) {
+    if (!f.goal) continue;
+    const label = formatGoal(f.goal, f.unit);
+    byGoal.set(label, [...(byGoal.get(label) ?? []), f]);
+  }
+  return [...byGoal].map(([label, list]) => {
+    const missed = list.filter((f) => !goalMet(f.goal!, f.value));
+    const met = list.length - missed.length;
+    const misses = missed.map((f) => `${f.row}, ${f.column} ${formatValue(f.value, f.unit)}`).join("; ");
+    if (list.length === 1) {
+      const f = list[0]!;
+      return `goal ${label} for ${f.row}, ${f.column}: ${missed.length === 0 ? "met" : "missed"}`;
+    }
+    return `goal ${label}: met by ${met} of ${list.length}${missed.length > 0 ? `; missed: ${misses}` : ""}`;
+  });
+}
+
+/** A section as printed: its title, each of its tables, its goals, its notes (or its error). */
+export function renderSection(section: SectionRecord, figures: readonly Figure[]): string[] {
+  const lines = ["", section.title];
+  if (section.error) lines.push(`  FAILED after ${section.seconds.toFixed(0)} s: ${section.error}`);
+  const tables = [...new Set(figures.map((f) => f.table))];
+  for (const [i, table] of tables.entries()) {
+    if (i > 0) lines.push("");
+    lines.push(
+      ...renderTable(
+        figures.filter((f) => f.table === table),
+        table,
+      ).map((l) => `  ${l}`),
+    );
+  }
+  lines.push(...renderGoals(figures).map((l) => `  ${l}`));
+  lines.push(...section.notes.map((l) => `  ${l}`));
+  return lines;
+}
+
+const signed = (n: number) => `${n > 0 ? "+" : ""}${n.toFixed(1)} %`;
+
+function markText(change: FigureChange): string {
+  const goal = change.goal;
+  const turned =
+    goal && goal.previous !== goal.current
+      ? `, goal ${formatGoal(goal.goal, change.unit)} now ${goal.current ? "met" : "missed"}`
+      : "";
+  return change.mark + turned;
+}
+
+/** Figures only one record has: a whole section in a line, otherwise figure by figure. */
+function onlyIn(which: string, only: readonly Figure[], other: ReadonlySet<string>): string[] {
+  const sections = [...new Set(only.map((f) => f.section))];
+  return sections.flatMap((section) => {
+    const list = only.filter((f) => f.section === section);
+    if (!other.has(section)) return [`  only in ${which}: section ${section} (${list.length} figures)`];
+    return list.map(
+      (f) => `  only in ${which}: ${section} / ${f.row} / ${f.column} ${formatValue(f.value, f.unit)}`,
+    );
+  });
+}
+
+const describeRun = (label: string, r: Pick<BenchRecord, "startedAt" | "git" | "settings">) =>
+  `${label}: ${r.startedAt}, commit ${r.git.commit?.slice(0, 12) ?? "unknown"}${r.git.dirty ? " (uncommitted changes)" : ""}, ` +
+  `sections ${r.settings.sections.join(", ")}`;
+
+/** The comparison as printed: the runs, what differs between them, a table per section, a summary. */
+export function renderComparison(
+  comparison: Comparison,
+  previous: Pick<BenchRecord, "startedAt" | "git" | "settings">,
+  current: Pick<BenchRecord, "startedAt" | "git" | "settings">,
+  differences: readonly string[],
+): string[] {
+  const lines = [
+    "",
+    "Compared with the previous record",
+    `  ${describeRun("previous", previous)}`,
+    `  ${describeRun("new     ", current)}`,
+  ];
+  if (differences.length > 0)
+    lines.push(
+      `  the runs differ (absolute figures compare poorly; ratios still do): ${differences.join("; ")}`,
+    );
+  const sections = [...new Set(comparison.changes.map((c) => c.section))];
+  for (const section of sections) {
+    const rows = comparison.changes
+      .filter((c) => c.section === section)
+      .map((c) => [
+        `${c.row} / ${c.column}`,
+        formatValue(c.previous, c.unit),
+        formatValue(c.current, c.unit),
+        c.changePercent === null ? "—" : signed(c.changePercent),
+        markText(c),
+      ]);
+    lines.push(
+      "",
+      `  ${section}`,
+      ...grid([["figure", "previous", "new", "change", "mark"], ...rows]).map((l) => `    ${l}`),
+    );
+  }
+  const previousSections = new Set(previous.settings.sections);
+  const currentSections = new Set(current.settings.sections);
+  const tally = new Map<string, number>();
+  for (const c of comparison.changes) tally.set(c.mark, (tally.get(c.mark) ?? 0) + 1);
+  const counts = [...tally].map(([mark, n]) => `${n} ${mark}`).join(", ");
+  lines.push(
+    "",
+    `  ${comparison.changes.length} figures in both: ${counts || "none"}; noise allowance ±${(comparison.noise * 100).toFixed(0)} % ` +
+      "for measured figures, none for exact ones (counts, sizes, seeded simulations)",
+    ...onlyIn("previous", comparison.onlyPrevious, currentSections),
+    ...onlyIn("new", comparison.onlyCurrent, previousSections),
+  );
+  return lines;
+}
