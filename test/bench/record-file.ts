@@ -74,13 +74,7 @@ export function recordOptions(
       `${(error as Error).message}; the options are --out FILE, --compare FILE|latest and --noise PERCENT`,
     );
   }
-  const noiseText = values.noise ?? env.BENCH_NOISE;
-  const noise = noiseText === undefined ? DEFAULT_NOISE : Number(noiseText) / 100;
-  if (noiseText !== undefined && !(noiseText.trim() !== "" && noise >= 0 && noise < 1)) {
-    throw new BenchOptionError(
-      `${values.noise === undefined ? "BENCH_NOISE" : "--noise"}: expected a percentage from 0 to below 100 (such as 10), got "${noiseText}"`,
-    );
-  }
+  const noise = noiseOption(values.noise, env);
   const out = values.out ?? env.BENCH_OUT;
   const compare = values.compare ?? env.BENCH_COMPARE;
   return {
@@ -88,6 +82,19 @@ export function recordOptions(
     ...(compare ? { compare: compare === "latest" ? latestRecord() : resolve(compare) } : {}),
     noise,
   };
+}
+
+/** The noise allowance from --noise PERCENT (`flag`) or BENCH_NOISE, as a share; 10 % unless given. */
+export function noiseOption(flag: string | undefined, env: Record<string, string | undefined>): number {
+  const text = flag ?? env.BENCH_NOISE;
+  if (text === undefined) return DEFAULT_NOISE;
+  const noise = Number(text) / 100;
+  if (text.trim() === "" || !(noise >= 0 && noise < 1)) {
+    throw new BenchOptionError(
+      `${flag === undefined ? "BENCH_NOISE" : "--noise"}: expected a percentage from 0 to below 100 (such as 10), got "${text}"`,
+    );
+  }
+  return noise;
 }
 
 /** Reads a record to compare with; every way it can be unusable is a BenchRecordError naming the file. */

@@ -234,9 +234,12 @@ export function parseRecord(text: string, source: string): BenchRecord {
 }
 
 /**
- * Changes within this share of the previous value are not called better or worse. 10 %: on the
- * 2-core machine several sessions share, medians of the same commit moved by up to about 8 % from
- * run to run (README, "Benchmarks"); a smaller change needs a quiet machine to mean anything.
+ * Changes within this share of the previous value are not called better or worse. 10 %: the
+ * tolerance the tick-store goal already takes for "the same cost", and about the least change worth
+ * acting on; medians of alternating rounds on a quiet machine stay within it. A busy machine does
+ * not: on the shared 2-core machine this was built on (load average 6 to 11), two runs of one commit
+ * moved the dashboard's medians by up to 86 % and a p99 by 288 %. There, compare ratios and exact
+ * figures, or raise the allowance (--noise); the comparison says when a run's machine was busy.
  */
 export const DEFAULT_NOISE = 0.1;
 
@@ -248,9 +251,11 @@ export interface FigureChange {
   row: string;
   column: string;
   unit: Unit;
+  /** The previous record's unit: the same unless the mark is "unit changed". */
+  previousUnit: Unit;
   previous: number;
   current: number;
-  /** (current - previous) / |previous| * 100; null when previous is 0. */
+  /** (current - previous) / |previous| * 100; null when previous is 0 or the unit changed. */
   changePercent: number | null;
   mark: Mark;
   /** Whether each value meets the current record's goal, when the figure has one. */
@@ -303,9 +308,11 @@ export function compareRecords(
       row: f.row,
       column: f.column,
       unit: f.unit,
+      previousUnit: p.unit,
       previous: p.value,
       current: f.value,
-      changePercent: p.value === 0 ? null : ((f.value - p.value) / Math.abs(p.value)) * 100,
+      changePercent:
+        p.value === 0 || p.unit !== f.unit ? null : ((f.value - p.value) / Math.abs(p.value)) * 100,
       mark: markOf(p, f, noise),
       ...(f.goal
         ? { goal: { goal: f.goal, previous: goalMet(f.goal, p.value), current: goalMet(f.goal, f.value) } }
@@ -314,6 +321,12 @@ export function compareRecords(
   }
   const onlyPrevious = previous.figures.filter((f) => !now.has(figureKey(f)));
   return { changes, onlyPrevious, onlyCurrent, noise };
+}
+
+/** A run on a machine busier than its CPUs (1-minute load average above their count, at its start or end), or null. */
+export function busyRun(label: string, r: Pick<BenchRecord, "machine">): string | null {
+  const load = Math.max(r.machine.loadAverage.start[0] ?? 0, r.machine.loadAverage.end[0] ?? 0);
+  return load > r.machine.cpus ? `${label} ran at load ${load.toFixed(1)} on ${r.machine.cpus} CPUs` : null;
 }
 
 /** What differs between the machines (and settings) of two runs: absolute figures then compare poorly. */

@@ -3,6 +3,7 @@
 // Pure: returns lines, prints nothing.
 import {
   type BenchRecord,
+  busyRun,
   type Comparison,
   type Figure,
   type FigureChange,
@@ -37,11 +38,14 @@ export function formatValue(value: number, unit: Unit): string {
 const OPS: Record<Goal["op"], string> = { "<": "<", "<=": "≤", "=": "=", ">=": "≥", ">": ">" };
 export const formatGoal = (goal: Goal, unit: Unit) => `${OPS[goal.op]} ${formatValue(goal.value, unit)}`;
 
-function grid(rows: string[][]): string[] {
+/** Columns padded to their widest cell: the first (names) and the `textColumns` to the left, numbers to the right. */
+function grid(rows: string[][], textColumns: readonly number[] = []): string[] {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
   return rows.map((r) =>
     r
-      .map((cell, i) => (i === 0 ? cell.padEnd(widths[0]!) : cell.padStart(widths[i]!)))
+      .map((cell, i) =>
+        i === 0 || textColumns.includes(i) ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!),
+      )
       .join("  ")
       .trimEnd(),
   );
@@ -123,22 +127,27 @@ function onlyIn(which: string, only: readonly Figure[], other: ReadonlySet<strin
   const sections = [...new Set(only.map((f) => f.section))];
   return sections.flatMap((section) => {
     const list = only.filter((f) => f.section === section);
-    if (!other.has(section)) return [`  only in ${which}: section ${section} (${list.length} figures)`];
+    if (!other.has(section))
+      return [
+        `  only in ${which}: section ${section} (${list.length} figure${list.length === 1 ? "" : "s"})`,
+      ];
     return list.map(
       (f) => `  only in ${which}: ${section} / ${f.row} / ${f.column} ${formatValue(f.value, f.unit)}`,
     );
   });
 }
 
-const describeRun = (label: string, r: Pick<BenchRecord, "startedAt" | "git" | "settings">) =>
+type RunFacts = Pick<BenchRecord, "startedAt" | "git" | "settings" | "machine">;
+
+const describeRun = (label: string, r: RunFacts) =>
   `${label}: ${r.startedAt}, commit ${r.git.commit?.slice(0, 12) ?? "unknown"}${r.git.dirty ? " (uncommitted changes)" : ""}, ` +
   `sections ${r.settings.sections.join(", ")}`;
 
 /** The comparison as printed: the runs, what differs between them, a table per section, a summary. */
 export function renderComparison(
   comparison: Comparison,
-  previous: Pick<BenchRecord, "startedAt" | "git" | "settings">,
-  current: Pick<BenchRecord, "startedAt" | "git" | "settings">,
+  previous: RunFacts,
+  current: RunFacts,
   differences: readonly string[],
 ): string[] {
   const lines = [
@@ -151,13 +160,19 @@ export function renderComparison(
     lines.push(
       `  the runs differ (absolute figures compare poorly; ratios still do): ${differences.join("; ")}`,
     );
+  const busy = [busyRun("previous", previous), busyRun("new", current)].filter((b) => b !== null);
+  if (busy.length > 0)
+    lines.push(
+      `  busy machine: ${busy.join("; ")}; timings then move beyond the noise allowance on their own ` +
+        "(ratios and exact figures still compare)",
+    );
   const sections = [...new Set(comparison.changes.map((c) => c.section))];
   for (const section of sections) {
     const rows = comparison.changes
       .filter((c) => c.section === section)
       .map((c) => [
         `${c.row} / ${c.column}`,
-        formatValue(c.previous, c.unit),
+        formatValue(c.previous, c.previousUnit),
         formatValue(c.current, c.unit),
         c.changePercent === null ? "—" : signed(c.changePercent),
         markText(c),
@@ -165,7 +180,7 @@ export function renderComparison(
     lines.push(
       "",
       `  ${section}`,
-      ...grid([["figure", "previous", "new", "change", "mark"], ...rows]).map((l) => `    ${l}`),
+      ...grid([["figure", "previous", "new", "change", "mark"], ...rows], [4]).map((l) => `    ${l}`),
     );
   }
   const previousSections = new Set(previous.settings.sections);

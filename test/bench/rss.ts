@@ -45,12 +45,17 @@ export function parseStatus(text: string): Omit<ProcessMemory, "name"> | null {
   return peak === undefined || resident === undefined ? null : { peak, resident };
 }
 
-/** A process's name from its NUL-separated command line: "workerd", or "node webhooks-server.ts" for a script. */
+/**
+ * A process's name from its NUL-separated command line: "workerd", "node webhooks-server.ts" for a
+ * script, "node -e" for evaluated code.
+ */
 export function processName(cmdline: string): string {
   const [program = "", ...args] = cmdline.split("\0").filter((a) => a.length > 0);
   const base = (path: string) => path.slice(path.lastIndexOf("/") + 1);
-  const name = base(program);
+  // redis-server rewrites its command line to one string ("redis-server 127.0.0.1:6380").
+  const name = base(program.split(" ")[0]!);
   if (name !== "node") return name || "?";
+  if (args.some((a) => ["-e", "--eval", "-p", "--print"].includes(a))) return "node -e";
   const script = args.find((a) => !a.startsWith("-"));
   return script ? `node ${base(script)}` : "node";
 }

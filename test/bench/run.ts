@@ -192,7 +192,11 @@ async function main() {
   const options = recordOptions(process.argv.slice(2), process.env, startedAt);
   // Read before hours of measuring: a bad file is refused now.
   const previous = options.compare ? readRecord(options.compare) : undefined;
-  console.log(`nightshift benchmarks: Node ${process.version}, ${ROUNDS} rounds of ${ROUND_MS} ms, median`);
+  const machine = machineFacts(loadAtStart);
+  console.log(
+    `nightshift benchmarks: Node ${process.version}, ${machine.cpus} CPUs (${machine.cpuModel}), load average ` +
+      `${loadAtStart[0]!.toFixed(1)}; ${ROUNDS} rounds of ${ROUND_MS} ms, median`,
+  );
   if (process.env.BENCH_ONLY) console.log(`BENCH_ONLY: ${[...only].join(", ")}`);
   if (previous) console.log(`comparing with ${options.compare} (${previous.startedAt})`);
 
@@ -217,7 +221,7 @@ async function main() {
         name,
         title: result?.title ?? name,
         notes: result?.notes ?? [],
-        seconds: (performance.now() - started) / 1000,
+        seconds: Math.round(performance.now() - started) / 1000,
         ...(error === undefined ? {} : { error }),
       };
       const memoryOf = await memory?.end();
@@ -274,18 +278,18 @@ async function bundle(): Promise<SectionFigures> {
   f.add("median", "bundle", startup.bundleMs, "ms", { better: "lower", ...spawn });
   f.add("median", "one-line Worker", startup.baselineMs, "ms", { better: "neither", ...spawn });
   f.add("median", "difference", startup.scriptMs, "ms", { better: "lower", ...spawn });
+  // A row per step and host, the median and the least of the runs side by side.
   const split = (host: string, e: EvaluationFigures) => {
-    const table = { table: "global scope and first request (CPU)" };
-    f.add(host, "global scope", e.evaluateMs, "ms", {
-      better: "lower",
-      ...table,
+    const cpu = { better: "lower", table: "CPU time" } as const;
+    f.add(`${host}: global scope`, "median", e.evaluateMs, "ms", {
+      ...cpu,
       // Cloudflare refuses a Worker whose global scope takes over ~1 s of CPU to start.
       ...(host === "workerd" ? { goal: { op: "<", value: 1000 } as const } : {}),
     });
-    f.add(host, "global scope, least", e.evaluateMinMs, "ms", { better: "lower", ...table });
-    f.add(host, "first request over warm", e.firstRequestMs, "ms", { better: "lower", ...table });
-    f.add(host, "first request, least", e.firstRequestMinMs, "ms", { better: "lower", ...table });
-    f.add(host, "warm /healthz", e.warmRequestMs, "ms", { better: "lower", ...table });
+    f.add(`${host}: global scope`, "least", e.evaluateMinMs, "ms", cpu);
+    f.add(`${host}: first request over warm`, "median", e.firstRequestMs, "ms", cpu);
+    f.add(`${host}: first request over warm`, "least", e.firstRequestMinMs, "ms", cpu);
+    f.add(`${host}: warm /healthz`, "median", e.warmRequestMs, "ms", cpu);
     return e.runs;
   };
   const workerdRuns = split("workerd", await measureEvaluationInWorkerd(built.code, ROUNDS));
