@@ -337,7 +337,18 @@ describe("the printed tables", () => {
       "alibaba              2,520         0.63x!        3",
     ]);
     expect(renderGoals(f.figures)).toEqual([
-      "goal ≥ 1.00x: met by 1 of 2; missed: alibaba, ratio on Node 0.63x",
+      "goal ratio on Node ≥ 1.00x: met by 1 of 2; missed: alibaba 0.63x",
+    ]);
+  });
+
+  it("names the column of a goal that one column shares, each figure of one several columns share", () => {
+    const f = figureList("clients");
+    f.add("huawei listNodePools", "errors", 0, "count", { better: "lower", goal: { op: "=", value: 0 } });
+    f.add("baidu listNodePools", "errors", 2, "count", { better: "lower", goal: { op: "=", value: 0 } });
+    expect(renderGoals(f.figures)).toEqual(["goal errors = 0: met by 1 of 2; missed: baidu listNodePools 2"]);
+    f.add("baidu listNodePools", "failures", 1, "count", { better: "lower", goal: { op: "=", value: 0 } });
+    expect(renderGoals(f.figures)).toEqual([
+      "goal = 0: met by 1 of 3; missed: baidu listNodePools, errors 2; baidu listNodePools, failures 1",
     ]);
   });
 

@@ -83,12 +83,17 @@ export function renderGoals(figures: readonly Figure[]): string[] {
   return [...byGoal].map(([label, list]) => {
     const missed = list.filter((f) => !goalMet(f.goal!, f.value));
     const met = list.length - missed.length;
-    const misses = missed.map((f) => `${f.row}, ${f.column} ${formatValue(f.value, f.unit)}`).join("; ");
     if (list.length === 1) {
       const f = list[0]!;
       return `goal ${label} for ${f.row}, ${f.column}: ${missed.length === 0 ? "met" : "missed"}`;
     }
-    return `goal ${label}: met by ${met} of ${list.length}${missed.length > 0 ? `; missed: ${misses}` : ""}`;
+    // One column's goal ("errors = 0") names the column; a goal shared by several names each figure it misses.
+    const columns = new Set(list.map((f) => f.column));
+    const what = columns.size === 1 ? `${list[0]!.column} ${label}` : label;
+    const misses = missed
+      .map((f) => `${f.row}${columns.size === 1 ? "" : `, ${f.column}`} ${formatValue(f.value, f.unit)}`)
+      .join("; ");
+    return `goal ${what}: met by ${met} of ${list.length}${missed.length > 0 ? `; missed: ${misses}` : ""}`;
   });
 }
 
