@@ -350,6 +350,16 @@ describe("the printed tables", () => {
     expect(renderGoals(f.figures)).toEqual([
       "goal = 0: met by 1 of 3; missed: baidu listNodePools, errors 2; baidu listNodePools, failures 1",
     ]);
+    // Rows as the quantities (the renewal year: a column per issuer).
+    const year = figureList("renewal-year");
+    year.add("expired moments", "model issuer", 0, "count", { better: "lower", goal: { op: "=", value: 0 } });
+    year.add("expired moments", "sandbox clouds", 1, "count", {
+      better: "lower",
+      goal: { op: "=", value: 0 },
+    });
+    expect(renderGoals(year.figures)).toEqual([
+      "goal expired moments = 0: met by 1 of 2; missed: sandbox clouds 1",
+    ]);
   });
 
   it("says a lone goal is met or missed, naming its figure", () => {

@@ -70,14 +70,15 @@ describe.runIf(process.platform === "linux")("watchMemory", () => {
       expect(during.largestChild!.name).toBe("node -e");
       expect(during.largestChild!.bytes).toBeGreaterThanOrEqual(200 * MIB);
       expect(during.largestChild!.bytes).toBeLessThan(400 * MIB);
-      expect(during.children).toBe(1);
+      // At least the child: a process this one started earlier and that still runs (esbuild's service) counts too.
+      expect(during.children).toBeGreaterThanOrEqual(1);
       expect(during.bench!).toBeGreaterThanOrEqual(150 * MIB);
 
-      // The next section starts afresh: the child is gone, and nothing is started.
+      // The next section starts afresh: the child that exited is not counted again.
       await watch.begin();
       const after = await watch.end();
-      expect(after.largestChild).toBeNull();
-      expect(after.children).toBe(0);
+      expect(after.largestChild?.name).not.toBe("node -e");
+      expect(after.children).toBe(during.children - 1);
       held.fill(2); // still held: the peak was measured with it
     } finally {
       watch.stop();
