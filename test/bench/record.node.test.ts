@@ -337,15 +337,17 @@ describe("the printed tables", () => {
       "alibaba              2,520         0.63x!        3",
     ]);
     expect(renderGoals(f.figures)).toEqual([
-      "goal ratio on Node ≥ 1.00x: met by 1 of 2; missed: alibaba 0.63x",
+      "goal ≥ 1.00x: met by 1 of 2; missed: alibaba, ratio on Node 0.63x",
     ]);
   });
 
-  it("names the column of a goal that one column shares, each figure of one several columns share", () => {
+  it("names each figure a goal shared by several misses, by row and column", () => {
     const f = figureList("clients");
     f.add("huawei listNodePools", "errors", 0, "count", { better: "lower", goal: { op: "=", value: 0 } });
     f.add("baidu listNodePools", "errors", 2, "count", { better: "lower", goal: { op: "=", value: 0 } });
-    expect(renderGoals(f.figures)).toEqual(["goal errors = 0: met by 1 of 2; missed: baidu listNodePools 2"]);
+    expect(renderGoals(f.figures)).toEqual([
+      "goal = 0: met by 1 of 2; missed: baidu listNodePools, errors 2",
+    ]);
     f.add("baidu listNodePools", "failures", 1, "count", { better: "lower", goal: { op: "=", value: 0 } });
     expect(renderGoals(f.figures)).toEqual([
       "goal = 0: met by 1 of 3; missed: baidu listNodePools, errors 2; baidu listNodePools, failures 1",
@@ -358,7 +360,7 @@ describe("the printed tables", () => {
       goal: { op: "=", value: 0 },
     });
     expect(renderGoals(year.figures)).toEqual([
-      "goal expired moments = 0: met by 1 of 2; missed: sandbox clouds 1",
+      "goal = 0: met by 1 of 2; missed: expired moments, sandbox clouds 1",
     ]);
   });
 

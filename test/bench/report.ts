@@ -87,16 +87,10 @@ export function renderGoals(figures: readonly Figure[]): string[] {
       const f = list[0]!;
       return `goal ${label} for ${f.row}, ${f.column}: ${missed.length === 0 ? "met" : "missed"}`;
     }
-    // A goal of one quantity ("errors = 0", a column; or a row, where rows are the quantities)
-    // names it once; misses then name the rest of each figure.
-    const columns = new Set(list.map((f) => f.column));
-    const rows = new Set(list.map((f) => f.row));
-    const shared = columns.size === 1 ? list[0]!.column : rows.size === 1 ? list[0]!.row : undefined;
-    const what = shared === undefined ? label : `${shared} ${label}`;
-    const name = (f: Figure) =>
-      columns.size === 1 ? f.row : rows.size === 1 ? f.column : `${f.row}, ${f.column}`;
-    const misses = missed.map((f) => `${name(f)} ${formatValue(f.value, f.unit)}`).join("; ");
-    return `goal ${what}: met by ${met} of ${list.length}${missed.length > 0 ? `; missed: ${misses}` : ""}`;
+    // Which of a row and a column names the quantity differs by table (the renewal year has a
+    // column per issuer): a missed figure is named by both.
+    const misses = missed.map((f) => `${f.row}, ${f.column} ${formatValue(f.value, f.unit)}`).join("; ");
+    return `goal ${label}: met by ${met} of ${list.length}${missed.length > 0 ? `; missed: ${misses}` : ""}`;
   });
 }
 

@@ -418,8 +418,8 @@ const NIGHT_CLUSTERS = Number(process.env.BENCH_NIGHT_CLUSTERS ?? 1000);
  * A phase's figures against both bounds (night.ts: the corrected one counts the starting
  * requests). Simulated in virtual time over a seeded fleet: exact from run to run.
  */
-function phaseFigures(f: FigureList, row: string, p: PhaseResult, goal: number, table?: string): string[] {
-  const exact = { exact: true, ...(table ? { table } : {}) };
+function phaseFigures(f: FigureList, row: string, p: PhaseResult, goal: number): string[] {
+  const exact = { exact: true };
   f.add(row, "simulated", p.simulatedMinutes, "min", { better: "lower", ...exact });
   f.add(row, "original bound", p.originalBoundMinutes, "min", { better: "neither", ...exact });
   f.add(row, "ratio to original", p.originalRatio, "x", {
@@ -436,22 +436,13 @@ function phaseFigures(f: FigureList, row: string, p: PhaseResult, goal: number, 
   ];
 }
 
-/** A night's outcome: failures and 429s (goal: none) and the real time it took. */
-function outcomeFigures(f: FigureList, row: string, n: NightBenchResult, table?: string) {
-  const options = table ? { table } : {};
-  f.add(row, "failed", n.failed, "count", {
-    better: "lower",
-    exact: true,
-    goal: { op: "=", value: 0 },
-    ...options,
-  });
-  f.add(row, "answered 429", n.throttled, "count", {
-    better: "lower",
-    exact: true,
-    goal: { op: "=", value: 0 },
-    ...options,
-  });
-  f.add(row, "real time", n.realSeconds, "s", { better: "lower", ...options });
+/** A night's outcome (a row per quantity, a column per night): failures and 429s (goal: none), its real time. */
+function outcomeFigures(f: FigureList, night: string, n: NightBenchResult) {
+  const table = { table: "outcome" };
+  const none = { better: "lower", exact: true, goal: { op: "=", value: 0 }, ...table } as const;
+  f.add("failed", night, n.failed, "count", none);
+  f.add("answered 429", night, n.throttled, "count", none);
+  f.add("real time", night, n.realSeconds, "s", { better: "lower", ...table });
 }
 
 const NIGHT_NOTES = [
@@ -470,7 +461,7 @@ async function nodeNight(): Promise<SectionFigures> {
     trace: TRACE,
   });
   const notes = [...phaseFigures(f, "sleep", night.sleep, 1.1), ...phaseFigures(f, "wake", night.wake!, 1.1)];
-  outcomeFigures(f, "night", night, "the night");
+  outcomeFigures(f, `${night.clusters} clusters`, night);
   return {
     title: `A night of ${night.clusters} sandbox clusters (Huawei, full) over ${night.accounts} accounts at 10 requests/s each, the Node host's way`,
     figures: f.figures,
@@ -478,30 +469,26 @@ async function nodeNight(): Promise<SectionFigures> {
   };
 }
 
-/** What the Worker's invocations did: subrequests against the limit, D1 queries, messages. */
-function workersFigures(f: FigureList, row: string, n: NightBenchResult, table?: string) {
+/** What the Worker's invocations did (a row per quantity, a column per night): subrequests against the limit, D1 queries, messages. */
+function workersFigures(f: FigureList, night: string, n: NightBenchResult) {
   const w = n.workers!;
-  const options = { exact: true, ...(table ? { table } : {}) };
-  const withinLimit = { op: "<=", value: WORKERS_SUBREQUEST_LIMIT } as const;
-  f.add(row, "consumer invocations", w.invocations, "count", { better: "neither", ...options });
-  f.add(row, "consumer subrequests, most", w.maxConsumerSubrequests, "count", {
+  const options = { exact: true, table: "the Worker's invocations" };
+  const withinLimit = {
     better: "lower",
-    goal: withinLimit,
+    goal: { op: "<=", value: WORKERS_SUBREQUEST_LIMIT },
     ...options,
-  });
-  f.add(row, "cron subrequests, most", w.maxCronSubrequests, "count", {
-    better: "lower",
-    goal: withinLimit,
-    ...options,
-  });
-  f.add(row, "cron store and queue, most", w.maxCronStoreSubrequests, "count", {
+  } as const;
+  f.add("consumer invocations", night, w.invocations, "count", { better: "neither", ...options });
+  f.add("consumer subrequests, most", night, w.maxConsumerSubrequests, "count", withinLimit);
+  f.add("cron subrequests, most", night, w.maxCronSubrequests, "count", withinLimit);
+  f.add("cron store and queue, most", night, w.maxCronStoreSubrequests, "count", {
     better: "lower",
     ...options,
   });
-  f.add(row, "cron listing, most", w.maxCronListingSubrequests, "count", { better: "lower", ...options });
-  f.add(row, "D1 queries per step", w.storeQueriesPerStep, "count", { better: "lower", ...options });
-  f.add(row, "messages", w.messages, "count", { better: "neither", ...options });
-  f.add(row, "dead-lettered", w.deadLettered, "count", {
+  f.add("cron listing, most", night, w.maxCronListingSubrequests, "count", { better: "lower", ...options });
+  f.add("D1 queries per step", night, w.storeQueriesPerStep, "count", { better: "lower", ...options });
+  f.add("messages", night, w.messages, "count", { better: "neither", ...options });
+  f.add("dead-lettered", night, w.deadLettered, "count", {
     better: "lower",
     goal: { op: "=", value: 0 },
     ...options,
@@ -520,9 +507,8 @@ async function workersNight(): Promise<SectionFigures> {
     trace: TRACE,
   });
   const notes = [...phaseFigures(f, "sleep", night.sleep, 1.2), ...phaseFigures(f, "wake", night.wake!, 1.2)];
-  const invocations = "the Worker's invocations";
-  workersFigures(f, "night", night, invocations);
-  outcomeFigures(f, "night", night, invocations);
+  workersFigures(f, `${night.clusters} clusters`, night);
+  outcomeFigures(f, `${night.clusters} clusters`, night);
   // 10,000 clusters: consumers now read only their batch's targets, but the cron applies about 200
   // decisions per minute within its budget, so 10,000 first sights and creations take most of an
   // hour of cron ticks (the fleet's creations move to the consumers next). Opt in with
@@ -535,11 +521,10 @@ async function workersNight(): Promise<SectionFigures> {
       ratePerSecond: 10,
       host: "workers",
     });
-    const row = `${large.clusters} clusters, sleep`;
-    const table = `${large.clusters} clusters over ${large.accounts} accounts (sleep only)`;
-    notes.push(...phaseFigures(f, row, large.sleep, 1.2, table));
-    workersFigures(f, `${large.clusters} clusters`, large, table);
-    outcomeFigures(f, `${large.clusters} clusters`, large, table);
+    // A row of the phases' table, a column of the others (its accounts: one per 100 clusters; sleep only).
+    notes.push(...phaseFigures(f, `sleep, ${large.clusters} clusters`, large.sleep, 1.2));
+    workersFigures(f, `${large.clusters} clusters`, large);
+    outcomeFigures(f, `${large.clusters} clusters`, large);
   } else {
     notes.push(
       "10,000 clusters the Worker's way: skipped (the cron applies about 200 decisions per minute within its subrequest " +
