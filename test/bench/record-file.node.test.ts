@@ -1,6 +1,6 @@
 // Where records go and come from: the options (flags over environment), the default path, the
 // newest record, reading a file that is missing or not a record, writing one.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -9,6 +9,7 @@ import {
   BenchOptionError,
   benchEnv,
   defaultRecordPath,
+  ensureWritable,
   gitFacts,
   latestRecord,
   RESULTS_DIR,
@@ -94,6 +95,16 @@ describe("record files", () => {
     const path = join(dir, "nested", "deeper", "run.json");
     writeRecord(record, path);
     expect(readRecord(path)).toEqual(record);
+  });
+
+  it("refuses, before measuring, a record path that cannot be written", () => {
+    writeFileSync(join(dir, "a-file"), "");
+    const path = join(dir, "a-file", "run.json");
+    expect(() => ensureWritable(path)).toThrow(
+      `cannot write the record to ${path} (EEXIST); choose another path with --out or BENCH_OUT`,
+    );
+    ensureWritable(join(dir, "fresh", "run.json"));
+    expect(statSync(join(dir, "fresh")).isDirectory()).toBe(true);
   });
 
   it("names a missing file, or one that is not a file", () => {

@@ -2,7 +2,15 @@
 // (--out, --compare, --noise, or BENCH_OUT, BENCH_COMPARE, BENCH_NOISE), the machine's facts and
 // the commit, and the files themselves.
 import { execFileSync } from "node:child_process";
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import {
+  accessSync,
+  constants,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { arch, cpus, loadavg, platform, release, totalmem } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -111,6 +119,18 @@ export function readRecord(path: string): BenchRecord {
     );
   }
   return parseRecord(text, path);
+}
+
+/** Makes the record's folder and checks it can be written, before hours of measuring rather than after. */
+export function ensureWritable(path: string): void {
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+    accessSync(dirname(path), constants.W_OK);
+  } catch (error) {
+    throw new BenchOptionError(
+      `cannot write the record to ${path} (${(error as NodeJS.ErrnoException).code}); choose another path with --out or BENCH_OUT`,
+    );
+  }
 }
 
 export function writeRecord(record: BenchRecord, path: string): void {

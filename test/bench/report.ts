@@ -13,18 +13,17 @@ import {
   type Unit,
 } from "./record.ts";
 
+/** Decimals for a number of this size: none from 100 (or for whole numbers), then 1, 2, 3 below 0.1. */
+function decimals(value: number): number {
+  const abs = Math.abs(value);
+  if (Number.isInteger(value) || abs >= 100) return 0;
+  if (abs >= 10) return 1;
+  return abs >= 0.1 ? 2 : 3;
+}
+
 /** A number at a precision that suits its size: 12,345 / 123 / 12.3 / 1.23 / 0.012. */
 export function formatNumber(value: number): string {
-  const abs = Math.abs(value);
-  const digits = Number.isInteger(value)
-    ? 0
-    : abs >= 100
-      ? 0
-      : abs >= 10
-        ? 1
-        : abs >= 0.1 || abs === 0
-          ? 2
-          : 3;
+  const digits = decimals(value);
   return value.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
 }
 
@@ -57,19 +56,22 @@ function grid(rows: string[][], textColumns: readonly number[] = []): string[] {
  */
 export function renderTable(figures: readonly Figure[], corner = ""): string[] {
   const rows = [...new Set(figures.map((f) => f.row))];
-  const columns = [...new Set(figures.map((f) => f.column))];
-  const header = columns.map((column) => {
-    const units = new Set(figures.filter((f) => f.column === column).map((f) => f.unit));
+  const columns = [...new Set(figures.map((f) => f.column)).values()].map((name) => {
+    const units = new Set(figures.filter((f) => f.column === name).map((f) => f.unit));
     const [unit] = units;
-    return units.size === 1 && unit !== "x" && unit !== "count" ? `${column} (${unit})` : column;
+    const inHeader = units.size === 1 && unit !== "x" && unit !== "count";
+    return { name, inHeader, header: inHeader ? `${name} (${unit})` : name };
   });
-  const cell = (row: string, column: string, i: number) => {
-    const f = figures.find((g) => g.row === row && g.column === column);
+  const cell = (row: string, column: (typeof columns)[number]) => {
+    const f = figures.find((g) => g.row === row && g.column === column.name);
     if (!f) return "";
-    const text = header[i] === column ? formatValue(f.value, f.unit) : formatNumber(f.value);
+    const text = column.inHeader ? formatNumber(f.value) : formatValue(f.value, f.unit);
     return f.goal && !goalMet(f.goal, f.value) ? `${text}!` : text;
   };
-  return grid([[corner, ...header], ...rows.map((row) => [row, ...columns.map((c, i) => cell(row, c, i))])]);
+  return grid([
+    [corner, ...columns.map((c) => c.header)],
+    ...rows.map((row) => [row, ...columns.map((c) => cell(row, c))]),
+  ]);
 }
 
 /** One line per goal: how many figures meet it, and the ones that do not. */
@@ -185,8 +187,10 @@ export function renderComparison(
       ...grid([["figure", "previous", "new", "change", "mark"], ...rows], [4]).map((l) => `    ${l}`),
     );
   }
-  const previousSections = new Set(previous.settings.sections);
-  const currentSections = new Set(current.settings.sections);
+  // The sections each record has figures of (peak-rss included, which no BENCH_ONLY names).
+  const shared = comparison.changes.map((c) => c.section);
+  const previousSections = new Set([...shared, ...comparison.onlyPrevious.map((f) => f.section)]);
+  const currentSections = new Set([...shared, ...comparison.onlyCurrent.map((f) => f.section)]);
   const tally = new Map<string, number>();
   for (const c of comparison.changes) tally.set(c.mark, (tally.get(c.mark) ?? 0) + 1);
   const counts = [...tally].map(([mark, n]) => `${n} ${mark}`).join(", ");

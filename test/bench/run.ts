@@ -35,6 +35,7 @@ import {
 import {
   BenchOptionError,
   benchEnv,
+  ensureWritable,
   gitFacts,
   machineFacts,
   readRecord,
@@ -190,8 +191,9 @@ async function main() {
   const loadAtStart = loadavg();
   const only = sectionsToRun(process.env.BENCH_ONLY);
   const options = recordOptions(process.argv.slice(2), process.env, startedAt);
-  // Read before hours of measuring: a bad file is refused now.
+  // Before hours of measuring: a bad record to compare with, or a path that cannot be written, is refused now.
   const previous = options.compare ? readRecord(options.compare) : undefined;
+  ensureWritable(options.out);
   const machine = machineFacts(loadAtStart);
   console.log(
     `nightshift benchmarks: Node ${process.version}, ${machine.cpus} CPUs (${machine.cpuModel}), load average ` +
@@ -246,7 +248,12 @@ async function main() {
     finishedAt: new Date().toISOString(),
     machine: machineFacts(loadAtStart),
     git: gitFacts(),
-    settings: { sections: [...only], rounds: ROUNDS, roundMs: ROUND_MS, env: benchEnv(process.env) },
+    settings: {
+      sections: SECTIONS.filter((s) => only.has(s)),
+      rounds: ROUNDS,
+      roundMs: ROUND_MS,
+      env: benchEnv(process.env),
+    },
     sections,
     figures,
   });
@@ -461,7 +468,7 @@ async function nodeNight(): Promise<SectionFigures> {
     trace: TRACE,
   });
   const notes = [...phaseFigures(f, "sleep", night.sleep, 1.1), ...phaseFigures(f, "wake", night.wake!, 1.1)];
-  outcomeFigures(f, `${night.clusters} clusters`, night);
+  outcomeFigures(f, "night", night);
   return {
     title: `A night of ${night.clusters} sandbox clusters (Huawei, full) over ${night.accounts} accounts at 10 requests/s each, the Node host's way`,
     figures: f.figures,
@@ -507,8 +514,8 @@ async function workersNight(): Promise<SectionFigures> {
     trace: TRACE,
   });
   const notes = [...phaseFigures(f, "sleep", night.sleep, 1.2), ...phaseFigures(f, "wake", night.wake!, 1.2)];
-  workersFigures(f, `${night.clusters} clusters`, night);
-  outcomeFigures(f, `${night.clusters} clusters`, night);
+  workersFigures(f, "night", night);
+  outcomeFigures(f, "night", night);
   // 10,000 clusters: consumers now read only their batch's targets, but the cron applies about 200
   // decisions per minute within its budget, so 10,000 first sights and creations take most of an
   // hour of cron ticks (the fleet's creations move to the consumers next). Opt in with
