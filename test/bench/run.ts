@@ -1,26 +1,57 @@
-// `npm run bench`: throughput and latency figures with ratios, printed as a table. Benchmarks
-// live here, not in timed unit tests, because shared machines make timings flaky.
+// `npm run bench`: throughput and latency figures with ratios. Benchmarks live here, not in timed
+// unit tests, because shared machines make timings flaky. Each section returns its figures (unit,
+// which way is better, goal); they are printed as tables (report.ts), written as a JSON record
+// (record.ts, record-file.ts) and, given a previous record, compared with it. Peak RSS per
+// section: rss.ts.
 //
 // Each suite file exports a `signingBench` ({vendor, requests, ours, sdk}); the runner times both
 // sides on the same requests, alternating rounds so drift on a busy machine hits both equally.
 
 import { execFile } from "node:child_process";
+import { loadavg } from "node:os";
 import { promisify } from "node:util";
 import { WORKERS_SUBREQUEST_LIMIT } from "../../shared/jobs/budget.ts";
 import { BUNDLE_BUDGET_GZIP_BYTES, BUNDLE_GOAL_GZIP_BYTES, buildWorkerBundle } from "../bundle/build.ts";
-import { measureEvaluationInNode, measureEvaluationInWorkerd, measureStartup } from "../bundle/startup.ts";
+import {
+  type EvaluationFigures,
+  measureEvaluationInNode,
+  measureEvaluationInWorkerd,
+  measureStartup,
+} from "../bundle/startup.ts";
 import { benchDashboard } from "./dashboard.ts";
 import { benchMetrics } from "./metrics.ts";
 import { benchNight, type NightBenchResult, type PhaseResult } from "./night.ts";
 import { benchDecideTick } from "./planning.ts";
+import {
+  BenchRecordError,
+  buildRecord,
+  compareRecords,
+  type Figure,
+  figureList,
+  runDifferences,
+  type SectionFigures,
+  type SectionRecord,
+} from "./record.ts";
+import {
+  BenchOptionError,
+  benchEnv,
+  ensureWritable,
+  gitFacts,
+  machineFacts,
+  readRecord,
+  recordOptions,
+  writeRecord,
+} from "./record-file.ts";
 import { sandboxIssuer } from "./renewal-sandbox.ts";
 import { benchRenewalYear, type YearResult } from "./renewal-year.ts";
+import { formatNumber, renderComparison, renderSection } from "./report.ts";
 import { benchConcurrentEventsToCloudCall, benchEventToCloudCall, type EventLatency } from "./resize.ts";
+import { SAMPLE_MS, type SectionMemory, watchMemory } from "./rss.ts";
 import { signingBench as alibaba } from "./signing.alibaba.ts";
 import { signingBench as baidu } from "./signing.baidu.ts";
 import { signingBench as huawei } from "./signing.huawei.ts";
 import { benchStore } from "./store.ts";
-import { reportTickStore } from "./tick-store.ts";
+import { tickStoreSection } from "./tick-store.ts";
 import { type AcceptanceFigures, type BenchStore, benchWebhookAcceptance } from "./webhooks.ts";
 import { startWorkerdSigner } from "./workerd.ts";
 
@@ -32,8 +63,7 @@ interface SigningBench<T> {
 }
 
 /**
- * BENCH_ONLY=a,b runs only those sections (a night takes minutes): signing, clients, planning,
- * node-night, workers-night, store, tick-store, webhooks, resize, renewal-year, dashboard, bundle, metrics. Default: all of them.
+ * BENCH_ONLY=a,b runs only those sections (a night takes minutes), in this order. Default: all of them.
  */
 const SECTIONS = [
   "signing",
@@ -59,13 +89,14 @@ function sectionsToRun(value: string | undefined): ReadonlySet<Section> {
     .filter((s) => s.length > 0);
   const unknown = asked.filter((s) => !(SECTIONS as readonly string[]).includes(s));
   if (unknown.length > 0) {
-    throw new Error(
+    throw new BenchOptionError(
       `BENCH_ONLY: unknown section ${unknown.join(", ")}; the sections are ${SECTIONS.join(", ")}`,
     );
   }
   return new Set(asked as Section[]);
 }
-const ONLY = sectionsToRun(process.env.BENCH_ONLY);
+
+type FigureList = ReturnType<typeof figureList>;
 
 const ROUND_MS = Number(process.env.BENCH_ROUND_MS ?? 400);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -106,103 +137,241 @@ async function benchSigning<T>(
   return { vendor: suite.vendor, ours: median(ours), sdk: median(sdk), workerd: median(inWorkerd) };
 }
 
-const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
+/** The sections in the order they run, each returning its figures. */
+const RUN: Record<Section, () => Promise<SectionFigures>> = {
+  signing,
+  clients,
+  planning: async () => planning(),
+  "node-night": nodeNight,
+  "workers-night": workersNight,
+  store: storeClaims,
+  "tick-store": () => tickStoreSection(Number(process.env.BENCH_FINISHED ?? 60_000)),
+  webhooks: webhookAcceptance,
+  resize: eventToCloudCall,
+  "renewal-year": renewalYear,
+  dashboard,
+  bundle,
+  metrics,
+};
+
+const MIB = 1024 * 1024;
+
+/** The peak-RSS table: a row per section run. */
+function peakRssFigures(peaks: ReadonlyArray<[Section, SectionMemory]>): SectionFigures {
+  const f = figureList("peak-rss");
+  for (const [section, m] of peaks) {
+    if (m.bench !== null) f.add(section, "bench process", m.bench / MIB, "MiB", { better: "lower" });
+    if (m.largestChild)
+      f.add(section, "largest child", m.largestChild.bytes / MIB, "MiB", { better: "lower" });
+    if (m.children > 0) {
+      f.add(section, "children at once", m.childrenTogether / MIB, "MiB", { better: "lower" });
+      f.add(section, "child processes", m.children, "count", { better: "neither" });
+    }
+  }
+  const largest = peaks
+    .filter(([, m]) => m.largestChild)
+    .map(([section, m]) => `${section} ${m.largestChild!.name}`)
+    .join(", ");
+  const samplerMs = peaks.reduce((sum, [, m]) => sum + m.samplerCpuMs, 0);
+  return {
+    title: "Peak resident memory (RSS) per section, as the kernel counts it",
+    figures: f.figures,
+    notes: [
+      "bench process: its own high-water mark (VmHWM), reset at the section's start; children: every process it started " +
+        `(and theirs), each one's VmHWM read every ${SAMPLE_MS} ms while it lives (growth in a child's last ${SAMPLE_MS} ms is missed); ` +
+        "at once: the most they held together in one sample.",
+      ...(largest ? [`largest child: ${largest}`] : []),
+      `the sampler (a process of its own) took ${formatNumber(samplerMs)} ms of CPU over the run`,
+    ],
+  };
+}
 
 async function main() {
-  console.log(`nightshift benchmarks: Node ${process.version}, ${ROUNDS} rounds of ${ROUND_MS} ms, median`);
-  if (process.env.BENCH_ONLY) console.log(`BENCH_ONLY: ${[...ONLY].join(", ")}`);
-  if (ONLY.has("signing")) await signing();
-  if (ONLY.has("clients")) await clients();
-  if (ONLY.has("planning")) planning();
-  if (ONLY.has("node-night")) await nodeNight();
-  if (ONLY.has("workers-night")) await workersNight();
-  if (ONLY.has("store")) await storeClaims();
-  if (ONLY.has("tick-store")) await reportTickStore(Number(process.env.BENCH_FINISHED ?? 60_000));
-  if (ONLY.has("webhooks")) await webhookAcceptance();
-  if (ONLY.has("resize")) await reportEventToCloudCall();
-  if (ONLY.has("renewal-year")) await reportRenewalYear();
-  if (ONLY.has("dashboard")) await reportDashboard();
-  if (ONLY.has("bundle")) await reportBundle();
-  if (ONLY.has("metrics")) await reportMetrics();
-}
+  const startedAt = new Date();
+  const loadAtStart = loadavg();
+  const only = sectionsToRun(process.env.BENCH_ONLY);
+  const options = recordOptions(process.argv.slice(2), process.env, startedAt);
+  // Before hours of measuring: a bad record to compare with, or a path that cannot be written, is refused now.
+  const previous = options.compare ? readRecord(options.compare) : undefined;
+  ensureWritable(options.out);
+  const machine = machineFacts(loadAtStart);
+  console.log(
+    `nightshift benchmarks: Node ${process.version}, ${machine.cpus} CPUs (${machine.cpuModel}), load average ` +
+      `${loadAtStart[0]!.toFixed(1)}; ${ROUNDS} rounds of ${ROUND_MS} ms, median`,
+  );
+  if (process.env.BENCH_ONLY) console.log(`BENCH_ONLY: ${[...only].join(", ")}`);
+  if (previous) console.log(`comparing with ${options.compare} (${previous.startedAt})`);
 
-async function reportBundle() {
-  const bundle = await buildWorkerBundle();
-  const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
-  console.log("\nWorker bundle (as wrangler deploy builds it) and its start-up in workerd");
-  console.log(
-    `  size  ${kib(bundle.rawBytes)} raw, ${kib(bundle.gzipBytes)} gzip -9` +
-      `   (budget ${kib(BUNDLE_BUDGET_GZIP_BYTES)}, goal ${kib(BUNDLE_GOAL_GZIP_BYTES)})`,
-  );
-  const startup = await measureStartup(bundle.code, ROUNDS);
-  console.log(
-    `  start-up, spawn to first /healthz, median of ${startup.runs}: bundle ${startup.bundleMs.toFixed(0)} ms,` +
-      ` one-line Worker ${startup.baselineMs.toFixed(0)} ms, difference ${startup.scriptMs.toFixed(0)} ms` +
-      " (parse, compile, evaluation and the first request's set-up; both with the D1 and queue bindings)",
-  );
-  const split = (label: string, f: Awaited<ReturnType<typeof measureEvaluationInNode>>, unit: string) =>
-    console.log(
-      `  ${label} global scope ${f.evaluateMs.toFixed(1)} ms (least ${f.evaluateMinMs.toFixed(1)}),` +
-        ` first request +${f.firstRequestMs.toFixed(1)} ms (least ${f.firstRequestMinMs.toFixed(1)}) over a warm one` +
-        ` (warm /healthz ${f.warmRequestMs.toFixed(2)} ms), median of ${f.runs} ${unit}`,
-    );
-  split(
-    "workerd:",
-    await measureEvaluationInWorkerd(bundle.code, ROUNDS),
-    "isolates, workerd's CPU time over the import()ing request",
-  );
-  split("Node:   ", await measureEvaluationInNode(bundle.code, Math.max(ROUNDS, 7)), "processes, CPU time");
-  console.log("  limit: Cloudflare refuses a Worker whose global scope takes over ~1 s of CPU to start");
-}
-
-async function reportDashboard() {
-  console.log(
-    "\nDashboard server time (app.request, signed in): 1,000 targets, 10 schedules, 20 finished operations and 40 ledger entries per target, renewal states; 200 views each, p99 the 99th percentile of them",
-  );
-  for (const f of await benchDashboard(1000, 200)) {
-    console.log(
-      `  ${f.store.padEnd(7)} GET /  p50 ${f.fleet.p50.toFixed(1).padStart(6)} ms  p99 ${f.fleet.p99.toFixed(1).padStart(6)} ms  (${Math.round(f.fleet.bytes / 1024)} KiB)` +
-        `   GET /targets/{id}  p50 ${f.target.p50.toFixed(1).padStart(6)} ms  p99 ${f.target.p99.toFixed(1).padStart(6)} ms` +
-        `   (${fmt(f.operations)} operations, ${fmt(f.ledger)} ledger entries; the tick's savings refresh ${f.savingsRefresh.toFixed(0)} ms)`,
-    );
+  const memory = await watchMemory();
+  const sections: SectionRecord[] = [];
+  const figures: Figure[] = [];
+  const peaks: Array<[Section, SectionMemory]> = [];
+  try {
+    for (const name of SECTIONS.filter((s) => only.has(s))) {
+      console.log(`\n[${name}] running`);
+      await memory?.begin();
+      const started = performance.now();
+      let result: SectionFigures | undefined;
+      let error: string | undefined;
+      try {
+        result = await RUN[name]();
+      } catch (thrown) {
+        error = thrown instanceof Error ? thrown.message : String(thrown);
+        console.error(thrown);
+      }
+      const section: SectionRecord = {
+        name,
+        title: result?.title ?? name,
+        notes: result?.notes ?? [],
+        seconds: Math.round(performance.now() - started) / 1000,
+        ...(error === undefined ? {} : { error }),
+      };
+      const memoryOf = await memory?.end();
+      if (memoryOf) peaks.push([name, memoryOf]);
+      for (const line of renderSection(section, result?.figures ?? [])) console.log(line);
+      sections.push(section);
+      figures.push(...(result?.figures ?? []));
+    }
+  } finally {
+    memory?.stop();
   }
-  console.log("goal: GET / under 200 ms of server time for 1,000 targets");
+  if (memory) {
+    const rss = peakRssFigures(peaks);
+    const section = { name: "peak-rss", title: rss.title, notes: rss.notes, seconds: 0 };
+    for (const line of renderSection(section, rss.figures)) console.log(line);
+    sections.push(section);
+    figures.push(...rss.figures);
+  } else console.log("\nPeak RSS: not measured (it needs Linux /proc)");
+
+  const record = buildRecord({
+    startedAt: startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+    machine: machineFacts(loadAtStart),
+    git: gitFacts(),
+    settings: {
+      sections: SECTIONS.filter((s) => only.has(s)),
+      rounds: ROUNDS,
+      roundMs: ROUND_MS,
+      env: benchEnv(process.env),
+    },
+    sections,
+    figures,
+  });
+  writeRecord(record, options.out);
+  console.log(`\nrecord: ${options.out}`);
+  if (previous) {
+    const comparison = compareRecords(previous, record, options.noise);
+    for (const line of renderComparison(comparison, previous, record, runDifferences(previous, record)))
+      console.log(line);
+  }
+  const failed = sections.filter((s) => s.error).map((s) => s.name);
+  if (failed.length > 0) {
+    console.error(`\nfailed sections: ${failed.join(", ")} (their figures are missing from the record)`);
+    process.exitCode = 1;
+  }
 }
 
-async function signing() {
-  console.log("\nSigning throughput: requests signed per second, the same 200 requests for every column.");
-  console.log(
-    "The vendor SDKs run on Node only; both sides hash with node:crypto (nightshift's #digest, on Node and in workerd).",
-  );
-  const header = ["vendor", "SDK (Node)", "ours (Node)", "ratio", "ours (workerd)", "ratio"];
-  console.log(header.map((h, i) => (i === 0 ? h.padEnd(10) : h.padStart(16))).join(""));
+async function bundle(): Promise<SectionFigures> {
+  const f = figureList("bundle");
+  const built = await buildWorkerBundle();
+  f.add("size", "raw", built.rawBytes / 1024, "KiB", { better: "lower", exact: true });
+  f.add("size", "gzip -9", built.gzipBytes / 1024, "KiB", {
+    better: "lower",
+    exact: true,
+    goal: { op: "<=", value: BUNDLE_GOAL_GZIP_BYTES / 1024 },
+  });
+  const startup = await measureStartup(built.code, ROUNDS);
+  const spawn = { table: "spawn to first /healthz (workerd)" } as const;
+  f.add("median", "bundle", startup.bundleMs, "ms", { better: "lower", ...spawn });
+  f.add("median", "one-line Worker", startup.baselineMs, "ms", { better: "neither", ...spawn });
+  f.add("median", "difference", startup.scriptMs, "ms", { better: "lower", ...spawn });
+  // A row per step and host, the median and the least of the runs side by side.
+  const split = (host: string, e: EvaluationFigures) => {
+    const cpu = { better: "lower", table: "CPU time" } as const;
+    f.add(`${host}: global scope`, "median", e.evaluateMs, "ms", {
+      ...cpu,
+      // Cloudflare refuses a Worker whose global scope takes over ~1 s of CPU to start.
+      ...(host === "workerd" ? { goal: { op: "<", value: 1000 } as const } : {}),
+    });
+    f.add(`${host}: global scope`, "least", e.evaluateMinMs, "ms", cpu);
+    f.add(`${host}: first request over warm`, "median", e.firstRequestMs, "ms", cpu);
+    f.add(`${host}: first request over warm`, "least", e.firstRequestMinMs, "ms", cpu);
+    f.add(`${host}: warm /healthz`, "median", e.warmRequestMs, "ms", cpu);
+    return e.runs;
+  };
+  const workerdRuns = split("workerd", await measureEvaluationInWorkerd(built.code, ROUNDS));
+  const nodeRuns = split("Node", await measureEvaluationInNode(built.code, Math.max(ROUNDS, 7)));
+  return {
+    title: "Worker bundle (as wrangler deploy builds it) and its start-up in workerd",
+    figures: f.figures,
+    notes: [
+      `size: gzip -9 of the bundle; goal ${formatNumber(BUNDLE_GOAL_GZIP_BYTES / 1024)} KiB, the test's budget today ${formatNumber(BUNDLE_BUDGET_GZIP_BYTES / 1024)} KiB`,
+      `spawn to first /healthz: median of ${startup.runs}, the bundle against a one-line Worker (both with the D1 and queue bindings); ` +
+        "the difference is parse, compile, evaluation and the first request's set-up",
+      `global scope: the bundle's import(); first request: its extra over a warm /healthz; least: the least of the runs ` +
+        `(on a busy machine the closest to the work itself). workerd: median of ${workerdRuns} isolates, workerd's CPU time ` +
+        `over the import()ing request; Node: median of ${nodeRuns} processes, CPU time`,
+      "limit: Cloudflare refuses a Worker whose global scope takes over ~1 s of CPU to start",
+    ],
+  };
+}
+
+async function dashboard(): Promise<SectionFigures> {
+  const f = figureList("dashboard");
+  const views = 200;
+  const results = await benchDashboard(1000, views);
+  for (const r of results) {
+    f.add(r.store, "GET / p50", r.fleet.p50, "ms", { better: "lower" });
+    f.add(r.store, "GET / p99", r.fleet.p99, "ms", { better: "lower", goal: { op: "<", value: 200 } });
+    f.add(r.store, "GET / size", r.fleet.bytes / 1024, "KiB", { better: "lower" });
+    f.add(r.store, "target p50", r.target.p50, "ms", { better: "lower" });
+    f.add(r.store, "target p99", r.target.p99, "ms", { better: "lower" });
+    f.add(r.store, "savings refresh", r.savingsRefresh, "ms", { better: "lower" });
+    f.add(r.store, "operations", r.operations, "count", { better: "neither", exact: true });
+    f.add(r.store, "ledger entries", r.ledger, "count", { better: "neither", exact: true });
+  }
+  return {
+    title:
+      "Dashboard server time (app.request, signed in): 1,000 targets, 10 schedules, 20 finished operations and " +
+      `40 ledger entries per target, renewal states; ${views} views each`,
+    figures: f.figures,
+    notes: [
+      "target: GET /targets/{id}; p99: the 99th percentile of the views; savings refresh: the tick's refresh of the fleet's savings",
+      "goal: GET / under 200 ms of server time for 1,000 targets",
+    ],
+  };
+}
+
+async function signing(): Promise<SectionFigures> {
+  const f = figureList("signing");
+  const atLeastSdk = { better: "higher", goal: { op: ">=", value: 1 } } as const;
   const suites = [huawei, alibaba, baidu] as SigningBench<unknown>[];
   const workerd = await startWorkerdSigner();
   try {
     for (const suite of suites) {
       const r = await benchSigning(suite, workerd);
-      const cells = [
-        fmt(r.sdk),
-        fmt(r.ours),
-        `${(r.ours / r.sdk).toFixed(2)}x`,
-        fmt(r.workerd),
-        `${(r.workerd / r.sdk).toFixed(2)}x`,
-      ];
-      console.log(r.vendor.padEnd(10) + cells.map((c) => c.padStart(16)).join(""));
+      f.add(r.vendor, "SDK on Node", r.sdk, "/s", { better: "higher" });
+      f.add(r.vendor, "ours on Node", r.ours, "/s", { better: "higher" });
+      f.add(r.vendor, "ratio on Node", r.ours / r.sdk, "x", atLeastSdk);
+      f.add(r.vendor, "ours in workerd", r.workerd, "/s", { better: "higher" });
+      f.add(r.vendor, "workerd vs SDK on Node", r.workerd / r.sdk, "x", atLeastSdk);
     }
   } finally {
     await workerd.dispose();
   }
-  console.log("\nratio = ours / SDK; goal: 1.00x or more.");
+  return {
+    title: "Signing throughput: requests signed per second, the same 200 requests for every column",
+    figures: f.figures,
+    notes: [
+      "The vendor SDKs run on Node only; both sides hash with node:crypto (nightshift's #digest, on Node and in workerd).",
+      "ratio on Node = ours / SDK, both on Node; workerd vs SDK on Node = ours in workerd / the SDK on Node; goal: 1.00x or more.",
+    ],
+  };
 }
 
-async function clients() {
+async function clients(): Promise<SectionFigures> {
   const concurrency = 50;
-  console.log(
-    `\nProvider clients against the sandbox clouds (separate process), concurrency ${concurrency}, signed requests`,
-  );
-  const header2 = ["vendor", "operation", "calls/s", "p50 ms", "p99 ms", "errors", "peak RSS MB"];
-  console.log(header2.map((h, i) => (i < 2 ? h.padEnd(16) : h.padStart(12))).join(""));
+  const f = figureList("clients");
   const { stdout } = await promisify(execFile)(process.execPath, [
     new URL("./clients.ts", import.meta.url).pathname,
     String(concurrency),
@@ -218,74 +387,135 @@ async function clients() {
     peakRssMb: number;
   }>;
   for (const r of clientResults) {
-    const cells = [
-      fmt(r.callsPerSecond),
-      r.p50.toFixed(1),
-      r.p99.toFixed(1),
-      String(r.errors),
-      r.peakRssMb.toFixed(0),
-    ];
-    console.log(r.vendor.padEnd(16) + r.operation.padEnd(16) + cells.map((c) => c.padStart(12)).join(""));
+    const row = `${r.vendor} ${r.operation}`;
+    f.add(row, "calls", r.callsPerSecond, "/s", { better: "higher" });
+    f.add(row, "p50", r.p50, "ms", { better: "lower" });
+    f.add(row, "p99", r.p99, "ms", { better: "lower" });
+    f.add(row, "errors", r.errors, "count", { better: "lower", goal: { op: "=", value: 0 } });
+    f.add(row, "client RSS", r.peakRssMb, "MiB", { better: "lower" });
   }
+  return {
+    title: `Provider clients against the sandbox clouds (separate process), concurrency ${concurrency}, signed requests`,
+    figures: f.figures,
+    notes: [
+      "client RSS: the client process's own peak, sampled every 50 ms (the sandbox is a process of its own)",
+    ],
+  };
 }
 
-function planning() {
-  const planning = benchDecideTick(10_000, 50);
-  console.log(
-    `\nPlanning one tick (decideTick): 10,000 targets x 50 schedules: ${planning.medianMs.toFixed(1)} ms median, ` +
-      `${planning.decisions} decisions (goal: under 50 ms; ${(planning.medianMs / 50).toFixed(2)} of the budget)`,
-  );
+function planning(): SectionFigures {
+  const f = figureList("planning");
+  const result = benchDecideTick(10_000, 50);
+  const row = "10,000 targets x 50 schedules";
+  f.add(row, "median", result.medianMs, "ms", { better: "lower", goal: { op: "<", value: 50 } });
+  f.add(row, "decisions", result.decisions, "count", { better: "neither", exact: true });
+  return {
+    title: "Planning one tick (decideTick)",
+    figures: f.figures,
+    notes: [`median of 8 rounds; ${(result.medianMs / 50).toFixed(2)} of the 50 ms budget`],
+  };
 }
 
 /** BENCH_TRACE=n: the n slowest clusters' requests, per phase, after the night's figures. */
 const TRACE = Number(process.env.BENCH_TRACE ?? 0);
+/** BENCH_NIGHT_CLUSTERS=n: a smaller (quicker) night than the 1,000 clusters the goals are set for. */
+const NIGHT_CLUSTERS = Number(process.env.BENCH_NIGHT_CLUSTERS ?? 1000);
 
-/** A phase's figures against both bounds (night.ts: the corrected one counts the starting requests). */
-const phaseLine = (name: string, p: PhaseResult, goal: string) =>
-  `  ${name}: ${p.simulatedMinutes.toFixed(2)} simulated minutes; ratio ${p.originalRatio.toFixed(2)} to the ` +
-  `original bound ${p.originalBoundMinutes.toFixed(2)} (goal: ${goal}), ${p.ratio.toFixed(2)} to the corrected ` +
-  `bound ${p.lowerBoundMinutes.toFixed(2)} (${p.boundBy}); ${p.apiCallsPerCluster.toFixed(1)} API calls per cluster` +
-  (p.trace ?? []).map((line) => `\n    ${line}`).join("");
+/**
+ * A phase's figures against both bounds (night.ts: the corrected one counts the starting
+ * requests). Simulated in virtual time over a seeded fleet: exact from run to run.
+ */
+function phaseFigures(f: FigureList, row: string, p: PhaseResult, goal: number): string[] {
+  const exact = { exact: true };
+  f.add(row, "simulated", p.simulatedMinutes, "min", { better: "lower", ...exact });
+  f.add(row, "original bound", p.originalBoundMinutes, "min", { better: "neither", ...exact });
+  f.add(row, "ratio to original", p.originalRatio, "x", {
+    better: "lower",
+    goal: { op: "<=", value: goal },
+    ...exact,
+  });
+  f.add(row, "corrected bound", p.lowerBoundMinutes, "min", { better: "neither", ...exact });
+  f.add(row, "ratio to corrected", p.ratio, "x", { better: "lower", ...exact });
+  f.add(row, "API calls per cluster", p.apiCallsPerCluster, "count", { better: "lower", ...exact });
+  return [
+    `${row}: the corrected bound is set by ${p.boundBy}`,
+    ...(p.trace ?? []).map((line) => `  ${line}`),
+  ];
+}
 
-async function nodeNight() {
+/** A night's outcome (a row per quantity, a column per night): failures and 429s (goal: none), its real time. */
+function outcomeFigures(f: FigureList, night: string, n: NightBenchResult) {
+  const table = { table: "outcome" };
+  const none = { better: "lower", exact: true, goal: { op: "=", value: 0 }, ...table } as const;
+  f.add("failed", night, n.failed, "count", none);
+  f.add("answered 429", night, n.throttled, "count", none);
+  f.add("real time", night, n.realSeconds, "s", { better: "lower", ...table });
+}
+
+const NIGHT_NOTES = [
+  "simulated: minutes from the phase's time to the end of the tick that saw its last operation succeed; ratio to original: " +
+    "against the original bound (every cluster's cloud work starting at the phase's time); ratio to corrected: against the " +
+    "bound after each account's unavoidable first requests",
+];
+
+async function nodeNight(): Promise<SectionFigures> {
+  const f = figureList("node-night");
   const night = await benchNight({
-    clusters: 1000,
+    clusters: NIGHT_CLUSTERS,
     accounts: 10,
     ratePerSecond: 10,
     wake: true,
     trace: TRACE,
   });
-  console.log(
-    `\nA night of ${night.clusters} sandbox clusters (Huawei, full) over ${night.accounts} accounts at 10 requests/s each, the Node host's way:\n` +
-      `${phaseLine("sleep", night.sleep, "1.10 or less")}\n${phaseLine("wake ", night.wake!, "1.10 or less")}\n` +
-      `  ${night.failed} failed, ${night.throttled} answered 429; ${night.realSeconds.toFixed(0)} s real`,
-  );
+  const notes = [...phaseFigures(f, "sleep", night.sleep, 1.1), ...phaseFigures(f, "wake", night.wake!, 1.1)];
+  outcomeFigures(f, "night", night);
+  return {
+    title: `A night of ${night.clusters} sandbox clusters (Huawei, full) over ${night.accounts} accounts at 10 requests/s each, the Node host's way`,
+    figures: f.figures,
+    notes: [...NIGHT_NOTES, ...notes, "goal: ratio to original 1.10 or less"],
+  };
 }
 
-async function workersNight() {
+/** What the Worker's invocations did (a row per quantity, a column per night): subrequests against the limit, D1 queries, messages. */
+function workersFigures(f: FigureList, night: string, n: NightBenchResult) {
+  const w = n.workers!;
+  const options = { exact: true, table: "the Worker's invocations" };
+  const withinLimit = {
+    better: "lower",
+    goal: { op: "<=", value: WORKERS_SUBREQUEST_LIMIT },
+    ...options,
+  } as const;
+  f.add("consumer invocations", night, w.invocations, "count", { better: "neither", ...options });
+  f.add("consumer subrequests, most", night, w.maxConsumerSubrequests, "count", withinLimit);
+  f.add("cron subrequests, most", night, w.maxCronSubrequests, "count", withinLimit);
+  f.add("cron store and queue, most", night, w.maxCronStoreSubrequests, "count", {
+    better: "lower",
+    ...options,
+  });
+  f.add("cron listing, most", night, w.maxCronListingSubrequests, "count", { better: "lower", ...options });
+  f.add("D1 queries per step", night, w.storeQueriesPerStep, "count", { better: "lower", ...options });
+  f.add("messages", night, w.messages, "count", { better: "neither", ...options });
+  f.add("dead-lettered", night, w.deadLettered, "count", {
+    better: "lower",
+    goal: { op: "=", value: 0 },
+    ...options,
+  });
+}
+
+async function workersNight(): Promise<SectionFigures> {
   // The Worker's way: cron every 60 s dispatching to the queue, consumers per wrangler.toml.
-  const workersLine = (n: NightBenchResult) => {
-    const w = n.workers!;
-    return (
-      `  ${w.invocations} consumer invocations, at most ${w.maxConsumerSubrequests} subrequests each ` +
-      `(limit ${WORKERS_SUBREQUEST_LIMIT}); cron at most ${w.maxCronSubrequests} (store and queue at most ` +
-      `${w.maxCronStoreSubrequests}; listing the fleet ${w.maxCronListingSubrequests}); ` +
-      `${w.storeQueriesPerStep.toFixed(1)} store (D1) queries per step (goal: as few as the step's durable writes allow); ${w.messages} messages, ` +
-      `${w.deadLettered} dead-lettered\n  ${n.failed} failed, ${n.throttled} answered 429; ${n.realSeconds.toFixed(0)} s real`
-    );
-  };
-  const workersNight = await benchNight({
-    clusters: 1000,
+  const f = figureList("workers-night");
+  const night = await benchNight({
+    clusters: NIGHT_CLUSTERS,
     accounts: 10,
     ratePerSecond: 10,
     wake: true,
     host: "workers",
     trace: TRACE,
   });
-  console.log(
-    `\nThe same night the Worker's way (cron + Cloudflare Queues consumers):\n` +
-      `${phaseLine("sleep", workersNight.sleep, "1.2 or less")}\n${phaseLine("wake ", workersNight.wake!, "1.2 or less")}\n${workersLine(workersNight)}`,
-  );
+  const notes = [...phaseFigures(f, "sleep", night.sleep, 1.2), ...phaseFigures(f, "wake", night.wake!, 1.2)];
+  workersFigures(f, "night", night);
+  outcomeFigures(f, "night", night);
   // 10,000 clusters: consumers now read only their batch's targets, but the cron applies about 200
   // decisions per minute within its budget, so 10,000 first sights and creations take most of an
   // hour of cron ticks (the fleet's creations move to the consumers next). Opt in with
@@ -298,78 +528,89 @@ async function workersNight() {
       ratePerSecond: 10,
       host: "workers",
     });
-    console.log(
-      `\n${large.clusters} clusters over ${large.accounts} accounts the Worker's way (sleep only):\n` +
-        `${phaseLine("sleep", large.sleep, "1.2 or less")}\n${workersLine(large)}`,
-    );
+    // A row of the phases' table, a column of the others (its accounts: one per 100 clusters; sleep only).
+    notes.push(...phaseFigures(f, `sleep, ${large.clusters} clusters`, large.sleep, 1.2));
+    workersFigures(f, `${large.clusters} clusters`, large);
+    outcomeFigures(f, `${large.clusters} clusters`, large);
   } else {
-    console.log(
-      "\n10,000 clusters the Worker's way: skipped (the cron applies about 200 decisions per minute " +
-        "within its subrequest budget, so the fleet is not created by the night); set BENCH_WORKERS_LARGE=10000 to run it.",
+    notes.push(
+      "10,000 clusters the Worker's way: skipped (the cron applies about 200 decisions per minute within its subrequest " +
+        "budget, so the fleet is not created by the night); set BENCH_WORKERS_LARGE=10000 to run it.",
     );
   }
+  return {
+    title: "The same night the Worker's way (cron + Cloudflare Queues consumers)",
+    figures: f.figures,
+    notes: [
+      ...NIGHT_NOTES,
+      "subrequests: all kinds per invocation (the cron's split into store and queue, and the fleet's listing); " +
+        "D1 queries per step: goal as few as the step's durable writes allow",
+      ...notes,
+      `goals: ratio to original 1.2 or less; subrequests within the limit of ${WORKERS_SUBREQUEST_LIMIT}`,
+    ],
+  };
 }
 
-async function reportMetrics() {
+async function metrics(): Promise<SectionFigures> {
+  const f = figureList("metrics");
   const options = {
     targets: Number(process.env.BENCH_METRICS_TARGETS ?? 1000),
     entriesPerTarget: 20,
     scrapes: 200,
     appendedPerScrape: 50,
   };
-  console.log(
-    `\nGET /metrics with ${options.targets} targets (${options.targets} unfinished and ${2 * options.targets} finished operations, ` +
-      `${options.targets * options.entriesPerTarget} ledger entries, ${options.targets} renewal states), ${options.scrapes} scrapes per column`,
-  );
-  console.log(
-    `${"backend".padEnd(10)}${"first ms".padStart(10)}${"catch-up".padStart(10)}${"idle p50".padStart(10)}${"idle p99".padStart(10)}` +
-      `${"busy p50".padStart(10)}${"busy p99".padStart(10)}${"cpu p50".padStart(9)}${"reads".padStart(7)}${"rows".padStart(7)}${"writes".padStart(8)}${"samples".padStart(9)}${"KB".padStart(7)}`,
-  );
   const { figures, skipped } = await benchMetrics(options);
-  for (const f of figures) {
-    console.log(
-      `${f.backend.padEnd(10)}${f.firstMs.toFixed(1).padStart(10)}${String(f.catchUpScrapes).padStart(10)}` +
-        `${f.idle.p50.toFixed(2).padStart(10)}${f.idle.p99.toFixed(2).padStart(10)}${f.busy.p50.toFixed(2).padStart(10)}` +
-        `${f.busy.p99.toFixed(2).padStart(10)}${f.busyCpuP50.toFixed(1).padStart(9)}${String(f.busy.counts.reads).padStart(7)}${String(f.busy.counts.rows).padStart(7)}` +
-        `${String(f.busy.counts.writes).padStart(8)}${String(f.samples).padStart(9)}${(f.bytes / 1024).toFixed(0).padStart(7)}`,
-    );
+  for (const m of figures) {
+    const counted = { better: "lower", exact: true } as const;
+    f.add(m.backend, "first", m.firstMs, "ms", { better: "lower" });
+    f.add(m.backend, "catch-up scrapes", m.catchUpScrapes, "count", counted);
+    f.add(m.backend, "idle p50", m.idle.p50, "ms", { better: "lower" });
+    f.add(m.backend, "idle p99", m.idle.p99, "ms", { better: "lower" });
+    f.add(m.backend, "busy p50", m.busy.p50, "ms", { better: "lower" });
+    f.add(m.backend, "busy p99", m.busy.p99, "ms", { better: "lower" });
+    f.add(m.backend, "busy CPU p50", m.busyCpuP50, "ms", { better: "lower" });
+    f.add(m.backend, "reads", m.busy.counts.reads, "count", counted);
+    f.add(m.backend, "rows", m.busy.counts.rows, "count", counted);
+    f.add(m.backend, "writes", m.busy.counts.writes, "count", counted);
+    f.add(m.backend, "samples", m.samples, "count", { better: "neither", exact: true });
+    f.add(m.backend, "size", m.bytes / 1024, "KiB", { better: "lower" });
   }
-  for (const line of skipped) console.log(line);
-  console.log(
-    `first: the first scrape, which counts the seeded ledger's first ${10_000} entries; catch-up: the scrapes that ` +
-      `counted the seeded ledger. idle: nothing appended between scrapes; busy: ${options.appendedPerScrape} ledger ` +
-      "entries appended before each (folded in by that scrape); cpu: this process's CPU time per busy scrape (Redis's own not included). reads, rows, writes: store calls of one busy scrape " +
-      "(the flush of this process's counts, the ledger counts and the entries since, the unfinished operations, the " +
-      "renewal states, the tallies). Times around app.request, the exposition included.",
-  );
+  return {
+    title:
+      `GET /metrics with ${options.targets} targets (${options.targets} unfinished and ${2 * options.targets} finished operations, ` +
+      `${options.targets * options.entriesPerTarget} ledger entries, ${options.targets} renewal states), ${options.scrapes} scrapes per column`,
+    figures: f.figures,
+    notes: [
+      ...skipped,
+      `first: the first scrape, which counts the seeded ledger's first ${formatNumber(10_000)} entries; catch-up: the scrapes that ` +
+        `counted the seeded ledger. idle: nothing appended between scrapes; busy: ${options.appendedPerScrape} ledger ` +
+        "entries appended before each (folded in by that scrape); CPU: this process's CPU time per busy scrape (Redis's own not included).",
+      "reads, rows, writes: store calls of one busy scrape (the flush of this process's counts, the ledger counts and the entries " +
+        "since, the unfinished operations, the renewal states, the tallies). Times around app.request, the exposition included.",
+    ],
+  };
 }
 
-async function storeClaims() {
-  console.log("\nStore: idempotency claims of fresh keys, 16 concurrent callers");
-  console.log(
-    `${"backend".padEnd(22)}${"claims/s".padStart(12)}${"p50 ms".padStart(10)}${"p99 ms".padStart(10)}`,
-  );
+async function storeClaims(): Promise<SectionFigures> {
+  const f = figureList("store");
   const store = await benchStore(5000);
   for (const r of store.figures) {
-    console.log(
-      `${r.backend.padEnd(22)}${fmt(r.claimsPerSecond).padStart(12)}${r.p50.toFixed(2).padStart(10)}${r.p99.toFixed(2).padStart(10)}`,
-    );
+    f.add(r.backend, "claims", r.claimsPerSecond, "/s", { better: "higher" });
+    f.add(r.backend, "p50", r.p50, "ms", { better: "lower" });
+    f.add(r.backend, "p99", r.p99, "ms", { better: "lower" });
   }
-  for (const line of store.skipped) console.log(line);
+  return {
+    title: "Store: idempotency claims of fresh keys, 16 concurrent callers",
+    figures: f.figures,
+    notes: store.skipped,
+  };
 }
 
-async function webhookAcceptance() {
+async function webhookAcceptance(): Promise<SectionFigures> {
+  const f = figureList("webhooks");
   const webhookConcurrency = 50;
   const webhookCount = Number(process.env.BENCH_WEBHOOKS ?? 2000);
   const pacedRate = Number(process.env.BENCH_WEBHOOKS_RATE ?? 300);
-  console.log(
-    `\nWebhook acceptance on the Node host: up to ${webhookCount} deliveries per row, service in its own process, ` +
-      "answered once the resize function's accept has recorded each event (claim, resize operation, record done; no cloud call)",
-  );
-  console.log(
-    `${"senders".padEnd(11)}${"source".padEnd(14)}${"deliveries".padEnd(12)}${"store".padEnd(18)}${"per s".padStart(9)}${"p50 ms".padStart(9)}${"p99 ms".padStart(9)}` +
-      `${"own p50".padStart(9)}${"own p99".padStart(9)}${"ops".padStart(7)}${"unexpected".padStart(12)}`,
-  );
   // One sender at a time: the cost of one delivery. Then 50 at once, the goal's concurrency:
   // always 50 in flight (each sends again as soon as answered), then 50 senders at a fixed total rate.
   const runs: Array<{ concurrency: number; store: BenchStore; count: number; ratePerSecond?: number }> = [
@@ -394,56 +635,92 @@ async function webhookAcceptance() {
   }
   for (const r of rows) {
     const senders = r.ratePerSecond ? `${r.concurrency}@${r.ratePerSecond}/s` : String(r.concurrency);
-    console.log(
-      `${senders.padEnd(11)}${r.source.padEnd(14)}${r.deliveries.padEnd(12)}${r.store.padEnd(18)}${fmt(r.perSecond).padStart(9)}` +
-        `${r.p50.toFixed(1).padStart(9)}${r.p99.toFixed(1).padStart(9)}${r.handledP50.toFixed(1).padStart(9)}` +
-        `${r.handledP99.toFixed(1).padStart(9)}${String(r.operationsCreated).padStart(7)}${String(r.unexpected).padStart(12)}`,
-    );
+    const row = `${senders} ${r.source} ${r.deliveries} ${r.store}`;
+    const goal =
+      r.concurrency === webhookConcurrency && r.ratePerSecond === undefined && r.store === "sqlite";
+    f.add(row, "deliveries", r.count, "count", { better: "neither", exact: true });
+    f.add(row, "per s", r.perSecond, "/s", { better: "higher" });
+    f.add(row, "p50", r.p50, "ms", { better: "lower" });
+    f.add(row, "p99", r.p99, "ms", {
+      better: "lower",
+      ...(goal ? { goal: { op: "<", value: 5 } as const } : {}),
+    });
+    f.add(row, "own p50", r.handledP50, "ms", { better: "lower" });
+    f.add(row, "own p99", r.handledP99, "ms", { better: "lower" });
+    const operations = r.deliveries === "distinct" ? r.count : 0;
+    f.add(row, "ops", r.operationsCreated, "count", {
+      better: "neither",
+      exact: true,
+      goal: { op: "=", value: operations },
+    });
+    f.add(row, "unexpected", r.unexpected, "count", {
+      better: "lower",
+      exact: true,
+      goal: { op: "=", value: 0 },
+    });
   }
   const saturated = rows.filter((r) => r.concurrency === webhookConcurrency && r.ratePerSecond === undefined);
   const worst = Math.max(...saturated.filter((r) => r.store === "sqlite").map((r) => r.p99));
   const fastest = Math.max(...saturated.filter((r) => r.store === "memory").map((r) => r.perSecond));
-  console.log(
-    "p50/p99: the sender's (sent, or due when paced, to answered); own: the service's time per delivery without socket " +
-      "queueing; ops: resize operations created (one per distinct event). sqlite: group commit (the writes of concurrent " +
-      "deliveries share one commit); sqlite-unbatched: one commit per write, for comparison; 50@N/s: 50 senders at N " +
-      "deliveries/s in all.\n" +
+  return {
+    title:
+      `Webhook acceptance on the Node host: up to ${webhookCount} deliveries per row, service in its own process, ` +
+      "answered once the resize function's accept has recorded each event (claim, resize operation, record done; no cloud call)",
+    figures: f.figures,
+    notes: [
+      "rows: senders (50@N/s: 50 senders at N deliveries/s in all), source, distinct or duplicate deliveries, store. p50/p99: the " +
+        "sender's (sent, or due when paced, to answered); own: the service's time per delivery without socket queueing; ops: " +
+        "resize operations created (one per distinct event). sqlite: group commit (the writes of concurrent deliveries share " +
+        "one commit); sqlite-unbatched: one commit per write, for comparison.",
       `Goal: p99 under 5 ms at concurrency 50 with SQLite; worst ${worst.toFixed(1)} ms with 50 always in flight. Then ` +
-      `latency is at least 50 / throughput (Little's law): under 5 ms needs over 10,000 deliveries/s from one process; ` +
-      `the memory store (nothing durable) does at most ${fmt(fastest)}/s, so the bound is the service's CPU per ` +
-      "delivery (HTTP, parse, accept), not the durable record. On a machine other processes load, the paced p99 is " +
-      "their scheduling as much as ours.",
-  );
+        `latency is at least 50 / throughput (Little's law): under 5 ms needs over 10,000 deliveries/s from one process; ` +
+        `the memory store (nothing durable) does at most ${formatNumber(Math.round(fastest))}/s, so the bound is the service's CPU per ` +
+        "delivery (HTTP, parse, accept), not the durable record. On a machine other processes load, the paced p99 is " +
+        "their scheduling as much as ours.",
+    ],
+  };
 }
 
-async function reportRenewalYear() {
-  const hours = (ms: number) => `${(ms / 3_600_000).toFixed(1)} h`;
-  const print = (title: string, year: YearResult, seconds: number) => {
-    const vendors = Object.entries(year.byVendor)
-      .map(([vendor, f]) => `${vendor} ${f.renewalsPerCluster.toFixed(1)}`)
-      .join(", ");
-    console.log(
-      `
-${title}: ${year.clusters} clusters over the four clouds (vendor duration limits), 20 % of cloud answers ` +
-        `failing, ${year.withWindow} with a renewal window ` +
-        `(${year.windowsRefused} more declared a window validation refuses for their lifetime):
-` +
-        `  moments a stored credential was expired: ${year.expiredEpisodes} (${year.expiredMinutes} min; goal: 0)
-` +
-        `  renewals per cluster: ${year.renewalsPerCluster.toFixed(1)} (${vendors}); ${year.attempts} attempts, ${year.failedAttempts} failed
-` +
-        `  delay after the planned renewal time: p50 ${hours(year.delayMs.p50)}, p99 ${hours(year.delayMs.p99)}, max ${hours(year.delayMs.max)}; ` +
-        `without a window p99 ${hours(year.delayWithoutWindowMs.p99)}
-` +
-        `  windows passed to beat expiry: ${year.windowOverrides}; longest back-off ${hours(year.longestBackoffMs)}; ` +
-        `${seconds.toFixed(0)} s real`,
-    );
+async function renewalYear(): Promise<SectionFigures> {
+  const f = figureList("renewal-year");
+  const hours = (ms: number) => ms / 3_600_000;
+  // A row per quantity, a column per issuer: the two years side by side.
+  const add = (column: string, year: YearResult, seconds: number, exact: boolean) => {
+    const counted = { better: "lower", exact } as const;
+    f.add("expired moments", column, year.expiredEpisodes, "count", {
+      ...counted,
+      goal: { op: "=", value: 0 },
+    });
+    f.add("expired minutes", column, year.expiredMinutes, "min", { ...counted, goal: { op: "=", value: 0 } });
+    f.add("renewals per cluster", column, year.renewalsPerCluster, "count", { better: "neither", exact });
+    for (const [vendor, v] of Object.entries(year.byVendor))
+      f.add(`renewals per cluster, ${vendor}`, column, v.renewalsPerCluster, "count", {
+        better: "neither",
+        exact,
+      });
+    f.add("attempts", column, year.attempts, "count", counted);
+    f.add("failed attempts", column, year.failedAttempts, "count", { better: "neither", exact });
+    f.add("delay after planned, p50", column, hours(year.delayMs.p50), "h", counted);
+    f.add("delay after planned, p99", column, hours(year.delayMs.p99), "h", counted);
+    f.add("delay after planned, max", column, hours(year.delayMs.max), "h", counted);
+    f.add("delay without a window, p99", column, hours(year.delayWithoutWindowMs.p99), "h", counted);
+    f.add("windows passed to beat expiry", column, year.windowOverrides, "count", {
+      better: "neither",
+      exact,
+    });
+    f.add("longest back-off", column, hours(year.longestBackoffMs), "h", counted);
+    f.add("clusters", column, year.clusters, "count", { better: "neither", exact });
+    f.add("with a renewal window", column, year.withWindow, "count", { better: "neither", exact });
+    f.add("real time", column, seconds, "s", { better: "lower" });
+    return year;
   };
   let started = performance.now();
-  print(
-    "A simulated year of certificate renewal, model issuer",
+  // The model issuer draws its failures from a seeded generator: its year is the same every run.
+  const model = add(
+    "model issuer",
     await benchRenewalYear({ clusters: 1000, failureRate: 0.2 }),
     (performance.now() - started) / 1000,
+    true,
   );
   // The same year with the renewal job itself issuing, validating and storing every credential on
   // the sandbox clouds (virtual time): as many credentials as a few minutes allow.
@@ -455,29 +732,51 @@ ${title}: ${year.clusters} clusters over the four clouds (vendor duration limits
   });
   try {
     started = performance.now();
-    print(
-      "The same year with the renewal job on the sandbox clouds (real X.509, vault, 20 % injected 5xx)",
+    add(
+      "sandbox clouds",
       await benchRenewalYear({ clusters: sandbox.clusters, failureRate: 0.2, issuer: sandbox.issuer, start }),
       (performance.now() - started) / 1000,
+      false,
     );
   } finally {
     await sandbox.stop();
   }
+  return {
+    title:
+      "A simulated year of certificate renewal over the four clouds (vendor duration limits), 20 % of cloud answers failing: " +
+      "a model issuer, and the renewal job itself on the sandbox clouds (real X.509, vault, 20 % injected 5xx)",
+    figures: f.figures,
+    notes: [
+      `expired moments: times a stored credential was expired (goal: 0); ${model.windowsRefused} clusters of the model's ` +
+        "declared a window validation refuses for their lifetime; delays are after the planned renewal time",
+    ],
+  };
 }
 
-async function reportEventToCloudCall() {
+async function eventToCloudCall(): Promise<SectionFigures> {
+  const f = figureList("resize");
   const events = Number(process.env.BENCH_RESIZE_EVENTS ?? 100);
   const inFlight = Number(process.env.BENCH_RESIZE_IN_FLIGHT ?? 50);
-  console.log(
-    "\nResize on events (Node, SQLite store, sandbox in its own process): from accept to the resize request leaving for the cloud",
-  );
-  const line = (label: string, r: EventLatency) =>
-    `${label.padEnd(44)}p50 ${r.p50Ms.toFixed(1).padStart(7)} ms  p99 ${r.p99Ms.toFixed(1).padStart(7)} ms  max ${r.maxMs.toFixed(1).padStart(7)} ms`;
-  console.log(line(`${events} events one after another`, await benchEventToCloudCall(events)));
-  console.log(
-    line(`${inFlight} events in flight, distinct pools`, await benchConcurrentEventsToCloudCall(inFlight)),
-  );
-  console.log("goal: p99 under 2,000 ms; the ticker alone: up to 15,000");
+  const add = (row: string, r: EventLatency) => {
+    f.add(row, "p50", r.p50Ms, "ms", { better: "lower" });
+    f.add(row, "p99", r.p99Ms, "ms", { better: "lower", goal: { op: "<", value: 2000 } });
+    f.add(row, "max", r.maxMs, "ms", { better: "lower" });
+  };
+  add(`${events} events one after another`, await benchEventToCloudCall(events));
+  add(`${inFlight} events in flight, distinct pools`, await benchConcurrentEventsToCloudCall(inFlight));
+  return {
+    title:
+      "Resize on events (Node, SQLite store, sandbox in its own process): from accept to the resize request leaving for the cloud",
+    figures: f.figures,
+    notes: ["goal: p99 under 2,000 ms; the ticker alone: up to 15,000"],
+  };
 }
 
-await main();
+try {
+  await main();
+} catch (error) {
+  // A bad option, section name or record to compare with: the message says which and how to fix it.
+  if (!(error instanceof BenchRecordError || error instanceof BenchOptionError)) throw error;
+  console.error(`npm run bench: ${error.message}`);
+  process.exitCode = 2;
+}

@@ -14,6 +14,8 @@ import { sqliteBackend } from "../../shared/store/sqlite.node.ts";
 import { ACTIVE, createStore, type Store } from "../../shared/store/store.ts";
 import { type BackendCounts, countingBackend } from "../contract/store/counting-backend.ts";
 import { isInstalled, redisSkipped, startRedisServer } from "../setup/servers.ts";
+import { figureList, type SectionFigures } from "./record.ts";
+import { formatNumber } from "./report.ts";
 import { NOW, seed } from "./tick-seed.ts";
 import { startBindingsWorker } from "./workerd.ts";
 
@@ -204,51 +206,37 @@ export async function benchTickStore(o: {
   }
 }
 
-const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
-
-/** The `npm run bench` section: one line per backend. */
-export async function reportTickStore(finished: number): Promise<void> {
+/** The `npm run bench` section: per backend, the listing at 0 finished, at `finished`, and through the whole namespace. */
+export async function tickStoreSection(finished: number): Promise<SectionFigures> {
   const active = 1000;
-  console.log(
-    `\nStore part of a tick: listing the ${fmt(active)} unfinished operations (store.operations.list, status ` +
-      `pending/running/waiting), with 0 and with ${fmt(finished)} finished operations kept; reads and rows ` +
-      "counted on the backend port, D1 queries on the binding, median ms",
-  );
-  const widths = [22, 16, 10, 17, 14, 8, 18, 10];
-  const row = (cells: string[]) =>
-    cells.map((c, i) => (i === 0 ? c.padEnd(widths[0]!) : c.padStart(widths[i]!))).join("");
-  const counts = (c: ListingCost) =>
-    `${c.reads}/${fmt(c.rows)}${c.queries === undefined ? "" : `/${c.queries}`}`;
-  console.log(
-    row([
-      "backend",
-      "reads/rows(/D1)",
-      "ms at 0",
-      "reads/rows(/D1)",
-      `ms at ${fmt(finished)}`,
-      "ratio",
-      "whole namespace",
-      "ms",
-    ]),
-  );
+  const f = figureList("tick-store");
   const tick = await benchTickStore({ active, finished, rounds: 30 });
+  const atFinished = `at ${formatNumber(finished)}`;
   for (const r of tick.figures) {
-    console.log(
-      row([
-        r.backend,
-        counts(r.empty),
-        r.empty.ms.toFixed(2),
-        counts(r.full),
-        r.full.ms.toFixed(2),
-        `${(r.full.ms / r.empty.ms).toFixed(2)}x`,
-        counts(r.wholeNamespace),
-        r.wholeNamespace.ms.toFixed(2),
-      ]),
-    );
+    const add = (when: string, c: ListingCost, ratio?: number) => {
+      const row = `${r.backend}, ${when}`;
+      const counted = { better: "lower", exact: true } as const;
+      f.add(row, "reads", c.reads, "count", counted);
+      f.add(row, "rows", c.rows, "count", counted);
+      if (c.queries !== undefined) f.add(row, "D1 queries", c.queries, "count", counted);
+      f.add(row, "median", c.ms, "ms", { better: "lower" });
+      if (ratio !== undefined)
+        f.add(row, "ratio to 0", ratio, "x", { better: "lower", goal: { op: "<=", value: 1.1 } });
+    };
+    add("at 0", r.empty);
+    add(atFinished, r.full, r.full.ms / r.empty.ms);
+    add("whole namespace", r.wholeNamespace);
   }
-  for (const line of tick.skipped) console.log(line);
-  console.log(
-    "goal: the same reads and rows, and within 10% (ratio 1.10x or less), at 0 and at " +
-      `${fmt(finished)}; "whole namespace" is the same listing as every tick did it before the active index`,
-  );
+  return {
+    title:
+      `Store part of a tick: listing the ${formatNumber(active)} unfinished operations (store.operations.list, status ` +
+      `pending/running/waiting), with 0 and with ${formatNumber(finished)} finished operations kept`,
+    figures: f.figures,
+    notes: [
+      ...tick.skipped,
+      "reads and rows counted on the backend port, D1 queries on the binding; median ms of 30 listings",
+      `goal: the same reads and rows, and within 10% (ratio 1.10x or less), at 0 and ${atFinished}; "whole namespace" is ` +
+        `the same listing at ${formatNumber(finished)} as every tick did it before the active index`,
+    ],
+  };
 }
