@@ -1,7 +1,7 @@
 // The record `npm run bench` leaves: every figure with its unit, which way is better and its goal,
 // the machine and commit it was measured on; read back (validated) and compared with a previous
 // record. Pure: no files, no clocks (test/bench/record-file.ts reads and writes them).
-import { z } from "zod";
+import * as z from "zod";
 import { describeIssues } from "../../shared/providers/autopilot.schemas.ts";
 
 export const RECORD_SCHEMA = "nightshift-bench-record";
