@@ -32,12 +32,12 @@ const OPENSSL = "/usr/bin/openssl";
 const openssl = (args: string[], input?: string) =>
   execFileSync(OPENSSL, args, { input, encoding: "utf8", stdio: ["pipe", "pipe", "pipe"] });
 
-const bytes = (der: ArrayBuffer | Uint8Array) => new Uint8Array(der);
+const bytes = (der: ArrayBuffer | Uint8Array) => Uint8Array.from(new Uint8Array(der));
 
 /** What node:crypto and @peculiar/x509 read of a certificate, in certificate.ts's shapes. */
 function oracleFacts(der: Uint8Array) {
   const node = new X509Certificate(der);
-  const peculiar = new x509.X509Certificate(der);
+  const peculiar = new x509.X509Certificate(bytes(der));
   return {
     facts: {
       subject: peculiar.subject,
