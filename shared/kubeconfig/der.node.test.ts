@@ -346,6 +346,46 @@ describe("private keys, read as node:crypto reads them", () => {
     );
   });
 
+  it("mutated keys: refused with a PrivateKeyError, or read as node:crypto reads them", async () => {
+    const random = seededRandom(16);
+    const originals: Array<readonly [Uint8Array, string]> = [
+      [bytes(rsa.privateKey.export({ type: "pkcs8", format: "der" })), "PRIVATE KEY"],
+      ...ec.flatMap(([, pair]) => [
+        [bytes(pair.privateKey.export({ type: "pkcs8", format: "der" })), "PRIVATE KEY"] as const,
+        [bytes(pair.privateKey.export({ type: "sec1", format: "der" })), "EC PRIVATE KEY"] as const,
+      ]),
+    ];
+    let read = 0;
+    let refused = 0;
+    for (let i = 0; i < 300; i++) {
+      const [original, label] = originals[i % originals.length]!;
+      const der = original.slice();
+      // Early bytes: the structure, the algorithm and the curve rather than the key's own bits.
+      for (let flips = 1 + Math.floor(random() * 2); flips > 0; flips--)
+        der[Math.floor(random() * Math.min(der.length, 40))] = Math.floor(random() * 256);
+      const pem = derToPem(der, label);
+      let ours: string | undefined;
+      try {
+        ours = await publicIdentityOfPrivateKey(pem);
+      } catch (error) {
+        expect(error, `mutation ${i}`).toBeInstanceOf(PrivateKeyError);
+        refused++;
+      }
+      let oracle: string | undefined;
+      try {
+        oracle = nodeIdentity(createPrivateKey(pem));
+      } catch {
+        // Neither reader is bound to accept a mutant.
+      }
+      if (ours !== undefined && oracle !== undefined) {
+        read++;
+        expect(ours, `mutation ${i}`).toBe(oracle);
+      }
+    }
+    expect(read).toBeGreaterThan(0);
+    expect(refused).toBeGreaterThan(100);
+  });
+
   it("malformed keys get the same clear refusals", async () => {
     const armour = (label: string, der: Uint8Array | string) =>
       typeof der === "string"
