@@ -3,15 +3,15 @@
 // certificate's SubjectPublicKeyInfo, for RSA and EC (P-256, P-384, P-521) keys in any of the PEM
 // forms kubeconfigs carry: PKCS#8 ("PRIVATE KEY"), PKCS#1 ("RSA PRIVATE KEY", what kubeadm and
 // most clouds write) and SEC1 ("EC PRIVATE KEY"). Web Crypto reads only PKCS#8, so the other two
-// are wrapped into it first (with the @peculiar/asn1-* schemas).
+// are wrapped into it first (ASN.1 read and written with asn1js).
 //
 // Nothing here puts key material into an error message: a failure names the form, never the bytes.
 
-import { ECParameters, ECPrivateKey, id_ecPublicKey } from "@peculiar/asn1-ecc";
-import { PrivateKey, PrivateKeyInfo } from "@peculiar/asn1-pkcs8";
-import { id_rsaEncryption } from "@peculiar/asn1-rsa";
-import { AsnConvert } from "@peculiar/asn1-schema";
-import { AlgorithmIdentifier, SubjectPublicKeyInfo } from "@peculiar/asn1-x509";
+import * as asn1js from "asn1js";
+import { algorithmIdentifier, oidOf, readStructure } from "./asn1.ts";
+
+const id_rsaEncryption = "1.2.840.113549.1.1.1";
+const id_ecPublicKey = "1.2.840.10045.2.1";
 
 /** Why a private key cannot be compared; the message never quotes the key. */
 export class PrivateKeyError extends Error {
@@ -49,13 +49,14 @@ function privateKeyBlock(pem: string): { label: string; der: Uint8Array<ArrayBuf
   }
 }
 
-function curveOf(parameters: ArrayBuffer | null | undefined, where: string): "P-256" | "P-384" | "P-521" {
-  let oid: string | undefined;
-  try {
-    oid = parameters ? AsnConvert.parse(parameters, ECParameters).namedCurve : undefined;
-  } catch {
+/**
+ * The named curve of ECParameters (RFC 5480 §2.1.1: namedCurve OID, implicitCurve NULL or a
+ * specifiedCurve SEQUENCE); only named curves are supported.
+ */
+function curveOf(parameters: asn1js.AsnType | undefined, where: string): "P-256" | "P-384" | "P-521" {
+  const oid = oidOf(parameters);
+  if (parameters && !oid && !(parameters instanceof asn1js.Null) && !(parameters instanceof asn1js.Sequence))
     throw new PrivateKeyError(`is an EC key whose curve parameters (${where}) cannot be read`);
-  }
   const curve = oid ? CURVES[oid] : undefined;
   if (!curve)
     throw new PrivateKeyError(
@@ -64,51 +65,74 @@ function curveOf(parameters: ArrayBuffer | null | undefined, where: string): "P-
   return curve;
 }
 
+// PrivateKeyInfo (RFC 5208 §5; attributes and a OneAsymmetricKey's public key are not read).
+const PRIVATE_KEY_INFO = new asn1js.Sequence({
+  value: [new asn1js.Integer(), algorithmIdentifier("algorithm"), new asn1js.OctetString()],
+});
+
+// ECPrivateKey (RFC 5915 §3): the curve is the [0] parameters, when present.
+const EC_PRIVATE_KEY = new asn1js.Sequence({
+  value: [
+    new asn1js.Integer(),
+    new asn1js.OctetString(),
+    new asn1js.Constructed({
+      optional: true,
+      idBlock: { tagClass: 3, tagNumber: 0 },
+      value: [new asn1js.Any({ name: "parameters" })],
+    }),
+    new asn1js.Constructed({
+      optional: true,
+      idBlock: { tagClass: 3, tagNumber: 1 },
+      value: [new asn1js.BitString()],
+    }),
+  ],
+});
+
+// SubjectPublicKeyInfo (RFC 5280 §4.1.2.7).
+const SUBJECT_PUBLIC_KEY_INFO = new asn1js.Sequence({
+  value: [algorithmIdentifier("algorithm"), new asn1js.BitString()],
+});
+
+/** A PrivateKeyInfo, DER: version 0, the algorithm and its parameters, the key's own encoding. */
+function privateKeyInfo(algorithm: string, parameters: asn1js.AsnType, privateKey: Uint8Array): ArrayBuffer {
+  return new asn1js.Sequence({
+    value: [
+      new asn1js.Integer({ value: 0 }),
+      new asn1js.Sequence({ value: [new asn1js.ObjectIdentifier({ value: algorithm }), parameters] }),
+      new asn1js.OctetString({ valueHex: privateKey }),
+    ],
+  }).toBER();
+}
+
 /** Any supported PEM private key → PKCS#8 DER and the Web Crypto algorithm to import it with. */
 function toPkcs8(pem: string): { pkcs8: ArrayBuffer; algorithm: KeyAlgorithm } {
   const { label, der } = privateKeyBlock(pem);
   const rsa: KeyAlgorithm = { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" };
-  try {
-    if (label === "RSA PRIVATE KEY") {
-      const info = new PrivateKeyInfo({
-        privateKeyAlgorithm: new AlgorithmIdentifier({ algorithm: id_rsaEncryption, parameters: null }),
-        privateKey: new PrivateKey(der),
-      });
-      return { pkcs8: AsnConvert.serialize(info), algorithm: rsa };
-    }
-    if (label === "EC PRIVATE KEY") {
-      const sec1 = AsnConvert.parse(der, ECPrivateKey);
-      const curve = curveOf(
-        sec1.parameters ? AsnConvert.serialize(sec1.parameters) : undefined,
-        "EC PRIVATE KEY",
-      );
-      const curveOid = Object.entries(CURVES).find(([, name]) => name === curve)![0];
-      const info = new PrivateKeyInfo({
-        privateKeyAlgorithm: new AlgorithmIdentifier({
-          algorithm: id_ecPublicKey,
-          parameters: AsnConvert.serialize(new ECParameters({ namedCurve: curveOid })),
-        }),
-        privateKey: new PrivateKey(der),
-      });
-      return { pkcs8: AsnConvert.serialize(info), algorithm: { name: "ECDSA", namedCurve: curve } };
-    }
-    if (label === "PRIVATE KEY") {
-      const info = AsnConvert.parse(der, PrivateKeyInfo);
-      const oid = info.privateKeyAlgorithm.algorithm;
-      if (oid === id_rsaEncryption) return { pkcs8: der.buffer, algorithm: rsa };
-      if (oid === id_ecPublicKey)
-        return {
-          pkcs8: der.buffer,
-          algorithm: {
-            name: "ECDSA",
-            namedCurve: curveOf(info.privateKeyAlgorithm.parameters, "PRIVATE KEY"),
-          },
-        };
-      throw new PrivateKeyError(`is a ${oid} key; supported are RSA and EC (P-256, P-384, P-521)`);
-    }
-  } catch (error) {
-    if (error instanceof PrivateKeyError) throw error;
-    throw new PrivateKeyError(`is a "${label}" PEM block whose ASN.1 cannot be read`);
+  const unreadable = () => new PrivateKeyError(`is a "${label}" PEM block whose ASN.1 cannot be read`);
+  if (label === "RSA PRIVATE KEY")
+    // The RSAPrivateKey itself is checked by Web Crypto's import.
+    return { pkcs8: privateKeyInfo(id_rsaEncryption, new asn1js.Null(), der), algorithm: rsa };
+  if (label === "EC PRIVATE KEY") {
+    const sec1 = readStructure(der, EC_PRIVATE_KEY);
+    if (!sec1) throw unreadable();
+    const curve = curveOf(sec1.parameters, "EC PRIVATE KEY");
+    const curveOid = Object.entries(CURVES).find(([, name]) => name === curve)![0];
+    return {
+      pkcs8: privateKeyInfo(id_ecPublicKey, new asn1js.ObjectIdentifier({ value: curveOid }), der),
+      algorithm: { name: "ECDSA", namedCurve: curve },
+    };
+  }
+  if (label === "PRIVATE KEY") {
+    const info = readStructure(der, PRIVATE_KEY_INFO);
+    if (!info) throw unreadable();
+    const oid = oidOf(info.algorithm);
+    if (oid === id_rsaEncryption) return { pkcs8: der.buffer, algorithm: rsa };
+    if (oid === id_ecPublicKey)
+      return {
+        pkcs8: der.buffer,
+        algorithm: { name: "ECDSA", namedCurve: curveOf(info["algorithm.parameters"], "PRIVATE KEY") },
+      };
+    throw new PrivateKeyError(`is a ${oid} key; supported are RSA and EC (P-256, P-384, P-521)`);
   }
   throw new PrivateKeyError(
     label === "ENCRYPTED PRIVATE KEY"
@@ -138,13 +162,15 @@ export async function publicIdentityOfPrivateKey(pem: string): Promise<PublicIde
 
 /** The algorithm to import a certificate's SubjectPublicKeyInfo with; undefined for other key types. */
 function spkiAlgorithm(spki: ArrayBuffer): KeyAlgorithm | undefined {
-  try {
-    const { algorithm } = AsnConvert.parse(spki, SubjectPublicKeyInfo);
-    if (algorithm.algorithm === id_rsaEncryption) return { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" };
-    if (algorithm.algorithm === id_ecPublicKey)
-      return { name: "ECDSA", namedCurve: curveOf(algorithm.parameters, "certificate") };
-  } catch {
-    // Unreadable, or a curve this module does not support: it cannot match.
+  const info = readStructure(spki, SUBJECT_PUBLIC_KEY_INFO);
+  const oid = oidOf(info?.algorithm);
+  if (oid === id_rsaEncryption) return { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" };
+  if (oid === id_ecPublicKey) {
+    try {
+      return { name: "ECDSA", namedCurve: curveOf(info!["algorithm.parameters"], "certificate") };
+    } catch {
+      // A curve this module does not support: it cannot match.
+    }
   }
   return undefined;
 }

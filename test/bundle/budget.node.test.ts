@@ -1,10 +1,15 @@
 // The Worker bundle's size budget, checked on every test run: the bundle as wrangler deploy builds
 // it (test/bundle/build.ts), gzipped, and the modules that must never reach it.
 import { describe, expect, it } from "vitest";
-import { BUNDLE_BUDGET_GZIP_BYTES, buildWorkerBundle, largestInputs } from "./build.ts";
+import {
+  BUNDLE_BUDGET_GZIP_BYTES,
+  BUNDLE_GOAL_GZIP_BYTES,
+  buildWorkerBundle,
+  largestInputs,
+} from "./build.ts";
 
 describe("the Worker bundle", () => {
-  it("stays within its gzipped budget and keeps Node-only modules out", async () => {
+  it("stays within issue 15's goal of 250 KiB gzipped and keeps Node-only modules out", async () => {
     const bundle = await buildWorkerBundle();
     // What reaches the output: a module the bundler read but shook out entirely (zod's locales,
     // re-exported by a namespace nothing materialises) costs nothing.
@@ -20,12 +25,13 @@ describe("the Worker bundle", () => {
       bundle.gzipBytes,
       `the Worker bundle is ${kib(bundle.gzipBytes)} gzipped, over its ${kib(BUNDLE_BUDGET_GZIP_BYTES)} budget; largest inputs: ${largest}`,
     ).toBeLessThanOrEqual(BUNDLE_BUDGET_GZIP_BYTES);
+    expect(BUNDLE_BUDGET_GZIP_BYTES).toBeLessThanOrEqual(BUNDLE_GOAL_GZIP_BYTES);
     // Host-specific Node modules, the Node-only clients, the AWS SDK (replaced by our SigV4),
-    // @peculiar/x509 and its container (certificates are read from their ASN.1), and the schedule
-    // files' readers and their `yaml` (the schedules are compiled at build time; kubeconfigs are
-    // read with js-yaml's smaller loader).
+    // @peculiar/x509, its container and its ASN.1 schema layers (certificates and keys are read
+    // with asn1js), and the schedule files' readers and their `yaml` (the schedules are compiled at
+    // build time; kubeconfigs are read with js-yaml's smaller loader).
     const leaked = inputs.filter((path) =>
-      /\.node\.ts$|node_modules\/(undici|redis|@redis|@aws-sdk|@smithy|@peculiar\/x509|tsyringe|reflect-metadata|yaml)\/|node_modules\/zod\/v4\/locales\/(?!en\.js)|shared\/schedule\/(schedule-file|calendar-file)\.ts$/.test(
+      /\.node\.ts$|node_modules\/(undici|redis|@redis|@aws-sdk|@smithy|@peculiar\/[^/]+|tsyringe|reflect-metadata|yaml)\/|node_modules\/zod\/v4\/locales\/(?!en\.js)|shared\/schedule\/(schedule-file|calendar-file)\.ts$/.test(
         path,
       ),
     );

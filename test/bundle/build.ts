@@ -10,13 +10,13 @@ import { unstable_readConfig } from "wrangler";
 /** Issue 15's goal for the gzipped Worker bundle. */
 export const BUNDLE_GOAL_GZIP_BYTES = 250 * 1024;
 /**
- * What the bundle must stay within today: the size reached (263.3 KiB) and a little room. Not yet
- * the goal; the largest parts left, gzipped on their own: zod classic as used (~30 KiB with its
- * JSON-schema processors, which every classic schema carries), the ASN.1 schemas that read
- * kubeconfig certificates and keys (asn1js and @peculiar/asn1-*, ~32 KiB), the OpenAPI generator
- * (zod-to-openapi, ~8 KiB; the document it makes is ~9 KiB itself). Lower it as they go.
+ * What the bundle must stay within: the goal itself, reached at 248.4 KiB once kubeconfig
+ * certificates and keys were read with asn1js directly (the @peculiar/asn1-* schema layers cost
+ * ~15 KiB more). The largest parts left, gzipped on their own: zod classic as used (~30 KiB with its
+ * JSON-schema processors, which every classic schema carries), asn1js (~16 KiB), the OpenAPI
+ * generator (zod-to-openapi, ~8 KiB; the document it makes is ~9 KiB itself).
  */
-export const BUNDLE_BUDGET_GZIP_BYTES = 264 * 1024;
+export const BUNDLE_BUDGET_GZIP_BYTES = BUNDLE_GOAL_GZIP_BYTES;
 
 export interface WorkerBundle {
   code: Uint8Array;
