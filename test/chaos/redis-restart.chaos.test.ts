@@ -5,14 +5,14 @@
 // the chaos night (every provider and mode, test/contract/night-harness.ts) to sleep and wake it,
 // publishing every outcome event to a local EventBridge.
 //
-// The restarts: RESTARTS_PER_HALF in the sleep and as many in the wake, each at a seeded point
-// (after the half's k-th cloud-changing call, then 0-250 ms), each half having one graceful
-// restart (SIGTERM: Redis's SHUTDOWN) and one hard kill (SIGKILL) in a seeded order, with Redis
-// down 0-1 s before it starts again on the same port and data.
+// The restarts: two in the sleep and two in the wake, each at a seeded point (after the half's
+// k-th cloud-changing call, then 0-250 ms); each half has one graceful restart (SIGTERM: Redis's
+// SHUTDOWN) and one hard kill (SIGKILL), in a seeded order, with Redis down 0-1 s before it starts
+// again on the same port and data.
 //
 // The proof: every target's sleep and wake succeeded, and its pools (or workloads) are back
 // exactly; from the clouds' own request log, no cloud-changing call was made more often than the
-// night makes it (once, or twice for a Huawei pool's autoscaler and size), and none was refused;
+// night makes it (see repeatedChanges), and none was refused;
 // the ledger holds no entry twice; EventBridge took every outcome event exactly once; every
 // replica stayed up (and stops cleanly at the end), answered /healthz (a liveness check: it does
 // not depend on the store) while Redis was down, and logged the outage in lines with no stack
@@ -66,7 +66,8 @@ const FLEET = NIGHT_SUBJECTS.filter((s) => s.schedule !== "apsara-nodes");
  */
 const SPEED = 60;
 const REPLICAS = 3;
-const RESTARTS_PER_HALF = 2;
+/** Per half of the night, one restart of each kind. */
+const RESTART_KINDS = ["graceful", "hard"] as const;
 /** Simulated seconds (the services' clock is the shimmed one): 3 real s, three ticks. */
 const PLANNER_LEASE_SECONDS = 180;
 /** Fixed, in this suite's range: a restarted Redis must listen where the replicas reconnect. */
@@ -81,7 +82,7 @@ const BUDGET_MS = 120_000;
 const TOKEN = "chaos-redis-admin-token-0123456789abcdef";
 
 type Half = "sleep" | "wake";
-type RestartKind = "graceful" | "hard";
+type RestartKind = (typeof RESTART_KINDS)[number];
 
 interface RestartRecord {
   half: Half;
@@ -100,7 +101,7 @@ describe("chaos: Redis restarted mid-night under three Node replicas", () => {
   });
 
   chaosIt(
-    `redis-restart: Redis restarted ${2 * RESTARTS_PER_HALF} times (graceful and hard) under ${REPLICAS} replicas, nothing done twice, nothing lost`,
+    `redis-restart: Redis restarted ${2 * RESTART_KINDS.length} times (graceful and hard) under ${REPLICAS} replicas, nothing done twice, nothing lost`,
     async (scenario) => {
       const dataDir = tempDir("nightshift-chaos-redis-");
       redis = await startRedisServer({ port: REDIS_PORT, dir: dataDir });
@@ -204,7 +205,7 @@ async function night(
   const restarts: RestartRecord[] = [];
   const healthDuringOutage: number[] = [];
   for (const half of ["sleep", "wake"] as const) {
-    const kinds: RestartKind[] = random() < 0.5 ? ["graceful", "hard"] : ["hard", "graceful"];
+    const kinds: RestartKind[] = random() < 0.5 ? [...RESTART_KINDS] : [...RESTART_KINDS].reverse();
     const startsAt = half === "sleep" ? sleepAt : wakeAt;
     await sleep(clock.realAt(startsAt.getTime()) - Date.now());
     const since = async () =>
