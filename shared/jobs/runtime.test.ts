@@ -246,7 +246,9 @@ describe("back-off", () => {
   it("retries a step that met the store unavailable (a Redis restart), instead of failing the operation", async () => {
     const op = await create({ count: 1 });
     cloud.failNext.push(
-      new StoreUnavailableError("the store did not answer (Redis at redis://127.0.0.1:6379/0: read ECONNRESET)"),
+      new StoreUnavailableError(
+        "the store did not answer (Redis at redis://127.0.0.1:6379/0: read ECONNRESET)",
+      ),
     );
     await run(T0);
     expect(await get(op.id)).toMatchObject({
