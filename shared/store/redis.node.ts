@@ -355,7 +355,8 @@ export async function redisBackend(options: RedisBackendOptions): Promise<RedisS
 
   // Starting up, a missing server is a configuration error to report, not to wait out forever
   // (a few quick retries cover a Redis that is starting next to us); once connected, a lost
-  // connection is retried without end, backing off to 2 s, and commands meanwhile queue.
+  // connection is retried without end, backing off to 2 s, and commands meanwhile queue (each for
+  // up to REDIS_OFFLINE_WAIT_MS).
   let connected = false;
   const store = redact(options.url);
   const client = createClient({
@@ -368,7 +369,7 @@ export async function redisBackend(options: RedisBackendOptions): Promise<RedisS
   });
   // Without a listener a dropped connection would crash the process; node-redis reconnects by
   // itself, the calls meanwhile wait (up to REDIS_OFFLINE_WAIT_MS), and the calls that were under
-  // way when it dropped fail with StoreUnavailableError (see `unavailable`).
+  // way when it dropped fail with StoreUnavailableError (guardCalls).
   let lastError: unknown;
   let downSince: number | undefined;
   client.on("error", (error: unknown) => {
@@ -664,7 +665,7 @@ const CONNECTION_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMED
  * server saying it is still loading its data after a restart. A reply refusing the call (a script
  * error, a wrong type) is the data's, and stays as it is.
  */
-export function isConnectionTrouble(error: unknown): boolean {
+function isConnectionTrouble(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   if (error instanceof ErrorReply) return /^(LOADING|MASTERDOWN)\b/.test(error.message);
   if (CONNECTION_CODES.has((error as { code?: string }).code ?? "")) return true;
