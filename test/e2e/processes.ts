@@ -1,5 +1,5 @@
 // What the end-to-end tests with real processes share (crash-resume.node.test.ts,
-// replicas.node.test.ts): starting `nightshift` processes and reading their log lines, the
+// replicas.node.test.ts, and the chaos scenarios sigkill and redis-restart): starting `nightshift` processes and reading their log lines, the
 // sandbox's clouds and its inspection API, and the clock shim.
 //
 // The clock. The service signs requests and decides schedules with its own clock (configured

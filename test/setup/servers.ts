@@ -26,7 +26,8 @@ export interface RequiredServer {
 export const REQUIRED_SERVERS: readonly RequiredServer[] = [
   {
     command: "redis-server",
-    neededBy: "the Redis store backend's tests (shared/store/redis.node.test.ts)",
+    neededBy:
+      "the Redis store backend's tests (shared/store/redis.node.test.ts), the replicas end-to-end test and the Redis restart chaos scenario (test/chaos/redis-restart.chaos.test.ts)",
     packages: { apt: "redis-server", brew: "redis", dnf: "redis" },
   },
   {
