@@ -1,6 +1,7 @@
 // What the end-to-end tests with real processes share (crash-resume.node.test.ts,
-// replicas.node.test.ts, and the chaos scenarios sigkill and redis-restart): starting `nightshift` processes and reading their log lines, the
-// sandbox's clouds and its inspection API, and the clock shim.
+// replicas.node.test.ts, and the chaos scenarios sigkill and redis-restart): starting `nightshift`
+// processes and reading their log lines, the sandbox's clouds and its inspection API, and the
+// clock shim.
 //
 // The clock. The service signs requests and decides schedules with its own clock (configured
 // accounts: `cloudNow` is the real clock), and the sandbox judges signature age by ITS clock. At
