@@ -103,7 +103,17 @@ export async function createNodeRuntime(
   };
   try {
     const storeConfig = embedded && !config.storeSet ? await demoStore(options.demoStore) : config.store;
-    const store = await openStore(storeConfig, { observe: metrics.storeCall });
+    const store = await openStore(storeConfig, {
+      observe: metrics.storeCall,
+      // An outage is two lines (lost, restored), not one error per call.
+      onConnection: (change) =>
+        change.state === "lost"
+          ? log.error("store connection lost; store calls wait for it, then fail until it is back", {
+              store: change.store,
+              reason: change.reason,
+            })
+          : log.info("store connection restored", { store: change.store, downMs: change.downMs }),
+    });
     closers.push(() => store.close());
     // The service only: a one-shot `plan` or `tick` reads the store it is pointed at, as asked.
     if (embedded && config.storeSet && config.store.kind !== "memory" && options.demoStore === "fresh-file") {

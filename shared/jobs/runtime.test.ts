@@ -6,7 +6,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { createLogger } from "../log/logger.ts";
 import type { Provider } from "../providers/port.ts";
 import { memoryBackend } from "../store/memory.ts";
-import { createStore, type Operation, type Store } from "../store/store.ts";
+import { createStore, type Operation, type Store, StoreUnavailableError } from "../store/store.ts";
 import { type JobKind, type StepResult, TransientError } from "./job-kind.ts";
 import { flushFinishedLedgers, flushLedger } from "./ledger-pending.ts";
 import { LEASE_TTL_MS, type RunDueOptions, runDueOperations } from "./runtime.ts";
@@ -241,6 +241,28 @@ describe("back-off", () => {
     expect(recovered).toMatchObject({ status: "waiting", step: "settle", attempts: 3 });
     expect(recovered.error).toBeUndefined();
     expect(recovered.data.progress).toEqual({ added: 1 });
+  });
+
+  it("retries a step that met the store unavailable (a Redis restart), instead of failing the operation", async () => {
+    const op = await create({ count: 1 });
+    cloud.failNext.push(
+      new StoreUnavailableError(
+        "the store did not answer (Redis at redis://127.0.0.1:6379/0: read ECONNRESET)",
+      ),
+    );
+    await run(T0);
+    expect(await get(op.id)).toMatchObject({
+      status: "waiting",
+      step: "add",
+      attempts: 1,
+      nextAttemptAt: at(30).toISOString(),
+      error: {
+        kind: "internal",
+        message: "the store did not answer (Redis at redis://127.0.0.1:6379/0: read ECONNRESET)",
+      },
+    });
+    await run(at(30));
+    expect(await get(op.id, at(30))).toMatchObject({ status: "waiting", step: "settle", attempts: 1 });
   });
 
   it("gives up through the kind's fail once the next retry would pass the deadline", async () => {

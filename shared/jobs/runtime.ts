@@ -23,6 +23,7 @@ import {
   type OutboxEntry,
   type Store,
   StoreConflictError,
+  StoreUnavailableError,
 } from "../store/store.ts";
 import { backoffSeconds } from "./backoff.ts";
 import {
@@ -484,12 +485,15 @@ function succeeded<Event extends OutcomeEvent>(result: StepResult<Event>): StepR
   return { ...result, data: withFailures(result.data, undefined) };
 }
 
-/** Transient: a TransientError, a transient ProviderError, or a store write that kept losing races. */
+/**
+ * Transient: a TransientError, a transient ProviderError, a store write that kept losing races, or
+ * a store that did not answer (a step's own read or write of it, e.g. the sleep's snapshot).
+ */
 function transientOf(error: unknown): { retryAfterSeconds?: number } | undefined {
   if (error instanceof TransientError || (error instanceof ProviderError && error.transient)) {
     return error.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: error.retryAfterSeconds };
   }
-  return error instanceof StoreConflictError ? {} : undefined;
+  return error instanceof StoreConflictError || error instanceof StoreUnavailableError ? {} : undefined;
 }
 
 function retryOrFail<Event extends OutcomeEvent>(

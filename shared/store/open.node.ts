@@ -3,15 +3,19 @@ import { mkdir, stat } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { ConfigError, type StoreConfig } from "../config/config.ts";
 import { memoryBackend } from "./memory.ts";
-import { redisBackend } from "./redis.node.ts";
+import { type ConnectionChange, redisBackend } from "./redis.node.ts";
 import { sqliteBackend } from "./sqlite.node.ts";
 import { createStore, type Store, type StoreOptions } from "./store.ts";
 
 /**
  * Opens the store; a store that cannot be opened is a ConfigError naming NIGHTSHIFT_STORE.
- * `options` (the latency observer) go to createStore.
+ * `options` (the latency observer) go to createStore; `onConnection` hears a networked store's
+ * connection lost and restored (Redis).
  */
-export async function openStore(config: StoreConfig, options: StoreOptions = {}): Promise<Store> {
+export async function openStore(
+  config: StoreConfig,
+  { onConnection, ...options }: StoreOptions & { onConnection?: (change: ConnectionChange) => void } = {},
+): Promise<Store> {
   const problem = (message: string, cause: unknown) =>
     new ConfigError([{ variable: "NIGHTSHIFT_STORE", message }], { cause });
   switch (config.kind) {
@@ -38,7 +42,14 @@ export async function openStore(config: StoreConfig, options: StoreOptions = {})
     }
     case "redis":
       try {
-        return createStore(await redisBackend({ url: config.url, prefix: `${config.prefix}:` }), options);
+        return createStore(
+          await redisBackend({
+            url: config.url,
+            prefix: `${config.prefix}:`,
+            ...(onConnection ? { onConnection } : {}),
+          }),
+          options,
+        );
       } catch (error) {
         throw problem(`${reason(error)}; check that Redis is running there, or use sqlite:<file>`, error);
       }

@@ -4,6 +4,9 @@
 // script cache loss), a differential run against the memory reference, and races between four
 // Node processes that each hold their own connection.
 import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createClient } from "redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -12,7 +15,8 @@ import { storeContract } from "../../test/contract/store/store-contract.ts";
 import { freePort, type RedisServer, startRedisServer, stopChild } from "../../test/setup/servers.ts";
 import type { LedgerQuery, StoreBackend } from "./backend.ts";
 import { memoryBackend } from "./memory.ts";
-import { redisBackend } from "./redis.node.ts";
+import { type ConnectionChange, redisBackend } from "./redis.node.ts";
+import { StoreUnavailableError } from "./store.ts";
 
 const T0 = new Date("2026-11-22T20:00:00Z");
 const at = (ms: number) => new Date(T0.getTime() + ms);
@@ -249,6 +253,55 @@ describe("redis backend: what only Redis does", () => {
       });
     } finally {
       await backend.close();
+    }
+  });
+
+  it("rides out a restart of a durable Redis: a call under way fails as unavailable, later ones wait, nothing written is lost", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "nightshift-redis-restart-"));
+    let durable = await startRedisServer({ port: await freePort(), dir });
+    const changes: ConnectionChange[] = [];
+    const backend = await redisBackend({
+      url: durable.url,
+      prefix: freshPrefix(),
+      onConnection: (change) => changes.push(change),
+    });
+    const record = (value: string) => ({ value, expiresAt: null });
+    try {
+      expect(await backend.put("ns", "k", record("v"), { expectedVersion: null }, T0)).toEqual({
+        ok: true,
+        version: 1,
+      });
+      // Redis holds every call (CLIENT PAUSE), so the next one is under way when it is killed.
+      const raw = createClient({ url: durable.url });
+      raw.on("error", () => undefined); // its connection dies with the server: expected here
+      await raw.connect();
+      await raw.sendCommand(["CLIENT", "PAUSE", "5000", "ALL"]);
+      const underWay = backend.get("ns", "k", T0);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await durable.kill();
+      raw.destroy();
+      const failure = await underWay.then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      expect(failure).toBeInstanceOf(StoreUnavailableError);
+      expect((failure as Error).message).toMatch(
+        /^the store did not answer \(Redis at redis:\/\/127\.0\.0\.1:\d+: /,
+      );
+      expect((failure as Error).stack).not.toMatch(/\n\s+at /);
+      // A call made while it is down waits for it; restarted on its data, the write decides on it.
+      const waiting = backend.put("ns", "k", record("w"), { expectedVersion: 1 }, T0);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      durable = await startRedisServer({ port: durable.port, dir });
+      expect(await waiting).toEqual({ ok: true, version: 2 });
+      expect(changes).toEqual([
+        { state: "lost", store: durable.url, reason: expect.any(String) },
+        { state: "restored", store: durable.url, downMs: expect.any(Number) },
+      ]);
+    } finally {
+      await backend.close();
+      await durable.kill();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

@@ -33,7 +33,18 @@
 // keep one key for every idempotency key ever seen, so Redis could never free that memory. Fencing
 // tokens come from `increment`, which never expires, so they never repeat.
 import { createHash } from "node:crypto";
-import { createClient } from "redis";
+import {
+  ClientClosedError,
+  ClientOfflineError,
+  ConnectionTimeoutError,
+  createClient,
+  DisconnectsClientError,
+  ErrorReply,
+  ReconnectStrategyError,
+  SocketClosedUnexpectedlyError,
+  SocketTimeoutError,
+  TimeoutError,
+} from "redis";
 import {
   checkIndexEntry,
   checkLedgerKey,
@@ -46,6 +57,7 @@ import {
   type StoreBackend,
   type VersionedRecord,
 } from "./backend.ts";
+import { StoreUnavailableError } from "./store.ts";
 
 export interface RedisBackendOptions {
   /** e.g. "redis://127.0.0.1:6379/0" */
@@ -54,7 +66,23 @@ export interface RedisBackendOptions {
   prefix?: string;
   /** How long after expiresAt Redis frees a record by itself. Default one hour. */
   expiryMarginMs?: number;
+  /**
+   * Told when the connection is lost (once, however many reconnection attempts fail) and when it
+   * is back: the host logs both, so an outage is two plain lines rather than one error per call.
+   */
+  onConnection?: (change: ConnectionChange) => void;
 }
+
+export type ConnectionChange =
+  | { state: "lost"; store: string; reason: string }
+  | { state: "restored"; store: string; downMs: number };
+
+/**
+ * How long a call waits for a lost connection to come back before it fails with
+ * StoreUnavailableError (node-redis's offline queue, its default): a Redis restart is ridden out,
+ * an outage is reported instead of waited out forever.
+ */
+export const REDIS_OFFLINE_WAIT_MS = 5_000;
 
 export interface RedisStoreBackend extends StoreBackend {
   readonly kind: "redis";
@@ -327,27 +355,41 @@ export async function redisBackend(options: RedisBackendOptions): Promise<RedisS
 
   // Starting up, a missing server is a configuration error to report, not to wait out forever
   // (a few quick retries cover a Redis that is starting next to us); once connected, a lost
-  // connection is retried without end, backing off to 2 s, and commands meanwhile queue.
+  // connection is retried without end, backing off to 2 s, and commands meanwhile queue (each for
+  // up to REDIS_OFFLINE_WAIT_MS).
   let connected = false;
+  const store = redact(options.url);
   const client = createClient({
     url: options.url,
     socket: {
       reconnectStrategy: (retries: number, cause: Error) =>
         connected ? Math.min(50 * 2 ** retries, 2_000) : retries < 4 ? 100 * 2 ** retries : cause,
     },
+    commandOptions: { timeout: REDIS_OFFLINE_WAIT_MS },
   });
   // Without a listener a dropped connection would crash the process; node-redis reconnects by
-  // itself and the failing command rejects to its caller.
+  // itself, the calls meanwhile wait (up to REDIS_OFFLINE_WAIT_MS), and the calls that were under
+  // way when it dropped fail with StoreUnavailableError (guardCalls).
   let lastError: unknown;
+  let downSince: number | undefined;
   client.on("error", (error: unknown) => {
     lastError = error;
+    if (!connected || downSince !== undefined) return;
+    downSince = performance.now();
+    options.onConnection?.({ state: "lost", store, reason: reasonOf(error) });
+  });
+  client.on("ready", () => {
+    if (downSince === undefined) return;
+    const downMs = Math.round(performance.now() - downSince);
+    downSince = undefined;
+    options.onConnection?.({ state: "restored", store, downMs });
   });
   try {
     await client.connect();
     connected = true;
   } catch (error) {
     client.destroy();
-    throw new Error(`cannot connect to Redis at ${redact(options.url)}: ${String(lastError ?? error)}`);
+    throw new Error(`cannot connect to Redis at ${store}: ${String(lastError ?? error)}`);
   }
   // Loaded up front so a burst of first calls does not all fall back to EVAL; the fallback stays
   // for a SCRIPT FLUSH, a restart or a failover to a replica that never saw them.
@@ -604,13 +646,70 @@ export async function redisBackend(options: RedisBackendOptions): Promise<RedisS
       if (client.isOpen) await client.close();
     },
   };
+  const guarded = guardCalls(backend, store);
   try {
-    await indexLegacyOperations(backend);
+    await indexLegacyOperations(guarded);
   } catch (error) {
     await backend.close();
     throw error;
   }
-  return backend;
+  return guarded;
+}
+
+/** Node's socket error codes that mean the server is not there (or went away mid-call). */
+const CONNECTION_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "EHOSTUNREACH"]);
+
+/**
+ * Whether a failed call met the connection rather than the data: anything node-redis raises
+ * itself (socket closed, offline, timed out waiting for the connection), a socket error, or the
+ * server saying it is still loading its data after a restart. A reply refusing the call (a script
+ * error, a wrong type) is the data's, and stays as it is.
+ */
+function isConnectionTrouble(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  if (error instanceof ErrorReply) return /^(LOADING|MASTERDOWN)\b/.test(error.message);
+  if (CONNECTION_CODES.has((error as { code?: string }).code ?? "")) return true;
+  return CONNECTION_ERRORS.some((kind) => error instanceof kind);
+}
+
+/** node-redis's own errors for a connection that is gone, not there yet, or too slow. */
+const CONNECTION_ERRORS = [
+  SocketClosedUnexpectedlyError,
+  ClientClosedError,
+  ClientOfflineError,
+  ConnectionTimeoutError,
+  SocketTimeoutError,
+  TimeoutError,
+  ReconnectStrategyError,
+  DisconnectsClientError,
+];
+
+const reasonOf = (error: unknown) => {
+  const code = (error as { code?: string } | undefined)?.code;
+  const message = error instanceof Error ? error.message : String(error);
+  return code && !message.includes(code) ? `${code}: ${message}` : message;
+};
+
+/** The backend whose every call turns connection trouble into StoreUnavailableError. */
+function guardCalls(backend: RedisStoreBackend, store: string): RedisStoreBackend {
+  const unavailable = (error: unknown) =>
+    isConnectionTrouble(error)
+      ? new StoreUnavailableError(`the store did not answer (Redis at ${store}: ${reasonOf(error)})`, {
+          cause: error,
+        })
+      : error;
+  const guarded: Record<string, unknown> = { ...backend };
+  for (const [name, value] of Object.entries(backend)) {
+    if (typeof value !== "function" || name === "close") continue;
+    guarded[name] = async (...args: unknown[]) => {
+      try {
+        return await (value as (...a: unknown[]) => Promise<unknown>)(...args);
+      } catch (error) {
+        throw unavailable(error);
+      }
+    };
+  }
+  return guarded as unknown as RedisStoreBackend;
 }
 
 /** The URL without its password, for error messages. */

@@ -52,6 +52,22 @@ export class StoreConflictError extends Error {
   }
 }
 
+/**
+ * The store did not answer (a backend's connection lost, or its server restarting): nothing is
+ * known to be written, and the same call may succeed later. Transient: a step that meets it is
+ * retried, a tick that meets it ends and the next one tries again. The message names the store
+ * (never its password) and the reason.
+ */
+export class StoreUnavailableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "StoreUnavailableError";
+    // An outage, not a fault in the code: where a call met it says nothing, so every log line that
+    // carries it shows the message alone, no stack frames.
+    this.stack = `${this.name}: ${message}`;
+  }
+}
+
 /** SHA-256 hex over the parts, each length-prefixed so ("ab","c") and ("a","bc") differ. */
 export async function fingerprint(parts: readonly string[]): Promise<string> {
   const joined = parts.map((p) => `${utf8(p).length}:${p}`).join("|");

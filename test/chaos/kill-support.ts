@@ -17,6 +17,7 @@ export interface CloudCall {
   query?: string;
   cloud?: string;
   time?: string;
+  status?: number;
 }
 
 /** A cloud-changing call's key: what it does to what. Undefined: a call this accounting ignores. */

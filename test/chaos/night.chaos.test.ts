@@ -17,8 +17,13 @@ import type { Schedule, SleepMode, Weekday } from "../../shared/schedule/types.t
 import { SLEEP_MODES } from "../../shared/schedule/types.ts";
 import { memoryBackend } from "../../shared/store/memory.ts";
 import { createStore, FINISHED, type Operation } from "../../shared/store/store.ts";
-import { type ResolvedCluster, type Subject, startScheduledNight } from "../contract/night-harness.ts";
-import { autopilotWorkloadsOf, poolShape } from "../contract/sleepwake-harness.ts";
+import {
+  NIGHT_SUBJECTS,
+  nightShape,
+  type ResolvedCluster,
+  startScheduledNight,
+  workloadNamespaces,
+} from "../contract/night-harness.ts";
 import { testSchedule } from "../fixtures/schedule.ts";
 import { flakyBus } from "./bus.ts";
 import { CHAOS_CLIENT_TIMEOUT_MS, CHAOS_FAULTS, chaosIt, cloudCalls, printFigures } from "./chaos.ts";
@@ -26,64 +31,6 @@ import { CHAOS_CLIENT_TIMEOUT_MS, CHAOS_FAULTS, chaosIt, cloudCalls, printFigure
 const TICK_SECONDS = 300;
 const NIGHT_HOURS = 3;
 const MAX_TICKS = 200;
-
-/** Every provider with every mode it supports (functions/sleepwake/plan-steps.ts). */
-const NIGHT_SUBJECTS: Array<Subject & { namespaces?: string[] }> = [
-  {
-    schedule: "huawei-full",
-    mode: "full",
-    cloud: "huawei",
-    accountName: "platform-dev-cn-north-4",
-    cluster: "dev-core",
-  },
-  {
-    schedule: "huawei-control-plane",
-    mode: "control-plane",
-    cloud: "huawei",
-    accountName: "platform-dev-ap-southeast-1",
-    cluster: "sg-dev",
-  },
-  {
-    schedule: "huawei-nodes",
-    mode: "nodes",
-    cloud: "huawei",
-    accountName: "qa-team-cn-north-4",
-    cluster: "qa-e2e",
-  },
-  {
-    schedule: "autopilot-workloads",
-    mode: "workloads",
-    cloud: "autopilot",
-    accountName: "dev-cn-north-4",
-    cluster: "ap-dev-web",
-  },
-  {
-    schedule: "alibaba-full",
-    mode: "full",
-    releaseNodes: true,
-    cloud: "alibaba",
-    accountName: "ack-dev",
-    cluster: "qa-api",
-  },
-  {
-    schedule: "alibaba-nodes",
-    mode: "nodes",
-    releaseNodes: true,
-    cloud: "alibaba",
-    accountName: "ack-dev",
-    cluster: "dev-web",
-  },
-  {
-    schedule: "apsara-nodes",
-    mode: "nodes",
-    releaseNodes: true,
-    cloud: "alibaba",
-    accountName: "apsara-ops",
-    cluster: "ops-tools",
-  },
-  { schedule: "baidu-full", mode: "full", cloud: "baidu", accountName: "acme-bj", cluster: "web-staging" },
-  { schedule: "baidu-nodes", mode: "nodes", cloud: "baidu", accountName: "acme-gz", cluster: "data-dev" },
-];
 
 const WEEKDAY: Weekday[] = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
 /** A rule at this instant, in UTC. */
@@ -113,25 +60,12 @@ chaosIt("whole nights on every provider and mode, through faults", async (scenar
   try {
     const clusters = new Map<string, ResolvedCluster>();
     const before = new Map<string, unknown>();
-    const shapeOf = async (subject: Subject, cluster: ResolvedCluster) =>
-      subject.cloud === "autopilot"
-        ? autopilotWorkloadsOf(night.sb, cluster.clusterId)
-        : poolShape(await cluster.provider.listNodePools(cluster.clusterId));
     const schedules: Schedule[] = [];
     for (const subject of NIGHT_SUBJECTS) {
       const cluster = await night.resolve(subject);
       clusters.set(subject.schedule, cluster);
-      before.set(subject.schedule, await shapeOf(subject, cluster));
-      const namespaces =
-        subject.cloud === "autopilot"
-          ? [
-              ...new Set(
-                (await autopilotWorkloadsOf(night.sb, cluster.clusterId))
-                  .map((w) => w.namespace)
-                  .filter((ns) => ns !== "kube-system"),
-              ),
-            ]
-          : [];
+      before.set(subject.schedule, await nightShape(night.sb, cluster));
+      const namespaces = await workloadNamespaces(night.sb, cluster);
       schedules.push(
         testSchedule({
           name: subject.schedule,
@@ -184,7 +118,7 @@ chaosIt("whole nights on every provider and mode, through faults", async (scenar
       ).toEqual(["sleep", "wake"]);
       expect(Date.parse(mine[0]!.updatedAt), subject.schedule).toBeLessThan(wakeAt.getTime());
       // Restored exactly: every pool's size, nodes and autoscaler; every workload's replicas.
-      expect(await shapeOf(subject, cluster), subject.schedule).toEqual(before.get(subject.schedule));
+      expect(await nightShape(night.sb, cluster), subject.schedule).toEqual(before.get(subject.schedule));
       if (subject.cloud === "huawei") {
         expect((await cluster.provider.getCluster(cluster.clusterId)).vendorPhase, subject.schedule).toBe(
           "Available",

@@ -17,6 +17,7 @@ import type { Schedule, SleepMode, Weekday } from "../../shared/schedule/types.t
 import type { Store } from "../../shared/store/store.ts";
 import { testSchedule } from "../fixtures/schedule.ts";
 import { newSandbox, type TestSandbox } from "../setup/sandbox.ts";
+import { autopilotWorkloadsOf, poolShape } from "./sleepwake-harness.ts";
 
 export const CLOUDS: readonly CloudName[] = ["huawei", "autopilot", "alibaba", "baidu"];
 
@@ -112,26 +113,7 @@ export async function startScheduledNight(options: {
     sb,
     now: () => simNow,
     accounts,
-    async resolve(ref) {
-      const account = accounts.find(
-        (a) => a.vendor === ref.cloud && a.id === `sandbox-${ref.cloud}-${ref.accountName}`,
-      );
-      if (!account) {
-        throw new Error(
-          `no sandbox ${ref.cloud} account ${ref.accountName}: ${accounts.map((a) => a.id).join(", ")}`,
-        );
-      }
-      const provider = providers.get(account.id)!;
-      const cluster = (await provider.listClusters()).find((c) => c.name === ref.cluster);
-      if (!cluster) throw new Error(`no ${ref.cloud} cluster ${ref.cluster} in ${account.id}`);
-      return {
-        ...ref,
-        account: account.id,
-        clusterId: cluster.id,
-        targetId: `${account.id}/${cluster.id}`,
-        provider,
-      };
-    },
+    resolve: (ref) => resolveCluster(accounts, providers, ref),
     async advance(seconds) {
       simNow = new Date((await sb.inspect("huawei", "POST", "clock", { advanceSeconds: seconds })).now);
     },
@@ -162,6 +144,46 @@ export async function startScheduledNight(options: {
     logs,
     stop: () => sb.stop(),
   };
+}
+
+/** A cluster of the sandbox by its account's and its own name, with that account's provider. */
+export async function resolveCluster(
+  accounts: readonly Account[],
+  providers: ReadonlyMap<string, Provider>,
+  ref: ClusterRef,
+): Promise<ResolvedCluster> {
+  const account = accounts.find(
+    (a) => a.vendor === ref.cloud && a.id === `sandbox-${ref.cloud}-${ref.accountName}`,
+  );
+  if (!account) {
+    throw new Error(
+      `no sandbox ${ref.cloud} account ${ref.accountName}: ${accounts.map((a) => a.id).join(", ")}`,
+    );
+  }
+  const provider = providers.get(account.id)!;
+  const cluster = (await provider.listClusters()).find((c) => c.name === ref.cluster);
+  if (!cluster) throw new Error(`no ${ref.cloud} cluster ${ref.cluster} in ${account.id}`);
+  return {
+    ...ref,
+    account: account.id,
+    clusterId: cluster.id,
+    targetId: `${account.id}/${cluster.id}`,
+    provider,
+  };
+}
+
+/** What a night must give back exactly: an Autopilot cluster's workloads, else every pool's size and autoscaler. */
+export async function nightShape(sb: TestSandbox, cluster: ResolvedCluster): Promise<unknown> {
+  return cluster.cloud === "autopilot"
+    ? autopilotWorkloadsOf(sb, cluster.clusterId)
+    : poolShape(await cluster.provider.listNodePools(cluster.clusterId));
+}
+
+/** The namespaces a workloads-mode schedule of the cluster scales: all of its workloads' but kube-system. */
+export async function workloadNamespaces(sb: TestSandbox, cluster: ResolvedCluster): Promise<string[]> {
+  if (cluster.cloud !== "autopilot") return [];
+  const workloads = await autopilotWorkloadsOf(sb, cluster.clusterId);
+  return [...new Set(workloads.map((w) => w.namespace).filter((ns) => ns !== "kube-system"))];
 }
 
 // The night's subjects: one schedule per provider and mode, weeknights 20:00 to 08:00 in Shanghai.
@@ -203,6 +225,64 @@ export const SUBJECTS: Subject[] = [
     accountName: "ack-dev",
     cluster: "dev-web",
   },
+  { schedule: "baidu-nodes", mode: "nodes", cloud: "baidu", accountName: "acme-gz", cluster: "data-dev" },
+];
+
+/** Every provider with every mode it supports (functions/sleepwake/plan-steps.ts): the chaos nights' fleet. */
+export const NIGHT_SUBJECTS: Subject[] = [
+  {
+    schedule: "huawei-full",
+    mode: "full",
+    cloud: "huawei",
+    accountName: "platform-dev-cn-north-4",
+    cluster: "dev-core",
+  },
+  {
+    schedule: "huawei-control-plane",
+    mode: "control-plane",
+    cloud: "huawei",
+    accountName: "platform-dev-ap-southeast-1",
+    cluster: "sg-dev",
+  },
+  {
+    schedule: "huawei-nodes",
+    mode: "nodes",
+    cloud: "huawei",
+    accountName: "qa-team-cn-north-4",
+    cluster: "qa-e2e",
+  },
+  {
+    schedule: "autopilot-workloads",
+    mode: "workloads",
+    cloud: "autopilot",
+    accountName: "dev-cn-north-4",
+    cluster: "ap-dev-web",
+  },
+  {
+    schedule: "alibaba-full",
+    mode: "full",
+    releaseNodes: true,
+    cloud: "alibaba",
+    accountName: "ack-dev",
+    cluster: "qa-api",
+  },
+  {
+    schedule: "alibaba-nodes",
+    mode: "nodes",
+    releaseNodes: true,
+    cloud: "alibaba",
+    accountName: "ack-dev",
+    cluster: "dev-web",
+  },
+  {
+    schedule: "apsara-nodes",
+    mode: "nodes",
+    releaseNodes: true,
+    cloud: "alibaba",
+    accountName: "apsara-ops",
+    cluster: "ops-tools",
+  },
+  { schedule: "baidu-full", mode: "full", cloud: "baidu", accountName: "acme-bj", cluster: "web-staging" },
   { schedule: "baidu-nodes", mode: "nodes", cloud: "baidu", accountName: "acme-gz", cluster: "data-dev" },
 ];
 

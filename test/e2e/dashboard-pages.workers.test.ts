@@ -8,12 +8,11 @@ import { env } from "cloudflare:test";
 import type { HTMLRewriter as HTMLRewriterClass } from "@cloudflare/workers-types";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createWorker } from "../../functions/worker.workers.ts";
-import type { Account } from "../../shared/config/config.ts";
 import { sandboxAccounts } from "../../shared/sandbox/accounts.ts";
 import { d1Backend } from "../../shared/store/d1.workers.ts";
 import { createStore } from "../../shared/store/store.ts";
 import { DB, emptiedD1 } from "../setup/d1.workers.ts";
-import { newSandbox, type TestSandbox } from "../setup/sandbox.ts";
+import { accountVariables, newSandbox, type TestSandbox } from "../setup/sandbox.ts";
 import {
   type ApiTarget,
   cell,
@@ -142,18 +141,6 @@ async function formFieldsOf(html: string, action: string): Promise<Record<string
     .transform(new Response(html) as never)
     .text();
   return fields;
-}
-
-/** An account as the variables a user sets for it (NIGHTSHIFT_ACCOUNT_<NAME>_<FIELD>). */
-function accountVariables(account: Account): Record<string, string> {
-  const name = account.id.toUpperCase().replace(/-/g, "_");
-  const variables: Record<string, string> = {};
-  for (const [field, value] of Object.entries(account)) {
-    if (field === "id" || value === undefined) continue;
-    const suffix = field.replace(/[A-Z]/g, (letter) => `_${letter}`).toUpperCase();
-    variables[`NIGHTSHIFT_ACCOUNT_${name}_${suffix}`] = String(value);
-  }
-  return variables;
 }
 
 describe("the dashboard's pages rendered by the Worker inside workerd", () => {

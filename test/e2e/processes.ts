@@ -1,6 +1,7 @@
 // What the end-to-end tests with real processes share (crash-resume.node.test.ts,
-// replicas.node.test.ts): starting `nightshift` processes and reading their log lines, the
-// sandbox's clouds and its inspection API, and the clock shim.
+// replicas.node.test.ts, and the chaos scenarios sigkill and redis-restart): starting `nightshift`
+// processes and reading their log lines, the sandbox's clouds and its inspection API, and the
+// clock shim.
 //
 // The clock. The service signs requests and decides schedules with its own clock (configured
 // accounts: `cloudNow` is the real clock), and the sandbox judges signature age by ITS clock. At
@@ -20,6 +21,8 @@ import { createInterface } from "node:readline";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { expect } from "vitest";
 import type { SandboxAccount } from "../../shared/sandbox/cloud.ts";
+import type { SleepMode } from "../../shared/schedule/types.ts";
+import { type SandboxClouds, sandboxOf, type TestSandbox } from "../setup/sandbox.ts";
 
 export type { SandboxAccount };
 
@@ -188,16 +191,20 @@ export async function pollUntil<T>(
   throw new Error(`timed out waiting for ${what}; last seen: ${describeLast()}`);
 }
 
-/** `nightshift sandbox` at `speed` in its own process, and its Huawei cloud. */
+/** `nightshift sandbox` at `speed` in its own process: its Huawei cloud, and every cloud (`sb`). */
 export async function startSandbox(
   speed: number,
   deadline: number,
-): Promise<{ proc: Proc; huawei: SandboxHuawei }> {
+): Promise<{ proc: Proc; huawei: SandboxHuawei; sb: TestSandbox }> {
   const proc = startProcess(["sandbox", "--port", "0", "--speed", String(speed)], {});
   const description = parseJson(await proc.waitForLine(() => true, "the sandbox description", deadline));
   const huawei = description?.huawei as SandboxHuawei;
   expect(huawei?.endpoint, "the sandbox description names the Huawei endpoint").toMatch(/^http:\/\//);
-  return { proc, huawei };
+  const sb = sandboxOf({ id: "process", ...(description as Omit<SandboxClouds, "id">) }, async () => {
+    proc.child.kill("SIGTERM");
+    await proc.exited;
+  });
+  return { proc, huawei, sb };
 }
 
 export const clustersOf = async (huawei: SandboxHuawei) =>
@@ -296,7 +303,10 @@ export function localTime(at: Date, timezone: string): string {
   }).format(at);
 }
 
-/** A schedule file `<name>.yaml` in `dir`: full mode, no dwell, sleep and wake daily at the given instants. */
+/**
+ * A schedule file `<name>.yaml` in `dir`: no dwell, sleep and wake daily at the given instants, in
+ * `mode` (default full), with `releaseNodes` and `namespaces` when given.
+ */
 export function writeNightSchedule(
   dir: string,
   night: {
@@ -306,6 +316,9 @@ export function writeNightSchedule(
     clusterIds: string[];
     sleepAt: Date;
     wakeAt: Date;
+    mode?: SleepMode;
+    releaseNodes?: boolean;
+    namespaces?: string[];
   },
 ): void {
   writeFileSync(
@@ -313,7 +326,9 @@ export function writeNightSchedule(
     [
       `name: ${night.name}`,
       `timezone: ${night.timezone}`,
-      "mode: full",
+      `mode: ${night.mode ?? "full"}`,
+      ...(night.releaseNodes ? ["releaseNodes: true"] : []),
+      ...(night.namespaces?.length ? [`namespaces: [${night.namespaces.join(", ")}]`] : []),
       "minDwellMinutes: 0",
       "targets:",
       `  - accounts: [${night.accounts.join(", ")}]`,

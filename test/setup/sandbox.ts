@@ -45,7 +45,20 @@ export async function newSandbox(
   const response = await fetch(`${factory}/sandboxes`, { method: "POST", body: JSON.stringify(options) });
   if (response.status !== 201)
     throw new Error(`sandbox factory: ${response.status} ${await response.text()}`);
-  const description = (await response.json()) as Omit<TestSandbox, "inspect" | "stop">;
+  const description = (await response.json()) as SandboxClouds;
+  return sandboxOf(description, async () => {
+    await fetch(`${factory}/sandboxes/${description.id}`, { method: "DELETE" });
+  });
+}
+
+/** What a sandbox says of itself: each cloud's endpoint, inspection API and accounts. */
+export type SandboxClouds = Omit<TestSandbox, "inspect" | "stop">;
+
+/**
+ * A sandbox from its description (the factory's, or `nightshift sandbox`'s first line), with its
+ * inspection API at hand; `stop` ends it.
+ */
+export function sandboxOf(description: SandboxClouds, stop: () => Promise<void>): TestSandbox {
   return {
     ...description,
     async inspect(cloud, method, path, body) {
@@ -59,10 +72,20 @@ export async function newSandbox(
       if (!r.ok) throw new Error(`sandbox ${cloud} ${method} ${path}: ${r.status} ${text}`);
       return JSON.parse(text);
     },
-    async stop() {
-      await fetch(`${factory}/sandboxes/${description.id}`, { method: "DELETE" });
-    },
+    stop,
   };
+}
+
+/** An account as the variables a user sets for it (NIGHTSHIFT_ACCOUNT_<NAME>_<FIELD>). */
+export function accountVariables(account: Account): Record<string, string> {
+  const name = account.id.toUpperCase().replace(/-/g, "_");
+  const variables: Record<string, string> = {};
+  for (const [field, value] of Object.entries(account)) {
+    if (field === "id" || value === undefined) continue;
+    const suffix = field.replace(/[A-Z]/g, (letter) => `_${letter}`).toUpperCase();
+    variables[`NIGHTSHIFT_ACCOUNT_${name}_${suffix}`] = String(value);
+  }
+  return variables;
 }
 
 /**

@@ -26,7 +26,8 @@ export interface RequiredServer {
 export const REQUIRED_SERVERS: readonly RequiredServer[] = [
   {
     command: "redis-server",
-    neededBy: "the Redis store backend's tests (shared/store/redis.node.test.ts)",
+    neededBy:
+      "the Redis store backend's tests (shared/store/redis.node.test.ts), the replicas end-to-end test and the Redis restart chaos scenario (test/chaos/redis-restart.chaos.test.ts)",
     packages: { apt: "redis-server", brew: "redis", dnf: "redis" },
   },
   {
@@ -113,7 +114,11 @@ export async function stopChild(child: ChildProcess): Promise<void> {
 
 export interface RedisServer {
   url: string;
+  port: number;
+  /** SIGTERM: Redis shuts down gracefully (its SHUTDOWN: persistence flushed, clients closed). */
   stop(): Promise<void>;
+  /** SIGKILL: Redis dies at once, as in a crash or an OOM kill. */
+  kill(): Promise<void>;
 }
 
 /** A benchmark's note for its Redis section, skipped because redis-server is not installed. */
@@ -122,32 +127,41 @@ export function redisSkipped(): string {
   return `redis: skipped, redis-server is not installed. To measure it, install it:\n${installInstructions(redis)}`;
 }
 
-/** A real redis-server on a free loopback port, without persistence. */
-export async function startRedisServer(): Promise<RedisServer> {
+/**
+ * The persistence docs/self-host-node.md asks of a Redis that holds the store: the append-only
+ * file, fsynced before every write is acknowledged, and no eviction.
+ */
+export const REDIS_DURABLE_ARGS = [
+  "--appendonly",
+  "yes",
+  "--appendfsync",
+  "always",
+  "--maxmemory-policy",
+  "noeviction",
+] as const;
+
+/**
+ * A real redis-server on loopback: on a free port, without persistence, by default; with `dir`, its
+ * data in that folder, persisted as REDIS_DURABLE_ARGS say (start it again on the same `port` and
+ * `dir` to restart it with its data).
+ */
+export async function startRedisServer(options: { port?: number; dir?: string } = {}): Promise<RedisServer> {
   if (!isInstalled("redis-server")) {
     const redis = REQUIRED_SERVERS.filter((server) => server.command === "redis-server");
     throw new Error(
       `redis-server is not installed; it is needed by ${redis[0]?.neededBy}. Install it:\n${installInstructions(redis)}`,
     );
   }
+  const persistence = options.dir
+    ? ["--dir", options.dir, "--save", "", ...REDIS_DURABLE_ARGS]
+    : ["--save", "", "--appendonly", "no"];
   let lastFailure = "";
-  // The probed port can be taken before redis-server binds it; try a few.
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const port = await freePort();
+  // The probed port can be taken before redis-server binds it; try a few (a given port: once).
+  for (let attempt = 0; attempt < (options.port ? 1 : 3); attempt++) {
+    const port = options.port ?? (await freePort());
     const child = spawn(
       "redis-server",
-      [
-        "--port",
-        String(port),
-        "--bind",
-        "127.0.0.1",
-        "--save",
-        "",
-        "--appendonly",
-        "no",
-        "--protected-mode",
-        "no",
-      ],
+      ["--port", String(port), "--bind", "127.0.0.1", ...persistence, "--protected-mode", "no"],
       { stdio: ["ignore", "pipe", "pipe"] },
     );
     let output = "";
@@ -167,7 +181,15 @@ export async function startRedisServer(): Promise<RedisServer> {
         resolve(false);
       });
     });
-    if (ready) return { url: `redis://127.0.0.1:${port}`, stop: () => stopChild(child) };
+    if (ready) {
+      const kill = async () => {
+        if (child.exitCode !== null || child.signalCode !== null) return;
+        const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+        child.kill("SIGKILL");
+        await exited;
+      };
+      return { url: `redis://127.0.0.1:${port}`, port, stop: () => stopChild(child), kill };
+    }
     lastFailure = output;
     await stopChild(child);
   }
