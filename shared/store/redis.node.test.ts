@@ -276,14 +276,15 @@ describe("redis backend: what only Redis does", () => {
       raw.on("error", () => undefined); // its connection dies with the server: expected here
       await raw.connect();
       await raw.sendCommand(["CLIENT", "PAUSE", "5000", "ALL"]);
-      const underWay = backend.get("ns", "k", T0);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      await durable.kill();
-      raw.destroy();
-      const failure = await underWay.then(
+      // Its outcome is caught at once: it may fail while the kill is still being awaited.
+      const underWay = backend.get("ns", "k", T0).then(
         () => undefined,
         (error: unknown) => error,
       );
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await durable.kill();
+      raw.destroy();
+      const failure = await underWay;
       expect(failure).toBeInstanceOf(StoreUnavailableError);
       expect((failure as Error).message).toMatch(
         /^the store did not answer \(Redis at redis:\/\/127\.0\.0\.1:\d+: /,
