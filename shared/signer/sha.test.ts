@@ -1,29 +1,31 @@
-// The plain-JavaScript SHA-256 / HMAC-SHA-256 (sha256.ts, workerd's `#digest`) against the published
-// vectors (FIPS 180-4 examples, RFC 4231) and against Web Crypto on random input, around every
-// block and padding boundary; runs on Node and inside workerd.
+// The plain-JavaScript SHA-256 / SHA-1 and their HMACs (sha.ts, workerd's `#digest`) against the
+// published vectors (FIPS 180-4 examples, RFC 4231, RFC 2202) and against Web Crypto on random
+// input, around every block and padding boundary; runs on Node and inside workerd.
 
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { hex, utf8 } from "./encoding.ts";
-import {
-  hmacSha256Base64,
-  hmacSha256Bytes,
-  hmacSha256Hex,
-  hmacSha256Key,
-  sha256Bytes,
-  sha256Hex,
-} from "./sha256.ts";
+import { hmacBase64, hmacBytes, hmacHex, hmacKey, type ShaAlgorithm, shaBytes, shaHex } from "./sha.ts";
+
+const sha256Hex = (data: Uint8Array | string) => shaHex("SHA-256", data);
+const sha256Bytes = (data: Uint8Array | string) => shaBytes("SHA-256", data);
+const hmacSha256Key = (secret: Uint8Array | string) => hmacKey("SHA-256", secret);
 
 const bytesOf = (length: number, value: number) => new Uint8Array(length).fill(value);
 
-async function webSha256(data: Uint8Array<ArrayBuffer>): Promise<string> {
-  return hex(new Uint8Array(await crypto.subtle.digest("SHA-256", data)));
+async function webSha(algorithm: ShaAlgorithm, data: Uint8Array<ArrayBuffer>): Promise<string> {
+  return hex(new Uint8Array(await crypto.subtle.digest(algorithm, data)));
 }
+const webSha256 = (data: Uint8Array<ArrayBuffer>) => webSha("SHA-256", data);
 
-async function webHmac(key: Uint8Array<ArrayBuffer>, data: Uint8Array<ArrayBuffer>): Promise<string> {
+async function webHmac(
+  key: Uint8Array<ArrayBuffer>,
+  data: Uint8Array<ArrayBuffer>,
+  algorithm: ShaAlgorithm = "SHA-256",
+): Promise<string> {
   // Web Crypto refuses an empty HMAC key; a zero byte pads to the same block.
   const usable = key.length === 0 ? new Uint8Array(1) : key;
-  const imported = await crypto.subtle.importKey("raw", usable, { name: "HMAC", hash: "SHA-256" }, false, [
+  const imported = await crypto.subtle.importKey("raw", usable, { name: "HMAC", hash: algorithm }, false, [
     "sign",
   ]);
   return hex(new Uint8Array(await crypto.subtle.sign("HMAC", imported, data)));
@@ -78,21 +80,21 @@ describe("SHA-256", () => {
 
 describe("HMAC-SHA-256", () => {
   it("gives the RFC 4231 results, a key longer than a block hashed first", () => {
-    expect(hmacSha256Hex(hmacSha256Key(bytesOf(20, 0x0b)), "Hi There")).toBe(
+    expect(hmacHex(hmacSha256Key(bytesOf(20, 0x0b)), "Hi There")).toBe(
       "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7",
     );
-    expect(hmacSha256Hex(hmacSha256Key("Jefe"), "what do ya want for nothing?")).toBe(
+    expect(hmacHex(hmacSha256Key("Jefe"), "what do ya want for nothing?")).toBe(
       "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843",
     );
-    expect(hmacSha256Hex(hmacSha256Key(bytesOf(20, 0xaa)), bytesOf(50, 0xdd))).toBe(
+    expect(hmacHex(hmacSha256Key(bytesOf(20, 0xaa)), bytesOf(50, 0xdd))).toBe(
       "773ea91e36800e46854db8ebd09181a72959098b3ef8c122d9635514ced565fe",
     );
     const longKey = hmacSha256Key(bytesOf(131, 0xaa));
-    expect(hmacSha256Hex(longKey, "Test Using Larger Than Block-Size Key - Hash Key First")).toBe(
+    expect(hmacHex(longKey, "Test Using Larger Than Block-Size Key - Hash Key First")).toBe(
       "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54",
     );
     expect(
-      hmacSha256Hex(
+      hmacHex(
         longKey,
         "This is a test using a larger than block-size key and a larger than block-size data. " +
           "The key needs to be hashed before being used by the HMAC algorithm.",
@@ -104,11 +106,11 @@ describe("HMAC-SHA-256", () => {
     const key = hmacSha256Key("Jefe");
     const expected = "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843";
     for (let i = 0; i < 3; i++) {
-      expect(hmacSha256Hex(key, "what do ya want for nothing?")).toBe(expected);
+      expect(hmacHex(key, "what do ya want for nothing?")).toBe(expected);
       sha256Hex("something else in between");
     }
-    expect(hex(hmacSha256Bytes(key, utf8("what do ya want for nothing?")))).toBe(expected);
-    expect(hmacSha256Base64(key, "what do ya want for nothing?")).toBe(
+    expect(hex(hmacBytes(key, utf8("what do ya want for nothing?")))).toBe(expected);
+    expect(hmacBase64(key, "what do ya want for nothing?")).toBe(
       "W9zBRr9gdU5qBCQmCJV1x1oAPwidJzmDnexYuWTsOEM=",
     );
   });
@@ -121,11 +123,52 @@ describe("HMAC-SHA-256", () => {
         async (key, text) => {
           const rawKey = key as Uint8Array<ArrayBuffer>;
           const expected = await webHmac(rawKey, utf8(text));
-          expect(hmacSha256Hex(hmacSha256Key(rawKey), text)).toBe(expected);
-          expect(hex(hmacSha256Bytes(hmacSha256Key(rawKey), utf8(text)))).toBe(expected);
+          expect(hmacHex(hmacSha256Key(rawKey), text)).toBe(expected);
+          expect(hex(hmacBytes(hmacSha256Key(rawKey), utf8(text)))).toBe(expected);
         },
       ),
       { numRuns: 300 },
+    );
+  });
+});
+
+describe("SHA-1 and HMAC-SHA1", () => {
+  it("gives the FIPS 180-4 example digests and the RFC 2202 HMACs", () => {
+    expect(shaHex("SHA-1", "abc")).toBe("a9993e364706816aba3e25717850c26c9cd0d89d");
+    expect(shaHex("SHA-1", "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq")).toBe(
+      "84983e441c3bd26ebaae4aa1f95129e5e54670f1",
+    );
+    expect(shaHex("SHA-1", "")).toBe("da39a3ee5e6b4b0d3255bfef95601890afd80709");
+    expect(hmacHex(hmacKey("SHA-1", "Jefe"), "what do ya want for nothing?")).toBe(
+      "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79",
+    );
+    expect(hmacBase64(hmacKey("SHA-1", "Jefe"), "what do ya want for nothing?")).toBe(
+      "7/zfauXrL6LSdBbV8YTfnCWafHk=",
+    );
+    expect(
+      hmacHex(hmacKey("SHA-1", bytesOf(80, 0xaa)), "Test Using Larger Than Block-Size Key - Hash Key First"),
+    ).toBe("aa4ae5e15272d00e95705637ce8a3b55ed402112");
+  });
+
+  it("agrees with Web Crypto at every length and for random keys and texts", async () => {
+    for (let length = 0; length <= 140; length++) {
+      const text = `${"z".repeat(length)}é`;
+      expect(shaHex("SHA-1", text), `length ${length}`).toBe(await webSha("SHA-1", utf8(text)));
+    }
+    await fc.assert(
+      fc.asyncProperty(
+        fc.uint8Array({ maxLength: 200 }),
+        fc.string({ unit: "grapheme", maxLength: 300 }),
+        async (key, text) => {
+          const rawKey = key as Uint8Array<ArrayBuffer>;
+          const expected = await webHmac(rawKey, utf8(text), "SHA-1");
+          expect(hmacHex(hmacKey("SHA-1", rawKey), text)).toBe(expected);
+          // Interleaved with SHA-256 on the shared scratch state.
+          expect(hmacHex(hmacSha256Key(rawKey), text)).toBe(await webHmac(rawKey, utf8(text)));
+          expect(hex(hmacBytes(hmacKey("SHA-1", rawKey), utf8(text)))).toBe(expected);
+        },
+      ),
+      { numRuns: 200 },
     );
   });
 });

@@ -1,5 +1,5 @@
-// SHA-256 (FIPS 180-4) and HMAC-SHA-256 (RFC 2104) in plain JavaScript, synchronous, for the
-// Workers host's `#digest` (digest.workers.ts). Why not the host's own: a request's canonical text
+// SHA-256 and SHA-1 (FIPS 180-4) and their HMACs (RFC 2104) in plain JavaScript, synchronous, for
+// the Workers host's `#digest` (digest.workers.ts). Why not the host's own: a request's canonical text
 // is a few hundred bytes, and inside workerd every native call costs more than the hashing itself
 // (node:crypto's createHash/createHmac build a stream object per call; crypto.subtle a promise, a
 // copy and a key import). Measured there for a 400-byte SHA-256 / a 100-byte HMAC with a cached
@@ -7,7 +7,8 @@
 // @noble/hashes ~9.9 / ~7.0 µs (its generic hash objects cost more than the compression here).
 // Two things only a hand-made path can do: strings are absorbed without a TextEncoder copy (ASCII
 // char by char), and an HMAC key's padded inner and outer blocks are compressed once and kept
-// (`hmacSha256Key`), so an HMAC of a short text is three compressions, not five.
+// (`hmacKey`), so an HMAC of a short text is three compressions, not five. SHA-1 (Alibaba ROA's
+// HMAC-SHA1) shares SHA-256's block size and padding; only the compression differs.
 // Not re-entrant: every call runs to completion on the module's scratch state (no awaits inside).
 
 import { type Bytes, base64, utf8 } from "./encoding.ts";
@@ -23,21 +24,75 @@ const K = new Int32Array([
   0x5b9cca4f, 0x682e6ff3, 0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7,
   0xc67178f2,
 ]);
-const IV = new Int32Array([
+const IV256 = new Int32Array([
   0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
 ]);
+const IV1 = new Int32Array([0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476, 0xc3d2e1f0]);
 const BLOCK = 64;
 
-// Scratch state of the hash in progress: chaining value, message schedule, the partial block
-// (128 bytes: padding may spill into a second block) and the byte count so far.
+export type ShaAlgorithm = "SHA-1" | "SHA-256";
+
+// Scratch state of the hash in progress: algorithm, chaining value, message schedule, the partial
+// block (128 bytes: padding may spill into a second block) and the byte count so far.
+let sha1 = false;
 const state = new Int32Array(8);
-const W = new Int32Array(64);
+const W = new Int32Array(80);
 const block = new Uint8Array(2 * BLOCK);
 let pending = 0;
 let total = 0;
 
-/** One compression of the 64 bytes of `bytes` at `offset` into `state`. */
 function compress(bytes: Uint8Array, offset: number): void {
+  if (sha1) compress1(bytes, offset);
+  else compress256(bytes, offset);
+}
+
+/** One SHA-1 compression of the 64 bytes of `bytes` at `offset` into `state`. */
+function compress1(bytes: Uint8Array, offset: number): void {
+  for (let i = 0; i < 16; i++) {
+    const j = offset + 4 * i;
+    W[i] = (bytes[j]! << 24) | (bytes[j + 1]! << 16) | (bytes[j + 2]! << 8) | bytes[j + 3]!;
+  }
+  for (let i = 16; i < 80; i++) {
+    const x = W[i - 3]! ^ W[i - 8]! ^ W[i - 14]! ^ W[i - 16]!;
+    W[i] = (x << 1) | (x >>> 31);
+  }
+  let a = state[0]!;
+  let b = state[1]!;
+  let c = state[2]!;
+  let d = state[3]!;
+  let e = state[4]!;
+  for (let i = 0; i < 80; i++) {
+    let f: number;
+    let k: number;
+    if (i < 20) {
+      f = (b & c) | (~b & d);
+      k = 0x5a827999;
+    } else if (i < 40) {
+      f = b ^ c ^ d;
+      k = 0x6ed9eba1;
+    } else if (i < 60) {
+      f = (b & c) | (b & d) | (c & d);
+      k = 0x8f1bbcdc;
+    } else {
+      f = b ^ c ^ d;
+      k = 0xca62c1d6;
+    }
+    const t = (((a << 5) | (a >>> 27)) + f + e + k + W[i]!) | 0;
+    e = d;
+    d = c;
+    c = (b << 30) | (b >>> 2);
+    b = a;
+    a = t;
+  }
+  state[0] = (state[0]! + a) | 0;
+  state[1] = (state[1]! + b) | 0;
+  state[2] = (state[2]! + c) | 0;
+  state[3] = (state[3]! + d) | 0;
+  state[4] = (state[4]! + e) | 0;
+}
+
+/** One SHA-256 compression of the 64 bytes of `bytes` at `offset` into `state`. */
+function compress256(bytes: Uint8Array, offset: number): void {
   for (let i = 0; i < 16; i++) {
     const j = offset + 4 * i;
     W[i] = (bytes[j]! << 24) | (bytes[j + 1]! << 16) | (bytes[j + 2]! << 8) | bytes[j + 3]!;
@@ -81,7 +136,8 @@ function compress(bytes: Uint8Array, offset: number): void {
   state[7] = (state[7]! + h) | 0;
 }
 
-function start(from: Int32Array, absorbed: number): void {
+function start(algorithm: ShaAlgorithm, from: Int32Array, absorbed: number): void {
+  sha1 = algorithm === "SHA-1";
   state.set(from);
   pending = 0;
   total = absorbed;
@@ -109,19 +165,22 @@ function absorbBytes(data: Uint8Array): void {
 
 /** A string as UTF-8 (a lone surrogate as U+FFFD, like TextEncoder): ASCII directly, the rest via utf8(). */
 function absorbString(text: string): void {
-  for (let i = 0; i < text.length; i++) {
+  // Locals, not the module's counters, in the per-character loop (the hot path for a signature).
+  let filled = pending;
+  const length = text.length;
+  let i = 0;
+  for (; i < length; i++) {
     const code = text.charCodeAt(i);
-    if (code >= 0x80) {
-      absorbBytes(utf8(text.slice(i)));
-      return;
-    }
-    block[pending++] = code;
-    total++;
-    if (pending === BLOCK) {
+    if (code >= 0x80) break;
+    block[filled++] = code;
+    if (filled === BLOCK) {
       compress(block, 0);
-      pending = 0;
+      filled = 0;
     }
   }
+  total += i;
+  pending = filled;
+  if (i < length) absorbBytes(utf8(text.slice(i)));
 }
 
 function absorb(data: Uint8Array | string): void {
@@ -148,8 +207,10 @@ function finish(): void {
   if (end > BLOCK) compress(block, BLOCK);
 }
 
+const words = () => (sha1 ? 5 : 8);
+
 function digestInto(out: Uint8Array, offset: number): void {
-  for (let i = 0; i < 8; i++) {
+  for (let i = 0; i < words(); i++) {
     const word = state[i]!;
     out[offset + 4 * i] = word >>> 24;
     out[offset + 4 * i + 1] = word >>> 16;
@@ -162,7 +223,7 @@ const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"
 
 function digestHex(): string {
   let out = "";
-  for (let i = 0; i < 8; i++) {
+  for (let i = 0; i < words(); i++) {
     const word = state[i]!;
     out += HEX[word >>> 24]! + HEX[(word >>> 16) & 255]! + HEX[(word >>> 8) & 255]! + HEX[word & 255]!;
   }
@@ -170,70 +231,73 @@ function digestHex(): string {
 }
 
 function digestBytes(): Bytes {
-  const out = new Uint8Array(32);
+  const out = new Uint8Array(4 * words());
   digestInto(out, 0);
   return out;
 }
 
-export function sha256Bytes(data: Uint8Array | string): Bytes {
-  start(IV, 0);
+const ivOf = (algorithm: ShaAlgorithm) => (algorithm === "SHA-1" ? IV1 : IV256);
+
+export function shaBytes(algorithm: ShaAlgorithm, data: Uint8Array | string): Bytes {
+  start(algorithm, ivOf(algorithm), 0);
   absorb(data);
   finish();
   return digestBytes();
 }
 
-export function sha256Hex(data: Uint8Array | string): string {
-  start(IV, 0);
+export function shaHex(algorithm: ShaAlgorithm, data: Uint8Array | string): string {
+  start(algorithm, ivOf(algorithm), 0);
   absorb(data);
   finish();
   return digestHex();
 }
 
-/** An HMAC-SHA-256 key, its padded inner and outer blocks already compressed. */
-export interface HmacSha256Key {
+/** An HMAC key for one algorithm, its padded inner and outer blocks already compressed. */
+export interface HmacKey {
+  readonly algorithm: ShaAlgorithm;
   readonly inner: Int32Array;
   readonly outer: Int32Array;
 }
 
-export function hmacSha256Key(secret: Uint8Array | string): HmacSha256Key {
+export function hmacKey(algorithm: ShaAlgorithm, secret: Uint8Array | string): HmacKey {
   const raw = typeof secret === "string" ? utf8(secret) : secret;
   const padded = new Uint8Array(BLOCK);
-  padded.set(raw.length > BLOCK ? sha256Bytes(raw) : raw); // RFC 2104: a longer key is hashed first
+  padded.set(raw.length > BLOCK ? shaBytes(algorithm, raw) : raw); // RFC 2104: a longer key is hashed first
   const pads = new Uint8Array(2 * BLOCK);
   for (let i = 0; i < BLOCK; i++) {
     pads[i] = padded[i]! ^ 0x36;
     pads[BLOCK + i] = padded[i]! ^ 0x5c;
   }
-  start(IV, 0);
+  start(algorithm, ivOf(algorithm), 0);
   compress(pads, 0);
   const inner = state.slice();
-  start(IV, 0);
+  start(algorithm, ivOf(algorithm), 0);
   compress(pads, BLOCK);
-  return { inner, outer: state.slice() };
+  return { algorithm, inner, outer: state.slice() };
 }
 
 const innerDigest = new Uint8Array(32);
 
-function hmacInto(key: HmacSha256Key, data: Uint8Array | string): void {
-  start(key.inner, BLOCK);
+function hmacInto(key: HmacKey, data: Uint8Array | string): void {
+  start(key.algorithm, key.inner, BLOCK);
   absorb(data);
   finish();
   digestInto(innerDigest, 0);
-  start(key.outer, BLOCK);
-  absorbBytes(innerDigest);
+  start(key.algorithm, key.outer, BLOCK);
+  absorbBytes(innerDigest.subarray(0, 4 * words()));
   finish();
 }
 
-export function hmacSha256Hex(key: HmacSha256Key, data: Uint8Array | string): string {
+export function hmacHex(key: HmacKey, data: Uint8Array | string): string {
   hmacInto(key, data);
   return digestHex();
 }
 
-export function hmacSha256Bytes(key: HmacSha256Key, data: Uint8Array | string): Bytes {
+export function hmacBytes(key: HmacKey, data: Uint8Array | string): Bytes {
   hmacInto(key, data);
   return digestBytes();
 }
 
-export function hmacSha256Base64(key: HmacSha256Key, data: Uint8Array | string): string {
-  return base64(hmacSha256Bytes(key, data));
+export function hmacBase64(key: HmacKey, data: Uint8Array | string): string {
+  return base64(hmacBytes(key, data));
 }
