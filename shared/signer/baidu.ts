@@ -88,18 +88,19 @@ export async function signingKey(secretAccessKey: string, prefix: string): Promi
 
 // The signing key depends on the secret and the prefix only, and the prefix changes every second
 // (it holds the timestamp): requests signed with one key in the same second (a tick's calls to one
-// account) share it. Kept for identical (secret, prefix) only, the most recent few.
+// account) share it. Kept for an identical prefix and secret only, the most recent few; looked up
+// by the prefix (which names the access key), the secret compared, so no key text is built.
 const SIGNING_KEY_CACHE_LIMIT = 32;
-const signingKeys = new Map<string, string>();
+const signingKeys = new Map<string, { secret: string; key: string }>();
 
 async function cachedSigningKey(secretAccessKey: string, prefix: string): Promise<string> {
-  const cacheKey = `${secretAccessKey}\n${prefix}`;
-  let key = signingKeys.get(cacheKey);
-  if (key === undefined) {
-    key = await signingKey(secretAccessKey, prefix);
-    if (signingKeys.size >= SIGNING_KEY_CACHE_LIMIT) signingKeys.delete(signingKeys.keys().next().value!);
-    signingKeys.set(cacheKey, key);
+  const cached = signingKeys.get(prefix);
+  if (cached !== undefined && cached.secret === secretAccessKey) return cached.key;
+  const key = await signingKey(secretAccessKey, prefix);
+  if (cached === undefined && signingKeys.size >= SIGNING_KEY_CACHE_LIMIT) {
+    signingKeys.delete(signingKeys.keys().next().value!);
   }
+  signingKeys.set(prefix, { secret: secretAccessKey, key });
   return key;
 }
 
