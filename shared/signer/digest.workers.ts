@@ -29,21 +29,22 @@ export async function sha256Hex(data: Bytes | string): Promise<string> {
 // Prepared HMAC keys per (algorithm, secret text), most recently used kept: a Worker signs with the
 // same few secrets all day, and preparing one costs two compressions. Bounded, so a stream of
 // one-off keys (Baidu's per-second signing keys) cannot grow it, and evicts the least recently
-// used, so those do not push out the account secrets still in use.
+// used, so those do not push out the account secrets still in use. One map per algorithm, keyed by
+// the secret itself: no key text is built per call.
 const KEY_CACHE_LIMIT = 256;
-const keyCache = new Map<string, HmacKey>();
+const keyCaches: Record<HmacAlgorithm, Map<string, HmacKey>> = { "SHA-1": new Map(), "SHA-256": new Map() };
 
 function preparedKey(algorithm: HmacAlgorithm, secret: Bytes | string): HmacKey {
   if (typeof secret !== "string") return hmacKey(algorithm, secret);
-  const cacheKey = `${algorithm}\u0000${secret}`;
-  let key = keyCache.get(cacheKey);
+  const cache = keyCaches[algorithm];
+  let key = cache.get(secret);
   if (key) {
-    keyCache.delete(cacheKey);
+    cache.delete(secret);
   } else {
     key = hmacKey(algorithm, secret);
-    if (keyCache.size >= KEY_CACHE_LIMIT) keyCache.delete(keyCache.keys().next().value!);
+    if (cache.size >= KEY_CACHE_LIMIT) cache.delete(cache.keys().next().value!);
   }
-  keyCache.set(cacheKey, key);
+  cache.set(secret, key);
   return key;
 }
 
