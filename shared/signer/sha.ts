@@ -1,10 +1,12 @@
 // SHA-256 and SHA-1 (FIPS 180-4) and their HMACs (RFC 2104) in plain JavaScript, synchronous, for
-// the Workers host's `#digest` (digest.workers.ts). Why not the host's own: a request's canonical text
-// is a few hundred bytes, and inside workerd every native call costs more than the hashing itself
-// (node:crypto's createHash/createHmac build a stream object per call; crypto.subtle a promise, a
-// copy and a key import). Measured there for a 400-byte SHA-256 / a 100-byte HMAC with a cached
-// key: this ~3.4 / ~2.5 µs, crypto.subtle ~5.5 / ~5.7 µs, node:crypto ~5-7.7 / ~6.1 µs,
-// @noble/hashes ~9.9 / ~7.0 µs (its generic hash objects cost more than the compression here).
+// the Workers host's `#digest` (digest.workers.ts) and the dashboard's CSP hash. Why not the host's
+// own: a request's canonical text is a few hundred bytes, and inside workerd every native call
+// costs more than the hashing itself (node:crypto's createHash/createHmac build a stream object per
+// call; crypto.subtle a promise, a copy and a key import). Measured there (CPU time, busy machine)
+// for a 400-byte SHA-256 / a 100-byte HMAC-SHA256 with a prepared or cached key / the same with
+// HMAC-SHA1: this ~3.4-3.9 / ~1.9 / ~2.3 µs; crypto.subtle ~5.0-5.5 / ~4.1 / -; node:crypto
+// ~4.7-7.7 / ~5.7 / ~5.3 µs; @noble/hashes ~9.9 / ~7.0 (keyed clone) / ~9.9 µs.
+// On Node, node:crypto is native and ~10x faster per block, so Node keeps it (digest.node.ts).
 // Two things only a hand-made path can do: strings are absorbed without a TextEncoder copy (ASCII
 // char by char), and an HMAC key's padded inner and outer blocks are compressed once and kept
 // (`hmacKey`), so an HMAC of a short text is three compressions, not five. SHA-1 (Alibaba ROA's
