@@ -7,12 +7,12 @@
 //
 // SVG drawn into a page (the week timeline) must style itself with presentation attributes (fill,
 // stroke), not `style="…"` attributes: the policy allows no inline style attributes.
-import { sha256 } from "@noble/hashes/sha2.js";
 import type { Context, MiddlewareHandler } from "hono";
 import { html, raw } from "hono/html";
 import type { HtmlEscapedString } from "hono/utils/html";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { base64, utf8 } from "../../shared/signer/encoding.ts";
+import { base64 } from "../../shared/signer/encoding.ts";
+import { shaBytes } from "../../shared/signer/sha.ts";
 import type { Session } from "./session.ts";
 import { TIMELINE_CSS } from "./timeline-svg.ts";
 
@@ -65,7 +65,7 @@ ${TIMELINE_CSS}
 /** The Content-Security-Policy of every page: nothing but our own stylesheet, forms to ourselves. */
 export const CONTENT_SECURITY_POLICY = [
   "default-src 'none'",
-  `style-src 'sha256-${base64(sha256(utf8(STYLE)))}'`,
+  `style-src 'sha256-${base64(shaBytes("SHA-256", STYLE))}'`,
   "img-src 'self' data:",
   "form-action 'self'",
   "frame-ancestors 'none'",

@@ -103,8 +103,11 @@ export function canonicalizedResource(url: URL): string {
 }
 
 /** A header value as the server sees and signs it: `\t\n\r\f` as spaces, trimmed. */
+const HEADER_CONTROL = /[\t\n\r\f]/;
+const HEADER_CONTROLS = /[\t\n\r\f]/g;
+
 export function canonicalHeaderValue(value: string): string {
-  return value.replace(/[\t\n\r\f]/g, " ").trim();
+  return (HEADER_CONTROL.test(value) ? value.replace(HEADER_CONTROLS, " ") : value).trim();
 }
 
 /**

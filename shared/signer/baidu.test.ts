@@ -217,6 +217,19 @@ describe("signBaidu", () => {
     expect(other.headers.Host).toBe("localhost:8787");
   });
 
+  it("derives the signing key per secret and prefix, also when a request repeats them", async () => {
+    const request = { method: "GET", url: "https://cce.bj.baidubce.com/v2/clusters" };
+    const expected = async (secret: string) => {
+      const prefix = "bce-auth-v1/ak-test/2024-01-02T03:04:05Z/1800";
+      const canonical = "GET\n/v2/clusters\n\nhost:cce.bj.baidubce.com\nx-bce-date:2024-01-02T03%3A04%3A05Z";
+      return `${prefix}/host;x-bce-date/${await signature(await signingKey(secret, prefix), canonical)}`;
+    };
+    for (const secret of ["sk-one", "sk-two", "sk-one"]) {
+      const signed = await signBaidu(request, { ...credentials, secretAccessKey: secret }, opts());
+      expect(signed.headers.Authorization).toBe(await expected(secret));
+    }
+  });
+
   it("does not add Content-Length or Content-Type, and replaces a caller's Authorization", async () => {
     const signed = await signBaidu(
       { method: "POST", url: "https://h/v2/cluster", headers: { authorization: "old" }, body: "{}" },

@@ -12,7 +12,7 @@
 
 import { hmacHex, md5Base64, sha256Hex } from "#digest";
 import { timingSafeEqual } from "./compare.ts";
-import { toBytes, utf8 } from "./encoding.ts";
+import { percentEncode, toBytes, utf8 } from "./encoding.ts";
 import {
   assertDistinctHeaderNames,
   type Credentials,
@@ -86,6 +86,24 @@ export async function signingKey(secretAccessKey: string, prefix: string): Promi
   return hmacHex("SHA-256", secretAccessKey, prefix);
 }
 
+// The signing key depends on the secret and the prefix only, and the prefix changes every second
+// (it holds the timestamp): requests signed with one key in the same second (a tick's calls to one
+// account) share it. Kept for an identical prefix and secret only, the most recent few; looked up
+// by the prefix (which names the access key), the secret compared, so no key text is built.
+const SIGNING_KEY_CACHE_LIMIT = 32;
+const signingKeys = new Map<string, { secret: string; key: string }>();
+
+async function cachedSigningKey(secretAccessKey: string, prefix: string): Promise<string> {
+  const cached = signingKeys.get(prefix);
+  if (cached !== undefined && cached.secret === secretAccessKey) return cached.key;
+  const key = await signingKey(secretAccessKey, prefix);
+  if (cached === undefined && signingKeys.size >= SIGNING_KEY_CACHE_LIMIT) {
+    signingKeys.delete(signingKeys.keys().next().value!);
+  }
+  signingKeys.set(prefix, { secret: secretAccessKey, key });
+  return key;
+}
+
 /**
  * Baidu `UriEncode` of a component as it appears on the wire: `%XX` escapes are read as the bytes
  * they stand for (so `%e6`, `%E6` and a raw UTF-8 character all give the same result, and bytes
@@ -114,16 +132,7 @@ export function uriEncodeRaw(raw: string): string {
 
 /** Baidu `UriEncode` of a plain (already decoded) text; used for header names and values. */
 export function uriEncode(text: string): string {
-  if (UNRESERVED_ONLY.test(text)) return text;
-  let encoded: string;
-  try {
-    // encodeURIComponent writes upper-case UTF-8 escapes and keeps A-Z a-z 0-9 - _ . ~ ! ' ( ) *;
-    // the last five are not unreserved in RFC 3986. Much faster than a TextEncoder per value.
-    encoded = encodeURIComponent(text);
-  } catch {
-    return uriEncodeBytes(utf8(text)); // a lone surrogate: TextEncoder writes U+FFFD for it
-  }
-  return encoded.replace(/[!'()*]/g, (c) => `%${HEX_UPPER[c.charCodeAt(0)]}`);
+  return percentEncode(text); // RFC 3986 unreserved kept, UTF-8 bytes as upper-case %XX
 }
 
 /**
@@ -260,7 +269,7 @@ export async function signBaidu(
   checkContentLength(headers, request.body);
 
   const prefix = authStringPrefix(credentials.accessKeyId, timestamp, expirationSeconds);
-  const key = await signingKey(credentials.secretAccessKey, prefix);
+  const key = await cachedSigningKey(credentials.secretAccessKey, prefix);
   const signed = canonicalHeaders(headers, headersToSign(headers, names));
   const canonical = canonicalRequest(method, canonicalUri(url), canonicalQuery(url), signed.canonicalHeaders);
   const sig = await signature(key, canonical);
@@ -392,7 +401,6 @@ export async function verifyBaidu(
 // Input checks and small helpers
 // ---------------------------------------------------------------------------------------------
 
-const UNRESERVED_ONLY = /^[A-Za-z0-9\-_.~]*$/;
 const HEX_PAIR = /^[0-9A-Fa-f]{2}$/;
 
 function uriEncodeBytes(bytes: Iterable<number>): string {

@@ -2,8 +2,8 @@
 // Crypto runs every digest and HMAC on the libuv thread pool, which costs more than hashing a
 // request's few hundred bytes; the vendor SDKs call node:crypto directly, and so does this. Both
 // hosts have node:crypto (workerd through `nodejs_compat`), so this module is host-neutral in name:
-// `#digest` (package.json) resolves to digest.node.ts on Node and digest.workers.ts in workerd,
-// which both re-export it.
+// `#digest` (package.json) resolves to digest.node.ts on Node, which re-exports it, and to
+// digest.workers.ts in workerd, which takes HMAC-SHA1 and MD5 from it.
 import { createHash, createHmac } from "node:crypto";
 import type { Bytes } from "./encoding.ts";
 

@@ -1,5 +1,5 @@
-// The digest functions the signers import as `#digest` (node:crypto on both hosts) and the Web
-// Crypto module they replace on those hosts (digest.ts, the fallback for any other runtime) give
+// The digest functions the signers import as `#digest` (node:crypto on Node; in workerd plain-JS
+// SHA-256 and node:crypto for SHA-1 and MD5) and the Web Crypto module they replace on those hosts (digest.ts, the fallback for any other runtime) give
 // the same, published results; runs on Node and inside workerd.
 
 import fc from "fast-check";

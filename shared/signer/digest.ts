@@ -1,8 +1,9 @@
 // Hashes and MACs on Web Crypto (`crypto.subtle`). MD5 is the one exception: Web Crypto does not
 // offer it on Node, and Alibaba's Content-MD5 requires it, so it comes from @noble/hashes.
 // Imported as `#digest` (package.json `imports`): this is the Web-standard fallback and the
-// contract's types; Node (digest.node.ts) and workerd (digest.workers.ts) use node:crypto instead,
-// which measured faster on both. The *Hex / *Base64 forms exist so a host can encode natively.
+// contract's types; Node (digest.node.ts) uses node:crypto instead and workerd (digest.workers.ts)
+// plain-JavaScript SHA-256 (sha256.ts), each measured faster on its host. The *Hex / *Base64 forms
+// exist so a host can encode natively.
 import { md5 } from "@noble/hashes/legacy.js";
 import { type Bytes, base64, hex, utf8 } from "./encoding.ts";
 

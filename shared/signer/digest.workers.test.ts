@@ -1,5 +1,6 @@
-// Inside workerd, `#digest` must be digest.workers.ts (node:crypto through nodejs_compat), which
-// measured faster than crypto.subtle there; the default (Web Crypto) would pass every vector too.
+// Inside workerd, `#digest` must be digest.workers.ts (plain-JavaScript SHA-256, sha256.ts), which
+// measured faster there than crypto.subtle and node:crypto; the default (Web Crypto) would pass
+// every vector too.
 
 import { expect, it } from "vitest";
 import * as chosen from "#digest";

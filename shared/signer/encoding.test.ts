@@ -6,6 +6,11 @@ describe("percentEncode", () => {
     expect(percentEncode("a b+c~d*e/f=g")).toBe("a%20b%2Bc~d%2Ae%2Ff%3Dg");
     expect(percentEncode("测试")).toBe("%E6%B5%8B%E8%AF%95");
     expect(percentEncode("a/b c", "/")).toBe("a/b%20c");
+    expect(percentEncode("(x)!'*")).toBe("%28x%29%21%27%2A");
+  });
+  it("encodes a lone surrogate as U+FFFD, as TextEncoder does", () => {
+    expect(percentEncode("a\uD800b")).toBe("a%EF%BF%BDb");
+    expect(percentEncode("\uDC00/", "/")).toBe("%EF%BF%BD/");
   });
   it("round-trips through percentDecode, and keeps malformed escapes literally", () => {
     const text = "x y+z/é😀%";

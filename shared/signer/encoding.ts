@@ -37,6 +37,8 @@ export function fromBase64(text: string): Bytes {
 }
 
 const UNRESERVED = /[A-Za-z0-9\-_.~]/;
+const UNRESERVED_ONLY = /^[A-Za-z0-9\-_.~]*$/;
+const HEX_UPPER = HEX.map((pair) => pair.toUpperCase());
 
 /**
  * RFC 3986 percent-encoding over UTF-8 bytes: keeps `A-Z a-z 0-9 - _ . ~`, encodes every other
@@ -44,13 +46,25 @@ const UNRESERVED = /[A-Za-z0-9\-_.~]/;
  * to leave as they are (e.g. "/" when encoding a whole path).
  */
 export function percentEncode(text: string, keep = ""): string {
+  if (UNRESERVED_ONLY.test(text)) return text; // most path segments, keys and values
+  if (keep === "") {
+    let encoded: string | undefined;
+    try {
+      // encodeURIComponent writes upper-case UTF-8 escapes and keeps A-Z a-z 0-9 - _ . ~ ! ' ( ) *;
+      // the last five are not unreserved in RFC 3986. Far faster than a TextEncoder per character.
+      encoded = encodeURIComponent(text);
+    } catch {
+      // A lone surrogate: encoded below as TextEncoder does, as U+FFFD.
+    }
+    if (encoded !== undefined) return encoded.replace(/[!'()*]/g, (c) => `%${HEX_UPPER[c.charCodeAt(0)]}`);
+  }
   let out = "";
   for (const ch of text) {
     if (UNRESERVED.test(ch) || keep.includes(ch)) {
       out += ch;
       continue;
     }
-    for (const b of utf8(ch)) out += `%${HEX[b]!.toUpperCase()}`;
+    for (const b of utf8(ch)) out += `%${HEX_UPPER[b]}`;
   }
   return out;
 }

@@ -125,7 +125,11 @@ function decodeComponent(text: string, plusIsSpace: boolean, what: string): stri
  * encodes the path text it was handed, so a pre-encoded `%2F` / `%20` is signed as `%252F` / `%2520`
  * while `%2F` / `%20` is sent: the cloud, decoding first, would refuse that signature.
  */
+const PLAIN_PATH = /^[A-Za-z0-9\-_.~/]*$/;
+
 export function canonicalUri(url: URL): string {
+  // Nothing to decode or encode in the usual path (ids, names, slashes): it is its own canonical form.
+  if (PLAIN_PATH.test(url.pathname)) return url.pathname.endsWith("/") ? url.pathname : `${url.pathname}/`;
   const decoded = decodeComponent(url.pathname, false, "path");
   let path = decoded
     .split("/")

@@ -134,7 +134,7 @@ export default {
 };`;
 
 /** The workerd processes this process started (Linux /proc); none elsewhere. */
-function workerdProcesses(): string[] {
+export function workerdProcesses(): string[] {
   try {
     const parents = new Map<string, { parent: string; name: string }>();
     for (const pid of readdirSync("/proc")) {
@@ -161,7 +161,7 @@ function workerdProcesses(): string[] {
 }
 
 /** CPU time (ms) of the given processes, all threads: what a request cost workerd, queueing aside. */
-function cpuMs(pids: readonly string[]): number {
+export function cpuMs(pids: readonly string[]): number {
   let ns = 0;
   for (const pid of pids) {
     for (const task of readdirSync(`/proc/${pid}/task`)) {

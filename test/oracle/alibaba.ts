@@ -1,89 +1,27 @@
 // Oracle for the Alibaba ROA signer: the vendor SDK `@alicloud/pop-core` (ROAClient, lib/roa.js)
-// computes the Authorization for the same request. Node only.
+// computes the Authorization for the same request. On Node; the bench also runs it in workerd.
 //
-// How the SDK is driven: pop-core's own lib/roa.js source is compiled unchanged, with two things
-// added around it: (1) one appended line exporting its module-private helpers (buildStringToSign,
-// getCanonicalizedHeaders, getCanonicalizedResource) so the string to sign can be compared too, and
-// (2) its `httpx` transport replaced by a stub that hands back the URL and headers instead of sending
-// them. Everything else (default headers, header lower-casing, Content-MD5, STS headers, the
+// How the SDK is driven (`#pop-core-roa`, test/oracle/pop-core-roa*.ts): pop-core's own lib/roa.js,
+// unchanged, with its `httpx` transport replaced by a stub that hands back the URL and headers
+// instead of sending them; on Node its module-private helpers (buildStringToSign,
+// getCanonicalizedHeaders, getCanonicalizedResource) are exposed so the string to sign can be
+// compared too. Everything else (default headers, header lower-casing, Content-MD5, STS headers, the
 // canonical forms, HMAC, the Authorization) is pop-core's real request path: `ROAClient.request`.
-import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { dirname } from "node:path";
-import vm from "node:vm";
+import popCorePackage from "@alicloud/pop-core/package.json" with { type: "json" };
 import fc from "fast-check";
+import { ROAClient } from "#pop-core-roa";
 import type { JsonSignInput } from "../fixtures/signing/vector.ts";
+import type { RoaHeaders as Headers, RoaClient } from "./pop-core-roa.ts";
+
+export { ROAClient };
 
 /** The `nightshift sign` stdin request, for Alibaba. */
 export interface SignRequestInput extends JsonSignInput {
   vendor: "alibaba";
 }
 
-type Headers = Record<string, string | number>;
-interface Captured {
-  url: string;
-  headers: Headers;
-}
-interface RoaClient {
-  request(
-    method: string,
-    uriPattern: string,
-    query: Record<string, string>,
-    body: string,
-    headers: Record<string, string>,
-    opts: { rawBody: true },
-  ): Promise<Captured>;
-}
-interface RoaModule {
-  new (config: {
-    endpoint: string;
-    apiVersion: string;
-    accessKeyId: string;
-    accessKeySecret: string;
-    securityToken?: string;
-  }): RoaClient;
-  internals: {
-    buildStringToSign(
-      method: string,
-      uriPattern: string,
-      headers: Headers,
-      query: Record<string, string>,
-    ): string;
-    getCanonicalizedHeaders(headers: Headers): string;
-    getCanonicalizedResource(uriPattern: string, query: Record<string, string>): string;
-  };
-}
-
-const require = createRequire(import.meta.url);
-const roaPath = require.resolve("@alicloud/pop-core/lib/roa.js");
-export const POP_CORE_VERSION: string = require("@alicloud/pop-core/package.json").version;
+export const POP_CORE_VERSION: string = popCorePackage.version;
 export const SDK_NAME = `@alicloud/pop-core ${POP_CORE_VERSION} ROAClient`;
-
-// The transport stub: `request(..., { rawBody: true })` returns whatever `httpx.read` returns.
-const stubHttpx = {
-  request: async (url: string, options: { headers: Headers }) => ({
-    statusCode: 200,
-    headers: {},
-    captured: { url, headers: options.headers },
-  }),
-  read: async (response: { captured: Captured }) => response.captured,
-};
-
-function loadRoa(): RoaModule {
-  const roaRequire = createRequire(roaPath);
-  const source = `${readFileSync(roaPath, "utf8")}
-module.exports.internals = { buildStringToSign, getCanonicalizedHeaders, getCanonicalizedResource };
-`;
-  const wrapper = vm.compileFunction(source, ["exports", "require", "module", "__filename", "__dirname"], {
-    filename: roaPath,
-  });
-  const module = { exports: {} as unknown };
-  const requireForRoa = (id: string) => (id === "httpx" ? stubHttpx : roaRequire(id));
-  wrapper(module.exports, requireForRoa, module, roaPath, dirname(roaPath));
-  return module.exports as RoaModule;
-}
-
-export const ROAClient = loadRoa();
 
 const clients = new Map<string, RoaClient>();
 function client(input: SignRequestInput, endpoint: string): RoaClient {

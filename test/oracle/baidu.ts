@@ -1,5 +1,5 @@
-// Node-only oracle for Baidu bce-auth-v1: what @baiducloud/sdk (src/auth.js) computes for a request,
-// and a fast-check generator of realistic random Baidu requests.
+// Oracle for Baidu bce-auth-v1 (on Node; the bench also runs it in workerd): what @baiducloud/sdk
+// (src/auth.js) computes for a request, and a fast-check generator of realistic random requests.
 //
 // How the SDK is fed (read from node_modules/@baiducloud/sdk/src): `Auth.generateAuthorization(
 // method, resource, params, headers, timestampSeconds, expirationSeconds)`. It signs `resource`
@@ -8,11 +8,11 @@
 // decoded path segment. `params` is a map of DECODED query values (the SDK encodes them; it
 // leaves keys unencoded). Headers are trimmed and encoded by the SDK itself.
 import { createHash } from "node:crypto";
-import { createRequire } from "node:module";
+import sdkPackage from "@baiducloud/sdk/package.json" with { type: "json" };
+import SdkAuthModule from "@baiducloud/sdk/src/auth.js";
+import sdkStringsModule from "@baiducloud/sdk/src/strings.js";
 import fc from "fast-check";
 import type { JsonSignInput } from "../fixtures/signing/vector.ts";
-
-const require = createRequire(import.meta.url);
 
 interface SdkAuth {
   generateAuthorization(
@@ -30,12 +30,12 @@ interface SdkAuth {
   hash(data: string, key: string): string;
 }
 
-const Auth = require("@baiducloud/sdk/src/auth.js") as new (ak: string, sk: string) => SdkAuth;
-const sdkStrings = require("@baiducloud/sdk/src/strings.js") as {
-  normalize(text: string, encodingSlash?: boolean): string;
-};
+// Imported, not require()d: the bench bundles this module into workerd (test/bench/signing.worker.ts).
+// The SDK ships no types for its src/ files (test/oracle/vendor-sdk.d.ts declares them untyped).
+const Auth = SdkAuthModule as new (ak: string, sk: string) => SdkAuth;
+const sdkStrings = sdkStringsModule as { normalize(text: string, encodingSlash?: boolean): string };
 export const SDK_NAME = "@baiducloud/sdk";
-export const SDK_VERSION = (require("@baiducloud/sdk/package.json") as { version: string }).version;
+export const SDK_VERSION: string = sdkPackage.version;
 
 /** The `nightshift sign` stdin request, Baidu flavour. */
 export interface SignRequestInput extends JsonSignInput {

@@ -1,4 +1,4 @@
-// Node-only oracle for Huawei Cloud `SDK-HMAC-SHA256`: the official Node SDK
+// Oracle for Huawei Cloud `SDK-HMAC-SHA256` (on Node; the bench also runs it in workerd): the Node SDK
 // (@huaweicloud/huaweicloud-sdk-core, auth/AKSKSigner.js) signs the same request our signer signed,
 // and must produce the same Authorization byte for byte.
 //
@@ -23,16 +23,14 @@
 //     the cloud decodes the path first. The oracle hands the SDK the decoded path, so `%2F` is a
 //     separator for both, exactly as for APIG's verifier.
 
-import { createRequire } from "node:module";
 import { AKSKSigner } from "@huaweicloud/huaweicloud-sdk-core/auth/AKSKSigner.js";
 import { BasicCredentials } from "@huaweicloud/huaweicloud-sdk-core/auth/BasicCredentials.js";
+import sdkPackage from "@huaweicloud/huaweicloud-sdk-core/package.json" with { type: "json" };
 import fc from "fast-check";
 import type { JsonSignInput } from "../fixtures/signing/vector.ts";
 
-const require = createRequire(import.meta.url);
-export const SDK_VERSION: string = (
-  require("@huaweicloud/huaweicloud-sdk-core/package.json") as { version: string }
-).version;
+// Imported, not require()d: the bench bundles this module into workerd (test/bench/signing.worker.ts).
+export const SDK_VERSION: string = sdkPackage.version;
 export const SDK_NAME = `@huaweicloud/huaweicloud-sdk-core ${SDK_VERSION}`;
 
 /** The `nightshift sign` stdin request. */
