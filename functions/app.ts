@@ -157,6 +157,20 @@ export function createApp(deps: AppDeps): Hono {
   app.onError((error, c) => {
     // A client error a library raised (a validator's media-type gate): the caller's fault, said so.
     if (error instanceof HTTPException && error.status < 500) return clientErrorResponse(c, error);
+    // The client went away before its request was read (a slow body cut off by the request
+    // timeout, a cancelled upload): nobody is left to answer and nothing of ours failed.
+    if (c.req.raw.signal.aborted) {
+      deps.log.info("the client went away before its request was read", {
+        method: c.req.method,
+        path: new URL(c.req.url).pathname,
+      });
+      return errorResponse(
+        c,
+        400,
+        "request_aborted",
+        "the request was cut off before its body arrived; send it again",
+      );
+    }
     // The caller gets a reference, the log gets the (redacted) detail; never a stack in a response.
     deps.log.error("unhandled error", { error, method: c.req.method, path: new URL(c.req.url).pathname });
     return errorResponse(c, 500, "internal", "internal error; see the service log");
