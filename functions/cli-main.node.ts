@@ -74,7 +74,7 @@ async function main(argv: string[], io: CliIo): Promise<number> {
   const [verb] = argv;
   switch (verb) {
     case "start":
-      return start(io);
+      return start(argv.slice(1), io);
     case "sign":
       return sign(argv.slice(1), io);
     case "sandbox":
@@ -117,7 +117,25 @@ async function main(argv: string[], io: CliIo): Promise<number> {
   }
 }
 
-async function start(io: CliIo): Promise<number> {
+export const START_USAGE = `Usage: nightshift start
+
+Runs the service: HTTP on HOST:PORT (default 127.0.0.1:8787) and the scheduler tick, until SIGINT
+or SIGTERM. Takes no options: it is configured by environment variables (PORT, HOST,
+NIGHTSHIFT_STORE, NIGHTSHIFT_ADMIN_TOKEN, NIGHTSHIFT_ACCOUNT_<NAME>_*, ...; see README.md,
+"Configuration"). With no cloud account configured it runs against the built-in sandbox clouds.`;
+
+async function start(args: readonly string[], io: CliIo): Promise<number> {
+  if (args.includes("--help") || args.includes("-h")) {
+    io.stdout(START_USAGE);
+    return 0;
+  }
+  // An option would be silently ignored (e.g. --port 9000 instead of PORT=9000): refuse it.
+  if (args.length > 0) {
+    const arg = args[0]!;
+    const what = arg.startsWith("-") ? `unknown option ${arg}` : `unexpected argument ${JSON.stringify(arg)}`;
+    io.stderr(`nightshift start: ${what}\n\n${START_USAGE}`);
+    return 2;
+  }
   const { ConfigError, loadConfig } = await import("../shared/config/config.ts");
   const { configuredLogger } = await import("./compose.ts");
   const { startServer } = await import("./server.node.ts");

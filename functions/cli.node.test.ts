@@ -156,3 +156,32 @@ describe("nightshift CLI", () => {
     expect(stderr).toContain("Commands:");
   });
 });
+
+describe("--help of every verb", () => {
+  // A bad PORT: a verb that ignored --help and ran would stop on it (exit 1) instead of helping.
+  for (const verb of [
+    "start",
+    "plan",
+    "tick",
+    "renew",
+    "validate",
+    "match",
+    "sign",
+    "sandbox",
+    "bundle-schedules",
+  ])
+    it(`nightshift ${verb} --help prints its usage and exits 0, running nothing`, async () => {
+      const { code, stdout, stderr } = await finished(run([verb, "--help"], { env: { PORT: "http" } }));
+      expect({ code, stderr }).toEqual({ code: 0, stderr: "" });
+      expect(stdout).toMatch(/^Usage: nightshift /);
+      expect(stdout).toContain(verb === "tick" ? "nightshift tick" : `nightshift ${verb}`);
+    });
+
+  it("nightshift start refuses an option instead of ignoring it (PORT is an environment variable)", async () => {
+    const { code, stdout, stderr } = await finished(run(["start", "--port", "9000"], { env: { PORT: "0" } }));
+    expect(code).toBe(2);
+    expect(stdout).toBe("");
+    expect(stderr).toContain("nightshift start: unknown option --port");
+    expect(stderr).toContain("Usage: nightshift start");
+  });
+});
