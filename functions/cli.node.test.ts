@@ -185,3 +185,45 @@ describe("--help of every verb", () => {
     expect(stderr).toContain("Usage: nightshift start");
   });
 });
+
+describe("nightshift start's embedded demo store", () => {
+  /** `start` with nothing configured in a directory of its own, until it says it started. */
+  async function demo(cwd: string) {
+    const child = spawn(process.execPath, [CLI, "start"], {
+      cwd,
+      env: {
+        PATH: process.env.PATH ?? "",
+        PORT: "0",
+        NIGHTSHIFT_ADMIN_TOKEN: "test-admin-token-0123456789abcdef",
+        NIGHTSHIFT_SCHEDULES_DIR: new URL("../schedules", import.meta.url).pathname,
+        LOG_FORMAT: "json",
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const lines: Array<Record<string, unknown>> = [];
+    let stderr = "";
+    child.stderr.on("data", (d) => (stderr += d));
+    const outcome = await new Promise<"started" | "exited">((resolve) => {
+      createInterface({ input: child.stdout }).on("line", (line) => {
+        const record = JSON.parse(line) as Record<string, unknown>;
+        lines.push(record);
+        if (record.msg === "nightshift started") resolve("started");
+      });
+      child.once("exit", () => resolve("exited"));
+    });
+    return { child, lines, outcome, stderr: () => stderr };
+  }
+
+  it("the start-up line names the store the demo uses, not the default it does not", {
+    timeout: 30_000,
+  }, async () => {
+    const { child, lines, outcome } = await demo(mkdtempSync(join(tmpdir(), "nightshift-demo-")));
+    try {
+      expect(outcome).toBe("started");
+      expect(lines.find((l) => l.msg === "nightshift started")?.store).toBe("sqlite .nightshift/demo.db");
+    } finally {
+      child.kill("SIGTERM");
+      await once(child, "exit");
+    }
+  });
+});

@@ -45,6 +45,8 @@ export interface NodeRuntime {
   cloudNow: () => Date;
   /** Real time: what a person meets in real time (leases, Idempotency-Keys, store expiries). */
   realNow: () => Date;
+  /** The store this runtime opened: the demo's own when the embedded sandbox runs without NIGHTSHIFT_STORE. */
+  storeConfig: StoreConfig;
   inventory: Composition["inventory"];
   tickDeps: TickDeps;
   /** The HTTP surface, on the same store, schedules and clocks as the tick. */
@@ -180,6 +182,7 @@ export async function createNodeRuntime(
       accounts,
       ...(sandbox ? { sandbox } : {}),
       store,
+      storeConfig,
       schedules: loaded.schedules,
       calendars: loaded.calendars,
       cloudNow,
