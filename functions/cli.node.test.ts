@@ -1,7 +1,7 @@
 // The CLI as a user runs it: a real process, real signals, real stdin/stdout.
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
-import { mkdtempSync } from "node:fs";
+import { existsSync, mkdtempSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -213,6 +213,33 @@ describe("nightshift start's embedded demo store", () => {
     });
     return { child, lines, outcome, stderr: () => stderr };
   }
+
+  it("a second demo in the same directory refuses, leaving the first one's store alone", {
+    timeout: 45_000,
+  }, async () => {
+    const cwd = mkdtempSync(join(tmpdir(), "nightshift-demo-"));
+    const first = await demo(cwd);
+    expect(first.outcome).toBe("started");
+    try {
+      const storeFile = join(cwd, ".nightshift/demo.db");
+      const before = statSync(storeFile).ino;
+      const second = await demo(cwd);
+      expect(second.outcome).toBe("exited");
+      expect(second.child.exitCode).toBe(1);
+      expect(second.stderr()).toContain(
+        `NIGHTSHIFT_STORE: another nightshift demo (pid ${first.child.pid}) is running in this directory`,
+      );
+      // The first demo's file is the one it opened, and it still answers from it.
+      expect(statSync(storeFile).ino).toBe(before);
+      const url = first.lines.find((l) => l.msg === "nightshift started")!.url as string;
+      expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    } finally {
+      first.child.kill("SIGTERM");
+      await once(first.child, "exit");
+    }
+    // Stopped, it leaves no lock behind: the next demo there starts.
+    expect(existsSync(join(cwd, ".nightshift/demo.db.lock"))).toBe(false);
+  });
 
   it("the start-up line names the store the demo uses, not the default it does not", {
     timeout: 30_000,
