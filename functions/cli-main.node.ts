@@ -31,6 +31,8 @@ Commands:
 Configuration comes from environment variables; see README.md.`;
 
 const MINIMUM_NODE = [22, 18];
+/** How often `start` under npm checks that npm's shell, its parent, is still there. */
+const PARENT_CHECK_MS = 500;
 
 /** What a verb reads and writes: the environment, stdin, and lines to stdout and stderr. */
 export interface CliIo extends Required<Out> {
@@ -184,6 +186,19 @@ async function start(args: readonly string[], io: CliIo): Promise<number> {
     };
     process.once("SIGTERM", () => shutdown("SIGTERM"));
     process.once("SIGINT", () => shutdown("SIGINT"));
+    // Under npm (`npm start`, `npx nightshift start`) a shell stands between npm and this process
+    // and does not pass npm's SIGTERM on: when that parent goes, stop as if signalled rather
+    // than live on orphaned, holding the port. Only under npm: a service started with `&` or
+    // nohup outlives its shell on purpose.
+    if (io.env.npm_lifecycle_event !== undefined) {
+      const parent = process.ppid;
+      const watch = setInterval(() => {
+        if (process.ppid === parent) return;
+        clearInterval(watch);
+        shutdown("parent exited");
+      }, PARENT_CHECK_MS);
+      watch.unref();
+    }
   });
   return 0;
 }

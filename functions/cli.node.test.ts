@@ -254,3 +254,47 @@ describe("nightshift start's embedded demo store", () => {
     }
   });
 });
+
+describe("nightshift start under npm", () => {
+  it("stops cleanly when npm's shell, its parent, is killed (a shell does not pass SIGTERM on)", {
+    timeout: 40_000,
+  }, async () => {
+    // What `npm start` runs: sh -c "<script>". The trailing `:` keeps sh from exec-ing node, as
+    // dash does not for npm's scripts either, so killing sh leaves node to notice by itself.
+    const shell = spawn("sh", ["-c", `"${process.execPath}" "${CLI}" start; :`], {
+      env: {
+        PATH: process.env.PATH ?? "",
+        PORT: "0",
+        NIGHTSHIFT_STORE: stateFile(),
+        NIGHTSHIFT_ADMIN_TOKEN: "test-admin-token-0123456789abcdef",
+        LOG_FORMAT: "json",
+        npm_lifecycle_event: "start",
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const lines: Array<Record<string, unknown>> = [];
+    let stopped: () => void;
+    const stoppedLine = new Promise<void>((resolve) => (stopped = resolve));
+    const started = new Promise<void>((resolve) => {
+      createInterface({ input: shell.stdout! }).on("line", (line) => {
+        const record = JSON.parse(line) as Record<string, unknown>;
+        lines.push(record);
+        if (record.msg === "nightshift started") resolve();
+        if (record.msg === "nightshift stopped") stopped();
+      });
+    });
+    await started;
+    shell.kill("SIGKILL");
+    const outcome = await Promise.race([
+      stoppedLine.then(() => "stopped"),
+      new Promise((resolve) => setTimeout(resolve, 15_000, "still running")),
+    ]);
+    // Never leave an orphan behind, whatever the outcome (the planner's holder is host:pid).
+    const holder = lines.find((l) => l.msg === "this replica plans now")?.holder as string | undefined;
+    const pid = Number(holder?.split(":").at(-1));
+    if (outcome !== "stopped" && pid > 0) process.kill(pid, "SIGKILL");
+    expect(outcome).toBe("stopped");
+    expect(lines.find((l) => l.msg === "shutting down")).toMatchObject({ signal: "parent exited" });
+    expect(lines.at(-1)).toMatchObject({ msg: "nightshift stopped", outcome: "clean" });
+  });
+});
