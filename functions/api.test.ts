@@ -95,7 +95,7 @@ describe("a route asked with a method it does not take", () => {
     expect(await response.json()).toEqual({
       error: {
         code: "method_not_allowed",
-        message: `${method} is not allowed on ${path}; use ${allow.filter((m) => m !== "HEAD").join(" or ")}`,
+        message: `the method ${method} is not allowed on ${path}; use ${allow.filter((m) => m !== "HEAD").join(" or ")}`,
         details: { allow },
       },
     });

@@ -166,7 +166,7 @@ export function createApp(deps: AppDeps): Hono {
         c,
         405,
         "method_not_allowed",
-        `${c.req.method} is not allowed on ${path}; use ${methods.join(" or ")}`,
+        `the method ${c.req.method} is not allowed on ${path}; use ${methods.join(" or ")}`,
         { allow },
       );
     }
