@@ -1,7 +1,7 @@
 // The CLI as a user runs it: a real process, real signals, real stdin/stdout.
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
-import { existsSync, mkdtempSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -239,6 +239,18 @@ describe("nightshift start's embedded demo store", () => {
     }
     // Stopped, it leaves no lock behind: the next demo there starts.
     expect(existsSync(join(cwd, ".nightshift/demo.db.lock"))).toBe(false);
+  });
+
+  it("a directory where the demo cannot keep its store: exit 1 naming NIGHTSHIFT_STORE and the way out", {
+    timeout: 30_000,
+  }, async () => {
+    const cwd = mkdtempSync(join(tmpdir(), "nightshift-demo-"));
+    writeFileSync(join(cwd, ".nightshift"), "a file where the demo's folder would be");
+    const { child, outcome, stderr } = await demo(cwd);
+    expect(outcome).toBe("exited");
+    expect(child.exitCode).toBe(1);
+    expect(stderr()).toContain("NIGHTSHIFT_STORE: cannot create the demo's store in");
+    expect(stderr()).not.toMatch(/\bat .*\.ts:\d+/);
   });
 
   it("the start-up line names the store the demo uses, not the default it does not", {

@@ -248,13 +248,27 @@ async function demoStore(
 async function claimDemoStore(): Promise<() => Promise<void>> {
   const lock = resolve(`${DEMO_STORE_PATH}.lock`);
   const mine = String(process.pid);
-  await mkdir(resolve(DEMO_STORE_PATH, ".."), { recursive: true });
+  const unwritable = (error: unknown) =>
+    new ConfigError(
+      [
+        {
+          variable: "NIGHTSHIFT_STORE",
+          message: `cannot create the demo's store in ${resolve(DEMO_STORE_PATH, "..")} (${(error as { code?: string }).code ?? (error as Error).message}); start from a writable directory, or name a writable file, e.g. NIGHTSHIFT_STORE=sqlite:/tmp/nightshift.db`,
+        },
+      ],
+      { cause: error },
+    );
+  try {
+    await mkdir(resolve(DEMO_STORE_PATH, ".."), { recursive: true });
+  } catch (error) {
+    throw unwritable(error);
+  }
   try {
     const file = await open(lock, "wx");
     await file.writeFile(mine);
     await file.close();
   } catch (error) {
-    if ((error as { code?: string }).code !== "EEXIST") throw error;
+    if ((error as { code?: string }).code !== "EEXIST") throw unwritable(error);
     const holder = Number((await readFile(lock, "utf8").catch(() => "")).trim());
     if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && processIsAlive(holder))
       throw new ConfigError([
@@ -263,7 +277,9 @@ async function claimDemoStore(): Promise<() => Promise<void>> {
           message: `another nightshift demo (pid ${holder}) is running in this directory on ${DEMO_STORE_PATH}, which a new demo would start afresh under it; stop that one first, start this one from another directory, or set NIGHTSHIFT_STORE (e.g. sqlite:.nightshift/state.db)`,
         },
       ]);
-    await writeFile(lock, mine);
+    await writeFile(lock, mine).catch((failed: unknown) => {
+      throw unwritable(failed);
+    });
   }
   return async () => {
     if ((await readFile(lock, "utf8").catch(() => "")).trim() === mine) await rm(lock, { force: true });
