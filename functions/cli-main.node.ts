@@ -127,6 +127,8 @@ NIGHTSHIFT_STORE, NIGHTSHIFT_ADMIN_TOKEN, NIGHTSHIFT_ACCOUNT_<NAME>_*, ...; see 
 "Configuration"). With no cloud account configured it runs against the built-in sandbox clouds.`;
 
 async function start(args: readonly string[], io: CliIo): Promise<number> {
+  // Read first: the parent may go while the service starts, and must still be noticed then.
+  const parent = process.ppid;
   if (args.includes("--help") || args.includes("-h")) {
     io.stdout(START_USAGE);
     return 0;
@@ -191,7 +193,6 @@ async function start(args: readonly string[], io: CliIo): Promise<number> {
     // than live on orphaned, holding the port. Only under npm: a service started with `&` or
     // nohup outlives its shell on purpose.
     if (io.env.npm_lifecycle_event !== undefined) {
-      const parent = process.ppid;
       const watch = setInterval(() => {
         if (process.ppid === parent) return;
         clearInterval(watch);
