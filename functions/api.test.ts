@@ -78,3 +78,32 @@ describe("GET /api/targets", () => {
     });
   });
 });
+
+describe("a route asked with a method it does not take", () => {
+  const auth = { Authorization: `Bearer ${token}` };
+  it.each([
+    ["POST", "/api/targets", ["GET", "HEAD"]],
+    ["DELETE", "/api/operations", ["GET", "HEAD"]],
+    ["GET", "/api/schedules/nightly/pause", ["POST"]],
+    ["PUT", "/api/targets/prod-hw/c1/snooze", ["POST"]],
+    ["GET", "/api/vault/rotate", ["POST"]],
+    ["POST", "/healthz", ["GET", "HEAD"]],
+  ])("%s %s: 405 with Allow, naming the methods it takes (not 'no route')", async (method, path, allow) => {
+    const response = await app(token).request(path, { method, headers: auth });
+    expect(response.status).toBe(405);
+    expect(response.headers.get("Allow")).toBe(allow.join(", "));
+    expect(await response.json()).toEqual({
+      error: {
+        code: "method_not_allowed",
+        message: `the method ${method} is not allowed on ${path}; use ${allow.filter((m) => m !== "HEAD").join(" or ")}`,
+        details: { allow },
+      },
+    });
+  });
+
+  it("a path no route has under any method is still 404", async () => {
+    const response = await app(token).request("/api/nowhere", { method: "POST", headers: auth });
+    expect(response.status).toBe(404);
+    expect(await response.json()).toMatchObject({ error: { code: "not_found" } });
+  });
+});

@@ -2,6 +2,7 @@
 // handler, Node serves it through @hono/node-server.
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
+import { TrieRouter } from "hono/router/trie-router";
 import packageJson from "../package.json" with { type: "json" };
 import {
   type ConfigIssue,
@@ -151,17 +152,57 @@ export function createApp(deps: AppDeps): Hono {
     }),
   );
 
-  app.notFound((c) =>
-    errorResponse(c, 404, "not_found", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`),
-  );
+  // A path that exists under another method is a 405 naming the methods it takes, not "no route".
+  let methodsFor: ((path: string) => string[]) | undefined;
+  app.notFound((c) => {
+    const path = new URL(c.req.url).pathname;
+    methodsFor ??= routeMethods(app);
+    const methods = methodsFor(path);
+    const asked = c.req.method === "HEAD" ? "GET" : c.req.method;
+    if (methods.length > 0 && !methods.includes(asked)) {
+      const allow = methods.includes("GET") ? [...methods, "HEAD"] : methods;
+      c.header("Allow", allow.join(", "));
+      return errorResponse(
+        c,
+        405,
+        "method_not_allowed",
+        `the method ${c.req.method} is not allowed on ${path}; use ${methods.join(" or ")}`,
+        { allow },
+      );
+    }
+    return errorResponse(c, 404, "not_found", `no route for ${c.req.method} ${path}`);
+  });
   app.onError((error, c) => {
     // A client error a library raised (a validator's media-type gate): the caller's fault, said so.
     if (error instanceof HTTPException && error.status < 500) return clientErrorResponse(c, error);
+    // The client went away before its request was read (a slow body cut off by the request
+    // timeout, a cancelled upload): nobody is left to answer and nothing of ours failed.
+    if (c.req.raw.signal.aborted) {
+      deps.log.info("the client went away before its request was read", {
+        method: c.req.method,
+        path: new URL(c.req.url).pathname,
+      });
+      return errorResponse(
+        c,
+        400,
+        "request_aborted",
+        "the request was cut off before its body arrived; send it again",
+      );
+    }
     // The caller gets a reference, the log gets the (redacted) detail; never a stack in a response.
     deps.log.error("unhandled error", { error, method: c.req.method, path: new URL(c.req.url).pathname });
     return errorResponse(c, 500, "internal", "internal error; see the service log");
   });
   return app;
+}
+
+const ROUTE_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"] as const;
+
+/** The methods the app's routes (not its middleware, registered for every method) take per path. */
+function routeMethods(app: Hono): (path: string) => string[] {
+  const router = new TrieRouter<true>();
+  for (const route of app.routes) if (route.method !== "ALL") router.add(route.method, route.path, true);
+  return (path) => ROUTE_METHODS.filter((method) => router.match(method, path)[0].length > 0);
 }
 
 /** What a host answers while its configuration is invalid: the variable names, never their values. */

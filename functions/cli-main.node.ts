@@ -31,6 +31,8 @@ Commands:
 Configuration comes from environment variables; see README.md.`;
 
 const MINIMUM_NODE = [22, 18];
+/** How often `start` under npm checks that npm's shell, its parent, is still there. */
+const PARENT_CHECK_MS = 500;
 
 /** What a verb reads and writes: the environment, stdin, and lines to stdout and stderr. */
 export interface CliIo extends Required<Out> {
@@ -74,7 +76,7 @@ async function main(argv: string[], io: CliIo): Promise<number> {
   const [verb] = argv;
   switch (verb) {
     case "start":
-      return start(io);
+      return start(argv.slice(1), io);
     case "sign":
       return sign(argv.slice(1), io);
     case "sandbox":
@@ -117,7 +119,27 @@ async function main(argv: string[], io: CliIo): Promise<number> {
   }
 }
 
-async function start(io: CliIo): Promise<number> {
+export const START_USAGE = `Usage: nightshift start
+
+Runs the service: HTTP on HOST:PORT (default 127.0.0.1:8787) and the scheduler tick, until SIGINT
+or SIGTERM. Takes no options: it is configured by environment variables (PORT, HOST,
+NIGHTSHIFT_STORE, NIGHTSHIFT_ADMIN_TOKEN, NIGHTSHIFT_ACCOUNT_<NAME>_*, ...; see README.md,
+"Configuration"). With no cloud account configured it runs against the built-in sandbox clouds.`;
+
+async function start(args: readonly string[], io: CliIo): Promise<number> {
+  // Read first: the parent may go while the service starts, and must still be noticed then.
+  const parent = process.ppid;
+  if (args.includes("--help") || args.includes("-h")) {
+    io.stdout(START_USAGE);
+    return 0;
+  }
+  // An option would be silently ignored (e.g. --port 9000 instead of PORT=9000): refuse it.
+  if (args.length > 0) {
+    const arg = args[0]!;
+    const what = arg.startsWith("-") ? `unknown option ${arg}` : `unexpected argument ${JSON.stringify(arg)}`;
+    io.stderr(`nightshift start: ${what}\n\n${START_USAGE}`);
+    return 2;
+  }
   const { ConfigError, loadConfig } = await import("../shared/config/config.ts");
   const { configuredLogger } = await import("./compose.ts");
   const { startServer } = await import("./server.node.ts");
@@ -166,6 +188,18 @@ async function start(io: CliIo): Promise<number> {
     };
     process.once("SIGTERM", () => shutdown("SIGTERM"));
     process.once("SIGINT", () => shutdown("SIGINT"));
+    // Under npm (`npm start`, `npx nightshift start`) a shell stands between npm and this process
+    // and does not pass npm's SIGTERM on: when that parent goes, stop as if signalled rather
+    // than live on orphaned, holding the port. Only under npm: a service started with `&` or
+    // nohup outlives its shell on purpose.
+    if (io.env.npm_lifecycle_event !== undefined) {
+      const watch = setInterval(() => {
+        if (process.ppid === parent) return;
+        clearInterval(watch);
+        shutdown("parent exited");
+      }, PARENT_CHECK_MS);
+      watch.unref();
+    }
   });
   return 0;
 }

@@ -1,7 +1,7 @@
 // The CLI as a user runs it: a real process, real signals, real stdin/stdout.
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
-import { mkdtempSync } from "node:fs";
+import { existsSync, mkdtempSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -154,5 +154,159 @@ describe("nightshift CLI", () => {
     expect(code).toBe(2);
     expect(stderr).toContain('unknown command "frobnicate"');
     expect(stderr).toContain("Commands:");
+  });
+});
+
+describe("--help of every verb", () => {
+  // A bad PORT: a verb that ignored --help and ran would stop on it (exit 1) instead of helping.
+  for (const verb of [
+    "start",
+    "plan",
+    "tick",
+    "renew",
+    "validate",
+    "match",
+    "sign",
+    "sandbox",
+    "bundle-schedules",
+  ])
+    it(`nightshift ${verb} --help prints its usage and exits 0, running nothing`, async () => {
+      const { code, stdout, stderr } = await finished(run([verb, "--help"], { env: { PORT: "http" } }));
+      expect({ code, stderr }).toEqual({ code: 0, stderr: "" });
+      expect(stdout).toMatch(/^Usage: nightshift /);
+      expect(stdout).toContain(verb === "tick" ? "nightshift tick" : `nightshift ${verb}`);
+    });
+
+  it("nightshift start refuses an option instead of ignoring it (PORT is an environment variable)", async () => {
+    const { code, stdout, stderr } = await finished(run(["start", "--port", "9000"], { env: { PORT: "0" } }));
+    expect(code).toBe(2);
+    expect(stdout).toBe("");
+    expect(stderr).toContain("nightshift start: unknown option --port");
+    expect(stderr).toContain("Usage: nightshift start");
+  });
+});
+
+describe("nightshift start's embedded demo store", () => {
+  /** `start` with nothing configured in a directory of its own, until it says it started. */
+  async function demo(cwd: string) {
+    const child = spawn(process.execPath, [CLI, "start"], {
+      cwd,
+      env: {
+        PATH: process.env.PATH ?? "",
+        PORT: "0",
+        NIGHTSHIFT_ADMIN_TOKEN: "test-admin-token-0123456789abcdef",
+        NIGHTSHIFT_SCHEDULES_DIR: new URL("../schedules", import.meta.url).pathname,
+        LOG_FORMAT: "json",
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const lines: Array<Record<string, unknown>> = [];
+    let stderr = "";
+    child.stderr.on("data", (d) => (stderr += d));
+    const outcome = await new Promise<"started" | "exited">((resolve) => {
+      createInterface({ input: child.stdout }).on("line", (line) => {
+        const record = JSON.parse(line) as Record<string, unknown>;
+        lines.push(record);
+        if (record.msg === "nightshift started") resolve("started");
+      });
+      child.once("exit", () => resolve("exited"));
+    });
+    return { child, lines, outcome, stderr: () => stderr };
+  }
+
+  it("a second demo in the same directory refuses, leaving the first one's store alone", {
+    timeout: 45_000,
+  }, async () => {
+    const cwd = mkdtempSync(join(tmpdir(), "nightshift-demo-"));
+    const first = await demo(cwd);
+    expect(first.outcome).toBe("started");
+    try {
+      const storeFile = join(cwd, ".nightshift/demo.db");
+      const before = statSync(storeFile).ino;
+      const second = await demo(cwd);
+      expect(second.outcome).toBe("exited");
+      expect(second.child.exitCode).toBe(1);
+      expect(second.stderr()).toContain(
+        `NIGHTSHIFT_STORE: another nightshift demo (pid ${first.child.pid}) is running in this directory`,
+      );
+      // The first demo's file is the one it opened, and it still answers from it.
+      expect(statSync(storeFile).ino).toBe(before);
+      const url = first.lines.find((l) => l.msg === "nightshift started")!.url as string;
+      expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    } finally {
+      first.child.kill("SIGTERM");
+      await once(first.child, "exit");
+    }
+    // Stopped, it leaves no lock behind: the next demo there starts.
+    expect(existsSync(join(cwd, ".nightshift/demo.db.lock"))).toBe(false);
+  });
+
+  it("a directory where the demo cannot keep its store: exit 1 naming NIGHTSHIFT_STORE and the way out", {
+    timeout: 30_000,
+  }, async () => {
+    const cwd = mkdtempSync(join(tmpdir(), "nightshift-demo-"));
+    writeFileSync(join(cwd, ".nightshift"), "a file where the demo's folder would be");
+    const { child, outcome, stderr } = await demo(cwd);
+    expect(outcome).toBe("exited");
+    expect(child.exitCode).toBe(1);
+    expect(stderr()).toContain("NIGHTSHIFT_STORE: cannot create the demo's store in");
+    expect(stderr()).not.toMatch(/\bat .*\.ts:\d+/);
+  });
+
+  it("the start-up line names the store the demo uses, not the default it does not", {
+    timeout: 30_000,
+  }, async () => {
+    const { child, lines, outcome } = await demo(mkdtempSync(join(tmpdir(), "nightshift-demo-")));
+    try {
+      expect(outcome).toBe("started");
+      expect(lines.find((l) => l.msg === "nightshift started")?.store).toBe("sqlite .nightshift/demo.db");
+    } finally {
+      child.kill("SIGTERM");
+      await once(child, "exit");
+    }
+  });
+});
+
+describe("nightshift start under npm", () => {
+  it("stops cleanly when npm's shell, its parent, is killed (a shell does not pass SIGTERM on)", {
+    timeout: 40_000,
+  }, async () => {
+    // What `npm start` runs: sh -c "<script>". The trailing `:` keeps sh from exec-ing node, as
+    // dash does not for npm's scripts either, so killing sh leaves node to notice by itself.
+    const shell = spawn("sh", ["-c", `"${process.execPath}" "${CLI}" start; :`], {
+      env: {
+        PATH: process.env.PATH ?? "",
+        PORT: "0",
+        NIGHTSHIFT_STORE: stateFile(),
+        NIGHTSHIFT_ADMIN_TOKEN: "test-admin-token-0123456789abcdef",
+        LOG_FORMAT: "json",
+        npm_lifecycle_event: "start",
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const lines: Array<Record<string, unknown>> = [];
+    let stopped: () => void;
+    const stoppedLine = new Promise<void>((resolve) => (stopped = resolve));
+    const started = new Promise<void>((resolve) => {
+      createInterface({ input: shell.stdout! }).on("line", (line) => {
+        const record = JSON.parse(line) as Record<string, unknown>;
+        lines.push(record);
+        if (record.msg === "nightshift started") resolve();
+        if (record.msg === "nightshift stopped") stopped();
+      });
+    });
+    await started;
+    shell.kill("SIGKILL");
+    const outcome = await Promise.race([
+      stoppedLine.then(() => "stopped"),
+      new Promise((resolve) => setTimeout(resolve, 15_000, "still running")),
+    ]);
+    // Never leave an orphan behind, whatever the outcome (the planner's holder is host:pid).
+    const holder = lines.find((l) => l.msg === "this replica plans now")?.holder as string | undefined;
+    const pid = Number(holder?.split(":").at(-1));
+    if (outcome !== "stopped" && pid > 0) process.kill(pid, "SIGKILL");
+    expect(outcome).toBe("stopped");
+    expect(lines.find((l) => l.msg === "shutting down")).toMatchObject({ signal: "parent exited" });
+    expect(lines.at(-1)).toMatchObject({ msg: "nightshift stopped", outcome: "clean" });
   });
 });

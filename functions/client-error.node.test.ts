@@ -206,3 +206,77 @@ describe("a 100 MiB body on Node", () => {
     },
   );
 });
+
+describe("methods and expectations Node answers by itself", () => {
+  it("a CONNECT (a proxy tunnel): 405 in the JSON error shape, not a silently dropped connection", async () => {
+    const answer = await exchange("CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n");
+    expect(answer.status).toBe(405);
+    expect(answer.headers.allow).toBe("GET, HEAD, POST");
+    expect(answer.body).toEqual(error("method_not_allowed", /^CONNECT is not served/));
+    expect(answer.closed).toBe(true);
+  });
+
+  it("an Expect other than 100-continue: 417 naming the header, in the JSON error shape", async () => {
+    const answer = await exchange("GET /healthz HTTP/1.1\r\nHost: x\r\nExpect: 999-weird\r\n\r\n");
+    expect(answer.status).toBe(417);
+    expect(answer.headers["content-type"]).toMatch(/^application\/json/);
+    expect(answer.body).toEqual(error("expectation_failed", /Expect: 100-continue/));
+  });
+});
+
+describe("slow clients (slowloris)", () => {
+  const timeouts = { headersMs: 400, requestMs: 800, checkEveryMs: 100 };
+  let slow: ReturnType<typeof serveWithJsonErrors>;
+  let slowPort: number;
+  const logged: string[] = [];
+  beforeAll(async () => {
+    const app = createApp({
+      host: "node",
+      log: createLogger({ write: (line) => logged.push(line) }),
+      now: () => new Date("2026-11-23T10:00:00Z"),
+      adminToken: TOKEN,
+      inventory: async () => ({ targets: [], errors: [] }),
+      store: createStore(memoryBackend()),
+      schedules: [],
+      calendars: new Map(),
+    });
+    await new Promise<void>((resolve) => {
+      slow = serveWithJsonErrors({ fetch: app.fetch, port: 0, hostname: "127.0.0.1", timeouts }, resolve);
+    });
+    slowPort = (slow.address() as AddressInfo).port;
+  });
+  afterAll(() => new Promise<void>((resolve) => slow.close(() => resolve())));
+
+  /** Sends `partial` and never the rest; the answer and how long the server held the connection. */
+  const trickle = (partial: string) =>
+    new Promise<{ text: string; heldMs: number }>((resolve) => {
+      const started = Date.now();
+      const socket = connect(slowPort, "127.0.0.1");
+      let text = "";
+      const guard = setTimeout(() => socket.destroy(), 10_000);
+      socket.on("data", (chunk) => (text += chunk.toString("latin1")));
+      socket.on("error", () => {});
+      socket.on("close", () => {
+        clearTimeout(guard);
+        resolve({ text, heldMs: Date.now() - started });
+      });
+      socket.write(partial);
+    });
+
+  it.each([
+    ["headers that never end", "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: 1\r\n"],
+    [
+      "a body shorter than its Content-Length",
+      `POST /api/targets/hw/c1/snooze HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TOKEN}\r\n` +
+        'Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{"minutes":',
+    ],
+  ])("%s: 408 in the JSON error shape once the request's time is up, then closed", async (_name, partial) => {
+    const { text, heldMs } = await trickle(partial);
+    expect(text).toMatch(/^HTTP\/1\.1 408 /);
+    expect(JSON.parse(text.slice(text.indexOf("\r\n\r\n") + 4))).toMatchObject({
+      error: { code: "request_timeout" },
+    });
+    expect(heldMs).toBeLessThan(timeouts.requestMs + 5 * timeouts.checkEveryMs + 1_000);
+    expect(logged.filter((line) => line.includes("unhandled"))).toEqual([]);
+  });
+});

@@ -1,8 +1,16 @@
 // The Node server's own refusals, in the product's JSON error shape: requests Node's HTTP parser
 // rejects (`clientError`: malformed request line, NUL in the path, oversized headers) and those
 // @hono/node-server cannot turn into a Request (bad Host header, backslash in the path). Without
-// this they are a bare 400/431 with an empty body.
-import { createServer, maxHeaderSize, type Server, type ServerResponse } from "node:http";
+// this they are a bare 400/431 with an empty body. Slow clients are cut off: a request whose
+// headers or body trickle in (slowloris) is answered 408 and closed instead of holding a
+// connection for Node's default five minutes.
+import {
+  createServer,
+  type IncomingMessage,
+  maxHeaderSize,
+  type Server,
+  type ServerResponse,
+} from "node:http";
 import type { Duplex } from "node:stream";
 import { getRequestListener, RequestError } from "@hono/node-server";
 import { errorBody } from "./errors.ts";
@@ -10,27 +18,59 @@ import { errorBody } from "./errors.ts";
 type Fetch = (request: Request) => Response | Promise<Response>;
 
 /**
+ * How long a client may take to send its headers, and its whole request: the largest body any
+ * route takes (1 MiB) arrives within seconds on any working link. Node checks every
+ * `checkEveryMs`, so a slow request is cut off at most that much later.
+ */
+export const REQUEST_TIMEOUTS = { headersMs: 15_000, requestMs: 30_000, checkEveryMs: 2_000 };
+
+/**
  * An HTTP server for `fetch` whose framework-level refusals are JSON errors. `hostname` stands in
  * for a missing Host header of an HTTP/1.0 request (HTTP/1.1 requires one).
  */
 export function serveWithJsonErrors(
-  options: { fetch: Fetch; port: number; hostname: string },
+  options: { fetch: Fetch; port: number; hostname: string; timeouts?: typeof REQUEST_TIMEOUTS },
   listening?: () => void,
 ): Server {
+  const timeouts = options.timeouts ?? REQUEST_TIMEOUTS;
   const listener = getRequestListener(options.fetch, {
     hostname: options.hostname,
     errorHandler: (error) => requestErrorResponse(error),
   });
   // Node's own Host check answers an empty 400; ours answers JSON.
-  const server = createServer({ requireHostHeader: false }, (incoming, outgoing) => {
-    const host = incoming.headers.host;
-    if (host === undefined && incoming.httpVersion === "1.1") {
-      return answer(outgoing, 400, "missing_host", "HTTP/1.1 requests need a Host header");
-    }
-    if (host !== undefined && !URL.canParse(`http://${host}/`)) return answer(outgoing, 400, ...INVALID_HOST);
-    return listener(incoming, outgoing);
-  });
+  const server = createServer(
+    {
+      requireHostHeader: false,
+      headersTimeout: timeouts.headersMs,
+      requestTimeout: timeouts.requestMs,
+      connectionsCheckingInterval: timeouts.checkEveryMs,
+    },
+    (incoming, outgoing) => {
+      const host = incoming.headers.host;
+      if (host === undefined && incoming.httpVersion === "1.1") {
+        return answer(outgoing, 400, "missing_host", "HTTP/1.1 requests need a Host header");
+      }
+      if (host !== undefined && !URL.canParse(`http://${host}/`))
+        return answer(outgoing, 400, ...INVALID_HOST);
+      return listener(incoming, outgoing);
+    },
+  );
   server.on("clientError", answerClientError);
+  // Without a listener Node drops a CONNECT (proxy tunnel) request without a word.
+  server.on("connect", (_request: IncomingMessage, socket: Duplex) =>
+    answerOnSocket(socket, 405, "method_not_allowed", "CONNECT is not served: nightshift is not a proxy", {
+      Allow: "GET, HEAD, POST",
+    }),
+  );
+  // An Expect other than 100-continue: Node's own 417 has an empty body.
+  server.on("checkExpectation", (_request: IncomingMessage, outgoing: ServerResponse) =>
+    answer(
+      outgoing,
+      417,
+      "expectation_failed",
+      "only Expect: 100-continue is supported; send the request without the Expect header",
+    ),
+  );
   server.listen(options.port, options.hostname, listening);
   return server;
 }
@@ -88,6 +128,7 @@ const PARSER_PROBLEMS: Record<string, [status: number, code: string, message: st
 };
 const STATUS_TEXT: Record<number, string> = {
   400: "Bad Request",
+  405: "Method Not Allowed",
   408: "Request Timeout",
   431: "Request Header Fields Too Large",
 };
@@ -104,9 +145,24 @@ export function answerClientError(error: Error & { code?: string }, socket: Dupl
     "malformed_request",
     "the request is not valid HTTP/1.1",
   ];
-  const body = JSON.stringify(errorBody(code, message, { parserError: error.code ?? "unknown" }));
+  answerOnSocket(socket, status, code, message, {}, { parserError: error.code ?? "unknown" });
+}
+
+/** A whole HTTP/1.1 response written on a raw socket (no ServerResponse exists), then closed. */
+function answerOnSocket(
+  socket: Duplex,
+  status: number,
+  code: string,
+  message: string,
+  headers: Record<string, string> = {},
+  details: Record<string, unknown> = {},
+): void {
+  const body = JSON.stringify(errorBody(code, message, details));
+  const extra = Object.entries(headers)
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join("");
   socket.end(
-    `HTTP/1.1 ${status} ${STATUS_TEXT[status]}\r\nContent-Type: application/json\r\n` +
+    `HTTP/1.1 ${status} ${STATUS_TEXT[status]}\r\nContent-Type: application/json\r\n${extra}` +
       `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
     () => socket.destroy(),
   );

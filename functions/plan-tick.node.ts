@@ -39,6 +39,10 @@ export async function runPlanOrTick(
   args: readonly string[],
   out: Out,
 ): Promise<number> {
+  if (args.includes("--help") || args.includes("-h")) {
+    out.stdout(PLAN_USAGE);
+    return 0;
+  }
   let values: { from?: string; to?: string; at?: string; json?: boolean; "dry-run"?: boolean };
   try {
     values = parseArgs({

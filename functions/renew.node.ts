@@ -29,6 +29,10 @@ export async function runRenew(
   out: Out,
   options: { sleep?: (ms: number) => Promise<void> } = {},
 ): Promise<number> {
+  if (args.includes("--help") || args.includes("-h")) {
+    out.stdout(RENEW_USAGE);
+    return 0;
+  }
   let positionals: string[];
   try {
     positionals = parseArgs({

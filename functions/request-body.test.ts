@@ -120,3 +120,42 @@ describe("body limits", () => {
     expect(await health.json()).toEqual(tooLarge(DEFAULT_BODY_LIMIT, "8 KiB"));
   });
 });
+
+describe("JSON bodies", () => {
+  const snooze = (headers: Record<string, string>, body: BodyInit) =>
+    setup().app.request("/api/targets/hw/c1/snooze", {
+      method: "POST",
+      body,
+      headers: { Authorization: `Bearer ${TOKEN}`, ...headers },
+    });
+  const gzip = async (text: string) =>
+    new Uint8Array(
+      await new Response(new Blob([text]).stream().pipeThrough(new CompressionStream("gzip"))).arrayBuffer(),
+    );
+
+  it("a compressed body: 415 naming Content-Encoding, not 'not valid JSON' over its bytes", async () => {
+    const response = await snooze(
+      { "Content-Type": "application/json", "Content-Encoding": "gzip" },
+      await gzip('{"minutes": 30}'),
+    );
+    expect(response.status).toBe(415);
+    expect(await response.json()).toEqual({
+      error: {
+        code: "unsupported_media_type",
+        message:
+          "the body must be sent uncompressed (got Content-Encoding: gzip); send it without Content-Encoding",
+        details: { header: "Content-Encoding" },
+      },
+    });
+  });
+
+  it("a charset other than UTF-8: 415 naming it; charset=utf-8 is fine", async () => {
+    const response = await snooze({ "Content-Type": "application/json; charset=utf-16" }, '{"minutes": 30}');
+    expect(response.status).toBe(415);
+    expect(await response.json()).toMatchObject({
+      error: { code: "unsupported_media_type", message: expect.stringContaining("got charset=utf-16") },
+    });
+    const utf8 = await snooze({ "Content-Type": 'application/json; charset="UTF-8"' }, '{"minutes": 30}');
+    expect(utf8.status).not.toBe(415);
+  });
+});

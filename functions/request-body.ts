@@ -67,6 +67,32 @@ export async function readJson(
       ),
     };
   }
+  // JSON is UTF-8 (RFC 8259) and bodies are read as sent: say so rather than "not valid JSON"
+  // over the bytes of a compressed or UTF-16 body.
+  const charset = /;\s*charset\s*=\s*"?([^";\s]*)/i.exec(type)?.[1];
+  if (charset !== undefined && !/^utf-?8$/i.test(charset)) {
+    return {
+      refused: errorResponse(
+        c,
+        415,
+        "unsupported_media_type",
+        `the body must be JSON in UTF-8 (got charset=${charset.slice(0, 40)}); send it as UTF-8, or leave the charset out`,
+        { header: "Content-Type" },
+      ),
+    };
+  }
+  const encoding = c.req.header("content-encoding")?.trim();
+  if (encoding && encoding.toLowerCase() !== "identity") {
+    return {
+      refused: errorResponse(
+        c,
+        415,
+        "unsupported_media_type",
+        `the body must be sent uncompressed (got Content-Encoding: ${encoding.slice(0, 40)}); send it without Content-Encoding`,
+        { header: "Content-Encoding" },
+      ),
+    };
+  }
   const text = await c.req.text();
   try {
     return { body: JSON.parse(text) };

@@ -3,10 +3,10 @@
 // disk, and with no account configured the built-in sandbox clouds (its accounts and clock). The
 // composition root (functions/compose.ts) builds the rest. `start`, `plan` and `tick` share it, so
 // the CLI sees exactly what the service sees.
-import { rm } from "node:fs/promises";
+import { mkdir, open, readFile, rm, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { resolve } from "node:path";
-import type { Account, Config, StoreConfig } from "../shared/config/config.ts";
+import { type Account, type Config, ConfigError, type StoreConfig } from "../shared/config/config.ts";
 import { createNodeTransport, loadExtraCa } from "../shared/http/transport.node.ts";
 import type { Logger } from "../shared/log/logger.ts";
 import { createMetricsRecorder, type MetricsRecorder } from "../shared/metrics/recorder.ts";
@@ -45,6 +45,8 @@ export interface NodeRuntime {
   cloudNow: () => Date;
   /** Real time: what a person meets in real time (leases, Idempotency-Keys, store expiries). */
   realNow: () => Date;
+  /** The store this runtime opened: the demo's own when the embedded sandbox runs without NIGHTSHIFT_STORE. */
+  storeConfig: StoreConfig;
   inventory: Composition["inventory"];
   tickDeps: TickDeps;
   /** The HTTP surface, on the same store, schedules and clocks as the tick. */
@@ -102,7 +104,12 @@ export async function createNodeRuntime(
     for (const close of closers.reverse()) await close().catch(() => undefined);
   };
   try {
-    const storeConfig = embedded && !config.storeSet ? await demoStore(options.demoStore) : config.store;
+    let storeConfig = config.store;
+    if (embedded && !config.storeSet) {
+      const demo = await demoStore(options.demoStore);
+      storeConfig = demo.config;
+      closers.push(demo.release);
+    }
     const store = await openStore(storeConfig, {
       observe: metrics.storeCall,
       // An outage is two lines (lost, restored), not one error per call.
@@ -190,6 +197,7 @@ export async function createNodeRuntime(
       accounts,
       ...(sandbox ? { sandbox } : {}),
       store,
+      storeConfig,
       schedules: loaded.schedules,
       calendars: loaded.calendars,
       cloudNow,
@@ -232,8 +240,68 @@ function randomVaultKey(): string {
   return btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32))));
 }
 
-async function demoStore(kind: NodeRuntimeOptions["demoStore"] = "memory"): Promise<StoreConfig> {
-  if (kind === "memory") return { kind: "memory" };
+async function demoStore(
+  kind: NodeRuntimeOptions["demoStore"] = "memory",
+): Promise<{ config: StoreConfig; release: () => Promise<void> }> {
+  if (kind === "memory") return { config: { kind: "memory" }, release: async () => {} };
+  const release = await claimDemoStore();
   await rm(resolve(DEMO_STORE_PATH), { force: true });
-  return { kind: "sqlite", path: DEMO_STORE_PATH };
+  return { config: { kind: "sqlite", path: DEMO_STORE_PATH }, release };
+}
+
+/**
+ * The demo starts its store afresh, so two demos in one directory (say, on two ports) would
+ * delete each other's file under the running one: the first to start holds a lock file naming
+ * its process, and a second one refuses, saying what to do. A lock left by a process that is gone
+ * is taken over.
+ */
+async function claimDemoStore(): Promise<() => Promise<void>> {
+  const lock = resolve(`${DEMO_STORE_PATH}.lock`);
+  const mine = String(process.pid);
+  const unwritable = (error: unknown) =>
+    new ConfigError(
+      [
+        {
+          variable: "NIGHTSHIFT_STORE",
+          message: `cannot create the demo's store in ${resolve(DEMO_STORE_PATH, "..")} (${(error as { code?: string }).code ?? (error as Error).message}); start from a writable directory, or name a writable file, e.g. NIGHTSHIFT_STORE=sqlite:/tmp/nightshift.db`,
+        },
+      ],
+      { cause: error },
+    );
+  try {
+    await mkdir(resolve(DEMO_STORE_PATH, ".."), { recursive: true });
+  } catch (error) {
+    throw unwritable(error);
+  }
+  try {
+    const file = await open(lock, "wx");
+    await file.writeFile(mine);
+    await file.close();
+  } catch (error) {
+    if ((error as { code?: string }).code !== "EEXIST") throw unwritable(error);
+    const holder = Number((await readFile(lock, "utf8").catch(() => "")).trim());
+    if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && processIsAlive(holder))
+      throw new ConfigError([
+        {
+          variable: "NIGHTSHIFT_STORE",
+          message: `another nightshift demo (pid ${holder}) is running in this directory on ${DEMO_STORE_PATH}, which a new demo would start afresh under it; stop that one first, start this one from another directory, or set NIGHTSHIFT_STORE (e.g. sqlite:.nightshift/state.db)`,
+        },
+      ]);
+    await writeFile(lock, mine).catch((failed: unknown) => {
+      throw unwritable(failed);
+    });
+  }
+  return async () => {
+    if ((await readFile(lock, "utf8").catch(() => "")).trim() === mine) await rm(lock, { force: true });
+  };
+}
+
+function processIsAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists, under another user.
+    return (error as { code?: string }).code === "EPERM";
+  }
 }

@@ -171,7 +171,7 @@ export async function startServer(
     plannerLeaseSeconds: plannerLeaseMs / 1000,
     accounts: runtime.accounts.length,
     schedules: runtime.schedules.map((s) => s.name),
-    store: describeStore(config.store),
+    store: describeStore(runtime.storeConfig),
   });
 
   return {
