@@ -3,7 +3,7 @@ import { mkdir, stat } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { ConfigError, type StoreConfig } from "../config/config.ts";
 import { memoryBackend } from "./memory.ts";
-import { type ConnectionChange, redisBackend } from "./redis.node.ts";
+import type { ConnectionChange } from "./redis.node.ts";
 import { sqliteBackend } from "./sqlite.node.ts";
 import { createStore, type Store, type StoreOptions } from "./store.ts";
 
@@ -42,6 +42,8 @@ export async function openStore(
     }
     case "redis":
       try {
+        // Imported here: the Redis client is ~650 modules, which a memory or SQLite start never loads.
+        const { redisBackend } = await import("./redis.node.ts");
         return createStore(
           await redisBackend({
             url: config.url,
