@@ -137,6 +137,9 @@ describe("redis backend: what only Redis does", () => {
   });
 
   it("lets Redis free expired records itself; list and sweep prune what they left in the indexes", async () => {
+    // Real milliseconds (Redis frees them on its own clock): long enough that the first list comes
+    // before it even on a busy machine.
+    const LIFETIME_MS = 500;
     const prefix = freshPrefix();
     const backend = await redisBackend({ url: server.url, prefix, expiryMarginMs: 0 });
     try {
@@ -144,27 +147,31 @@ describe("redis backend: what only Redis does", () => {
         await backend.put(
           "ns",
           key,
-          { value: key, expiresAt: at(50).getTime() },
+          { value: key, expiresAt: at(LIFETIME_MS).getTime() },
           { expectedVersion: null },
           T0,
         );
       }
       await backend.put("ns", "c1", { value: "c1", expiresAt: null }, { expectedVersion: null }, T0);
       // Before the logical expiry both are live, whatever Redis does later.
-      expect((await backend.list("ns", {}, at(49))).map((r) => r.key)).toEqual(["a1", "b1", "c1"]);
+      expect((await backend.list("ns", {}, at(LIFETIME_MS - 1))).map((r) => r.key)).toEqual([
+        "a1",
+        "b1",
+        "c1",
+      ]);
       const freed = await withRaw((raw) =>
         until(async () => (await raw.exists([`${prefix}rec:2:nsa1`, `${prefix}rec:2:nsb1`])) === 0, 3_000),
       );
       expect(freed).toBe(true);
       await withRaw(async (raw) => expect(await raw.zCard(`${prefix}idx:2:ns`)).toBe(3));
 
-      expect(await backend.list("ns", { prefix: "a" }, at(100))).toEqual([]);
+      expect(await backend.list("ns", { prefix: "a" }, at(2 * LIFETIME_MS))).toEqual([]);
       await withRaw(async (raw) => {
         expect(await raw.zRange(`${prefix}idx:2:ns`, 0, -1)).toEqual(["b1", "c1"]);
         expect(await raw.zCard(`${prefix}expiry`)).toBe(2);
       });
       // Already freed by Redis, so nothing counts as swept, but the stale entries go.
-      expect(await backend.sweep(at(100))).toBe(0);
+      expect(await backend.sweep(at(2 * LIFETIME_MS))).toBe(0);
       await withRaw(async (raw) => {
         expect(await raw.zRange(`${prefix}idx:2:ns`, 0, -1)).toEqual(["c1"]);
         expect(await raw.zCard(`${prefix}expiry`)).toBe(0);
@@ -176,7 +183,7 @@ describe("redis backend: what only Redis does", () => {
           "a1",
           { value: "again", expiresAt: null },
           { expectedVersion: null },
-          at(100),
+          at(2 * LIFETIME_MS),
         ),
       ).toEqual({ ok: true, version: 1 });
     } finally {

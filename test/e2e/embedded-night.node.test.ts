@@ -122,9 +122,12 @@ describe("the embedded night (nightshift start, no cloud account)", () => {
     const service = await startService();
     const deadline = Date.now() + NIGHT_BUDGET_MS;
     try {
-      const target = async () => {
+      const findTarget = async () => {
         const { targets } = await api<{ targets: ApiTarget[] }>(service, "/api/targets");
-        const found = targets.find((t) => t.provider === "huawei" && t.schedules.includes("qa-weeknights"));
+        return targets.find((t) => t.provider === "huawei" && t.schedules.includes("qa-weeknights"));
+      };
+      const target = async () => {
+        const found = await findTarget();
         expect(found, "the sandbox fleet has a Huawei cluster on the qa-weeknights example").toBeDefined();
         return found!;
       };
@@ -144,9 +147,11 @@ describe("the embedded night (nightshift start, no cloud account)", () => {
       };
 
       // First sight: the first tick only records the baseline for the target.
-      await until("the first tick to record the target", deadline, async () => {
-        const t = await target();
-        return t.state?.lastTransition ? t : undefined;
+      // Until then the target may not be listed at all (the first inventory is still under way).
+      await until("the first tick to record the target", deadline, async (seen) => {
+        const t = await findTarget();
+        seen.last = t ?? "no Huawei target on qa-weeknights listed yet";
+        return t?.state?.lastTransition ? t : undefined;
       });
 
       let poolsBeforeSleep: Record<string, number> | undefined;

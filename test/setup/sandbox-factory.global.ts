@@ -58,6 +58,10 @@ export default async function setup(project: TestProject) {
         );
       });
     });
+    // Idle connections stay open until the client closes them: a server closing one after its
+    // keep-alive timeout races a test's next request on it ("other side closed") when the main
+    // process is busy, as it is with several test files at once.
+    server.keepAliveTimeout = 0;
     await new Promise<void>((resolve) => server!.listen(0, "127.0.0.1", resolve));
   }
   project.provide("sandboxFactory", `http://127.0.0.1:${(server.address() as AddressInfo).port}`);
@@ -67,6 +71,7 @@ export default async function setup(project: TestProject) {
     server = undefined;
     await Promise.all([...running.values()].map((s) => s.stop()));
     running.clear();
+    closing.closeIdleConnections();
     await new Promise((resolve) => closing.close(resolve));
   };
 }
