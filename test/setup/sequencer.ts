@@ -10,6 +10,7 @@ const WAITING = [
   "test/e2e/replicas.node.test.ts", // ~70 s: a night at speed 20
   "test/e2e/crash-resume.node.test.ts", // ~70 s: a night at speed 20
   "test/e2e/first-run.node.test.ts", // ~60 s: the demo's first sleep and wake, in real time
+  "test/chaos/redis-restart.chaos.test.ts", // three replicas and a restarted Redis at speed 60 (not yet timed here)
 ];
 
 const rank = (spec: TestSpecification) => WAITING.findIndex((file) => spec.moduleId.endsWith(`/${file}`));
