@@ -24,7 +24,7 @@ export default defineConfig({
           environment: "node",
           // Two groups, one after the other (vitest runs a group's projects together and wants one
           // worker count per group): node and chaos, then workers and chaos-workers. In the first,
-          // four files at a time on two cores: the four that mostly wait (test/setup/sequencer.ts)
+          // four files at a time on two cores: the few that mostly wait (test/setup/sequencer.ts)
           // start first, the rest compute beside the last of them. (Five at once was faster still,
           // but the real-time first run and the fail-fast start-ups missed their limits on a loaded
           // machine.)
