@@ -46,6 +46,7 @@ export function serveWithJsonErrors(
       connectionsCheckingInterval: timeouts.checkEveryMs,
     },
     (incoming, outgoing) => {
+      outgoing.once("finish", () => discardUnreadBody(incoming));
       const host = incoming.headers.host;
       if (host === undefined && incoming.httpVersion === "1.1") {
         return answer(outgoing, 400, "missing_host", "HTTP/1.1 requests need a Host header");
@@ -73,6 +74,21 @@ export function serveWithJsonErrors(
   );
   server.listen(options.port, options.hostname, listening);
   return server;
+}
+
+/**
+ * A body the app answered without reading to its end (a 415 decided on Content-Type, a 401 before
+ * the body): read and drop the rest, so the keep-alive connection is ready for the request the
+ * client sends right behind it. @hono/node-server means to do this (its drain: resume, close after
+ * 500 ms), but the web stream it wrapped the body in pauses the request again whenever its own
+ * queue is full, so the rest was never read and the connection was closed under the client's next
+ * request ("other side closed"). Hono's drain still bounds how much and how long is read.
+ */
+function discardUnreadBody(incoming: IncomingMessage): void {
+  if (incoming.complete || incoming.destroyed) return;
+  // Nothing reads the body any more: detach the web stream, which would pause it again.
+  incoming.removeAllListeners("data");
+  incoming.resume();
 }
 
 const INVALID_HOST = [
