@@ -4,13 +4,21 @@
 // ~15 KiB gzip more.
 import * as asn1js from "asn1js";
 
-/** The named parts of DER that matches the schema; undefined when it does not. */
+/**
+ * The named parts of DER that matches the schema; undefined when it does not. asn1js decodes some
+ * malformed contents by throwing (a BMPString of odd length: RangeError; a bad GeneralizedTime:
+ * Error) rather than failing the match: those are a mismatch too.
+ */
 export function readStructure(
   der: ArrayBuffer | Uint8Array,
   schema: asn1js.AsnSchemaType,
 ): Record<string, asn1js.AsnType> | undefined {
-  const { verified, result } = asn1js.verifySchema(der as BufferSource, schema);
-  return verified ? (result as unknown as Record<string, asn1js.AsnType>) : undefined;
+  try {
+    const { verified, result } = asn1js.verifySchema(der as BufferSource, schema);
+    return verified ? (result as unknown as Record<string, asn1js.AsnType>) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** AlgorithmIdentifier (RFC 5280 §4.1.1.2): its OID and parameters named `<name>` and `<name>.parameters`. */

@@ -386,6 +386,17 @@ describe("private keys, read as node:crypto reads them", () => {
     expect(refused).toBeGreaterThan(100);
   });
 
+  it("contents asn1js cannot decode (an odd-length BMPString, a bad GeneralizedTime) are refused, not thrown", async () => {
+    // SEQUENCE { BMPString of one byte }: asn1js decodes it with a RangeError from a DataView.
+    const oddBmp = Uint8Array.of(0x30, 0x03, 0x1e, 0x01, 0x41);
+    // SEQUENCE { GeneralizedTime "2" }: asn1js throws "Wrong input string for conversion".
+    const badTime = Uint8Array.of(0x30, 0x03, 0x18, 0x01, 0x32);
+    for (const der of [oddBmp, badTime]) {
+      expect(await refusalOf(derToPem(der, "PRIVATE KEY"))).toMatch(/PKCS#8|PKCS #8|private key/i);
+      expect(() => readCertificate(der)).toThrow("is not a DER X.509 certificate");
+    }
+  });
+
   it("malformed keys get the same clear refusals", async () => {
     const armour = (label: string, der: Uint8Array | string) =>
       typeof der === "string"
