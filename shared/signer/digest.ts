@@ -2,10 +2,11 @@
 // offer it on Node, and Alibaba's Content-MD5 requires it, so it comes from @noble/hashes.
 // Imported as `#digest` (package.json `imports`): this is the Web-standard fallback and the
 // contract's types; Node (digest.node.ts) uses node:crypto instead and workerd (digest.workers.ts)
-// plain-JavaScript SHA-256 (sha256.ts), each measured faster on its host. The *Hex / *Base64 forms
+// plain-JavaScript SHA-256 and HMAC (sha.ts), each measured faster on its host. The *Hex / *Base64 forms
 // exist so a host can encode natively.
 import { md5 } from "@noble/hashes/legacy.js";
 import { type Bytes, base64, hex, utf8 } from "./encoding.ts";
+import { recentlyUsed } from "./recent-cache.ts";
 
 export type HmacAlgorithm = "SHA-1" | "SHA-256";
 
@@ -32,18 +33,16 @@ const KEY_CACHE_LIMIT = 256;
 const keyCache = new Map<string, Promise<CryptoKey>>();
 
 function hmacKey(algorithm: HmacAlgorithm, secret: Bytes | string): Promise<CryptoKey> {
-  const raw = typeof secret === "string" ? utf8(secret) : secret;
-  if (typeof secret !== "string") {
-    return crypto.subtle.importKey("raw", raw, { name: "HMAC", hash: algorithm }, false, ["sign"]);
-  }
-  const cacheKey = `${algorithm}\u0000${secret}`;
-  let key = keyCache.get(cacheKey);
-  if (!key) {
-    if (keyCache.size >= KEY_CACHE_LIMIT) keyCache.delete(keyCache.keys().next().value!);
-    key = crypto.subtle.importKey("raw", raw, { name: "HMAC", hash: algorithm }, false, ["sign"]);
-    keyCache.set(cacheKey, key);
-  }
-  return key;
+  const importKey = () =>
+    crypto.subtle.importKey(
+      "raw",
+      typeof secret === "string" ? utf8(secret) : secret,
+      { name: "HMAC", hash: algorithm },
+      false,
+      ["sign"],
+    );
+  if (typeof secret !== "string") return importKey();
+  return recentlyUsed(keyCache, KEY_CACHE_LIMIT, `${algorithm}\u0000${secret}`, importKey);
 }
 
 export async function hmac(

@@ -5,6 +5,7 @@
 // node:crypto for everything (digest.node.ts): natively it is faster there.
 import type { HmacAlgorithm } from "./digest-node-crypto.ts";
 import type { Bytes } from "./encoding.ts";
+import { recentlyUsed } from "./recent-cache.ts";
 import {
   type HmacKey,
   hmacBytes,
@@ -36,16 +37,7 @@ const keyCaches: Record<HmacAlgorithm, Map<string, HmacKey>> = { "SHA-1": new Ma
 
 function preparedKey(algorithm: HmacAlgorithm, secret: Bytes | string): HmacKey {
   if (typeof secret !== "string") return hmacKey(algorithm, secret);
-  const cache = keyCaches[algorithm];
-  let key = cache.get(secret);
-  if (key) {
-    cache.delete(secret);
-  } else {
-    key = hmacKey(algorithm, secret);
-    if (cache.size >= KEY_CACHE_LIMIT) cache.delete(cache.keys().next().value!);
-  }
-  cache.set(secret, key);
-  return key;
+  return recentlyUsed(keyCaches[algorithm], KEY_CACHE_LIMIT, secret, () => hmacKey(algorithm, secret));
 }
 
 export async function hmac(

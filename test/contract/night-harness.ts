@@ -195,39 +195,6 @@ export interface Subject extends ClusterRef {
   releaseNodes?: boolean;
 }
 
-export const SUBJECTS: Subject[] = [
-  {
-    schedule: "huawei-full",
-    mode: "full",
-    cloud: "huawei",
-    accountName: "platform-dev-cn-north-4",
-    cluster: "dev-core",
-  },
-  {
-    schedule: "huawei-control-plane",
-    mode: "control-plane",
-    cloud: "huawei",
-    accountName: "platform-dev-ap-southeast-1",
-    cluster: "sg-dev",
-  },
-  {
-    schedule: "huawei-nodes",
-    mode: "nodes",
-    cloud: "huawei",
-    accountName: "qa-team-cn-north-4",
-    cluster: "qa-e2e",
-  },
-  {
-    schedule: "alibaba-nodes",
-    mode: "nodes",
-    releaseNodes: true,
-    cloud: "alibaba",
-    accountName: "ack-dev",
-    cluster: "dev-web",
-  },
-  { schedule: "baidu-nodes", mode: "nodes", cloud: "baidu", accountName: "acme-gz", cluster: "data-dev" },
-];
-
 /** Every provider with every mode it supports (functions/sleepwake/plan-steps.ts): the chaos nights' fleet. */
 export const NIGHT_SUBJECTS: Subject[] = [
   {
@@ -285,6 +252,15 @@ export const NIGHT_SUBJECTS: Subject[] = [
   { schedule: "baidu-full", mode: "full", cloud: "baidu", accountName: "acme-bj", cluster: "web-staging" },
   { schedule: "baidu-nodes", mode: "nodes", cloud: "baidu", accountName: "acme-gz", cluster: "data-dev" },
 ];
+
+/** The contract nights' fleet: one of each Huawei mode, ACK nodes, Baidu nodes. */
+export const SUBJECTS: Subject[] = [
+  "huawei-full",
+  "huawei-control-plane",
+  "huawei-nodes",
+  "alibaba-nodes",
+  "baidu-nodes",
+].map((schedule) => NIGHT_SUBJECTS.find((subject) => subject.schedule === schedule)!);
 
 export function scheduleFor(subject: Subject, cluster: ResolvedCluster): Schedule {
   return testSchedule({
