@@ -390,7 +390,7 @@ async function signing(): Promise<SectionFigures> {
     figures: f.figures,
     notes: [
       "Each vendor's suite (test/bench/signing.*.ts) has two sides: ours (nightshift's signer, hashing through #digest) and " +
-        "the vendor SDK's own signer (Huawei AKSKSigner.sign, Alibaba pop-core ROAClient.request with its transport stubbed, " +
+        "the vendor SDK's own signer (Huawei AKSKSigner.sign, Alibaba pop-core ROAClient.request with a transport that captures the signed request instead of sending it, " +
         "Baidu Auth.generateAuthorization with the headers its client adds). Both sides run on Node and, the same modules " +
         "bundled with nodejs_compat, inside workerd, where the Worker signs.",
       "ratio = ours / SDK on the same host; workerd vs SDK on Node = ours in workerd / the SDK on Node; each the median of " +

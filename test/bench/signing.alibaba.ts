@@ -1,5 +1,5 @@
 // Signing benchmark for Alibaba ROA: our signer vs @alicloud/pop-core's ROAClient request path
-// (transport stubbed, see test/oracle/alibaba.ts) on the same 200 requests. The lead's runner times them.
+// (its transport captures the request instead of sending it, see test/oracle/alibaba.ts) on the same 200 requests. The lead's runner times them.
 import fc from "fast-check";
 import { signAlibaba } from "../../shared/signer/alibaba.ts";
 import { randomRequest, type SignRequestInput, sdkAuthorization } from "../oracle/alibaba.ts";

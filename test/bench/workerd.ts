@@ -32,7 +32,7 @@ export async function startBindingsWorker(entrypoint: URL) {
 /**
  * The signing suites inside workerd (test/bench/signing.worker.ts): ours and the vendor SDK's
  * signer, both bundled with nodejs_compat. pop-core's `httpx` transport is aliased to the
- * oracle's stub, as on Node (test/oracle/pop-core-roa.ts).
+ * oracle's capturing transport, as on Node (test/oracle/pop-core-roa.ts).
  */
 export async function startWorkerdSigner() {
   const worker = await unstable_startWorker({

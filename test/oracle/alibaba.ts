@@ -2,7 +2,7 @@
 // computes the Authorization for the same request. On Node; the bench also runs it in workerd.
 //
 // How the SDK is driven (`#pop-core-roa`, test/oracle/pop-core-roa*.ts): pop-core's own lib/roa.js,
-// unchanged, with its `httpx` transport replaced by a stub that hands back the URL and headers
+// unchanged, with its `httpx` transport replaced by a capturing transport that hands back the URL and headers
 // instead of sending them; on Node its module-private helpers (buildStringToSign,
 // getCanonicalizedHeaders, getCanonicalizedResource) are exposed so the string to sign can be
 // compared too. Everything else (default headers, header lower-casing, Content-MD5, STS headers, the

@@ -1,4 +1,4 @@
-// @alicloud/pop-core's ROAClient (lib/roa.js) with its `httpx` transport replaced by a stub that
+// @alicloud/pop-core's ROAClient (lib/roa.js) with its `httpx` transport replaced by a capturing one that
 // hands back the URL and headers instead of sending them: what the Alibaba oracle drives. Loaded
 // through `#pop-core-roa` (package.json imports): on Node by pop-core-roa.node.ts, which also
 // exposes roa.js's module-private helpers; in workerd (the signing bench, test/bench/workerd.ts)
@@ -44,7 +44,7 @@ export interface RoaModule {
   internals: RoaInternals;
 }
 
-// The transport stub, as the `httpx` module roa.js requires: `request(..., { rawBody: true })`
+// The capturing transport, as the `httpx` module roa.js requires: `request(..., { rawBody: true })`
 // returns whatever `read` returns.
 export const request = async (url: string, options: { headers: RoaHeaders }) => ({
   statusCode: 200,

@@ -1,5 +1,5 @@
 // pop-core's lib/roa.js in workerd (see pop-core-roa.ts), bundled by the signing bench with
-// `httpx` aliased to the stub transport (test/bench/workerd.ts). roa.js's private helpers cannot be
+// `httpx` aliased to the capturing transport (test/bench/workerd.ts). roa.js's private helpers cannot be
 // reached from a bundle; only the Node loader exposes them (the stage comparisons are Node tests).
 import roa from "@alicloud/pop-core/lib/roa.js";
 import type { RoaInternals, RoaModule } from "./pop-core-roa.ts";
