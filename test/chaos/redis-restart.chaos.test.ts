@@ -48,7 +48,7 @@ import {
   writeNightSchedule,
 } from "../e2e/processes.ts";
 import { accountVariables, sandboxProviders } from "../setup/sandbox.ts";
-import { type RedisServer, startRedisServer } from "../setup/servers.ts";
+import { freeFixedPort, type RedisServer, startRedisServer } from "../setup/servers.ts";
 import { CLOUDS, chaosIt, printFigures, type Scenario } from "./chaos.ts";
 import { between, type CloudCall } from "./kill-support.ts";
 
@@ -70,8 +70,6 @@ const REPLICAS = 3;
 const RESTART_KINDS = ["graceful", "hard"] as const;
 /** Simulated seconds (the services' clock is the shimmed one): 3 real s, three ticks. */
 const PLANNER_LEASE_SECONDS = 180;
-/** Fixed, in this suite's range: a restarted Redis must listen where the replicas reconnect. */
-const REDIS_PORT = 44_061;
 /**
  * Simulated minutes from the sleep to the wake: most sleeps are done by then (the slowest, an ACK
  * node release, takes about 14); a wake waits for its target's sleep to end.
@@ -104,7 +102,9 @@ describe("chaos: Redis restarted mid-night under three Node replicas", () => {
     `redis-restart: Redis restarted ${2 * RESTART_KINDS.length} times (graceful and hard) under ${REPLICAS} replicas, nothing done twice, nothing lost`,
     async (scenario) => {
       const dataDir = tempDir("nightshift-chaos-redis-");
-      redis = await startRedisServer({ port: REDIS_PORT, dir: dataDir });
+      // Kept for the whole scenario: a restarted Redis must listen where the replicas reconnect.
+      const port = await freeFixedPort();
+      redis = await startRedisServer({ port, dir: dataDir });
       await night(scenario, dataDir, {
         get: () => redis!,
         set: (server) => {
@@ -227,7 +227,7 @@ async function night(
       // While Redis is down: every replica is up, and says so.
       for (const url of urls) healthDuringOutage.push((await fetch(`${url}/healthz`)).status);
       await sleep(Math.max(0, downMs - (Date.now() - downSince)));
-      redis.set(await startRedisServer({ port: REDIS_PORT, dir: dataDir }));
+      redis.set(await startRedisServer({ port: redis.get().port, dir: dataDir }));
       restarts.push({ half, kind, afterCalls, downMs: Date.now() - downSince });
     }
   }

@@ -103,6 +103,24 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/**
+ * A free port below Linux's ephemeral range (32768-60999), for a server that must come back on the
+ * same port after a restart: no outgoing connection of another test can take it meanwhile, as one
+ * can take a port picked from that range.
+ */
+export async function freeFixedPort(from = 20_000 + (process.pid % 10_000)): Promise<number> {
+  for (let port = from; port < 32_768; port++) if (await canListen(port)) return port;
+  throw new Error(`no free port from ${from} to 32767`);
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once("error", () => resolve(false));
+    probe.listen(port, "127.0.0.1", () => probe.close(() => resolve(true)));
+  });
+}
+
 export async function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
